@@ -1,0 +1,43 @@
+// @tsmesh/core: pure building blocks shared by every tsmesh component and by tools that embed them.
+// Named exports only; each area lives in its own folder and is entered through its index.
+
+export {
+  GrpcStatus,
+  MeshError,
+  MeshErrorCode,
+  toGrpcStatus,
+  toMeshError,
+  type MeshErrorOptions,
+} from './errors/index.js';
+export {
+  ConfigAnnotation,
+  ControlPlanePort,
+  DEFAULT_IDENTITY_DIR,
+  DEFAULT_IDENTITY_TOKEN_FILE,
+  DEFAULT_OPAQUE_PORTS,
+  DEFAULT_PROXY_LOG,
+  DEFAULT_PROXY_UID,
+  DEFAULT_SKIP_INBOUND_PORTS,
+  DEFAULT_SKIP_OUTBOUND_PORTS,
+  DefaultInboundPolicy,
+  DefaultPort,
+  DeprecatedConfigAnnotation,
+  IDENTITY_TOKEN_AUDIENCE,
+  INJECT_ANNOTATION,
+  InjectedAnnotation,
+  InjectionSkipReason,
+  InjectMode,
+  Label,
+  LATENCY_BUCKETS_MS,
+  MetricLabel,
+  MulticlusterKey,
+  NoTlsReason,
+  ProxyEnv,
+  ProxyErrorLabel,
+  ProxyMetric,
+  ProxyOwnerLabel,
+  TlsLabel,
+  type Classification,
+  type Direction,
+  type Peer,
+} from './vocabulary/index.js';

@@ -1,0 +1,3 @@
+import { tsmeshProject } from '../../vitest.shared.ts';
+
+export default tsmeshProject('viz');

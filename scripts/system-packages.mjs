@@ -1,0 +1,34 @@
+// Debian packages the steps need, installed with apt-get when a command is missing.
+// Each entry: the command that proves the package is there, and the package that provides it.
+import { spawnSync } from 'node:child_process';
+
+const NEEDS = {
+  build: [],
+  test: [
+    { command: 'protoc', pkg: 'protobuf-compiler' }, // independent encoder for the proto golden tests
+    { command: 'openssl', pkg: 'openssl' },
+    { command: 'curl', pkg: 'curl' },
+  ],
+};
+
+const has = (command) => spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
+
+export function ensureSystemPackages(step) {
+  const missing = (NEEDS[step] ?? []).filter((n) => !has(n.command)).map((n) => n.pkg);
+  if (missing.length === 0) return;
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  const sudo = isRoot ? [] : ['sudo', '-n'];
+  console.log(`\n▶ installing Debian packages: ${missing.join(' ')}`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const aptGet = (args) => {
+    const [cmd, ...rest] = [...sudo, 'apt-get', ...args];
+    return spawnSync(cmd, rest, { stdio: 'inherit', env }).status === 0;
+  };
+  if (!aptGet(['install', '-y', '--no-install-recommends', ...missing])) {
+    // The package lists may be missing or stale on a fresh machine.
+    if (!aptGet(['update']) || !aptGet(['install', '-y', '--no-install-recommends', ...missing])) {
+      console.error(`✖ could not install ${missing.join(' ')}; install them with apt-get and run again`);
+      process.exit(1);
+    }
+  }
+}
