@@ -1,0 +1,120 @@
+/**
+ * `testenv up --dir D` / `testenv down --dir D` / `testenv build [kube] [etcd] [helm]` / `testenv env`
+ */
+import { parseArgs } from 'node:util';
+import { ensureBinaries, locateBinaries, type BinaryComponent } from './binaries.js';
+import { startTestEnv, stopTestEnvInDir } from './test-env.js';
+import { isTestEnvError, TestEnvError } from './test-env-error.js';
+
+const USAGE = `usage:
+  testenv up --dir DIR [--no-controller-manager] [--timeout-ms N]
+      start etcd, kube-apiserver and kube-controller-manager in the background; writes DIR/kubeconfig
+  testenv down --dir DIR
+      stop exactly the processes 'up' recorded in DIR and remove its files
+  testenv build [kube] [etcd] [helm]
+      build missing binaries into the cache (default: all three)
+  testenv env
+      print the pinned versions and binary paths`;
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  const { values, positionals } = parseArgs({
+    args: rest,
+    allowPositionals: true,
+    options: {
+      dir: { type: 'string' },
+      'no-controller-manager': { type: 'boolean', default: false },
+      'timeout-ms': { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help || command === undefined || command === 'help') {
+    console.log(USAGE);
+    return command === undefined ? 2 : 0;
+  }
+  const requireDir = (): string => {
+    if (!values.dir)
+      throw new TestEnvError('INVALID_ARGUMENT', `testenv ${command}: --dir is required\n${USAGE}`);
+    return values.dir;
+  };
+  switch (command) {
+    case 'up': {
+      const timeout = values['timeout-ms'] === undefined ? undefined : Number(values['timeout-ms']);
+      if (timeout !== undefined && !(timeout > 0))
+        throw new TestEnvError('INVALID_ARGUMENT', '--timeout-ms must be a positive number');
+      const env = await startTestEnv({
+        dir: requireDir(),
+        detached: true,
+        ...(values['no-controller-manager'] ? { controllers: false as const } : {}),
+        ...(timeout === undefined ? {} : { startTimeoutMs: timeout }),
+        onLog: (line) => console.error(line),
+      });
+      const t = env.timings;
+      console.error(
+        `testenv: up in ${(t.totalMs / 1000).toFixed(1)} s (pki ${ms(t.pkiMs)}, etcd ${ms(t.etcdMs)}, ` +
+          `kube-apiserver ${ms(t.apiserverMs)}, kube-controller-manager ${ms(t.controllerManagerMs)}); ` +
+          `pids ${JSON.stringify(env.pids)}`,
+      );
+      console.log(`export KUBECONFIG=${env.kubeconfigPath}`);
+      return 0;
+    }
+    case 'down': {
+      const dir = requireDir();
+      const found = await stopTestEnvInDir(dir);
+      console.error(
+        found ? `testenv: stopped the environment in ${dir}` : `testenv: no environment recorded in ${dir}`,
+      );
+      return 0;
+    }
+    case 'build': {
+      const components = (
+        positionals.length > 0 ? positionals : ['kube', 'etcd', 'helm']
+      ) as BinaryComponent[];
+      for (const c of components) {
+        if (!['kube', 'etcd', 'helm'].includes(c))
+          throw new TestEnvError('INVALID_ARGUMENT', `unknown component ${c}\n${USAGE}`);
+      }
+      const b = await ensureBinaries({ components, onLog: (line) => console.error(line) });
+      printBinaries(b);
+      return 0;
+    }
+    case 'env': {
+      printBinaries(await locateBinaries());
+      return 0;
+    }
+    default:
+      throw new TestEnvError('INVALID_ARGUMENT', `unknown command ${JSON.stringify(command)}\n${USAGE}`);
+  }
+}
+
+function printBinaries(b: Awaited<ReturnType<typeof locateBinaries>>): void {
+  console.log(
+    JSON.stringify(
+      {
+        versions: b.versions,
+        kubeApiserver: b.kubeApiserver,
+        kubeControllerManager: b.kubeControllerManager,
+        etcd: b.etcd,
+        helm: b.helm,
+        cacheDir: b.cacheDir,
+      },
+      null,
+      2,
+    ),
+  );
+}
+
+function ms(value: number): string {
+  return `${(value / 1000).toFixed(1)} s`;
+}
+
+export async function run(argv: readonly string[]): Promise<void> {
+  try {
+    process.exitCode = await main(argv);
+  } catch (err) {
+    console.error(isTestEnvError(err) ? `testenv: ${err.code}: ${err.message}` : err);
+    process.exitCode = 1;
+  }
+}
+
+// Entry point when run as the `testenv` binary (bin/testenv.js imports this file and calls run).
