@@ -199,7 +199,7 @@ build_helm() {
     local kv=${K8S_VERSION#v} kmaj kmin
     kmaj=${kv%%.*}; kmin=$(cut -d. -f2 <<<"$kv")
     local ldf="-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION"
-    ldf+=" -X helm.sh/helm/v3/internal/version.gitTreeState=clean"
+    ldf+=" -X helm.sh/helm/v3/internal/version.gitTreeState=clean -X helm.sh/helm/v3/internal/version.gitCommit=module-$HELM_VERSION"
     ldf+=" -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=$kmaj -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=$kmin"
     ldf+=" -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=$kmaj -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=$kmin"
     GOBIN=$tmp timed "go install helm" "$GO" install -trimpath -ldflags "$ldf" "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"

@@ -29,6 +29,8 @@ export {
   TEST_NAMESPACE_LABEL,
 } from './test-namespace.js';
 export type { CreateTestNamespaceOptions, TestNamespace } from './test-namespace.js';
+export { ensureTestNode, markPodRunning, DEFAULT_TEST_NODE } from './test-objects.js';
+export type { MarkPodRunningOptions } from './test-objects.js';
 export { acquireSharedTestEnv, releaseSharedTestEnv, KUBECONFIG_ENV, KUBECONFIG_KEY } from './shared-env.js';
 export { TestEnvError, isTestEnvError } from './test-env-error.js';
 export type { TestEnvErrorCode } from './test-env-error.js';

@@ -72,6 +72,13 @@ export async function createTestNamespace(
   const remove = async ({ wait = false, timeoutMs: deleteTimeoutMs = 60_000 } = {}): Promise<void> => {
     if (!deleted) {
       deleted = true;
+      // Pods bound to a node wait for a kubelet to confirm graceful deletion, and there is none:
+      // delete them immediately so the namespace does not stay Terminating.
+      try {
+        await core.deleteCollectionNamespacedPod({ namespace: name, gracePeriodSeconds: 0 });
+      } catch (err) {
+        if (statusOf(err) !== 404) throw err;
+      }
       try {
         await core.deleteNamespace({ name, propagationPolicy: 'Background' });
       } catch (err) {
