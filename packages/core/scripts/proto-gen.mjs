@@ -108,6 +108,25 @@ function renderNamespaces(protos) {
   return `import { ${[...roots].sort().join(', ')} } from './proto.js';\n${body}`;
 }
 
+const MINIMAL_IMPORT = 'import $protobuf from "protobufjs/minimal.js";\n';
+const LONG_PRELUDE = `import Long from "long";
+
+// protobufjs finds long.js through a hidden require(). Under other export conditions (vitest's,
+// a bundler's) that require can return the ES module namespace instead of the class, and 64-bit
+// fields then silently decode as lossy numbers. Pin the class and let protobufjs reconfigure.
+if ($protobuf.util.Long !== Long) {
+    $protobuf.util.Long = Long;
+    $protobuf.configure();
+}
+`;
+
+/** Make the generated module pin long.js for protobufjs (see LONG_PRELUDE). */
+function pinLong(file) {
+  const js = readFileSync(file, 'utf8');
+  if (!js.includes(MINIMAL_IMPORT)) throw new Error(`pbjs output changed: no ${MINIMAL_IMPORT.trim()} in ${file}`);
+  writeFileSync(file, js.replace(MINIMAL_IMPORT, MINIMAL_IMPORT + LONG_PRELUDE));
+}
+
 /** Generate proto.js, proto.d.ts and namespaces.ts into `outDir`. */
 function generate(outDir) {
   const protos = listProtos();
@@ -146,6 +165,7 @@ function generate(outDir) {
     rmSync(scratch, { recursive: true, force: true });
   }
   pbjs(join(outDir, 'proto.js'), ['--no-comments']);
+  pinLong(join(outDir, 'proto.js'));
   writeFileSync(join(outDir, 'namespaces.ts'), renderNamespaces(protos));
   for (const name of outputs) {
     const file = join(outDir, name);

@@ -2,6 +2,15 @@
 // DO NOT EDIT: change the .proto files and run `pnpm --filter @tsmesh/core run proto:gen`.
 /*eslint-disable block-scoped-var, id-length, no-control-regex, no-magic-numbers, no-mixed-operators, no-prototype-builtins, no-redeclare, no-shadow, no-var, sort-vars, default-case, jsdoc/require-param*/
 import $protobuf from "protobufjs/minimal.js";
+import Long from "long";
+
+// protobufjs finds long.js through a hidden require(). Under other export conditions (vitest's,
+// a bundler's) that require can return the ES module namespace instead of the class, and 64-bit
+// fields then silently decode as lossy numbers. Pin the class and let protobufjs reconfigure.
+if ($protobuf.util.Long !== Long) {
+    $protobuf.util.Long = Long;
+    $protobuf.configure();
+}
 
 const $Reader = $protobuf.Reader, $Writer = $protobuf.Writer, $util = $protobuf.util;
 const $Object = $util.global.Object, $undefined = $util.global.undefined, $Error = $util.global.Error, $RangeError = $util.global.RangeError, $TypeError = $util.global.TypeError, $String = $util.global.String, $Array = $util.global.Array, $Number = $util.global.Number, $Boolean = $util.global.Boolean, $isFinite = $util.global.isFinite, $parseInt = $util.global.parseInt, $BigInt = $util.global.BigInt;
