@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 // The one generator for the committed protobuf code in src/api/generated/.
 //
-//   node scripts/proto-gen.mjs           regenerate src/api/generated/proto.{js,d.ts} from proto/*.proto
+//   node scripts/proto-gen.mjs           regenerate src/api/generated/ from proto/*.proto
 //   node scripts/proto-gen.mjs --check   regenerate into a temp dir; exit 1 with a diff on any drift
 //
-// protobufjs-cli's pbjs writes a static ES module; pbts derives its declarations. Inputs are sorted
-// and paths are relative, so the output depends only on the .proto files and the pinned CLI.
+// protobufjs-cli's pbjs writes a static ES module (proto.js); pbts derives its declarations
+// (proto.d.ts); namespaces.ts gives each protobuf package a short name. Inputs are sorted, paths are
+// relative and nothing depends on time or locale, so the output depends only on the .proto files
+// and the locked protobufjs-cli version.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -123,7 +125,8 @@ if ($protobuf.util.Long !== Long) {
 /** Make the generated module pin long.js for protobufjs (see LONG_PRELUDE). */
 function pinLong(file) {
   const js = readFileSync(file, 'utf8');
-  if (!js.includes(MINIMAL_IMPORT)) throw new Error(`pbjs output changed: no ${MINIMAL_IMPORT.trim()} in ${file}`);
+  if (!js.includes(MINIMAL_IMPORT))
+    throw new Error(`pbjs output changed: no ${MINIMAL_IMPORT.trim()} in ${file}`);
   writeFileSync(file, js.replace(MINIMAL_IMPORT, MINIMAL_IMPORT + LONG_PRELUDE));
 }
 
