@@ -56,6 +56,11 @@ export default tseslint.config(
     rules: { '@nx/enforce-module-boundaries': boundaries(['layer:test']) },
   },
   {
+    // Build and test configs import the shared root presets by path; they are tooling, not a layer.
+    files: ['packages/*/tsup.config.ts', 'packages/*/vitest.config.ts'],
+    rules: { '@nx/enforce-module-boundaries': 'off' },
+  },
+  {
     files: ['**/*.js', '**/*.mjs', '**/*.cjs'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
     rules: { '@typescript-eslint/no-require-imports': 'off' },

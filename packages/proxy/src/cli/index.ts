@@ -1,0 +1,1 @@
+export { parseArgs, USAGE, type Command, type ParsedArgs } from './usage.js';

@@ -1,0 +1,65 @@
+// The usage text of the `tsmesh-proxy` binary and the parsing of its command line.
+import { DefaultPort, ProxyEnv } from '@tsmesh/core';
+
+export const USAGE = `Usage: tsmesh-proxy [run] [options]
+       tsmesh-proxy init [options]
+       tsmesh-proxy await [options] -- COMMAND [ARGS...]
+
+The tsmesh data plane: the proxy beside every workload (Linkerd-2 compatible).
+
+Commands:
+  run       Run the proxy (default). Inbound :${DefaultPort.Inbound}, outbound :${DefaultPort.Outbound},
+            admin :${DefaultPort.Admin} (/metrics, /ready, /live, /shutdown, /proxy-log-level).
+  init      Write the iptables rules that redirect a pod's traffic through the proxy.
+  await     Start COMMAND once the proxy is ready; shut the proxy down when it exits.
+
+Options:
+  -h, --help      Print this help and exit.
+  -V, --version   Print the version and exit.
+
+Configuration is read from Linkerd's environment variables, e.g.
+  ${ProxyEnv.InboundListenAddr}   (default 0.0.0.0:${DefaultPort.Inbound})
+  ${ProxyEnv.OutboundListenAddr}  (default 127.0.0.1:${DefaultPort.Outbound})
+  ${ProxyEnv.AdminListenAddr}     (default 127.0.0.1:${DefaultPort.Admin})
+  ${ProxyEnv.InboundPortsDisableProtocolDetection}  (opaque ports)
+  ${ProxyEnv.ShutdownGracePeriod}   (e.g. 30s)
+A bad value stops start-up with a message naming the variable.
+`;
+
+export type Command = 'run' | 'init' | 'await';
+
+export interface ParsedArgs {
+  readonly command: Command;
+  readonly help: boolean;
+  readonly version: boolean;
+  /** Arguments after the command (for `await`, everything after `--`). */
+  readonly rest: readonly string[];
+}
+
+const COMMANDS: readonly string[] = ['run', 'init', 'await'];
+
+/** Parses argv (without node and script). Unknown commands are reported by the caller. */
+export function parseArgs(argv: readonly string[]): ParsedArgs | { readonly error: string } {
+  let command: Command = 'run';
+  let help = false;
+  let version = false;
+  const rest: string[] = [];
+  let i = 0;
+  const first = argv[0];
+  if (first !== undefined && !first.startsWith('-')) {
+    if (!COMMANDS.includes(first)) return { error: `unknown command "${first}"` };
+    command = first as Command;
+    i = 1;
+  }
+  for (; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (arg === '--') {
+      rest.push(...argv.slice(i + 1));
+      break;
+    }
+    if (arg === '-h' || arg === '--help') help = true;
+    else if (arg === '-V' || arg === '--version') version = true;
+    else rest.push(arg);
+  }
+  return { command, help, version, rest };
+}
