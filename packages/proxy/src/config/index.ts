@@ -1,0 +1,19 @@
+export { createEnvSource, type EnvSource } from './env-source.js';
+export {
+  createPortSet,
+  formatSocketAddr,
+  parseDurationMs,
+  parsePortSet,
+  parseSocketAddr,
+  type NamedAddr,
+  type PortSet,
+  type SocketAddr,
+} from './parse-value.js';
+export {
+  readProxyConfig,
+  TsmeshProxyEnv,
+  type ControlService,
+  type IdentityConfig,
+  type LogFormat,
+  type ProxyConfig,
+} from './proxy-config.js';

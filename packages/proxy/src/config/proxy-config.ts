@@ -1,0 +1,230 @@
+// The proxy's configuration: read once from Linkerd's LINKERD2_PROXY_* variables (plus a few
+// TSMESH_PROXY_* ones for tsmesh's explicit, non-redirected mode) into a validated, frozen object.
+// Defaults are linkerd2-proxy's own (see linkerd-compat.md §4.3); a bad value throws a MeshError
+// naming the variable and what it accepts, which stops start-up.
+import {
+  DEFAULT_OPAQUE_PORTS,
+  DEFAULT_PROXY_LOG,
+  DefaultPort,
+  MeshError,
+  MeshErrorCode,
+  ProxyEnv,
+} from '@tsmesh/core';
+import type { EnvSource } from './env-source.js';
+import {
+  createPortSet,
+  parseBoolean,
+  parseDurationMs,
+  parseIpList,
+  parseNamedAddr,
+  parseNonNegativeInt,
+  parsePortSet,
+  parseSocketAddr,
+  parseSocketAddrList,
+  ValueError,
+  type NamedAddr,
+  type PortSet,
+  type SocketAddr,
+} from './parse-value.js';
+
+/** tsmesh's own variables: explicit-mode targets used when no iptables redirect is in place. */
+export const TsmeshProxyEnv = {
+  /** Where inbound connections go when their original destination is the proxy itself. */
+  InboundForwardAddr: 'TSMESH_PROXY_INBOUND_FORWARD_ADDR',
+  /** Where outbound non-HTTP connections go when there is no original destination. */
+  OutboundForwardAddr: 'TSMESH_PROXY_OUTBOUND_FORWARD_ADDR',
+} as const;
+
+export type LogFormat = 'plain' | 'json';
+
+/** A control-plane service: its address and the identity its certificate must carry. */
+export interface ControlService {
+  readonly addr: NamedAddr;
+  readonly name: string;
+}
+
+export interface IdentityConfig {
+  readonly disabled: boolean;
+  readonly dir: string | undefined;
+  readonly trustAnchorsPem: string | undefined;
+  readonly tokenFile: string | undefined;
+  readonly localName: string | undefined;
+  readonly service: ControlService | undefined;
+  readonly minRefreshMs: number;
+  readonly maxRefreshMs: number;
+}
+
+export interface ProxyConfig {
+  readonly log: string;
+  readonly logFormat: LogFormat;
+  readonly inbound: {
+    readonly listenAddr: SocketAddr;
+    readonly ips: readonly string[];
+    readonly ports: PortSet;
+    readonly opaquePorts: PortSet;
+    readonly requireIdentityPorts: PortSet;
+    readonly requireTlsPorts: PortSet;
+    readonly connectTimeoutMs: number;
+    readonly detectTimeoutMs: number;
+    readonly forwardAddr: SocketAddr | undefined;
+  };
+  readonly outbound: {
+    readonly listenAddrs: readonly SocketAddr[];
+    readonly connectTimeoutMs: number;
+    readonly detectTimeoutMs: number;
+    readonly forwardAddr: SocketAddr | undefined;
+  };
+  readonly admin: {
+    readonly listenAddr: SocketAddr;
+    readonly shutdownEndpointEnabled: boolean;
+  };
+  readonly controlListenAddr: SocketAddr | undefined;
+  readonly shutdownGracePeriodMs: number;
+  readonly http2: {
+    readonly initialStreamWindowSize: number;
+    readonly initialConnectionWindowSize: number;
+  };
+  readonly maxIdleConnsPerEndpoint: number;
+  readonly identity: IdentityConfig;
+  readonly destination: ControlService | undefined;
+  readonly policy: ControlService | undefined;
+  readonly tapSvcName: string | undefined;
+}
+
+class Reader {
+  constructor(private readonly env: EnvSource) {}
+
+  get<T>(name: string, parse: (raw: string) => T): T | undefined;
+  get<T>(name: string, parse: (raw: string) => T, fallback: T): T;
+  get<T>(name: string, parse: (raw: string) => T, fallback?: T): T | undefined {
+    const raw = this.env.get(name);
+    if (raw === undefined) return fallback;
+    try {
+      return parse(raw);
+    } catch (err) {
+      if (!(err instanceof ValueError)) throw err;
+      throw new MeshError(MeshErrorCode.Config, `invalid value ${JSON.stringify(raw)}`, {
+        where: name,
+        hint: `expected ${err.accepts}`,
+        cause: err,
+      });
+    }
+  }
+
+  /** `<BASE>_ADDR` and `<BASE>_NAME` come as a pair (both or neither), as in linkerd2-proxy. */
+  service(addrVar: string, nameVar: string): ControlService | undefined {
+    const addr = this.get(addrVar, parseNamedAddr);
+    const name = this.get(nameVar, (s) => s);
+    if (addr === undefined && name === undefined) return undefined;
+    if (addr === undefined || name === undefined) {
+      const missing = addr === undefined ? addrVar : nameVar;
+      throw new MeshError(MeshErrorCode.Config, 'is required when its pair is set', {
+        where: missing,
+        hint: `set both ${addrVar} and ${nameVar}, or neither`,
+      });
+    }
+    return Object.freeze({ addr, name });
+  }
+}
+
+const deepFreeze = <T>(value: T): T => {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+};
+
+const text = (s: string) => s;
+
+/** Reads and validates the proxy configuration. Throws MeshError(code 'config') on a bad value. */
+export function readProxyConfig(env: EnvSource): ProxyConfig {
+  const r = new Reader(env);
+  const logFormat = r.get(
+    ProxyEnv.LogFormat,
+    (s): LogFormat => {
+      const v = s.toLowerCase();
+      if (v === 'plain' || v === 'json') return v;
+      throw new ValueError('plain or json');
+    },
+    'plain',
+  );
+  const outboundListen = r.get(ProxyEnv.OutboundListenAddrs, parseSocketAddrList) ??
+    r.get(ProxyEnv.OutboundListenAddr, (s) => [parseSocketAddr(s)]) ?? [
+      { host: '127.0.0.1', port: DefaultPort.Outbound, family: 4 as const },
+    ];
+  const identityDisabled = r.get(ProxyEnv.IdentityDisabled, parseBoolean, false);
+  const identity: IdentityConfig = {
+    disabled: identityDisabled,
+    dir: r.get(ProxyEnv.IdentityDir, text),
+    trustAnchorsPem: r.get(ProxyEnv.IdentityTrustAnchors, (s) => {
+      if (!s.includes('-----BEGIN CERTIFICATE-----')) throw new ValueError('a PEM bundle of CA certificates');
+      return s;
+    }),
+    tokenFile: r.get(ProxyEnv.IdentityTokenFile, text),
+    localName: r.get(ProxyEnv.IdentityLocalName, (s) => {
+      if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*\.?$/i.test(s))
+        throw new ValueError(
+          'a DNS name such as web.emojivoto.serviceaccount.identity.linkerd.cluster.local',
+        );
+      return s;
+    }),
+    service: r.service(ProxyEnv.IdentitySvcAddr, ProxyEnv.IdentitySvcName),
+    minRefreshMs: r.get(ProxyEnv.IdentityMinRefresh, parseDurationMs, 10_000),
+    maxRefreshMs: r.get(ProxyEnv.IdentityMaxRefresh, parseDurationMs, 86_400_000),
+  };
+  const config: ProxyConfig = {
+    log: r.get(ProxyEnv.Log, text, DEFAULT_PROXY_LOG),
+    logFormat,
+    inbound: {
+      listenAddr: r.get(ProxyEnv.InboundListenAddr, parseSocketAddr, {
+        host: '0.0.0.0',
+        port: DefaultPort.Inbound,
+        family: 4,
+      }),
+      ips: r.get(ProxyEnv.InboundIps, parseIpList, []),
+      ports: r.get(ProxyEnv.InboundPorts, parsePortSet, createPortSet([])),
+      opaquePorts: r.get(
+        ProxyEnv.InboundPortsDisableProtocolDetection,
+        parsePortSet,
+        createPortSet(DEFAULT_OPAQUE_PORTS),
+      ),
+      requireIdentityPorts: r.get(ProxyEnv.InboundPortsRequireIdentity, parsePortSet, createPortSet([])),
+      requireTlsPorts: r.get(ProxyEnv.InboundPortsRequireTls, parsePortSet, createPortSet([])),
+      // linkerd2-proxy's own defaults (the injector sets 100ms / 1000ms).
+      connectTimeoutMs: r.get(ProxyEnv.InboundConnectTimeout, parseDurationMs, 300),
+      detectTimeoutMs: r.get(ProxyEnv.InboundDetectTimeout, parseDurationMs, 10_000),
+      forwardAddr: r.get(TsmeshProxyEnv.InboundForwardAddr, parseSocketAddr),
+    },
+    outbound: {
+      listenAddrs: outboundListen,
+      connectTimeoutMs: r.get(ProxyEnv.OutboundConnectTimeout, parseDurationMs, 1000),
+      detectTimeoutMs: r.get(ProxyEnv.OutboundDetectTimeout, parseDurationMs, 10_000),
+      forwardAddr: r.get(TsmeshProxyEnv.OutboundForwardAddr, parseSocketAddr),
+    },
+    admin: {
+      listenAddr: r.get(ProxyEnv.AdminListenAddr, parseSocketAddr, {
+        host: '127.0.0.1',
+        port: DefaultPort.Admin,
+        family: 4,
+      }),
+      shutdownEndpointEnabled: r.get(ProxyEnv.ShutdownEndpointEnabled, parseBoolean, false),
+    },
+    controlListenAddr: r.get(ProxyEnv.ControlListenAddr, parseSocketAddr),
+    shutdownGracePeriodMs: r.get(ProxyEnv.ShutdownGracePeriod, parseDurationMs, 120_000),
+    http2: {
+      initialStreamWindowSize: r.get(ProxyEnv.Http2InitialStreamWindowSize, parseNonNegativeInt, 65_535),
+      initialConnectionWindowSize: r.get(
+        ProxyEnv.Http2InitialConnectionWindowSize,
+        parseNonNegativeInt,
+        1_048_576,
+      ),
+    },
+    maxIdleConnsPerEndpoint: r.get(ProxyEnv.MaxIdleConnsPerEndpoint, parseNonNegativeInt, 10_000),
+    identity,
+    destination: r.service(ProxyEnv.DestinationSvcAddr, ProxyEnv.DestinationSvcName),
+    policy: r.service(ProxyEnv.PolicySvcAddr, ProxyEnv.PolicySvcName),
+    tapSvcName: r.get(ProxyEnv.TapSvcName, text),
+  };
+  return deepFreeze(config);
+}
