@@ -4,7 +4,7 @@ import { defineConfig } from 'vitest/config';
 // Tests run against source: the `tsmesh-source` export condition points at src/.
 export default defineConfig({
   test: {
-    projects: ['packages/*/vitest.config.ts'],
+    projects: ['packages/*/vitest.config.ts', 'tooling/vitest.config.ts'],
     reporters: ['default'],
   },
 });

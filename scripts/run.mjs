@@ -36,6 +36,16 @@ function run(cmd, args, opts = {}) {
 
 // The registry here serves packages without signatures, so corepack must not check them.
 const pnpmEnv = { COREPACK_INTEGRITY_KEYS: '0', COREPACK_ENABLE_DOWNLOAD_PROMPT: '0' };
+Object.assign(process.env, pnpmEnv);
+
+// Tools started below (nx runs package scripts with `pnpm run`) need `pnpm` on PATH: corepack
+// writes a shim for the pinned version into a folder of the clone, which goes first on PATH.
+const shimDir = join(root, '.tsmesh-tmp', 'bin');
+if (!existsSync(join(shimDir, 'pnpm'))) {
+  mkdirSync(shimDir, { recursive: true });
+  run('corepack', ['enable', '--install-directory', shimDir, 'pnpm']);
+}
+process.env.PATH = `${shimDir}:${process.env.PATH}`;
 const pnpm = (args, opts = {}) =>
   run('corepack', [pnpmSpec, ...args], { ...opts, env: { ...pnpmEnv, ...(opts.env ?? {}) } });
 
@@ -48,6 +58,8 @@ const build = () => pnpm(['exec', 'nx', 'run-many', '-t', 'build', '--output-sty
 
 function lint() {
   pnpm(['exec', 'nx', 'run-many', '-t', 'typecheck', '--output-style=stream']);
+  // The module-boundary rule reads nx's cached project graph and silently skips without one.
+  pnpm(['exec', 'nx', 'show', 'projects'], { stdio: 'ignore' });
   pnpm(['exec', 'eslint', '--max-warnings=0', '.']);
   pnpm(['exec', 'depcruise', '--config', 'tooling/dependency-cruiser.cjs', 'packages']);
   pnpm(['exec', 'prettier', '--check', '--log-level=warn', '.']);

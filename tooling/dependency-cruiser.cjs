@@ -19,7 +19,6 @@ module.exports = {
       exportsFields: ['exports'],
       conditionNames: ['tsmesh-source', 'import', 'node', 'default'],
       extensions: ['.ts', '.js'],
-      extensionAlias: { '.js': ['.ts', '.js'] },
     },
   },
 };

@@ -1,0 +1,28 @@
+// The `tsmesh` command tree. Built by a function (no module-level state) so tests can run it
+// in-process and capture its output.
+import { Command } from 'commander';
+import { registerDemoCommand } from './commands/demo.js';
+import { registerVersionCommand } from './commands/version.js';
+import { VERSION } from './version.js';
+
+export interface ProgramIo {
+  out: (text: string) => void;
+  err: (text: string) => void;
+}
+
+const defaultIo: ProgramIo = {
+  out: (text) => process.stdout.write(text.endsWith('\n') ? text : `${text}\n`),
+  err: (text) => process.stderr.write(text.endsWith('\n') ? text : `${text}\n`),
+};
+
+export function createProgram(io: ProgramIo = defaultIo): Command {
+  const program = new Command('tsmesh')
+    .description('tsmesh: a Linkerd-compatible service mesh for Kubernetes, written in TypeScript')
+    .version(VERSION, '--version', 'print the version')
+    .showHelpAfterError()
+    .configureOutput({ writeOut: io.out, writeErr: io.err })
+    .exitOverride();
+  registerVersionCommand(program, io.out);
+  registerDemoCommand(program, io.out);
+  return program;
+}
