@@ -72,6 +72,9 @@ function test() {
   lint();
   // Generated protobuf code is committed; a drift between .proto and generated code fails here.
   pnpm(['--filter', '@tsmesh/core', 'run', 'proto:check']);
+  // The real Kubernetes binaries the integration tests run (built from Go modules the first time
+  // on a machine, then cached outside the clone).
+  run('node', [join(root, 'packages/testenv/bin/testenv.js'), 'build']);
   mkdirSync(join(root, '.tsmesh-tmp'), { recursive: true });
   const report = join(root, '.tsmesh-tmp', 'vitest-report.json');
   const res = spawnSync(
