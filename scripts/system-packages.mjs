@@ -8,6 +8,8 @@ const NEEDS = {
     { command: 'protoc', pkg: 'protobuf-compiler' }, // independent encoder for the proto golden tests
     { command: 'openssl', pkg: 'openssl' },
     { command: 'curl', pkg: 'curl' },
+    { command: 'h2load', pkg: 'nghttp2-client' }, // HTTP/2 client for the proxy's tests
+    { command: 'iptables', pkg: 'iptables' }, // SO_ORIGINAL_DST test behind a REDIRECT rule (root)
   ],
 };
 
