@@ -13,7 +13,9 @@ export function extractExamples(markdown: string): string[] {
 
 describe('README examples', () => {
   it('finds fenced example blocks', () => {
-    expect(extractExamples('x\n```ts example\nconst a = 1;\n```\n```ts\nnot run\n```\n')).toEqual(['const a = 1;\n']);
+    expect(extractExamples('x\n```ts example\nconst a = 1;\n```\n```ts\nnot run\n```\n')).toEqual([
+      'const a = 1;\n',
+    ]);
   });
 
   // Published packages only; private workspaces (testenv) run their README examples themselves.
