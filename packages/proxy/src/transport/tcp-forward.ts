@@ -63,7 +63,14 @@ export function forwardTcp(client: Duplex, server: Duplex, initial?: Buffer): Pr
     client.once('end', onEnd);
     server.once('end', onEnd);
     if (initial && initial.length > 0) server.write(initial);
-    client.pipe(server);
+    if (client.readableEnded) {
+      // The client half-closed while its first bytes were being read (protocol detection).
+      client.off('end', onEnd);
+      server.end();
+      onEnd();
+    } else {
+      client.pipe(server);
+    }
     server.pipe(client);
   });
 }

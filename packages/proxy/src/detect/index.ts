@@ -1,0 +1,8 @@
+export {
+  MAX_CLIENT_HELLO_BYTES,
+  parseClientHello,
+  type ClientHello,
+  type ClientHelloResult,
+} from './client-hello.js';
+export { detectProtocol, type Detection, type DetectOptions } from './detect-protocol.js';
+export { H2_PREFACE, sniffProtocol, type Protocol, type SniffResult } from './sniff.js';
