@@ -25,7 +25,7 @@ export interface DetectOptions {
 
 export function detectProtocol(socket: Socket, options: DetectOptions): Promise<Detection> {
   return new Promise((resolve) => {
-    let buffered = Buffer.alloc(0);
+    let buffered: Buffer = Buffer.alloc(0);
     let done = false;
     const finish = (d: Omit<Detection, 'clientHello' | 'buffered'> & { clientHello?: ClientHello }) => {
       if (done) return;
