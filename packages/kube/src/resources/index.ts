@@ -8,4 +8,4 @@ export {
   parseApiVersion,
   type ResourceKind,
 } from './resource-kinds.js';
-export { objectKey, type KubeObject, type ObjectMeta } from './kube-object.js';
+export { objectKey, type KubeObject, type KubeObjectInput, type ObjectMeta } from './kube-object.js';

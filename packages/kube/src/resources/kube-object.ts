@@ -28,3 +28,13 @@ export function objectKey(object: Pick<KubeObject, 'metadata'>): string {
   const namespace = object.metadata?.namespace;
   return namespace ? `${namespace}/${name}` : name;
 }
+
+/** The object header; typed objects declared as interfaces (without index signatures) fit it. */
+export interface KubeObjectHeader {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: { name?: string; namespace?: string };
+}
+
+/** What writes accept: a plain object literal or any typed object with the header. */
+export type KubeObjectInput = KubeObject | KubeObjectHeader;

@@ -47,6 +47,21 @@ export const CoreKinds = {
   EndpointSlice: core('discovery.k8s.io', 'v1', 'EndpointSlice', 'endpointslices'),
   Lease: core('coordination.k8s.io', 'v1', 'Lease', 'leases'),
   Deployment: core('apps', 'v1', 'Deployment', 'deployments'),
+  CustomResourceDefinition: core('apiextensions.k8s.io', 'v1', 'CustomResourceDefinition', 'customresourcedefinitions', false),
+  MutatingWebhookConfiguration: core(
+    'admissionregistration.k8s.io',
+    'v1',
+    'MutatingWebhookConfiguration',
+    'mutatingwebhookconfigurations',
+    false,
+  ),
+  ValidatingWebhookConfiguration: core(
+    'admissionregistration.k8s.io',
+    'v1',
+    'ValidatingWebhookConfiguration',
+    'validatingwebhookconfigurations',
+    false,
+  ),
 } as const satisfies Record<string, ResourceKind>;
 
 function fromCrds(): Record<string, ResourceKind> {
