@@ -1,0 +1,6 @@
+export {
+  createStaticCertificateSource,
+  type CertificateSource,
+  type MeshCertificate,
+} from './certificate-source.js';
+export { createMeshTls, dnsSans, OPAQUE_TRANSPORT_ALPN, type MeshTls } from './mesh-tls.js';

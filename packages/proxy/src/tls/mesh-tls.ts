@@ -1,0 +1,181 @@
+// Mesh mutual TLS. Inbound terminates TLS with the workload certificate, asks for and verifies the
+// client's certificate against the trust anchors, and records the client identity (its DNS SAN).
+// Outbound connects with the workload certificate and checks the server presents exactly the
+// expected identity. Contexts are rebuilt when the certificate renews; connections already open
+// keep theirs, so renewal drops nothing.
+import type { Socket } from 'node:net';
+import {
+  connect as tlsConnect,
+  createSecureContext,
+  TLSSocket,
+  type PeerCertificate,
+  type SecureContext,
+} from 'node:tls';
+import { MeshError, MeshErrorCode } from '@tsmesh/core';
+import type { CertificateSource } from './certificate-source.js';
+
+/** ALPN for the opaque transport between proxies (linkerd-compat.md §1.10). */
+export const OPAQUE_TRANSPORT_ALPN = 'transport.l5d.io/v1';
+
+export interface MeshTls {
+  /** The local identity, once a certificate is held. */
+  localIdentity(): string | undefined;
+  /** True once a certificate is held (the proxy is ready only then). */
+  isReady(): boolean;
+  /** Terminates inbound mesh TLS on an accepted socket. */
+  accept(
+    socket: Socket,
+    options?: { timeoutMs?: number },
+  ): Promise<{ socket: TLSSocket; clientId: string | undefined; alpn: string | false }>;
+  /** Opens mesh TLS over a connected socket, verifying the server's identity. */
+  connect(
+    socket: Socket,
+    serverIdentity: string,
+    options?: { timeoutMs?: number; alpn?: string[] },
+  ): Promise<TLSSocket>;
+  close(): void;
+}
+
+/** DNS SANs of a peer certificate. */
+export function dnsSans(cert: PeerCertificate | undefined): string[] {
+  const san = cert?.subjectaltname;
+  if (!san) return [];
+  return san
+    .split(', ')
+    .filter((s) => s.startsWith('DNS:'))
+    .map((s) => s.slice(4));
+}
+
+function notReady(): MeshError {
+  return new MeshError(MeshErrorCode.Unavailable, 'no workload certificate yet', {
+    hint: 'the identity client has not obtained a certificate',
+  });
+}
+
+function withTimeout<T>(
+  promise: Promise<T>,
+  timeoutMs: number,
+  onTimeout: () => void,
+  what: string,
+): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      onTimeout();
+      reject(new MeshError(MeshErrorCode.Timeout, `${what} timed out after ${timeoutMs}ms`));
+    }, timeoutMs);
+    promise.then(
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(timer);
+        reject(e);
+      },
+    );
+  });
+}
+
+export function createMeshTls(source: CertificateSource, trustAnchorsPem: string): MeshTls {
+  let context: SecureContext | undefined;
+  let identity: string | undefined;
+  const rebuild = () => {
+    const cert = source.current();
+    if (!cert) return;
+    context = createSecureContext({
+      cert: cert.certificateChainPem,
+      key: cert.privateKeyPem,
+      ca: trustAnchorsPem,
+      minVersion: 'TLSv1.2',
+      ecdhCurve: 'auto',
+    });
+    identity = cert.identity;
+  };
+  rebuild();
+  const unsubscribe = source.subscribe(rebuild);
+
+  return {
+    localIdentity: () => identity,
+    isReady: () => context !== undefined,
+    accept(socket, options = {}) {
+      const ctx = context;
+      if (!ctx) return Promise.reject(notReady());
+      const tls = new TLSSocket(socket, {
+        isServer: true,
+        secureContext: ctx,
+        requestCert: true,
+        rejectUnauthorized: false,
+        ALPNProtocols: ['h2', 'http/1.1', OPAQUE_TRANSPORT_ALPN],
+      });
+      const handshake = new Promise<{
+        socket: TLSSocket;
+        clientId: string | undefined;
+        alpn: string | false;
+      }>((resolve, reject) => {
+        tls.once('secure', () => {
+          // A TLSSocket made outside a tls.Server does not set \`authorized\`; ask OpenSSL for the
+          // verification result directly. A certificate that does not chain to our anchors is
+          // refused; no certificate at all is allowed (an unmeshed TLS client, no client_id).
+          const peer = tls.getPeerCertificate();
+          const presented = peer !== undefined && Object.keys(peer).length > 0;
+          const handle = (tls as unknown as { _handle?: { verifyError?: () => Error | null } })._handle;
+          const verifyError = presented ? (handle?.verifyError?.() ?? null) : null;
+          if (verifyError) {
+            tls.destroy();
+            reject(
+              new MeshError(
+                MeshErrorCode.CertificateInvalid,
+                `client certificate rejected: ${verifyError.message}`,
+              ),
+            );
+            return;
+          }
+          resolve({
+            socket: tls,
+            clientId: presented ? dnsSans(peer)[0] : undefined,
+            alpn: tls.alpnProtocol ?? false,
+          });
+        });
+        tls.once('error', (err) =>
+          reject(
+            new MeshError(MeshErrorCode.CertificateInvalid, `TLS handshake failed: ${err.message}`, {
+              cause: err,
+            }),
+          ),
+        );
+      });
+      return withTimeout(handshake, options.timeoutMs ?? 10_000, () => tls.destroy(), 'TLS handshake');
+    },
+    connect(socket, serverIdentity, options = {}) {
+      const ctx = context;
+      if (!ctx) return Promise.reject(notReady());
+      const tls = tlsConnect({
+        socket,
+        secureContext: ctx,
+        servername: serverIdentity,
+        ALPNProtocols: options.alpn,
+        rejectUnauthorized: true,
+        checkServerIdentity: (_host, cert) =>
+          dnsSans(cert).includes(serverIdentity)
+            ? undefined
+            : new Error(`server identity ${JSON.stringify(dnsSans(cert))} is not ${serverIdentity}`),
+      });
+      const handshake = new Promise<TLSSocket>((resolve, reject) => {
+        tls.once('secureConnect', () => resolve(tls));
+        tls.once('error', (err) =>
+          reject(
+            new MeshError(
+              MeshErrorCode.CertificateInvalid,
+              `mesh TLS to ${serverIdentity} failed: ${err.message}`,
+              { cause: err },
+            ),
+          ),
+        );
+      });
+      return withTimeout(handshake, options.timeoutMs ?? 10_000, () => tls.destroy(), 'TLS handshake');
+    },
+    close() {
+      unsubscribe();
+    },
+  };
+}
