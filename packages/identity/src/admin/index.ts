@@ -1,0 +1,1 @@
+export { startAdminServer, type AdminServer, type AdminServerOptions } from './admin-server.js';

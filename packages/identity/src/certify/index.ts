@@ -1,0 +1,2 @@
+export { createCertifyHandler, type CertifyHandler, type CertifyHandlerOptions } from './certify-handler.js';
+export { classifyRefusal } from './refusal.js';

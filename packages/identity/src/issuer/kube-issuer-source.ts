@@ -1,0 +1,94 @@
+// Issuer and trust anchors from Kubernetes, where Linkerd keeps them: the Secret
+// `linkerd-identity-issuer` (linkerd.io/tls or kubernetes.io/tls layout) and the ConfigMap
+// `linkerd-identity-trust-roots` (key ca-bundle.crt), both in the control-plane namespace. Both are
+// watched; each change yields new material for the issuer store to validate and switch to.
+import { CoreV1Api, type KubeConfig, type V1ConfigMap, type V1Secret } from '@kubernetes/client-node';
+import {
+  ISSUER_SECRET_NAME,
+  readIssuerSecretData,
+  TRUST_ROOTS_CONFIGMAP_NAME,
+  TRUST_ROOTS_KEY,
+  type IssuerMaterial,
+} from './issuer-material.js';
+import { watchKubeObject } from './kube-object-watch.js';
+
+export interface KubeIssuerSourceOptions {
+  readonly kubeConfig: KubeConfig;
+  readonly namespace: string;
+  readonly secretName?: string;
+  readonly trustRootsConfigMapName?: string;
+  readonly signal: AbortSignal;
+  readonly onMaterial: (material: IssuerMaterial) => void;
+  /** Problems with what was read (missing keys) or with the API connection. */
+  readonly onError: (err: unknown) => void;
+  readonly retryDelayMs?: number;
+}
+
+/** Starts both watches; resolves once each has been listed once. */
+export async function watchKubeIssuer(options: KubeIssuerSourceOptions): Promise<void> {
+  const { kubeConfig, namespace, signal } = options;
+  const core = kubeConfig.makeApiClient(CoreV1Api);
+  const secretName = options.secretName ?? ISSUER_SECRET_NAME;
+  const configMapName = options.trustRootsConfigMapName ?? TRUST_ROOTS_CONFIGMAP_NAME;
+  let secret: V1Secret | undefined;
+  let configMap: V1ConfigMap | undefined;
+  let ready = false;
+
+  const combine = () => {
+    if (!ready) return;
+    if (!secret) {
+      options.onError(new Error(`Secret ${namespace}/${secretName} does not exist`));
+      return;
+    }
+    const data: Record<string, string> = {};
+    for (const [k, v] of Object.entries(secret.data ?? {}))
+      data[k] = Buffer.from(v, 'base64').toString('utf8');
+    for (const [k, v] of Object.entries(secret.stringData ?? {})) data[k] = v;
+    const picked = readIssuerSecretData(data);
+    if ('missing' in picked) {
+      options.onError(new Error(`Secret ${namespace}/${secretName}: ${picked.missing}`));
+      return;
+    }
+    const trustAnchorsPem = configMap?.data?.[TRUST_ROOTS_KEY] ?? picked.caPem;
+    if (!trustAnchorsPem) {
+      options.onError(
+        new Error(
+          `no trust anchors: ConfigMap ${namespace}/${configMapName} has no ${TRUST_ROOTS_KEY} and the Secret has no ca.crt`,
+        ),
+      );
+      return;
+    }
+    options.onMaterial({
+      certificatePem: picked.certificatePem,
+      privateKeyPem: picked.privateKeyPem,
+      trustAnchorsPem,
+      origin: `secret/${namespace}/${secretName}@${secret.metadata?.resourceVersion ?? '?'}`,
+    });
+  };
+
+  const common = { kubeConfig, signal, onError: options.onError, retryDelayMs: options.retryDelayMs };
+  await Promise.all([
+    watchKubeObject<V1Secret>({
+      ...common,
+      collectionPath: `/api/v1/namespaces/${namespace}/secrets`,
+      name: secretName,
+      list: (fieldSelector) => core.listNamespacedSecret({ namespace, fieldSelector }),
+      onObject: (obj) => {
+        secret = obj;
+        combine();
+      },
+    }),
+    watchKubeObject<V1ConfigMap>({
+      ...common,
+      collectionPath: `/api/v1/namespaces/${namespace}/configmaps`,
+      name: configMapName,
+      list: (fieldSelector) => core.listNamespacedConfigMap({ namespace, fieldSelector }),
+      onObject: (obj) => {
+        configMap = obj;
+        combine();
+      },
+    }),
+  ]);
+  ready = true;
+  combine();
+}

@@ -1,0 +1,6 @@
+export {
+  createIdentityMetrics,
+  IssuerRejectReason,
+  RefusalReason,
+  type IdentityMetrics,
+} from './identity-metrics.js';
