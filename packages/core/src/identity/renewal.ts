@@ -34,7 +34,7 @@ export function renewalDelayMs(
   const max = options.maxRefreshMs ?? DEFAULT_MAX_REFRESH_MS;
   const remaining = certificate.notAfter.getTime() - now.getTime();
   if (remaining <= 0) return min;
-  return Math.min(max, Math.max(min, Math.floor(remaining * fraction)));
+  return Math.min(max, Math.max(min, Math.round(remaining * fraction)));
 }
 
 /** When to renew (`now` + `renewalDelayMs`); e.g. `renewalTime(cert, 0.7)`. */
