@@ -1,0 +1,215 @@
+// The one question the engine answers: may this connection or request from this client reach this
+// server, and why? It mirrors the inbound proxy: find the port's server policy; for a connection,
+// check the server's authorizations; for an HTTP or gRPC request, find the route by precedence
+// (none: 404-like `route-not-found`), then check the route's authorizations followed by the
+// server's (none admits the client: 403-like `unauthorized`). The `audit` default authorization
+// admits anyone but marks the decision `audit`.
+import {
+  authorizes,
+  prepareClient,
+  type AuthorizationRef,
+  type ClientAuthorization,
+  type ClientInfo,
+  type PreparedClient,
+} from './client-authorization.js';
+import type { HttpRouteFilter, ProxyProtocol } from './model.js';
+import type {
+  CompiledPort,
+  CompiledRateLimit,
+  PolicyIndex,
+  RouteRef,
+  ServerRef,
+  WorkloadTarget,
+} from './policy-index.js';
+import { redirectFor, type RedirectResponse } from './request-filters.js';
+import { PreparedRequest, type HttpRequestInfo } from './route-match.js';
+
+export type PolicyDecisionKind = 'allow' | 'deny' | 'audit';
+
+export type PolicyDecisionReason =
+  /** An authorization admitted the client. */
+  | 'authorized'
+  /** No authorization but the `audit` one admitted the client. */
+  | 'audited'
+  /** The request matched no route of the server (the proxy answers 404). */
+  | 'route-not-found'
+  /** No authorization admits the client (the proxy answers 403, or refuses the connection). */
+  | 'unauthorized';
+
+export interface EvaluateInput {
+  readonly client: ClientInfo;
+  readonly target: WorkloadTarget;
+  /** Absent: decide for the connection (what an opaque or TLS port, or the TCP accept, sees). */
+  readonly request?: HttpRequestInfo & { readonly scheme?: 'http' | 'https' };
+}
+
+export interface RateLimitDecision {
+  readonly policy: string;
+  readonly totalRequestsPerSecond: number | undefined;
+  /** The per-client limit that applies to this client: an override naming it, else the identity limit. */
+  readonly clientRequestsPerSecond: number | undefined;
+  readonly clientLimitSource: 'override' | 'identity' | undefined;
+}
+
+export interface PolicyDecision {
+  readonly decision: PolicyDecisionKind;
+  readonly reason: PolicyDecisionReason;
+  /** For a request: 403 or 404 when denied, the redirect status when a redirect filter applies. */
+  readonly httpStatus: number | undefined;
+  readonly server: ServerRef;
+  readonly protocol: ProxyProtocol;
+  /** The route that matched (requests only). */
+  readonly route: (RouteRef & { readonly ruleIndex: number; readonly matchIndex: number }) | undefined;
+  /** The rule that admitted the client. */
+  readonly authorization: AuthorizationRef | undefined;
+  /** The matched rule's filters, applied by the proxy in order after authorization. */
+  readonly filters: readonly HttpRouteFilter[];
+  readonly redirect: RedirectResponse | undefined;
+  readonly rateLimit: RateLimitDecision | undefined;
+  /** One sentence for humans. */
+  readonly explanation: string;
+}
+
+const NO_FILTERS: readonly HttpRouteFilter[] = Object.freeze([]);
+
+function describeServer(server: ServerRef): string {
+  return server.kind === 'Server'
+    ? `Server ${server.namespace}/${server.name}`
+    : `default policy ${server.name}`;
+}
+
+function describeAuthz(ref: AuthorizationRef): string {
+  return ref.kind === 'default' ? `default:${ref.name}` : `${ref.kind} ${ref.name}`;
+}
+
+function describeClient(client: ClientInfo): string {
+  return client.identity ? `${client.identity} (${client.ip})` : `unauthenticated ${client.ip}`;
+}
+
+function firstAuthorizing(
+  list: readonly ClientAuthorization[],
+  client: PreparedClient,
+): ClientAuthorization | undefined {
+  for (let i = 0; i < list.length; i++) {
+    const a = list[i] as ClientAuthorization;
+    if (authorizes(a, client)) return a;
+  }
+  return undefined;
+}
+
+function rateLimitFor(
+  limit: CompiledRateLimit | undefined,
+  client: PreparedClient,
+): RateLimitDecision | undefined {
+  if (!limit) return undefined;
+  const id = client.identity;
+  const override = id === undefined ? undefined : limit.overrides.find((o) => o.identities.has(id));
+  return {
+    policy: limit.name,
+    totalRequestsPerSecond: limit.totalRequestsPerSecond,
+    clientRequestsPerSecond: override?.requestsPerSecond ?? limit.identityRequestsPerSecond,
+    clientLimitSource: override
+      ? 'override'
+      : limit.identityRequestsPerSecond !== undefined
+        ? 'identity'
+        : undefined,
+  };
+}
+
+/** Decides for a compiled port (see `PolicyIndex.lookup`); `evaluate` looks the port up first. */
+export function evaluatePort(port: CompiledPort, input: Omit<EvaluateInput, 'target'>): PolicyDecision {
+  const client = prepareClient(input.client);
+  const who = describeClient(input.client);
+  const where = `${describeServer(port.server)} port ${port.port}`;
+  const request = input.request;
+  const opaque = port.protocol === 'opaque' || port.protocol === 'TLS';
+
+  if (!request || opaque) {
+    const authz = firstAuthorizing(port.authorizations, client);
+    const audited = authz?.ref.kind === 'default' && authz.ref.name === 'audit';
+    return {
+      decision: authz ? (audited ? 'audit' : 'allow') : 'deny',
+      reason: authz ? (audited ? 'audited' : 'authorized') : 'unauthorized',
+      httpStatus: undefined,
+      server: port.server,
+      protocol: port.protocol,
+      route: undefined,
+      authorization: authz?.ref,
+      filters: NO_FILTERS,
+      redirect: undefined,
+      rateLimit: undefined,
+      explanation: authz
+        ? `connection from ${who} to ${where} ${audited ? 'audited (allowed) by' : 'allowed by'} ${describeAuthz(authz.ref)}`
+        : `connection from ${who} to ${where} denied: no authorization admits the client`,
+    };
+  }
+
+  const prepared = new PreparedRequest(request);
+  const table = port.protocol === 'gRPC' ? port.grpcRoutes : port.httpRoutes;
+  const hit = table.find(prepared);
+  if (!hit) {
+    return {
+      decision: 'deny',
+      reason: 'route-not-found',
+      httpStatus: 404,
+      server: port.server,
+      protocol: port.protocol,
+      route: undefined,
+      authorization: undefined,
+      filters: NO_FILTERS,
+      redirect: undefined,
+      rateLimit: undefined,
+      explanation: `${prepared.method} ${prepared.path} from ${who} to ${where} denied: no route matches`,
+    };
+  }
+  const route = { ...hit.route.ref, ruleIndex: hit.ruleIndex, matchIndex: hit.matchIndex };
+  const routeName = route.kind === 'default' ? `route default:${route.name}` : `${route.kind} ${route.name}`;
+  const authz = firstAuthorizing(hit.route.authorizations, client);
+  if (!authz) {
+    return {
+      decision: 'deny',
+      reason: 'unauthorized',
+      httpStatus: 403,
+      server: port.server,
+      protocol: port.protocol,
+      route,
+      authorization: undefined,
+      filters: NO_FILTERS,
+      redirect: undefined,
+      rateLimit: undefined,
+      explanation: `${prepared.method} ${prepared.path} from ${who} to ${where} (${routeName}) denied: no authorization admits the client`,
+    };
+  }
+  const audited = authz.ref.kind === 'default' && authz.ref.name === 'audit';
+  const rule = hit.route.rules[hit.ruleIndex];
+  const filters = rule?.filters ?? NO_FILTERS;
+  let redirect: RedirectResponse | undefined;
+  for (const f of filters) {
+    if (f.type === 'RequestRedirect') {
+      redirect = redirectFor(
+        f.redirect,
+        { scheme: request.scheme, host: request.host, path: request.path },
+        rule?.matches[hit.matchIndex],
+      );
+      break;
+    }
+  }
+  return {
+    decision: audited ? 'audit' : 'allow',
+    reason: audited ? 'audited' : 'authorized',
+    httpStatus: redirect?.statusCode,
+    server: port.server,
+    protocol: port.protocol,
+    route,
+    authorization: authz.ref,
+    filters,
+    redirect,
+    rateLimit: rateLimitFor(port.rateLimit, client),
+    explanation: `${prepared.method} ${prepared.path} from ${who} to ${where} (${routeName}) ${audited ? 'audited (allowed) by' : 'allowed by'} ${describeAuthz(authz.ref)}`,
+  };
+}
+
+/** May this connection or request from this client reach this server, and why? */
+export function evaluate(input: EvaluateInput, index: PolicyIndex): PolicyDecision {
+  return evaluatePort(index.lookup(input.target), input);
+}

@@ -1,0 +1,117 @@
+// The policy engine: Linkerd's policy resources and Gateway API routes as plain domain types, a
+// precompiled index per workload port, and one `evaluate` call. Pure: no Kubernetes client, no gRPC.
+export {
+  authorizes,
+  compileIdentities,
+  prepareClient,
+  type AuthorizationRef,
+  type ClientAuthorization,
+  type ClientInfo,
+  type CompiledAuthentication,
+  type PreparedClient,
+} from './client-authorization.js';
+export { defaultAuthorizations, parseDefaultInboundPolicy, probeAuthorization } from './default-policy.js';
+export {
+  evaluate,
+  evaluatePort,
+  type EvaluateInput,
+  type PolicyDecision,
+  type PolicyDecisionKind,
+  type PolicyDecisionReason,
+  type RateLimitDecision,
+} from './evaluate.js';
+export {
+  formatIdentityMatch,
+  identityMatches,
+  parseIdentityMatch,
+  serviceAccountIdentity,
+  type IdentityMatch,
+} from './identity-match.js';
+export {
+  ALL_NETWORKS,
+  DEFAULT_CLUSTER_NETWORKS,
+  formatIpAddress,
+  networkContains,
+  networkMatchContains,
+  parseIpAddress,
+  parseIpNetwork,
+  type IpAddress,
+  type IpNetwork,
+  type NetworkMatch,
+} from './ip-network.js';
+export {
+  EMPTY_LABEL_SELECTOR,
+  labelSelectorMatches,
+  parseLabelSelector,
+  type LabelSelector,
+  type LabelSelectorOperator,
+  type LabelSelectorRequirement,
+} from './label-selector.js';
+export {
+  GATEWAY_GROUP,
+  POLICY_GROUP,
+  WORKLOAD_GROUP,
+  type AuthenticationRef,
+  type AuthorizationPolicy,
+  type AuthorizationTarget,
+  type BackendRef,
+  type ClientAuthentication,
+  type GrpcMethodMatch,
+  type GrpcRoute,
+  type GrpcRouteMatch,
+  type GrpcRouteRule,
+  type HeaderModifier,
+  type HttpLocalRateLimitPolicy,
+  type HttpRoute,
+  type HttpRouteFilter,
+  type HttpRouteMatch,
+  type HttpRouteRule,
+  type MeshTLSAuthentication,
+  type NamespaceInfo,
+  type NetworkAuthentication,
+  type ParentRef,
+  type PathMatch,
+  type PolicyResource,
+  type ProxyProtocol,
+  type RequestRedirect,
+  type ResourceMeta,
+  type Server,
+  type ServerAuthorization,
+  type ServiceAccountRef,
+  type StringMatch,
+  type Workload,
+} from './model.js';
+export {
+  parsePolicyResource,
+  parsePolicyResources,
+  SUPPORTED_POLICY_KINDS,
+  type ParseOptions,
+} from './parse-resource.js';
+export {
+  createPolicyIndex,
+  PolicyIndex,
+  type CompiledPort,
+  type CompiledRateLimit,
+  type CompiledRoute,
+  type CompiledRule,
+  type PolicyIndexOptions,
+  type RouteRef,
+  type ServerRef,
+  type WorkloadTarget,
+} from './policy-index.js';
+export { applyHeaderModifier, redirectFor, type RedirectResponse } from './request-filters.js';
+export {
+  compareRanks,
+  compareRouteAge,
+  compileGrpcMatch,
+  compileHttpMatch,
+  hostRank,
+  parseGrpcPath,
+  pathPrefixMatches,
+  PreparedRequest,
+  RouteTable,
+  type CompiledMatch,
+  type HeaderValue,
+  type HttpRequestInfo,
+  type RouteTableHit,
+} from './route-match.js';
