@@ -248,6 +248,8 @@ describe('trust bundles', () => {
     const leaf = leafFor(newIssuer);
     const bundle = parseTrustBundle(newRoot.certificate.pem);
     expect(bundle.verify(leaf.certificate.pem + newIssuer.certificate.pem).identity).toBe(ID);
+    expect(bundle.verify(leaf.certificate.pem + newIssuer.certificate.pem, '').identity).toBe(ID);
+    expect(errorOf(() => bundle.verify(leaf.certificate, 'not a certificate')).reason).toBe('malformed');
     const empty = errorOf(() => parseTrustBundle('# no certificates here\n', { where: 'linkerd-identity-trust-roots/ca-bundle.crt' }));
     expect(empty.reason).toBe('malformed');
     expect(empty.where).toBe('linkerd-identity-trust-roots/ca-bundle.crt');

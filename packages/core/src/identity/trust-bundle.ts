@@ -73,7 +73,8 @@ function isCertificate(value: unknown): value is Certificate {
 function toCertificates(input: CertificatesInput | undefined, where: string): Certificate[] {
   if (input === undefined) return [];
   if (typeof input === 'string' || input instanceof Uint8Array) {
-    if (isPem(input) && !pemText(input).includes('-----BEGIN')) return [];
+    // No intermediates at all (an empty string or buffer) is fine; anything else must parse.
+    if (input.length === 0 || (isPem(input) && pemText(input).trim() === '')) return [];
     return parseCertificates(input, { where });
   }
   return (input as ReadonlyArray<Certificate | PemOrDer>).flatMap((item, index) =>
