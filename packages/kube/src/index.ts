@@ -6,6 +6,7 @@ export {
   crdProblems,
   defineCrd,
   formatCrdManifestsYaml,
+  formatSchemaPath,
   GATEWAY_API_BUNDLE_VERSION,
   GATEWAY_GROUP,
   LINKERD_GROUP,
@@ -13,6 +14,7 @@ export {
   POLICY_GROUP,
   PROXY_PROTOCOLS,
   structuralSchemaProblems,
+  validateAgainstSchema,
   WORKLOAD_GROUP,
   type CrdDefinition,
   type CrdManifestOptions,
@@ -22,6 +24,9 @@ export {
   type JsonSchemaProps,
   type JsonSchemaType,
   type PrinterColumn,
+  type SchemaIssue,
+  type SchemaPath,
+  type ValidateOptions,
   type ValidationRule,
   type VersionDefinition,
 } from './crds/index.js';
@@ -62,3 +67,26 @@ export {
   type WatchEventType,
   type WatchOptions,
 } from './client/index.js';
+export { silentLogger, type Logger } from './logging/index.js';
+export { Backoff, DEFAULT_BACKOFF, type BackoffOptions } from './backoff/index.js';
+export { LatestValue, linkedAbortController, sleep } from './async/index.js';
+export { ObjectStore, type ObjectSnapshot, type ObjectStoreOptions } from './store/index.js';
+export { createWatchMetrics, WatchCache, type WatchCacheOptions, type WatchMetrics, type WatchRestartReason } from './watch/index.js';
+export {
+  createDirectoryObjectSource,
+  createKubeObjectSource,
+  DirectoryObjectSource,
+  firstOf,
+  KubeObjectSource,
+  ManifestError,
+  parseManifests,
+  type DirectoryObjectSourceOptions,
+  type KubeObjectSourceOptions,
+  type ManifestErrorOptions,
+  type ManifestErrorReason,
+  type ObjectSource,
+  type ParsedObject,
+  type ParseOptions,
+  type ParseResult,
+  type WatchKindOptions,
+} from './source/index.js';

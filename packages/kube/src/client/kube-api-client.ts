@@ -174,8 +174,16 @@ export function createKubeApiClient(kubeConfig: KubeConfig, options: CreateKubeA
     signal: AbortSignal | undefined,
     timeoutMs: number | undefined,
   ): Promise<IncomingMessage> {
-    const t = await transport();
-    signal?.throwIfAborted();
+    let t: Transport;
+    try {
+      t = await transport();
+    } catch (err) {
+      throw new MeshError(MeshErrorCode.Config, `cannot use the kubeconfig's credentials: ${(err as Error).message}`, {
+        where: 'kubeconfig',
+        cause: err,
+      });
+    }
+    if (signal?.aborted) throw new MeshError(MeshErrorCode.Aborted, 'request aborted', { cause: signal.reason });
     const headers: Record<string, string> = { ...t.headers, accept: 'application/json' };
     if (body !== undefined) {
       headers['content-type'] = contentType;

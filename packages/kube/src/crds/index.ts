@@ -16,3 +16,10 @@ export { LINKERD_GROUP } from './service-profile-crd.js';
 export { WORKLOAD_GROUP } from './external-workload-crd.js';
 export { MULTICLUSTER_GROUP } from './link-crd.js';
 export { GATEWAY_API_BUNDLE_VERSION, GATEWAY_GROUP } from './gateway-api-crds.js';
+export {
+  formatSchemaPath,
+  validateAgainstSchema,
+  type SchemaIssue,
+  type SchemaPath,
+  type ValidateOptions,
+} from './schema-validator.js';

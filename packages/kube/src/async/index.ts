@@ -1,0 +1,2 @@
+export { LatestValue } from './latest-value.js';
+export { linkedAbortController, sleep } from './sleep.js';

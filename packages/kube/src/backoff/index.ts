@@ -1,0 +1,1 @@
+export { Backoff, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';

@@ -1,0 +1,1 @@
+export { silentLogger, type Logger } from './logger.js';

@@ -1,0 +1,1 @@
+export { counterOn, gaugeOn, histogramOn } from './registry-metrics.js';

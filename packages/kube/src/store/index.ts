@@ -1,0 +1,1 @@
+export { ObjectStore, type ObjectSnapshot, type ObjectStoreOptions } from './object-store.js';
