@@ -90,3 +90,11 @@ export {
   type ParseResult,
   type WatchKindOptions,
 } from './source/index.js';
+export {
+  createLeaderElector,
+  formatMicroTime,
+  LeaderElector,
+  type Lease,
+  type LeaderElectorOptions,
+  type LeaseSpec,
+} from './leader/index.js';
