@@ -83,6 +83,7 @@ async function startService(args) {
       '-c',
       '0',
       process.execPath,
+      ...nodeArgs,
       binary,
       '--addr',
       `127.0.0.1:${port}`,
@@ -158,6 +159,8 @@ const identityOf = (ns, sa) => `${sa}.${ns}.serviceaccount.identity.linkerd.clus
 const csrOf = (identity) =>
   createCertificateRequest({ identity, privateKey: generateKeyPair().privateKey, commonName: false }).der;
 
+// Extra node flags for the service, e.g. BENCH_SERVER_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof'.
+const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
 const results = [];
 async function run(name, args, requests) {
   const { port, child } = await startService(args);

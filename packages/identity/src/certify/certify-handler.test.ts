@@ -103,6 +103,7 @@ describe('Certify handler', () => {
     const good = tokens.mint({ namespace: 'emoji', serviceAccount: 'web' });
     const cases: [api.CertifyRequest, number, RegExp][] = [
       [request('', good), GrpcStatus.INVALID_ARGUMENT, /names no identity/],
+      [request('not an identity', good), GrpcStatus.INVALID_ARGUMENT, /CertifyRequest\.identity/],
       [request(id, ''), GrpcStatus.UNAUTHENTICATED, /no token/],
       [request(id, 'garbage'), GrpcStatus.UNAUTHENTICATED, /not accepted.*not a JWT/],
       [

@@ -4,7 +4,7 @@
 // once, by the core server adapter) whose message says what was wrong, and is counted under a
 // bounded reason label. Nothing a caller sends can stop the service.
 import type { identity as api, CallContext } from '@tsmesh/core';
-import { MeshError, MeshErrorCode } from '@tsmesh/core';
+import { MeshError, MeshErrorCode, parseIdentityName } from '@tsmesh/core';
 import { usableIssuer, type IssuerStore } from '../issuer/index.js';
 import type { Logger } from '../logger.js';
 import { RefusalReason, type IdentityMetrics } from '../metrics/index.js';
@@ -41,6 +41,21 @@ export function createCertifyHandler(options: CertifyHandlerOptions): CertifyHan
         'the request names no identity',
         {
           hint: 'set CertifyRequest.identity to the proxy identity name',
+        },
+      );
+    }
+    try {
+      parseIdentityName(identity, { where: 'CertifyRequest.identity' });
+    } catch (err) {
+      const inner = MeshError.is(err) ? err : undefined;
+      throw refusal(
+        RefusalReason.InvalidRequest,
+        MeshErrorCode.InvalidArgument,
+        inner?.message ?? String(err),
+        {
+          cause: err,
+          where: inner?.where,
+          hint: inner?.hint,
         },
       );
     }

@@ -75,6 +75,6 @@ export function classifyRefusal(err: unknown): { reason: RefusalReason; error: M
 }
 
 function retag(err: MeshError, reason: RefusalReason, code: MeshErrorCode, prefix: string): MeshError {
-  const message = err.message.startsWith(prefix) ? err.message : `${prefix}: ${err.message}`;
+  const message = err.where || err.message.startsWith(prefix) ? err.message : `${prefix}: ${err.message}`;
   return refusal(reason, code, message, { cause: err, where: err.where, hint: err.hint });
 }

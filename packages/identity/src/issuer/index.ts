@@ -16,3 +16,4 @@ export type { IssuedLeaf, SigningIssuer } from './signing-issuer.js';
 export { readIssuerDir, watchIssuerDir, type FileIssuerSourceOptions } from './file-issuer-source.js';
 export { watchKubeIssuer, type KubeIssuerSourceOptions } from './kube-issuer-source.js';
 export { classifyIssuerError, loadSigningIssuer, type IssuancePolicy } from './load-signing-issuer.js';
+export { createCsrVerifier, type CsrVerifier } from './csr-verifier.js';

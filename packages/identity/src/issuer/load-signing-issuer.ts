@@ -12,6 +12,7 @@ import {
   parseTrustBundle,
 } from '@tsmesh/core';
 import { IssuerRejectReason } from '../metrics/index.js';
+import { createCsrVerifier, type CsrVerifier } from './csr-verifier.js';
 import type { IssuerMaterial } from './issuer-material.js';
 import type { SigningIssuer } from './signing-issuer.js';
 
@@ -20,6 +21,8 @@ export interface IssuancePolicy {
   readonly leafLifetimeMs: number;
   /** notBefore backdating; Linkerd's clockSkewAllowance, default 20 s. */
   readonly clockSkewMs: number;
+  /** Remembers verified CSRs across issuers (see csr-verifier.ts); default: a fresh one. */
+  readonly csrVerifier?: CsrVerifier;
 }
 
 const sha256 = (data: string | Uint8Array) => createHash('sha256').update(data).digest('hex');
@@ -30,6 +33,7 @@ export function loadSigningIssuer(
   policy: IssuancePolicy,
 ): SigningIssuer {
   const where = material.origin;
+  const csrVerifier = policy.csrVerifier ?? createCsrVerifier();
   const anchors = parseTrustBundle(material.trustAnchorsPem, { where: `${where} trust anchors` });
   const issuer = createIssuer({
     certificate: material.certificatePem,
@@ -79,9 +83,10 @@ export function loadSigningIssuer(
     notAfterMs,
     intermediatesDer,
     sign(csrDer: Uint8Array, identity: string, signNowMs: number) {
+      const publicKey = csrVerifier.verify(csrDer, identity);
       const issued = issueLeafCertificate({
         issuer,
-        csr: csrDer,
+        publicKey,
         identity,
         lifetimeMs: policy.leafLifetimeMs,
         clockSkewMs: policy.clockSkewMs,

@@ -9,6 +9,7 @@ import { startAdminServer, type AdminServer } from '../admin/index.js';
 import { createCertifyHandler } from '../certify/index.js';
 import {
   classifyIssuerError,
+  createCsrVerifier,
   createIssuerStore,
   loadSigningIssuer,
   watchIssuerDir,
@@ -82,6 +83,7 @@ export async function startIdentityService(options: IdentityServiceOptions): Pro
   const issuance: IssuancePolicy = {
     leafLifetimeMs: options.issuance?.leafLifetimeMs ?? 24 * 3600_000,
     clockSkewMs: options.issuance?.clockSkewMs ?? 20_000,
+    csrVerifier: createCsrVerifier(),
   };
   const issuers = createIssuerStore({
     load: (material, nowMs) => loadSigningIssuer(material, nowMs, issuance),

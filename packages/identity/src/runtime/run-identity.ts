@@ -4,13 +4,13 @@ import { readFileSync } from 'node:fs';
 import { AuthenticationV1Api, KubeConfig } from '@kubernetes/client-node';
 import { MeshError } from '@tsmesh/core';
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { createJsonLogger } from '../logger.js';
+import { createJsonLogger, type Logger } from '../logger.js';
 import {
   createLocalTokenValidator,
   createTokenReviewValidator,
   type TokenValidator,
 } from '../token/index.js';
-import { IDENTITY_USAGE, parseIdentityConfig } from './identity-config.js';
+import { IDENTITY_USAGE, parseIdentityConfig, type IdentityConfig } from './identity-config.js';
 import { startIdentityService, type IssuerSourceConfig } from './identity-service.js';
 
 export async function runIdentity(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
@@ -29,6 +29,17 @@ export async function runIdentity(argv: readonly string[], env: NodeJS.ProcessEn
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
 
+  try {
+    return await serve(config, logger, registry);
+  } catch (err) {
+    const message = MeshError.is(err) ? err.describe() : err instanceof Error ? err.message : String(err);
+    logger.error({ error: message }, 'could not start');
+    process.stderr.write(`tsmesh-identity: ${message}\n`);
+    return 1;
+  }
+}
+
+async function serve(config: IdentityConfig, logger: Logger, registry: Registry): Promise<number> {
   let kubeConfig: KubeConfig | undefined;
   const kube = () => {
     if (!kubeConfig) {

@@ -1,6 +1,6 @@
 export {
-  parseServiceAccountUsername,
   readJwtExpiryMs,
+  serviceAccountOfUsername,
   type TokenSubject,
   type TokenValidator,
   type ValidateOptions,

@@ -4,7 +4,7 @@
 // proxy cannot tell the difference and the Certify path is the same in both modes.
 import { createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
 import { IDENTITY_TOKEN_AUDIENCE, MeshError, MeshErrorCode } from '@tsmesh/core';
-import { parseServiceAccountUsername, type TokenSubject, type TokenValidator } from './token-validator.js';
+import { serviceAccountOfUsername, type TokenSubject, type TokenValidator } from './token-validator.js';
 
 export const LOCAL_TOKEN_ISSUER = 'tsmesh-local';
 const DEFAULT_LIFETIME_MS = 24 * 3600_000;
@@ -77,7 +77,15 @@ export interface LocalTokenValidatorOptions {
 }
 
 export function createLocalTokenValidator(options: LocalTokenValidatorOptions): TokenValidator {
-  const key = typeof options.publicKey === 'string' ? createPublicKey(options.publicKey) : options.publicKey;
+  let key: KeyObject;
+  try {
+    key = typeof options.publicKey === 'string' ? createPublicKey(options.publicKey) : options.publicKey;
+  } catch (err) {
+    throw new MeshError(MeshErrorCode.Config, 'the local token key is not a PEM public key', {
+      cause: err,
+      hint: 'give the SPKI PEM of the local control plane token key (-----BEGIN PUBLIC KEY-----)',
+    });
+  }
   const audience = options.audience ?? IDENTITY_TOKEN_AUDIENCE;
   const issuer = options.issuer ?? LOCAL_TOKEN_ISSUER;
   const now = options.now ?? Date.now;
@@ -117,7 +125,7 @@ export function createLocalTokenValidator(options: LocalTokenValidatorOptions): 
       if (typeof claims.nbf === 'number' && claims.nbf * 1000 - LEEWAY_MS > nowMs)
         throw reject('token is not valid yet');
       if (typeof claims.sub !== 'string') throw reject('no subject');
-      const { namespace, serviceAccount } = parseServiceAccountUsername(claims.sub);
+      const { namespace, serviceAccount } = serviceAccountOfUsername(claims.sub);
       return { namespace, serviceAccount, expiresAtMs: claims.exp * 1000 };
     },
   };

@@ -5,7 +5,7 @@
 import type { AuthenticationV1Api, V1TokenReview } from '@kubernetes/client-node';
 import { IDENTITY_TOKEN_AUDIENCE, MeshError, MeshErrorCode } from '@tsmesh/core';
 import {
-  parseServiceAccountUsername,
+  serviceAccountOfUsername,
   readJwtExpiryMs,
   type TokenSubject,
   type TokenValidator,
@@ -62,7 +62,7 @@ export function createTokenReviewValidator(options: TokenReviewValidatorOptions)
         );
       }
       const username = status.user?.username ?? '';
-      const { namespace, serviceAccount } = parseServiceAccountUsername(username);
+      const { namespace, serviceAccount } = serviceAccountOfUsername(username);
       return { namespace, serviceAccount, expiresAtMs: readJwtExpiryMs(token) };
     },
   };

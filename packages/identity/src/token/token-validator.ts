@@ -2,7 +2,7 @@
 // ServiceAccount and its namespace) and until when that is true. Kubernetes mode asks the API
 // server (TokenReview); local mode checks tokens minted by the local control plane. Both sit
 // behind this one interface so the Certify handler does not care which is in use.
-import { MeshError, MeshErrorCode } from '@tsmesh/core';
+import { MeshError, MeshErrorCode, parseServiceAccountUsername } from '@tsmesh/core';
 
 /** The account a token authenticates. */
 export interface TokenSubject {
@@ -26,26 +26,23 @@ export interface TokenValidator {
   validate(token: string, options?: ValidateOptions): Promise<TokenSubject>;
 }
 
-const SA_PREFIX = 'system:serviceaccount:';
-
-/** Parse a Kubernetes username `system:serviceaccount:<ns>:<sa>`. */
-export function parseServiceAccountUsername(username: string): { namespace: string; serviceAccount: string } {
-  if (!username.startsWith(SA_PREFIX)) {
+/**
+ * The ServiceAccount behind a Kubernetes username `system:serviceaccount:<ns>:<sa>` (the identity
+ * library's parser), refused as `unauthenticated`: a token of anything else cannot get an identity.
+ */
+export function serviceAccountOfUsername(username: string): { namespace: string; serviceAccount: string } {
+  try {
+    return parseServiceAccountUsername(username, { where: 'token username' });
+  } catch (err) {
     throw new MeshError(
       MeshErrorCode.Unauthenticated,
-      `token belongs to "${username}", not a ServiceAccount`,
+      `token belongs to ${JSON.stringify(username)}, not a ServiceAccount`,
       {
+        cause: err,
         hint: 'use a ServiceAccount token (a projected token with audience identity.l5d.io)',
       },
     );
   }
-  const parts = username.slice(SA_PREFIX.length).split(':');
-  if (parts.length !== 2 || !parts[0] || !parts[1]) {
-    throw new MeshError(MeshErrorCode.Unauthenticated, `malformed ServiceAccount username "${username}"`, {
-      hint: 'expected system:serviceaccount:<namespace>:<name>',
-    });
-  }
-  return { namespace: parts[0], serviceAccount: parts[1] };
 }
 
 /**

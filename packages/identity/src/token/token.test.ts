@@ -5,8 +5,8 @@ import {
   createLocalTokenIssuer,
   createLocalTokenValidator,
   createTokenReviewValidator,
-  parseServiceAccountUsername,
   readJwtExpiryMs,
+  serviceAccountOfUsername,
   type TokenReviewApi,
   type TokenValidator,
 } from './index.js';
@@ -20,17 +20,17 @@ const codeOf = async (p: Promise<unknown>) => {
   return 'resolved';
 };
 
-describe('parseServiceAccountUsername', () => {
+describe('serviceAccountOfUsername', () => {
   it('parses system:serviceaccount:<ns>:<sa>', () => {
-    expect(parseServiceAccountUsername('system:serviceaccount:emojivoto:web')).toEqual({
+    expect(serviceAccountOfUsername('system:serviceaccount:emojivoto:web')).toEqual({
       namespace: 'emojivoto',
       serviceAccount: 'web',
     });
   });
   it('refuses users and malformed names', () => {
-    expect(() => parseServiceAccountUsername('alice')).toThrow(/not a ServiceAccount/);
-    expect(() => parseServiceAccountUsername('system:serviceaccount:a')).toThrow(/malformed/);
-    expect(() => parseServiceAccountUsername('system:serviceaccount:a:b:c')).toThrow(/malformed/);
+    expect(() => serviceAccountOfUsername('alice')).toThrow(/not a ServiceAccount/);
+    expect(() => serviceAccountOfUsername('system:serviceaccount:a')).toThrow(/not a ServiceAccount/);
+    expect(() => serviceAccountOfUsername('system:serviceaccount:a:b:c')).toThrow(/not a ServiceAccount/);
   });
 });
 
