@@ -155,8 +155,10 @@ describe('LeaderElector', () => {
     const a = elector(api.client, 'a', []);
     expect(await a.tryAcquireOrRenew()).toBe(true);
     // Someone else writes the Lease between a's read and a's write.
-    const get = api.client.get.bind(api.client);
-    (api.client as { get: typeof get }).get = async (...args: Parameters<typeof get>) => {
+    type Get = (...args: unknown[]) => Promise<Lease>;
+    const mutable = api.client as unknown as { get: Get };
+    const get = mutable.get.bind(api.client);
+    mutable.get = async (...args: unknown[]) => {
       const lease = await get(...args);
       const other = structuredClone(lease) as Lease;
       other.spec!.holderIdentity = 'a';
