@@ -2,6 +2,7 @@
 // in-process and capture its output.
 import { Command } from 'commander';
 import { registerDemoCommand } from './commands/demo.js';
+import { registerIdentityCommand } from './commands/identity.js';
 import { registerVersionCommand } from './commands/version.js';
 import { VERSION } from './version.js';
 
@@ -24,5 +25,6 @@ export function createProgram(io: ProgramIo = defaultIo): Command {
     .exitOverride();
   registerVersionCommand(program, io.out);
   registerDemoCommand(program, io.out);
+  registerIdentityCommand(program, io.out, io.err);
   return program;
 }

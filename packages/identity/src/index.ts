@@ -38,6 +38,7 @@ export {
   identityNameOf,
   IDENTITY_USAGE,
   IdentityEnv,
+  parseDuration,
   parseIdentityConfig,
   startIdentityService,
   type IdentityConfig,
