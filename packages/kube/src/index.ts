@@ -122,3 +122,4 @@ export {
   type GroupVersionResource,
   type JsonPatchOperation,
 } from './webhook/index.js';
+export { DEFAULT_ADMIN_PORT, startAdminServer, type AdminServer, type AdminServerOptions } from './admin/index.js';
