@@ -529,6 +529,29 @@ describe('filters, gRPC and rate limits', () => {
   });
 });
 
+describe('explanations', () => {
+  it('say who, to what, through which route, and which rule decided', () => {
+    const index = indexOf([
+      web,
+      server('web-http', {}),
+      httpRoute('api', 'web-http', [{ matches: [{ path: { type: 'PathPrefix', value: '/api' } }] }]),
+      authzPolicy('bots', { kind: 'HTTPRoute', name: 'api' }, [{ kind: 'ServiceAccount', name: 'vote-bot' }]),
+    ]);
+    expect(check(index, MESHED, { method: 'post', path: '/api/vote?x=1' }).explanation).toBe(
+      `POST /api/vote from ${identity('vote-bot')} (10.1.0.5) to Server emojivoto/web-http port 8080 (HTTPRoute api) allowed by AuthorizationPolicy bots`,
+    );
+    expect(check(index, OUTSIDE, { path: '/api' }).explanation).toBe(
+      'GET /api from unauthenticated 198.18.0.5 to Server emojivoto/web-http port 8080 (HTTPRoute api) denied: no authorization admits the client',
+    );
+    expect(check(index, OUTSIDE, { path: '/x' }).explanation).toBe(
+      'GET /x from unauthenticated 198.18.0.5 to Server emojivoto/web-http port 8080 denied: no route matches',
+    );
+    expect(check(indexOf([web], { defaultPolicy: 'audit' }), OUTSIDE).explanation).toBe(
+      'connection from unauthenticated 198.18.0.5 to default policy audit port 8080 audited (allowed) by default:audit',
+    );
+  });
+});
+
 describe('errors', () => {
   it('unknown workloads are not_found; bad client IPs are invalid_argument', () => {
     const index = indexOf([web]);

@@ -116,69 +116,124 @@ function rateLimitFor(
   };
 }
 
+type DecisionFields = Omit<PolicyDecision, 'explanation'>;
+
+interface ExplainContext {
+  readonly client: ClientInfo;
+  readonly port: CompiledPort;
+  /** `METHOD /path` for requests. */
+  readonly method: string | undefined;
+  readonly path: string | undefined;
+}
+
+function explain(d: DecisionFields, ctx: ExplainContext): string {
+  const subject =
+    ctx.method === undefined || (d.route === undefined && d.reason !== 'route-not-found')
+      ? `connection from ${describeClient(ctx.client)}`
+      : `${ctx.method} ${ctx.path} from ${describeClient(ctx.client)}`;
+  const route = d.route
+    ? d.route.kind === 'default'
+      ? ` (route default:${d.route.name})`
+      : ` (${d.route.kind} ${d.route.name})`
+    : '';
+  const to = `${subject} to ${describeServer(d.server)} port ${ctx.port.port}${route}`;
+  if (d.authorization) {
+    return `${to} ${d.decision === 'audit' ? 'audited (allowed) by' : 'allowed by'} ${describeAuthz(d.authorization)}`;
+  }
+  return `${to} denied: ${d.reason === 'route-not-found' ? 'no route matches' : 'no authorization admits the client'}`;
+}
+
+/** The decision with its explanation built only when read: evaluations on a hot path never format it. */
+function finish(d: DecisionFields, ctx: ExplainContext): PolicyDecision {
+  return {
+    decision: d.decision,
+    reason: d.reason,
+    httpStatus: d.httpStatus,
+    server: d.server,
+    protocol: d.protocol,
+    route: d.route,
+    authorization: d.authorization,
+    filters: d.filters,
+    redirect: d.redirect,
+    rateLimit: d.rateLimit,
+    get explanation() {
+      return explain(d, ctx);
+    },
+  };
+}
+
 /** Decides for a compiled port (see `PolicyIndex.lookup`); `evaluate` looks the port up first. */
 export function evaluatePort(port: CompiledPort, input: Omit<EvaluateInput, 'target'>): PolicyDecision {
   const client = prepareClient(input.client);
-  const who = describeClient(input.client);
-  const where = `${describeServer(port.server)} port ${port.port}`;
   const request = input.request;
   const opaque = port.protocol === 'opaque' || port.protocol === 'TLS';
 
   if (!request || opaque) {
     const authz = firstAuthorizing(port.authorizations, client);
     const audited = authz?.ref.kind === 'default' && authz.ref.name === 'audit';
-    return {
-      decision: authz ? (audited ? 'audit' : 'allow') : 'deny',
-      reason: authz ? (audited ? 'audited' : 'authorized') : 'unauthorized',
-      httpStatus: undefined,
-      server: port.server,
-      protocol: port.protocol,
-      route: undefined,
-      authorization: authz?.ref,
-      filters: NO_FILTERS,
-      redirect: undefined,
-      rateLimit: undefined,
-      explanation: authz
-        ? `connection from ${who} to ${where} ${audited ? 'audited (allowed) by' : 'allowed by'} ${describeAuthz(authz.ref)}`
-        : `connection from ${who} to ${where} denied: no authorization admits the client`,
-    };
+    return finish(
+      {
+        decision: authz ? (audited ? 'audit' : 'allow') : 'deny',
+        reason: authz ? (audited ? 'audited' : 'authorized') : 'unauthorized',
+        httpStatus: undefined,
+        server: port.server,
+        protocol: port.protocol,
+        route: undefined,
+        authorization: authz?.ref,
+        filters: NO_FILTERS,
+        redirect: undefined,
+        rateLimit: undefined,
+      },
+      { client: input.client, port, method: undefined, path: undefined },
+    );
   }
 
   const prepared = new PreparedRequest(request);
+  const ctx = { client: input.client, port, method: prepared.method, path: prepared.path };
   const table = port.protocol === 'gRPC' ? port.grpcRoutes : port.httpRoutes;
   const hit = table.find(prepared);
   if (!hit) {
-    return {
-      decision: 'deny',
-      reason: 'route-not-found',
-      httpStatus: 404,
-      server: port.server,
-      protocol: port.protocol,
-      route: undefined,
-      authorization: undefined,
-      filters: NO_FILTERS,
-      redirect: undefined,
-      rateLimit: undefined,
-      explanation: `${prepared.method} ${prepared.path} from ${who} to ${where} denied: no route matches`,
-    };
+    return finish(
+      {
+        decision: 'deny',
+        reason: 'route-not-found',
+        httpStatus: 404,
+        server: port.server,
+        protocol: port.protocol,
+        route: undefined,
+        authorization: undefined,
+        filters: NO_FILTERS,
+        redirect: undefined,
+        rateLimit: undefined,
+      },
+      ctx,
+    );
   }
-  const route = { ...hit.route.ref, ruleIndex: hit.ruleIndex, matchIndex: hit.matchIndex };
-  const routeName = route.kind === 'default' ? `route default:${route.name}` : `${route.kind} ${route.name}`;
+  const ref = hit.route.ref;
+  const route = {
+    kind: ref.kind,
+    group: ref.group,
+    name: ref.name,
+    ruleIndex: hit.ruleIndex,
+    matchIndex: hit.matchIndex,
+  };
   const authz = firstAuthorizing(hit.route.authorizations, client);
   if (!authz) {
-    return {
-      decision: 'deny',
-      reason: 'unauthorized',
-      httpStatus: 403,
-      server: port.server,
-      protocol: port.protocol,
-      route,
-      authorization: undefined,
-      filters: NO_FILTERS,
-      redirect: undefined,
-      rateLimit: undefined,
-      explanation: `${prepared.method} ${prepared.path} from ${who} to ${where} (${routeName}) denied: no authorization admits the client`,
-    };
+    return finish(
+      {
+        decision: 'deny',
+        reason: 'unauthorized',
+        httpStatus: 403,
+        server: port.server,
+        protocol: port.protocol,
+        route,
+        authorization: undefined,
+        filters: NO_FILTERS,
+        redirect: undefined,
+        rateLimit: undefined,
+      },
+      ctx,
+    );
   }
   const audited = authz.ref.kind === 'default' && authz.ref.name === 'audit';
   const rule = hit.route.rules[hit.ruleIndex];
@@ -194,19 +249,21 @@ export function evaluatePort(port: CompiledPort, input: Omit<EvaluateInput, 'tar
       break;
     }
   }
-  return {
-    decision: audited ? 'audit' : 'allow',
-    reason: audited ? 'audited' : 'authorized',
-    httpStatus: redirect?.statusCode,
-    server: port.server,
-    protocol: port.protocol,
-    route,
-    authorization: authz.ref,
-    filters,
-    redirect,
-    rateLimit: rateLimitFor(port.rateLimit, client),
-    explanation: `${prepared.method} ${prepared.path} from ${who} to ${where} (${routeName}) ${audited ? 'audited (allowed) by' : 'allowed by'} ${describeAuthz(authz.ref)}`,
-  };
+  return finish(
+    {
+      decision: audited ? 'audit' : 'allow',
+      reason: audited ? 'audited' : 'authorized',
+      httpStatus: redirect?.statusCode,
+      server: port.server,
+      protocol: port.protocol,
+      route,
+      authorization: authz.ref,
+      filters,
+      redirect,
+      rateLimit: rateLimitFor(port.rateLimit, client),
+    },
+    ctx,
+  );
 }
 
 /** May this connection or request from this client reach this server, and why? */

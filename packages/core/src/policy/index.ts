@@ -77,7 +77,7 @@ export {
   type ResourceMeta,
   type Server,
   type ServerAuthorization,
-  type ServiceAccountRef,
+  type ServiceAccountReference,
   type StringMatch,
   type Workload,
 } from './model.js';
@@ -85,7 +85,7 @@ export {
   parsePolicyResource,
   parsePolicyResources,
   SUPPORTED_POLICY_KINDS,
-  type ParseOptions,
+  type PolicyParseOptions,
 } from './parse-resource.js';
 export {
   createPolicyIndex,
@@ -105,6 +105,7 @@ export {
   compareRouteAge,
   compileGrpcMatch,
   compileHttpMatch,
+  firstPathSegment,
   hostRank,
   parseGrpcPath,
   pathPrefixMatches,

@@ -42,10 +42,10 @@ export type ClientAuthentication =
       readonly kind: 'mesh-tls';
       readonly identities: readonly IdentityMatch[];
       /** ServiceAccounts, turned into identity names by the index (it knows the trust domain). */
-      readonly serviceAccounts: readonly ServiceAccountRef[];
+      readonly serviceAccounts: readonly ServiceAccountReference[];
     };
 
-export interface ServiceAccountRef {
+export interface ServiceAccountReference {
   readonly name: string;
   /** Defaults to the referring resource's namespace. */
   readonly namespace: string;
@@ -206,7 +206,7 @@ export interface HttpLocalRateLimitPolicy {
   readonly identityRequestsPerSecond: number | undefined;
   readonly overrides: readonly {
     readonly requestsPerSecond: number;
-    readonly clientRefs: readonly ServiceAccountRef[];
+    readonly clientRefs: readonly ServiceAccountReference[];
   }[];
 }
 

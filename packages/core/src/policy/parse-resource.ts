@@ -46,7 +46,7 @@ import {
 } from './parse-fields.js';
 import { invalidPolicy } from './policy-error.js';
 
-export interface ParseOptions {
+export interface PolicyParseOptions {
   /** Namespace for objects whose metadata has none. Default `default`. */
   readonly defaultNamespace?: string;
   /** Label for error messages, e.g. the file name. */
@@ -81,7 +81,10 @@ function groupOf(apiVersion: string): string {
  * Parses one object. Returns undefined for kinds the policy engine does not use (Services,
  * Deployments, ...) so that a whole directory of manifests can be fed through.
  */
-export function parsePolicyResource(value: unknown, options: ParseOptions = {}): PolicyResource | undefined {
+export function parsePolicyResource(
+  value: unknown,
+  options: PolicyParseOptions = {},
+): PolicyResource | undefined {
   const origin = options.source ? `${options.source}: ` : '';
   if (!isObject(value)) throw invalidPolicy(`${origin}object`, 'a Kubernetes object must be a map');
   const apiVersion = stringField(value, 'apiVersion', `${origin}object`, true);
@@ -132,7 +135,7 @@ export function parsePolicyResource(value: unknown, options: ParseOptions = {}):
 /** Parses many objects (e.g. every document of a YAML stream), skipping unrelated kinds. */
 export function parsePolicyResources(
   values: readonly unknown[],
-  options: ParseOptions = {},
+  options: PolicyParseOptions = {},
 ): PolicyResource[] {
   const out: PolicyResource[] = [];
   for (const value of values) {

@@ -157,7 +157,9 @@ export class PolicyIndex {
   private readonly workloads = new Map<string, Workload>();
   private readonly meshTls = new Map<string, MeshTLSAuthentication>();
   private readonly networkAuthn = new Map<string, NetworkAuthentication>();
+  /** Inline (unnamed) workloads, keyed by their description; bounded. */
   private readonly cache = new Map<string, CompiledPort>();
+  private readonly namedCache = new Map<string, Map<string, Map<string, Map<number, CompiledPort>>>>();
   private readonly warned = new Set<string>();
 
   constructor(resources: Iterable<PolicyResource>, options: PolicyIndexOptions = {}) {
@@ -245,12 +247,23 @@ export class PolicyIndex {
   /** The compiled policy for a workload port (cached). Throws `not_found` for an unknown workload name. */
   lookup(target: WorkloadTarget): CompiledPort {
     const kind = target.kind ?? 'Pod';
-    const key =
-      target.workload !== undefined
-        ? `${target.namespace}\0${kind}\0${target.workload}\0${target.port}`
-        : `inline\0${kind}\0${JSON.stringify([target.namespace, target.port, target.labels, target.annotations, target.ports, target.probePaths])}`;
-    const cached = this.cache.get(key);
-    if (cached) return cached;
+    // Named workloads: nested maps, so that a hot lookup builds no strings.
+    let ports: Map<number, CompiledPort> | undefined;
+    let key: string | undefined;
+    if (target.workload !== undefined) {
+      let byNs = this.namedCache.get(kind);
+      if (!byNs) this.namedCache.set(kind, (byNs = new Map()));
+      let byName = byNs.get(target.namespace);
+      if (!byName) byNs.set(target.namespace, (byName = new Map()));
+      ports = byName.get(target.workload);
+      if (!ports) byName.set(target.workload, (ports = new Map()));
+      const hit = ports.get(target.port);
+      if (hit) return hit;
+    } else {
+      key = `${kind}\0${JSON.stringify([target.namespace, target.port, target.labels, target.annotations, target.ports, target.probePaths])}`;
+      const hit = this.cache.get(key);
+      if (hit) return hit;
+    }
     let workload: Workload;
     if (target.workload !== undefined) {
       const found = this.workloads.get(`${target.namespace}/${kind}/${target.workload}`);
@@ -280,8 +293,11 @@ export class PolicyIndex {
       };
     }
     const compiled = this.compile(workload, target.port);
-    if (this.cache.size >= MAX_CACHE) this.cache.clear();
-    this.cache.set(key, compiled);
+    if (ports) ports.set(target.port, compiled);
+    else if (key !== undefined) {
+      if (this.cache.size >= MAX_CACHE) this.cache.clear();
+      this.cache.set(key, compiled);
+    }
     return compiled;
   }
 

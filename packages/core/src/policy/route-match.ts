@@ -136,6 +136,17 @@ function compileStringMatches(matches: readonly StringMatch[], kind: 'header' | 
 export interface CompiledMatch {
   readonly rank: readonly number[];
   readonly test: Test;
+  /**
+   * The first path segment every matching request has (`svc` for Exact `/svc/x` or PathPrefix
+   * `/svc`), letting a route table skip matches that cannot apply; undefined when any path may match.
+   */
+  readonly firstSegment?: string;
+}
+
+/** The first segment of a path: `a` for `/a/b`, `` for `/`. */
+export function firstPathSegment(path: string): string {
+  const end = path.indexOf('/', 1);
+  return end < 0 ? path.slice(1) : path.slice(1, end);
 }
 
 export function compileHttpMatch(match: HttpRouteMatch): CompiledMatch {
@@ -167,6 +178,12 @@ export function compileHttpMatch(match: HttpRouteMatch): CompiledMatch {
       match.queryParams.length,
     ],
     test,
+    firstSegment:
+      type === 'RegularExpression' ||
+      !value.startsWith('/') ||
+      (type === 'PathPrefix' && firstPathSegment(value) === '')
+        ? undefined
+        : firstPathSegment(value),
   };
 }
 
@@ -251,6 +268,8 @@ export interface RouteTableEntry<R> {
   readonly ruleIndex: number;
   readonly matchIndex: number;
   readonly match: CompiledMatch;
+  /** Rank in precedence order across the whole table. */
+  readonly position: number;
 }
 
 export interface RouteTableInput<R> {
@@ -268,31 +287,47 @@ export interface RouteTableHit<R> {
 
 /**
  * All matches of all rules of all routes, pre-sorted by static precedence, so that finding the
- * winning match is a scan that stops at the first hit (when no route uses hostnames).
+ * winning match is a scan that stops at the first hit (when no route uses hostnames). Matches are
+ * bucketed by the first path segment they require; a lookup walks the request's bucket and the
+ * segment-agnostic matches merged in precedence order.
  * `routes` must already be in age order (see compareRouteAge).
  */
 export class RouteTable<R> {
   private readonly entries: RouteTableEntry<R>[] = [];
+  private readonly bySegment = new Map<string, RouteTableEntry<R>[]>();
+  private readonly anySegment: RouteTableEntry<R>[] = [];
   private readonly hostnames: (readonly string[])[];
   private readonly usesHostnames: boolean;
 
   constructor(routes: readonly RouteTableInput<R>[]) {
     this.hostnames = routes.map((r) => r.hostnames);
     this.usesHostnames = routes.some((r) => r.hostnames.length > 0);
+    const entries: Omit<RouteTableEntry<R>, 'position'>[] = [];
     routes.forEach((r, routeOrder) =>
       r.rules.forEach((matches, ruleIndex) =>
         matches.forEach((match, matchIndex) =>
-          this.entries.push({ route: r.route, routeOrder, ruleIndex, matchIndex, match }),
+          entries.push({ route: r.route, routeOrder, ruleIndex, matchIndex, match }),
         ),
       ),
     );
-    this.entries.sort(
+    entries.sort(
       (a, b) =>
         compareRanks(b.match.rank, a.match.rank) ||
         a.routeOrder - b.routeOrder ||
         a.ruleIndex - b.ruleIndex ||
         a.matchIndex - b.matchIndex,
     );
+    entries.forEach((e, position) => {
+      const entry = { ...e, position };
+      this.entries.push(entry);
+      const segment = e.match.firstSegment;
+      if (segment === undefined) this.anySegment.push(entry);
+      else {
+        const bucket = this.bySegment.get(segment);
+        if (bucket) bucket.push(entry);
+        else this.bySegment.set(segment, [entry]);
+      }
+    });
   }
 
   get size(): number {
@@ -300,18 +335,30 @@ export class RouteTable<R> {
   }
 
   find(req: PreparedRequest): RouteTableHit<R> | undefined {
-    const entries = this.entries;
-    if (!this.usesHostnames) {
-      for (let i = 0; i < entries.length; i++) {
-        const e = entries[i] as RouteTableEntry<R>;
-        if (e.match.test(req)) return e;
-      }
-      return undefined;
-    }
-    const hostRanks = this.hostnames.map((h) => hostRank(h, req.host));
+    const bucket = this.bySegment.get(firstPathSegment(req.path));
+    const any = this.anySegment;
+    const hostRanks = this.usesHostnames ? this.hostnames.map((h) => hostRank(h, req.host)) : undefined;
     let best: RouteTableEntry<R> | undefined;
     let bestHost: readonly number[] | undefined;
-    for (const e of entries) {
+    let i = 0;
+    let j = 0;
+    const n = bucket ? bucket.length : 0;
+    while (i < n || j < any.length) {
+      // Merge the two lists in precedence (position) order.
+      let e: RouteTableEntry<R>;
+      const a = i < n ? (bucket as RouteTableEntry<R>[])[i] : undefined;
+      const b = any[j];
+      if (a !== undefined && (b === undefined || a.position < b.position)) {
+        e = a;
+        i++;
+      } else {
+        e = b as RouteTableEntry<R>;
+        j++;
+      }
+      if (!hostRanks) {
+        if (e.match.test(req)) return e;
+        continue;
+      }
       const h = hostRanks[e.routeOrder];
       if (h === undefined) continue;
       if (bestHost !== undefined && compareRanks(h, bestHost) <= 0) continue;
