@@ -23,15 +23,20 @@ export interface TokenReviewValidatorOptions {
 
 export function createTokenReviewValidator(options: TokenReviewValidatorOptions): TokenValidator {
   const audience = options.audience ?? IDENTITY_TOKEN_AUDIENCE;
-  const review = async (token: string, audiences: string[] | undefined): Promise<V1TokenReview> => {
+  const review = async (
+    token: string,
+    audiences: string[] | undefined,
+    callOptions: ValidateOptions | undefined,
+  ): Promise<V1TokenReview> => {
     try {
-      return await options.api.createTokenReview({
+      const call = options.api.createTokenReview({
         body: {
           apiVersion: 'authentication.k8s.io/v1',
           kind: 'TokenReview',
           spec: audiences ? { token, audiences } : { token },
         },
       });
+      return await withDeadline(call, callOptions);
     } catch (err) {
       throw new MeshError(MeshErrorCode.Unavailable, `TokenReview failed: ${describeApiError(err)}`, {
         cause: err,
@@ -41,16 +46,16 @@ export function createTokenReviewValidator(options: TokenReviewValidatorOptions)
   };
 
   return {
-    async validate(token: string, _options?: ValidateOptions): Promise<TokenSubject> {
+    async validate(token: string, callOptions?: ValidateOptions): Promise<TokenSubject> {
       if (token.length === 0) {
         throw new MeshError(MeshErrorCode.Unauthenticated, 'no token in the request', {
           hint: 'send the ServiceAccount token (LINKERD2_PROXY_IDENTITY_TOKEN_FILE)',
         });
       }
-      let result = await review(token, [audience]);
+      let result = await review(token, [audience], callOptions);
       let error = result.status?.error ?? '';
       if (!result.status?.authenticated && /audience/i.test(error)) {
-        result = await review(token, undefined);
+        result = await review(token, undefined, callOptions);
         error = result.status?.error ?? '';
       }
       const status = result.status;
@@ -76,4 +81,42 @@ function describeApiError(err: unknown): string {
     if (typeof e.message === 'string') return e.message;
   }
   return String(err);
+}
+
+/**
+ * The review, or a rejection once `timeoutMs` passes or `signal` aborts (the client-node call
+ * cannot be cancelled; its late answer is ignored). Listeners and timers are removed either way.
+ */
+function withDeadline<T>(call: Promise<T>, options: ValidateOptions | undefined): Promise<T> {
+  const { signal, timeoutMs } = options ?? {};
+  if (!signal && timeoutMs === undefined) return call;
+  return new Promise<T>((resolve, reject) => {
+    let timer: NodeJS.Timeout | undefined;
+    const cleanup = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    };
+    const onAbort = () => {
+      cleanup();
+      reject(signal?.reason ?? new Error('aborted'));
+    };
+    if (signal?.aborted) return onAbort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    if (timeoutMs !== undefined) {
+      timer = setTimeout(() => {
+        cleanup();
+        reject(new Error(`no answer within ${timeoutMs} ms`));
+      }, timeoutMs);
+    }
+    call.then(
+      (value) => {
+        cleanup();
+        resolve(value);
+      },
+      (err: unknown) => {
+        cleanup();
+        reject(err);
+      },
+    );
+  });
 }

@@ -114,6 +114,11 @@ describe('TokenReview validator', () => {
       }) as TokenReviewApi['createTokenReview'],
     };
     expect(await codeOf(createTokenReviewValidator({ api: down }).validate('tok'))).toBe('unavailable');
+    const hanging: TokenReviewApi = {
+      createTokenReview: (() => new Promise(() => {})) as TokenReviewApi['createTokenReview'],
+    };
+    const slow = createTokenReviewValidator({ api: hanging }).validate('tok', { timeoutMs: 20 });
+    await expect(slow).rejects.toThrow(/TokenReview failed: no answer within 20 ms/);
   });
 });
 
