@@ -128,10 +128,14 @@ describe('watch cache across an apiserver restart', () => {
       for (let i = 0; i < 5; i++) {
         await client.create(CoreKinds.Secret, { metadata: { name: `s${i}`, namespace }, data: {} });
       }
-      await env.restartApiserver();
+      const t0 = Date.now();
+      const { readyMs } = await env.restartApiserver();
+      console.log(`restart took ${Date.now() - t0} ms (ready ${Math.round(readyMs)} ms)`);
+      const t1 = Date.now();
       await client.create(CoreKinds.ConfigMap, { metadata: { name: 'b', namespace }, data: { v: '2' } });
       await client.apply(CoreKinds.ConfigMap, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a', namespace }, data: { v: '3' } }, { force: true });
       const snap = await until(cache.subscribe(controller.signal), (s) => s.get(namespace, 'a')?.data?.v === '3' && s.get(namespace, 'b') !== undefined);
+      console.log(`caught up ${Date.now() - t1} ms after restart`);
       expect(snap.size).toBe(2);
       const restarts = {
         gone: await metricValue(registry, 'tsmesh_kube_watch_restarts_total', { reason: 'gone' }),

@@ -1,1 +1,0 @@
-export { startAdminServer, type AdminServer, type AdminServerOptions } from './admin-server.js';
