@@ -1,7 +1,6 @@
 // @tsmesh/identity: the certificate authority behind io.linkerd.proxy.identity.Identity/Certify.
 export { PACKAGE_NAME, VERSION } from './version.js';
 export { createJsonLogger, silentLogger, type Logger } from './logger.js';
-export { startAdminServer, type AdminServer, type AdminServerOptions } from './admin/index.js';
 export {
   classifyRefusal,
   createCertifyHandler,

@@ -1,19 +1,8 @@
-// The logging surface the identity service's components take. pino's Logger satisfies it; tests
-// pass a recording one. Components never create a logger themselves.
-export interface Logger {
-  debug(fields: Record<string, unknown>, message: string): void;
-  info(fields: Record<string, unknown>, message: string): void;
-  warn(fields: Record<string, unknown>, message: string): void;
-  error(fields: Record<string, unknown>, message: string): void;
-}
+// Logging: the Logger interface is @tsmesh/kube's (pino's shape: fields first, then the message);
+// the binary's JSON logger is created here and nowhere else.
+import type { Logger } from '@tsmesh/kube';
 
-/** A logger that drops everything. */
-export const silentLogger: Logger = Object.freeze({
-  debug() {},
-  info() {},
-  warn() {},
-  error() {},
-});
+export { silentLogger, type Logger } from '@tsmesh/kube';
 
 /** One JSON object per line on a stream (what the binary uses; pino-compatible field names). */
 export function createJsonLogger(

@@ -4,8 +4,8 @@
 import { Server, ServerCredentials } from '@grpc/grpc-js';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { addIdentityService } from '@tsmesh/core';
+import { startAdminServer, type AdminServer } from '@tsmesh/kube';
 import type { Registry } from 'prom-client';
-import { startAdminServer, type AdminServer } from '../admin/index.js';
 import { createCertifyHandler } from '../certify/index.js';
 import {
   classifyIssuerError,
@@ -124,11 +124,14 @@ export async function startIdentityService(options: IdentityServiceOptions): Pro
   let admin: AdminServer | undefined;
   try {
     if (options.adminPort !== false) {
+      // @tsmesh/kube's shared admin server: /ready is 503 "not ready: issuer-loaded" until then.
       admin = await startAdminServer({
         registry,
-        isReady: () => issuers.current() !== undefined,
+        isReady: () => true,
+        readinessChecks: { 'issuer-loaded': () => issuers.current() !== undefined },
         host: options.adminHost,
         port: options.adminPort ?? 9990,
+        logger,
       });
     }
     const source = options.issuerSource;
