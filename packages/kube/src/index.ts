@@ -70,7 +70,7 @@ export {
 export { silentLogger, type Logger } from './logging/index.js';
 export { Backoff, DEFAULT_BACKOFF, type BackoffOptions } from './backoff/index.js';
 export { LatestValue, linkedAbortController, sleep } from './async/index.js';
-export { ObjectStore, type ObjectSnapshot, type ObjectStoreOptions } from './store/index.js';
+export { diffSnapshots, ObjectStore, type ObjectSnapshot, type ObjectStoreOptions, type SnapshotDiff } from './store/index.js';
 export { createWatchMetrics, WatchCache, type WatchCacheOptions, type WatchMetrics, type WatchRestartReason } from './watch/index.js';
 export {
   createDirectoryObjectSource,

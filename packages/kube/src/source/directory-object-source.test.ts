@@ -126,3 +126,29 @@ describe('DirectoryObjectSource', () => {
     await until(iterator, (s) => s.size === 2);
   });
 });
+
+describe('DirectoryObjectSource object metadata', () => {
+  it('creationTimestamp is stable across edits; resourceVersion changes only with the content', async () => {
+    const d = await mkdtemp(join(tmpdir(), 'kube-dir-meta-'));
+    const s = createDirectoryObjectSource({ dir: d });
+    try {
+      await writeFile(join(d, 'a.yaml'), server('web', 80) + '---\n' + server('api', 81));
+      const first = await s.snapshot(MeshKinds.Server);
+      const web1 = first.get('shop', 'web')!.metadata!;
+      const api1 = first.get('shop', 'api')!.metadata!;
+      expect(web1.creationTimestamp).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+      expect(web1.resourceVersion).toMatch(/^\d+$/);
+      await writeFile(join(d, 'a.yaml'), server('web', 8080) + '---\n' + server('api', 81));
+      await s.rescan();
+      const second = await s.snapshot(MeshKinds.Server);
+      const web2 = second.get('shop', 'web')!.metadata!;
+      expect(web2.creationTimestamp).toBe(web1.creationTimestamp);
+      expect(web2.resourceVersion).not.toBe(web1.resourceVersion);
+      expect(second.get('shop', 'api')!.metadata!.resourceVersion).toBe(api1.resourceVersion);
+      expect(Number(second.resourceVersion)).toBeGreaterThan(Number(first.resourceVersion));
+    } finally {
+      await s.close();
+      await rm(d, { recursive: true, force: true });
+    }
+  });
+});

@@ -14,7 +14,7 @@ import { counterOn, gaugeOn } from '../metrics/index.js';
 import { kindKey, knownResourceKinds, objectKey, type KubeObject, type ResourceKind } from '../resources/index.js';
 import { ObjectStore, type ObjectSnapshot } from '../store/index.js';
 import { ManifestError } from './manifest-error.js';
-import { parseManifests, type ParsedObject } from './manifest-parser.js';
+import { formatTimestamp, parseManifests, type ParsedObject } from './manifest-parser.js';
 import { firstOf, type ObjectSource, type WatchKindOptions } from './object-source.js';
 
 export interface DirectoryObjectSourceOptions {
@@ -73,6 +73,13 @@ export class DirectoryObjectSource implements ObjectSource {
   readonly #stores = new Map<string, ObjectStore>();
   /** JSON of each served object by kind and key, to publish only kinds that changed. */
   readonly #served = new Map<string, Map<string, string>>();
+  /**
+   * Per object (kind + namespace/name): when it was first seen (its creationTimestamp, stable
+   * across edits, as in a cluster) and its content and resourceVersion, which changes only when
+   * its content does.
+   */
+  readonly #history = new Map<string, { created: string; json: string; resourceVersion: string }>();
+  #resourceVersion = 0;
   #duplicates: ManifestError[] = [];
   #watcher: FSWatcher | undefined;
   #scanning: Promise<void> | undefined;
@@ -225,11 +232,7 @@ export class DirectoryObjectSource implements ObjectSource {
         previous.size = st.size;
         continue;
       }
-      const parsed = parseManifests(content, name, {
-        kinds: this.#kinds,
-        defaultNamespace: this.#options.defaultNamespace,
-        creationTimestamp: st.mtime,
-      });
+      const parsed = parseManifests(content, name, { kinds: this.#kinds, defaultNamespace: this.#options.defaultNamespace });
       this.#files.set(path, { mtimeMs: st.mtimeMs, size: st.size, content, objects: parsed.objects, errors: parsed.errors });
       for (const error of parsed.errors) this.#report(error);
       for (const warning of parsed.warnings) {
@@ -278,23 +281,46 @@ export class DirectoryObjectSource implements ObjectSource {
     this.#duplicates = duplicates;
     this.#metrics?.invalid.set(this.errors().length);
 
+    const now = formatTimestamp(new Date());
     const kinds = new Set([...byKind.keys(), ...this.#stores.keys(), ...this.#served.keys()]);
     for (const key of kinds) {
-      const objects = byKind.get(key) ?? new Map<string, ParsedObject>();
-      const serialized = new Map([...objects].map(([id, p]) => [id, JSON.stringify(p.object)]));
+      const served = new Map<string, KubeObject>();
+      for (const [id, parsed] of byKind.get(key) ?? []) served.set(id, this.#versioned(key, id, parsed.object, now));
+      const serialized = new Map([...served].map(([id, object]) => [id, JSON.stringify(object)]));
       const before = this.#served.get(key);
       const changed = !before || before.size !== serialized.size || [...serialized].some(([id, json]) => before.get(id) !== json);
       const store = this.#stores.get(key);
       if (!changed && store?.synced) continue;
       this.#served.set(key, serialized);
       if (store) {
-        // Readers get their own copies: the parsed objects stay ours for comparisons.
-        store.replaceAll([...objects.values()].map((p) => structuredClone(p.object)));
+        store.replaceAll(served.values(), String(this.#resourceVersion));
         store.publish();
       }
-      this.#metrics?.objects.set({ kind: key }, objects.size);
+      this.#metrics?.objects.set({ kind: key }, served.size);
     }
+    // Forget objects that are gone: one that comes back is a new object (new creationTimestamp).
+    const present = new Set([...byKind].flatMap(([key, objects]) => [...objects.keys()].map((id) => `${key}/${id}`)));
+    for (const historyKey of this.#history.keys()) if (!present.has(historyKey)) this.#history.delete(historyKey);
     this.#scannedOnce = true;
+  }
+
+  /** A reader's copy of a parsed object, with the server-set fields a cluster would give it. */
+  #versioned(kind: string, id: string, parsed: KubeObject, now: string): KubeObject {
+    const object = structuredClone(parsed);
+    const meta = (object.metadata ??= {});
+    const historyKey = `${kind}/${id}`;
+    const json = JSON.stringify(object);
+    let entry = this.#history.get(historyKey);
+    if (!entry) {
+      entry = { created: meta.creationTimestamp ?? now, json, resourceVersion: String(++this.#resourceVersion) };
+      this.#history.set(historyKey, entry);
+    } else if (entry.json !== json) {
+      entry.json = json;
+      entry.resourceVersion = String(++this.#resourceVersion);
+    }
+    meta.creationTimestamp ??= entry.created;
+    meta.resourceVersion ??= entry.resourceVersion;
+    return object;
   }
 
   #store(kind: ResourceKind): ObjectStore {

@@ -35,6 +35,7 @@ spec: {ports: [{port: 80}]}
     // Served at the storage version, with the apiserver's defaults and server-set fields.
     expect(server.apiVersion).toBe('policy.linkerd.io/v1beta3');
     expect(server.metadata).toMatchObject({ name: 'web', namespace: 'default', creationTimestamp: '2025-01-02T03:04:05Z', generation: 1 });
+    expect(parseManifests(text, 'app.yaml', { kinds }).objects[0]!.object.metadata!.creationTimestamp).toBeUndefined();
     expect(server.metadata!.uid).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-/);
     expect(server.spec).toEqual({ podSelector: { matchLabels: { app: 'web' } }, port: 'http', proxyProtocol: 'unknown' });
     expect(result.objects[1]!.object.metadata!.namespace).toBe('shop');

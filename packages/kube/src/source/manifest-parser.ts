@@ -36,7 +36,7 @@ export interface ParseOptions {
   kinds: readonly ResourceKind[];
   /** Namespace for namespaced objects that name none. Default `default`. */
   defaultNamespace?: string;
-  /** creationTimestamp for objects without one (e.g. the file's mtime). Default: now. */
+  /** creationTimestamp for objects without one. Default: leave it unset (the caller decides). */
   creationTimestamp?: Date;
 }
 
@@ -53,6 +53,11 @@ function schemaFor(group: string, version: string, kind: string): JsonSchemaProp
     }
   }
   return schemaIndex.get(`${group}/${version}/${kind}`);
+}
+
+/** RFC 3339 with whole seconds, as metav1.Time is written. */
+export function formatTimestamp(date: Date): string {
+  return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
 function deterministicUid(key: string): string {
@@ -198,7 +203,7 @@ export function parseManifests(text: string, file: string, options: ParseOptions
       // As the apiserver serves it: at the version the controllers read, with server-set fields.
       object.apiVersion = apiVersionOf(kind);
       meta.uid ??= deterministicUid(`${kindKey(kind)}/${meta.namespace ?? ''}/${meta.name}`);
-      meta.creationTimestamp ??= (options.creationTimestamp ?? new Date()).toISOString().replace(/\.\d{3}Z$/, 'Z');
+      if (options.creationTimestamp) meta.creationTimestamp ??= formatTimestamp(options.creationTimestamp);
       meta.generation ??= 1;
       result.objects.push({ kind, object, file, document, line: at([]).line });
     }

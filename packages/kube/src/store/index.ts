@@ -1,1 +1,1 @@
-export { ObjectStore, type ObjectSnapshot, type ObjectStoreOptions } from './object-store.js';
+export { diffSnapshots, ObjectStore, type ObjectSnapshot, type ObjectStoreOptions, type SnapshotDiff } from './object-store.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CoreKinds } from '../resources/index.js';
-import { ObjectStore } from './object-store.js';
+import { diffSnapshots, ObjectStore } from './object-store.js';
 
 const pod = (namespace: string, name: string, extra: Record<string, unknown> = {}) => ({
   apiVersion: 'v1',
@@ -65,5 +65,27 @@ describe('ObjectStore', () => {
     expect(s2.size).toBe(6);
     controller.abort();
     expect((await iterator.next()).done).toBe(true);
+  });
+});
+
+describe('diffSnapshots', () => {
+  it('reports added, updated and removed objects', () => {
+    const store = new ObjectStore(CoreKinds.Pod);
+    store.upsert(pod('a', 'same', { metadata: { namespace: 'a', name: 'same', resourceVersion: '1' } }));
+    store.upsert(pod('a', 'changed', { metadata: { namespace: 'a', name: 'changed', resourceVersion: '1' } }));
+    store.upsert(pod('a', 'gone'));
+    store.publish();
+    const before = store.snapshot();
+    expect(diffSnapshots(undefined, before).added).toHaveLength(3);
+    store.upsert(pod('a', 'changed', { metadata: { namespace: 'a', name: 'changed', resourceVersion: '2' } }));
+    store.remove('a', 'gone');
+    store.upsert(pod('b', 'new'));
+    // A relist brings equal objects as new copies: same resourceVersion means unchanged.
+    store.upsert(pod('a', 'same', { metadata: { namespace: 'a', name: 'same', resourceVersion: '1' } }));
+    store.publish();
+    const diff = diffSnapshots(before, store.snapshot());
+    expect(diff.added.map((p) => p.metadata!.name)).toEqual(['new']);
+    expect(diff.updated.map((u) => [u.before.metadata!.resourceVersion, u.after.metadata!.resourceVersion])).toEqual([['1', '2']]);
+    expect(diff.removed.map((p) => p.metadata!.name)).toEqual(['gone']);
   });
 });

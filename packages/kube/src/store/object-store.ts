@@ -182,3 +182,34 @@ export class ObjectStore<T extends KubeObject = KubeObject> {
     return out;
   }
 }
+
+export interface SnapshotDiff<T extends KubeObject = KubeObject> {
+  added: T[];
+  updated: { before: T; after: T }[];
+  removed: T[];
+}
+
+function sameObject(a: KubeObject, b: KubeObject): boolean {
+  if (a === b) return true;
+  const ra = a.metadata?.resourceVersion;
+  const rb = b.metadata?.resourceVersion;
+  if (ra !== undefined && rb !== undefined) return ra === rb;
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/**
+ * What changed between two snapshots of one kind (`before` undefined: everything was added).
+ * Objects count as unchanged when they are the same object or have the same resourceVersion.
+ */
+export function diffSnapshots<T extends KubeObject>(before: ObjectSnapshot<T> | undefined, after: ObjectSnapshot<T>): SnapshotDiff<T> {
+  const diff: SnapshotDiff<T> = { added: [], updated: [], removed: [] };
+  for (const object of after.list()) {
+    const previous = before?.get(object.metadata?.namespace, object.metadata?.name ?? '');
+    if (!previous) diff.added.push(object);
+    else if (!sameObject(previous, object)) diff.updated.push({ before: previous, after: object });
+  }
+  for (const object of before?.list() ?? []) {
+    if (!after.get(object.metadata?.namespace, object.metadata?.name ?? '')) diff.removed.push(object);
+  }
+  return diff;
+}
