@@ -150,7 +150,8 @@ export function createKubeApiClient(kubeConfig: KubeConfig, options: CreateKubeA
     for (const [k, v] of Object.entries(opts.headers ?? {})) headers[k.toLowerCase()] = String(v);
     if (typeof opts.auth === 'string') headers.authorization = `Basic ${Buffer.from(opts.auth).toString('base64')}`;
     if (server.protocol === 'https:' && !agent) {
-      const agentOptions: AgentOptions = { keepAlive: true, maxSockets: 32 };
+      // No socket cap: every watch holds a connection for minutes.
+      const agentOptions: AgentOptions = { keepAlive: true };
       for (const key of ['ca', 'cert', 'key', 'pfx', 'passphrase', 'rejectUnauthorized', 'servername'] as const) {
         if (opts[key] !== undefined && opts[key] !== null) (agentOptions as Record<string, unknown>)[key] = opts[key];
       }
