@@ -546,6 +546,11 @@ describe('explanations', () => {
     expect(check(index, OUTSIDE, { path: '/x' }).explanation).toBe(
       'GET /x from unauthenticated 198.18.0.5 to Server emojivoto/web-http port 8080 denied: no route matches',
     );
+    expect(JSON.parse(JSON.stringify(check(index, OUTSIDE, { path: '/x' })))).toMatchObject({
+      decision: 'deny',
+      reason: 'route-not-found',
+      explanation: expect.stringContaining('no route matches'),
+    });
     expect(check(indexOf([web], { defaultPolicy: 'audit' }), OUTSIDE).explanation).toBe(
       'connection from unauthenticated 198.18.0.5 to default policy audit port 8080 audited (allowed) by default:audit',
     );

@@ -66,7 +66,7 @@ export interface PolicyDecision {
   readonly filters: readonly HttpRouteFilter[];
   readonly redirect: RedirectResponse | undefined;
   readonly rateLimit: RateLimitDecision | undefined;
-  /** One sentence for humans. */
+  /** One sentence for humans (formatted when read; included by `JSON.stringify`). */
   readonly explanation: string;
 }
 
@@ -143,23 +143,48 @@ function explain(d: DecisionFields, ctx: ExplainContext): string {
   return `${to} denied: ${d.reason === 'route-not-found' ? 'no route matches' : 'no authorization admits the client'}`;
 }
 
-/** The decision with its explanation built only when read: evaluations on a hot path never format it. */
+/**
+ * A decision whose explanation is formatted only when read (a prototype getter), so that
+ * evaluations on a hot path allocate one fixed-shape object and no strings.
+ */
+class Decision implements PolicyDecision {
+  readonly decision: PolicyDecisionKind;
+  readonly reason: PolicyDecisionReason;
+  readonly httpStatus: number | undefined;
+  readonly server: ServerRef;
+  readonly protocol: ProxyProtocol;
+  readonly route: PolicyDecision['route'];
+  readonly authorization: AuthorizationRef | undefined;
+  readonly filters: readonly HttpRouteFilter[];
+  readonly redirect: RedirectResponse | undefined;
+  readonly rateLimit: RateLimitDecision | undefined;
+  readonly #context: ExplainContext;
+
+  constructor(d: DecisionFields, context: ExplainContext) {
+    this.decision = d.decision;
+    this.reason = d.reason;
+    this.httpStatus = d.httpStatus;
+    this.server = d.server;
+    this.protocol = d.protocol;
+    this.route = d.route;
+    this.authorization = d.authorization;
+    this.filters = d.filters;
+    this.redirect = d.redirect;
+    this.rateLimit = d.rateLimit;
+    this.#context = context;
+  }
+
+  get explanation(): string {
+    return explain(this, this.#context);
+  }
+
+  toJSON(): PolicyDecision {
+    return { ...this, explanation: this.explanation };
+  }
+}
+
 function finish(d: DecisionFields, ctx: ExplainContext): PolicyDecision {
-  return {
-    decision: d.decision,
-    reason: d.reason,
-    httpStatus: d.httpStatus,
-    server: d.server,
-    protocol: d.protocol,
-    route: d.route,
-    authorization: d.authorization,
-    filters: d.filters,
-    redirect: d.redirect,
-    rateLimit: d.rateLimit,
-    get explanation() {
-      return explain(d, ctx);
-    },
-  };
+  return new Decision(d, ctx);
 }
 
 /** Decides for a compiled port (see `PolicyIndex.lookup`); `evaluate` looks the port up first. */
