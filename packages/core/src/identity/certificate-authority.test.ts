@@ -75,7 +75,9 @@ describe('roots and issuers', () => {
     expect(text).toMatch(/X509v3 Key Usage: critical\s+Certificate Sign, CRL Sign/);
     expect(issuer.certificate.authorityKeyId).toBe(root.certificate.subjectKeyId);
     expect(issuer.certificate.issuerDer).toEqual(root.certificate.subjectDer);
-    expect(issuer.certificate.notAfter.getTime() - issuer.certificate.notBefore.getTime()).toBe(8_760 * HOUR + DEFAULT_CLOCK_SKEW_MS);
+    expect(issuer.certificate.notAfter.getTime() - issuer.certificate.notBefore.getTime()).toBe(
+      8_760 * HOUR + DEFAULT_CLOCK_SKEW_MS,
+    );
     openssl.write('root.pem', root.certificate.pem);
     expect(openssl.verify('root.pem', 'issuer.pem').stdout).toContain('issuer.pem: OK');
     expect(issuer.chain).toEqual([root.certificate]);
@@ -93,8 +95,12 @@ describe('roots and issuers', () => {
     openssl.write('rsa-root.pem', root.certificate.pem);
     openssl.write('rsa-issuer.pem', issuer.certificate.pem);
     openssl.write('rsa-leaf.pem', leaf.certificate.pem);
-    expect(openssl.verify('rsa-root.pem', 'rsa-leaf.pem', 'rsa-issuer.pem').stdout).toContain('rsa-leaf.pem: OK');
-    expect(parseTrustBundle(root.certificate.pem).verify(leaf.certificate, leaf.intermediates).identity).toBe(ID);
+    expect(openssl.verify('rsa-root.pem', 'rsa-leaf.pem', 'rsa-issuer.pem').stdout).toContain(
+      'rsa-leaf.pem: OK',
+    );
+    expect(parseTrustBundle(root.certificate.pem).verify(leaf.certificate, leaf.intermediates).identity).toBe(
+      ID,
+    );
   });
 
   it('loads an issuer from crt.pem + key.pem, and refuses a wrong key or a non-CA', () => {
@@ -107,13 +113,21 @@ describe('roots and issuers', () => {
     expect(loaded.certificate.der).toEqual(issuer.certificate.der);
     expect(loaded.chain.map((c) => c.subject)).toEqual(['CN=root.linkerd.cluster.local']);
 
-    const mismatch = errorOf(() => createIssuer({ certificate: issuer.certificate, privateKey: generateKeyPair().privateKey, where: 'linkerd-identity-issuer' }));
+    const mismatch = errorOf(() =>
+      createIssuer({
+        certificate: issuer.certificate,
+        privateKey: generateKeyPair().privateKey,
+        where: 'linkerd-identity-issuer',
+      }),
+    );
     expect(mismatch.reason).toBe('key_mismatch');
     expect(mismatch.where).toBe('linkerd-identity-issuer');
 
     const leafKey = generateKeyPair();
     const leaf = issueLeafCertificate({ issuer, publicKey: leafKey.publicKey, identity: ID });
-    expect(errorOf(() => createIssuer({ certificate: leaf.certificate, privateKey: leafKey.privateKey })).reason).toBe('not_a_ca');
+    expect(
+      errorOf(() => createIssuer({ certificate: leaf.certificate, privateKey: leafKey.privateKey })).reason,
+    ).toBe('not_a_ca');
   });
 
   it('respects pathlen when making intermediates', () => {
@@ -122,7 +136,9 @@ describe('roots and issuers', () => {
     const error = errorOf(() => createIntermediateCertificate({ issuer }));
     expect(error.reason).toBe('path_length');
     expect(error.hint).toContain('can only sign leaf certificates');
-    expect(errorOf(() => createIntermediateCertificate({ issuer: root, pathLength: 1 })).reason).toBe('path_length');
+    expect(errorOf(() => createIntermediateCertificate({ issuer: root, pathLength: 1 })).reason).toBe(
+      'path_length',
+    );
   });
 });
 
@@ -136,9 +152,13 @@ describe('leaf certificates', () => {
     const issued = issueLeafCertificate({ issuer, csr: csr.pem, now });
     const text = x509Text('leaf.pem', issued.certificate.pem);
     expect(text).toContain(`Subject: CN = ${ID}`);
-    expect(text).toMatch(new RegExp(`X509v3 Subject Alternative Name: \\n\\s+DNS:${ID.replace(/\./g, '\\.')}, URI:${SPIFFE}\\n`));
+    expect(text).toMatch(
+      new RegExp(`X509v3 Subject Alternative Name: \\n\\s+DNS:${ID.replace(/\./g, '\\.')}, URI:${SPIFFE}\\n`),
+    );
     expect(text).toMatch(/X509v3 Key Usage: critical\s+Digital Signature\n/);
-    expect(text).toMatch(/X509v3 Extended Key Usage: \n\s+TLS Web Server Authentication, TLS Web Client Authentication\n/);
+    expect(text).toMatch(
+      /X509v3 Extended Key Usage: \n\s+TLS Web Server Authentication, TLS Web Client Authentication\n/,
+    );
     expect(text).not.toContain('CA:TRUE');
     expect(opensslDate('leaf.pem', 'startdate')).toEqual(new Date(now.getTime() - 20_000));
     expect(opensslDate('leaf.pem', 'enddate')).toEqual(new Date(now.getTime() + 24 * HOUR));
@@ -179,7 +199,12 @@ describe('leaf certificates', () => {
     const longIssuer = createIntermediateCertificate({ issuer: shortRoot, now, lifetimeMs: 8_760 * HOUR });
     expect(longIssuer.certificate.notAfter).toEqual(shortRoot.certificate.notAfter);
     const shortIssuer = createIntermediateCertificate({ issuer: root, now, lifetimeMs: 10 * HOUR });
-    const leaf = issueLeafCertificate({ issuer: shortIssuer, publicKey: generateKeyPair().publicKey, identity: ID, now });
+    const leaf = issueLeafCertificate({
+      issuer: shortIssuer,
+      publicKey: generateKeyPair().publicKey,
+      identity: ID,
+      now,
+    });
     expect(leaf.certificate.notAfter).toEqual(shortIssuer.certificate.notAfter);
 
     // A loaded issuer whose crt.pem also holds a root expiring sooner: the root's expiry bounds the leaf,
@@ -190,12 +215,23 @@ describe('leaf certificates', () => {
       certificate: intermediate.certificate.pem + nearRoot.certificate.pem,
       privateKey: formatPrivateKey(intermediate.privateKey),
     });
-    const bounded = issueLeafCertificate({ issuer: loaded, publicKey: generateKeyPair().publicKey, identity: ID, now });
+    const bounded = issueLeafCertificate({
+      issuer: loaded,
+      publicKey: generateKeyPair().publicKey,
+      identity: ID,
+      now,
+    });
     expect(bounded.certificate.notAfter).toEqual(nearRoot.certificate.notAfter);
     expect(bounded.intermediates).toEqual([intermediate.certificate]);
-    expect(issueLeafCertificate({ issuer, publicKey: generateKeyPair().publicKey, identity: ID, now, lifetimeMs: HOUR }).certificate.notAfter).toEqual(
-      new Date(Math.floor((now.getTime() + HOUR) / 1000) * 1000),
-    );
+    expect(
+      issueLeafCertificate({
+        issuer,
+        publicKey: generateKeyPair().publicKey,
+        identity: ID,
+        now,
+        lifetimeMs: HOUR,
+      }).certificate.notAfter,
+    ).toEqual(new Date(Math.floor((now.getTime() + HOUR) / 1000) * 1000));
     expect(DEFAULT_LEAF_LIFETIME_MS).toBe(24 * HOUR);
   });
 
@@ -213,30 +249,61 @@ describe('leaf certificates', () => {
 
   it('refuses to issue from an issuer outside its validity, for a bad CSR, or for a non-P-256 key', () => {
     const past = new Date(Date.now() - 400 * 24 * HOUR);
-    const expired = createIntermediateCertificate({ issuer: createRootCertificate({ now: past }), now: past, lifetimeMs: HOUR });
-    const error = errorOf(() => issueLeafCertificate({ issuer: expired, publicKey: generateKeyPair().publicKey, identity: ID }));
+    const expired = createIntermediateCertificate({
+      issuer: createRootCertificate({ now: past }),
+      now: past,
+      lifetimeMs: HOUR,
+    });
+    const error = errorOf(() =>
+      issueLeafCertificate({ issuer: expired, publicKey: generateKeyPair().publicKey, identity: ID }),
+    );
     expect(error.reason).toBe('expired');
     expect(error.code).toBe(MeshErrorCode.CertificateInvalid);
     expect(error.message).toContain('the issuer CN=identity.linkerd.cluster.local expired at');
 
-    const early = errorOf(() => issueLeafCertificate({ issuer, publicKey: generateKeyPair().publicKey, identity: ID, now: new Date(Date.now() - 48 * HOUR) }));
+    const early = errorOf(() =>
+      issueLeafCertificate({
+        issuer,
+        publicKey: generateKeyPair().publicKey,
+        identity: ID,
+        now: new Date(Date.now() - 48 * HOUR),
+      }),
+    );
     expect(early.reason).toBe('not_yet_valid');
 
     const csr = createCertificateRequest({ identity: ID, privateKey: generateKeyPair().privateKey });
-    expect(errorOf(() => issueLeafCertificate({ issuer, csr: csr.der, identity: ID.replace('web', 'vote') })).reason).toBe('san_mismatch');
+    expect(
+      errorOf(() => issueLeafCertificate({ issuer, csr: csr.der, identity: ID.replace('web', 'vote') }))
+        .reason,
+    ).toBe('san_mismatch');
 
     const rsa = generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey;
-    expect(errorOf(() => issueLeafCertificate({ issuer, publicKey: rsa, identity: ID })).reason).toBe('key_type');
-    expect(errorOf(() => issueLeafCertificate({ issuer, publicKey: generateKeyPair().publicKey, identity: 'nope' })).reason).toBe('invalid_name');
-    expect(errorOf(() => issueLeafCertificate({ issuer, identity: ID })).reason).toBe('invalid_options');
-    expect(errorOf(() => issueLeafCertificate({ issuer, publicKey: generateKeyPair().publicKey, identity: ID, lifetimeMs: -1 })).reason).toBe(
-      'invalid_options',
+    expect(errorOf(() => issueLeafCertificate({ issuer, publicKey: rsa, identity: ID })).reason).toBe(
+      'key_type',
     );
+    expect(
+      errorOf(() =>
+        issueLeafCertificate({ issuer, publicKey: generateKeyPair().publicKey, identity: 'nope' }),
+      ).reason,
+    ).toBe('invalid_name');
+    expect(errorOf(() => issueLeafCertificate({ issuer, identity: ID })).reason).toBe('invalid_options');
+    expect(
+      errorOf(() =>
+        issueLeafCertificate({
+          issuer,
+          publicKey: generateKeyPair().publicKey,
+          identity: ID,
+          lifetimeMs: -1,
+        }),
+      ).reason,
+    ).toBe('invalid_options');
   });
 
   it('round-trips certificate encodings for any identity (property)', () => {
     const label = fc.stringMatching(/^[a-z0-9]([-a-z0-9]{0,10}[a-z0-9])?$/);
-    const identity = fc.record({ serviceAccount: label, namespace: label }).map((parts) => formatIdentityName(parts));
+    const identity = fc
+      .record({ serviceAccount: label, namespace: label })
+      .map((parts) => formatIdentityName(parts));
     const { publicKey } = generateKeyPair();
     const bundle = parseTrustBundle(root.certificate.pem);
     fc.assert(
@@ -246,9 +313,13 @@ describe('leaf certificates', () => {
         expect(fromPem.der).toEqual(issued.certificate.der);
         expect(parseCertificate(fromPem.der).pem).toBe(issued.certificate.pem);
         expect(fromPem.dnsNames).toEqual([name]);
-        expect(fromPem.uris).toEqual([`spiffe://cluster.local/ns/${name.split('.')[1]}/sa/${name.split('.')[0]}`]);
+        expect(fromPem.uris).toEqual([
+          `spiffe://cluster.local/ns/${name.split('.')[1]}/sa/${name.split('.')[0]}`,
+        ]);
         expect(fromPem.subjectCommonName).toBe(commonName ? name : undefined);
-        const verified = bundle.verify(issued.certificate.pem + issued.intermediates.map((c) => c.pem).join(''));
+        const verified = bundle.verify(
+          issued.certificate.pem + issued.intermediates.map((c) => c.pem).join(''),
+        );
         expect(verified.identity).toBe(name);
         expect(verified.spiffeId).toBe(fromPem.uris[0]);
       }),
@@ -257,11 +328,15 @@ describe('leaf certificates', () => {
   });
 
   it('never fails with anything but an IdentityError on corrupted certificates (property)', () => {
-    const der = issueLeafCertificate({ issuer, publicKey: generateKeyPair().publicKey, identity: ID }).certificate.der;
+    const der = issueLeafCertificate({ issuer, publicKey: generateKeyPair().publicKey, identity: ID })
+      .certificate.der;
     const bundle = parseTrustBundle(root.certificate.pem);
     fc.assert(
       fc.property(
-        fc.array(fc.record({ at: fc.nat({ max: der.length - 1 }), value: fc.integer({ min: 0, max: 255 }) }), { minLength: 1, maxLength: 4 }),
+        fc.array(
+          fc.record({ at: fc.nat({ max: der.length - 1 }), value: fc.integer({ min: 0, max: 255 }) }),
+          { minLength: 1, maxLength: 4 },
+        ),
         fc.nat({ max: der.length }),
         (edits, cut) => {
           const bytes = new Uint8Array(der.subarray(0, Math.max(cut, 2)));

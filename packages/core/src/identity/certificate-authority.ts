@@ -9,14 +9,17 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { MeshErrorCode } from '../errors/index.js';
 import { buildCertificate, parseCertificate, parseCertificates, type Certificate } from './certificate.js';
-import {
-  verifyCertificateRequest,
-  type CertificateRequest,
-} from './certificate-request.js';
+import { verifyCertificateRequest, type CertificateRequest } from './certificate-request.js';
 import { IdentityError, IdentityErrorReason } from './identity-error.js';
 import { parseIdentityName } from './identity-name.js';
 import { isPem, type PemOrDer } from './pem.js';
-import { describeKey, generateKeyPair, keyTypeOf, toPrivateKey, type PrivateKeyInput } from './private-key.js';
+import {
+  describeKey,
+  generateKeyPair,
+  keyTypeOf,
+  toPrivateKey,
+  type PrivateKeyInput,
+} from './private-key.js';
 import { formatSpiffeId } from './spiffe-id.js';
 import {
   authorityKeyIdExtension,
@@ -58,7 +61,13 @@ export interface Issuer extends CertifiedKey {
   readonly chain: readonly Certificate[];
 }
 
-function fail(code: MeshErrorCode, reason: IdentityErrorReason, message: string, where: string, hint?: string): IdentityError {
+function fail(
+  code: MeshErrorCode,
+  reason: IdentityErrorReason,
+  message: string,
+  where: string,
+  hint?: string,
+): IdentityError {
   return new IdentityError(code, message, { reason, where, hint });
 }
 
@@ -117,7 +126,12 @@ export function createIssuer(options: CreateIssuerOptions): Issuer {
     );
   }
   if (certificate.keyUsage && !certificate.keyUsage.includes('keyCertSign')) {
-    throw fail(MeshErrorCode.CertificateInvalid, IdentityErrorReason.KeyUsage, `${certificate.subject} has keyUsage without keyCertSign`, where);
+    throw fail(
+      MeshErrorCode.CertificateInvalid,
+      IdentityErrorReason.KeyUsage,
+      `${certificate.subject} has keyUsage without keyCertSign`,
+      where,
+    );
   }
   if (Buffer.compare(spkiOf(privateKey), spkiOf(certificate.publicKey)) !== 0) {
     throw fail(
@@ -138,7 +152,12 @@ export function createIssuer(options: CreateIssuerOptions): Issuer {
 function checkLifetime(value: number | undefined, fallback: number, name: string, where: string): number {
   const lifetime = value ?? fallback;
   if (!Number.isFinite(lifetime) || lifetime <= 0) {
-    throw fail(MeshErrorCode.InvalidArgument, IdentityErrorReason.InvalidOptions, `${name} must be a positive number of milliseconds, got ${value}`, where);
+    throw fail(
+      MeshErrorCode.InvalidArgument,
+      IdentityErrorReason.InvalidOptions,
+      `${name} must be a positive number of milliseconds, got ${value}`,
+      where,
+    );
   }
   return lifetime;
 }
@@ -146,7 +165,12 @@ function checkLifetime(value: number | undefined, fallback: number, name: string
 function checkSkew(value: number | undefined, where: string): number {
   const skew = value ?? DEFAULT_CLOCK_SKEW_MS;
   if (!Number.isFinite(skew) || skew < 0) {
-    throw fail(MeshErrorCode.InvalidArgument, IdentityErrorReason.InvalidOptions, `clockSkewMs must be >= 0, got ${value}`, where);
+    throw fail(
+      MeshErrorCode.InvalidArgument,
+      IdentityErrorReason.InvalidOptions,
+      `clockSkewMs must be >= 0, got ${value}`,
+      where,
+    );
   }
   return skew;
 }
@@ -277,7 +301,11 @@ export function createIntermediateCertificate(options: CreateIntermediateOptions
     ],
     signingKey: issuer.privateKey,
   });
-  return Object.freeze({ certificate, privateKey, chain: Object.freeze([issuer.certificate, ...issuer.chain]) });
+  return Object.freeze({
+    certificate,
+    privateKey,
+    chain: Object.freeze([issuer.certificate, ...issuer.chain]),
+  });
 }
 
 export interface IssueLeafOptions {
@@ -335,7 +363,12 @@ export function issueLeafCertificate(options: IssueLeafOptions): IssuedCertifica
       );
     }
   } else {
-    throw fail(MeshErrorCode.InvalidArgument, IdentityErrorReason.InvalidOptions, 'give either csr, or publicKey and identity', where);
+    throw fail(
+      MeshErrorCode.InvalidArgument,
+      IdentityErrorReason.InvalidOptions,
+      'give either csr, or publicKey and identity',
+      where,
+    );
   }
   const now = options.now ?? new Date();
   const lifetime = checkLifetime(options.lifetimeMs, DEFAULT_LEAF_LIFETIME_MS, 'lifetimeMs', where);

@@ -31,15 +31,31 @@ function errorOf(fn: () => unknown): IdentityError {
 function opensslCsr(key: string, subject: string, san?: string): Uint8Array {
   const name = `req-${Math.random().toString(36).slice(2)}.csr`;
   openssl.run([
-    'req', '-new', '-key', key, '-subj', subject, '-config', 'openssl.cnf',
-    ...(san ? ['-addext', `subjectAltName=${san}`] : []), '-outform', 'DER', '-out', name,
+    'req',
+    '-new',
+    '-key',
+    key,
+    '-subj',
+    subject,
+    '-config',
+    'openssl.cnf',
+    ...(san ? ['-addext', `subjectAltName=${san}`] : []),
+    '-outform',
+    'DER',
+    '-out',
+    name,
   ]);
   return openssl.readBytes(name);
 }
 
 const label = fc.stringMatching(/^[a-z0-9]([-a-z0-9]{0,10}[a-z0-9])?$/);
 const identity = fc
-  .record({ serviceAccount: label, namespace: label, controlPlaneNamespace: label, trustDomain: label.map((l) => `${l}.local`) })
+  .record({
+    serviceAccount: label,
+    namespace: label,
+    controlPlaneNamespace: label,
+    trustDomain: label.map((l) => `${l}.local`),
+  })
   .map((parts) => formatIdentityName(parts));
 
 describe('creating CSRs', () => {
@@ -71,9 +87,11 @@ describe('creating CSRs', () => {
   });
 
   it('refuses to make a CSR for a name that is not an identity', () => {
-    expect(errorOf(() => createCertificateRequest({ identity: 'example.com', privateKey: generateKeyPair().privateKey })).reason).toBe(
-      'invalid_name',
-    );
+    expect(
+      errorOf(() =>
+        createCertificateRequest({ identity: 'example.com', privateKey: generateKeyPair().privateKey }),
+      ).reason,
+    ).toBe('invalid_name');
   });
 
   it('round-trips any identity (property)', () => {
@@ -99,22 +117,80 @@ describe('validating CSRs', () => {
   });
 
   it('accepts CSRs made by openssl with the identity as DNS SAN, with or without CN', () => {
-    expect(verifyCertificateRequest(opensslCsr('p256.key', `/CN=${ID}`, `DNS:${ID}`), { identity: ID }).identity).toBe(ID);
+    expect(
+      verifyCertificateRequest(opensslCsr('p256.key', `/CN=${ID}`, `DNS:${ID}`), { identity: ID }).identity,
+    ).toBe(ID);
     expect(verifyCertificateRequest(opensslCsr('p256.key', '/', `DNS:${ID}`)).identity).toBe(ID);
   });
 
   it('refuses a wrong key type, SAN count, SAN kind, CN, identity or signature with the right reason', () => {
     const cases: Array<[string, () => unknown, string, string]> = [
-      ['RSA key', () => verifyCertificateRequest(opensslCsr('rsa.key', `/CN=${ID}`, `DNS:${ID}`)), 'key_type', 'RSA 2048-bit'],
-      ['P-384 key', () => verifyCertificateRequest(opensslCsr('p384.key', `/CN=${ID}`, `DNS:${ID}`)), 'key_type', 'ECDSA P-384'],
-      ['two SANs', () => verifyCertificateRequest(opensslCsr('p256.key', `/CN=${ID}`, `DNS:${ID},DNS:other.example`)), 'san_count', 'has 2 DNS SANs'],
-      ['no SAN', () => verifyCertificateRequest(opensslCsr('p256.key', `/CN=${ID}`)), 'san_count', 'has 0 DNS SANs (none)'],
-      ['URI SAN', () => verifyCertificateRequest(opensslCsr('p256.key', '/', `DNS:${ID},URI:spiffe://cluster.local/ns/emojivoto/sa/web`)), 'unexpected_san', 'URI:spiffe://'],
-      ['IP SAN', () => verifyCertificateRequest(opensslCsr('p256.key', '/', `DNS:${ID},IP:198.18.0.1`)), 'unexpected_san', 'IP:198.18.0.1'],
-      ['email SAN', () => verifyCertificateRequest(opensslCsr('p256.key', '/', `DNS:${ID},email:a@b.example`)), 'unexpected_san', 'email:a@b.example'],
-      ['other CN', () => verifyCertificateRequest(opensslCsr('p256.key', '/CN=web', `DNS:${ID}`)), 'common_name', 'CN is "web"'],
-      ['not an identity', () => verifyCertificateRequest(opensslCsr('p256.key', '/', 'DNS:web.example.com')), 'invalid_name', 'web.example.com'],
-      ['other identity', () => verifyCertificateRequest(opensslCsr('p256.key', '/', `DNS:${ID}`), { identity: ID.replace('web', 'voting') }), 'san_mismatch', 'asks for web.emojivoto'],
+      [
+        'RSA key',
+        () => verifyCertificateRequest(opensslCsr('rsa.key', `/CN=${ID}`, `DNS:${ID}`)),
+        'key_type',
+        'RSA 2048-bit',
+      ],
+      [
+        'P-384 key',
+        () => verifyCertificateRequest(opensslCsr('p384.key', `/CN=${ID}`, `DNS:${ID}`)),
+        'key_type',
+        'ECDSA P-384',
+      ],
+      [
+        'two SANs',
+        () => verifyCertificateRequest(opensslCsr('p256.key', `/CN=${ID}`, `DNS:${ID},DNS:other.example`)),
+        'san_count',
+        'has 2 DNS SANs',
+      ],
+      [
+        'no SAN',
+        () => verifyCertificateRequest(opensslCsr('p256.key', `/CN=${ID}`)),
+        'san_count',
+        'has 0 DNS SANs (none)',
+      ],
+      [
+        'URI SAN',
+        () =>
+          verifyCertificateRequest(
+            opensslCsr('p256.key', '/', `DNS:${ID},URI:spiffe://cluster.local/ns/emojivoto/sa/web`),
+          ),
+        'unexpected_san',
+        'URI:spiffe://',
+      ],
+      [
+        'IP SAN',
+        () => verifyCertificateRequest(opensslCsr('p256.key', '/', `DNS:${ID},IP:198.18.0.1`)),
+        'unexpected_san',
+        'IP:198.18.0.1',
+      ],
+      [
+        'email SAN',
+        () => verifyCertificateRequest(opensslCsr('p256.key', '/', `DNS:${ID},email:a@b.example`)),
+        'unexpected_san',
+        'email:a@b.example',
+      ],
+      [
+        'other CN',
+        () => verifyCertificateRequest(opensslCsr('p256.key', '/CN=web', `DNS:${ID}`)),
+        'common_name',
+        'CN is "web"',
+      ],
+      [
+        'not an identity',
+        () => verifyCertificateRequest(opensslCsr('p256.key', '/', 'DNS:web.example.com')),
+        'invalid_name',
+        'web.example.com',
+      ],
+      [
+        'other identity',
+        () =>
+          verifyCertificateRequest(opensslCsr('p256.key', '/', `DNS:${ID}`), {
+            identity: ID.replace('web', 'voting'),
+          }),
+        'san_mismatch',
+        'asks for web.emojivoto',
+      ],
     ];
     for (const [name, run, reason, text] of cases) {
       const error = errorOf(run);
@@ -139,7 +215,12 @@ describe('validating CSRs', () => {
     const theirs = createCertificateRequest({ identity: ID, privateKey: generateKeyPair().privateKey });
     const algorithm = readDerSequence(ours.der, 'test').content.subarray(ours.infoDer.length);
     const algorithmOnly = algorithm.subarray(0, readDerElement(algorithm, 0, 'test').bytes.length);
-    const swapped = encodeDer(DerTag.Sequence, ours.infoDer, algorithmOnly, encodeBitString(theirs.signature));
+    const swapped = encodeDer(
+      DerTag.Sequence,
+      ours.infoDer,
+      algorithmOnly,
+      encodeBitString(theirs.signature),
+    );
     expect(parseCertificateRequest(swapped).infoDer).toEqual(ours.infoDer);
     expect(errorOf(() => verifyCertificateRequest(swapped)).reason).toBe('bad_signature');
   });
@@ -150,10 +231,14 @@ describe('validating CSRs', () => {
       new Uint8Array([0x30, 0x00]),
       csr.der.subarray(0, csr.der.length - 5),
       new Uint8Array([...csr.der, 0]),
-      new TextEncoder().encode('-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----\n'),
+      new TextEncoder().encode(
+        '-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----\n',
+      ),
       new TextEncoder().encode('not a csr'),
     ]) {
-      const error = errorOf(() => verifyCertificateRequest(bad, { where: 'CertifyRequest.certificate_signing_request' }));
+      const error = errorOf(() =>
+        verifyCertificateRequest(bad, { where: 'CertifyRequest.certificate_signing_request' }),
+      );
       expect(error.reason).toBe('malformed');
       expect(error.code).toBe(MeshErrorCode.Decode);
       expect(error.where).toContain('CertifyRequest.certificate_signing_request');
@@ -165,7 +250,10 @@ describe('validating CSRs', () => {
     const csr = createCertificateRequest({ identity: ID, privateKey: generateKeyPair().privateKey });
     fc.assert(
       fc.property(
-        fc.array(fc.record({ at: fc.nat({ max: csr.der.length - 1 }), value: fc.integer({ min: 0, max: 255 }) }), { minLength: 1, maxLength: 4 }),
+        fc.array(
+          fc.record({ at: fc.nat({ max: csr.der.length - 1 }), value: fc.integer({ min: 0, max: 255 }) }),
+          { minLength: 1, maxLength: 4 },
+        ),
         fc.nat({ max: csr.der.length }),
         (edits, cut) => {
           const bytes = new Uint8Array(csr.der.subarray(0, Math.max(cut, 2)));

@@ -13,7 +13,12 @@ import { IdentityError, IdentityErrorReason } from './identity-error.js';
 import { parseIdentityName, type IdentityName } from './identity-name.js';
 import { derBlocks, encodePem, type PemOrDer } from './pem.js';
 import { describeKey, keyTypeOf, toPrivateKey, type KeyType, type PrivateKeyInput } from './private-key.js';
-import { signData, signatureAlgorithmName, signingAlgorithm, verifySignature } from './signature-algorithm.js';
+import {
+  signData,
+  signatureAlgorithmName,
+  signingAlgorithm,
+  verifySignature,
+} from './signature-algorithm.js';
 import { readExtensions, subjectAltNameExtension } from './x509-extensions.js';
 import { commonNameOf, encodeCommonNameSubject, formatName } from './x509-name.js';
 
@@ -49,7 +54,11 @@ export interface CreateCertificateRequestOptions {
 }
 
 function malformed(message: string, where: string, cause?: unknown): IdentityError {
-  return new IdentityError(MeshErrorCode.Decode, message, { reason: IdentityErrorReason.Malformed, where, cause });
+  return new IdentityError(MeshErrorCode.Decode, message, {
+    reason: IdentityErrorReason.Malformed,
+    where,
+    cause,
+  });
 }
 
 /** Builds and signs a CSR for `identity`. */
@@ -79,7 +88,8 @@ function decodeCertificateRequest(der: Uint8Array, where: string): CertificateRe
   if (parts.length !== 3) throw malformed(`a certificate request has 3 parts, found ${parts.length}`, where);
   const info = parts[0]!;
   const fields = derChildren(info, where);
-  if (fields.length < 3) throw malformed(`certificationRequestInfo has ${fields.length} fields, expected 4`, where);
+  if (fields.length < 3)
+    throw malformed(`certificationRequestInfo has ${fields.length} fields, expected 4`, where);
   let asn: CertificationRequest;
   try {
     asn = AsnConvert.parse(der, CertificationRequest);
@@ -125,7 +135,10 @@ function decodeCertificateRequest(der: Uint8Array, where: string): CertificateRe
 }
 
 /** Parses a CSR from PEM ("CERTIFICATE REQUEST" or the old "NEW CERTIFICATE REQUEST") or DER. Structure only. */
-export function parseCertificateRequest(input: PemOrDer, options: { where?: string } = {}): CertificateRequest {
+export function parseCertificateRequest(
+  input: PemOrDer,
+  options: { where?: string } = {},
+): CertificateRequest {
   const where = options.where ?? 'certificate request';
   const ders = derBlocks(input, ['CERTIFICATE REQUEST', 'NEW CERTIFICATE REQUEST'], where);
   if (ders.length !== 1) throw malformed(`expected one certificate request, found ${ders.length}`, where);
@@ -162,7 +175,10 @@ export function verifyCertificateRequest(
   options: VerifyCertificateRequestOptions = {},
 ): VerifiedCertificateRequest {
   const where = options.where ?? 'certificate request';
-  const request = input instanceof Uint8Array || typeof input === 'string' ? parseCertificateRequest(input, { where }) : input;
+  const request =
+    input instanceof Uint8Array || typeof input === 'string'
+      ? parseCertificateRequest(input, { where })
+      : input;
   if (request.keyType !== 'ecdsa-p256') {
     throw refused(
       IdentityErrorReason.KeyType,
@@ -173,15 +189,30 @@ export function verifyCertificateRequest(
   }
   let signatureOk: boolean;
   try {
-    signatureOk = verifySignature(request.infoDer, request.signatureAlgorithmOid, request.signature, request.publicKey, where);
+    signatureOk = verifySignature(
+      request.infoDer,
+      request.signatureAlgorithmOid,
+      request.signature,
+      request.publicKey,
+      where,
+    );
   } catch (cause) {
     if (IdentityError.is(cause)) {
-      throw new IdentityError(MeshErrorCode.FailedPrecondition, cause.message, { reason: cause.reason, where, cause });
+      throw new IdentityError(MeshErrorCode.FailedPrecondition, cause.message, {
+        reason: cause.reason,
+        where,
+        cause,
+      });
     }
     throw cause;
   }
   if (!signatureOk) {
-    throw refused(IdentityErrorReason.BadSignature, `the CSR's ${request.signatureAlgorithm} signature does not verify with its own key`, where, 'the CSR was altered or signed with another key');
+    throw refused(
+      IdentityErrorReason.BadSignature,
+      `the CSR's ${request.signatureAlgorithm} signature does not verify with its own key`,
+      where,
+      'the CSR was altered or signed with another key',
+    );
   }
   if (request.dnsNames.length !== 1) {
     throw refused(
@@ -198,7 +229,12 @@ export function verifyCertificateRequest(
     ...request.otherNames,
   ];
   if (others.length > 0) {
-    throw refused(IdentityErrorReason.UnexpectedSan, `the CSR has SANs that cannot be validated: ${others.join(', ')}`, where, 'request only the DNS SAN; the issuer adds the SPIFFE URI itself');
+    throw refused(
+      IdentityErrorReason.UnexpectedSan,
+      `the CSR has SANs that cannot be validated: ${others.join(', ')}`,
+      where,
+      'request only the DNS SAN; the issuer adds the SPIFFE URI itself',
+    );
   }
   const identity = request.dnsNames[0]!;
   let identityName: IdentityName;
@@ -206,7 +242,12 @@ export function verifyCertificateRequest(
     identityName = parseIdentityName(identity, { where: `${where} DNS SAN` });
   } catch (cause) {
     const error = cause as IdentityError;
-    throw new IdentityError(MeshErrorCode.FailedPrecondition, error.message, { reason: error.reason, where: error.where, hint: error.hint, cause });
+    throw new IdentityError(MeshErrorCode.FailedPrecondition, error.message, {
+      reason: error.reason,
+      where: error.where,
+      hint: error.hint,
+      cause,
+    });
   }
   if (options.identity !== undefined && identity !== options.identity) {
     throw refused(
@@ -217,7 +258,11 @@ export function verifyCertificateRequest(
   }
   const commonName = request.subjectCommonName;
   if (commonName !== undefined && commonName !== '' && commonName !== identity) {
-    throw refused(IdentityErrorReason.CommonName, `the CSR's subject CN is ${JSON.stringify(commonName)}; it must be empty or the identity ${identity}`, where);
+    throw refused(
+      IdentityErrorReason.CommonName,
+      `the CSR's subject CN is ${JSON.stringify(commonName)}; it must be empty or the identity ${identity}`,
+      where,
+    );
   }
   return Object.freeze({ identity, identityName, request });
 }

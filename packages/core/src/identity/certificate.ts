@@ -46,7 +46,11 @@ export interface ParseOptions {
 }
 
 function malformed(message: string, where: string, cause?: unknown): IdentityError {
-  return new IdentityError(MeshErrorCode.Decode, message, { reason: IdentityErrorReason.Malformed, where, cause });
+  return new IdentityError(MeshErrorCode.Decode, message, {
+    reason: IdentityErrorReason.Malformed,
+    where,
+    cause,
+  });
 }
 
 function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
@@ -62,10 +66,16 @@ export function decodeCertificate(der: Uint8Array, where: string): Certificate {
   if (tbs.tag !== DerTag.Sequence) throw malformed('tbsCertificate is not a SEQUENCE', where);
   const fields = derChildren(tbs, where);
   const first = fields[0]?.tag === DerTag.ContextConstructed0 ? 1 : 0;
-  if (fields.length < first + 6) throw malformed(`tbsCertificate has ${fields.length} fields, expected at least ${first + 6}`, where);
-  const [serial, innerAlgorithm, issuerName, , subjectName, spki] = fields.slice(first) as Array<typeof outer>;
+  if (fields.length < first + 6)
+    throw malformed(`tbsCertificate has ${fields.length} fields, expected at least ${first + 6}`, where);
+  const [serial, innerAlgorithm, issuerName, , subjectName, spki] = fields.slice(first) as Array<
+    typeof outer
+  >;
   if (!equalBytes(innerAlgorithm!.bytes, outerAlgorithm.bytes)) {
-    throw malformed('the signature algorithm inside the certificate differs from the one outside (RFC 5280 §4.1.1.2)', where);
+    throw malformed(
+      'the signature algorithm inside the certificate differs from the one outside (RFC 5280 §4.1.1.2)',
+      where,
+    );
   }
   let asn: AsnCertificate;
   try {
@@ -118,7 +128,10 @@ export function parseCertificate(input: PemOrDer, options: ParseOptions = {}): C
  * Parses every certificate in PEM bundles (blocks of other types are skipped, as Go and openssl do)
  * or DER inputs, in order. Throws when there is none.
  */
-export function parseCertificates(input: PemOrDer | readonly PemOrDer[], options: ParseOptions = {}): Certificate[] {
+export function parseCertificates(
+  input: PemOrDer | readonly PemOrDer[],
+  options: ParseOptions = {},
+): Certificate[] {
   const where = options.where ?? 'certificates';
   const inputs = Array.isArray(input) ? (input as readonly PemOrDer[]) : [input as PemOrDer];
   const certificates: Certificate[] = [];
@@ -126,7 +139,9 @@ export function parseCertificates(input: PemOrDer | readonly PemOrDer[], options
     const itemWhere = inputs.length > 1 ? `${where}[${index}]` : where;
     const ders = derBlocks(item, ['CERTIFICATE'], itemWhere);
     for (const [n, der] of ders.entries()) {
-      certificates.push(decodeCertificate(der, ders.length > 1 ? `${itemWhere}, certificate ${n + 1}` : itemWhere));
+      certificates.push(
+        decodeCertificate(der, ders.length > 1 ? `${itemWhere}, certificate ${n + 1}` : itemWhere),
+      );
     }
   }
   if (certificates.length === 0) throw malformed('no certificate found', where);
@@ -139,14 +154,17 @@ export function formatCertificates(certificates: readonly Certificate[]): string
 }
 
 /** True when `at` is within [notBefore, notAfter]. */
-export function isValidAt(certificate: Pick<Certificate, 'notBefore' | 'notAfter'>, at: Date = new Date()): boolean {
+export function isValidAt(
+  certificate: Pick<Certificate, 'notBefore' | 'notAfter'>,
+  at: Date = new Date(),
+): boolean {
   return at.getTime() >= certificate.notBefore.getTime() && at.getTime() <= certificate.notAfter.getTime();
 }
 
 /** A random positive 128-bit serial number with a non-zero first byte (minimal DER, RFC 5280 §4.1.2.2). */
 export function randomSerialNumber(): Uint8Array {
   const serial = new Uint8Array(randomBytes(16));
-  serial[0] = (serial[0]! & 0x7f) || 0x01;
+  serial[0] = serial[0]! & 0x7f || 0x01;
   return serial;
 }
 
@@ -178,5 +196,8 @@ export function buildCertificate(template: CertificateTemplate): Certificate {
     encodeDer(DerTag.ContextConstructed3, AsnConvert.serialize(new Extensions([...template.extensions]))),
   );
   const signature = signData(tbs, template.signingKey);
-  return decodeCertificate(encodeDer(DerTag.Sequence, tbs, algorithm, encodeBitString(signature)), 'new certificate');
+  return decodeCertificate(
+    encodeDer(DerTag.Sequence, tbs, algorithm, encodeBitString(signature)),
+    'new certificate',
+  );
 }

@@ -33,15 +33,20 @@ export function readDerElement(bytes: Uint8Array, offset: number, where: string)
   let headerLength = 2;
   if (length & 0x80) {
     const count = length & 0x7f;
-    if (count === 0 || count > 4) throw malformed(`unsupported DER length encoding at byte ${offset + 1}`, where);
-    if (offset + 2 + count > bytes.length) throw malformed(`truncated DER length at byte ${offset + 1}`, where);
+    if (count === 0 || count > 4)
+      throw malformed(`unsupported DER length encoding at byte ${offset + 1}`, where);
+    if (offset + 2 + count > bytes.length)
+      throw malformed(`truncated DER length at byte ${offset + 1}`, where);
     length = 0;
     for (let index = 0; index < count; index++) length = length * 256 + (bytes[offset + 2 + index] as number);
     headerLength += count;
   }
   const end = offset + headerLength + length;
   if (end > bytes.length) {
-    throw malformed(`DER element at byte ${offset} claims ${length} bytes but only ${bytes.length - offset - headerLength} remain`, where);
+    throw malformed(
+      `DER element at byte ${offset} claims ${length} bytes but only ${bytes.length - offset - headerLength} remain`,
+      where,
+    );
   }
   return { tag, bytes: bytes.subarray(offset, end), content: bytes.subarray(offset + headerLength, end) };
 }
@@ -49,7 +54,8 @@ export function readDerElement(bytes: Uint8Array, offset: number, where: string)
 /** The single top-level SEQUENCE that must make up all of `bytes` (no trailing garbage). */
 export function readDerSequence(bytes: Uint8Array, where: string): DerElement {
   const element = readDerElement(bytes, 0, where);
-  if (element.tag !== DerTag.Sequence) throw malformed(`expected a DER SEQUENCE, found tag 0x${element.tag.toString(16)}`, where);
+  if (element.tag !== DerTag.Sequence)
+    throw malformed(`expected a DER SEQUENCE, found tag 0x${element.tag.toString(16)}`, where);
   if (element.bytes.length !== bytes.length) {
     throw malformed(`${bytes.length - element.bytes.length} unexpected bytes after the DER structure`, where);
   }
@@ -59,7 +65,7 @@ export function readDerSequence(bytes: Uint8Array, where: string): DerElement {
 /** The elements inside a constructed element's content. */
 export function derChildren(element: DerElement, where: string): DerElement[] {
   const children: DerElement[] = [];
-  for (let offset = 0; offset < element.content.length; ) {
+  for (let offset = 0; offset < element.content.length;) {
     const child = readDerElement(element.content, offset, where);
     children.push(child);
     offset += child.bytes.length;
@@ -76,7 +82,9 @@ function encodeLength(length: number): number[] {
 
 /** A TLV with the given tag around the concatenated parts. */
 export function encodeDer(tag: number, ...parts: Array<Uint8Array | ArrayBuffer>): Uint8Array {
-  const content = Buffer.concat(parts.map((part) => (part instanceof Uint8Array ? part : new Uint8Array(part))));
+  const content = Buffer.concat(
+    parts.map((part) => (part instanceof Uint8Array ? part : new Uint8Array(part))),
+  );
   return new Uint8Array(Buffer.concat([Buffer.from([tag, ...encodeLength(content.length)]), content]));
 }
 

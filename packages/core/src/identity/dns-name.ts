@@ -19,7 +19,8 @@ export function dnsLabelProblem(label: string): string | undefined {
   if (LABEL.test(label)) return undefined;
   if (/[A-Z]/.test(label)) return 'contains uppercase letters; DNS labels here are lowercase';
   const bad = /[^-a-z0-9]/.exec(label);
-  if (bad) return `contains ${JSON.stringify(bad[0])} at position ${bad.index + 1}; only a-z, 0-9 and '-' are allowed`;
+  if (bad)
+    return `contains ${JSON.stringify(bad[0])} at position ${bad.index + 1}; only a-z, 0-9 and '-' are allowed`;
   return "starts or ends with '-'";
 }
 

@@ -73,9 +73,7 @@ export class IdentityError extends MeshError {
 
   /** True for any IdentityError, even one created by another copy of @tsmesh/core. */
   static override is(value: unknown): value is IdentityError {
-    return (
-      typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true
-    );
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
   }
 
   // MeshError's brand check is inherited as a static; narrow it so `instanceof IdentityError`

@@ -31,7 +31,12 @@ function errorOf(fn: () => unknown): IdentityError {
 // RFC 1123 labels, kept short so that generated names stay under 253 characters.
 const label = fc.stringMatching(/^[a-z0-9]([-a-z0-9]{0,14}[a-z0-9])?$/);
 const trustDomain = fc.array(label, { minLength: 1, maxLength: 4 }).map((labels) => labels.join('.'));
-const parts = fc.record({ serviceAccount: label, namespace: label, controlPlaneNamespace: label, trustDomain });
+const parts = fc.record({
+  serviceAccount: label,
+  namespace: label,
+  controlPlaneNamespace: label,
+  trustDomain,
+});
 const badLabel = fc.oneof(
   fc.constant(''),
   fc.constant('-leading'),
@@ -52,48 +57,64 @@ describe('identity names', () => {
       trustDomain: 'cluster.local',
     });
     expect(parseIdentityName('a.b.serviceaccount.identity.cp.example').trustDomain).toBe('example');
-    expect(parseIdentityName('a.b.serviceaccount.identity.cp.x.y.z.example.org').trustDomain).toBe('x.y.z.example.org');
+    expect(parseIdentityName('a.b.serviceaccount.identity.cp.x.y.z.example.org').trustDomain).toBe(
+      'x.y.z.example.org',
+    );
   });
 
   it('formats with Linkerd defaults', () => {
     expect(formatIdentityName({ serviceAccount: 'web', namespace: 'emojivoto' })).toBe(WEB);
-    expect(formatIdentityName({ serviceAccount: 'a', namespace: 'b', controlPlaneNamespace: 'l5d', trustDomain: 'corp.example' })).toBe(
-      'a.b.serviceaccount.identity.l5d.corp.example',
-    );
+    expect(
+      formatIdentityName({
+        serviceAccount: 'a',
+        namespace: 'b',
+        controlPlaneNamespace: 'l5d',
+        trustDomain: 'corp.example',
+      }),
+    ).toBe('a.b.serviceaccount.identity.l5d.corp.example');
   });
 
   it('says which part is wrong and where', () => {
-    const upper = errorOf(() => parseIdentityName('web.EmojiVoto.serviceaccount.identity.linkerd.cluster.local', { where: 'CertifyRequest.identity' }));
+    const upper = errorOf(() =>
+      parseIdentityName('web.EmojiVoto.serviceaccount.identity.linkerd.cluster.local', {
+        where: 'CertifyRequest.identity',
+      }),
+    );
     expect(upper.code).toBe(MeshErrorCode.InvalidArgument);
     expect(upper.reason).toBe('invalid_name');
     expect(upper.where).toBe('CertifyRequest.identity');
     expect(upper.message).toContain('label 2 (namespace) "EmojiVoto" contains uppercase letters');
     expect(upper).toBeInstanceOf(MeshError);
 
-    expect(errorOf(() => parseIdentityName('web.emojivoto.sa.identity.linkerd.cluster.local')).message).toContain(
-      'label 3 is "sa", expected "serviceaccount"',
-    );
-    expect(errorOf(() => parseIdentityName('web.emojivoto.serviceaccount.id.linkerd.cluster.local')).message).toContain(
-      'label 4 is "id", expected "identity"',
-    );
-    expect(errorOf(() => parseIdentityName('web.emojivoto.serviceaccount.identity.linkerd')).message).toContain(
-      'has 5 dot-separated labels',
-    );
-    expect(errorOf(() => parseIdentityName('we_b.emojivoto.serviceaccount.identity.linkerd.cluster.local')).message).toContain(
-      'label 1 (service account) "we_b" contains "_" at position 3',
-    );
-    expect(errorOf(() => parseIdentityName('web.emojivoto.serviceaccount.identity.-cp.cluster.local')).message).toContain(
-      'control-plane namespace',
-    );
-    expect(errorOf(() => parseIdentityName('web.emojivoto.serviceaccount.identity.linkerd.cluster..local')).message).toContain(
-      'trust domain "cluster..local": label 2 ("") is empty',
-    );
-    expect(errorOf(() => parseIdentityName(`web.emojivoto.serviceaccount.identity.linkerd.${'a'.repeat(64)}`)).message).toContain(
-      'is 64 characters long; a DNS label has at most 63',
-    );
+    expect(
+      errorOf(() => parseIdentityName('web.emojivoto.sa.identity.linkerd.cluster.local')).message,
+    ).toContain('label 3 is "sa", expected "serviceaccount"');
+    expect(
+      errorOf(() => parseIdentityName('web.emojivoto.serviceaccount.id.linkerd.cluster.local')).message,
+    ).toContain('label 4 is "id", expected "identity"');
+    expect(
+      errorOf(() => parseIdentityName('web.emojivoto.serviceaccount.identity.linkerd')).message,
+    ).toContain('has 5 dot-separated labels');
+    expect(
+      errorOf(() => parseIdentityName('we_b.emojivoto.serviceaccount.identity.linkerd.cluster.local'))
+        .message,
+    ).toContain('label 1 (service account) "we_b" contains "_" at position 3');
+    expect(
+      errorOf(() => parseIdentityName('web.emojivoto.serviceaccount.identity.-cp.cluster.local')).message,
+    ).toContain('control-plane namespace');
+    expect(
+      errorOf(() => parseIdentityName('web.emojivoto.serviceaccount.identity.linkerd.cluster..local'))
+        .message,
+    ).toContain('trust domain "cluster..local": label 2 ("") is empty');
+    expect(
+      errorOf(() => parseIdentityName(`web.emojivoto.serviceaccount.identity.linkerd.${'a'.repeat(64)}`))
+        .message,
+    ).toContain('is 64 characters long; a DNS label has at most 63');
     const long = `web.emojivoto.serviceaccount.identity.linkerd.${Array(20).fill('abcdefghijkl').join('.')}`;
     expect(errorOf(() => parseIdentityName(long)).message).toContain('a DNS name has at most 253');
-    expect(errorOf(() => formatIdentityName({ serviceAccount: 'Web', namespace: 'x' })).message).toContain('service account "Web"');
+    expect(errorOf(() => formatIdentityName({ serviceAccount: 'Web', namespace: 'x' })).message).toContain(
+      'service account "Web"',
+    );
     expect(isIdentityName(WEB)).toBe(true);
     expect(isIdentityName(`${WEB}.`)).toBe(false);
   });
@@ -110,15 +131,21 @@ describe('identity names', () => {
 
   it('rejects any invalid label in any position (property)', () => {
     fc.assert(
-      fc.property(parts, badLabel, fc.constantFrom('serviceAccount', 'namespace', 'controlPlaneNamespace'), (p, bad, field) => {
-        const broken = { ...p, [field]: bad };
-        const error = errorOf(() => formatIdentityName(broken));
-        expect(error.reason).toBe('invalid_name');
-        expect(isDnsLabel(bad)).toBe(false);
-        const text = `${broken.serviceAccount}.${broken.namespace}.serviceaccount.identity.${broken.controlPlaneNamespace}.${broken.trustDomain}`;
-        // A dotted control-plane namespace just moves labels into the trust domain: still a valid name.
-        if (!(field === 'controlPlaneNamespace' && bad.includes('.'))) expect(isIdentityName(text)).toBe(false);
-      }),
+      fc.property(
+        parts,
+        badLabel,
+        fc.constantFrom('serviceAccount', 'namespace', 'controlPlaneNamespace'),
+        (p, bad, field) => {
+          const broken = { ...p, [field]: bad };
+          const error = errorOf(() => formatIdentityName(broken));
+          expect(error.reason).toBe('invalid_name');
+          expect(isDnsLabel(bad)).toBe(false);
+          const text = `${broken.serviceAccount}.${broken.namespace}.serviceaccount.identity.${broken.controlPlaneNamespace}.${broken.trustDomain}`;
+          // A dotted control-plane namespace just moves labels into the trust domain: still a valid name.
+          if (!(field === 'controlPlaneNamespace' && bad.includes('.')))
+            expect(isIdentityName(text)).toBe(false);
+        },
+      ),
     );
   });
 });
@@ -160,7 +187,11 @@ describe('SPIFFE IDs', () => {
       fc.property(parts, (p) => {
         const dns = formatIdentityName(p);
         const spiffe = identityNameToSpiffeId(dns);
-        expect(parseSpiffeId(spiffe)).toEqual({ trustDomain: p.trustDomain, namespace: p.namespace, serviceAccount: p.serviceAccount });
+        expect(parseSpiffeId(spiffe)).toEqual({
+          trustDomain: p.trustDomain,
+          namespace: p.namespace,
+          serviceAccount: p.serviceAccount,
+        });
         expect(spiffeIdToIdentityName(spiffe, { controlPlaneNamespace: p.controlPlaneNamespace })).toBe(dns);
         expect(formatSpiffeId(parseSpiffeId(spiffe))).toBe(spiffe);
       }),
@@ -185,11 +216,16 @@ describe('SPIFFE IDs', () => {
 
 describe('service account usernames', () => {
   it('parses TokenReview usernames', () => {
-    expect(parseServiceAccountUsername('system:serviceaccount:emojivoto:web')).toEqual({ namespace: 'emojivoto', serviceAccount: 'web' });
+    expect(parseServiceAccountUsername('system:serviceaccount:emojivoto:web')).toEqual({
+      namespace: 'emojivoto',
+      serviceAccount: 'web',
+    });
     expect(formatIdentityName(parseServiceAccountUsername('system:serviceaccount:emojivoto:web'))).toBe(WEB);
-    expect(errorOf(() => parseServiceAccountUsername('system:node:worker-1')).message).toContain('is not a service account username');
-    expect(errorOf(() => parseServiceAccountUsername('system:serviceaccount:emojivoto:web.v2')).message).toContain(
-      'service account "web.v2"',
+    expect(errorOf(() => parseServiceAccountUsername('system:node:worker-1')).message).toContain(
+      'is not a service account username',
     );
+    expect(
+      errorOf(() => parseServiceAccountUsername('system:serviceaccount:emojivoto:web.v2')).message,
+    ).toContain('service account "web.v2"');
   });
 });

@@ -4,7 +4,13 @@
 // Kubernetes allows, cannot be told apart from the namespace here, so it is refused); the trust
 // domain is one or more labels; the whole name is a DNS name of at most 253 characters.
 import { MeshErrorCode } from '../errors/index.js';
-import { assertDnsLabel, assertDnsName, dnsLabelProblem, dnsNameProblem, MAX_DNS_NAME_LENGTH } from './dns-name.js';
+import {
+  assertDnsLabel,
+  assertDnsName,
+  dnsLabelProblem,
+  dnsNameProblem,
+  MAX_DNS_NAME_LENGTH,
+} from './dns-name.js';
 import { IdentityError, IdentityErrorReason } from './identity-error.js';
 
 export const DEFAULT_TRUST_DOMAIN = 'cluster.local';
@@ -60,7 +66,11 @@ export function parseIdentityName(text: string, options: NameParseOptions = {}):
   }
   const labels = text.split('.');
   if (labels.length < 6) {
-    throw invalid(`${quoted} has ${labels.length} dot-separated labels; an identity name has at least 6`, where, NAME_HINT);
+    throw invalid(
+      `${quoted} has ${labels.length} dot-separated labels; an identity name has at least 6`,
+      where,
+      NAME_HINT,
+    );
   }
   const [serviceAccount, namespace, fixed1, fixed2, controlPlaneNamespace] = labels as [
     string,
@@ -76,7 +86,12 @@ export function parseIdentityName(text: string, options: NameParseOptions = {}):
   ];
   for (const [index, [label, role]] of roles.entries()) {
     const problem = dnsLabelProblem(label);
-    if (problem) throw invalid(`${quoted}: label ${index + 1} (${role}) ${JSON.stringify(label)} ${problem}`, where, NAME_HINT);
+    if (problem)
+      throw invalid(
+        `${quoted}: label ${index + 1} (${role}) ${JSON.stringify(label)} ${problem}`,
+        where,
+        NAME_HINT,
+      );
   }
   for (const [offset, expected] of FIXED_LABELS.entries()) {
     const got = offset === 0 ? fixed1 : fixed2;
@@ -97,7 +112,8 @@ export function parseIdentityName(text: string, options: NameParseOptions = {}):
     );
   }
   const tdProblem = dnsNameProblem(trustDomain);
-  if (tdProblem) throw invalid(`${quoted}: trust domain ${JSON.stringify(trustDomain)}: ${tdProblem}`, where, NAME_HINT);
+  if (tdProblem)
+    throw invalid(`${quoted}: trust domain ${JSON.stringify(trustDomain)}: ${tdProblem}`, where, NAME_HINT);
   return Object.freeze({ serviceAccount, namespace, controlPlaneNamespace, trustDomain });
 }
 
@@ -143,14 +159,18 @@ const SA_PREFIX = 'system:serviceaccount:';
  * Parses a TokenReview username `system:serviceaccount:<ns>:<sa>` (what Linkerd's identity service
  * builds the identity name from). Both parts must be DNS labels.
  */
-export function parseServiceAccountUsername(username: string, options: NameParseOptions = {}): ServiceAccountRef {
+export function parseServiceAccountUsername(
+  username: string,
+  options: NameParseOptions = {},
+): ServiceAccountRef {
   const where = options.where ?? 'service account username';
   const hint = 'expected system:serviceaccount:<namespace>:<name>';
   if (typeof username !== 'string' || !username.startsWith(SA_PREFIX)) {
     throw invalid(`${JSON.stringify(username)} is not a service account username`, where, hint);
   }
   const rest = username.slice(SA_PREFIX.length).split(':');
-  if (rest.length !== 2) throw invalid(`${JSON.stringify(username)} does not have exactly 4 ':'-separated parts`, where, hint);
+  if (rest.length !== 2)
+    throw invalid(`${JSON.stringify(username)} does not have exactly 4 ':'-separated parts`, where, hint);
   const [namespace, serviceAccount] = rest as [string, string];
   assertDnsLabel(namespace, 'namespace', where);
   assertDnsLabel(serviceAccount, 'service account', where);

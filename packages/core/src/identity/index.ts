@@ -1,12 +1,15 @@
 // The identity library: Linkerd identity names and SPIFFE IDs, ECDSA keys, CSRs, certificate
 // issuance (roots, issuers, proxy leaves), trust bundles and chain verification, renewal timing.
 // Pure: node:crypto for keys and signatures, @peculiar/asn1-* for the X.509/PKCS#10 structures.
+export { IdentityError, IdentityErrorReason, type IdentityErrorOptions } from './identity-error.js';
 export {
-  IdentityError,
-  IdentityErrorReason,
-  type IdentityErrorOptions,
-} from './identity-error.js';
-export { dnsLabelProblem, dnsNameProblem, isDnsLabel, isDnsName, MAX_DNS_LABEL_LENGTH, MAX_DNS_NAME_LENGTH } from './dns-name.js';
+  dnsLabelProblem,
+  dnsNameProblem,
+  isDnsLabel,
+  isDnsName,
+  MAX_DNS_LABEL_LENGTH,
+  MAX_DNS_NAME_LENGTH,
+} from './dns-name.js';
 export {
   DEFAULT_CONTROL_PLANE_NAMESPACE,
   DEFAULT_TRUST_DOMAIN,
@@ -40,7 +43,12 @@ export {
   type KeyType,
   type PrivateKeyInput,
 } from './private-key.js';
-export { ExtKeyUsageOid, type GeneralNameValue, type KeyUsage, type NameConstraints } from './x509-extensions.js';
+export {
+  ExtKeyUsageOid,
+  type GeneralNameValue,
+  type KeyUsage,
+  type NameConstraints,
+} from './x509-extensions.js';
 export {
   formatCertificates,
   isValidAt,

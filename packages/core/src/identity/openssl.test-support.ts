@@ -76,7 +76,8 @@ export class OpensslDir {
   /** Runs openssl; throws with its stderr when it fails. */
   run(args: readonly string[]): string {
     const result = this.tryRun(args);
-    if (result.status !== 0) throw new Error(`openssl ${args.join(' ')} failed (${result.status}): ${result.stderr}`);
+    if (result.status !== 0)
+      throw new Error(`openssl ${args.join(' ')} failed (${result.status}): ${result.stderr}`);
     return result.stdout;
   }
 
@@ -95,18 +96,68 @@ export class OpensslDir {
   /** A self-signed root with the root_ca profile (`openssl req -x509`). */
   root(name: string, key: string, commonName: string, days = 3650): string {
     this.run([
-      'req', '-x509', '-new', '-key', key, '-sha256', '-days', String(days), '-subj', `/CN=${commonName}`,
-      '-config', 'openssl.cnf', '-extensions', 'root_ca', '-out', name,
+      'req',
+      '-x509',
+      '-new',
+      '-key',
+      key,
+      '-sha256',
+      '-days',
+      String(days),
+      '-subj',
+      `/CN=${commonName}`,
+      '-config',
+      'openssl.cnf',
+      '-extensions',
+      'root_ca',
+      '-out',
+      name,
     ]);
     return this.read(name);
   }
 
   /** A certificate for `key` signed by `caCert`/`caKey` with one of the config's extension sections. */
-  signed(name: string, key: string, commonName: string, caCert: string, caKey: string, section = 'intermediate_ca', days = 365): string {
-    this.run(['req', '-new', '-key', key, '-subj', `/CN=${commonName}`, '-config', 'openssl.cnf', '-out', `${name}.csr`]);
+  signed(
+    name: string,
+    key: string,
+    commonName: string,
+    caCert: string,
+    caKey: string,
+    section = 'intermediate_ca',
+    days = 365,
+  ): string {
     this.run([
-      'x509', '-req', '-in', `${name}.csr`, '-CA', caCert, '-CAkey', caKey, '-sha256', '-days', String(days),
-      '-set_serial', `0x${Date.now().toString(16)}`, '-extfile', 'openssl.cnf', '-extensions', section, '-out', name,
+      'req',
+      '-new',
+      '-key',
+      key,
+      '-subj',
+      `/CN=${commonName}`,
+      '-config',
+      'openssl.cnf',
+      '-out',
+      `${name}.csr`,
+    ]);
+    this.run([
+      'x509',
+      '-req',
+      '-in',
+      `${name}.csr`,
+      '-CA',
+      caCert,
+      '-CAkey',
+      caKey,
+      '-sha256',
+      '-days',
+      String(days),
+      '-set_serial',
+      `0x${Date.now().toString(16)}`,
+      '-extfile',
+      'openssl.cnf',
+      '-extensions',
+      section,
+      '-out',
+      name,
     ]);
     return this.read(name);
   }
@@ -114,7 +165,13 @@ export class OpensslDir {
   /** `openssl verify` of a leaf against a root with untrusted intermediates, strictly (RFC 5280). */
   verify(root: string, leaf: string, untrusted?: string, extra: readonly string[] = []): OpensslResult {
     return this.tryRun([
-      'verify', '-x509_strict', ...extra, '-CAfile', root, ...(untrusted ? ['-untrusted', untrusted] : []), leaf,
+      'verify',
+      '-x509_strict',
+      ...extra,
+      '-CAfile',
+      root,
+      ...(untrusted ? ['-untrusted', untrusted] : []),
+      leaf,
     ]);
   }
 

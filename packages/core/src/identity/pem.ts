@@ -18,7 +18,11 @@ const BEGIN = /-----BEGIN ([A-Z0-9]+(?: [A-Z0-9]+)*)-----/g;
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
 function malformed(message: string, where: string, hint?: string): IdentityError {
-  return new IdentityError(MeshErrorCode.Decode, message, { reason: IdentityErrorReason.Malformed, where, hint });
+  return new IdentityError(MeshErrorCode.Decode, message, {
+    reason: IdentityErrorReason.Malformed,
+    where,
+    hint,
+  });
 }
 
 /** Decodes every PEM block in `text`, in order. Text outside blocks is ignored. */
@@ -32,8 +36,16 @@ export function decodePem(text: string, options: { where?: string } = {}): PemBl
     const endMarker = `-----END ${type}-----`;
     const bodyStart = match.index + match[0].length;
     const end = text.indexOf(endMarker, bodyStart);
-    if (end === -1) throw malformed(`"-----BEGIN ${type}-----" has no matching "${endMarker}"`, blockWhere, 'the PEM text is truncated');
-    const lines = text.slice(bodyStart, end).split(/\r?\n/).map((line) => line.trim());
+    if (end === -1)
+      throw malformed(
+        `"-----BEGIN ${type}-----" has no matching "${endMarker}"`,
+        blockWhere,
+        'the PEM text is truncated',
+      );
+    const lines = text
+      .slice(bodyStart, end)
+      .split(/\r?\n/)
+      .map((line) => line.trim());
     const headers: Record<string, string> = {};
     let index = 0;
     while (index < lines.length && lines[index] === '') index++;
@@ -50,7 +62,9 @@ export function decodePem(text: string, options: { where?: string } = {}): PemBl
     if (body.length % 4 !== 0 || !BASE64.test(body)) {
       const bad = /[^A-Za-z0-9+/=]/.exec(body);
       throw malformed(
-        bad ? `invalid base64 character ${JSON.stringify(bad[0])}` : 'base64 body has a bad length or padding',
+        bad
+          ? `invalid base64 character ${JSON.stringify(bad[0])}`
+          : 'base64 body has a bad length or padding',
         blockWhere,
         'the PEM text is corrupted or truncated',
       );
@@ -80,7 +94,9 @@ export function isPem(input: PemOrDer): boolean {
 
 /** The text of PEM input given as a string or as bytes. */
 export function pemText(input: PemOrDer): string {
-  return typeof input === 'string' ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength).toString('utf8');
+  return typeof input === 'string'
+    ? input
+    : Buffer.from(input.buffer, input.byteOffset, input.byteLength).toString('utf8');
 }
 
 /**
@@ -92,7 +108,11 @@ export function derBlocks(input: PemOrDer, types: readonly string[], where: stri
   const text = pemText(input);
   const found = decodePem(text, { where }).filter((block) => types.includes(block.type));
   if (found.length === 0) {
-    throw malformed(`no ${types.map((t) => `"${t}"`).join(' or ')} PEM block found`, where, `expected "-----BEGIN ${types[0]}-----"`);
+    throw malformed(
+      `no ${types.map((t) => `"${t}"`).join(' or ')} PEM block found`,
+      where,
+      `expected "-----BEGIN ${types[0]}-----"`,
+    );
   }
   return found.map((block) => block.der);
 }

@@ -27,8 +27,12 @@ function errorOf(fn: () => unknown): IdentityError {
   throw new Error('expected an IdentityError');
 }
 
-function sameKey(a: Parameters<typeof createPublicKey>[0], b: Parameters<typeof createPublicKey>[0]): boolean {
-  const spki = (key: Parameters<typeof createPublicKey>[0]) => createPublicKey(key).export({ type: 'spki', format: 'der' });
+function sameKey(
+  a: Parameters<typeof createPublicKey>[0],
+  b: Parameters<typeof createPublicKey>[0],
+): boolean {
+  const spki = (key: Parameters<typeof createPublicKey>[0]) =>
+    createPublicKey(key).export({ type: 'spki', format: 'der' });
   return Buffer.compare(spki(a), spki(b)) === 0;
 }
 
@@ -119,9 +123,12 @@ describe('keys', () => {
     expect(errorOf(() => parsePrivateKey(encodePem('CERTIFICATE', new Uint8Array([1])))).message).toContain(
       'no private key PEM block found',
     );
-    expect(errorOf(() => parsePrivateKey(encodePem('EC PRIVATE KEY', new Uint8Array([0x30, 0])))).reason).toBe('malformed');
+    expect(
+      errorOf(() => parsePrivateKey(encodePem('EC PRIVATE KEY', new Uint8Array([0x30, 0])))).reason,
+    ).toBe('malformed');
     expect(errorOf(() => parsePrivateKey(new Uint8Array([0x30, 0x01, 0x00]))).reason).toBe('malformed');
-    const two = formatPrivateKey(generateKeyPair().privateKey) + formatPrivateKey(generateKeyPair().privateKey);
+    const two =
+      formatPrivateKey(generateKeyPair().privateKey) + formatPrivateKey(generateKeyPair().privateKey);
     expect(errorOf(() => parsePrivateKey(two)).message).toContain('2 private key blocks');
   });
 });

@@ -92,7 +92,11 @@ function fromDer(der: Uint8Array, type: 'pkcs8' | 'sec1' | 'pkcs1', where: strin
   try {
     return createPrivateKey({ key: Buffer.from(der), format: 'der', type });
   } catch (cause) {
-    throw malformed(`not a valid ${type.toUpperCase()} private key: ${(cause as Error).message}`, where, cause);
+    throw malformed(
+      `not a valid ${type.toUpperCase()} private key: ${(cause as Error).message}`,
+      where,
+      cause,
+    );
   }
 }
 
@@ -134,10 +138,14 @@ export function parsePrivateKey(input: PemOrDer, options: { where?: string } = {
 export function toPrivateKey(input: PrivateKeyInput, where = 'private key'): KeyObject {
   if (input instanceof KeyObject) {
     if (input.type !== 'private') {
-      throw new IdentityError(MeshErrorCode.InvalidArgument, `expected a private key, got a ${input.type} key`, {
-        reason: IdentityErrorReason.KeyType,
-        where,
-      });
+      throw new IdentityError(
+        MeshErrorCode.InvalidArgument,
+        `expected a private key, got a ${input.type} key`,
+        {
+          reason: IdentityErrorReason.KeyType,
+          where,
+        },
+      );
     }
     return input;
   }
@@ -148,10 +156,14 @@ export function toPrivateKey(input: PrivateKeyInput, where = 'private key'): Key
 export function formatPrivateKey(key: KeyObject, format: 'pkcs8' | 'sec1' = 'pkcs8'): string {
   if (format === 'sec1') {
     if (key.asymmetricKeyType !== 'ec') {
-      throw new IdentityError(MeshErrorCode.InvalidArgument, `SEC1 encoding needs an EC key, got ${describeKey(key)}`, {
-        reason: IdentityErrorReason.KeyType,
-        where: 'formatPrivateKey',
-      });
+      throw new IdentityError(
+        MeshErrorCode.InvalidArgument,
+        `SEC1 encoding needs an EC key, got ${describeKey(key)}`,
+        {
+          reason: IdentityErrorReason.KeyType,
+          where: 'formatPrivateKey',
+        },
+      );
     }
     return encodePem('EC PRIVATE KEY', key.export({ format: 'der', type: 'sec1' }));
   }

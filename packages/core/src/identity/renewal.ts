@@ -24,10 +24,14 @@ export function renewalDelayMs(
   options: RenewalOptions = {},
 ): number {
   if (!(fraction > 0 && fraction <= 1)) {
-    throw new IdentityError(MeshErrorCode.InvalidArgument, `renewal fraction must be in (0, 1], got ${fraction}`, {
-      reason: IdentityErrorReason.InvalidOptions,
-      where: 'renewalDelayMs',
-    });
+    throw new IdentityError(
+      MeshErrorCode.InvalidArgument,
+      `renewal fraction must be in (0, 1], got ${fraction}`,
+      {
+        reason: IdentityErrorReason.InvalidOptions,
+        where: 'renewalDelayMs',
+      },
+    );
   }
   const now = options.now ?? new Date();
   const min = options.minRefreshMs ?? DEFAULT_MIN_REFRESH_MS;

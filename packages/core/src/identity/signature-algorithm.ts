@@ -20,9 +20,24 @@ const SUPPORTED: Record<string, AlgorithmInfo> = {
   '1.2.840.10045.4.3.2': { name: 'ecdsa-with-SHA256', hash: 'sha256', keyType: 'ec', nullParameters: false },
   '1.2.840.10045.4.3.3': { name: 'ecdsa-with-SHA384', hash: 'sha384', keyType: 'ec', nullParameters: false },
   '1.2.840.10045.4.3.4': { name: 'ecdsa-with-SHA512', hash: 'sha512', keyType: 'ec', nullParameters: false },
-  '1.2.840.113549.1.1.11': { name: 'sha256WithRSAEncryption', hash: 'sha256', keyType: 'rsa', nullParameters: true },
-  '1.2.840.113549.1.1.12': { name: 'sha384WithRSAEncryption', hash: 'sha384', keyType: 'rsa', nullParameters: true },
-  '1.2.840.113549.1.1.13': { name: 'sha512WithRSAEncryption', hash: 'sha512', keyType: 'rsa', nullParameters: true },
+  '1.2.840.113549.1.1.11': {
+    name: 'sha256WithRSAEncryption',
+    hash: 'sha256',
+    keyType: 'rsa',
+    nullParameters: true,
+  },
+  '1.2.840.113549.1.1.12': {
+    name: 'sha384WithRSAEncryption',
+    hash: 'sha384',
+    keyType: 'rsa',
+    nullParameters: true,
+  },
+  '1.2.840.113549.1.1.13': {
+    name: 'sha512WithRSAEncryption',
+    hash: 'sha512',
+    keyType: 'rsa',
+    nullParameters: true,
+  },
   '1.3.101.112': { name: 'Ed25519', hash: null, keyType: 'ed25519', nullParameters: false },
 };
 
@@ -61,7 +76,9 @@ export function signingAlgorithm(privateKey: KeyObject, where = 'signing key'): 
   const oid = SIGNING_OID[keyTypeOf(privateKey)];
   if (!oid) throw unsupported(`cannot sign with a ${describeKey(privateKey)} key`, where);
   const info = SUPPORTED[oid] as AlgorithmInfo;
-  return new AlgorithmIdentifier(info.nullParameters ? { algorithm: oid, parameters: DER_NULL } : { algorithm: oid });
+  return new AlgorithmIdentifier(
+    info.nullParameters ? { algorithm: oid, parameters: DER_NULL } : { algorithm: oid },
+  );
 }
 
 /** Signs `data` with `privateKey` using the algorithm `signingAlgorithm` names. */
@@ -85,7 +102,9 @@ export function verifySignature(
   if (!info) {
     const refused = REFUSED[algorithmOid];
     throw unsupported(
-      refused ? `signature algorithm ${refused} is not accepted` : `unknown signature algorithm ${algorithmOid}`,
+      refused
+        ? `signature algorithm ${refused} is not accepted`
+        : `unknown signature algorithm ${algorithmOid}`,
       where,
     );
   }

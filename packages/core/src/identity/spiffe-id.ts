@@ -22,7 +22,8 @@ export interface SpiffeId {
   readonly serviceAccount: string;
 }
 
-const HINT = 'a SPIFFE ID looks like spiffe://<trust-domain>/ns/<namespace>/sa/<serviceaccount>, e.g. spiffe://cluster.local/ns/emojivoto/sa/web';
+const HINT =
+  'a SPIFFE ID looks like spiffe://<trust-domain>/ns/<namespace>/sa/<serviceaccount>, e.g. spiffe://cluster.local/ns/emojivoto/sa/web';
 
 function invalid(message: string, where: string): IdentityError {
   return new IdentityError(MeshErrorCode.InvalidArgument, message, {
@@ -59,7 +60,8 @@ export function parseSpiffeId(uri: string, options: NameParseOptions = {}): Spif
   const nsProblem = dnsLabelProblem(namespace);
   if (nsProblem) throw invalid(`${quoted}: namespace ${JSON.stringify(namespace)} ${nsProblem}`, where);
   const saProblem = dnsLabelProblem(serviceAccount);
-  if (saProblem) throw invalid(`${quoted}: service account ${JSON.stringify(serviceAccount)} ${saProblem}`, where);
+  if (saProblem)
+    throw invalid(`${quoted}: service account ${JSON.stringify(serviceAccount)} ${saProblem}`, where);
   return Object.freeze({ trustDomain, namespace, serviceAccount });
 }
 

@@ -94,14 +94,22 @@ describe('trust bundles', () => {
       expect(verified.identity).toBe(ID);
       expect(verified.identityName?.serviceAccount).toBe('web');
       expect(verified.spiffeId).toBe(SPIFFE);
-      expect(verified.path.map((c) => c.subject)).toEqual([`CN=${ID}`, 'CN=identity.linkerd.cluster.local', 'CN=root.linkerd.cluster.local']);
+      expect(verified.path.map((c) => c.subject)).toEqual([
+        `CN=${ID}`,
+        'CN=identity.linkerd.cluster.local',
+        'CN=root.linkerd.cluster.local',
+      ]);
       expect(verified.notAfter).toEqual(leaf.certificate.notAfter);
     }
     // Both roots have the same name: the key identifiers pick the right one.
     expect(oldRoot.certificate.subjectDer).toEqual(newRoot.certificate.subjectDer);
 
     // Several bundles, as PEM strings, DER bytes or both; duplicates collapse.
-    const merged = parseTrustBundle([oldRoot.certificate.pem, newRoot.certificate.der, oldRoot.certificate.pem]);
+    const merged = parseTrustBundle([
+      oldRoot.certificate.pem,
+      newRoot.certificate.der,
+      oldRoot.certificate.pem,
+    ]);
     expect(merged.anchors).toHaveLength(2);
     expect(merged.pem).toBe(oldRoot.certificate.pem + newRoot.certificate.pem);
   });
@@ -113,7 +121,9 @@ describe('trust bundles', () => {
     expect(error.reason).toBe('unknown_issuer');
     expect(error.code).toBe(MeshErrorCode.CertificateInvalid);
     expect(error.where).toBe('chain certificate 1 (CN=identity.linkerd.cluster.local)');
-    expect(error.message).toContain('its issuer CN=root.linkerd.cluster.local is neither among the intermediates nor a trust anchor');
+    expect(error.message).toContain(
+      'its issuer CN=root.linkerd.cluster.local is neither among the intermediates nor a trust anchor',
+    );
 
     const missing = errorOf(() => onlyNew.verify(leafFor(newIssuer).certificate));
     expect(missing.reason).toBe('unknown_issuer');
@@ -125,7 +135,9 @@ describe('trust bundles', () => {
     const past = new Date(Date.now() - 10 * HOUR);
     const expiredIssuer = createIntermediateCertificate({ issuer: oldRoot, now: past, lifetimeMs: HOUR });
     const leaf = forgeLeaf(expiredIssuer);
-    const error = errorOf(() => parseTrustBundle(oldRoot.certificate.pem).verify(leaf, [expiredIssuer.certificate]));
+    const error = errorOf(() =>
+      parseTrustBundle(oldRoot.certificate.pem).verify(leaf, [expiredIssuer.certificate]),
+    );
     expect(error.reason).toBe('expired');
     expect(error.where).toBe('chain certificate 1 (CN=identity.linkerd.cluster.local)');
     expect(error.message).toMatch(/^expired at .* \(checked at .*\)$/);
@@ -146,10 +158,14 @@ describe('trust bundles', () => {
     const error = errorOf(() => bundle.verify(leaf.certificate, leaf.intermediates));
     expect(error.reason).toBe('not_yet_valid');
     expect(error.where).toBe(`leaf (CN=${ID})`);
-    expect(bundle.verify(leaf.certificate, leaf.intermediates, { at: new Date(future.getTime() + HOUR) }).identity).toBe(ID);
-    expect(errorOf(() => bundle.verify(leaf.certificate, leaf.intermediates, { at: new Date(future.getTime() + 25 * HOUR) })).reason).toBe(
-      'expired',
-    );
+    expect(
+      bundle.verify(leaf.certificate, leaf.intermediates, { at: new Date(future.getTime() + HOUR) }).identity,
+    ).toBe(ID);
+    expect(
+      errorOf(() =>
+        bundle.verify(leaf.certificate, leaf.intermediates, { at: new Date(future.getTime() + 25 * HOUR) }),
+      ).reason,
+    ).toBe('expired');
 
     openssl.write('root.pem', oldRoot.certificate.pem);
     openssl.write('issuer.pem', oldIssuer.certificate.pem);
@@ -161,7 +177,9 @@ describe('trust bundles', () => {
   it('checks the expected identity, and that the SPIFFE URI agrees with the DNS identity', () => {
     const bundle = parseTrustBundle(oldRoot.certificate.pem);
     const leaf = leafFor(oldIssuer);
-    const mismatch = errorOf(() => bundle.verify(leaf.certificate, leaf.intermediates, { identity: ID.replace('web', 'voting') }));
+    const mismatch = errorOf(() =>
+      bundle.verify(leaf.certificate, leaf.intermediates, { identity: ID.replace('web', 'voting') }),
+    );
     expect(mismatch.reason).toBe('identity_mismatch');
     expect(mismatch.message).toBe(`is for ${ID}, expected ${ID.replace('web', 'voting')}`);
 
@@ -176,14 +194,24 @@ describe('trust bundles', () => {
     // An issuer presented as a leaf identity.
     expect(errorOf(() => bundle.verify(oldIssuer.certificate)).reason).toBe('leaf_is_ca');
     // ... but it verifies as an issuer, which is how the identity service checks its issuer at load.
-    expect(bundle.verify(oldIssuer.certificate, [], { purpose: 'issuer' }).anchor.der).toEqual(oldRoot.certificate.der);
+    expect(bundle.verify(oldIssuer.certificate, [], { purpose: 'issuer' }).anchor.der).toEqual(
+      oldRoot.certificate.der,
+    );
     expect(bundle.verify(oldRoot.certificate, [], { purpose: 'issuer' }).path).toHaveLength(1);
-    expect(errorOf(() => bundle.verify(leafFor(oldIssuer).certificate, [oldIssuer.certificate], { purpose: 'issuer' })).reason).toBe('not_a_ca');
+    expect(
+      errorOf(() =>
+        bundle.verify(leafFor(oldIssuer).certificate, [oldIssuer.certificate], { purpose: 'issuer' }),
+      ).reason,
+    ).toBe('not_a_ca');
 
     // A leaf used as an issuer.
     const leafKey = generateKeyPair();
     const leaf = issueLeafCertificate({ issuer: oldIssuer, publicKey: leafKey.publicKey, identity: ID });
-    const underLeaf = forgeLeaf({ certificate: { ...leaf.certificate, subjectKeyId: '00' }, privateKey: leafKey.privateKey, chain: [] });
+    const underLeaf = forgeLeaf({
+      certificate: { ...leaf.certificate, subjectKeyId: '00' },
+      privateKey: leafKey.privateKey,
+      chain: [],
+    });
     const notCa = errorOf(() => bundle.verify(underLeaf, [leaf.certificate, oldIssuer.certificate]));
     expect(notCa.reason).toBe('not_a_ca');
     expect(notCa.where).toBe(`chain certificate 1 (CN=${ID})`);
@@ -221,11 +249,19 @@ describe('trust bundles', () => {
     const eku = errorOf(() => bundle.verify(serverOnly, [oldIssuer.certificate]));
     expect(eku.reason).toBe('ext_key_usage');
     expect(eku.message).toBe('extKeyUsage (serverAuth) does not allow clientAuth');
-    expect(bundle.verify(serverOnly, [oldIssuer.certificate], { extKeyUsage: ['serverAuth'] }).identity).toBe(ID);
+    expect(bundle.verify(serverOnly, [oldIssuer.certificate], { extKeyUsage: ['serverAuth'] }).identity).toBe(
+      ID,
+    );
 
     // An unknown critical extension.
     const critical = forgeLeaf(oldIssuer, {
-      extra: [new Extension({ extnID: '1.3.6.1.4.1.99999.1', critical: true, extnValue: new OctetString(new Uint8Array([5, 0])) })],
+      extra: [
+        new Extension({
+          extnID: '1.3.6.1.4.1.99999.1',
+          critical: true,
+          extnValue: new OctetString(new Uint8Array([5, 0])),
+        }),
+      ],
     });
     const crit = errorOf(() => bundle.verify(critical, [oldIssuer.certificate]));
     expect(crit.reason).toBe('critical_extension');
@@ -241,7 +277,9 @@ describe('trust bundles', () => {
     tampered[serialAt + 3] = tampered[serialAt + 3]! ^ 0x01;
     const bad = errorOf(() => bundle.verify(new Uint8Array(tampered), leaf.intermediates));
     expect(bad.reason).toBe('bad_signature');
-    expect(bad.message).toBe('its ecdsa-with-SHA256 signature does not verify with the key of CN=identity.linkerd.cluster.local');
+    expect(bad.message).toBe(
+      'its ecdsa-with-SHA256 signature does not verify with the key of CN=identity.linkerd.cluster.local',
+    );
   });
 
   it('reads a leaf PEM that carries its intermediates, and reports an empty bundle', () => {
@@ -250,7 +288,9 @@ describe('trust bundles', () => {
     expect(bundle.verify(leaf.certificate.pem + newIssuer.certificate.pem).identity).toBe(ID);
     expect(bundle.verify(leaf.certificate.pem + newIssuer.certificate.pem, '').identity).toBe(ID);
     expect(errorOf(() => bundle.verify(leaf.certificate, 'not a certificate')).reason).toBe('malformed');
-    const empty = errorOf(() => parseTrustBundle('# no certificates here\n', { where: 'linkerd-identity-trust-roots/ca-bundle.crt' }));
+    const empty = errorOf(() =>
+      parseTrustBundle('# no certificates here\n', { where: 'linkerd-identity-trust-roots/ca-bundle.crt' }),
+    );
     expect(empty.reason).toBe('malformed');
     expect(empty.where).toBe('linkerd-identity-trust-roots/ca-bundle.crt');
   });

@@ -59,10 +59,20 @@ export interface TrustBundle {
    * intermediates) with `intermediates` against the anchors. Throws an IdentityError with code
    * `certificate_invalid` and a reason saying what failed where.
    */
-  verify(leaf: Certificate | PemOrDer, intermediates?: CertificatesInput, options?: VerifyChainOptions): VerifiedChain;
+  verify(
+    leaf: Certificate | PemOrDer,
+    intermediates?: CertificatesInput,
+    options?: VerifyChainOptions,
+  ): VerifiedChain;
 }
 
-function fail(reason: IdentityErrorReason, message: string, where: string, hint?: string, cause?: unknown): IdentityError {
+function fail(
+  reason: IdentityErrorReason,
+  message: string,
+  where: string,
+  hint?: string,
+  cause?: unknown,
+): IdentityError {
   return new IdentityError(MeshErrorCode.CertificateInvalid, message, { reason, where, hint, cause });
 }
 
@@ -166,15 +176,28 @@ function checkNameConstraints(ca: Certificate, leaf: Certificate, where: string)
     const permitted = ofKind(constraints.permitted);
     const excluded = ofKind(constraints.excluded);
     if ((name.kind === 'ip' || name.kind === 'email') && permitted.length + excluded.length > 0) {
-      throw fail(IdentityErrorReason.NameConstraints, `cannot check ${name.kind} name constraints on ${name.value}`, where);
+      throw fail(
+        IdentityErrorReason.NameConstraints,
+        `cannot check ${name.kind} name constraints on ${name.value}`,
+        where,
+      );
     }
     if (name.kind !== 'dns' && name.kind !== 'uri') continue;
     if (subject === undefined && permitted.length + excluded.length > 0) {
-      throw fail(IdentityErrorReason.NameConstraints, `URI ${name.value} has no host to check against name constraints`, where);
+      throw fail(
+        IdentityErrorReason.NameConstraints,
+        `URI ${name.value} has no host to check against name constraints`,
+        where,
+      );
     }
     const value = subject ?? '';
     const hit = excluded.find((item) => nameMatches(value, item.value));
-    if (hit) throw fail(IdentityErrorReason.NameConstraints, `${name.value} is excluded by the name constraint ${hit.value}`, where);
+    if (hit)
+      throw fail(
+        IdentityErrorReason.NameConstraints,
+        `${name.value} is excluded by the name constraint ${hit.value}`,
+        where,
+      );
     if (permitted.length > 0 && !permitted.some((item) => nameMatches(value, item.value))) {
       throw fail(
         IdentityErrorReason.NameConstraints,
@@ -185,12 +208,21 @@ function checkNameConstraints(ca: Certificate, leaf: Certificate, where: string)
   }
 }
 
-function checkEndOfChain(leaf: Certificate, purpose: VerifyPurpose, eku: readonly string[], expected: string | undefined) {
+function checkEndOfChain(
+  leaf: Certificate,
+  purpose: VerifyPurpose,
+  eku: readonly string[],
+  expected: string | undefined,
+) {
   const where = describe(leaf, 0);
   checkCritical(leaf, where);
   if (purpose === 'issuer') {
     if (!leaf.isCa && !(leaf.version === 1 && isSelfIssued(leaf))) {
-      throw fail(IdentityErrorReason.NotACa, 'is not a CA certificate (basicConstraints CA:TRUE is missing)', where);
+      throw fail(
+        IdentityErrorReason.NotACa,
+        'is not a CA certificate (basicConstraints CA:TRUE is missing)',
+        where,
+      );
     }
     if (leaf.keyUsage && !leaf.keyUsage.includes('keyCertSign')) {
       throw fail(IdentityErrorReason.KeyUsage, 'keyUsage does not allow keyCertSign', where);
@@ -198,7 +230,11 @@ function checkEndOfChain(leaf: Certificate, purpose: VerifyPurpose, eku: readonl
   } else {
     if (leaf.isCa) throw fail(IdentityErrorReason.LeafIsCa, 'is a CA certificate, not an identity', where);
     if (leaf.keyUsage && !leaf.keyUsage.includes('digitalSignature')) {
-      throw fail(IdentityErrorReason.KeyUsage, `keyUsage (${leaf.keyUsage.join(', ')}) does not allow digitalSignature`, where);
+      throw fail(
+        IdentityErrorReason.KeyUsage,
+        `keyUsage (${leaf.keyUsage.join(', ')}) does not allow digitalSignature`,
+        where,
+      );
     }
   }
   checkExtKeyUsage(leaf, eku, where);
@@ -252,11 +288,13 @@ export function verifyCertificateChain(
     intermediates.push(...all.slice(1));
   }
   intermediates.push(...toCertificates(intermediatesInput, 'intermediates'));
-  if (anchors.length === 0) throw fail(IdentityErrorReason.UnknownIssuer, 'the trust bundle has no anchors', 'trust bundle');
+  if (anchors.length === 0)
+    throw fail(IdentityErrorReason.UnknownIssuer, 'the trust bundle has no anchors', 'trust bundle');
 
   const names = checkEndOfChain(leaf, purpose, eku, options.identity);
   checkTime(leaf, at, describe(leaf, 0));
-  const isAnchor = (certificate: Certificate) => anchors.some((anchor) => sameBytes(anchor.der, certificate.der));
+  const isAnchor = (certificate: Certificate) =>
+    anchors.some((anchor) => sameBytes(anchor.der, certificate.der));
 
   const extend = (path: Certificate[]): Certificate[] => {
     const current = path[path.length - 1]!;
@@ -271,7 +309,11 @@ export function verifyCertificateChain(
         sameBytes(candidate.subjectDer, current.issuerDer) &&
         !path.some((seen) => sameBytes(seen.der, candidate.der)) &&
         all.findIndex((other) => sameBytes(other.der, candidate.der)) === position &&
-        !(current.authorityKeyId && candidate.subjectKeyId && current.authorityKeyId !== candidate.subjectKeyId),
+        !(
+          current.authorityKeyId &&
+          candidate.subjectKeyId &&
+          current.authorityKeyId !== candidate.subjectKeyId
+        ),
     );
     if (candidates.length === 0) {
       throw fail(
@@ -288,7 +330,13 @@ export function verifyCertificateChain(
       try {
         let signed: boolean;
         try {
-          signed = verifySignature(current.tbsDer, current.signatureAlgorithmOid, current.signature, candidate.publicKey, where);
+          signed = verifySignature(
+            current.tbsDer,
+            current.signatureAlgorithmOid,
+            current.signature,
+            candidate.publicKey,
+            where,
+          );
         } catch (cause) {
           const error = cause as IdentityError;
           throw fail(error.reason, error.message, where, error.hint, cause);
@@ -303,10 +351,18 @@ export function verifyCertificateChain(
         }
         checkCritical(candidate, candidateWhere);
         if (!candidate.isCa && !(candidate.version === 1 && isAnchor(candidate))) {
-          throw fail(IdentityErrorReason.NotACa, 'signs certificates but is not a CA (basicConstraints CA:TRUE is missing)', candidateWhere);
+          throw fail(
+            IdentityErrorReason.NotACa,
+            'signs certificates but is not a CA (basicConstraints CA:TRUE is missing)',
+            candidateWhere,
+          );
         }
         if (candidate.keyUsage && !candidate.keyUsage.includes('keyCertSign')) {
-          throw fail(IdentityErrorReason.KeyUsage, 'signs certificates but its keyUsage lacks keyCertSign', candidateWhere);
+          throw fail(
+            IdentityErrorReason.KeyUsage,
+            'signs certificates but its keyUsage lacks keyCertSign',
+            candidateWhere,
+          );
         }
         const below = path.slice(1).filter((certificate) => !isSelfIssued(certificate)).length;
         if (candidate.pathLength !== undefined && below > candidate.pathLength) {
@@ -330,7 +386,10 @@ export function verifyCertificateChain(
   };
 
   const path = extend([leaf]);
-  const notAfter = path.reduce((earliest, certificate) => (certificate.notAfter < earliest ? certificate.notAfter : earliest), leaf.notAfter);
+  const notAfter = path.reduce(
+    (earliest, certificate) => (certificate.notAfter < earliest ? certificate.notAfter : earliest),
+    leaf.notAfter,
+  );
   return Object.freeze({
     leaf,
     path: Object.freeze(path),
@@ -344,7 +403,9 @@ export function verifyCertificateChain(
 
 /** A trust bundle of the given anchors (duplicates dropped). */
 export function createTrustBundle(anchors: readonly Certificate[]): TrustBundle {
-  const unique = anchors.filter((anchor, index) => anchors.findIndex((other) => sameBytes(other.der, anchor.der)) === index);
+  const unique = anchors.filter(
+    (anchor, index) => anchors.findIndex((other) => sameBytes(other.der, anchor.der)) === index,
+  );
   const frozen = Object.freeze(unique);
   return Object.freeze({
     anchors: frozen,
@@ -355,6 +416,9 @@ export function createTrustBundle(anchors: readonly Certificate[]): TrustBundle 
 }
 
 /** Parses a PEM bundle (e.g. `ca-bundle.crt`, `LINKERD2_PROXY_IDENTITY_TRUST_ANCHORS`) or several, into a trust bundle. */
-export function parseTrustBundle(input: PemOrDer | readonly PemOrDer[], options: { where?: string } = {}): TrustBundle {
+export function parseTrustBundle(
+  input: PemOrDer | readonly PemOrDer[],
+  options: { where?: string } = {},
+): TrustBundle {
   return createTrustBundle(parseCertificates(input, { where: options.where ?? 'trust bundle' }));
 }

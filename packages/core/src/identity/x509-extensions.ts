@@ -97,7 +97,9 @@ export interface ExtensionValues {
   readonly unhandledCriticalExtensions: readonly string[];
 }
 
-const HANDLED = new Set<string>(Object.values(ExtensionOid).filter((oid) => oid !== ExtensionOid.certificatePolicies));
+const HANDLED = new Set<string>(
+  Object.values(ExtensionOid).filter((oid) => oid !== ExtensionOid.certificatePolicies),
+);
 
 function extension(oid: string, critical: boolean, value: unknown): Extension {
   return new Extension({ extnID: oid, critical, extnValue: new OctetString(AsnConvert.serialize(value)) });
@@ -153,7 +155,8 @@ function hex(buffer: ArrayBuffer | Uint8Array): string {
 
 function generalNameValue(name: GeneralName): GeneralNameValue {
   if (name.dNSName !== undefined) return { kind: 'dns', value: name.dNSName };
-  if (name.uniformResourceIdentifier !== undefined) return { kind: 'uri', value: name.uniformResourceIdentifier };
+  if (name.uniformResourceIdentifier !== undefined)
+    return { kind: 'uri', value: name.uniformResourceIdentifier };
   if (name.iPAddress !== undefined) return { kind: 'ip', value: name.iPAddress };
   if (name.rfc822Name !== undefined) return { kind: 'email', value: name.rfc822Name };
   if (name.directoryName !== undefined) return { kind: 'directory', value: 'directoryName' };
@@ -210,11 +213,15 @@ export function readExtensions(extensions: readonly Extension[] | undefined, whe
         }
         case ExtensionOid.keyUsage: {
           const flags = AsnConvert.parse(raw, AsnKeyUsage).toNumber();
-          values.keyUsage = (Object.keys(KEY_USAGE_FLAGS) as KeyUsage[]).filter((usage) => flags & KEY_USAGE_FLAGS[usage]);
+          values.keyUsage = (Object.keys(KEY_USAGE_FLAGS) as KeyUsage[]).filter(
+            (usage) => flags & KEY_USAGE_FLAGS[usage],
+          );
           break;
         }
         case ExtensionOid.extKeyUsage:
-          values.extKeyUsage = [...AsnConvert.parse(raw, ExtendedKeyUsage)].map((oidValue) => EKU_NAMES[oidValue] ?? oidValue);
+          values.extKeyUsage = [...AsnConvert.parse(raw, ExtendedKeyUsage)].map(
+            (oidValue) => EKU_NAMES[oidValue] ?? oidValue,
+          );
           break;
         case ExtensionOid.subjectAltName:
           for (const name of AsnConvert.parse(raw, SubjectAlternativeName)) {
@@ -236,7 +243,10 @@ export function readExtensions(extensions: readonly Extension[] | undefined, whe
         }
         case ExtensionOid.nameConstraints: {
           const nc = AsnConvert.parse(raw, AsnNameConstraints);
-          values.nameConstraints = { permitted: subtrees(nc.permittedSubtrees), excluded: subtrees(nc.excludedSubtrees) };
+          values.nameConstraints = {
+            permitted: subtrees(nc.permittedSubtrees),
+            excluded: subtrees(nc.excludedSubtrees),
+          };
           break;
         }
         default:
@@ -244,11 +254,15 @@ export function readExtensions(extensions: readonly Extension[] | undefined, whe
       }
     } catch (cause) {
       if (IdentityError.is(cause)) throw cause;
-      throw new IdentityError(MeshErrorCode.Decode, `extension ${oid} does not decode: ${(cause as Error).message}`, {
-        reason: IdentityErrorReason.Malformed,
-        where,
-        cause,
-      });
+      throw new IdentityError(
+        MeshErrorCode.Decode,
+        `extension ${oid} does not decode: ${(cause as Error).message}`,
+        {
+          reason: IdentityErrorReason.Malformed,
+          where,
+          cause,
+        },
+      );
     }
   }
   return values;

@@ -22,7 +22,10 @@ export function encodeCommonNameSubject(commonName: string | undefined): Uint8Ar
   const name = commonName
     ? new Name([
         new RelativeDistinguishedName([
-          new AttributeTypeAndValue({ type: COMMON_NAME, value: new AttributeValue({ utf8String: commonName }) }),
+          new AttributeTypeAndValue({
+            type: COMMON_NAME,
+            value: new AttributeValue({ utf8String: commonName }),
+          }),
         ]),
       ])
     : new Name([]);
