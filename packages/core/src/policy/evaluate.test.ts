@@ -501,6 +501,64 @@ describe('filters, gRPC and rate limits', () => {
     });
   });
 
+  it('GRPCRoute precedence: a service-and-method match beats a service-only match; more headers win next', () => {
+    const grpcRoute = (name: string, matches: unknown[]) => ({
+      apiVersion: 'gateway.networking.k8s.io/v1',
+      kind: 'GRPCRoute',
+      metadata: { name, namespace: NS },
+      spec: {
+        parentRefs: [{ group: 'policy.linkerd.io', kind: 'Server', name: 'web-grpc' }],
+        rules: [{ matches }],
+      },
+    });
+    const index = indexOf([
+      web,
+      server('web-grpc', { port: 'grpc', proxyProtocol: 'gRPC', accessPolicy: 'all-unauthenticated' }),
+      grpcRoute('a-service', [{ method: { service: 'emojivoto.v1.VotingService' } }]),
+      grpcRoute('b-method', [{ method: { service: 'emojivoto.v1.VotingService', method: 'VoteDoughnut' } }]),
+      grpcRoute('c-header', [
+        {
+          method: { service: 'emojivoto.v1.VotingService', method: 'VoteDoughnut' },
+          headers: [{ name: 'x-canary', value: '1' }],
+        },
+      ]),
+    ]);
+    const at = (path: string, headers: Record<string, string> = {}) =>
+      evaluate(
+        { client: OUTSIDE, target: { ...target, port: 8081 }, request: { method: 'POST', path, headers } },
+        index,
+      ).route?.name;
+    expect(at('/emojivoto.v1.VotingService/VoteDoughnut')).toBe('b-method');
+    expect(at('/emojivoto.v1.VotingService/VoteDoughnut', { 'x-canary': '1' })).toBe('c-header');
+    expect(at('/emojivoto.v1.VotingService/Results')).toBe('a-service');
+  });
+
+  it('Servers select ExternalWorkloads by externalWorkloadSelector and named port', () => {
+    const vm = {
+      apiVersion: 'workload.linkerd.io/v1beta1',
+      kind: 'ExternalWorkload',
+      metadata: { name: 'legacy-vm', namespace: NS, labels: { app: 'web' } },
+      spec: { meshTLS: { identity: 'spiffe://x', serverName: 'x' }, ports: [{ name: 'http', port: 8080 }] },
+    };
+    const srv = {
+      ...server('vm-http', { accessPolicy: 'cluster-unauthenticated' }),
+      spec: {
+        externalWorkloadSelector: { matchLabels: { app: 'web' } },
+        port: 'http',
+        accessPolicy: 'cluster-unauthenticated',
+      },
+    };
+    const index = indexOf([vm, web, srv]);
+    const vmTarget = { namespace: NS, workload: 'legacy-vm', kind: 'ExternalWorkload', port: 8080 } as const;
+    expect(evaluate({ client: IN_CLUSTER, target: vmTarget }, index)).toMatchObject({
+      decision: 'allow',
+      server: { name: 'vm-http' },
+    });
+    expect(evaluate({ client: OUTSIDE, target: vmTarget }, index).decision).toBe('deny');
+    // The pod with the same labels is not selected by an externalWorkloadSelector.
+    expect(check(index, OUTSIDE).server.kind).toBe('default');
+  });
+
   it('reports the rate limit that applies to the client', () => {
     const index = indexOf([
       web,

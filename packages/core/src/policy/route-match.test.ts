@@ -139,6 +139,7 @@ const arbMatch = fc.record({
   queryParams: fc.subarray([...QUERY]),
 });
 const arbRoute = fc.record({
+  hostnames: fc.subarray(['web.example.com', '*.example.com']),
   created: fc.option(
     fc.constantFrom('2024-01-01T00:00:00Z', '2024-06-01T00:00:00Z', '2025-01-01T00:00:00Z'),
     { nil: undefined },
@@ -157,6 +158,7 @@ const arbRoutes = fc.uniqueArray(
   },
 );
 const arbRequest = fc.record({
+  host: fc.constantFrom('web.example.com', 'api.example.com', 'other.test', undefined),
   path: fc.constantFrom('/', '/a', '/a/b', '/a/b/c', '/ab', '/b/x', '/c'),
   method: fc.constantFrom('GET', 'POST'),
   headers: fc.subarray(['x-a', 'x-b']),
@@ -164,12 +166,28 @@ const arbRequest = fc.record({
 });
 
 interface RouteShape {
+  hostnames?: string[];
   created: string | undefined;
   rules: { matches: HttpRouteMatch[] }[];
 }
 type Gen = { name: string; route: RouteShape };
 
-function reference(routes: Gen[], r: { path: string; method: string; headers: string[]; query: string[] }) {
+type Req = { path: string; method: string; headers: string[]; query: string[]; host?: string | undefined };
+
+function referenceHostRank(hostnames: string[] | undefined, host: string | undefined): number[] | undefined {
+  if (!hostnames || hostnames.length === 0) return [0, 0];
+  const ranks = hostnames.flatMap((h) => {
+    if (host === undefined) return [];
+    if (h === host) return [[2, h.length]];
+    if (h.startsWith('*.') && host.endsWith(h.slice(1)) && host.length > h.length - 1)
+      return [[1, h.length - 1]];
+    return [];
+  });
+  ranks.sort((a, b) => (b[0] as number) - (a[0] as number) || (b[1] as number) - (a[1] as number));
+  return ranks[0];
+}
+
+function reference(routes: Gen[], r: Req) {
   const headerValues: Record<string, string> = { 'x-a': '1', 'x-b': '2' };
   const queryValues: Record<string, string> = { q: '1', r: '2' };
   const matches = (m: HttpRouteMatch) => {
@@ -191,11 +209,14 @@ function reference(routes: Gen[], r: { path: string; method: string; headers: st
   const candidates: { key: number[]; tie: (string | number)[]; name: string; rule: number; match: number }[] =
     [];
   for (const { name, route } of routes) {
+    const host = referenceHostRank(route.hostnames, r.host);
+    if (!host) continue;
     route.rules.forEach((rule, ri) =>
       rule.matches.forEach((m, mi) => {
         if (!matches(m)) return;
         candidates.push({
           key: [
+            ...host,
             kind[m.path.type],
             m.path.value.length,
             m.method ? 1 : 0,
@@ -239,13 +260,16 @@ function manifests(routes: Gen[]) {
             queryParams: m.queryParams,
           })),
         })),
-        route.created ? { created: route.created } : {},
+        {
+          ...(route.created ? { created: route.created } : {}),
+          ...(route.hostnames?.length ? { hostnames: route.hostnames } : {}),
+        },
       ),
     ),
   ];
 }
 
-function decide(objects: unknown[], r: { path: string; method: string; headers: string[]; query: string[] }) {
+function decide(objects: unknown[], r: Req) {
   const headers: Record<string, string> = {};
   for (const h of r.headers) headers[h] = h === 'x-a' ? '1' : '2';
   const query = r.query.map((q) => `${q}=${q === 'q' ? '1' : '2'}`).join('&');
@@ -253,7 +277,12 @@ function decide(objects: unknown[], r: { path: string; method: string; headers: 
     {
       client: { ip: '198.18.0.9' },
       target: { namespace: NS, workload: 'web-0', port: 8080 },
-      request: { method: r.method, path: query ? `${r.path}?${query}` : r.path, headers },
+      request: {
+        method: r.method,
+        path: query ? `${r.path}?${query}` : r.path,
+        headers,
+        ...(r.host ? { host: r.host } : {}),
+      },
     },
     indexOf(objects),
   );
