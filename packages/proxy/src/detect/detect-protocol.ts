@@ -1,8 +1,7 @@
 // Protocol detection on an accepted socket: reads until the first bytes say TLS, HTTP/1, HTTP/2 or
 // something else, or until the detection timeout, which (as in linkerd2-proxy) falls back to
 // opaque TCP so that server-speaks-first protocols still work, only later. The bytes read are
-// returned; for HTTP and TLS they are also put back into the socket (unshift), so a server that
-// takes the socket next sees the whole stream. Opaque forwarding writes them upstream itself.
+// returned (the socket is left paused) for the next handler to replay.
 import type { Socket } from 'node:net';
 import type { ClientHello } from './client-hello.js';
 import { MAX_CLIENT_HELLO_BYTES } from './client-hello.js';
@@ -15,7 +14,7 @@ export interface Detection {
   readonly timedOut: boolean;
   /** True when the peer ended (FIN) or failed before detection finished. */
   readonly closed: boolean;
-  /** The bytes read. Already unshifted back into the socket unless the protocol is opaque. */
+  /** The bytes read, for the next handler to replay (see handOff in the HTTP proxies). */
   readonly buffered: Buffer;
 }
 
@@ -35,7 +34,6 @@ export function detectProtocol(socket: Socket, options: DetectOptions): Promise<
       socket.off('end', onEnd);
       socket.off('error', onEnd);
       socket.pause();
-      if (d.protocol !== 'opaque' && buffered.length > 0) socket.unshift(buffered);
       resolve({ clientHello: undefined, ...d, buffered });
     };
     const onData = (chunk: Buffer) => {

@@ -27,6 +27,8 @@ export interface MeshTls {
     socket: Socket,
     options?: { timeoutMs?: number },
   ): Promise<{ socket: TLSSocket; clientId: string | undefined; alpn: string | false }>;
+  /** Starts mesh TLS over a socket at once (handshake errors surface as 'error' events). */
+  wrapClient(socket: Socket, serverIdentity: string, alpn?: string[]): TLSSocket;
   /** Opens mesh TLS over a connected socket, verifying the server's identity. */
   connect(
     socket: Socket,
@@ -146,20 +148,28 @@ export function createMeshTls(source: CertificateSource, trustAnchorsPem: string
       });
       return withTimeout(handshake, options.timeoutMs ?? 10_000, () => tls.destroy(), 'TLS handshake');
     },
-    connect(socket, serverIdentity, options = {}) {
+    wrapClient(socket, serverIdentity, alpn) {
       const ctx = context;
-      if (!ctx) return Promise.reject(notReady());
-      const tls = tlsConnect({
+      if (!ctx) throw notReady();
+      return tlsConnect({
         socket,
         secureContext: ctx,
         servername: serverIdentity,
-        ALPNProtocols: options.alpn,
+        ALPNProtocols: alpn,
         rejectUnauthorized: true,
         checkServerIdentity: (_host, cert) =>
           dnsSans(cert).includes(serverIdentity)
             ? undefined
             : new Error(`server identity ${JSON.stringify(dnsSans(cert))} is not ${serverIdentity}`),
       });
+    },
+    connect(socket, serverIdentity, options = {}) {
+      let tls: TLSSocket;
+      try {
+        tls = this.wrapClient(socket, serverIdentity, options.alpn);
+      } catch (err) {
+        return Promise.reject(err);
+      }
       const handshake = new Promise<TLSSocket>((resolve, reject) => {
         tls.once('secureConnect', () => resolve(tls));
         tls.once('error', (err) =>

@@ -59,7 +59,12 @@ export async function bindListener(
     address: { host: bound.address, port: bound.port },
     connections,
     stopAccepting() {
-      stopped ??= new Promise((resolve) => server.close(() => resolve()));
+      // server.close() stops accepting at once; its callback waits for every connection to
+      // close, which is the caller's drain to manage, so it is not awaited here.
+      stopped ??= new Promise((resolve) => {
+        if (server.listening) server.close();
+        setImmediate(resolve);
+      });
       return stopped;
     },
     destroyConnections() {

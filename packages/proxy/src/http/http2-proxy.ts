@@ -1,0 +1,210 @@
+// HTTP/2 forwarding with node:http2: each client stream becomes a stream on a shared upstream
+// session per target, so flow control is HTTP/2's own on both sides (pipes respect backpressure).
+// Trailers are carried (gRPC status), trailers-only responses stay trailers-only, and a reset on
+// either side cancels the other (gRPC cancellation and deadlines).
+import {
+  connect as h2connect,
+  constants,
+  createServer,
+  type ClientHttp2Session,
+  type Http2Server,
+  type IncomingHttpHeaders,
+  type ServerHttp2Stream,
+} from 'node:http2';
+import type { Duplex } from 'node:stream';
+import { ProxyErrorLabel } from '@tsmesh/core';
+import { L5D_PROXY_ERROR, stripHopByHop } from './headers.js';
+import { connect as netConnect, type Socket } from 'node:net';
+import { createReplayStream } from '../transport/index.js';
+import type { MeshTls } from '../tls/index.js';
+import type { HttpRequestContext } from './http1-proxy.js';
+import type { UpstreamTarget } from './upstream-target.js';
+
+export interface Http2ProxyOptions<C> {
+  route(headers: IncomingHttpHeaders, conn: C | undefined): HttpRequestContext;
+  readonly connectTimeoutMs: number;
+  readonly initialStreamWindowSize?: number;
+  readonly initialConnectionWindowSize?: number;
+  onClientError?(err: Error): void;
+  /** Mesh TLS for targets with a serverIdentity. */
+  readonly meshTls?: MeshTls;
+}
+
+export interface Http2Proxy<C> {
+  /** Feed an accepted socket to the server, with the bytes detection already read from it. */
+  accept(socket: Socket, head: Buffer, conn: C): void;
+  close(): Promise<void>;
+}
+
+const { NGHTTP2_CANCEL, NGHTTP2_REFUSED_STREAM } = constants;
+
+export function createHttp2Proxy<C>(options: Http2ProxyOptions<C>): Http2Proxy<C> {
+  // The server emits 'session' synchronously inside emit('connection'): that is where a session
+  // learns its connection's context.
+  const conns = new WeakMap<object, C>();
+  let pending: { conn: C } | undefined;
+  const settings = {
+    initialWindowSize: options.initialStreamWindowSize ?? 65_535,
+    enablePush: false,
+  };
+  const sessions = new Map<string, ClientHttp2Session>();
+  const sessionFor = (t: UpstreamTarget, serverIdentity: string | undefined): ClientHttp2Session => {
+    const origin = t.host.includes(':') ? `http://[${t.host}]:${t.port}` : `http://${t.host}:${t.port}`;
+    const key = serverIdentity === undefined ? origin : `${origin}#${serverIdentity}`;
+    let s = sessions.get(key);
+    if (!s || s.closed || s.destroyed) {
+      const meshTls = options.meshTls;
+      const session =
+        serverIdentity !== undefined && meshTls !== undefined
+          ? h2connect(origin, {
+              settings,
+              createConnection: () =>
+                meshTls.wrapClient(
+                  netConnect({ host: t.host, port: t.port, noDelay: true }),
+                  serverIdentity,
+                  ['h2'],
+                ),
+            })
+          : h2connect(origin, { settings });
+      const forget = () => {
+        if (sessions.get(key) === session) sessions.delete(key);
+      };
+      session.on('error', forget);
+      session.on('close', forget);
+      session.on('goaway', forget);
+      session.setTimeout(options.connectTimeoutMs, () => {
+        if (!session.socket || session.connecting) session.destroy(new Error('connect timed out'));
+      });
+      session.once('connect', () => {
+        session.setTimeout(0);
+        if (options.initialConnectionWindowSize)
+          session.setLocalWindowSize(options.initialConnectionWindowSize);
+      });
+      sessions.set(key, session);
+      s = session;
+    }
+    return s;
+  };
+
+  const onStream = (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => {
+    const ctx = options.route(headers, conns.get(stream.session as object));
+    stream.on('error', () => undefined);
+    const respondError = (status: number, label: string, message: string) => {
+      ctx.onResponse?.(status, undefined, label);
+      if (stream.destroyed || stream.closed) return;
+      if (stream.headersSent) {
+        stream.close(NGHTTP2_CANCEL);
+        return;
+      }
+      stream.respond({ ':status': status, [L5D_PROXY_ERROR]: message }, { endStream: true });
+    };
+    if (ctx.target === undefined) {
+      respondError(
+        400,
+        ProxyErrorLabel.Unexpected,
+        'no target for this request (missing or invalid :authority)',
+      );
+      return;
+    }
+    const reqHeaders = stripHopByHop(headers) as Record<string, string | string[]>;
+    for (const h of ctx.removeHeaders ?? []) delete reqHeaders[h];
+    if (ctx.addHeaders) Object.assign(reqHeaders, ctx.addHeaders);
+    let upstream: ReturnType<ClientHttp2Session['request']>;
+    try {
+      upstream = sessionFor(ctx.target, ctx.serverIdentity).request(reqHeaders, {
+        endStream: stream.readableEnded,
+      });
+    } catch {
+      respondError(502, ProxyErrorLabel.Io, 'upstream connection failed');
+      return;
+    }
+    let status: number | undefined;
+    let trailers: IncomingHttpHeaders = {};
+    let reported = false;
+    const report = (error: string | undefined) => {
+      if (reported) return;
+      reported = true;
+      const grpc = trailers['grpc-status'] as string | undefined;
+      ctx.onResponse?.(status, grpc === undefined ? undefined : Number(grpc), error);
+    };
+    upstream.on('response', (h, flags) => {
+      status = Number(h[':status']);
+      const out = stripHopByHop(h);
+      if ((flags & constants.NGHTTP2_FLAG_END_STREAM) !== 0) {
+        // Trailers-only (e.g. a gRPC error): keep it one HEADERS frame with END_STREAM.
+        trailers = h;
+        if (!stream.closed) stream.respond(out, { endStream: true });
+        report(undefined);
+        return;
+      }
+      if (stream.closed) return;
+      stream.respond(out, { waitForTrailers: true });
+      upstream.pipe(stream);
+    });
+    upstream.on('trailers', (t) => {
+      trailers = t;
+    });
+    stream.on('wantTrailers', () => {
+      const t = stripHopByHop(trailers);
+      if (Object.keys(t).length > 0) stream.sendTrailers(t);
+      else stream.close();
+      report(undefined);
+    });
+    upstream.on('error', () => {
+      if (status === undefined) respondError(502, ProxyErrorLabel.Io, 'upstream connection failed');
+      else if (!stream.closed) stream.close(NGHTTP2_CANCEL);
+      report(ProxyErrorLabel.Io);
+    });
+    upstream.on('close', () => {
+      // A reset from upstream (e.g. the server cancelled) is passed on.
+      if (upstream.rstCode !== undefined && upstream.rstCode !== 0 && !stream.closed) {
+        if (status === undefined) respondError(502, ProxyErrorLabel.Io, 'upstream reset the stream');
+        else stream.close(upstream.rstCode === NGHTTP2_REFUSED_STREAM ? NGHTTP2_CANCEL : upstream.rstCode);
+        report(ProxyErrorLabel.Io);
+      }
+    });
+    stream.on('close', () => {
+      // The client went away or cancelled: cancel upstream too.
+      if (!upstream.closed) upstream.close(NGHTTP2_CANCEL);
+      report(stream.rstCode && stream.rstCode !== 0 ? ProxyErrorLabel.Io : undefined);
+    });
+    if (!stream.readableEnded) stream.pipe(upstream);
+  };
+
+  const server: Http2Server = createServer({ settings });
+  server.on('stream', onStream);
+  server.on('sessionError', (err) => options.onClientError?.(err));
+  server.on('session', (session) => {
+    if (pending) conns.set(session, pending.conn);
+    session.on('error', (err) => options.onClientError?.(err));
+    if (options.initialConnectionWindowSize) {
+      session.once('localSettings', () => {
+        try {
+          session.setLocalWindowSize(options.initialConnectionWindowSize as number);
+        } catch {
+          // The session may already be gone.
+        }
+      });
+    }
+  });
+  const accepted = new Set<Duplex>();
+
+  return {
+    accept(socket, head, conn) {
+      const stream = createReplayStream(socket, head);
+      accepted.add(stream);
+      stream.once('close', () => accepted.delete(stream));
+      pending = { conn };
+      try {
+        server.emit('connection', stream);
+      } finally {
+        pending = undefined;
+      }
+    },
+    async close() {
+      for (const s of sessions.values()) s.destroy();
+      sessions.clear();
+      for (const s of accepted) s.destroy();
+    },
+  };
+}

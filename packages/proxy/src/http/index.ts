@@ -1,0 +1,9 @@
+export { L5D_CLIENT_ID, L5D_PROXY_ERROR, stripHopByHop } from './headers.js';
+export {
+  createHttp1Proxy,
+  type Http1Proxy,
+  type Http1ProxyOptions,
+  type HttpRequestContext,
+} from './http1-proxy.js';
+export { createHttp2Proxy, type Http2Proxy, type Http2ProxyOptions } from './http2-proxy.js';
+export { parseAuthority, type UpstreamTarget } from './upstream-target.js';

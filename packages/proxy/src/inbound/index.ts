@@ -1,0 +1,1 @@
+export { startInbound, type InboundOptions, type InboundServer } from './inbound-server.js';

@@ -1,0 +1,9 @@
+export {
+  classify,
+  createProxyMetrics,
+  type ProxyMetrics,
+  type ResponseOutcome,
+  type TargetLabels,
+  type TcpClose,
+  type TlsLabels,
+} from './proxy-metrics.js';

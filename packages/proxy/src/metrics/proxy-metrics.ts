@@ -1,0 +1,211 @@
+// The proxy's traffic metrics, with Linkerd's family names, label names and buckets
+// (linkerd-compat.md §5.1), registered on a registry the caller owns (no global registry).
+import {
+  LATENCY_BUCKETS_MS,
+  MetricLabel,
+  ProxyMetric,
+  type Classification,
+  type Direction,
+  type Peer,
+} from '@tsmesh/core';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+
+/** TLS labels of one connection: `tls` plus `client_id`/`server_id` or `no_tls_reason`. */
+export type TlsLabels = Readonly<
+  Partial<Record<'tls' | 'client_id' | 'server_id' | 'no_tls_reason' | 'sni', string>>
+>;
+
+/** Labels every family carries: where the connection goes and how it is secured. */
+export interface TargetLabels extends TlsLabels {
+  readonly direction: Direction;
+  readonly target_addr: string;
+  readonly target_ip: string;
+  readonly target_port: string;
+  readonly authority?: string;
+}
+
+const TARGET = [
+  MetricLabel.Direction,
+  MetricLabel.TargetAddr,
+  MetricLabel.TargetIp,
+  MetricLabel.TargetPort,
+  MetricLabel.Tls,
+  MetricLabel.ClientId,
+  MetricLabel.ServerId,
+  MetricLabel.NoTlsReason,
+  MetricLabel.Sni,
+] as const;
+const HTTP = [...TARGET, MetricLabel.Authority] as const;
+const RESPONSE = [
+  ...HTTP,
+  MetricLabel.StatusCode,
+  MetricLabel.Classification,
+  MetricLabel.GrpcStatus,
+  MetricLabel.Error,
+] as const;
+const TCP = [...TARGET, MetricLabel.Peer] as const;
+const TCP_CLOSE = [...TCP, MetricLabel.Errno] as const;
+/** Connection lifetimes span milliseconds to days: Linkerd's duration buckets. */
+const DURATION_BUCKETS_MS = [1, 10, 100, 1000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000] as const;
+
+export interface ResponseOutcome {
+  readonly statusCode: number | undefined;
+  readonly grpcStatus: number | undefined;
+  /** A bounded error label (ProxyErrorLabel) when no response was received. */
+  readonly error: string | undefined;
+  readonly latencyMs: number;
+}
+
+/** What a transport connection reports when it closes. */
+export interface TcpClose {
+  readonly bytesRead: number;
+  readonly bytesWritten: number;
+  readonly durationMs: number;
+  /** errno name (e.g. ECONNRESET) for a failed connection; empty for a clean close. */
+  readonly errno: string;
+}
+
+export interface ProxyMetrics {
+  tcpOpen(labels: TargetLabels, peer: Peer): (close: TcpClose) => void;
+  request(labels: TargetLabels): void;
+  response(labels: TargetLabels, outcome: ResponseOutcome): void;
+  /** `{inbound,outbound}_{tcp,http}_errors_total` with a bounded error label. */
+  error(direction: Direction, layer: 'tcp' | 'http', error: string): void;
+}
+
+const clean = <T extends object>(labels: T): Record<string, string> => {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(labels)) if (typeof v === 'string') out[k] = v;
+  return out;
+};
+
+/** gRPC status 0 is success; for plain HTTP, 5xx is failure (Linkerd's default classifier). */
+export function classify(outcome: ResponseOutcome): Classification {
+  if (outcome.error !== undefined || outcome.statusCode === undefined) return 'failure';
+  if (outcome.grpcStatus !== undefined) return outcome.grpcStatus === 0 ? 'success' : 'failure';
+  return outcome.statusCode >= 500 ? 'failure' : 'success';
+}
+
+export function createProxyMetrics(registry: Registry): ProxyMetrics {
+  const registers = [registry];
+  const requestTotal = new Counter({
+    name: ProxyMetric.RequestTotal,
+    help: 'Total count of HTTP requests.',
+    labelNames: HTTP,
+    registers,
+  });
+  const responseTotal = new Counter({
+    name: ProxyMetric.ResponseTotal,
+    help: 'Total count of HTTP responses.',
+    labelNames: RESPONSE,
+    registers,
+  });
+  const responseLatency = new Histogram({
+    name: ProxyMetric.ResponseLatencyMs,
+    help: "Elapsed times between a request's headers being received and its response stream completing.",
+    labelNames: [...HTTP, MetricLabel.StatusCode],
+    buckets: [...LATENCY_BUCKETS_MS],
+    registers,
+  });
+  const tcpOpenTotal = new Counter({
+    name: ProxyMetric.TcpOpenTotal,
+    help: 'Total count of opened connections.',
+    labelNames: TCP,
+    registers,
+  });
+  const tcpCloseTotal = new Counter({
+    name: ProxyMetric.TcpCloseTotal,
+    help: 'Total count of closed connections.',
+    labelNames: TCP_CLOSE,
+    registers,
+  });
+  const tcpOpenConnections = new Gauge({
+    name: ProxyMetric.TcpOpenConnections,
+    help: 'Number of currently-open connections.',
+    labelNames: TCP,
+    registers,
+  });
+  const tcpReadBytes = new Counter({
+    name: ProxyMetric.TcpReadBytesTotal,
+    help: 'Total count of bytes read from peers.',
+    labelNames: TCP,
+    registers,
+  });
+  const tcpWriteBytes = new Counter({
+    name: ProxyMetric.TcpWriteBytesTotal,
+    help: 'Total count of bytes written to peers.',
+    labelNames: TCP,
+    registers,
+  });
+  const tcpDuration = new Histogram({
+    name: ProxyMetric.TcpConnectionDurationMs,
+    help: 'Connection lifetimes.',
+    labelNames: TCP_CLOSE,
+    buckets: [...DURATION_BUCKETS_MS],
+    registers,
+  });
+  const errors = {
+    'inbound:tcp': new Counter({
+      name: ProxyMetric.InboundTcpErrorsTotal,
+      help: 'The total number of inbound TCP connections that could not be processed due to a proxy error.',
+      labelNames: [MetricLabel.Error],
+      registers,
+    }),
+    'inbound:http': new Counter({
+      name: ProxyMetric.InboundHttpErrorsTotal,
+      help: 'The total number of inbound HTTP requests that could not be processed due to a proxy error.',
+      labelNames: [MetricLabel.Error],
+      registers,
+    }),
+    'outbound:tcp': new Counter({
+      name: ProxyMetric.OutboundTcpErrorsTotal,
+      help: 'The total number of outbound TCP connections that could not be processed due to a proxy error.',
+      labelNames: [MetricLabel.Error],
+      registers,
+    }),
+    'outbound:http': new Counter({
+      name: ProxyMetric.OutboundHttpErrorsTotal,
+      help: 'The total number of outbound HTTP requests that could not be processed due to a proxy error.',
+      labelNames: [MetricLabel.Error],
+      registers,
+    }),
+  };
+
+  return {
+    tcpOpen(labels, peer) {
+      const l: Record<string, string> = { ...clean(labels), peer };
+      delete l.authority;
+      tcpOpenTotal.inc(l);
+      tcpOpenConnections.inc(l);
+      let closed = false;
+      return (close) => {
+        if (closed) return;
+        closed = true;
+        tcpOpenConnections.dec(l);
+        tcpReadBytes.inc(l, close.bytesRead);
+        tcpWriteBytes.inc(l, close.bytesWritten);
+        const lc = { ...l, errno: close.errno };
+        tcpCloseTotal.inc(lc);
+        tcpDuration.observe(lc, close.durationMs);
+      };
+    },
+    request(labels) {
+      requestTotal.inc(clean(labels));
+    },
+    response(labels, outcome) {
+      const base = clean(labels);
+      const status = outcome.statusCode === undefined ? '' : String(outcome.statusCode);
+      responseTotal.inc({
+        ...base,
+        status_code: status,
+        classification: classify(outcome),
+        grpc_status: outcome.grpcStatus === undefined ? '' : String(outcome.grpcStatus),
+        error: outcome.error ?? '',
+      });
+      responseLatency.observe({ ...base, status_code: status }, outcome.latencyMs);
+    },
+    error(direction, layer, error) {
+      errors[`${direction}:${layer}`].inc({ error });
+    },
+  };
+}

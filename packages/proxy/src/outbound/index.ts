@@ -1,0 +1,1 @@
+export { startOutbound, type OutboundOptions, type OutboundServer } from './outbound-server.js';

@@ -1,0 +1,174 @@
+// The outbound proxy (:4140): connections the app opens, redirected to the proxy (or dialled
+// explicitly). The target is the original destination; without a redirect it is the configured
+// forward address or, for HTTP, the request's Host/:authority. When the target has a mesh
+// identity (from discovery — part 2 — or the caller's `identityFor`), the upstream connection is
+// mutual TLS verified against it; otherwise plaintext, labelled with the reason.
+import type { Socket } from 'node:net';
+import { isIP } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { NoTlsReason, ProxyErrorLabel, TlsLabel } from '@tsmesh/core';
+import type { ProxyConfig } from '../config/index.js';
+import { formatSocketAddr } from '../config/index.js';
+import { detectProtocol } from '../detect/index.js';
+import {
+  createHttp1Proxy,
+  createHttp2Proxy,
+  parseAuthority,
+  type HttpRequestContext,
+  type UpstreamTarget,
+} from '../http/index.js';
+import type { ProxyMetrics, TargetLabels } from '../metrics/index.js';
+import type { MeshTls } from '../tls/index.js';
+import {
+  bindListener,
+  connectTcp,
+  forwardTcp,
+  isSelfTarget,
+  onSocketClose,
+  readOriginalDst,
+  type Listener,
+} from '../transport/index.js';
+
+export interface OutboundOptions {
+  readonly config: ProxyConfig;
+  readonly metrics: ProxyMetrics;
+  readonly meshTls?: MeshTls;
+  /** The identity a target's proxy must present, when it is meshed (discovery's TLS hint). */
+  identityFor?(target: UpstreamTarget): string | undefined;
+}
+
+export interface OutboundServer {
+  readonly listeners: readonly Listener[];
+  close(): Promise<void>;
+}
+
+interface Conn {
+  readonly target: UpstreamTarget | undefined;
+}
+
+const isLoopback = (ip: string) => ip.startsWith('127.') || ip === '::1' || ip === 'localhost';
+
+export async function startOutbound(options: OutboundOptions): Promise<OutboundServer> {
+  const { config, metrics, meshTls } = options;
+  const connectTimeoutMs = config.outbound.connectTimeoutMs;
+
+  /** Labels and TLS decision for one target. */
+  const plan = (
+    target: UpstreamTarget,
+    authority?: string,
+  ): { labels: TargetLabels; serverIdentity?: string } => {
+    const base = {
+      direction: 'outbound' as const,
+      target_addr: formatSocketAddr(target),
+      target_ip: isIP(target.host) ? target.host : '',
+      target_port: String(target.port),
+      ...(authority === undefined ? {} : { authority }),
+    };
+    const id = options.identityFor?.(target);
+    if (id !== undefined && meshTls?.isReady()) {
+      return { labels: { ...base, tls: TlsLabel.True, server_id: id }, serverIdentity: id };
+    }
+    return {
+      labels: {
+        ...base,
+        tls: TlsLabel.NoIdentity,
+        no_tls_reason: isLoopback(target.host)
+          ? NoTlsReason.Loopback
+          : NoTlsReason.NotProvidedByServiceDiscovery,
+      },
+    };
+  };
+
+  const route = (
+    connTarget: UpstreamTarget | undefined,
+    authority: string | undefined,
+  ): HttpRequestContext => {
+    const target = connTarget ?? parseAuthority(authority);
+    if (target === undefined) return { target: undefined };
+    const { labels, serverIdentity } = plan(target, authority ?? formatSocketAddr(target));
+    const started = performance.now();
+    metrics.request(labels);
+    return {
+      target,
+      serverIdentity,
+      onResponse: (statusCode, grpcStatus, error) =>
+        metrics.response(labels, { statusCode, grpcStatus, error, latencyMs: performance.now() - started }),
+    };
+  };
+  const onClientError = () => metrics.error('outbound', 'http', ProxyErrorLabel.Unexpected);
+  const http1 = createHttp1Proxy<Conn>({
+    route: (req, conn) => route(conn?.target, req.headers.host),
+    connectTimeoutMs,
+    onClientError,
+    meshTls,
+  });
+  const http2 = createHttp2Proxy<Conn>({
+    route: (headers, conn) => route(conn?.target, headers[':authority'] ?? headers.host),
+    connectTimeoutMs,
+    initialStreamWindowSize: config.http2.initialStreamWindowSize,
+    initialConnectionWindowSize: config.http2.initialConnectionWindowSize,
+    onClientError,
+    meshTls,
+  });
+
+  const forwardOpaque = (client: Duplex, target: UpstreamTarget, initial?: Buffer) => {
+    const { labels, serverIdentity } = plan(target);
+    connectTcp({ host: target.host, port: target.port, timeoutMs: connectTimeoutMs })
+      .then(async (socket) => {
+        onSocketClose(socket, metrics.tcpOpen(labels, 'dst'));
+        return serverIdentity !== undefined && meshTls ? meshTls.connect(socket, serverIdentity) : socket;
+      })
+      .then(
+        (upstream) => void forwardTcp(client, upstream, initial),
+        () => {
+          metrics.error('outbound', 'tcp', ProxyErrorLabel.Io);
+          client.destroy();
+        },
+      );
+  };
+
+  const onConnection = (socket: Socket) => {
+    socket.on('error', () => undefined);
+    const orig = readOriginalDst(socket);
+    const fwd = config.outbound.forwardAddr;
+    const target: UpstreamTarget | undefined =
+      orig !== undefined && !isSelfTarget(orig, socket)
+        ? { host: orig.host, port: orig.port }
+        : fwd
+          ? { host: fwd.host, port: fwd.port }
+          : undefined;
+    const srcLabels = target
+      ? plan(target).labels
+      : { direction: 'outbound' as const, target_addr: '', target_ip: '', target_port: '' };
+    onSocketClose(socket, metrics.tcpOpen(srcLabels, 'src'));
+    if (target !== undefined && config.inbound.opaquePorts.has(target.port)) {
+      forwardOpaque(socket, target);
+      return;
+    }
+    void detectProtocol(socket, { timeoutMs: config.outbound.detectTimeoutMs }).then((d) => {
+      if (d.closed && d.buffered.length === 0) {
+        socket.destroy();
+        return;
+      }
+      if (d.protocol === 'http1') http1.accept(socket, d.buffered, { target });
+      else if (d.protocol === 'http2') http2.accept(socket, d.buffered, { target });
+      else if (target !== undefined) forwardOpaque(socket, target, d.buffered);
+      else {
+        // Not HTTP and nowhere to send it (explicit mode without a forward address).
+        metrics.error('outbound', 'tcp', ProxyErrorLabel.Unexpected);
+        socket.destroy();
+      }
+    });
+  };
+
+  const listeners: Listener[] = [];
+  for (const addr of config.outbound.listenAddrs) listeners.push(await bindListener(addr, onConnection));
+  return {
+    listeners,
+    async close() {
+      await Promise.all(listeners.map((l) => l.stopAccepting()));
+      for (const l of listeners) l.destroyConnections();
+      await Promise.all([http1.close(), http2.close()]);
+    },
+  };
+}

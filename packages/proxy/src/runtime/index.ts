@@ -1,0 +1,1 @@
+export { startProxy, type RunningProxy, type StartProxyOptions } from './start-proxy.js';
