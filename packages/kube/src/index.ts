@@ -70,8 +70,20 @@ export {
 export { silentLogger, type Logger } from './logging/index.js';
 export { Backoff, DEFAULT_BACKOFF, type BackoffOptions } from './backoff/index.js';
 export { LatestValue, linkedAbortController, sleep } from './async/index.js';
-export { diffSnapshots, ObjectStore, type ObjectSnapshot, type ObjectStoreOptions, type SnapshotDiff } from './store/index.js';
-export { createWatchMetrics, WatchCache, type WatchCacheOptions, type WatchMetrics, type WatchRestartReason } from './watch/index.js';
+export {
+  diffSnapshots,
+  ObjectStore,
+  type ObjectSnapshot,
+  type ObjectStoreOptions,
+  type SnapshotDiff,
+} from './store/index.js';
+export {
+  createWatchMetrics,
+  WatchCache,
+  type WatchCacheOptions,
+  type WatchMetrics,
+  type WatchRestartReason,
+} from './watch/index.js';
 export {
   createDirectoryObjectSource,
   createKubeObjectSource,
@@ -122,4 +134,9 @@ export {
   type GroupVersionResource,
   type JsonPatchOperation,
 } from './webhook/index.js';
-export { DEFAULT_ADMIN_PORT, startAdminServer, type AdminServer, type AdminServerOptions } from './admin/index.js';
+export {
+  DEFAULT_ADMIN_PORT,
+  startAdminServer,
+  type AdminServer,
+  type AdminServerOptions,
+} from './admin/index.js';

@@ -9,7 +9,11 @@ afterEach(async () => {
   admin = undefined;
 });
 
-function get(port: number, path: string, method = 'GET'): Promise<{ status: number; body: string; type: string | undefined }> {
+function get(
+  port: number,
+  path: string,
+  method = 'GET',
+): Promise<{ status: number; body: string; type: string | undefined }> {
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port, path, method }, (res) => {
       let body = '';
@@ -33,7 +37,10 @@ describe('startAdminServer', () => {
     expect(metrics.body).toContain('test_things_total 3');
     expect(metrics.type).toBe(registry.contentType);
     expect(await get(admin.port, '/live')).toMatchObject({ status: 200, body: 'live\n' });
-    expect(await get(admin.port, '/ready')).toMatchObject({ status: 503, body: 'not ready: not marked ready\n' });
+    expect(await get(admin.port, '/ready')).toMatchObject({
+      status: 503,
+      body: 'not ready: not marked ready\n',
+    });
     admin.setReady(true);
     expect(await get(admin.port, '/ready')).toMatchObject({ status: 200, body: 'ready\n' });
     expect((await get(admin.port, '/ready', 'HEAD')).status).toBe(200);
@@ -43,7 +50,12 @@ describe('startAdminServer', () => {
 
   it('readiness checks must all pass; failing ones are named; a throwing check fails', async () => {
     let synced = false;
-    admin = await startAdminServer({ registry: new Registry(), port: 0, isReady: () => true, readinessChecks: { 'servers-synced': () => synced } });
+    admin = await startAdminServer({
+      registry: new Registry(),
+      port: 0,
+      isReady: () => true,
+      readinessChecks: { 'servers-synced': () => synced },
+    });
     admin.addReadinessCheck('broken', () => {
       throw new Error('x');
     });

@@ -69,7 +69,8 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
       res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', ...headers });
       res.end(req.method === 'HEAD' ? undefined : body);
     };
-    if (req.method !== 'GET' && req.method !== 'HEAD') return text(405, `${req.method} not allowed\n`, { allow: 'GET, HEAD' });
+    if (req.method !== 'GET' && req.method !== 'HEAD')
+      return text(405, `${req.method} not allowed\n`, { allow: 'GET, HEAD' });
     switch (path) {
       case '/live':
         return options.isLive && !safe(options.isLive) ? text(503, 'not live\n') : text(200, 'live\n');
@@ -93,7 +94,12 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err) =>
-      reject(new MeshError(MeshErrorCode.Config, `admin server cannot listen: ${err.message}`, { where: `${host}:${options.port ?? DEFAULT_ADMIN_PORT}`, cause: err })),
+      reject(
+        new MeshError(MeshErrorCode.Config, `admin server cannot listen: ${err.message}`, {
+          where: `${host}:${options.port ?? DEFAULT_ADMIN_PORT}`,
+          cause: err,
+        }),
+      ),
     );
     server.listen(options.port ?? DEFAULT_ADMIN_PORT, host, () => resolve());
   });

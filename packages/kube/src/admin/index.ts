@@ -1,1 +1,6 @@
-export { DEFAULT_ADMIN_PORT, startAdminServer, type AdminServer, type AdminServerOptions } from './admin-server.js';
+export {
+  DEFAULT_ADMIN_PORT,
+  startAdminServer,
+  type AdminServer,
+  type AdminServerOptions,
+} from './admin-server.js';

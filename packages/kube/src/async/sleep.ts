@@ -20,7 +20,9 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<boolean> {
  * An AbortController that also aborts when any of `parents` does. `dispose()` removes the
  * listeners it put on the parents (call it when the child is done, or the parents keep it alive).
  */
-export function linkedAbortController(...parents: (AbortSignal | undefined)[]): AbortController & { dispose(): void } {
+export function linkedAbortController(
+  ...parents: (AbortSignal | undefined)[]
+): AbortController & { dispose(): void } {
   const controller = new AbortController();
   const cleanups: (() => void)[] = [];
   for (const parent of parents) {

@@ -6,7 +6,9 @@ import { Backoff } from './backoff.js';
 describe('Backoff', () => {
   it('doubles from min to max without jitter, and resets', () => {
     const b = new Backoff({ minMs: 100, maxMs: 1000, jitter: 0 });
-    expect([b.next(), b.next(), b.next(), b.next(), b.next(), b.next()]).toEqual([100, 200, 400, 800, 1000, 1000]);
+    expect([b.next(), b.next(), b.next(), b.next(), b.next(), b.next()]).toEqual([
+      100, 200, 400, 800, 1000, 1000,
+    ]);
     expect(b.attempt).toBe(6);
     b.reset();
     expect(b.next()).toBe(100);
@@ -30,7 +32,13 @@ describe('Backoff', () => {
         (minMs, extra, jitter, factor, randoms) => {
           const maxMs = minMs + extra;
           let i = 0;
-          const b = new Backoff({ minMs, maxMs, jitter, factor, random: () => randoms[i++ % randoms.length]! });
+          const b = new Backoff({
+            minMs,
+            maxMs,
+            jitter,
+            factor,
+            random: () => randoms[i++ % randoms.length]!,
+          });
           for (let n = 0; n < randoms.length; n++) {
             const d = b.next();
             expect(d).toBeGreaterThanOrEqual(Math.floor(minMs * (1 - jitter)));

@@ -18,7 +18,12 @@ export interface BackoffOptions {
   random?: () => number;
 }
 
-export const DEFAULT_BACKOFF: Readonly<BackoffOptions> = Object.freeze({ minMs: 250, maxMs: 30_000, jitter: 0.5, factor: 2 });
+export const DEFAULT_BACKOFF: Readonly<BackoffOptions> = Object.freeze({
+  minMs: 250,
+  maxMs: 30_000,
+  jitter: 0.5,
+  factor: 2,
+});
 
 export class Backoff {
   readonly minMs: number;
@@ -31,9 +36,11 @@ export class Backoff {
   constructor(options: BackoffOptions = DEFAULT_BACKOFF) {
     const { minMs, maxMs, jitter } = options;
     const factor = options.factor ?? 2;
-    const bad = (what: string) => new MeshError(MeshErrorCode.Config, `invalid backoff: ${what}`, { where: 'backoff' });
+    const bad = (what: string) =>
+      new MeshError(MeshErrorCode.Config, `invalid backoff: ${what}`, { where: 'backoff' });
     if (!Number.isFinite(minMs) || minMs < 0) throw bad(`minMs ${minMs} must be a finite number ≥ 0`);
-    if (!Number.isFinite(maxMs) || maxMs < minMs) throw bad(`maxMs ${maxMs} must be finite and ≥ minMs ${minMs}`);
+    if (!Number.isFinite(maxMs) || maxMs < minMs)
+      throw bad(`maxMs ${maxMs} must be finite and ≥ minMs ${minMs}`);
     if (!(jitter >= 0 && jitter <= 1)) throw bad(`jitter ${jitter} must be within 0..1`);
     if (!Number.isFinite(factor) || factor < 1) throw bad(`factor ${factor} must be ≥ 1`);
     this.minMs = minMs;

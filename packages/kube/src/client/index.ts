@@ -16,5 +16,12 @@ export {
   type WatchEventType,
   type WatchOptions,
 } from './kube-api-client.js';
-export { isConflict, isGone, isNotFound, KubeApiError, type KubeStatus, type KubeStatusCause } from './kube-api-error.js';
+export {
+  isConflict,
+  isGone,
+  isNotFound,
+  KubeApiError,
+  type KubeStatus,
+  type KubeStatusCause,
+} from './kube-api-error.js';
 export { installCrds, type InstallCrdsOptions } from './install-crds.js';

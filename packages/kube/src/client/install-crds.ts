@@ -26,22 +26,36 @@ export async function installCrds(
 ): Promise<void> {
   const kind = CoreKinds.CustomResourceDefinition;
   for (const crd of crds) {
-    await client.apply(kind, crd, { force: true, fieldManager: options.fieldManager, signal: options.signal });
+    await client.apply(kind, crd, {
+      force: true,
+      fieldManager: options.fieldManager,
+      signal: options.signal,
+    });
   }
   const deadline = Date.now() + (options.timeoutMs ?? 30_000);
   for (const crd of crds) {
     for (;;) {
-      const current = await client.get<CrdStatus>(kind, { name: crd.metadata.name }, { signal: options.signal });
+      const current = await client.get<CrdStatus>(
+        kind,
+        { name: crd.metadata.name },
+        { signal: options.signal },
+      );
       const conditions = current.status?.conditions ?? [];
       if (conditions.some((c) => c.type === 'Established' && c.status === 'True')) break;
       const nonStructural = conditions.find((c) => c.type === 'NonStructuralSchema' && c.status === 'True');
       if (nonStructural) {
-        throw new MeshError(MeshErrorCode.InvalidArgument, `schema is not structural: ${nonStructural.message}`, {
-          where: crd.metadata.name,
-        });
+        throw new MeshError(
+          MeshErrorCode.InvalidArgument,
+          `schema is not structural: ${nonStructural.message}`,
+          {
+            where: crd.metadata.name,
+          },
+        );
       }
       if (Date.now() > deadline) {
-        throw new MeshError(MeshErrorCode.Timeout, 'CRD not Established in time', { where: crd.metadata.name });
+        throw new MeshError(MeshErrorCode.Timeout, 'CRD not Established in time', {
+          where: crd.metadata.name,
+        });
       }
       await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 100));
       options.signal?.throwIfAborted();

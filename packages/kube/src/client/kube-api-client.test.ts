@@ -27,7 +27,13 @@ async function serve(handler: Handler): Promise<KubeApiClient> {
   await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
   const kc = new KubeConfig();
   kc.loadFromOptions({
-    clusters: [{ name: 'c', server: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, skipTLSVerify: true }],
+    clusters: [
+      {
+        name: 'c',
+        server: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+        skipTLSVerify: true,
+      },
+    ],
     users: [{ name: 'u', token: 's3cret' }],
     contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
     currentContext: 'x',
@@ -51,9 +57,15 @@ const json = (res: ServerResponse, status: number, value: unknown) => {
 describe('resourcePath', () => {
   it('builds core, grouped, namespaced, named and subresource paths', () => {
     expect(resourcePath(CoreKinds.Pod)).toBe('/api/v1/pods');
-    expect(resourcePath(CoreKinds.Pod, { namespace: 'a', name: 'b', subresource: 'status' })).toBe('/api/v1/namespaces/a/pods/b/status');
-    expect(resourcePath(MeshKinds.Server, { namespace: 'a' })).toBe('/apis/policy.linkerd.io/v1beta3/namespaces/a/servers');
-    expect(resourcePath(CoreKinds.Namespace, { namespace: 'ignored', name: 'n' })).toBe('/api/v1/namespaces/n');
+    expect(resourcePath(CoreKinds.Pod, { namespace: 'a', name: 'b', subresource: 'status' })).toBe(
+      '/api/v1/namespaces/a/pods/b/status',
+    );
+    expect(resourcePath(MeshKinds.Server, { namespace: 'a' })).toBe(
+      '/apis/policy.linkerd.io/v1beta3/namespaces/a/servers',
+    );
+    expect(resourcePath(CoreKinds.Namespace, { namespace: 'ignored', name: 'n' })).toBe(
+      '/api/v1/namespaces/n',
+    );
   });
 });
 
@@ -61,7 +73,11 @@ describe('createKubeApiClient', () => {
   it('lists every page, fills in apiVersion/kind and sends the credentials', async () => {
     const c = await serve((req, res) => {
       const url = new URL(req.url!, 'http://x');
-      if (!url.searchParams.get('continue')) json(res, 200, { metadata: { resourceVersion: '5', continue: 'p2' }, items: [{ metadata: { name: 'a' } }] });
+      if (!url.searchParams.get('continue'))
+        json(res, 200, {
+          metadata: { resourceVersion: '5', continue: 'p2' },
+          items: [{ metadata: { name: 'a' } }],
+        });
       else json(res, 200, { metadata: { resourceVersion: '5' }, items: [{ metadata: { name: 'b' } }] });
     });
     const list = await c.list(CoreKinds.Pod, { namespace: 'ns', labelSelector: 'app=web', limit: 1 });
@@ -86,17 +102,35 @@ describe('createKubeApiClient', () => {
           reason: 'Invalid',
           code: 422,
           message: 'Server.policy.linkerd.io "x" is invalid: spec.port: Required value',
-          details: { causes: [{ reason: 'FieldValueRequired', field: 'spec.port', message: 'Required value' }] },
+          details: {
+            causes: [{ reason: 'FieldValueRequired', field: 'spec.port', message: 'Required value' }],
+          },
         });
       } else if (req.url!.includes('plain')) {
         res.writeHead(503).end('upstream down');
-      } else json(res, 404, { kind: 'Status', reason: 'NotFound', code: 404, message: 'servers "nope" not found' });
+      } else
+        json(res, 404, {
+          kind: 'Status',
+          reason: 'NotFound',
+          code: 404,
+          message: 'servers "nope" not found',
+        });
     });
-    const invalid = await c.create(MeshKinds.Server, { metadata: { name: 'x', namespace: 'n' }, spec: {} }).catch((e: unknown) => e);
+    const invalid = await c
+      .create(MeshKinds.Server, { metadata: { name: 'x', namespace: 'n' }, spec: {} })
+      .catch((e: unknown) => e);
     expect(invalid).toBeInstanceOf(KubeApiError);
     expect(invalid).toBeInstanceOf(MeshError);
-    expect(invalid).toMatchObject({ statusCode: 422, reason: 'Invalid', code: 'invalid_argument', causes: [{ field: 'spec.port' }] });
-    expect(JSON.parse(seen[0]!.body)).toMatchObject({ apiVersion: 'policy.linkerd.io/v1beta3', kind: 'Server' });
+    expect(invalid).toMatchObject({
+      statusCode: 422,
+      reason: 'Invalid',
+      code: 'invalid_argument',
+      causes: [{ field: 'spec.port' }],
+    });
+    expect(JSON.parse(seen[0]!.body)).toMatchObject({
+      apiVersion: 'policy.linkerd.io/v1beta3',
+      kind: 'Server',
+    });
     const missing = await c.get(MeshKinds.Server, { namespace: 'n', name: 'nope' }).catch((e: unknown) => e);
     expect(isNotFound(missing)).toBe(true);
     expect((missing as MeshError).code).toBe('not_found');
@@ -108,25 +142,44 @@ describe('createKubeApiClient', () => {
 
   it('applies with server-side apply', async () => {
     const c = await serve((_req, res, body) => json(res, 200, JSON.parse(body)));
-    await c.apply(CoreKinds.ConfigMap, { metadata: { name: 'm', namespace: 'n' }, data: { a: 'b' } }, { force: true });
-    expect(seen[0]).toMatchObject({ method: 'PATCH', url: '/api/v1/namespaces/n/configmaps/m?fieldManager=unit&force=true' });
+    await c.apply(
+      CoreKinds.ConfigMap,
+      { metadata: { name: 'm', namespace: 'n' }, data: { a: 'b' } },
+      { force: true },
+    );
+    expect(seen[0]).toMatchObject({
+      method: 'PATCH',
+      url: '/api/v1/namespaces/n/configmaps/m?fieldManager=unit&force=true',
+    });
     expect(seen[0]!.headers['content-type']).toBe('application/apply-patch+yaml');
   });
 
   it('streams watch events, bookmarks included, and throws on ERROR events', async () => {
     const c = await serve((req, res) => {
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.write(`${JSON.stringify({ type: 'ADDED', object: { metadata: { name: 'a', resourceVersion: '2' } } })}\n`);
-      res.write(`${JSON.stringify({ type: 'BOOKMARK', object: { kind: 'Pod', metadata: { resourceVersion: '3' } } })}\n\n`);
-      res.end(`${JSON.stringify({ type: 'ERROR', object: { kind: 'Status', code: 410, reason: 'Expired', message: 'too old resource version' } })}\n`);
-      expect(req.url).toBe('/api/v1/pods?watch=1&resourceVersion=1&allowWatchBookmarks=true&timeoutSeconds=300');
+      res.write(
+        `${JSON.stringify({ type: 'ADDED', object: { metadata: { name: 'a', resourceVersion: '2' } } })}\n`,
+      );
+      res.write(
+        `${JSON.stringify({ type: 'BOOKMARK', object: { kind: 'Pod', metadata: { resourceVersion: '3' } } })}\n\n`,
+      );
+      res.end(
+        `${JSON.stringify({ type: 'ERROR', object: { kind: 'Status', code: 410, reason: 'Expired', message: 'too old resource version' } })}\n`,
+      );
+      expect(req.url).toBe(
+        '/api/v1/pods?watch=1&resourceVersion=1&allowWatchBookmarks=true&timeoutSeconds=300',
+      );
     });
     const events: unknown[] = [];
     const err = await (async () => {
-      for await (const e of c.watch(CoreKinds.Pod, { resourceVersion: '1', allowWatchBookmarks: true })) events.push(e);
+      for await (const e of c.watch(CoreKinds.Pod, { resourceVersion: '1', allowWatchBookmarks: true }))
+        events.push(e);
     })().catch((e: unknown) => e);
     expect(events).toEqual([
-      { type: 'ADDED', object: { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'a', resourceVersion: '2' } } },
+      {
+        type: 'ADDED',
+        object: { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'a', resourceVersion: '2' } },
+      },
       { type: 'BOOKMARK', object: { kind: 'Pod', metadata: { resourceVersion: '3' } } },
     ]);
     expect(isGone(err)).toBe(true);

@@ -7,7 +7,12 @@ import { Agent, request as httpsRequest, type AgentOptions } from 'node:https';
 import { createInterface } from 'node:readline';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { MeshError, MeshErrorCode } from '@tsmesh/core';
-import { apiVersionOf, type KubeObject, type KubeObjectInput, type ResourceKind } from '../resources/index.js';
+import {
+  apiVersionOf,
+  type KubeObject,
+  type KubeObjectInput,
+  type ResourceKind,
+} from '../resources/index.js';
 import { KubeApiError, type KubeStatus } from './kube-api-error.js';
 
 export interface KubeList<T extends KubeObject = KubeObject> {
@@ -75,12 +80,31 @@ export interface KubeApiClient {
    * when the resourceVersion is too old) and ends when the server closes the stream or the signal
    * aborts.
    */
-  watch<T extends KubeObject = KubeObject>(kind: ResourceKind, options?: WatchOptions): AsyncIterable<WatchEvent<T>>;
-  get<T extends KubeObject = KubeObject>(kind: ResourceKind, ref: ObjectRef, options?: { signal?: AbortSignal }): Promise<T>;
-  create<T extends KubeObject = KubeObject>(kind: ResourceKind, object: KubeObjectInput, options?: MutationOptions): Promise<T>;
-  replace<T extends KubeObject = KubeObject>(kind: ResourceKind, object: KubeObjectInput, options?: MutationOptions): Promise<T>;
+  watch<T extends KubeObject = KubeObject>(
+    kind: ResourceKind,
+    options?: WatchOptions,
+  ): AsyncIterable<WatchEvent<T>>;
+  get<T extends KubeObject = KubeObject>(
+    kind: ResourceKind,
+    ref: ObjectRef,
+    options?: { signal?: AbortSignal },
+  ): Promise<T>;
+  create<T extends KubeObject = KubeObject>(
+    kind: ResourceKind,
+    object: KubeObjectInput,
+    options?: MutationOptions,
+  ): Promise<T>;
+  replace<T extends KubeObject = KubeObject>(
+    kind: ResourceKind,
+    object: KubeObjectInput,
+    options?: MutationOptions,
+  ): Promise<T>;
   /** Server-side apply (PATCH application/apply-patch+yaml). */
-  apply<T extends KubeObject = KubeObject>(kind: ResourceKind, object: KubeObjectInput, options?: ApplyOptions): Promise<T>;
+  apply<T extends KubeObject = KubeObject>(
+    kind: ResourceKind,
+    object: KubeObjectInput,
+    options?: ApplyOptions,
+  ): Promise<T>;
   delete(kind: ResourceKind, ref: ObjectRef, options?: DeleteOptions): Promise<void>;
   /** Release pooled connections. */
   close(): void;
@@ -133,9 +157,15 @@ interface Transport {
   headers: Record<string, string>;
 }
 
-export function createKubeApiClient(kubeConfig: KubeConfig, options: CreateKubeApiClientOptions = {}): KubeApiClient {
+export function createKubeApiClient(
+  kubeConfig: KubeConfig,
+  options: CreateKubeApiClientOptions = {},
+): KubeApiClient {
   const cluster = kubeConfig.getCurrentCluster();
-  if (!cluster) throw new MeshError(MeshErrorCode.Config, 'the kubeconfig has no current cluster', { where: 'kubeconfig' });
+  if (!cluster)
+    throw new MeshError(MeshErrorCode.Config, 'the kubeconfig has no current cluster', {
+      where: 'kubeconfig',
+    });
   const server = new URL(cluster.server);
   const fieldManager = options.fieldManager ?? 'tsmesh';
   const userAgent = options.userAgent ?? 'tsmesh-kube';
@@ -148,12 +178,22 @@ export function createKubeApiClient(kubeConfig: KubeConfig, options: CreateKubeA
     await kubeConfig.applyToHTTPSOptions(opts as never);
     const headers: Record<string, string> = { 'user-agent': userAgent };
     for (const [k, v] of Object.entries(opts.headers ?? {})) headers[k.toLowerCase()] = String(v);
-    if (typeof opts.auth === 'string') headers.authorization = `Basic ${Buffer.from(opts.auth).toString('base64')}`;
+    if (typeof opts.auth === 'string')
+      headers.authorization = `Basic ${Buffer.from(opts.auth).toString('base64')}`;
     if (server.protocol === 'https:' && !agent) {
       // No socket cap: every watch holds a connection for minutes.
       const agentOptions: AgentOptions = { keepAlive: true };
-      for (const key of ['ca', 'cert', 'key', 'pfx', 'passphrase', 'rejectUnauthorized', 'servername'] as const) {
-        if (opts[key] !== undefined && opts[key] !== null) (agentOptions as Record<string, unknown>)[key] = opts[key];
+      for (const key of [
+        'ca',
+        'cert',
+        'key',
+        'pfx',
+        'passphrase',
+        'rejectUnauthorized',
+        'servername',
+      ] as const) {
+        if (opts[key] !== undefined && opts[key] !== null)
+          (agentOptions as Record<string, unknown>)[key] = opts[key];
       }
       agent = new Agent(agentOptions);
     }
@@ -179,12 +219,17 @@ export function createKubeApiClient(kubeConfig: KubeConfig, options: CreateKubeA
     try {
       t = await transport();
     } catch (err) {
-      throw new MeshError(MeshErrorCode.Config, `cannot use the kubeconfig's credentials: ${(err as Error).message}`, {
-        where: 'kubeconfig',
-        cause: err,
-      });
+      throw new MeshError(
+        MeshErrorCode.Config,
+        `cannot use the kubeconfig's credentials: ${(err as Error).message}`,
+        {
+          where: 'kubeconfig',
+          cause: err,
+        },
+      );
     }
-    if (signal?.aborted) throw new MeshError(MeshErrorCode.Aborted, 'request aborted', { cause: signal.reason });
+    if (signal?.aborted)
+      throw new MeshError(MeshErrorCode.Aborted, 'request aborted', { cause: signal.reason });
     const headers: Record<string, string> = { ...t.headers, accept: 'application/json' };
     if (body !== undefined) {
       headers['content-type'] = contentType;
@@ -192,11 +237,20 @@ export function createKubeApiClient(kubeConfig: KubeConfig, options: CreateKubeA
     }
     const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
     return new Promise<IncomingMessage>((resolve, reject) => {
-      const req = send(target, { method, headers, agent: target.protocol === 'https:' ? t.agent : undefined, signal });
+      const req = send(target, {
+        method,
+        headers,
+        agent: target.protocol === 'https:' ? t.agent : undefined,
+        signal,
+      });
       let timer: NodeJS.Timeout | undefined;
       if (timeoutMs !== undefined) {
         timer = setTimeout(() => {
-          req.destroy(new MeshError(MeshErrorCode.Timeout, `no response within ${timeoutMs} ms`, { where: `${method} ${target.pathname}` }));
+          req.destroy(
+            new MeshError(MeshErrorCode.Timeout, `no response within ${timeoutMs} ms`, {
+              where: `${method} ${target.pathname}`,
+            }),
+          );
         }, timeoutMs);
       }
       req.on('response', (res) => {
@@ -205,9 +259,16 @@ export function createKubeApiClient(kubeConfig: KubeConfig, options: CreateKubeA
       });
       req.on('error', (err) => {
         if (timer) clearTimeout(timer);
-        if (signal?.aborted) reject(new MeshError(MeshErrorCode.Aborted, 'request aborted', { cause: signal.reason }));
+        if (signal?.aborted)
+          reject(new MeshError(MeshErrorCode.Aborted, 'request aborted', { cause: signal.reason }));
         else if (MeshError.is(err)) reject(err);
-        else reject(new MeshError(MeshErrorCode.Unavailable, `${method} ${target.pathname}: ${err.message}`, { cause: err, where: server.origin }));
+        else
+          reject(
+            new MeshError(MeshErrorCode.Unavailable, `${method} ${target.pathname}: ${err.message}`, {
+              cause: err,
+              where: server.origin,
+            }),
+          );
       });
       req.end(body);
     });
@@ -232,8 +293,16 @@ export function createKubeApiClient(kubeConfig: KubeConfig, options: CreateKubeA
   async function request<T>(o: RequestOptions): Promise<T> {
     const method = o.method ?? 'GET';
     const target = url(o.path, o.query);
-    const body = o.body === undefined ? undefined : typeof o.body === 'string' ? o.body : JSON.stringify(o.body);
-    const res = await open(method, target, body, o.contentType ?? 'application/json', o.signal, o.timeoutMs ?? 30_000);
+    const body =
+      o.body === undefined ? undefined : typeof o.body === 'string' ? o.body : JSON.stringify(o.body);
+    const res = await open(
+      method,
+      target,
+      body,
+      o.contentType ?? 'application/json',
+      o.signal,
+      o.timeoutMs ?? 30_000,
+    );
     const text = await readBody(res);
     const status = res.statusCode ?? 0;
     if (status < 200 || status >= 300) throw failure(status, text, `${method} ${o.path}`);
@@ -241,7 +310,9 @@ export function createKubeApiClient(kubeConfig: KubeConfig, options: CreateKubeA
     try {
       return JSON.parse(text) as T;
     } catch (err) {
-      throw new MeshError(MeshErrorCode.Decode, `response is not JSON: ${(err as Error).message}`, { where: `${method} ${o.path}` });
+      throw new MeshError(MeshErrorCode.Decode, `response is not JSON: ${(err as Error).message}`, {
+        where: `${method} ${o.path}`,
+      });
     }
   }
 
@@ -259,17 +330,30 @@ export function createKubeApiClient(kubeConfig: KubeConfig, options: CreateKubeA
     do {
       last = await request<KubeList<T>>({
         path: resourcePath(kind, { namespace: o.namespace }),
-        query: { labelSelector: o.labelSelector, fieldSelector: o.fieldSelector, limit: o.limit ?? 500, continue: cont },
+        query: {
+          labelSelector: o.labelSelector,
+          fieldSelector: o.fieldSelector,
+          limit: o.limit ?? 500,
+          continue: cont,
+        },
         signal: o.signal,
         timeoutMs: o.timeoutMs,
       });
       for (const item of last.items ?? []) items.push(withTypeMeta(kind, item));
       cont = last.metadata?.continue || undefined;
     } while (cont);
-    return { apiVersion: last.apiVersion, kind: last.kind, metadata: { resourceVersion: last.metadata?.resourceVersion }, items };
+    return {
+      apiVersion: last.apiVersion,
+      kind: last.kind,
+      metadata: { resourceVersion: last.metadata?.resourceVersion },
+      items,
+    };
   }
 
-  async function* watch<T extends KubeObject>(kind: ResourceKind, o: WatchOptions = {}): AsyncGenerator<WatchEvent<T>> {
+  async function* watch<T extends KubeObject>(
+    kind: ResourceKind,
+    o: WatchOptions = {},
+  ): AsyncGenerator<WatchEvent<T>> {
     const path = resourcePath(kind, { namespace: o.namespace });
     const timeoutSeconds = o.timeoutSeconds ?? 300;
     const target = url(path, {
@@ -303,19 +387,27 @@ export function createKubeApiClient(kubeConfig: KubeConfig, options: CreateKubeA
           try {
             event = JSON.parse(line) as { type: string; object: unknown };
           } catch (err) {
-            throw new MeshError(MeshErrorCode.Decode, `watch event is not JSON: ${(err as Error).message}`, { where: `WATCH ${path}` });
+            throw new MeshError(MeshErrorCode.Decode, `watch event is not JSON: ${(err as Error).message}`, {
+              where: `WATCH ${path}`,
+            });
           }
           if (event.type === 'ERROR') {
             const st = event.object as KubeStatus;
             throw new KubeApiError(st.code ?? 500, st, `WATCH ${path}`);
           }
           const object = event.object as T;
-          yield { type: event.type as WatchEventType, object: event.type === 'BOOKMARK' ? object : withTypeMeta(kind, object) };
+          yield {
+            type: event.type as WatchEventType,
+            object: event.type === 'BOOKMARK' ? object : withTypeMeta(kind, object),
+          };
         }
       } catch (err) {
         if (o.signal?.aborted) return;
         if (MeshError.is(err)) throw err;
-        throw new MeshError(MeshErrorCode.Unavailable, `watch stream failed: ${(err as Error).message}`, { cause: err, where: `WATCH ${path}` });
+        throw new MeshError(MeshErrorCode.Unavailable, `watch stream failed: ${(err as Error).message}`, {
+          cause: err,
+          where: `WATCH ${path}`,
+        });
       } finally {
         lines.close();
         res.destroy();
@@ -344,7 +436,11 @@ export function createKubeApiClient(kubeConfig: KubeConfig, options: CreateKubeA
         signal: o.signal,
       });
     },
-    async replace<T extends KubeObject>(kind: ResourceKind, object: KubeObjectInput, o: MutationOptions = {}) {
+    async replace<T extends KubeObject>(
+      kind: ResourceKind,
+      object: KubeObjectInput,
+      o: MutationOptions = {},
+    ) {
       return request<T>({
         method: 'PUT',
         path: resourcePath(kind, objectRefOf(object)),
@@ -357,7 +453,11 @@ export function createKubeApiClient(kubeConfig: KubeConfig, options: CreateKubeA
       return request<T>({
         method: 'PATCH',
         path: resourcePath(kind, objectRefOf(object)),
-        query: { fieldManager: o.fieldManager ?? fieldManager, force: o.force, dryRun: o.dryRun ? 'All' : undefined },
+        query: {
+          fieldManager: o.fieldManager ?? fieldManager,
+          force: o.force,
+          dryRun: o.dryRun ? 'All' : undefined,
+        },
         body: withTypeMeta(kind, { ...object }),
         contentType: 'application/apply-patch+yaml',
         signal: o.signal,
@@ -367,7 +467,12 @@ export function createKubeApiClient(kubeConfig: KubeConfig, options: CreateKubeA
       await request({
         method: 'DELETE',
         path: resourcePath(kind, ref),
-        body: { kind: 'DeleteOptions', apiVersion: 'v1', gracePeriodSeconds: o.gracePeriodSeconds, propagationPolicy: o.propagationPolicy },
+        body: {
+          kind: 'DeleteOptions',
+          apiVersion: 'v1',
+          gracePeriodSeconds: o.gracePeriodSeconds,
+          propagationPolicy: o.propagationPolicy,
+        },
         signal: o.signal,
       });
     },

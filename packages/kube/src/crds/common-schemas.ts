@@ -22,7 +22,8 @@ export const API_GROUP = `^$|${DNS1123_SUBDOMAIN}`;
 /** A kind: starts with a letter, letters, digits and dashes. */
 export const KIND = '^[a-zA-Z]([-a-zA-Z0-9]*[a-zA-Z0-9])?$';
 /** A hostname, optionally with a leading `*.` wildcard label. */
-export const WILDCARD_HOSTNAME = '^(\\*\\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
+export const WILDCARD_HOSTNAME =
+  '^(\\*\\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
 /** A proxy identity, optionally with a leading `*` label: `*.ns.serviceaccount.identity.linkerd.cluster.local`. */
 export const MESH_IDENTITY = '^(\\*|[a-z0-9]([-a-z0-9]*[a-z0-9])?)(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
 /** An HTTP header name: an RFC 7230 token. */
@@ -52,8 +53,12 @@ export function labelSelector(options?: SchemaOptions): JsonSchemaProps {
         object(
           {
             key: string({ description: 'The label key.' }),
-            operator: stringEnum(LABEL_SELECTOR_OPERATORS, { description: 'How the key relates to the values.' }),
-            values: array(string(), { description: 'Values for In and NotIn; empty for Exists and DoesNotExist.' }),
+            operator: stringEnum(LABEL_SELECTOR_OPERATORS, {
+              description: 'How the key relates to the values.',
+            }),
+            values: array(string(), {
+              description: 'Values for In and NotIn; empty for Exists and DoesNotExist.',
+            }),
           },
           { required: ['key', 'operator'] },
         ),
@@ -65,11 +70,22 @@ export function labelSelector(options?: SchemaOptions): JsonSchemaProps {
 }
 
 export function groupField(options?: SchemaOptions): JsonSchemaProps {
-  return string({ maxLength: 253, pattern: API_GROUP, description: 'API group of the referent; empty for the core group.', ...options });
+  return string({
+    maxLength: 253,
+    pattern: API_GROUP,
+    description: 'API group of the referent; empty for the core group.',
+    ...options,
+  });
 }
 
 export function kindField(options?: SchemaOptions): JsonSchemaProps {
-  return string({ minLength: 1, maxLength: 63, pattern: KIND, description: 'Kind of the referent.', ...options });
+  return string({
+    minLength: 1,
+    maxLength: 63,
+    pattern: KIND,
+    description: 'Kind of the referent.',
+    ...options,
+  });
 }
 
 export function nameField(options?: SchemaOptions): JsonSchemaProps {
@@ -88,7 +104,10 @@ export function namespaceField(options?: SchemaOptions): JsonSchemaProps {
 
 /** A reference to an object in the same namespace: group, kind, name. */
 export function localTargetRef(options?: SchemaOptions): JsonSchemaProps {
-  return object({ group: groupField(), kind: kindField(), name: nameField() }, { required: ['kind', 'name'], ...options });
+  return object(
+    { group: groupField(), kind: kindField(), name: nameField() },
+    { required: ['kind', 'name'], ...options },
+  );
 }
 
 /** A CIDR with exceptions, as used by NetworkAuthentication, ServerAuthorization and EgressNetwork. */
@@ -103,25 +122,39 @@ export function network(): JsonSchemaProps {
 }
 
 /** One metav1.Condition-like status entry. `strict` requires all five fields, as metav1.Condition does. */
-export function condition(options: { strict?: boolean; extra?: Record<string, JsonSchemaProps> } = {}): JsonSchemaProps {
+export function condition(
+  options: { strict?: boolean; extra?: Record<string, JsonSchemaProps> } = {},
+): JsonSchemaProps {
   return object(
     {
       type: string({ maxLength: 316, pattern: CONDITION_TYPE, description: 'Condition type, CamelCase.' }),
       status: stringEnum(['True', 'False', 'Unknown'], { description: 'Whether the condition holds.' }),
-      reason: string({ minLength: 1, maxLength: 1024, pattern: CONDITION_REASON, description: 'Why, as a CamelCase word.' }),
+      reason: string({
+        minLength: 1,
+        maxLength: 1024,
+        pattern: CONDITION_REASON,
+        description: 'Why, as a CamelCase word.',
+      }),
       message: string({ maxLength: 32768, description: 'Why, for humans.' }),
       lastTransitionTime: string({ format: 'date-time', description: 'When the status last changed.' }),
-      observedGeneration: int64({ minimum: 0, description: 'The generation the condition was computed from.' }),
+      observedGeneration: int64({
+        minimum: 0,
+        description: 'The generation the condition was computed from.',
+      }),
       ...options.extra,
     },
     {
-      required: options.strict ? ['type', 'status', 'reason', 'message', 'lastTransitionTime'] : ['type', 'status'],
+      required: options.strict
+        ? ['type', 'status', 'reason', 'message', 'lastTransitionTime']
+        : ['type', 'status'],
     },
   );
 }
 
 /** `status.conditions`: a list keyed by type. */
-export function conditions(options: { strict?: boolean; extra?: Record<string, JsonSchemaProps> } = {}): JsonSchemaProps {
+export function conditions(
+  options: { strict?: boolean; extra?: Record<string, JsonSchemaProps> } = {},
+): JsonSchemaProps {
   return array(condition(options), {
     'x-kubernetes-list-type': 'map',
     'x-kubernetes-list-map-keys': ['type'],
@@ -135,13 +168,17 @@ export function meshTlsClient(): JsonSchemaProps {
       description: 'Clients need not present an identity (the identity controller itself relies on this).',
     }),
     identities: array(string({ pattern: MESH_IDENTITY }), {
-      description: 'Client identities; a leading `*` label matches a whole domain and `*` alone any identity.',
+      description:
+        'Client identities; a leading `*` label matches a whole domain and `*` alone any identity.',
     }),
     serviceAccounts: array(
       object(
         {
           name: string({ pattern: DNS1123_LABEL, description: 'ServiceAccount name.' }),
-          namespace: string({ pattern: DNS1123_LABEL, description: 'ServiceAccount namespace; defaults to this one.' }),
+          namespace: string({
+            pattern: DNS1123_LABEL,
+            description: 'ServiceAccount namespace; defaults to this one.',
+          }),
         },
         { required: ['name'] },
       ),

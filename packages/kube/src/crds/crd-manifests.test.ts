@@ -22,7 +22,11 @@ const expected = [
   ['GRPCRoute', 'gateway.networking.k8s.io', 'grpcroutes', ['v1', 'v1alpha2'], 'v1'],
 ] as const;
 
-function walk(node: JsonSchemaProps, path: string, visit: (node: JsonSchemaProps, path: string) => void): void {
+function walk(
+  node: JsonSchemaProps,
+  path: string,
+  visit: (node: JsonSchemaProps, path: string) => void,
+): void {
   visit(node, path);
   for (const [name, sub] of Object.entries(node.properties ?? {})) walk(sub, `${path}.${name}`, visit);
   if (node.items) walk(node.items, `${path}[]`, visit);
@@ -52,14 +56,17 @@ describe('crdManifests', () => {
     expect(crdProblems(crd)).toEqual([]);
   });
 
-  it.each(all.map((crd) => [crd.metadata.name, crd] as const))('%s: every node has a type or is int-or-string', (_n, crd) => {
-    for (const version of crd.spec.versions) {
-      walk(version.schema.openAPIV3Schema, version.name, (node, path) => {
-        const ok = node.type !== undefined || node['x-kubernetes-int-or-string'] === true;
-        expect(ok, `${crd.metadata.name} ${path}`).toBe(true);
-      });
-    }
-  });
+  it.each(all.map((crd) => [crd.metadata.name, crd] as const))(
+    '%s: every node has a type or is int-or-string',
+    (_n, crd) => {
+      for (const version of crd.spec.versions) {
+        walk(version.schema.openAPIV3Schema, version.name, (node, path) => {
+          const ok = node.type !== undefined || node['x-kubernetes-int-or-string'] === true;
+          expect(ok, `${crd.metadata.name} ${path}`).toBe(true);
+        });
+      }
+    },
+  );
 
   it('keeps Linkerd’s validations', () => {
     const byName = new Map(all.map((c) => [c.metadata.name, c]));
@@ -79,7 +86,10 @@ describe('crdManifests', () => {
     expect(route.properties!.parentRefs!.items!.properties!.group!.default).toBe('policy.linkerd.io');
     expect(route.properties!.rules!.items!.properties!.matches!.maxItems).toBe(8);
     expect(route.properties!.rules!.items!.properties!.timeouts).toBeDefined();
-    expect(schemaOf('httproutes.policy.linkerd.io', 'v1beta1').spec!.properties!.rules!.items!.properties!.timeouts).toBeUndefined();
+    expect(
+      schemaOf('httproutes.policy.linkerd.io', 'v1beta1').spec!.properties!.rules!.items!.properties!
+        .timeouts,
+    ).toBeUndefined();
     const ew = schemaOf('externalworkloads.workload.linkerd.io', 'v1beta1').spec!;
     expect(ew.required).toEqual(['meshTLS']);
     expect(ew.properties!.workloadIPs!.maxItems).toBe(2);
@@ -99,7 +109,9 @@ describe('crdManifests', () => {
     const text = formatCrdManifestsYaml({ gatewayApi: true });
     const docs = parseAllDocuments(text);
     expect(Array.isArray(docs)).toBe(true);
-    const parsed = (docs as ReturnType<typeof parseAllDocuments> & unknown[]).map((d) => (d as { toJS(): unknown }).toJS());
+    const parsed = (docs as ReturnType<typeof parseAllDocuments> & unknown[]).map((d) =>
+      (d as { toJS(): unknown }).toJS(),
+    );
     expect(parsed).toEqual(JSON.parse(JSON.stringify(all)));
     expect(text.startsWith('---\n')).toBe(true);
   });
@@ -130,7 +142,7 @@ describe('structuralSchemaProblems', () => {
     });
     expect(problems).toEqual(
       expect.arrayContaining([
-        "openAPIV3Schema.properties.metadata.properties.labels: only name and generateName may be constrained",
+        'openAPIV3Schema.properties.metadata.properties.labels: only name and generateName may be constrained',
         "openAPIV3Schema.properties.spec.properties.a: missing 'type'",
         "openAPIV3Schema.properties.spec.properties.b: array without 'items'",
         'openAPIV3Schema.properties.spec.properties.c: enum value 1 is not of type string',
@@ -145,7 +157,9 @@ describe('structuralSchemaProblems', () => {
     expect(
       structuralSchemaProblems({
         type: 'object',
-        properties: { p: { 'x-kubernetes-int-or-string': true, anyOf: [{ type: 'integer' }, { type: 'string' }] } },
+        properties: {
+          p: { 'x-kubernetes-int-or-string': true, anyOf: [{ type: 'integer' }, { type: 'string' }] },
+        },
       }),
     ).toEqual([]);
   });

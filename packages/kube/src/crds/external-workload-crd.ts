@@ -11,8 +11,16 @@ function spec(tlsField: 'meshTls' | 'meshTLS', maxIps: number): JsonSchemaProps 
     {
       [tlsField]: object(
         {
-          identity: string({ minLength: 1, maxLength: 253, description: "The workload's identity (its certificate's name)." }),
-          serverName: string({ minLength: 1, maxLength: 253, description: 'The SNI name the workload terminates TLS for.' }),
+          identity: string({
+            minLength: 1,
+            maxLength: 253,
+            description: "The workload's identity (its certificate's name).",
+          }),
+          serverName: string({
+            minLength: 1,
+            maxLength: 253,
+            description: 'The SNI name the workload terminates TLS for.',
+          }),
         },
         { required: ['identity', 'serverName'], description: 'TLS settings of the workload.' },
       ),
@@ -39,7 +47,9 @@ function spec(tlsField: 'meshTls' | 'meshTLS', maxIps: number): JsonSchemaProps 
 function status(): JsonSchemaProps {
   return object({
     conditions: conditions({
-      extra: { lastProbeTime: string({ format: 'date-time', description: 'When the workload was last probed.' }) },
+      extra: {
+        lastProbeTime: string({ format: 'date-time', description: 'When the workload was last probed.' }),
+      },
     }),
   });
 }

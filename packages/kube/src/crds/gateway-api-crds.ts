@@ -24,7 +24,14 @@ const columns: PrinterColumn[] = [
 ];
 
 export function gatewayHttpRouteCrd(): CustomResourceDefinition {
-  const filterTypes = ['RequestHeaderModifier', 'ResponseHeaderModifier', 'RequestMirror', 'RequestRedirect', 'URLRewrite', 'ExtensionRef'];
+  const filterTypes = [
+    'RequestHeaderModifier',
+    'ResponseHeaderModifier',
+    'RequestMirror',
+    'RequestRedirect',
+    'URLRewrite',
+    'ExtensionRef',
+  ];
   const spec = httpRouteSpec({
     flavor,
     matchesMaxItems: 64,

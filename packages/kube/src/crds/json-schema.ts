@@ -85,7 +85,10 @@ export function stringEnum(values: readonly string[], options?: SchemaOptions): 
   return withOptions({ type: 'string', enum: [...values] }, options);
 }
 
-export function object(properties: Record<string, JsonSchemaProps>, options?: SchemaOptions): JsonSchemaProps {
+export function object(
+  properties: Record<string, JsonSchemaProps>,
+  options?: SchemaOptions,
+): JsonSchemaProps {
   return withOptions({ type: 'object', properties }, options);
 }
 

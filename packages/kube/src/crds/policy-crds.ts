@@ -20,7 +20,16 @@ import {
   network,
 } from './common-schemas.js';
 import { defineCrd, type CustomResourceDefinition, type PrinterColumn } from './crd.js';
-import { array, boolean, int64, intOrString, object, string, stringEnum, type JsonSchemaProps } from './json-schema.js';
+import {
+  array,
+  boolean,
+  int64,
+  intOrString,
+  object,
+  string,
+  stringEnum,
+  type JsonSchemaProps,
+} from './json-schema.js';
 
 export const POLICY_GROUP = 'policy.linkerd.io';
 
@@ -29,7 +38,12 @@ export const PROXY_PROTOCOLS = ['unknown', 'HTTP/1', 'HTTP/2', 'gRPC', 'opaque',
 
 const serverColumns: PrinterColumn[] = [
   { name: 'Port', type: 'string', jsonPath: '.spec.port', description: 'The port the server listens on' },
-  { name: 'Protocol', type: 'string', jsonPath: '.spec.proxyProtocol', description: 'How inbound connections are detected' },
+  {
+    name: 'Protocol',
+    type: 'string',
+    jsonPath: '.spec.proxyProtocol',
+    description: 'How inbound connections are detected',
+  },
 ];
 
 function serverPort(): JsonSchemaProps {
@@ -39,7 +53,8 @@ function serverPort(): JsonSchemaProps {
 function proxyProtocol(closed: boolean): JsonSchemaProps {
   return string({
     default: 'unknown',
-    description: 'How the proxy treats inbound connections on this port (overrides config.linkerd.io/opaque-ports).',
+    description:
+      'How the proxy treats inbound connections on this port (overrides config.linkerd.io/opaque-ports).',
     enum: closed ? [...PROXY_PROTOCOLS] : undefined,
   });
 }
@@ -60,16 +75,21 @@ export function serverCrd(): CustomResourceDefinition {
   );
   const v1beta1Spec = object(
     {
-      podSelector: podSelector('Pods in this namespace; matchLabels and matchExpressions are ANDed; empty selects all.'),
+      podSelector: podSelector(
+        'Pods in this namespace; matchLabels and matchExpressions are ANDed; empty selects all.',
+      ),
       port: serverPort(),
       proxyProtocol: proxyProtocol(false),
     },
     { required: ['podSelector', 'port'] },
   );
   const selectors = {
-    podSelector: podSelector('Pods in this namespace; matchLabels and matchExpressions are ANDed; empty selects all.'),
+    podSelector: podSelector(
+      'Pods in this namespace; matchLabels and matchExpressions are ANDed; empty selects all.',
+    ),
     externalWorkloadSelector: labelSelector({
-      description: 'ExternalWorkloads in this namespace; matchLabels and matchExpressions are ANDed; empty selects all.',
+      description:
+        'ExternalWorkloads in this namespace; matchLabels and matchExpressions are ANDed; empty selects all.',
     }),
   };
   const exactlyOneSelector = [{ required: ['podSelector'] }, { required: ['externalWorkloadSelector'] }];
@@ -98,13 +118,15 @@ export function serverCrd(): CustomResourceDefinition {
       {
         name: 'v1alpha1',
         deprecated: true,
-        deprecationWarning: 'policy.linkerd.io/v1alpha1 Server is deprecated; use policy.linkerd.io/v1beta3 Server',
+        deprecationWarning:
+          'policy.linkerd.io/v1alpha1 Server is deprecated; use policy.linkerd.io/v1beta3 Server',
         spec: v1alpha1Spec,
       },
       {
         name: 'v1beta1',
         deprecated: true,
-        deprecationWarning: 'policy.linkerd.io/v1beta1 Server is deprecated; use policy.linkerd.io/v1beta3 Server',
+        deprecationWarning:
+          'policy.linkerd.io/v1beta1 Server is deprecated; use policy.linkerd.io/v1beta3 Server',
         spec: v1beta1Spec,
         printerColumns: serverColumns,
       },
@@ -115,7 +137,12 @@ export function serverCrd(): CustomResourceDefinition {
         spec: v1beta3Spec,
         printerColumns: [
           ...serverColumns,
-          { name: 'Access Policy', type: 'string', jsonPath: '.spec.accessPolicy', description: 'Policy for unmatched traffic' },
+          {
+            name: 'Access Policy',
+            type: 'string',
+            jsonPath: '.spec.accessPolicy',
+            description: 'Policy for unmatched traffic',
+          },
         ],
       },
     ],
@@ -166,7 +193,12 @@ export function serverAuthorizationCrd(): CustomResourceDefinition {
         storage: true,
         spec,
         printerColumns: [
-          { name: 'Server', type: 'string', jsonPath: '.spec.server.name', description: 'The server this grants access to' },
+          {
+            name: 'Server',
+            type: 'string',
+            jsonPath: '.spec.server.name',
+            description: 'The server this grants access to',
+          },
         ],
       },
     ],
@@ -176,14 +208,21 @@ export function serverAuthorizationCrd(): CustomResourceDefinition {
 function authenticationRef(nameRequired: boolean): JsonSchemaProps {
   return object(
     {
-      group: string({ maxLength: 253, pattern: API_GROUP, description: 'API group of the referent; empty for core.' }),
+      group: string({
+        maxLength: 253,
+        pattern: API_GROUP,
+        description: 'API group of the referent; empty for core.',
+      }),
       kind: string({ minLength: 1, maxLength: 63, pattern: KIND, description: 'Kind of the referent.' }),
       name: string({
         minLength: 1,
         maxLength: 253,
         description: 'Name of the referent; unset means every object of this kind in the namespace.',
       }),
-      namespace: string({ maxLength: 253, description: 'Namespace of the referent; unset means this namespace.' }),
+      namespace: string({
+        maxLength: 253,
+        description: 'Namespace of the referent; unset means this namespace.',
+      }),
     },
     { required: nameRequired ? ['kind', 'name'] : ['kind'] },
   );
@@ -202,13 +241,18 @@ export function authorizationPolicyCrd(): CustomResourceDefinition {
         spec: object(
           {
             targetRef: localTargetRef({
-              description: 'What this policy protects: a Server, an HTTPRoute, a GRPCRoute or this Namespace.',
+              description:
+                'What this policy protects: a Server, an HTTPRoute, a GRPCRoute or this Namespace.',
             }),
             requiredAuthenticationRefs: array(authenticationRef(true), {
-              description: 'Authentications a client must all satisfy (MeshTLSAuthentication, NetworkAuthentication, ServiceAccount).',
+              description:
+                'Authentications a client must all satisfy (MeshTLSAuthentication, NetworkAuthentication, ServiceAccount).',
             }),
           },
-          { required: ['targetRef', 'requiredAuthenticationRefs'], description: 'Allows clients to reach a target.' },
+          {
+            required: ['targetRef', 'requiredAuthenticationRefs'],
+            description: 'Allows clients to reach a target.',
+          },
         ),
       },
     ],
@@ -228,14 +272,16 @@ export function meshTlsAuthenticationCrd(): CustomResourceDefinition {
         spec: object(
           {
             identities: array(string({ pattern: MESH_IDENTITY }), {
-              description: 'Client identities; a leading `*` label matches a whole domain and `*` alone any identity.',
+              description:
+                'Client identities; a leading `*` label matches a whole domain and `*` alone any identity.',
             }),
             identityRefs: array(authenticationRef(false), {
               description: 'Clients by ServiceAccount or Namespace.',
             }),
           },
           {
-            description: 'Clients authenticated by their mesh TLS identity; set either identities or identityRefs.',
+            description:
+              'Clients authenticated by their mesh TLS identity; set either identities or identityRefs.',
             oneOf: [{ required: ['identities'] }, { required: ['identityRefs'] }],
           },
         ),
@@ -282,13 +328,18 @@ export function httpLocalRateLimitPolicyCrd(): CustomResourceDefinition {
         statusSubresource: true,
         spec: object(
           {
-            targetRef: localTargetRef({ description: 'The Server this limit applies to (one policy per Server).' }),
+            targetRef: localTargetRef({
+              description: 'The Server this limit applies to (one policy per Server).',
+            }),
             total: rateLimit('A limit for all traffic to the target; unset means no overall limit.'),
             identity: rateLimit('A limit per client identity; should not exceed the total.'),
             overrides: array(
               object(
                 {
-                  requestsPerSecond: int64({ minimum: 0, description: 'Requests per second for these clients.' }),
+                  requestsPerSecond: int64({
+                    minimum: 0,
+                    description: 'Requests per second for these clients.',
+                  }),
                   clientRefs: array(
                     object(
                       {
@@ -324,9 +375,25 @@ export function httpLocalRateLimitPolicyCrd(): CustomResourceDefinition {
           { required: ['targetRef'] },
         ),
         printerColumns: [
-          { name: 'Target_kind', type: 'string', jsonPath: '.spec.targetRef.kind', description: 'Kind of the target' },
-          { name: 'Target_name', type: 'string', jsonPath: '.spec.targetRef.name', description: 'Name of the target' },
-          { name: 'Total_RPS', type: 'integer', format: 'int32', jsonPath: '.spec.total.requestsPerSecond', description: 'Overall limit' },
+          {
+            name: 'Target_kind',
+            type: 'string',
+            jsonPath: '.spec.targetRef.kind',
+            description: 'Kind of the target',
+          },
+          {
+            name: 'Target_name',
+            type: 'string',
+            jsonPath: '.spec.targetRef.name',
+            description: 'Name of the target',
+          },
+          {
+            name: 'Total_RPS',
+            type: 'integer',
+            format: 'int32',
+            jsonPath: '.spec.total.requestsPerSecond',
+            description: 'Overall limit',
+          },
           {
             name: 'Identity_RPS',
             type: 'integer',
@@ -355,7 +422,8 @@ export function egressNetworkCrd(): CustomResourceDefinition {
         spec: object(
           {
             trafficPolicy: stringEnum(['Allow', 'Deny'], {
-              description: 'What happens to traffic no attached route matches: Allow lets it through, Deny blocks it.',
+              description:
+                'What happens to traffic no attached route matches: Allow lets it through, Deny blocks it.',
             }),
             networks: array(network(), {
               description: 'Destination networks; unset means everything outside the cluster networks.',

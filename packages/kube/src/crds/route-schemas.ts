@@ -15,9 +15,28 @@ import {
   nameField,
   namespaceField,
 } from './common-schemas.js';
-import { array, int32, integer, object, string, stringEnum, type JsonSchemaProps, type ValidationRule } from './json-schema.js';
+import {
+  array,
+  int32,
+  integer,
+  object,
+  string,
+  stringEnum,
+  type JsonSchemaProps,
+  type ValidationRule,
+} from './json-schema.js';
 
-export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH'] as const;
+export const HTTP_METHODS = [
+  'GET',
+  'HEAD',
+  'POST',
+  'PUT',
+  'DELETE',
+  'CONNECT',
+  'OPTIONS',
+  'TRACE',
+  'PATCH',
+] as const;
 export const HTTP_PATH_MATCH_TYPES = ['Exact', 'PathPrefix', 'RegularExpression'] as const;
 export const VALUE_MATCH_TYPES = ['Exact', 'RegularExpression'] as const;
 
@@ -36,7 +55,10 @@ export function parentRef(flavor: RouteFlavor): JsonSchemaProps {
   return object(
     {
       group: groupField({ default: flavor.parentGroup }),
-      kind: kindField({ default: 'Gateway', description: 'Kind of the parent: Gateway, Service, Server or EgressNetwork.' }),
+      kind: kindField({
+        default: 'Gateway',
+        description: 'Kind of the parent: Gateway, Service, Server or EgressNetwork.',
+      }),
       name: nameField(),
       namespace: namespaceField(),
       port: port('The port of the parent this route attaches to.'),
@@ -68,7 +90,12 @@ export function hostnames(): JsonSchemaProps {
 function headerPair(): JsonSchemaProps {
   return object(
     {
-      name: string({ minLength: 1, maxLength: 256, pattern: HTTP_HEADER_NAME, description: 'Header name (case-insensitive).' }),
+      name: string({
+        minLength: 1,
+        maxLength: 256,
+        pattern: HTTP_HEADER_NAME,
+        description: 'Header name (case-insensitive).',
+      }),
       value: string({ minLength: 1, maxLength: 4096, description: 'Header value.' }),
     },
     { required: ['name', 'value'] },
@@ -109,7 +136,9 @@ function pathModifier(flavor: RouteFlavor): JsonSchemaProps {
   ];
   return object(
     {
-      type: stringEnum(['ReplaceFullPath', 'ReplacePrefixMatch'], { description: 'Which kind of path rewrite.' }),
+      type: stringEnum(['ReplaceFullPath', 'ReplacePrefixMatch'], {
+        description: 'Which kind of path rewrite.',
+      }),
       replaceFullPath: string({ maxLength: 1024, description: 'The new path.' }),
       replacePrefixMatch: string({ maxLength: 1024, description: 'What replaces the matched path prefix.' }),
     },
@@ -119,8 +148,15 @@ function pathModifier(flavor: RouteFlavor): JsonSchemaProps {
 
 export function requestRedirect(flavor: RouteFlavor): JsonSchemaProps {
   return object({
-    scheme: stringEnum(['http', 'https'], { description: 'Scheme of the Location header; default: the request scheme.' }),
-    hostname: string({ minLength: 1, maxLength: 253, pattern: DNS1123_SUBDOMAIN, description: 'Host of the Location header.' }),
+    scheme: stringEnum(['http', 'https'], {
+      description: 'Scheme of the Location header; default: the request scheme.',
+    }),
+    hostname: string({
+      minLength: 1,
+      maxLength: 253,
+      pattern: DNS1123_SUBDOMAIN,
+      description: 'Host of the Location header.',
+    }),
     path: pathModifier(flavor),
     port: port('Port of the Location header.'),
     statusCode: integer({ enum: [301, 302], default: 302, description: 'The redirect status code.' }),
@@ -129,7 +165,12 @@ export function requestRedirect(flavor: RouteFlavor): JsonSchemaProps {
 
 function urlRewrite(flavor: RouteFlavor): JsonSchemaProps {
   return object({
-    hostname: string({ minLength: 1, maxLength: 253, pattern: DNS1123_SUBDOMAIN, description: 'The new Host header.' }),
+    hostname: string({
+      minLength: 1,
+      maxLength: 253,
+      pattern: DNS1123_SUBDOMAIN,
+      description: 'The new Host header.',
+    }),
     path: pathModifier(flavor),
   });
 }
@@ -146,7 +187,10 @@ function backendObjectRef(): JsonSchemaProps {
     {
       required: ['name'],
       'x-kubernetes-validations': [
-        { rule: "(size(self.group) == 0 && self.kind == 'Service') ? has(self.port) : true", message: 'a Service backend needs a port' },
+        {
+          rule: "(size(self.group) == 0 && self.kind == 'Service') ? has(self.port) : true",
+          message: 'a Service backend needs a port',
+        },
       ],
     },
   );
@@ -206,7 +250,9 @@ export function filter(types: readonly string[], flavor: RouteFlavor): JsonSchem
     extensionRef,
   };
   const properties: Record<string, JsonSchemaProps> = {
-    type: stringEnum(types, { description: 'Which filter this is; the field of the same name configures it.' }),
+    type: stringEnum(types, {
+      description: 'Which filter this is; the field of the same name configures it.',
+    }),
   };
   const rules: ValidationRule[] = [];
   for (const type of types) {
@@ -229,7 +275,10 @@ function filters(types: readonly string[], flavor: RouteFlavor, description: str
   const rules: ValidationRule[] = [];
   if (flavor.cel) {
     for (const type of types.filter((t) => t !== 'RequestMirror' && t !== 'ExtensionRef')) {
-      rules.push({ rule: `self.filter(f, f.type == '${type}').size() <= 1`, message: `${type} may appear only once` });
+      rules.push({
+        rule: `self.filter(f, f.type == '${type}').size() <= 1`,
+        message: `${type} may appear only once`,
+      });
     }
     if (types.includes('RequestRedirect') && types.includes('URLRewrite')) {
       rules.push({
@@ -253,13 +302,23 @@ export function backendRefs(filterTypes: readonly string[], flavor: RouteFlavor)
       name: nameField(),
       namespace: namespaceField(),
       port: port('Destination port; required for a Service.'),
-      weight: int32({ minimum: 0, maximum: 1_000_000, default: 1, description: 'Share of traffic, relative to the other backends.' }),
+      weight: int32({
+        minimum: 0,
+        maximum: 1_000_000,
+        default: 1,
+        description: 'Share of traffic, relative to the other backends.',
+      }),
       filters: filters(filterTypes, flavor, 'Filters applied only to requests sent to this backend.'),
     },
     {
       required: ['name'],
       'x-kubernetes-validations': flavor.cel
-        ? [{ rule: "(size(self.group) == 0 && self.kind == 'Service') ? has(self.port) : true", message: 'a Service backend needs a port' }]
+        ? [
+            {
+              rule: "(size(self.group) == 0 && self.kind == 'Service') ? has(self.port) : true",
+              message: 'a Service backend needs a port',
+            },
+          ]
         : undefined,
     },
   );
@@ -270,7 +329,12 @@ function valueMatch(nameMaxLength: number): JsonSchemaProps {
   return object(
     {
       type: stringEnum(VALUE_MATCH_TYPES, { default: 'Exact', description: 'How the value is compared.' }),
-      name: string({ minLength: 1, maxLength: nameMaxLength, pattern: HTTP_HEADER_NAME, description: 'Name to match.' }),
+      name: string({
+        minLength: 1,
+        maxLength: nameMaxLength,
+        pattern: HTTP_HEADER_NAME,
+        description: 'Name to match.',
+      }),
       value: string({ minLength: 1, maxLength: 4096, description: 'Value to match.' }),
     },
     { required: ['name', 'value'] },
@@ -302,8 +366,15 @@ export function httpRouteMatch(flavor: RouteFlavor): JsonSchemaProps {
   return object({
     path: object(
       {
-        type: stringEnum(HTTP_PATH_MATCH_TYPES, { default: 'PathPrefix', description: 'How the path is compared.' }),
-        value: string({ maxLength: 1024, default: '/', description: 'The path, prefix or regular expression.' }),
+        type: stringEnum(HTTP_PATH_MATCH_TYPES, {
+          default: 'PathPrefix',
+          description: 'How the path is compared.',
+        }),
+        value: string({
+          maxLength: 1024,
+          default: '/',
+          description: 'The path, prefix or regular expression.',
+        }),
       },
       { default: ROOT_PREFIX, 'x-kubernetes-validations': flavor.cel ? pathRules : undefined },
     ),
@@ -372,13 +443,21 @@ export function grpcRouteSpec(flavor: RouteFlavor): JsonSchemaProps {
   const match = object({
     method: object(
       {
-        type: stringEnum(VALUE_MATCH_TYPES, { default: 'Exact', description: 'How service and method are compared.' }),
+        type: stringEnum(VALUE_MATCH_TYPES, {
+          default: 'Exact',
+          description: 'How service and method are compared.',
+        }),
         service: string({ maxLength: 1024, description: 'Fully qualified gRPC service name.' }),
         method: string({ maxLength: 1024, description: 'gRPC method name.' }),
       },
       {
         'x-kubernetes-validations': flavor.cel
-          ? [{ rule: 'has(self.service) || has(self.method)', message: 'one or both of service and method must be set' }]
+          ? [
+              {
+                rule: 'has(self.service) || has(self.method)',
+                message: 'one or both of service and method must be set',
+              },
+            ]
           : undefined,
       },
     ),

@@ -96,7 +96,10 @@ class Validator {
       }
     }
     if (schema.enum && !schema.enum.some((e) => e === value)) {
-      this.invalid(path, `Unsupported value: ${show(value)}: supported values: ${schema.enum.map((e) => show(e)).join(', ')}`);
+      this.invalid(
+        path,
+        `Unsupported value: ${show(value)}: supported values: ${schema.enum.map((e) => show(e)).join(', ')}`,
+      );
     }
     if (typeof value === 'string') this.checkString(value, schema, path);
     if (typeof value === 'number') this.checkNumber(value, schema, path);
@@ -140,7 +143,10 @@ class Validator {
       const keys = schema['x-kubernetes-list-map-keys'] ?? [];
       const seen = new Set<string>();
       value.forEach((item, i) => {
-        const key = listType === 'set' ? show(item) : show(keys.map((k) => (isPlainObject(item) ? item[k] : undefined)));
+        const key =
+          listType === 'set'
+            ? show(item)
+            : show(keys.map((k) => (isPlainObject(item) ? item[k] : undefined)));
         if (seen.has(key)) this.invalid([...path, i], `Duplicate value: ${key}`);
         seen.add(key);
       });
@@ -162,7 +168,11 @@ class Validator {
       else if (typeof additional === 'object') this.check(child, additional, [...path, name]);
       else if (!preserve && additional !== true && this.prune) {
         delete value[name];
-        this.issues.push({ path: [...path, name], type: 'unknown-field', message: `unknown field "${formatSchemaPath([...path, name])}"` });
+        this.issues.push({
+          path: [...path, name],
+          type: 'unknown-field',
+          message: `unknown field "${formatSchemaPath([...path, name])}"`,
+        });
       }
     }
     for (const name of schema.required ?? []) {
@@ -181,16 +191,21 @@ class Validator {
     if (schema.oneOf) {
       const matches = schema.oneOf.filter((branch) => Validator.satisfies(value, branch)).length;
       if (matches !== 1) {
-        this.invalid(path, `must validate one and only one schema (oneOf); ${matches === 0 ? 'none' : matches} of the alternatives match`);
+        this.invalid(
+          path,
+          `must validate one and only one schema (oneOf); ${matches === 0 ? 'none' : matches} of the alternatives match`,
+        );
       }
     }
     if (schema.anyOf && !schema['x-kubernetes-int-or-string']) {
-      if (!schema.anyOf.some((branch) => Validator.satisfies(value, branch))) this.invalid(path, 'must validate at least one schema (anyOf)');
+      if (!schema.anyOf.some((branch) => Validator.satisfies(value, branch)))
+        this.invalid(path, 'must validate at least one schema (anyOf)');
     }
     for (const branch of schema.allOf ?? []) {
       if (!Validator.satisfies(value, branch)) this.invalid(path, 'must validate all the schemas (allOf)');
     }
-    if (schema.not && Validator.satisfies(value, schema.not)) this.invalid(path, 'must not validate the schema (not)');
+    if (schema.not && Validator.satisfies(value, schema.not))
+      this.invalid(path, 'must not validate the schema (not)');
   }
 }
 
@@ -199,11 +214,27 @@ class Validator {
  * told otherwise) and returns what was wrong; an empty list means valid. At the root, `apiVersion`,
  * `kind` and `metadata` are left to the caller, as the apiserver handles them separately.
  */
-export function validateAgainstSchema(value: unknown, schema: JsonSchemaProps, options: ValidateOptions = {}): SchemaIssue[] {
+export function validateAgainstSchema(
+  value: unknown,
+  schema: JsonSchemaProps,
+  options: ValidateOptions = {},
+): SchemaIssue[] {
   const v = new Validator(options.prune ?? true, options.applyDefaults ?? true);
   if (isPlainObject(value) && schema.type === 'object' && schema.properties) {
     const { apiVersion: _a, kind: _k, metadata: _m, ...rest } = schema.properties;
-    v.check(value, { ...schema, properties: { ...rest, apiVersion: { type: 'string' }, kind: { type: 'string' }, metadata: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } }, []);
+    v.check(
+      value,
+      {
+        ...schema,
+        properties: {
+          ...rest,
+          apiVersion: { type: 'string' },
+          kind: { type: 'string' },
+          metadata: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true },
+        },
+      },
+      [],
+    );
   } else {
     v.check(value, schema, []);
   }

@@ -2,7 +2,17 @@
 // service named by its FQDN. v1alpha2 is stored; v1alpha1 (which required `routes`) is served.
 import { QUANTITY } from './common-schemas.js';
 import { defineCrd, type CustomResourceDefinition } from './crd.js';
-import { array, boolean, freeformObject, int32, intOrString, number, object, string, type JsonSchemaProps } from './json-schema.js';
+import {
+  array,
+  boolean,
+  freeformObject,
+  int32,
+  intOrString,
+  number,
+  object,
+  string,
+  type JsonSchemaProps,
+} from './json-schema.js';
 
 export const LINKERD_GROUP = 'linkerd.io';
 
@@ -30,7 +40,10 @@ function responseClass(): JsonSchemaProps {
           any: array(freeformObject(), { description: 'Conditions of which one must match.' }),
           not: freeformObject({ description: 'A condition that must not match.' }),
           status: object(
-            { min: int32({ description: 'Lowest status code.' }), max: int32({ description: 'Highest status code.' }) },
+            {
+              min: int32({ description: 'Lowest status code.' }),
+              max: int32({ description: 'Highest status code.' }),
+            },
             { description: 'A range of HTTP status codes.' },
           ),
         },
@@ -64,13 +77,19 @@ function spec(routesRequired: boolean): JsonSchemaProps {
           minRetriesPerSecond: int32({ description: 'Retries always allowed per second.' }),
           ttl: string({ description: 'Window over which the ratio is computed, a Go duration.' }),
         },
-        { required: ['minRetriesPerSecond', 'retryRatio', 'ttl'], description: 'Limits retries to this service.' },
+        {
+          required: ['minRetriesPerSecond', 'retryRatio', 'ttl'],
+          description: 'Limits retries to this service.',
+        },
       ),
       dstOverrides: array(
         object(
           {
             authority: string({ description: 'Destination authority (host:port).' }),
-            weight: intOrString({ pattern: QUANTITY, description: 'Relative weight, a quantity such as 500m or 1.' }),
+            weight: intOrString({
+              pattern: QUANTITY,
+              description: 'Relative weight, a quantity such as 500m or 1.',
+            }),
           },
           { required: ['authority', 'weight'] },
         ),
@@ -78,7 +97,10 @@ function spec(routesRequired: boolean): JsonSchemaProps {
       ),
       opaquePorts: array(string(), { description: 'Ports proxied without protocol detection.' }),
     },
-    { required: routesRequired ? ['routes'] : undefined, description: 'How to treat traffic to this service.' },
+    {
+      required: routesRequired ? ['routes'] : undefined,
+      description: 'How to treat traffic to this service.',
+    },
   );
 }
 

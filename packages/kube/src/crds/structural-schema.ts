@@ -35,13 +35,19 @@ function enumMatchesType(value: unknown, type: string | undefined): boolean {
   }
 }
 
-function checkJunctorBranch(branch: JsonSchemaProps, outer: JsonSchemaProps, path: string, out: string[]): void {
+function checkJunctorBranch(
+  branch: JsonSchemaProps,
+  outer: JsonSchemaProps,
+  path: string,
+  out: string[],
+): void {
   for (const key of FORBIDDEN_IN_JUNCTORS) {
     if (branch[key] !== undefined) out.push(`${path}: sets '${key}' inside a junctor`);
   }
   const declared = outer.properties ?? {};
   for (const name of branch.required ?? []) {
-    if (!(name in declared)) out.push(`${path}: requires '${name}', which is not declared outside the junctor`);
+    if (!(name in declared))
+      out.push(`${path}: requires '${name}', which is not declared outside the junctor`);
   }
   for (const [name, sub] of Object.entries(branch.properties ?? {})) {
     if (!(name in declared)) out.push(`${path}.properties.${name}: not declared outside the junctor`);
@@ -64,7 +70,10 @@ function checkNode(node: JsonSchemaProps, path: string, out: string[]): void {
   } else if (!node.type) {
     out.push(`${path}: missing 'type'`);
   }
-  if (node['x-kubernetes-preserve-unknown-fields'] !== undefined && node['x-kubernetes-preserve-unknown-fields'] !== true) {
+  if (
+    node['x-kubernetes-preserve-unknown-fields'] !== undefined &&
+    node['x-kubernetes-preserve-unknown-fields'] !== true
+  ) {
     out.push(`${path}: x-kubernetes-preserve-unknown-fields must be true when set`);
   }
   if (node.properties && node.type !== 'object') out.push(`${path}: 'properties' on a non-object`);
@@ -75,16 +84,19 @@ function checkNode(node: JsonSchemaProps, path: string, out: string[]): void {
   if (node.type === 'array' && !node.items) out.push(`${path}: array without 'items'`);
   if (node.items && node.type !== 'array') out.push(`${path}: 'items' on a non-array`);
   for (const name of node.required ?? []) {
-    if (node.properties && !(name in node.properties)) out.push(`${path}: requires undeclared property '${name}'`);
+    if (node.properties && !(name in node.properties))
+      out.push(`${path}: requires undeclared property '${name}'`);
   }
   if (node.enum) {
     for (const value of node.enum) {
-      if (!enumMatchesType(value, node.type)) out.push(`${path}: enum value ${JSON.stringify(value)} is not of type ${node.type}`);
+      if (!enumMatchesType(value, node.type))
+        out.push(`${path}: enum value ${JSON.stringify(value)} is not of type ${node.type}`);
     }
   }
   const listType = node['x-kubernetes-list-type'];
   const mapKeys = node['x-kubernetes-list-map-keys'];
-  if (mapKeys && listType !== 'map') out.push(`${path}: x-kubernetes-list-map-keys without x-kubernetes-list-type: map`);
+  if (mapKeys && listType !== 'map')
+    out.push(`${path}: x-kubernetes-list-map-keys without x-kubernetes-list-type: map`);
   if (listType === 'map') {
     const items = node.items;
     if (!mapKeys?.length) out.push(`${path}: list-type map needs x-kubernetes-list-map-keys`);
@@ -109,8 +121,10 @@ function checkNode(node: JsonSchemaProps, path: string, out: string[]): void {
     branches.forEach((b, i) => checkJunctorBranch(b, node, `${path}.${junctor}[${i}]`, out));
   }
   if (node.not) checkJunctorBranch(node.not, node, `${path}.not`, out);
-  for (const [name, sub] of Object.entries(node.properties ?? {})) checkNode(sub, `${path}.properties.${name}`, out);
-  if (typeof node.additionalProperties === 'object') checkNode(node.additionalProperties, `${path}.additionalProperties`, out);
+  for (const [name, sub] of Object.entries(node.properties ?? {}))
+    checkNode(sub, `${path}.properties.${name}`, out);
+  if (typeof node.additionalProperties === 'object')
+    checkNode(node.additionalProperties, `${path}.additionalProperties`, out);
   if (node.items) checkNode(node.items, `${path}.items`, out);
 }
 
@@ -121,11 +135,14 @@ export function structuralSchemaProblems(schema: JsonSchemaProps, path = 'openAP
   const metadata = schema.properties?.metadata;
   if (metadata) {
     for (const key of Object.keys(metadata)) {
-      if (key !== 'type' && key !== 'properties') out.push(`${path}.properties.metadata: only name and generateName may be constrained`);
+      if (key !== 'type' && key !== 'properties')
+        out.push(`${path}.properties.metadata: only name and generateName may be constrained`);
     }
     for (const key of Object.keys(metadata.properties ?? {})) {
       if (key !== 'name' && key !== 'generateName') {
-        out.push(`${path}.properties.metadata.properties.${key}: only name and generateName may be constrained`);
+        out.push(
+          `${path}.properties.metadata.properties.${key}: only name and generateName may be constrained`,
+        );
       }
     }
   }
@@ -137,11 +154,13 @@ export function structuralSchemaProblems(schema: JsonSchemaProps, path = 'openAP
 export function crdProblems(crd: CustomResourceDefinition): string[] {
   const out: string[] = [];
   const name = crd.metadata.name;
-  if (name !== `${crd.spec.names.plural}.${crd.spec.group}`) out.push(`${name}: name must be <plural>.<group>`);
+  if (name !== `${crd.spec.names.plural}.${crd.spec.group}`)
+    out.push(`${name}: name must be <plural>.<group>`);
   const storage = crd.spec.versions.filter((v) => v.storage);
   if (storage.length !== 1) out.push(`${name}: ${storage.length} storage versions, need exactly one`);
   for (const version of crd.spec.versions) {
-    if (version.storage && !version.served) out.push(`${name}/${version.name}: the storage version must be served`);
+    if (version.storage && !version.served)
+      out.push(`${name}/${version.name}: the storage version must be served`);
     for (const problem of structuralSchemaProblems(version.schema.openAPIV3Schema)) {
       out.push(`${name}/${version.name}: ${problem}`);
     }

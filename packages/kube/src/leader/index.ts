@@ -1,1 +1,8 @@
-export { createLeaderElector, formatMicroTime, LeaderElector, type Lease, type LeaderElectorOptions, type LeaseSpec } from './leader-elector.js';
+export {
+  createLeaderElector,
+  formatMicroTime,
+  LeaderElector,
+  type Lease,
+  type LeaderElectorOptions,
+  type LeaseSpec,
+} from './leader-elector.js';

@@ -25,7 +25,10 @@ function fakeLeases() {
       check();
       const k = key(object.metadata?.namespace, object.metadata?.name);
       if (leases.has(k)) throw new KubeApiError(409, { reason: 'AlreadyExists', message: 'exists' }, 'fake');
-      const stored = { ...structuredClone(object), metadata: { ...object.metadata, resourceVersion: String(++rv) } };
+      const stored = {
+        ...structuredClone(object),
+        metadata: { ...object.metadata, resourceVersion: String(++rv) },
+      };
       leases.set(k, stored);
       return structuredClone(stored);
     },
@@ -36,7 +39,10 @@ function fakeLeases() {
       if (!current || current.metadata?.resourceVersion !== object.metadata?.resourceVersion) {
         throw new KubeApiError(409, { reason: 'Conflict', message: 'the object has been modified' }, 'fake');
       }
-      const stored = { ...structuredClone(object), metadata: { ...object.metadata, resourceVersion: String(++rv) } };
+      const stored = {
+        ...structuredClone(object),
+        metadata: { ...object.metadata, resourceVersion: String(++rv) },
+      };
       leases.set(k, stored);
       return structuredClone(stored);
     },
@@ -52,7 +58,12 @@ function fakeLeases() {
 
 const fast = { leaseDurationMs: 400, renewDeadlineMs: 250, retryPeriodMs: 30 };
 
-function elector(client: KubeApiClient, identity: string, events: string[], extra: Partial<ConstructorParameters<typeof LeaderElector>[0]> = {}) {
+function elector(
+  client: KubeApiClient,
+  identity: string,
+  events: string[],
+  extra: Partial<ConstructorParameters<typeof LeaderElector>[0]> = {},
+) {
   return new LeaderElector({
     client,
     namespace: 'ns',
@@ -81,13 +92,17 @@ describe('LeaderElector', () => {
     expect(first).toMatchObject({ holderIdentity: 'a', leaseDurationSeconds: 1, leaseTransitions: 0 });
     expect(first.renewTime).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
     await expect.poll(() => api.leases.get('ns/lock')!.metadata!.resourceVersion).not.toBe('1');
-    expect((await registry.getSingleMetric('tsmesh_leader_election_is_leader')!.get()).values[0]!.value).toBe(1);
+    expect((await registry.getSingleMetric('tsmesh_leader_election_is_leader')!.get()).values[0]!.value).toBe(
+      1,
+    );
     controller.abort();
     await running;
     expect(api.leases.get('ns/lock')!.spec!.holderIdentity).toBe('');
     expect(events).toEqual(['a:start', 'a:signal-aborted', 'a:stop']);
     expect(a.isLeader).toBe(false);
-    expect((await registry.getSingleMetric('tsmesh_leader_election_is_leader')!.get()).values[0]!.value).toBe(0);
+    expect((await registry.getSingleMetric('tsmesh_leader_election_is_leader')!.get()).values[0]!.value).toBe(
+      0,
+    );
   });
 
   it('of two candidates exactly one leads; the other takes over when the first aborts', async () => {
@@ -110,7 +125,14 @@ describe('LeaderElector', () => {
     expect(api.leases.get('ns/lock')!.spec).toMatchObject({ holderIdentity: 'b', leaseTransitions: 1 });
     cb.abort();
     await rb;
-    expect(events).toEqual(['a:start', 'a:signal-aborted', 'a:stop', 'b:start', 'b:signal-aborted', 'b:stop']);
+    expect(events).toEqual([
+      'a:start',
+      'a:signal-aborted',
+      'a:stop',
+      'b:start',
+      'b:signal-aborted',
+      'b:stop',
+    ]);
     expect(leaders).toEqual(['a']);
   });
 
@@ -118,7 +140,12 @@ describe('LeaderElector', () => {
     const api = fakeLeases();
     api.leases.set('ns/lock', {
       metadata: { namespace: 'ns', name: 'lock', resourceVersion: '1' },
-      spec: { holderIdentity: 'dead', leaseDurationSeconds: 1, renewTime: formatMicroTime(Date.now()), leaseTransitions: 4 },
+      spec: {
+        holderIdentity: 'dead',
+        leaseDurationSeconds: 1,
+        renewTime: formatMicroTime(Date.now()),
+        leaseTransitions: 4,
+      },
     });
     const events: string[] = [];
     const b = elector(api.client, 'b', events);
@@ -171,9 +198,19 @@ describe('LeaderElector', () => {
   it('validates its settings', () => {
     const { client } = fakeLeases();
     expect(() => new LeaderElector({ client, namespace: 'n', name: 'l', identity: '' })).toThrow(MeshError);
-    expect(() => new LeaderElector({ client, namespace: 'n', name: 'l', identity: 'x', leaseDurationMs: 5, renewDeadlineMs: 10 })).toThrow(
-      /renewDeadlineMs 10 must be less than leaseDurationMs 5/,
-    );
-    expect(() => new LeaderElector({ client, namespace: 'n', name: 'l', identity: 'x', retryPeriodMs: 0 })).toThrow(MeshError);
+    expect(
+      () =>
+        new LeaderElector({
+          client,
+          namespace: 'n',
+          name: 'l',
+          identity: 'x',
+          leaseDurationMs: 5,
+          renewDeadlineMs: 10,
+        }),
+    ).toThrow(/renewDeadlineMs 10 must be less than leaseDurationMs 5/);
+    expect(
+      () => new LeaderElector({ client, namespace: 'n', name: 'l', identity: 'x', retryPeriodMs: 0 }),
+    ).toThrow(MeshError);
   });
 });

@@ -62,7 +62,9 @@ export function formatMicroTime(ms: number): string {
 }
 
 export class LeaderElector {
-  readonly #o: Required<Pick<LeaderElectorOptions, 'leaseDurationMs' | 'renewDeadlineMs' | 'retryPeriodMs' | 'releaseOnAbort'>> &
+  readonly #o: Required<
+    Pick<LeaderElectorOptions, 'leaseDurationMs' | 'renewDeadlineMs' | 'retryPeriodMs' | 'releaseOnAbort'>
+  > &
     LeaderElectorOptions;
   readonly #logger: Logger;
   readonly #now: () => number;
@@ -78,18 +80,39 @@ export class LeaderElector {
     const leaseDurationMs = options.leaseDurationMs ?? 15_000;
     const renewDeadlineMs = options.renewDeadlineMs ?? 10_000;
     const retryPeriodMs = options.retryPeriodMs ?? 2_000;
-    const bad = (what: string) => new MeshError(MeshErrorCode.Config, `invalid leader election settings: ${what}`, { where: `lease ${options.namespace}/${options.name}` });
+    const bad = (what: string) =>
+      new MeshError(MeshErrorCode.Config, `invalid leader election settings: ${what}`, {
+        where: `lease ${options.namespace}/${options.name}`,
+      });
     if (!options.identity) throw bad('identity is empty');
-    if (!(renewDeadlineMs < leaseDurationMs)) throw bad(`renewDeadlineMs ${renewDeadlineMs} must be less than leaseDurationMs ${leaseDurationMs}`);
-    if (!(retryPeriodMs > 0 && retryPeriodMs < renewDeadlineMs)) throw bad(`retryPeriodMs ${retryPeriodMs} must be > 0 and < renewDeadlineMs`);
-    this.#o = { ...options, leaseDurationMs, renewDeadlineMs, retryPeriodMs, releaseOnAbort: options.releaseOnAbort ?? true };
+    if (!(renewDeadlineMs < leaseDurationMs))
+      throw bad(`renewDeadlineMs ${renewDeadlineMs} must be less than leaseDurationMs ${leaseDurationMs}`);
+    if (!(retryPeriodMs > 0 && retryPeriodMs < renewDeadlineMs))
+      throw bad(`retryPeriodMs ${retryPeriodMs} must be > 0 and < renewDeadlineMs`);
+    this.#o = {
+      ...options,
+      leaseDurationMs,
+      renewDeadlineMs,
+      retryPeriodMs,
+      releaseOnAbort: options.releaseOnAbort ?? true,
+    };
     this.#logger = options.logger ?? silentLogger;
     this.#now = options.now ?? Date.now;
     this.#label = `${options.namespace}/${options.name}`;
     this.#metrics = options.registry
       ? {
-          isLeader: gaugeOn(options.registry, 'tsmesh_leader_election_is_leader', '1 while this process holds the Lease.', ['lease']),
-          transitions: counterOn(options.registry, 'tsmesh_leader_election_transitions_total', 'Times this process became leader.', ['lease']),
+          isLeader: gaugeOn(
+            options.registry,
+            'tsmesh_leader_election_is_leader',
+            '1 while this process holds the Lease.',
+            ['lease'],
+          ),
+          transitions: counterOn(
+            options.registry,
+            'tsmesh_leader_election_transitions_total',
+            'Times this process became leader.',
+            ['lease'],
+          ),
         }
       : undefined;
     this.#metrics?.isLeader.set({ lease: this.#label }, 0);
@@ -110,7 +133,11 @@ export class LeaderElector {
       renewTime: lease.spec?.renewTime ?? '',
       resourceVersion: lease.metadata?.resourceVersion ?? '',
     };
-    if (!this.#observed || this.#observed.holder !== record.holder || this.#observed.renewTime !== record.renewTime) {
+    if (
+      !this.#observed ||
+      this.#observed.holder !== record.holder ||
+      this.#observed.renewTime !== record.renewTime
+    ) {
       this.#observedAtMs = this.#now();
     }
     this.#observed = record;
@@ -189,11 +216,20 @@ export class LeaderElector {
     try {
       await this.#o.client.replace<Lease>(CoreKinds.Lease, {
         ...lease,
-        spec: { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: formatMicroTime(now), acquireTime: formatMicroTime(now) },
+        spec: {
+          ...lease.spec,
+          holderIdentity: '',
+          leaseDurationSeconds: 1,
+          renewTime: formatMicroTime(now),
+          acquireTime: formatMicroTime(now),
+        },
       });
       this.#logger.info({ lease: this.#label, identity: this.#o.identity }, 'lease released');
     } catch (err) {
-      this.#logger.warn({ lease: this.#label, err: MeshError.is(err) ? err.describe() : String(err) }, 'could not release the lease');
+      this.#logger.warn(
+        { lease: this.#label, err: MeshError.is(err) ? err.describe() : String(err) },
+        'could not release the lease',
+      );
     }
   }
 
@@ -202,7 +238,10 @@ export class LeaderElector {
       return await this.tryAcquireOrRenew(signal);
     } catch (err) {
       if (!signal.aborted) {
-        this.#logger.warn({ lease: this.#label, err: MeshError.is(err) ? err.describe() : String(err) }, 'lease request failed');
+        this.#logger.warn(
+          { lease: this.#label, err: MeshError.is(err) ? err.describe() : String(err) },
+          'lease request failed',
+        );
       }
       return false;
     }
@@ -232,7 +271,9 @@ export class LeaderElector {
     const leadership = linkedAbortController(signal);
     const work = Promise.resolve()
       .then(() => this.#o.onStartedLeading?.(leadership.signal))
-      .catch((err: unknown) => this.#logger.error({ lease: this.#label, err: String(err) }, 'onStartedLeading failed'));
+      .catch((err: unknown) =>
+        this.#logger.error({ lease: this.#label, err: String(err) }, 'onStartedLeading failed'),
+      );
     let lastRenewMs = this.#now();
     while (!signal.aborted) {
       if (!(await sleep(retryPeriodMs, signal))) break;
@@ -241,11 +282,17 @@ export class LeaderElector {
         continue;
       }
       if (this.#observed && this.#observed.holder !== this.#o.identity && this.#observed.holder !== '') {
-        this.#logger.warn({ lease: this.#label, holder: this.#observed.holder }, 'lease taken by another candidate');
+        this.#logger.warn(
+          { lease: this.#label, holder: this.#observed.holder },
+          'lease taken by another candidate',
+        );
         break;
       }
       if (this.#now() - lastRenewMs >= renewDeadlineMs) {
-        this.#logger.warn({ lease: this.#label, renewDeadlineMs }, 'could not renew the lease in time; stepping down');
+        this.#logger.warn(
+          { lease: this.#label, renewDeadlineMs },
+          'could not renew the lease in time; stepping down',
+        );
         break;
       }
     }

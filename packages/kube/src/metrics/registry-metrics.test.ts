@@ -17,7 +17,12 @@ describe('metrics on a given registry', () => {
     expect(counterOn(other, 'x_total', 'X.', ['k'])).not.toBe(a);
     histogramOn(registry, 'h_seconds', 'H.', [], [1]);
     gaugeOn(registry, 'g', 'G.', []);
-    expect(registry.getMetricsAsArray().map((m) => m.name).sort()).toEqual(['g', 'h_seconds', 'x_total']);
+    expect(
+      registry
+        .getMetricsAsArray()
+        .map((m) => m.name)
+        .sort(),
+    ).toEqual(['g', 'h_seconds', 'x_total']);
   });
 
   it('refuses a name already registered as another type', () => {

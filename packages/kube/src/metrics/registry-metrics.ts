@@ -15,12 +15,32 @@ function reuse<M>(registry: Registry, name: string, make: () => M, type: new (..
   return make();
 }
 
-export function counterOn<L extends string>(registry: Registry, name: string, help: string, labelNames: readonly L[]): Counter<L> {
-  return reuse(registry, name, () => new Counter<L>({ name, help, labelNames, registers: [registry] }), Counter) as Counter<L>;
+export function counterOn<L extends string>(
+  registry: Registry,
+  name: string,
+  help: string,
+  labelNames: readonly L[],
+): Counter<L> {
+  return reuse(
+    registry,
+    name,
+    () => new Counter<L>({ name, help, labelNames, registers: [registry] }),
+    Counter,
+  ) as Counter<L>;
 }
 
-export function gaugeOn<L extends string>(registry: Registry, name: string, help: string, labelNames: readonly L[]): Gauge<L> {
-  return reuse(registry, name, () => new Gauge<L>({ name, help, labelNames, registers: [registry] }), Gauge) as Gauge<L>;
+export function gaugeOn<L extends string>(
+  registry: Registry,
+  name: string,
+  help: string,
+  labelNames: readonly L[],
+): Gauge<L> {
+  return reuse(
+    registry,
+    name,
+    () => new Gauge<L>({ name, help, labelNames, registers: [registry] }),
+    Gauge,
+  ) as Gauge<L>;
 }
 
 export function histogramOn<L extends string>(
@@ -30,5 +50,10 @@ export function histogramOn<L extends string>(
   labelNames: readonly L[],
   buckets: number[],
 ): Histogram<L> {
-  return reuse(registry, name, () => new Histogram<L>({ name, help, labelNames, buckets, registers: [registry] }), Histogram) as Histogram<L>;
+  return reuse(
+    registry,
+    name,
+    () => new Histogram<L>({ name, help, labelNames, buckets, registers: [registry] }),
+    Histogram,
+  ) as Histogram<L>;
 }

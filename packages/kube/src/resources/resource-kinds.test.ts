@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { objectKey } from './kube-object.js';
-import { apiVersionOf, CoreKinds, kindKey, knownResourceKinds, MeshKinds, parseApiVersion } from './resource-kinds.js';
+import {
+  apiVersionOf,
+  CoreKinds,
+  kindKey,
+  knownResourceKinds,
+  MeshKinds,
+  parseApiVersion,
+} from './resource-kinds.js';
 
 describe('resource kinds', () => {
   it('formats and parses apiVersions', () => {

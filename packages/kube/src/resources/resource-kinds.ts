@@ -23,7 +23,9 @@ export function apiVersionOf(kind: Pick<ResourceKind, 'group' | 'version'>): str
 /** Splits an apiVersion into group and version. */
 export function parseApiVersion(apiVersion: string): { group: string; version: string } {
   const slash = apiVersion.lastIndexOf('/');
-  return slash < 0 ? { group: '', version: apiVersion } : { group: apiVersion.slice(0, slash), version: apiVersion.slice(slash + 1) };
+  return slash < 0
+    ? { group: '', version: apiVersion }
+    : { group: apiVersion.slice(0, slash), version: apiVersion.slice(slash + 1) };
 }
 
 /** A stable key for a kind: `kind.group` (`Pod` for core kinds). */
@@ -47,7 +49,13 @@ export const CoreKinds = {
   EndpointSlice: core('discovery.k8s.io', 'v1', 'EndpointSlice', 'endpointslices'),
   Lease: core('coordination.k8s.io', 'v1', 'Lease', 'leases'),
   Deployment: core('apps', 'v1', 'Deployment', 'deployments'),
-  CustomResourceDefinition: core('apiextensions.k8s.io', 'v1', 'CustomResourceDefinition', 'customresourcedefinitions', false),
+  CustomResourceDefinition: core(
+    'apiextensions.k8s.io',
+    'v1',
+    'CustomResourceDefinition',
+    'customresourcedefinitions',
+    false,
+  ),
   MutatingWebhookConfiguration: core(
     'admissionregistration.k8s.io',
     'v1',

@@ -36,7 +36,12 @@ async function until<T extends KubeObject>(
   for (;;) {
     const next = await Promise.race([
       iterator.next(),
-      new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timed out waiting for a snapshot')), Math.max(1, deadline - Date.now()))),
+      new Promise<never>((_, reject) =>
+        setTimeout(
+          () => reject(new Error('timed out waiting for a snapshot')),
+          Math.max(1, deadline - Date.now()),
+        ),
+      ),
     ]);
     if (next.done) throw new Error('iteration ended');
     if (predicate(next.value)) return next.value;
@@ -47,7 +52,10 @@ describe('DirectoryObjectSource', () => {
   it('serves the objects of every file, by kind, and follows changes', async () => {
     await writeFile(join(dir, 'servers.yaml'), server('web', 80) + '---\n' + server('api', 81));
     await mkdir(join(dir, 'nested'));
-    await writeFile(join(dir, 'nested', 'svc.json'), JSON.stringify({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', namespace: 'shop' } }));
+    await writeFile(
+      join(dir, 'nested', 'svc.json'),
+      JSON.stringify({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', namespace: 'shop' } }),
+    );
     await writeFile(join(dir, 'notes.txt'), 'not a manifest');
     await writeFile(join(dir, '.hidden.yaml'), 'this: is ignored: entirely');
     const registry = new Registry();
@@ -76,14 +84,23 @@ describe('DirectoryObjectSource', () => {
   });
 
   it('a bad document is reported (callback, metric, errors()) and skipped; the rest keeps serving', async () => {
-    await writeFile(join(dir, 'a.yaml'), server('good', 80) + '---\n' + server('bad', 80, ', proxyProtocol: SMTP'));
+    await writeFile(
+      join(dir, 'a.yaml'),
+      server('good', 80) + '---\n' + server('bad', 80, ', proxyProtocol: SMTP'),
+    );
     const reported: ManifestError[] = [];
     const registry = new Registry();
     source = createDirectoryObjectSource({ dir, registry, onError: (e) => reported.push(e), debounceMs: 20 });
     const snap = await source.snapshot(MeshKinds.Server);
     expect(snap.list().map((o) => o.metadata!.name)).toEqual(['good']);
     expect(reported).toHaveLength(1);
-    expect(reported[0]).toMatchObject({ file: 'a.yaml', document: 2, line: 9, field: 'spec.proxyProtocol', reason: 'schema' });
+    expect(reported[0]).toMatchObject({
+      file: 'a.yaml',
+      document: 2,
+      line: 9,
+      field: 'spec.proxyProtocol',
+      reason: 'schema',
+    });
     expect(source.errors()).toHaveLength(1);
     const counter = (await registry.getSingleMetric('tsmesh_local_manifest_errors_total')!.get()).values;
     expect(counter).toEqual([{ labels: { reason: 'schema' }, value: 1 }]);

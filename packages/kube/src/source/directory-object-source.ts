@@ -11,7 +11,13 @@ import type { Counter, Gauge, Registry } from 'prom-client';
 import { linkedAbortController, sleep } from '../async/index.js';
 import { silentLogger, type Logger } from '../logging/index.js';
 import { counterOn, gaugeOn } from '../metrics/index.js';
-import { kindKey, knownResourceKinds, objectKey, type KubeObject, type ResourceKind } from '../resources/index.js';
+import {
+  kindKey,
+  knownResourceKinds,
+  objectKey,
+  type KubeObject,
+  type ResourceKind,
+} from '../resources/index.js';
 import { ObjectStore, type ObjectSnapshot } from '../store/index.js';
 import { ManifestError } from './manifest-error.js';
 import { formatTimestamp, parseManifests, type ParsedObject } from './manifest-parser.js';
@@ -55,10 +61,30 @@ interface SourceMetrics {
 
 function createMetrics(registry: Registry): SourceMetrics {
   return {
-    errors: counterOn(registry, 'tsmesh_local_manifest_errors_total', 'Manifest documents rejected when read, by cause.', ['reason']),
-    invalid: gaugeOn(registry, 'tsmesh_local_manifest_invalid_documents', 'Manifest documents currently skipped as invalid.', []),
-    objects: gaugeOn(registry, 'tsmesh_local_source_objects', 'Objects currently served from the manifest directory.', ['kind']),
-    rescans: counterOn(registry, 'tsmesh_local_manifest_rescans_total', 'Times the manifest directory was reread.', []),
+    errors: counterOn(
+      registry,
+      'tsmesh_local_manifest_errors_total',
+      'Manifest documents rejected when read, by cause.',
+      ['reason'],
+    ),
+    invalid: gaugeOn(
+      registry,
+      'tsmesh_local_manifest_invalid_documents',
+      'Manifest documents currently skipped as invalid.',
+      [],
+    ),
+    objects: gaugeOn(
+      registry,
+      'tsmesh_local_source_objects',
+      'Objects currently served from the manifest directory.',
+      ['kind'],
+    ),
+    rescans: counterOn(
+      registry,
+      'tsmesh_local_manifest_rescans_total',
+      'Times the manifest directory was reread.',
+      [],
+    ),
   };
 }
 
@@ -110,11 +136,15 @@ export class DirectoryObjectSource implements ObjectSource {
 
   async #startWatching(): Promise<void> {
     const st = await stat(this.dir).catch((err: unknown) => {
-      throw new MeshError(MeshErrorCode.Config, `cannot read the manifest directory: ${(err as Error).message}`, {
-        where: this.dir,
-        hint: 'create it or pass an existing directory',
-        cause: err,
-      });
+      throw new MeshError(
+        MeshErrorCode.Config,
+        `cannot read the manifest directory: ${(err as Error).message}`,
+        {
+          where: this.dir,
+          hint: 'create it or pass an existing directory',
+          cause: err,
+        },
+      );
     });
     if (!st.isDirectory()) throw new MeshError(MeshErrorCode.Config, 'not a directory', { where: this.dir });
     const signal = this.#controller.signal;
@@ -122,11 +152,17 @@ export class DirectoryObjectSource implements ObjectSource {
       this.#watcher = watchFs(this.dir, { recursive: true, signal }, () => this.#schedule());
       this.#watcher.on('error', (err) => {
         if (signal.aborted) return;
-        this.#logger.warn({ dir: this.dir, err: err.message }, 'watching the manifest directory failed; polling every second');
+        this.#logger.warn(
+          { dir: this.dir, err: err.message },
+          'watching the manifest directory failed; polling every second',
+        );
         this.#startPolling(1000);
       });
     } catch (err) {
-      this.#logger.warn({ dir: this.dir, err: (err as Error).message }, 'cannot watch the manifest directory; polling every second');
+      this.#logger.warn(
+        { dir: this.dir, err: (err as Error).message },
+        'cannot watch the manifest directory; polling every second',
+      );
       this.#startPolling(1000);
     }
     if (this.#options.pollIntervalMs) this.#startPolling(this.#options.pollIntervalMs);
@@ -194,7 +230,16 @@ export class DirectoryObjectSource implements ObjectSource {
 
   #report(error: ManifestError): void {
     this.#metrics?.errors.inc({ reason: error.reason });
-    this.#logger.warn({ file: error.file, document: error.document, line: error.line, field: error.field, reason: error.reason }, error.describe());
+    this.#logger.warn(
+      {
+        file: error.file,
+        document: error.document,
+        line: error.line,
+        field: error.field,
+        reason: error.reason,
+      },
+      error.describe(),
+    );
     try {
       this.#options.onError?.(error);
     } catch (err) {
@@ -222,8 +267,19 @@ export class DirectoryObjectSource implements ObjectSource {
       try {
         content = await readFile(path, 'utf8');
       } catch (err) {
-        const error = new ManifestError(`cannot read: ${(err as Error).message}`, { reason: 'read_failed', file: name, document: 0, cause: err });
-        this.#files.set(path, { mtimeMs: st.mtimeMs, size: st.size, content: '', objects: [], errors: [error] });
+        const error = new ManifestError(`cannot read: ${(err as Error).message}`, {
+          reason: 'read_failed',
+          file: name,
+          document: 0,
+          cause: err,
+        });
+        this.#files.set(path, {
+          mtimeMs: st.mtimeMs,
+          size: st.size,
+          content: '',
+          objects: [],
+          errors: [error],
+        });
         this.#report(error);
         continue;
       }
@@ -232,13 +288,28 @@ export class DirectoryObjectSource implements ObjectSource {
         previous.size = st.size;
         continue;
       }
-      const parsed = parseManifests(content, name, { kinds: this.#kinds, defaultNamespace: this.#options.defaultNamespace });
-      this.#files.set(path, { mtimeMs: st.mtimeMs, size: st.size, content, objects: parsed.objects, errors: parsed.errors });
+      const parsed = parseManifests(content, name, {
+        kinds: this.#kinds,
+        defaultNamespace: this.#options.defaultNamespace,
+      });
+      this.#files.set(path, {
+        mtimeMs: st.mtimeMs,
+        size: st.size,
+        content,
+        objects: parsed.objects,
+        errors: parsed.errors,
+      });
       for (const error of parsed.errors) this.#report(error);
       for (const warning of parsed.warnings) {
-        this.#logger.warn({ file: warning.file, document: warning.document, line: warning.line, field: warning.field }, warning.describe());
+        this.#logger.warn(
+          { file: warning.file, document: warning.document, line: warning.line, field: warning.field },
+          warning.describe(),
+        );
       }
-      this.#logger.debug({ file: name, objects: parsed.objects.length, errors: parsed.errors.length }, 'manifest file read');
+      this.#logger.debug(
+        { file: name, objects: parsed.objects.length, errors: parsed.errors.length },
+        'manifest file read',
+      );
     }
     for (const path of [...this.#files.keys()]) {
       if (!seen.has(path)) {
@@ -263,13 +334,16 @@ export class DirectoryObjectSource implements ObjectSource {
         const first = objects.get(id);
         if (first) {
           duplicates.push(
-            new ManifestError(`${parsed.kind.kind} ${id} is already defined in ${first.file}, document ${first.document} (line ${first.line}); this one is ignored`, {
-              reason: 'duplicate',
-              file: parsed.file,
-              document: parsed.document,
-              line: parsed.line,
-              field: 'metadata.name',
-            }),
+            new ManifestError(
+              `${parsed.kind.kind} ${id} is already defined in ${first.file}, document ${first.document} (line ${first.line}); this one is ignored`,
+              {
+                reason: 'duplicate',
+                file: parsed.file,
+                document: parsed.document,
+                line: parsed.line,
+                field: 'metadata.name',
+              },
+            ),
           );
           continue;
         }
@@ -285,10 +359,14 @@ export class DirectoryObjectSource implements ObjectSource {
     const kinds = new Set([...byKind.keys(), ...this.#stores.keys(), ...this.#served.keys()]);
     for (const key of kinds) {
       const served = new Map<string, KubeObject>();
-      for (const [id, parsed] of byKind.get(key) ?? []) served.set(id, this.#versioned(key, id, parsed.object, now));
+      for (const [id, parsed] of byKind.get(key) ?? [])
+        served.set(id, this.#versioned(key, id, parsed.object, now));
       const serialized = new Map([...served].map(([id, object]) => [id, JSON.stringify(object)]));
       const before = this.#served.get(key);
-      const changed = !before || before.size !== serialized.size || [...serialized].some(([id, json]) => before.get(id) !== json);
+      const changed =
+        !before ||
+        before.size !== serialized.size ||
+        [...serialized].some(([id, json]) => before.get(id) !== json);
       const store = this.#stores.get(key);
       if (!changed && store?.synced) continue;
       this.#served.set(key, serialized);
@@ -299,8 +377,11 @@ export class DirectoryObjectSource implements ObjectSource {
       this.#metrics?.objects.set({ kind: key }, served.size);
     }
     // Forget objects that are gone: one that comes back is a new object (new creationTimestamp).
-    const present = new Set([...byKind].flatMap(([key, objects]) => [...objects.keys()].map((id) => `${key}/${id}`)));
-    for (const historyKey of this.#history.keys()) if (!present.has(historyKey)) this.#history.delete(historyKey);
+    const present = new Set(
+      [...byKind].flatMap(([key, objects]) => [...objects.keys()].map((id) => `${key}/${id}`)),
+    );
+    for (const historyKey of this.#history.keys())
+      if (!present.has(historyKey)) this.#history.delete(historyKey);
     this.#scannedOnce = true;
   }
 
@@ -312,7 +393,11 @@ export class DirectoryObjectSource implements ObjectSource {
     const json = JSON.stringify(object);
     let entry = this.#history.get(historyKey);
     if (!entry) {
-      entry = { created: meta.creationTimestamp ?? now, json, resourceVersion: String(++this.#resourceVersion) };
+      entry = {
+        created: meta.creationTimestamp ?? now,
+        json,
+        resourceVersion: String(++this.#resourceVersion),
+      };
       this.#history.set(historyKey, entry);
     } else if (entry.json !== json) {
       entry.json = json;
@@ -324,7 +409,8 @@ export class DirectoryObjectSource implements ObjectSource {
   }
 
   #store(kind: ResourceKind): ObjectStore {
-    if (this.#controller.signal.aborted) throw new MeshError(MeshErrorCode.Aborted, 'the object source is closed');
+    if (this.#controller.signal.aborted)
+      throw new MeshError(MeshErrorCode.Aborted, 'the object source is closed');
     const key = kindKey(kind);
     let store = this.#stores.get(key);
     if (!store) {
@@ -334,16 +420,25 @@ export class DirectoryObjectSource implements ObjectSource {
       if (this.#scannedOnce) this.#rebuild();
     }
     this.start().catch((err: unknown) => {
-      this.#logger.error({ dir: this.dir, err: MeshError.is(err) ? err.describe() : String(err) }, 'manifest directory unavailable');
+      this.#logger.error(
+        { dir: this.dir, err: MeshError.is(err) ? err.describe() : String(err) },
+        'manifest directory unavailable',
+      );
     });
     return store;
   }
 
-  watch<T extends KubeObject = KubeObject>(kind: ResourceKind, options: WatchKindOptions = {}): AsyncIterable<ObjectSnapshot<T>> {
+  watch<T extends KubeObject = KubeObject>(
+    kind: ResourceKind,
+    options: WatchKindOptions = {},
+  ): AsyncIterable<ObjectSnapshot<T>> {
     return (this.#store(kind) as unknown as ObjectStore<T>).subscribe(options.signal);
   }
 
-  async snapshot<T extends KubeObject = KubeObject>(kind: ResourceKind, options: WatchKindOptions = {}): Promise<ObjectSnapshot<T>> {
+  async snapshot<T extends KubeObject = KubeObject>(
+    kind: ResourceKind,
+    options: WatchKindOptions = {},
+  ): Promise<ObjectSnapshot<T>> {
     const store = this.#store(kind) as unknown as ObjectStore<T>;
     await this.start();
     return (await firstOf(store.subscribe(options.signal))) ?? store.snapshot();

@@ -36,7 +36,8 @@ export class KubeObjectSource implements ObjectSource {
 
   /** The cache behind a kind (created and started on first use). */
   cache<T extends KubeObject = KubeObject>(kind: ResourceKind): WatchCache<T> {
-    if (this.#controller.signal.aborted) throw new MeshError(MeshErrorCode.Aborted, 'the object source is closed');
+    if (this.#controller.signal.aborted)
+      throw new MeshError(MeshErrorCode.Aborted, 'the object source is closed');
     const key = kindKey(kind);
     let cache = this.#caches.get(key);
     if (!cache) {
@@ -56,11 +57,17 @@ export class KubeObjectSource implements ObjectSource {
     return cache as unknown as WatchCache<T>;
   }
 
-  watch<T extends KubeObject = KubeObject>(kind: ResourceKind, options: WatchKindOptions = {}): AsyncIterable<ObjectSnapshot<T>> {
+  watch<T extends KubeObject = KubeObject>(
+    kind: ResourceKind,
+    options: WatchKindOptions = {},
+  ): AsyncIterable<ObjectSnapshot<T>> {
     return this.cache<T>(kind).subscribe(options.signal);
   }
 
-  async snapshot<T extends KubeObject = KubeObject>(kind: ResourceKind, options: WatchKindOptions = {}): Promise<ObjectSnapshot<T>> {
+  async snapshot<T extends KubeObject = KubeObject>(
+    kind: ResourceKind,
+    options: WatchKindOptions = {},
+  ): Promise<ObjectSnapshot<T>> {
     const cache = this.cache<T>(kind);
     await cache.waitForSync(options.signal);
     return (await firstOf(cache.subscribe(options.signal))) ?? cache.snapshot();

@@ -41,7 +41,8 @@ export class ManifestError extends MeshError {
   constructor(message: string, options: ManifestErrorOptions) {
     let where = options.file;
     if (options.document > 0) where += `, document ${options.document}`;
-    if (options.line !== undefined) where += `, line ${options.line}${options.column !== undefined ? `, column ${options.column}` : ''}`;
+    if (options.line !== undefined)
+      where += `, line ${options.line}${options.column !== undefined ? `, column ${options.column}` : ''}`;
     super(MeshErrorCode.InvalidArgument, message, { where, hint: options.hint, cause: options.cause });
     this.name = 'ManifestError';
     this.reason = options.reason;

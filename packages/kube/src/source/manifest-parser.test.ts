@@ -34,10 +34,21 @@ spec: {ports: [{port: 80}]}
     const server = result.objects[0]!.object;
     // Served at the storage version, with the apiserver's defaults and server-set fields.
     expect(server.apiVersion).toBe('policy.linkerd.io/v1beta3');
-    expect(server.metadata).toMatchObject({ name: 'web', namespace: 'default', creationTimestamp: '2025-01-02T03:04:05Z', generation: 1 });
-    expect(parseManifests(text, 'app.yaml', { kinds }).objects[0]!.object.metadata!.creationTimestamp).toBeUndefined();
+    expect(server.metadata).toMatchObject({
+      name: 'web',
+      namespace: 'default',
+      creationTimestamp: '2025-01-02T03:04:05Z',
+      generation: 1,
+    });
+    expect(
+      parseManifests(text, 'app.yaml', { kinds }).objects[0]!.object.metadata!.creationTimestamp,
+    ).toBeUndefined();
     expect(server.metadata!.uid).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-/);
-    expect(server.spec).toEqual({ podSelector: { matchLabels: { app: 'web' } }, port: 'http', proxyProtocol: 'unknown' });
+    expect(server.spec).toEqual({
+      podSelector: { matchLabels: { app: 'web' } },
+      port: 'http',
+      proxyProtocol: 'unknown',
+    });
     expect(result.objects[1]!.object.metadata!.namespace).toBe('shop');
   });
 
@@ -66,7 +77,14 @@ spec: {podSelector: {}, port: 81}
     const err = result.errors[0]!;
     expect(err).toBeInstanceOf(ManifestError);
     expect(err).toBeInstanceOf(MeshError);
-    expect(err).toMatchObject({ file: 'servers.yaml', document: 2, line: 12, column: 18, field: 'spec.proxyProtocol', reason: 'schema' });
+    expect(err).toMatchObject({
+      file: 'servers.yaml',
+      document: 2,
+      line: 12,
+      column: 18,
+      field: 'spec.proxyProtocol',
+      reason: 'schema',
+    });
     expect(err.describe()).toBe(
       'servers.yaml, document 2, line 12, column 18: Server bad is invalid: spec.proxyProtocol: Unsupported value: "SMTP": supported values: "unknown", "HTTP/1", "HTTP/2", "gRPC", "opaque", "TLS"',
     );
@@ -103,7 +121,14 @@ data: {}
   });
 
   it('an undefined alias or an alias bomb fails only its document', () => {
-    const bomb = ['a: &a [x, x]', ...Array.from({ length: 12 }, (_, i) => `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [*${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}]`)].join('\n');
+    const bomb = [
+      'a: &a [x, x]',
+      ...Array.from(
+        { length: 12 },
+        (_, i) =>
+          `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [*${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}]`,
+      ),
+    ].join('\n');
     const text = `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\ndata: *nowhere\n---\n${bomb}\n---\napiVersion: v1\nkind: Namespace\nmetadata: {name: fine}\n`;
     const result = parseManifests(text, 'alias.yaml', { kinds });
     expect(result.errors.map((e) => [e.reason, e.document])).toEqual([
@@ -188,7 +213,16 @@ spec:
     );
     fc.assert(
       fc.property(fc.jsonValue(), (value) => {
-        parseManifests(JSON.stringify({ apiVersion: 'policy.linkerd.io/v1beta3', kind: 'Server', metadata: { name: 'x' }, spec: value }), 'f.json', { kinds });
+        parseManifests(
+          JSON.stringify({
+            apiVersion: 'policy.linkerd.io/v1beta3',
+            kind: 'Server',
+            metadata: { name: 'x' },
+            spec: value,
+          }),
+          'f.json',
+          { kinds },
+        );
       }),
       { numRuns: 300 },
     );

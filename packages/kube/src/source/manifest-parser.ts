@@ -12,7 +12,13 @@ import {
   type JsonSchemaProps,
   type SchemaPath,
 } from '../crds/index.js';
-import { apiVersionOf, kindKey, parseApiVersion, type KubeObject, type ResourceKind } from '../resources/index.js';
+import {
+  apiVersionOf,
+  kindKey,
+  parseApiVersion,
+  type KubeObject,
+  type ResourceKind,
+} from '../resources/index.js';
 import { ManifestError, type ManifestErrorReason } from './manifest-error.js';
 
 export interface ParsedObject {
@@ -49,7 +55,8 @@ function schemaFor(group: string, version: string, kind: string): JsonSchemaProp
   if (!schemaIndex) {
     schemaIndex = new Map();
     for (const crd of crdManifests({ gatewayApi: true })) {
-      for (const v of crd.spec.versions) schemaIndex.set(`${crd.spec.group}/${v.name}/${crd.spec.names.kind}`, v.schema.openAPIV3Schema);
+      for (const v of crd.spec.versions)
+        schemaIndex.set(`${crd.spec.group}/${v.name}/${crd.spec.names.kind}`, v.schema.openAPIV3Schema);
     }
   }
   return schemaIndex.get(`${group}/${version}/${kind}`);
@@ -92,17 +99,35 @@ export function parseManifests(text: string, file: string, options: ParseOptions
     docs = parseAllDocuments(text, { lineCounter: counter, prettyErrors: false }) as unknown as Document[];
     if (!Array.isArray(docs)) docs = [];
   } catch (err) {
-    result.errors.push(new ManifestError(`cannot parse YAML: ${(err as Error).message}`, { reason: 'yaml_syntax', file, document: 0, cause: err }));
+    result.errors.push(
+      new ManifestError(`cannot parse YAML: ${(err as Error).message}`, {
+        reason: 'yaml_syntax',
+        file,
+        document: 0,
+        cause: err,
+      }),
+    );
     return result;
   }
   docs.forEach((doc, index) => {
     const document = index + 1;
-    const fail = (reason: ManifestErrorReason, message: string, at: { line: number; column: number }, field?: string, hint?: string) =>
-      result.errors.push(new ManifestError(message, { reason, file, document, line: at.line, column: at.column, field, hint }));
+    const fail = (
+      reason: ManifestErrorReason,
+      message: string,
+      at: { line: number; column: number },
+      field?: string,
+      hint?: string,
+    ) =>
+      result.errors.push(
+        new ManifestError(message, { reason, file, document, line: at.line, column: at.column, field, hint }),
+      );
     const syntax = doc.errors[0];
     if (syntax) {
       const pos = syntax.linePos?.[0] ?? counter.linePos(syntax.pos[0]);
-      fail('yaml_syntax', `invalid YAML: ${syntax.message.split('\n')[0]}`, { line: pos.line, column: pos.col });
+      fail('yaml_syntax', `invalid YAML: ${syntax.message.split('\n')[0]}`, {
+        line: pos.line,
+        column: pos.col,
+      });
       return;
     }
     if (doc.contents === null) return; // an empty document (e.g. a trailing ---)
@@ -121,7 +146,12 @@ export function parseManifests(text: string, file: string, options: ParseOptions
       return;
     }
     const top = value as Record<string, unknown>;
-    if (typeof top.kind === 'string' && top.kind.endsWith('List') && Array.isArray(top.items) && isSeq(doc.getIn(['items']))) {
+    if (
+      typeof top.kind === 'string' &&
+      top.kind.endsWith('List') &&
+      Array.isArray(top.items) &&
+      isSeq(doc.getIn(['items']))
+    ) {
       top.items.forEach((item, i) => handleObject(item, ['items', i], locator(doc, counter, ['items', i])));
       return;
     }
@@ -130,13 +160,22 @@ export function parseManifests(text: string, file: string, options: ParseOptions
     function handleObject(raw: unknown, base: SchemaPath, at: Locator): void {
       const prefix = base.length ? `${formatSchemaPath(base)}: ` : '';
       if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-        fail('not_an_object', `${prefix}a manifest must be a mapping with apiVersion, kind and metadata`, at([]));
+        fail(
+          'not_an_object',
+          `${prefix}a manifest must be a mapping with apiVersion, kind and metadata`,
+          at([]),
+        );
         return;
       }
       const object = raw as KubeObject;
       for (const field of ['apiVersion', 'kind'] as const) {
         if (typeof object[field] !== 'string' || !object[field]) {
-          fail('missing_field', `${prefix}${field}: Required value (a string)`, at(object[field] === undefined ? [] : [field]), field);
+          fail(
+            'missing_field',
+            `${prefix}${field}: Required value (a string)`,
+            at(object[field] === undefined ? [] : [field]),
+            field,
+          );
           return;
         }
       }
@@ -144,18 +183,35 @@ export function parseManifests(text: string, file: string, options: ParseOptions
       const candidates = options.kinds.filter((k) => k.group === group && k.kind === object.kind);
       if (candidates.length === 0) {
         const known = options.kinds.map((k) => `${apiVersionOf(k)} ${k.kind}`).join(', ');
-        fail('unknown_kind', `${prefix}unknown kind ${object.kind} in ${object.apiVersion}`, at(['kind']), 'kind', `known kinds: ${known}`);
+        fail(
+          'unknown_kind',
+          `${prefix}unknown kind ${object.kind} in ${object.apiVersion}`,
+          at(['kind']),
+          'kind',
+          `known kinds: ${known}`,
+        );
         return;
       }
       const kind = candidates.find((k) => k.servedVersions.includes(version));
       if (!kind) {
         const served = candidates.flatMap((k) => k.servedVersions).join(', ');
-        fail('unserved_version', `${prefix}${object.kind} is not served at ${object.apiVersion}`, at(['apiVersion']), 'apiVersion', `use one of versions ${served}`);
+        fail(
+          'unserved_version',
+          `${prefix}${object.kind} is not served at ${object.apiVersion}`,
+          at(['apiVersion']),
+          'apiVersion',
+          `use one of versions ${served}`,
+        );
         return;
       }
       const meta = object.metadata;
       if (typeof meta !== 'object' || meta === null || Array.isArray(meta)) {
-        fail('missing_field', `${prefix}metadata: Required value`, at(meta === undefined ? [] : ['metadata']), 'metadata');
+        fail(
+          'missing_field',
+          `${prefix}metadata: Required value`,
+          at(meta === undefined ? [] : ['metadata']),
+          'metadata',
+        );
         return;
       }
       if (typeof meta.name !== 'string' || !meta.name) {
@@ -163,13 +219,27 @@ export function parseManifests(text: string, file: string, options: ParseOptions
         return;
       }
       if (meta.name.length > 253 || !DNS1123_SUBDOMAIN.test(meta.name)) {
-        fail('invalid_name', `${prefix}metadata.name: Invalid value: ${JSON.stringify(meta.name)}: a lowercase RFC 1123 subdomain is required`, at(['metadata', 'name']), 'metadata.name');
+        fail(
+          'invalid_name',
+          `${prefix}metadata.name: Invalid value: ${JSON.stringify(meta.name)}: a lowercase RFC 1123 subdomain is required`,
+          at(['metadata', 'name']),
+          'metadata.name',
+        );
         return;
       }
       if (kind.namespaced) {
         meta.namespace ??= options.defaultNamespace ?? 'default';
-        if (typeof meta.namespace !== 'string' || meta.namespace.length > 63 || !DNS1123_LABEL.test(meta.namespace)) {
-          fail('invalid_name', `${prefix}metadata.namespace: Invalid value: ${JSON.stringify(meta.namespace)}: a lowercase RFC 1123 label is required`, at(['metadata', 'namespace']), 'metadata.namespace');
+        if (
+          typeof meta.namespace !== 'string' ||
+          meta.namespace.length > 63 ||
+          !DNS1123_LABEL.test(meta.namespace)
+        ) {
+          fail(
+            'invalid_name',
+            `${prefix}metadata.namespace: Invalid value: ${JSON.stringify(meta.namespace)}: a lowercase RFC 1123 label is required`,
+            at(['metadata', 'namespace']),
+            'metadata.namespace',
+          );
           return;
         }
       } else {
@@ -182,8 +252,19 @@ export function parseManifests(text: string, file: string, options: ParseOptions
         const first = invalid[0];
         if (first) {
           const pos = at(first.path);
-          const rest = invalid.length > 1 ? ` (and ${invalid.length - 1} more: ${invalid.slice(1, 4).map((i) => i.message).join('; ')})` : '';
-          fail('schema', `${prefix}${object.kind} ${meta.name} is invalid: ${first.message}${rest}`, pos, formatSchemaPath(first.path));
+          const rest =
+            invalid.length > 1
+              ? ` (and ${invalid.length - 1} more: ${invalid
+                  .slice(1, 4)
+                  .map((i) => i.message)
+                  .join('; ')})`
+              : '';
+          fail(
+            'schema',
+            `${prefix}${object.kind} ${meta.name} is invalid: ${first.message}${rest}`,
+            pos,
+            formatSchemaPath(first.path),
+          );
           return;
         }
         for (const issue of issues.filter((i) => i.type === 'unknown-field')) {

@@ -13,9 +13,15 @@ export interface ObjectSource {
    * Snapshots of every object of `kind`: the first once the source has read them all, then the
    * newest after each change. A slow reader skips intermediate states (latest-value semantics).
    */
-  watch<T extends KubeObject = KubeObject>(kind: ResourceKind, options?: WatchKindOptions): AsyncIterable<ObjectSnapshot<T>>;
+  watch<T extends KubeObject = KubeObject>(
+    kind: ResourceKind,
+    options?: WatchKindOptions,
+  ): AsyncIterable<ObjectSnapshot<T>>;
   /** The current snapshot of `kind`, once the source has read them all. */
-  snapshot<T extends KubeObject = KubeObject>(kind: ResourceKind, options?: WatchKindOptions): Promise<ObjectSnapshot<T>>;
+  snapshot<T extends KubeObject = KubeObject>(
+    kind: ResourceKind,
+    options?: WatchKindOptions,
+  ): Promise<ObjectSnapshot<T>>;
   /** Stops watching; open iterations end. */
   close(): Promise<void>;
 }

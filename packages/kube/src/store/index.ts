@@ -1,1 +1,7 @@
-export { diffSnapshots, ObjectStore, type ObjectSnapshot, type ObjectStoreOptions, type SnapshotDiff } from './object-store.js';
+export {
+  diffSnapshots,
+  ObjectStore,
+  type ObjectSnapshot,
+  type ObjectStoreOptions,
+  type SnapshotDiff,
+} from './object-store.js';

@@ -19,7 +19,11 @@ describe('ObjectStore', () => {
     store.publish();
     const snap = store.snapshot();
     expect(snap.size).toBe(3);
-    expect(snap.list().map((p) => `${p.metadata!.namespace}/${p.metadata!.name}`)).toEqual(['a/aa', 'a/zz', 'b/two']);
+    expect(snap.list().map((p) => `${p.metadata!.namespace}/${p.metadata!.name}`)).toEqual([
+      'a/aa',
+      'a/zz',
+      'b/two',
+    ]);
     expect(snap.list('a')).toHaveLength(2);
     expect(snap.namespaces()).toEqual(['a', 'b']);
     expect(snap.get('a', 'aa')).toMatchObject({ spec: { x: 1 } });
@@ -72,12 +76,16 @@ describe('diffSnapshots', () => {
   it('reports added, updated and removed objects', () => {
     const store = new ObjectStore(CoreKinds.Pod);
     store.upsert(pod('a', 'same', { metadata: { namespace: 'a', name: 'same', resourceVersion: '1' } }));
-    store.upsert(pod('a', 'changed', { metadata: { namespace: 'a', name: 'changed', resourceVersion: '1' } }));
+    store.upsert(
+      pod('a', 'changed', { metadata: { namespace: 'a', name: 'changed', resourceVersion: '1' } }),
+    );
     store.upsert(pod('a', 'gone'));
     store.publish();
     const before = store.snapshot();
     expect(diffSnapshots(undefined, before).added).toHaveLength(3);
-    store.upsert(pod('a', 'changed', { metadata: { namespace: 'a', name: 'changed', resourceVersion: '2' } }));
+    store.upsert(
+      pod('a', 'changed', { metadata: { namespace: 'a', name: 'changed', resourceVersion: '2' } }),
+    );
     store.remove('a', 'gone');
     store.upsert(pod('b', 'new'));
     // A relist brings equal objects as new copies: same resourceVersion means unchanged.
@@ -85,7 +93,9 @@ describe('diffSnapshots', () => {
     store.publish();
     const diff = diffSnapshots(before, store.snapshot());
     expect(diff.added.map((p) => p.metadata!.name)).toEqual(['new']);
-    expect(diff.updated.map((u) => [u.before.metadata!.resourceVersion, u.after.metadata!.resourceVersion])).toEqual([['1', '2']]);
+    expect(
+      diff.updated.map((u) => [u.before.metadata!.resourceVersion, u.after.metadata!.resourceVersion]),
+    ).toEqual([['1', '2']]);
     expect(diff.removed.map((p) => p.metadata!.name)).toEqual(['gone']);
   });
 });

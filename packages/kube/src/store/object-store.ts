@@ -56,7 +56,8 @@ class FrozenSnapshot<T extends KubeObject> implements ObjectSnapshot<T> {
   }
 
   list(namespace?: string): readonly T[] {
-    if (namespace !== undefined) return Object.freeze([...(this.#byNamespace.get(namespace)?.values() ?? [])]);
+    if (namespace !== undefined)
+      return Object.freeze([...(this.#byNamespace.get(namespace)?.values() ?? [])]);
     if (!this.#all) {
       const all: T[] = [];
       for (const objects of this.#byNamespace.values()) all.push(...objects.values());
@@ -160,7 +161,14 @@ export class ObjectStore<T extends KubeObject = KubeObject> {
   /** The objects as of the last `publish()`. */
   snapshot(): ObjectSnapshot<T> {
     if (!this.#snapshot || this.#snapshot.version !== this.#version) {
-      this.#snapshot = new FrozenSnapshot(this.kind, this.#version, this.#resourceVersion, this.#synced, this.#byNamespace, this.#size);
+      this.#snapshot = new FrozenSnapshot(
+        this.kind,
+        this.#version,
+        this.#resourceVersion,
+        this.#synced,
+        this.#byNamespace,
+        this.#size,
+      );
     }
     return this.#snapshot;
   }
@@ -178,7 +186,8 @@ export class ObjectStore<T extends KubeObject = KubeObject> {
   /** Keys (`namespace/name`) of all objects, for diffing. */
   keys(): string[] {
     const out: string[] = [];
-    for (const objects of this.#byNamespace.values()) for (const object of objects.values()) out.push(objectKey(object));
+    for (const objects of this.#byNamespace.values())
+      for (const object of objects.values()) out.push(objectKey(object));
     return out;
   }
 }
@@ -201,7 +210,10 @@ function sameObject(a: KubeObject, b: KubeObject): boolean {
  * What changed between two snapshots of one kind (`before` undefined: everything was added).
  * Objects count as unchanged when they are the same object or have the same resourceVersion.
  */
-export function diffSnapshots<T extends KubeObject>(before: ObjectSnapshot<T> | undefined, after: ObjectSnapshot<T>): SnapshotDiff<T> {
+export function diffSnapshots<T extends KubeObject>(
+  before: ObjectSnapshot<T> | undefined,
+  after: ObjectSnapshot<T>,
+): SnapshotDiff<T> {
   const diff: SnapshotDiff<T> = { added: [], updated: [], removed: [] };
   for (const object of after.list()) {
     const previous = before?.get(object.metadata?.namespace, object.metadata?.name ?? '');

@@ -1,6 +1,12 @@
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { KubeApiError, type KubeApiClient, type KubeList, type WatchEvent, type WatchOptions } from '../client/index.js';
+import {
+  KubeApiError,
+  type KubeApiClient,
+  type KubeList,
+  type WatchEvent,
+  type WatchOptions,
+} from '../client/index.js';
 import { CoreKinds, type KubeObject } from '../resources/index.js';
 import type { ObjectSnapshot } from '../store/index.js';
 import { WatchCache } from './watch-cache.js';
@@ -20,11 +26,17 @@ function fakeClient(lists: (KubeList | Error)[], watches: Script[]) {
       return structuredClone(next);
     },
     async *watch(_kind: unknown, o: WatchOptions = {}) {
-      calls.push({ op: 'watch', resourceVersion: o.resourceVersion, allowWatchBookmarks: o.allowWatchBookmarks });
+      calls.push({
+        op: 'watch',
+        resourceVersion: o.resourceVersion,
+        allowWatchBookmarks: o.allowWatchBookmarks,
+      });
       const script = watches.shift() ?? 'hang';
       if (script instanceof Error) throw script;
       if (script === 'hang') {
-        await new Promise<void>((resolve) => o.signal?.addEventListener('abort', () => resolve(), { once: true }));
+        await new Promise<void>((resolve) =>
+          o.signal?.addEventListener('abort', () => resolve(), { once: true }),
+        );
         return;
       }
       for (const event of script) yield structuredClone(event);
@@ -40,9 +52,18 @@ const pod = (name: string, rv: string, extra: Record<string, unknown> = {}): Kub
   ...extra,
 });
 const list = (rv: string, ...items: KubeObject[]): KubeList => ({ metadata: { resourceVersion: rv }, items });
-const gone = () => new KubeApiError(410, { reason: 'Expired', message: 'too old resource version: 1 (5)', code: 410 }, 'WATCH /api/v1/pods');
+const gone = () =>
+  new KubeApiError(
+    410,
+    { reason: 'Expired', message: 'too old resource version: 1 (5)', code: 410 },
+    'WATCH /api/v1/pods',
+  );
 
-async function until(cache: WatchCache, predicate: (s: ObjectSnapshot) => boolean, signal: AbortSignal): Promise<ObjectSnapshot> {
+async function until(
+  cache: WatchCache,
+  predicate: (s: ObjectSnapshot) => boolean,
+  signal: AbortSignal,
+): Promise<ObjectSnapshot> {
   for await (const snapshot of cache.subscribe(signal)) if (predicate(snapshot)) return snapshot;
   throw new Error('ended');
 }
@@ -150,7 +171,11 @@ describe('WatchCache', () => {
 
   it('ends on abort; waitForSync then rejects with Aborted', async () => {
     const { client } = fakeClient([new Error('down')], []);
-    const cache = new WatchCache({ client, kind: CoreKinds.Pod, backoff: { minMs: 60_000, maxMs: 60_000, jitter: 0 } });
+    const cache = new WatchCache({
+      client,
+      kind: CoreKinds.Pod,
+      backoff: { minMs: 60_000, maxMs: 60_000, jitter: 0 },
+    });
     const controller = new AbortController();
     const running = cache.start(controller.signal);
     const waiting = cache.waitForSync();
@@ -169,6 +194,13 @@ describe('WatchCache', () => {
     const { client } = fakeClient([], []);
     new WatchCache({ client, kind: CoreKinds.Pod, registry });
     new WatchCache({ client, kind: CoreKinds.Service, registry });
-    expect(registry.getMetricsAsArray().filter((m) => m.name === 'tsmesh_kube_watch_restarts_total' || m.name === 'tsmesh_kube_watch_cache_objects')).toHaveLength(2);
+    expect(
+      registry
+        .getMetricsAsArray()
+        .filter(
+          (m) =>
+            m.name === 'tsmesh_kube_watch_restarts_total' || m.name === 'tsmesh_kube_watch_cache_objects',
+        ),
+    ).toHaveLength(2);
   });
 });

@@ -102,7 +102,9 @@ export class WatchCache<T extends KubeObject = KubeObject> {
       signal?.addEventListener('abort', done, { once: true });
     });
     if (!this.#store.synced) {
-      throw new MeshError(MeshErrorCode.Aborted, `stopped before ${this.#label} was synced`, { cause: signal?.reason });
+      throw new MeshError(MeshErrorCode.Aborted, `stopped before ${this.#label} was synced`, {
+        cause: signal?.reason,
+      });
     }
   }
 
@@ -120,7 +122,10 @@ export class WatchCache<T extends KubeObject = KubeObject> {
     this.#metrics?.lists.inc({ kind: this.#label });
     this.#metrics?.objects.set({ kind: this.#label }, this.#store.size);
     for (const wake of this.#syncWaiters.splice(0)) wake();
-    this.#logger.debug({ kind: this.#label, objects: list.items.length, resourceVersion: list.metadata.resourceVersion }, 'listed');
+    this.#logger.debug(
+      { kind: this.#label, objects: list.items.length, resourceVersion: list.metadata.resourceVersion },
+      'listed',
+    );
     return list.metadata.resourceVersion;
   }
 
@@ -171,7 +176,10 @@ export class WatchCache<T extends KubeObject = KubeObject> {
         if (signal.aborted) break;
         // The server ended the stream (its timeout, or a restart): resume from where we are.
         this.#restart('closed');
-        this.#logger.debug({ kind: this.#label, resourceVersion, events }, 'watch closed by server; resuming');
+        this.#logger.debug(
+          { kind: this.#label, resourceVersion, events },
+          'watch closed by server; resuming',
+        );
         if (events > 0) this.#backoff.reset();
         else if (!(await sleep(this.#backoff.next(), signal))) break;
       } catch (err) {
@@ -186,7 +194,12 @@ export class WatchCache<T extends KubeObject = KubeObject> {
         this.#restart('error');
         const delayMs = this.#backoff.next();
         this.#logger.warn(
-          { kind: this.#label, err: MeshError.is(err) ? err.describe() : String(err), delayMs, attempt: this.#backoff.attempt },
+          {
+            kind: this.#label,
+            err: MeshError.is(err) ? err.describe() : String(err),
+            delayMs,
+            attempt: this.#backoff.attempt,
+          },
           'list/watch failed; retrying',
         );
         if (!(await sleep(delayMs, signal))) break;

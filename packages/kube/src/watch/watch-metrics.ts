@@ -19,8 +19,15 @@ export function createWatchMetrics(registry: Registry): WatchMetrics {
       'Watches restarted, by cause: closed (the server ended the stream), gone (410: relist), error (backoff).',
       ['kind', 'reason'],
     ),
-    events: counterOn(registry, 'tsmesh_kube_watch_events_total', 'Watch events received, by type.', ['kind', 'type']),
-    lists: counterOn(registry, 'tsmesh_kube_watch_lists_total', 'Complete lists (initial and relists).', ['kind']),
-    objects: gaugeOn(registry, 'tsmesh_kube_watch_cache_objects', 'Objects held in the watch cache.', ['kind']),
+    events: counterOn(registry, 'tsmesh_kube_watch_events_total', 'Watch events received, by type.', [
+      'kind',
+      'type',
+    ]),
+    lists: counterOn(registry, 'tsmesh_kube_watch_lists_total', 'Complete lists (initial and relists).', [
+      'kind',
+    ]),
+    objects: gaugeOn(registry, 'tsmesh_kube_watch_cache_objects', 'Objects held in the watch cache.', [
+      'kind',
+    ]),
   };
 }

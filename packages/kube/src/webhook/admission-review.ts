@@ -61,8 +61,20 @@ export type JsonPatchOperation =
 
 /** A handler's answer. */
 export type AdmissionDecision =
-  | { allowed: true; patch?: JsonPatchOperation[]; warnings?: string[]; auditAnnotations?: Record<string, string> }
-  | { allowed: false; message: string; code?: number; reason?: string; warnings?: string[]; auditAnnotations?: Record<string, string> };
+  | {
+      allowed: true;
+      patch?: JsonPatchOperation[];
+      warnings?: string[];
+      auditAnnotations?: Record<string, string>;
+    }
+  | {
+      allowed: false;
+      message: string;
+      code?: number;
+      reason?: string;
+      warnings?: string[];
+      auditAnnotations?: Record<string, string>;
+    };
 
 export function allow(patch?: JsonPatchOperation[], warnings?: string[]): AdmissionDecision {
   return { allowed: true, patch, warnings };

@@ -23,7 +23,10 @@ export interface AdmissionContext {
   signal: AbortSignal;
 }
 
-export type AdmissionHandler = (request: AdmissionRequest, context: AdmissionContext) => AdmissionDecision | Promise<AdmissionDecision>;
+export type AdmissionHandler = (
+  request: AdmissionRequest,
+  context: AdmissionContext,
+) => AdmissionDecision | Promise<AdmissionDecision>;
 
 export interface AdmissionWebhookServerOptions {
   /** PEM files of the serving certificate (chain) and its key; re-read when they change. */
@@ -68,15 +71,34 @@ export class AdmissionWebhookServer {
     const registry = options.registry;
     this.#metrics = registry
       ? {
-          requests: counterOn(registry, 'tsmesh_webhook_requests_total', 'Admission requests, by path and outcome.', ['path', 'outcome']),
-          duration: histogramOn(registry, 'tsmesh_webhook_request_duration_seconds', 'Time to answer an admission request.', ['path'], [
-            0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10,
-          ]),
-          reloads: counterOn(registry, 'tsmesh_webhook_certificate_reloads_total', 'Serving certificate reloads, by result.', ['result']),
+          requests: counterOn(
+            registry,
+            'tsmesh_webhook_requests_total',
+            'Admission requests, by path and outcome.',
+            ['path', 'outcome'],
+          ),
+          duration: histogramOn(
+            registry,
+            'tsmesh_webhook_request_duration_seconds',
+            'Time to answer an admission request.',
+            ['path'],
+            [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10],
+          ),
+          reloads: counterOn(
+            registry,
+            'tsmesh_webhook_certificate_reloads_total',
+            'Serving certificate reloads, by result.',
+            ['result'],
+          ),
         }
       : undefined;
     const expiry = registry
-      ? gaugeOn(registry, 'tsmesh_webhook_certificate_expiry_timestamp_seconds', 'notAfter of the serving certificate.', [])
+      ? gaugeOn(
+          registry,
+          'tsmesh_webhook_certificate_expiry_timestamp_seconds',
+          'notAfter of the serving certificate.',
+          [],
+        )
       : undefined;
     this.#expiry = expiry;
     this.#certificates = new CertificateFiles({
@@ -101,7 +123,10 @@ export class AdmissionWebhookServer {
   async start(): Promise<{ host: string; port: number }> {
     const pair = await this.#certificates.start();
     this.#expiry?.set(pair.notAfterMs / 1000);
-    const server = createServer({ cert: pair.cert, key: pair.key }, (req, res) => void this.#handle(req, res));
+    const server = createServer(
+      { cert: pair.cert, key: pair.key },
+      (req, res) => void this.#handle(req, res),
+    );
     server.headersTimeout = this.#o.requestTimeoutMs ?? 10_000;
     server.requestTimeout = this.#o.requestTimeoutMs ?? 10_000;
     // TLS handshakes that fail (a client that does not trust us) are the client's problem.
@@ -143,14 +168,22 @@ export class AdmissionWebhookServer {
 
   #reply(res: ServerResponse, status: number, body: unknown, close = false): void {
     const text = JSON.stringify(body);
-    const headers: Record<string, string | number> = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) };
+    const headers: Record<string, string | number> = {
+      'content-type': 'application/json',
+      'content-length': Buffer.byteLength(text),
+    };
     if (close) headers.connection = 'close';
     res.writeHead(status, headers);
     res.end(text);
   }
 
   #fail(res: ServerResponse, status: number, message: string, close = false): void {
-    this.#reply(res, status, { kind: 'Status', apiVersion: 'v1', status: 'Failure', code: status, message }, close);
+    this.#reply(
+      res,
+      status,
+      { kind: 'Status', apiVersion: 'v1', status: 'Failure', code: status, message },
+      close,
+    );
   }
 
   async #readBody(req: IncomingMessage, max: number): Promise<Buffer | 'too_large'> {
@@ -184,13 +217,21 @@ export class AdmissionWebhookServer {
     try {
       if (!handler) {
         req.resume();
-        this.#fail(res, 404, `no admission webhook at ${path}; serving ${Object.keys(this.#o.handlers).join(', ')}`);
+        this.#fail(
+          res,
+          404,
+          `no admission webhook at ${path}; serving ${Object.keys(this.#o.handlers).join(', ')}`,
+        );
         return done('not_found');
       }
       if (req.method !== 'POST') {
         req.resume();
         res.setHeader('allow', 'POST');
-        this.#fail(res, 405, `${req.method} not allowed: admission webhooks take POST with an AdmissionReview`);
+        this.#fail(
+          res,
+          405,
+          `${req.method} not allowed: admission webhooks take POST with an AdmissionReview`,
+        );
         return done('bad_request');
       }
       const max = this.#o.maxBodyBytes ?? 3 * 1024 * 1024;
@@ -235,14 +276,21 @@ export class AdmissionWebhookServer {
       }
       this.#reply(res, 200, toAdmissionReviewResponse(request.uid, decision));
       this.#logger.debug(
-        { path, uid: request.uid, operation: request.operation, kind: request.kind?.kind, allowed: decision.allowed },
+        {
+          path,
+          uid: request.uid,
+          operation: request.operation,
+          kind: request.kind?.kind,
+          allowed: decision.allowed,
+        },
         'admission request answered',
       );
       return done(!decision.allowed ? 'denied' : decision.patch?.length ? 'patched' : 'allowed');
     } catch (err) {
       // Reading the body failed (client went away, timeout): nothing to answer.
       this.#logger.debug({ path, err: String(err) }, 'admission request aborted');
-      if (!res.headersSent) this.#fail(res, 400, `could not read the request: ${(err as Error).message}`, true);
+      if (!res.headersSent)
+        this.#fail(res, 400, `could not read the request: ${(err as Error).message}`, true);
       return done('bad_request');
     }
   }

@@ -38,13 +38,20 @@ export async function loadCertificatePair(certFile: string, keyFile: string): Pr
   try {
     [cert, key] = await Promise.all([readFile(certFile), readFile(keyFile)]);
   } catch (err) {
-    throw new MeshError(MeshErrorCode.Config, `cannot read the serving certificate: ${(err as Error).message}`, { where: certFile, cause: err });
+    throw new MeshError(
+      MeshErrorCode.Config,
+      `cannot read the serving certificate: ${(err as Error).message}`,
+      { where: certFile, cause: err },
+    );
   }
   let leaf: X509Certificate;
   try {
     leaf = new X509Certificate(cert);
   } catch (err) {
-    throw new MeshError(MeshErrorCode.Config, `not a PEM certificate: ${(err as Error).message}`, { where: certFile, cause: err });
+    throw new MeshError(MeshErrorCode.Config, `not a PEM certificate: ${(err as Error).message}`, {
+      where: certFile,
+      cause: err,
+    });
   }
   try {
     const privateKey = createPrivateKey(key);
@@ -57,7 +64,10 @@ export async function loadCertificatePair(certFile: string, keyFile: string): Pr
     createSecureContext({ cert, key });
   } catch (err) {
     if (MeshError.is(err)) throw err;
-    throw new MeshError(MeshErrorCode.Config, `unusable private key: ${(err as Error).message}`, { where: keyFile, cause: err });
+    throw new MeshError(MeshErrorCode.Config, `unusable private key: ${(err as Error).message}`, {
+      where: keyFile,
+      cause: err,
+    });
   }
   return { cert, key, notAfterMs: Date.parse(leaf.validTo) };
 }
@@ -89,10 +99,15 @@ export class CertificateFiles {
     for (const dir of new Set([dirname(this.#o.certFile), dirname(this.#o.keyFile)])) {
       try {
         const watcher = watchFs(dir, { signal }, () => this.#schedule());
-        watcher.on('error', (err) => this.#logger.warn({ dir, err: err.message }, 'certificate directory watch failed'));
+        watcher.on('error', (err) =>
+          this.#logger.warn({ dir, err: err.message }, 'certificate directory watch failed'),
+        );
         this.#watchers.push(watcher);
       } catch (err) {
-        this.#logger.warn({ dir, err: (err as Error).message }, 'cannot watch certificate directory; relying on polling');
+        this.#logger.warn(
+          { dir, err: (err as Error).message },
+          'cannot watch certificate directory; relying on polling',
+        );
       }
     }
     const interval = this.#o.pollIntervalMs ?? 10_000;
@@ -121,11 +136,19 @@ export class CertificateFiles {
           return;
         }
         this.#current = next;
-        this.#logger.info({ certFile: this.#o.certFile, notAfter: new Date(next.notAfterMs).toISOString() }, 'serving certificate reloaded');
+        this.#logger.info(
+          { certFile: this.#o.certFile, notAfter: new Date(next.notAfterMs).toISOString() },
+          'serving certificate reloaded',
+        );
         this.#o.onReload?.(next);
       } catch (err) {
-        const error = MeshError.is(err) ? err : new MeshError(MeshErrorCode.Config, String(err), { cause: err });
-        this.#logger.warn({ err: error.describe() }, 'new serving certificate not usable; keeping the current one');
+        const error = MeshError.is(err)
+          ? err
+          : new MeshError(MeshErrorCode.Config, String(err), { cause: err });
+        this.#logger.warn(
+          { err: error.describe() },
+          'new serving certificate not usable; keeping the current one',
+        );
         this.#o.onError?.(error);
       } finally {
         this.#reloading = undefined;

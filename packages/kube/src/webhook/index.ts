@@ -20,4 +20,9 @@ export {
   type GroupVersionResource,
   type JsonPatchOperation,
 } from './admission-review.js';
-export { CertificateFiles, loadCertificatePair, type CertificateFilesOptions, type CertificatePair } from './certificate-files.js';
+export {
+  CertificateFiles,
+  loadCertificatePair,
+  type CertificateFilesOptions,
+  type CertificatePair,
+} from './certificate-files.js';

@@ -16,7 +16,12 @@ const server = { group: 'policy.linkerd.io', kind: 'Server', name: 'web' };
 export const crdSamples: CrdSample[] = [
   {
     kind: MeshKinds.Server,
-    valid: { podSelector: { matchLabels: { app: 'web' } }, port: 'http', proxyProtocol: 'HTTP/1', accessPolicy: 'all-authenticated' },
+    valid: {
+      podSelector: { matchLabels: { app: 'web' } },
+      port: 'http',
+      proxyProtocol: 'HTTP/1',
+      accessPolicy: 'all-authenticated',
+    },
     invalid: { podSelector: { matchLabels: { app: 'web' } }, port: 8080, proxyProtocol: 'SMTP' },
     field: 'spec.proxyProtocol',
   },
@@ -24,7 +29,10 @@ export const crdSamples: CrdSample[] = [
     kind: MeshKinds.ServerAuthorization,
     valid: {
       server: { name: 'web' },
-      client: { meshTLS: { serviceAccounts: [{ name: 'client', namespace: 'other' }] }, networks: [{ cidr: '198.18.0.0/16' }] },
+      client: {
+        meshTLS: { serviceAccounts: [{ name: 'client', namespace: 'other' }] },
+        networks: [{ cidr: '198.18.0.0/16' }],
+      },
     },
     invalid: { server: { name: 'Web_Server' }, client: { unauthenticated: true } },
     field: 'spec.server.name',
@@ -33,7 +41,9 @@ export const crdSamples: CrdSample[] = [
     kind: MeshKinds.AuthorizationPolicy,
     valid: {
       targetRef: server,
-      requiredAuthenticationRefs: [{ group: 'policy.linkerd.io', kind: 'MeshTLSAuthentication', name: 'clients' }],
+      requiredAuthenticationRefs: [
+        { group: 'policy.linkerd.io', kind: 'MeshTLSAuthentication', name: 'clients' },
+      ],
     },
     invalid: { targetRef: server },
     field: 'spec.requiredAuthenticationRefs',
@@ -54,7 +64,12 @@ export const crdSamples: CrdSample[] = [
     kind: MeshKinds.PolicyHTTPRoute,
     valid: {
       parentRefs: [{ kind: 'Server', name: 'web' }],
-      rules: [{ matches: [{ path: { type: 'PathPrefix', value: '/api' }, method: 'GET' }], timeouts: { request: '10s' } }],
+      rules: [
+        {
+          matches: [{ path: { type: 'PathPrefix', value: '/api' }, method: 'GET' }],
+          timeouts: { request: '10s' },
+        },
+      ],
     },
     invalid: { parentRefs: [{ kind: 'Server', name: 'web' }], rules: [{ matches: [{ method: 'FETCH' }] }] },
     field: 'spec.rules[0].matches[0].method',
@@ -102,7 +117,10 @@ export const crdSamples: CrdSample[] = [
       ports: [{ name: 'http', port: 8080 }],
       workloadIPs: [{ ip: '198.18.5.5' }],
     },
-    invalid: { meshTLS: { identity: 'spiffe://root.linkerd.cluster.local/vm-1', serverName: 'vm' }, ports: [{ port: 70000 }] },
+    invalid: {
+      meshTLS: { identity: 'spiffe://root.linkerd.cluster.local/vm-1', serverName: 'vm' },
+      ports: [{ port: 70000 }],
+    },
     field: 'spec.ports[0].port',
   },
   {
@@ -116,7 +134,10 @@ export const crdSamples: CrdSample[] = [
       selector: { matchLabels: { 'mirror.linkerd.io/exported': 'true' } },
       excludedLabels: ['team'],
     },
-    invalid: { targetClusterName: 'east', selector: { matchExpressions: [{ key: 'app', operator: 'Like' }] } },
+    invalid: {
+      targetClusterName: 'east',
+      selector: { matchExpressions: [{ key: 'app', operator: 'Like' }] },
+    },
     field: 'spec.selector.matchExpressions[0].operator',
   },
   {
@@ -125,7 +146,9 @@ export const crdSamples: CrdSample[] = [
       parentRefs: [{ group: '', kind: 'Service', name: 'web', port: 80 }],
       rules: [
         {
-          matches: [{ path: { type: 'PathPrefix', value: '/' }, headers: [{ name: 'x-canary', value: 'true' }] }],
+          matches: [
+            { path: { type: 'PathPrefix', value: '/' }, headers: [{ name: 'x-canary', value: 'true' }] },
+          ],
           backendRefs: [{ name: 'web-canary', port: 80, weight: 10 }],
           timeouts: { request: '10s', backendRequest: '2s' },
         },
@@ -141,7 +164,12 @@ export const crdSamples: CrdSample[] = [
     kind: MeshKinds.GatewayGRPCRoute,
     valid: {
       parentRefs: [{ group: '', kind: 'Service', name: 'emoji', port: 8080 }],
-      rules: [{ matches: [{ method: { service: 'emojivoto.v1.EmojiService', method: 'ListAll' } }], backendRefs: [{ name: 'emoji', port: 8080 }] }],
+      rules: [
+        {
+          matches: [{ method: { service: 'emojivoto.v1.EmojiService', method: 'ListAll' } }],
+          backendRefs: [{ name: 'emoji', port: 8080 }],
+        },
+      ],
     },
     invalid: {
       parentRefs: [{ group: '', kind: 'Service', name: 'emoji', port: 8080 }],
@@ -152,7 +180,12 @@ export const crdSamples: CrdSample[] = [
 ];
 
 /** The sample as an object in `namespace`; `prefix` keeps the valid and invalid names apart. */
-export function sampleObject(sample: CrdSample, namespace: string, which: 'valid' | 'invalid', version?: string): KubeObject {
+export function sampleObject(
+  sample: CrdSample,
+  namespace: string,
+  which: 'valid' | 'invalid',
+  version?: string,
+): KubeObject {
   const { group, kind } = sample.kind;
   const name = sample.name ? `${which}-${sample.name.replace('default', namespace)}` : `${which}-sample`;
   return {

@@ -33,42 +33,60 @@ async function rejection(promise: Promise<unknown>): Promise<KubeApiError> {
 describe('CRDs against kube-apiserver', () => {
   for (const sample of crdSamples) {
     const label = `${sample.kind.kind}.${sample.kind.group}/${sample.kind.version}`;
-    kubeTest(`${label}: valid accepted, invalid rejected with 422 naming ${sample.field}`, async ({ namespace }) => {
-      const valid = sampleObject(sample, namespace, 'valid');
-      const created = await client.create(sample.kind, valid);
-      expect(created.metadata?.uid).toBeTruthy();
-      const read = await client.get<KubeObject & { spec: unknown }>(sample.kind, {
-        namespace,
-        name: valid.metadata!.name!,
-      });
-      expect(read.spec).toMatchObject(sample.valid);
+    kubeTest(
+      `${label}: valid accepted, invalid rejected with 422 naming ${sample.field}`,
+      async ({ namespace }) => {
+        const valid = sampleObject(sample, namespace, 'valid');
+        const created = await client.create(sample.kind, valid);
+        expect(created.metadata?.uid).toBeTruthy();
+        const read = await client.get<KubeObject & { spec: unknown }>(sample.kind, {
+          namespace,
+          name: valid.metadata!.name!,
+        });
+        expect(read.spec).toMatchObject(sample.valid);
 
-      const err = await rejection(client.create(sample.kind, sampleObject(sample, namespace, 'invalid')));
-      expect(err.statusCode).toBe(422);
-      expect(err.reason).toBe('Invalid');
-      expect(err.causes.map((c) => c.field)).toContain(sample.field);
-      expect(err.message).toContain(sample.field);
-    });
+        const err = await rejection(client.create(sample.kind, sampleObject(sample, namespace, 'invalid')));
+        expect(err.statusCode).toBe(422);
+        expect(err.reason).toBe('Invalid');
+        expect(err.causes.map((c) => c.field)).toContain(sample.field);
+        expect(err.message).toContain(sample.field);
+      },
+    );
   }
 
-  kubeTest('schema defaults are applied (Server, policy HTTPRoute, Gateway HTTPRoute)', async ({ namespace }) => {
-    const server = await client.create<KubeObject & { spec: Record<string, unknown> }>(MeshKinds.Server, {
-      metadata: { name: 'defaults', namespace },
-      spec: { podSelector: {}, port: 8080 },
-    });
-    expect(server.spec).toMatchObject({ proxyProtocol: 'unknown', accessPolicy: 'deny' });
-    const route = await client.create<KubeObject & { spec: { parentRefs: unknown[]; rules?: unknown[] } }>(MeshKinds.PolicyHTTPRoute, {
-      metadata: { name: 'defaults', namespace },
-      spec: { parentRefs: [{ name: 'web' }] },
-    });
-    expect(route.spec.parentRefs).toEqual([{ group: 'policy.linkerd.io', kind: 'Gateway', name: 'web' }]);
-    expect(route.spec.rules).toEqual([{ matches: [{ path: { type: 'PathPrefix', value: '/' } }] }]);
-    const gw = await client.create<KubeObject & { spec: { rules: { backendRefs: unknown[] }[] } }>(MeshKinds.GatewayHTTPRoute, {
-      metadata: { name: 'defaults', namespace },
-      spec: { rules: [{ backendRefs: [{ name: 'web', port: 80 }] }] },
-    });
-    expect(gw.spec.rules[0]!.backendRefs[0]).toEqual({ group: '', kind: 'Service', name: 'web', port: 80, weight: 1 });
-  });
+  kubeTest(
+    'schema defaults are applied (Server, policy HTTPRoute, Gateway HTTPRoute)',
+    async ({ namespace }) => {
+      const server = await client.create<KubeObject & { spec: Record<string, unknown> }>(MeshKinds.Server, {
+        metadata: { name: 'defaults', namespace },
+        spec: { podSelector: {}, port: 8080 },
+      });
+      expect(server.spec).toMatchObject({ proxyProtocol: 'unknown', accessPolicy: 'deny' });
+      const route = await client.create<KubeObject & { spec: { parentRefs: unknown[]; rules?: unknown[] } }>(
+        MeshKinds.PolicyHTTPRoute,
+        {
+          metadata: { name: 'defaults', namespace },
+          spec: { parentRefs: [{ name: 'web' }] },
+        },
+      );
+      expect(route.spec.parentRefs).toEqual([{ group: 'policy.linkerd.io', kind: 'Gateway', name: 'web' }]);
+      expect(route.spec.rules).toEqual([{ matches: [{ path: { type: 'PathPrefix', value: '/' } }] }]);
+      const gw = await client.create<KubeObject & { spec: { rules: { backendRefs: unknown[] }[] } }>(
+        MeshKinds.GatewayHTTPRoute,
+        {
+          metadata: { name: 'defaults', namespace },
+          spec: { rules: [{ backendRefs: [{ name: 'web', port: 80 }] }] },
+        },
+      );
+      expect(gw.spec.rules[0]!.backendRefs[0]).toEqual({
+        group: '',
+        kind: 'Service',
+        name: 'web',
+        port: 80,
+        weight: 1,
+      });
+    },
+  );
 
   kubeTest('Server: exactly one of podSelector and externalWorkloadSelector', async ({ namespace }) => {
     const both = await rejection(

@@ -3,7 +3,13 @@
 // takes over once the lease duration has passed.
 import { expect } from 'vitest';
 import { kubeTest } from '@tsmesh/testenv/vitest';
-import { CoreKinds, createKubeApiClient, LeaderElector, type KubeApiClient, type Lease } from '../../src/index.js';
+import {
+  CoreKinds,
+  createKubeApiClient,
+  LeaderElector,
+  type KubeApiClient,
+  type Lease,
+} from '../../src/index.js';
 
 interface Candidate {
   elector: LeaderElector;
@@ -13,7 +19,12 @@ interface Candidate {
   terms: [number, number | undefined][];
 }
 
-function candidate(client: KubeApiClient, namespace: string, identity: string, releaseOnAbort = true): Candidate {
+function candidate(
+  client: KubeApiClient,
+  namespace: string,
+  identity: string,
+  releaseOnAbort = true,
+): Candidate {
   const terms: Candidate['terms'] = [];
   const controller = new AbortController();
   const elector = new LeaderElector({
@@ -39,58 +50,69 @@ function overlaps(a: Candidate['terms'], b: Candidate['terms']): boolean {
   return a.some(([s1, e1]) => b.some(([s2, e2]) => s1 < (e2 ?? Infinity) && s2 < (e1 ?? Infinity)));
 }
 
-kubeTest('two electors: exactly one leads, the other takes over after the first aborts', async ({ kubeConfig, namespace }) => {
-  const client = createKubeApiClient(kubeConfig);
-  const a = candidate(client, namespace, 'candidate-a');
-  const b = candidate(client, namespace, 'candidate-b');
-  try {
-    await expect.poll(() => [a.elector.isLeader, b.elector.isLeader].filter(Boolean).length, { timeout: 10_000 }).toBe(1);
-    // Stays that way over several renewals.
-    for (let i = 0; i < 5; i++) {
-      await new Promise((r) => setTimeout(r, 200));
-      expect([a.elector.isLeader, b.elector.isLeader].filter(Boolean)).toHaveLength(1);
+kubeTest(
+  'two electors: exactly one leads, the other takes over after the first aborts',
+  async ({ kubeConfig, namespace }) => {
+    const client = createKubeApiClient(kubeConfig);
+    const a = candidate(client, namespace, 'candidate-a');
+    const b = candidate(client, namespace, 'candidate-b');
+    try {
+      await expect
+        .poll(() => [a.elector.isLeader, b.elector.isLeader].filter(Boolean).length, { timeout: 10_000 })
+        .toBe(1);
+      // Stays that way over several renewals.
+      for (let i = 0; i < 5; i++) {
+        await new Promise((r) => setTimeout(r, 200));
+        expect([a.elector.isLeader, b.elector.isLeader].filter(Boolean)).toHaveLength(1);
+      }
+      const [leader, follower] = a.elector.isLeader ? [a, b] : [b, a];
+      const lease = await client.get<Lease>(CoreKinds.Lease, { namespace, name: 'controller-lock' });
+      expect(lease.spec?.holderIdentity).toBe(leader === a ? 'candidate-a' : 'candidate-b');
+      expect(follower.elector.leader).toBe(lease.spec?.holderIdentity);
+
+      const abortedAt = Date.now();
+      leader.controller.abort();
+      await leader.running;
+      await expect.poll(() => follower.elector.isLeader, { timeout: 10_000 }).toBe(true);
+      // Released, so the successor did not wait out the lease duration.
+      expect(Date.now() - abortedAt).toBeLessThan(2000);
+      const after = await client.get<Lease>(CoreKinds.Lease, { namespace, name: 'controller-lock' });
+      expect(after.spec?.holderIdentity).toBe(follower === a ? 'candidate-a' : 'candidate-b');
+      expect(after.spec?.leaseTransitions).toBe(1);
+      expect(overlaps(a.terms, b.terms)).toBe(false);
+    } finally {
+      a.controller.abort();
+      b.controller.abort();
+      await Promise.all([a.running, b.running]);
+      client.close();
     }
-    const [leader, follower] = a.elector.isLeader ? [a, b] : [b, a];
-    const lease = await client.get<Lease>(CoreKinds.Lease, { namespace, name: 'controller-lock' });
-    expect(lease.spec?.holderIdentity).toBe(leader === a ? 'candidate-a' : 'candidate-b');
-    expect(follower.elector.leader).toBe(lease.spec?.holderIdentity);
+  },
+);
 
-    const abortedAt = Date.now();
-    leader.controller.abort();
-    await leader.running;
-    await expect.poll(() => follower.elector.isLeader, { timeout: 10_000 }).toBe(true);
-    // Released, so the successor did not wait out the lease duration.
-    expect(Date.now() - abortedAt).toBeLessThan(2000);
-    const after = await client.get<Lease>(CoreKinds.Lease, { namespace, name: 'controller-lock' });
-    expect(after.spec?.holderIdentity).toBe(follower === a ? 'candidate-a' : 'candidate-b');
-    expect(after.spec?.leaseTransitions).toBe(1);
-    expect(overlaps(a.terms, b.terms)).toBe(false);
-  } finally {
-    a.controller.abort();
-    b.controller.abort();
-    await Promise.all([a.running, b.running]);
-    client.close();
-  }
-});
-
-kubeTest('a leader that vanishes without releasing is replaced after the lease duration', async ({ kubeConfig, namespace }) => {
-  const client = createKubeApiClient(kubeConfig);
-  const a = candidate(client, namespace, 'candidate-a', false);
-  await expect.poll(() => a.elector.isLeader, { timeout: 10_000 }).toBe(true);
-  const b = candidate(client, namespace, 'candidate-b');
-  try {
-    await new Promise((r) => setTimeout(r, 500));
-    expect(b.elector.isLeader).toBe(false);
-    const goneAt = Date.now();
-    a.controller.abort(); // stops renewing, keeps the Lease
-    await a.running;
-    expect((await client.get<Lease>(CoreKinds.Lease, { namespace, name: 'controller-lock' })).spec?.holderIdentity).toBe('candidate-a');
-    await expect.poll(() => b.elector.isLeader, { timeout: 10_000 }).toBe(true);
-    expect(Date.now() - goneAt).toBeGreaterThanOrEqual(1000);
-    expect(overlaps(a.terms, b.terms)).toBe(false);
-  } finally {
-    b.controller.abort();
-    await b.running;
-    client.close();
-  }
-});
+kubeTest(
+  'a leader that vanishes without releasing is replaced after the lease duration',
+  async ({ kubeConfig, namespace }) => {
+    const client = createKubeApiClient(kubeConfig);
+    const a = candidate(client, namespace, 'candidate-a', false);
+    await expect.poll(() => a.elector.isLeader, { timeout: 10_000 }).toBe(true);
+    const b = candidate(client, namespace, 'candidate-b');
+    try {
+      await new Promise((r) => setTimeout(r, 500));
+      expect(b.elector.isLeader).toBe(false);
+      const goneAt = Date.now();
+      a.controller.abort(); // stops renewing, keeps the Lease
+      await a.running;
+      expect(
+        (await client.get<Lease>(CoreKinds.Lease, { namespace, name: 'controller-lock' })).spec
+          ?.holderIdentity,
+      ).toBe('candidate-a');
+      await expect.poll(() => b.elector.isLeader, { timeout: 10_000 }).toBe(true);
+      expect(Date.now() - goneAt).toBeGreaterThanOrEqual(1000);
+      expect(overlaps(a.terms, b.terms)).toBe(false);
+    } finally {
+      b.controller.abort();
+      await b.running;
+      client.close();
+    }
+  },
+);
