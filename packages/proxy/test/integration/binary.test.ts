@@ -19,3 +19,38 @@ describe.skipIf(!built)('tsmesh-proxy binary (needs `build`; skipped when dist/ 
     expect(res.stderr).toMatch(/unknown command/);
   });
 });
+
+describe.skipIf(!built)('tsmesh-proxy run (built binary)', () => {
+  it('stops start-up on a bad value, naming the variable', () => {
+    const res = spawnSync(process.execPath, [bin], {
+      encoding: 'utf8',
+      timeout: 10_000,
+      env: { ...process.env, LINKERD2_PROXY_SHUTDOWN_GRACE_PERIOD: 'soon' },
+    });
+    expect(res.status).toBe(2);
+    expect(res.stderr).toMatch(/LINKERD2_PROXY_SHUTDOWN_GRACE_PERIOD: invalid value "soon"/);
+  });
+
+  it('serves /ready and exits 0 on SIGTERM', async () => {
+    const { spawn } = await import('node:child_process');
+    const child = spawn(process.execPath, [bin], {
+      env: {
+        ...process.env,
+        LINKERD2_PROXY_INBOUND_LISTEN_ADDR: '127.0.0.1:0',
+        LINKERD2_PROXY_OUTBOUND_LISTEN_ADDR: '127.0.0.1:0',
+        LINKERD2_PROXY_ADMIN_LISTEN_ADDR: '127.0.0.1:0',
+        LINKERD2_PROXY_SHUTDOWN_GRACE_PERIOD: '100ms',
+      },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    await expect.poll(() => /admin 127\.0\.0\.1:(\d+)/.exec(stderr)?.[1], { timeout: 10_000 }).toBeDefined();
+    const port = /admin 127\.0\.0\.1:(\d+)/.exec(stderr)?.[1];
+    const res = await fetch(`http://127.0.0.1:${port}/ready`);
+    expect(await res.text()).toBe('ready\n');
+    child.kill('SIGTERM');
+    const [code] = (await new Promise((r) => child.once('exit', (...a) => r(a)))) as [number];
+    expect(code).toBe(0);
+  });
+});
