@@ -50,7 +50,7 @@ describe.skipIf(!built)('tsmesh-proxy run (built binary)', () => {
     const res = await fetch(`http://127.0.0.1:${port}/ready`);
     expect(await res.text()).toBe('ready\n');
     child.kill('SIGTERM');
-    const [code] = (await new Promise((r) => child.once('exit', (...a) => r(a)))) as [number];
+    const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
     expect(code).toBe(0);
   });
 });
