@@ -47,8 +47,17 @@ export async function listenHttp(handler: RequestListener): Promise<{ server: Ht
   return { server, port: (server.address() as { port: number }).port };
 }
 
+const tcpSockets = new WeakMap<Server, Set<Socket>>();
+
 export async function listenTcp(onSocket: (s: Socket) => void): Promise<{ server: Server; port: number }> {
-  const server = createNetServer({ allowHalfOpen: true }, onSocket);
+  const sockets = new Set<Socket>();
+  const server = createNetServer({ allowHalfOpen: true }, (s) => {
+    sockets.add(s);
+    s.once('close', () => sockets.delete(s));
+    s.on('error', () => undefined);
+    onSocket(s);
+  });
+  tcpSockets.set(server, sockets);
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   return { server, port: (server.address() as { port: number }).port };
@@ -58,6 +67,7 @@ export async function listenTcp(onSocket: (s: Socket) => void): Promise<{ server
 export function closeServer(server: Server | HttpServer): Promise<void> {
   return new Promise((resolve) => {
     (server as HttpServer).closeAllConnections?.();
+    for (const s of tcpSockets.get(server as Server) ?? []) s.destroy();
     server.close(() => resolve());
   });
 }
