@@ -142,6 +142,9 @@ export async function startInbound(options: InboundOptions): Promise<InboundServ
       const local = meshTls?.localIdentity();
       if (d.protocol === 'tls' && meshTls && local !== undefined && d.clientHello?.serverName === local) {
         let accepted;
+        // The ClientHello bytes detection read go back into the socket; the TLS socket reads
+        // whatever is buffered there before its first handshake read.
+        socket.unshift(d.buffered);
         try {
           accepted = await meshTls.accept(socket, { timeoutMs: config.inbound.detectTimeoutMs });
         } catch {
