@@ -12,6 +12,7 @@ import { buildCertificate, parseCertificate, parseCertificates, type Certificate
 import { verifyCertificateRequest, type CertificateRequest } from './certificate-request.js';
 import { IdentityError, IdentityErrorReason } from './identity-error.js';
 import { parseIdentityName } from './identity-name.js';
+import { buildLeafCertificate } from './leaf-certificate.js';
 import { isPem, type PemOrDer } from './pem.js';
 import {
   describeKey,
@@ -24,11 +25,8 @@ import { formatSpiffeId } from './spiffe-id.js';
 import {
   authorityKeyIdExtension,
   basicConstraintsExtension,
-  ExtKeyUsageOid,
-  extKeyUsageExtension,
   keyIdentifier,
   keyUsageExtension,
-  subjectAltNameExtension,
   subjectKeyIdExtension,
 } from './x509-extensions.js';
 import { encodeCommonNameSubject } from './x509-name.js';
@@ -377,19 +375,13 @@ export function issueLeafCertificate(options: IssueLeafOptions): IssuedCertifica
   const wanted = new Date(now.getTime() + lifetime);
   const withCommonName = options.commonName ?? true;
   const uris = options.spiffeUri === false ? [] : [formatSpiffeId(parseIdentityName(identity))];
-  const certificate = buildCertificate({
-    issuerDer: issuer.certificate.subjectDer,
-    subjectDer: encodeCommonNameSubject(withCommonName ? identity : undefined),
+  const certificate = buildLeafCertificate(issuer, {
+    identity,
+    publicKey,
     notBefore: new Date(now.getTime() - skew),
     notAfter: wanted < end ? wanted : end,
-    publicKey,
-    extensions: [
-      keyUsageExtension(['digitalSignature']),
-      extKeyUsageExtension([ExtKeyUsageOid.serverAuth, ExtKeyUsageOid.clientAuth]),
-      subjectAltNameExtension({ dnsNames: [identity], uris }, !withCommonName),
-      authorityKeyIdExtension(authorityKeyId(issuer)),
-    ],
-    signingKey: issuer.privateKey,
+    commonName: withCommonName,
+    uris,
   });
   return Object.freeze({
     certificate,

@@ -81,6 +81,13 @@ export function signingAlgorithm(privateKey: KeyObject, where = 'signing key'): 
   );
 }
 
+/** The node:crypto digest for a signature algorithm OID `signingAlgorithm` returned (null for Ed25519). */
+export function signingHashOf(algorithmOid: string): string | null {
+  const info = SUPPORTED[algorithmOid];
+  if (!info) throw unsupported(`unknown signature algorithm ${algorithmOid}`, 'signing key');
+  return info.hash;
+}
+
 /** Signs `data` with `privateKey` using the algorithm `signingAlgorithm` names. */
 export function signData(data: Uint8Array, privateKey: KeyObject): Uint8Array {
   const info = SUPPORTED[signingAlgorithm(privateKey).algorithm] as AlgorithmInfo;
