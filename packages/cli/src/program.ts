@@ -3,6 +3,7 @@
 import { Command } from 'commander';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerIdentityCommand } from './commands/identity.js';
+import { registerPolicyCommand } from './commands/policy.js';
 import { registerVersionCommand } from './commands/version.js';
 import { VERSION } from './version.js';
 
@@ -26,5 +27,6 @@ export function createProgram(io: ProgramIo = defaultIo): Command {
   registerVersionCommand(program, io.out);
   registerDemoCommand(program, io.out);
   registerIdentityCommand(program, io.out, io.err);
+  registerPolicyCommand(program, io.out, io.err);
   return program;
 }

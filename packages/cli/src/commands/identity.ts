@@ -9,12 +9,12 @@ import {
   createIssuer,
   createRootCertificate,
   formatPrivateKey,
-  MeshError,
   parseCertificates,
   parseTrustBundle,
   type Certificate,
 } from '@tsmesh/core';
 import { parseDuration } from '@tsmesh/identity';
+import { describeError, guarded } from './command-errors.js';
 
 function writeFiles(dir: string, files: Record<string, string>, out: (line: string) => void): void {
   mkdirSync(dir, { recursive: true });
@@ -23,23 +23,6 @@ function writeFiles(dir: string, files: Record<string, string>, out: (line: stri
     writeFileSync(join(dir, name), text, { mode: name.endsWith('.key') ? 0o600 : 0o644 });
     out(`wrote ${join(dir, name)}`);
   }
-}
-
-const describeError = (err: unknown) =>
-  MeshError.is(err) ? err.describe() : err instanceof Error ? err.message : String(err);
-
-/** Runs a command body; a failure becomes a one-line error and exit code 1 (no stack trace). */
-function guarded<A extends unknown[]>(err: (line: string) => void, body: (...args: A) => void) {
-  return (...args: A) => {
-    try {
-      body(...args);
-    } catch (e) {
-      if (e instanceof CommanderError) throw e;
-      const message = `tsmesh identity: ${describeError(e)}`;
-      err(message);
-      throw new CommanderError(1, 'tsmesh.identity', message);
-    }
-  };
 }
 
 export function formatCertificateSummary(cert: Certificate, chainResult?: string): string {
@@ -76,7 +59,7 @@ export function registerIdentityCommand(
     .option('--common-name <name>', 'subject common name', 'root.linkerd.cluster.local')
     .option('--lifetime <duration>', 'validity, e.g. 87600h', '87600h')
     .action(
-      guarded(err, (opts: { out: string; commonName: string; lifetime: string }) => {
+      guarded('tsmesh identity', err, (opts: { out: string; commonName: string; lifetime: string }) => {
         const root = createRootCertificate({
           commonName: opts.commonName,
           lifetimeMs: parseDuration(opts.lifetime, '--lifetime'),
@@ -97,23 +80,27 @@ export function registerIdentityCommand(
     .option('--common-name <name>', 'subject common name', 'identity.linkerd.cluster.local')
     .option('--lifetime <duration>', 'validity, e.g. 8760h', '8760h')
     .action(
-      guarded(err, (opts: { ca: string; out: string; commonName: string; lifetime: string }) => {
-        const ca = createIssuer({
-          certificate: readFileSync(join(opts.ca, 'ca.crt'), 'utf8'),
-          privateKey: readFileSync(join(opts.ca, 'ca.key'), 'utf8'),
-          where: opts.ca,
-        });
-        const issuer = createIntermediateCertificate({
-          issuer: ca,
-          commonName: opts.commonName,
-          lifetimeMs: parseDuration(opts.lifetime, '--lifetime'),
-        });
-        writeFiles(
-          opts.out,
-          { 'issuer.crt': issuer.certificate.pem, 'issuer.key': formatPrivateKey(issuer.privateKey) },
-          out,
-        );
-      }),
+      guarded(
+        'tsmesh identity',
+        err,
+        (opts: { ca: string; out: string; commonName: string; lifetime: string }) => {
+          const ca = createIssuer({
+            certificate: readFileSync(join(opts.ca, 'ca.crt'), 'utf8'),
+            privateKey: readFileSync(join(opts.ca, 'ca.key'), 'utf8'),
+            where: opts.ca,
+          });
+          const issuer = createIntermediateCertificate({
+            issuer: ca,
+            commonName: opts.commonName,
+            lifetimeMs: parseDuration(opts.lifetime, '--lifetime'),
+          });
+          writeFiles(
+            opts.out,
+            { 'issuer.crt': issuer.certificate.pem, 'issuer.key': formatPrivateKey(issuer.privateKey) },
+            out,
+          );
+        },
+      ),
     );
 
   identity
@@ -125,7 +112,7 @@ export function registerIdentityCommand(
     .option('--bundle <file>', 'trust anchors (PEM) to verify the chain against')
     .option('--identity <name>', 'with --bundle: the identity the leaf must carry')
     .action(
-      guarded(err, (file: string, opts: { bundle?: string; identity?: string }) => {
+      guarded('tsmesh identity', err, (file: string, opts: { bundle?: string; identity?: string }) => {
         const pem = readFileSync(file === '-' ? 0 : file, 'utf8');
         const [leaf, ...rest] = parseCertificates(pem, { where: file });
         if (!leaf) throw new Error(`${file}: no certificate`);
