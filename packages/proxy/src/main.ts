@@ -1,7 +1,8 @@
 // The `tsmesh-proxy` binary. Only this file touches process.argv, process.env and process.exit.
 import { MeshError } from '@tsmesh/core';
+import { awaitProxy } from './await/index.js';
 import { parseArgs, USAGE } from './cli/index.js';
-import { createEnvSource, formatSocketAddr, readProxyConfig } from './config/index.js';
+import { createEnvSource, formatSocketAddr, parseDurationMs, readProxyConfig } from './config/index.js';
 import { startProxy } from './runtime/index.js';
 import { VERSION } from './version.js';
 
@@ -19,11 +20,53 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`tsmesh-proxy ${VERSION}\n`);
     return 0;
   }
-  if (parsed.command !== 'run') {
-    process.stderr.write(`tsmesh-proxy: "${parsed.command}" is not implemented yet\n`);
+  if (parsed.command === 'await') return runAwait(parsed.options, parsed.rest);
+  return run();
+}
+
+async function runAwait(options: readonly string[], commandLine: readonly string[]): Promise<number> {
+  const fail = (message: string) => {
+    process.stderr.write(`tsmesh-proxy await: ${message}\n\n${USAGE}`);
+    return 2;
+  };
+  const [command, ...args] = commandLine;
+  if (command === undefined) return fail('no command given after --');
+  let timeoutMs = 120_000;
+  let adminPort: number | undefined;
+  let shutdown = true;
+  for (let i = 0; i < options.length; i++) {
+    const option = options[i];
+    if (option === '--no-shutdown') shutdown = false;
+    else if (option === '--timeout' || option === '--port') {
+      const value = options[++i];
+      if (value === undefined) return fail(`${option} needs a value`);
+      try {
+        if (option === '--timeout') timeoutMs = parseDurationMs(value);
+        else {
+          adminPort = Number(value);
+          if (!Number.isInteger(adminPort) || adminPort < 1 || adminPort > 65535)
+            throw new Error('a port from 1 to 65535');
+        }
+      } catch (err) {
+        return fail(
+          `invalid ${option} "${value}": ${MeshError.is(err) ? err.describe() : (err as Error).message}`,
+        );
+      }
+    } else return fail(`unknown option "${option}"`);
+  }
+  try {
+    return await awaitProxy({
+      command,
+      args,
+      adminPort,
+      timeoutMs,
+      shutdown,
+      log: (line) => process.stderr.write(`tsmesh-proxy await: ${line}\n`),
+    });
+  } catch (err) {
+    process.stderr.write(`tsmesh-proxy await: ${MeshError.is(err) ? err.describe() : String(err)}\n`);
     return 1;
   }
-  return run();
 }
 
 async function run(): Promise<number> {

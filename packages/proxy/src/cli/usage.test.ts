@@ -3,13 +3,13 @@ import { parseArgs, USAGE } from './usage.js';
 
 describe('parseArgs', () => {
   it('defaults to run', () => {
-    expect(parseArgs([])).toEqual({ command: 'run', help: false, version: false, rest: [] });
+    expect(parseArgs([])).toEqual({ command: 'run', help: false, version: false, options: [], rest: [] });
   });
   it('recognises --help and subcommands', () => {
     expect(parseArgs(['--help'])).toMatchObject({ command: 'run', help: true });
-    expect(parseArgs(['init', '--dry-run'])).toMatchObject({ command: 'init', rest: ['--dry-run'] });
-    expect(parseArgs(['await', '--', 'sh', '-c', 'true'])).toMatchObject({
+    expect(parseArgs(['await', '--timeout', '5s', '--', 'sh', '-c', 'true'])).toMatchObject({
       command: 'await',
+      options: ['--timeout', '5s'],
       rest: ['sh', '-c', 'true'],
     });
   });

@@ -2,16 +2,16 @@
 import { DefaultPort, ProxyEnv } from '@tsmesh/core';
 
 export const USAGE = `Usage: tsmesh-proxy [run] [options]
-       tsmesh-proxy init [options]
-       tsmesh-proxy await [options] -- COMMAND [ARGS...]
+       tsmesh-proxy await [--timeout DURATION] [--port PORT] [--no-shutdown] -- COMMAND [ARGS...]
 
 The tsmesh data plane: the proxy beside every workload (Linkerd-2 compatible).
 
 Commands:
   run       Run the proxy (default). Inbound :${DefaultPort.Inbound}, outbound :${DefaultPort.Outbound},
             admin :${DefaultPort.Admin} (/metrics, /ready, /live, /shutdown, /proxy-log-level).
-  init      Write the iptables rules that redirect a pod's traffic through the proxy.
-  await     Start COMMAND once the proxy is ready; shut the proxy down when it exits.
+  await     Start COMMAND once the proxy is ready (GET /ready on 127.0.0.1:PORT, default
+            ${DefaultPort.Admin}; --timeout default 2m); when it exits, POST /shutdown to the proxy
+            (unless --no-shutdown) and exit with COMMAND's status.
 
 Options:
   -h, --help      Print this help and exit.
@@ -26,23 +26,26 @@ Configuration is read from Linkerd's environment variables, e.g.
 A bad value stops start-up with a message naming the variable.
 `;
 
-export type Command = 'run' | 'init' | 'await';
+export type Command = 'run' | 'await';
 
 export interface ParsedArgs {
   readonly command: Command;
   readonly help: boolean;
   readonly version: boolean;
-  /** Arguments after the command (for `await`, everything after `--`). */
+  /** Arguments after the command and before `--`. */
+  readonly options: readonly string[];
+  /** Everything after `--` (for `await`: the command to run). */
   readonly rest: readonly string[];
 }
 
-const COMMANDS: readonly string[] = ['run', 'init', 'await'];
+const COMMANDS: readonly string[] = ['run', 'await'];
 
 /** Parses argv (without node and script). Unknown commands are reported by the caller. */
 export function parseArgs(argv: readonly string[]): ParsedArgs | { readonly error: string } {
   let command: Command = 'run';
   let help = false;
   let version = false;
+  const options: string[] = [];
   const rest: string[] = [];
   let i = 0;
   const first = argv[0];
@@ -59,7 +62,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs | { readonly erro
     }
     if (arg === '-h' || arg === '--help') help = true;
     else if (arg === '-V' || arg === '--version') version = true;
-    else rest.push(arg);
+    else options.push(arg);
   }
-  return { command, help, version, rest };
+  return { command, help, version, options, rest };
 }

@@ -1,0 +1,1 @@
+export { awaitProxy, waitForProxyReady, type AwaitProxyOptions } from './await-proxy.js';
