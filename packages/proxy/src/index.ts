@@ -11,3 +11,13 @@ export {
   type ProxyIdentityLogger,
   type ProxyIdentityOptions,
 } from './identity/index.js';
+export { awaitProxy, waitForProxyReady, type AwaitProxyOptions } from './await/index.js';
+export {
+  createEnvSource,
+  readProxyConfig,
+  type EnvSource,
+  type IdentityConfig,
+  type ProxyConfig,
+} from './config/index.js';
+export { startProxy, type RunningProxy, type StartProxyOptions } from './runtime/index.js';
+export type { CertificateSource } from './tls/index.js';
