@@ -3,6 +3,8 @@ import { MeshError } from '@tsmesh/core';
 import { awaitProxy } from './await/index.js';
 import { parseArgs, USAGE } from './cli/index.js';
 import { createEnvSource, formatSocketAddr, parseDurationMs, readProxyConfig } from './config/index.js';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { identitySetupFromConfig, startProxyIdentity, type ProxyIdentity } from './identity/index.js';
 import { startProxy } from './runtime/index.js';
 import { VERSION } from './version.js';
 
@@ -71,15 +73,34 @@ async function runAwait(options: readonly string[], commandLine: readonly string
 
 async function run(): Promise<number> {
   let config;
+  let identitySetup;
   try {
     config = readProxyConfig(createEnvSource(process.env));
+    identitySetup = identitySetupFromConfig(config.identity);
   } catch (err) {
     process.stderr.write(`tsmesh-proxy: ${MeshError.is(err) ? err.describe() : String(err)}\n`);
     return 2;
   }
-  const proxy = await startProxy({ config });
-  const log = (msg: string) =>
-    process.stderr.write(`${new Date().toISOString()} INFO tsmesh-proxy: ${msg}\n`);
+  const log = (msg: string, level = 'INFO') =>
+    process.stderr.write(`${new Date().toISOString()} ${level} tsmesh-proxy: ${msg}\n`);
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  let identity: ProxyIdentity | undefined;
+  if (identitySetup.kind === 'enabled') {
+    // The proxy reports ready only once it holds a certificate (startProxy's readiness).
+    identity = startProxyIdentity({
+      ...identitySetup.options,
+      registry,
+      logger: {
+        info: (fields, message) => log(`${message} ${JSON.stringify(fields)}`),
+        warn: (fields, message) => log(`${message} ${JSON.stringify(fields)}`, 'WARN'),
+      },
+    });
+    log(`identity: ${identitySetup.options.localName} from ${identitySetup.options.address}`);
+  } else {
+    log(`identity disabled (${identitySetup.reason}): no mesh TLS`, 'WARN');
+  }
+  const proxy = await startProxy({ config, registry, certificates: identity });
   log(
     `inbound ${formatSocketAddr(proxy.inbound.listener.address)}, outbound ${proxy.outbound.listeners
       .map((l) => formatSocketAddr(l.address))
@@ -92,6 +113,7 @@ async function run(): Promise<number> {
   });
   log(`${reason}: draining for up to ${config.shutdownGracePeriodMs}ms`);
   await proxy.shutdown();
+  identity?.close();
   return 0;
 }
 

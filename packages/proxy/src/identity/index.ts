@@ -8,3 +8,4 @@ export {
   type ProxyIdentityLogger,
   type ProxyIdentityOptions,
 } from './identity-client.js';
+export { identitySetupFromConfig, type IdentitySetup } from './identity-from-config.js';
