@@ -2,7 +2,8 @@
 // `linkerd-identity-issuer` (linkerd.io/tls or kubernetes.io/tls layout) and the ConfigMap
 // `linkerd-identity-trust-roots` (key ca-bundle.crt), both in the control-plane namespace. Both are
 // watched; each change yields new material for the issuer store to validate and switch to.
-import { CoreV1Api, type KubeConfig, type V1ConfigMap, type V1Secret } from '@kubernetes/client-node';
+import type { KubeConfig, V1ConfigMap, V1Secret } from '@kubernetes/client-node';
+import { CoreKinds, createKubeApiClient, type KubeObject, type Logger } from '@tsmesh/kube';
 import {
   ISSUER_SECRET_NAME,
   readIssuerSecretData,
@@ -19,15 +20,17 @@ export interface KubeIssuerSourceOptions {
   readonly trustRootsConfigMapName?: string;
   readonly signal: AbortSignal;
   readonly onMaterial: (material: IssuerMaterial) => void;
-  /** Problems with what was read (missing keys) or with the API connection. */
+  /** Problems with what was read (missing keys). */
   readonly onError: (err: unknown) => void;
+  /** API connection problems are logged here and retried with backoff. */
+  readonly logger?: Logger;
   readonly retryDelayMs?: number;
 }
 
 /** Starts both watches; resolves once each has been listed once. */
 export async function watchKubeIssuer(options: KubeIssuerSourceOptions): Promise<void> {
   const { kubeConfig, namespace, signal } = options;
-  const core = kubeConfig.makeApiClient(CoreV1Api);
+  const client = createKubeApiClient(kubeConfig, { userAgent: 'tsmesh-identity' });
   const secretName = options.secretName ?? ISSUER_SECRET_NAME;
   const configMapName = options.trustRootsConfigMapName ?? TRUST_ROOTS_CONFIGMAP_NAME;
   let secret: V1Secret | undefined;
@@ -66,23 +69,21 @@ export async function watchKubeIssuer(options: KubeIssuerSourceOptions): Promise
     });
   };
 
-  const common = { kubeConfig, signal, onError: options.onError, retryDelayMs: options.retryDelayMs };
+  const common = { client, namespace, signal, logger: options.logger, retryDelayMs: options.retryDelayMs };
   await Promise.all([
-    watchKubeObject<V1Secret>({
+    watchKubeObject<V1Secret & KubeObject>({
       ...common,
-      collectionPath: `/api/v1/namespaces/${namespace}/secrets`,
+      kind: CoreKinds.Secret,
       name: secretName,
-      list: (fieldSelector) => core.listNamespacedSecret({ namespace, fieldSelector }),
       onObject: (obj) => {
         secret = obj;
         combine();
       },
     }),
-    watchKubeObject<V1ConfigMap>({
+    watchKubeObject<V1ConfigMap & KubeObject>({
       ...common,
-      collectionPath: `/api/v1/namespaces/${namespace}/configmaps`,
+      kind: CoreKinds.ConfigMap,
       name: configMapName,
-      list: (fieldSelector) => core.listNamespacedConfigMap({ namespace, fieldSelector }),
       onObject: (obj) => {
         configMap = obj;
         combine();

@@ -1,109 +1,60 @@
-// Watch one named object (a Secret or ConfigMap) through the Kubernetes API: get it, then watch
-// from its resourceVersion; on any end or error, get again and re-watch after a short delay. The
-// callback receives the latest object (or undefined when it does not exist). A latest-value watch,
-// not an event log: only the newest state matters to the issuer store.
-import { Watch, type KubeConfig } from '@kubernetes/client-node';
+// Watch one named object (a Secret or ConfigMap) with @tsmesh/kube's WatchCache — list, then watch
+// from the list's resourceVersion, resume, relist on 410 Gone, back off on failures — narrowed to
+// the one name by a field selector. The callback receives the latest object (or undefined when it
+// does not exist), once per new resourceVersion: a latest-value watch, not an event log.
+import {
+  WatchCache,
+  type BackoffOptions,
+  type KubeApiClient,
+  type KubeObject,
+  type Logger,
+  type ResourceKind,
+} from '@tsmesh/kube';
 
 export interface KubeObjectWatchOptions<T> {
-  readonly kubeConfig: KubeConfig;
-  /** e.g. /api/v1/namespaces/linkerd/secrets */
-  readonly collectionPath: string;
+  readonly client: KubeApiClient;
+  readonly kind: ResourceKind;
+  readonly namespace: string;
   readonly name: string;
-  /** List the collection with a field selector (CoreV1Api.listNamespacedSecret and friends). */
-  readonly list: (fieldSelector: string) => Promise<{ items: T[]; metadata?: { resourceVersion?: string } }>;
   readonly signal: AbortSignal;
   readonly onObject: (object: T | undefined) => void;
-  readonly onError: (err: unknown) => void;
+  /** API failures are logged here (and retried with backoff). */
+  readonly logger?: Logger;
+  /** First delay after a failure. */
   readonly retryDelayMs?: number;
 }
 
-interface KubeObject {
-  metadata?: { resourceVersion?: string; name?: string };
-}
-
+/** Starts the watch; resolves once the object has been read once (or the signal aborts). */
 export async function watchKubeObject<T extends KubeObject>(
   options: KubeObjectWatchOptions<T>,
 ): Promise<void> {
-  const { kubeConfig, collectionPath, name, signal } = options;
-  const watch = new Watch(kubeConfig);
-  const retryDelayMs = options.retryDelayMs ?? 1000;
+  const { namespace, name, signal } = options;
+  const backoff: BackoffOptions = { minMs: options.retryDelayMs ?? 1000, maxMs: 30_000, jitter: 0.5 };
+  const cache = new WatchCache<T>({
+    client: options.client,
+    kind: options.kind,
+    namespace,
+    fieldSelector: `metadata.name=${name}`,
+    backoff,
+    logger: options.logger,
+  });
   let lastVersion: string | undefined;
-  let first = true;
-  const emit = (obj: T | undefined) => {
-    const version = obj?.metadata?.resourceVersion ?? '(none)';
+  const emit = () => {
+    const object = cache.get(namespace, name);
+    const version = object?.metadata?.resourceVersion ?? '(none)';
     if (version === lastVersion) return;
     lastVersion = version;
-    options.onObject(obj);
+    options.onObject(object);
   };
-
-  const list = async (): Promise<string | undefined> => {
-    const body = await options.list(`metadata.name=${name}`);
-    emit(body.items[0]);
-    return body.metadata?.resourceVersion;
-  };
-
-  const loop = async () => {
-    while (!signal.aborted) {
-      try {
-        const resourceVersion = await list();
-        if (first) {
-          first = false;
-          firstDone();
-        }
-        await new Promise<void>((resolve) => {
-          let controller: AbortController | undefined;
-          const onAbort = () => controller?.abort();
-          signal.addEventListener('abort', onAbort, { once: true });
-          watch
-            .watch(
-              collectionPath,
-              { fieldSelector: `metadata.name=${name}`, resourceVersion, allowWatchBookmarks: true },
-              (phase, obj: T) => {
-                if (phase === 'ADDED' || phase === 'MODIFIED') emit(obj);
-                else if (phase === 'DELETED') emit(undefined);
-              },
-              (err: unknown) => {
-                signal.removeEventListener('abort', onAbort);
-                if (err && !signal.aborted) options.onError(err);
-                resolve();
-              },
-            )
-            .then(
-              (c) => {
-                controller = c;
-                if (signal.aborted) c.abort();
-              },
-              (err: unknown) => {
-                signal.removeEventListener('abort', onAbort);
-                if (!signal.aborted) options.onError(err);
-                resolve();
-              },
-            );
-        });
-      } catch (err) {
-        if (!signal.aborted) options.onError(err);
-        if (first) {
-          first = false;
-          firstDone();
-        }
-      }
-      if (!signal.aborted) await delay(retryDelayMs, signal);
-    }
-  };
-  let firstDone!: () => void;
-  const firstListed = new Promise<void>((resolve) => (firstDone = resolve));
-  void loop();
-  await firstListed;
-}
-
-function delay(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
+  void cache.start(signal);
+  try {
+    await cache.waitForSync(signal);
+  } catch (err) {
+    if (signal.aborted) return;
+    throw err;
+  }
+  emit();
+  void (async () => {
+    for await (const _snapshot of cache.subscribe(signal)) emit();
+  })();
 }

@@ -141,7 +141,13 @@ export async function startIdentityService(options: IdentityServiceOptions): Pro
     if (source.kind === 'files') {
       await watchIssuerDir({ ...source, signal: controller.signal, onMaterial, onError: onSourceError });
     } else if (source.kind === 'kube') {
-      await watchKubeIssuer({ ...source, signal: controller.signal, onMaterial, onError: onSourceError });
+      await watchKubeIssuer({
+        ...source,
+        signal: controller.signal,
+        onMaterial,
+        onError: onSourceError,
+        logger,
+      });
     } else {
       issuers.offer(source.material);
     }
