@@ -2,6 +2,12 @@
 // Named exports only; each area lives in its own folder and is entered through its index.
 
 export {
+  DURATION_SYNTAX,
+  parseDurationMs,
+  type DurationUnit,
+  type ParseDurationOptions,
+} from './duration/index.js';
+export {
   GrpcStatus,
   MeshError,
   MeshErrorCode,

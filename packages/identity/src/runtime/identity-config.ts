@@ -1,7 +1,7 @@
 // The identity binary's configuration, parsed once from flags and an environment source into a
 // frozen, validated object. Flags win over environment variables. Nothing else reads process.env.
 import { parseArgs } from 'node:util';
-import { MeshError, MeshErrorCode } from '@tsmesh/core';
+import { MeshError, MeshErrorCode, parseDurationMs } from '@tsmesh/core';
 
 export interface IdentityConfig {
   readonly grpcHost: string;
@@ -151,23 +151,16 @@ function parseCount(text: string, where: string): number {
   return Number(text);
 }
 
-const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const GO_DURATION_UNITS = ['ms', 's', 'm', 'h'] as const;
 
-/** Go-style durations: 24h, 90m, 1h30m, 20s, 500ms. */
+/** A positive Go-style duration in core's syntax (24h, 90m, 1h30m, 20s, 500ms), in milliseconds. */
 export function parseDuration(text: string, where: string): number {
-  const re = /(\d+(?:\.\d+)?)(ms|s|m|h)/gy;
-  let total = 0;
-  let matched = 0;
-  let m: RegExpExecArray | null;
-  while ((m = re.exec(text))) {
-    total += Number(m[1]) * (UNITS[m[2] as string] ?? 0);
-    matched = re.lastIndex;
-  }
-  if (matched !== text.length || text.length === 0 || total <= 0) {
+  const ms = parseDurationMs(text, { units: GO_DURATION_UNITS });
+  if (ms === undefined || ms <= 0) {
     throw new MeshError(MeshErrorCode.Config, `"${text}" is not a positive duration`, {
       where,
       hint: 'e.g. 24h, 90m, 20s',
     });
   }
-  return Math.round(total);
+  return ms;
 }

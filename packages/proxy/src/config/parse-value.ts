@@ -1,6 +1,7 @@
 // Parsers for the value syntaxes of Linkerd's proxy variables. Each returns the value or throws a
 // ValueError saying what it accepts; the config reader adds the variable's name.
 import { isIP } from 'node:net';
+import { DURATION_SYNTAX, parseDurationMs as parseDuration } from '@tsmesh/core';
 
 export class ValueError extends Error {
   constructor(readonly accepts: string) {
@@ -9,23 +10,11 @@ export class ValueError extends Error {
   }
 }
 
-const DURATION_UNITS_MS: Readonly<Record<string, number>> = {
-  ms: 1,
-  s: 1000,
-  m: 60_000,
-  h: 3_600_000,
-  d: 86_400_000,
-};
-const DURATION_ACCEPTS = 'a duration such as 100ms, 10s, 2m, 1h (units ms, s, m, h, d)';
-
-/** `100ms`, `10s`, `2m`, `1h`, `1d`; also `0`. Linkerd's proxy requires a unit for non-zero values. */
+/** `100ms`, `10s`, `2m`, `1h`, `1d`, `1h30m`; also `0` (core's one duration syntax). */
 export function parseDurationMs(raw: string): number {
-  if (raw === '0') return 0;
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(raw);
-  if (!m) throw new ValueError(DURATION_ACCEPTS);
-  const ms = Number(m[1]) * (DURATION_UNITS_MS[m[2] as string] as number);
-  if (!Number.isFinite(ms)) throw new ValueError(DURATION_ACCEPTS);
-  return Math.round(ms);
+  const ms = parseDuration(raw);
+  if (ms === undefined) throw new ValueError(DURATION_SYNTAX);
+  return ms;
 }
 
 export function parseBoolean(raw: string): boolean {

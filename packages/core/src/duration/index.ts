@@ -1,0 +1,6 @@
+export {
+  DURATION_SYNTAX,
+  parseDurationMs,
+  type DurationUnit,
+  type ParseDurationOptions,
+} from './duration.js';
