@@ -1,0 +1,11 @@
+export {
+  classifyProxyError,
+  formatProxyErrorHeader,
+  parseProxyErrorHeader,
+  PROXY_ERRORS,
+  ProxyError,
+  ProxyErrorCode,
+  toProxyError,
+  type ProxyErrorInfo,
+  type ProxyErrorOptions,
+} from './proxy-error.js';
