@@ -4,6 +4,7 @@ import { awaitProxy } from './await/index.js';
 import { parseArgs, USAGE } from './cli/index.js';
 import { createEnvSource, formatSocketAddr, parseDurationMs, readProxyConfig } from './config/index.js';
 import { collectDefaultMetrics, Registry } from 'prom-client';
+import { configureFirewall, parseInitArgs } from './init/index.js';
 import { identitySetupFromConfig, startProxyIdentity, type ProxyIdentity } from './identity/index.js';
 import { startProxy } from './runtime/index.js';
 import { VERSION } from './version.js';
@@ -23,6 +24,7 @@ async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   if (parsed.command === 'await') return runAwait(parsed.options, parsed.rest);
+  if (parsed.command === 'init') return runInit(parsed.options);
   return run();
 }
 
@@ -67,6 +69,27 @@ async function runAwait(options: readonly string[], commandLine: readonly string
     });
   } catch (err) {
     process.stderr.write(`tsmesh-proxy await: ${MeshError.is(err) ? err.describe() : String(err)}\n`);
+    return 1;
+  }
+}
+
+async function runInit(options: readonly string[]): Promise<number> {
+  let initOptions;
+  try {
+    initOptions = parseInitArgs(options);
+  } catch (err) {
+    process.stderr.write(
+      `tsmesh-proxy init: ${MeshError.is(err) ? err.describe() : String(err)}\n\n${USAGE}`,
+    );
+    return 2;
+  }
+  const log = (line: string) =>
+    process.stderr.write(`${new Date().toISOString()} INFO tsmesh-proxy init: ${line}\n`);
+  try {
+    await configureFirewall(initOptions, { log, print: (line) => process.stdout.write(`${line}\n`) });
+    return 0;
+  } catch (err) {
+    process.stderr.write(`tsmesh-proxy init: ${MeshError.is(err) ? err.describe() : String(err)}\n`);
     return 1;
   }
 }

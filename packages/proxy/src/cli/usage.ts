@@ -3,6 +3,7 @@ import { DefaultPort, ProxyEnv } from '@tsmesh/core';
 
 export const USAGE = `Usage: tsmesh-proxy [run] [options]
        tsmesh-proxy await [--timeout DURATION] [--port PORT] [--no-shutdown] -- COMMAND [ARGS...]
+       tsmesh-proxy init [linkerd-init flags] [--dry-run]
 
 The tsmesh data plane: the proxy beside every workload (Linkerd-2 compatible).
 
@@ -12,6 +13,13 @@ Commands:
   await     Start COMMAND once the proxy is ready (GET /ready on 127.0.0.1:PORT, default
             ${DefaultPort.Admin}; --timeout default 2m); when it exits, POST /shutdown to the proxy
             (unless --no-shutdown) and exit with COMMAND's status.
+  init      Write the iptables rules linkerd-init writes (nat chains PROXY_INIT_REDIRECT and
+            PROXY_INIT_OUTPUT): inbound to --incoming-proxy-port (${DefaultPort.Inbound}), outbound to
+            --outgoing-proxy-port (${DefaultPort.Outbound}), skipping --proxy-uid (2102) / --proxy-gid,
+            --inbound-ports-to-ignore, --outbound-ports-to-ignore, --subnets-to-ignore, loopback.
+            --iptables-mode legacy|nft|plain (or --firewall-bin-path / --firewall-save-bin-path),
+            --ipv6=false, --ports-to-redirect, --netns PATH, -w, --timeout-close-wait-secs.
+            Does nothing when the chains already hold rules. --dry-run (--simulate) prints them.
 
 Options:
   -h, --help      Print this help and exit.
@@ -26,7 +34,7 @@ Configuration is read from Linkerd's environment variables, e.g.
 A bad value stops start-up with a message naming the variable.
 `;
 
-export type Command = 'run' | 'await';
+export type Command = 'run' | 'await' | 'init';
 
 export interface ParsedArgs {
   readonly command: Command;
@@ -38,7 +46,7 @@ export interface ParsedArgs {
   readonly rest: readonly string[];
 }
 
-const COMMANDS: readonly string[] = ['run', 'await'];
+const COMMANDS: readonly string[] = ['run', 'await', 'init'];
 
 /** Parses argv (without node and script). Unknown commands are reported by the caller. */
 export function parseArgs(argv: readonly string[]): ParsedArgs | { readonly error: string } {
