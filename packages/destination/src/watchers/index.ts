@@ -1,0 +1,25 @@
+// Watchers: cluster state through an ObjectSource, and the views streams follow.
+export { ClusterState, podIps, WATCHED_KINDS, type ClusterStateOptions } from './cluster-state.js';
+export { Topics, type TopicLease } from './topics.js';
+export {
+  ipAddress,
+  ipView,
+  nodeZone,
+  podAddress,
+  podForIp,
+  sameEndpointView,
+  serverMarksOpaque,
+  serviceTargetPort,
+  serviceView,
+  type ServiceTarget,
+  type ViewConfig,
+} from './endpoint-views.js';
+export {
+  endpointProfileView,
+  sameProfile,
+  serviceOpaque,
+  serviceProfileView,
+  type Profile,
+  type ProfileConfig,
+  type ServiceProfileTarget,
+} from './profile-views.js';
