@@ -1,0 +1,105 @@
+// Authorization decisions over a compiled Server: per connection for TCP and opaque traffic, per
+// request for HTTP and gRPC (route match, then the route's authorizations, then the route rule's
+// filters). Every refusal carries a sentence naming the rule, for l5d-proxy-error and /errors.
+import {
+  authorizes,
+  prepareClient,
+  PreparedRequest,
+  type HttpRequestInfo,
+  type PreparedClient,
+} from '@tsmesh/core';
+import type {
+  CompiledAuthz,
+  CompiledRoute,
+  CompiledRule,
+  CompiledServer,
+  PolicyMeta,
+} from './compile-server.js';
+
+export interface ClientInfo {
+  /** The client's IP address as text (no IPv4-mapped prefix). */
+  readonly ip: string;
+  /** True when the connection is mesh TLS terminated by this proxy. */
+  readonly tls: boolean;
+  /** The verified client identity, when the client presented a certificate. */
+  readonly id: string | undefined;
+}
+
+export type ConnectionDecision =
+  | { readonly allowed: true; readonly authz: CompiledAuthz }
+  | { readonly allowed: false; readonly reason: string };
+
+export type RequestDecision =
+  | {
+      readonly kind: 'allow';
+      readonly route: CompiledRoute;
+      readonly rule: CompiledRule;
+      readonly authz: CompiledAuthz;
+    }
+  | { readonly kind: 'deny'; readonly route: CompiledRoute; readonly reason: string }
+  | { readonly kind: 'route-not-found'; readonly reason: string };
+
+export const formatMeta = (m: PolicyMeta): string =>
+  m.kind === 'default' ? `default:${m.name}` : `${m.kind.toLowerCase()}/${m.name}`;
+
+/** Whether `authz` admits the client (@tsmesh/core's rule: networks and authentication). */
+export function permits(authz: CompiledAuthz, client: ClientInfo): boolean {
+  let prepared: PreparedClient;
+  try {
+    prepared = prepareClient({ ip: client.ip, identity: client.id, tls: client.tls });
+  } catch {
+    return false; // not an IP address: no network admits it
+  }
+  return authorizes(authz, prepared);
+}
+
+const describeClient = (c: ClientInfo) =>
+  `client ${c.ip} (${c.id !== undefined ? `identity ${c.id}` : c.tls ? 'TLS without identity' : 'no mesh TLS'})`;
+
+export function authorizeConnection(server: CompiledServer, client: ClientInfo): ConnectionDecision {
+  for (const authz of server.authorizations) if (permits(authz, client)) return { allowed: true, authz };
+  return {
+    allowed: false,
+    reason:
+      server.authorizations.length === 0
+        ? `server ${formatMeta(server.meta)} has no authorization: ${describeClient(client)} refused`
+        : `no authorization of server ${formatMeta(server.meta)} (${server.authorizations
+            .map((a) => formatMeta(a.meta))
+            .join(', ')}) permits ${describeClient(client)}`,
+  };
+}
+
+export function authorizeRequest(
+  server: CompiledServer,
+  request: HttpRequestInfo,
+  client: ClientInfo,
+): RequestDecision {
+  const hit = server.routes.find(new PreparedRequest(request));
+  if (!hit) {
+    return {
+      kind: 'route-not-found',
+      reason: `no route of server ${formatMeta(server.meta)} matches ${request.method ?? 'GET'} ${request.path}`,
+    };
+  }
+  const route = hit.route;
+  for (const authz of route.authorizations) {
+    if (permits(authz, client)) {
+      return {
+        kind: 'allow',
+        route,
+        authz,
+        rule: route.rules[hit.ruleIndex] ?? { headers: undefined, failure: undefined },
+      };
+    }
+  }
+  return {
+    kind: 'deny',
+    route,
+    reason:
+      route.authorizations.length === 0
+        ? `route ${formatMeta(route.meta)} of server ${formatMeta(server.meta)} has no authorization: ${describeClient(client)} refused`
+        : `no authorization of route ${formatMeta(route.meta)} on server ${formatMeta(server.meta)} (${route.authorizations
+            .map((a) => formatMeta(a.meta))
+            .join(', ')}) permits ${describeClient(client)}`,
+  };
+}

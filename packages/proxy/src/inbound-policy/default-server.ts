@@ -1,0 +1,45 @@
+// The policy a port has before the control plane answers (or when none is configured): the
+// default from LINKERD2_PROXY_INBOUND_DEFAULT_POLICY over LINKERD2_PROXY_POLICY_CLUSTER_NETWORKS,
+// with protocol detection and one route matching everything — linkerd2-proxy's own default.
+import {
+  compileIdentities,
+  DefaultInboundPolicy,
+  parseIpNetwork,
+  type CompiledAuthentication,
+  type NetworkMatch,
+} from '@tsmesh/core';
+import { defaultRouteTable, withRef, type CompiledAuthz, type CompiledServer } from './compile-server.js';
+
+const ALL_CIDRS = ['0.0.0.0/0', '::/0'];
+const ANY_CLIENT: CompiledAuthentication = { kind: 'unauthenticated' };
+const ANY_IDENTITY: CompiledAuthentication = compileIdentities([{ kind: 'suffix', suffix: '' }]);
+
+/** The compiled default server for a default-policy name. */
+export function defaultServer(
+  policy: DefaultInboundPolicy,
+  clusterNetworks: readonly string[],
+): CompiledServer {
+  const meta = { group: '', kind: 'default', name: policy };
+  const nets = (cidrs: readonly string[]): NetworkMatch[] =>
+    cidrs.map((c) => ({ net: parseIpNetwork(c, 'LINKERD2_PROXY_POLICY_CLUSTER_NETWORKS'), except: [] }));
+  const one = (cidrs: readonly string[], authentication: CompiledAuthentication): CompiledAuthz[] => [
+    { ...withRef(meta), networks: nets(cidrs), authentication },
+  ];
+  const authorizations: CompiledAuthz[] = {
+    [DefaultInboundPolicy.Deny]: [],
+    [DefaultInboundPolicy.Audit]: one(ALL_CIDRS, ANY_CLIENT),
+    [DefaultInboundPolicy.AllUnauthenticated]: one(ALL_CIDRS, ANY_CLIENT),
+    [DefaultInboundPolicy.AllAuthenticated]: one(ALL_CIDRS, ANY_IDENTITY),
+    [DefaultInboundPolicy.ClusterUnauthenticated]: one(clusterNetworks, ANY_CLIENT),
+    [DefaultInboundPolicy.ClusterAuthenticated]: one(clusterNetworks, ANY_IDENTITY),
+  }[policy];
+  return {
+    meta,
+    protocol: 'detect',
+    authorizations,
+    routes: defaultRouteTable(authorizations),
+    routeCount: 1,
+    rateLimit: undefined,
+    detectTimeoutMs: undefined,
+  };
+}

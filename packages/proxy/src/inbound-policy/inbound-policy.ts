@@ -1,0 +1,212 @@
+// Inbound policy for the whole proxy: one latest-value watch per inbound port against the policy
+// controller (InboundServerPolicies.WatchPort), the default policy until it answers (and for good
+// when no controller is configured), and the enforcement calls the inbound server makes — one per
+// connection (TCP/opaque) or per request (HTTP/gRPC). Each decision is counted with Linkerd's authz
+// metrics; each refusal becomes a ProxyError with a stable code and is recorded for /errors.
+import type { DefaultInboundPolicy, HttpRequestInfo, InboundServerPoliciesClient } from '@tsmesh/core';
+import type { Registry } from 'prom-client';
+import { ProxyError, ProxyErrorCode } from '../errors/index.js';
+import type { BackoffOptions } from '../identity/index.js';
+import type { RecentErrors } from '../recent-errors/index.js';
+import { authorizeConnection, authorizeRequest, formatMeta, type ClientInfo } from './authorize.js';
+import type { CompiledServer, HeaderEdit } from './compile-server.js';
+import { defaultServer } from './default-server.js';
+import {
+  createPolicyMetrics,
+  routeLabels,
+  type ConnectionLabels,
+  type PolicyMetrics,
+} from './policy-metrics.js';
+import { watchPortPolicy } from './policy-watch.js';
+import { createRateLimiter, type RateLimiter } from './rate-limiter.js';
+
+export interface InboundPolicyOptions {
+  readonly defaultPolicy: DefaultInboundPolicy;
+  readonly clusterNetworks: readonly string[];
+  readonly registry: Registry;
+  readonly recentErrors?: RecentErrors;
+  /** The policy controller; without it every port keeps the default policy. */
+  readonly controlPlane?: { readonly client: InboundServerPoliciesClient; readonly workload: string };
+  /** Ports watched from the start (LINKERD2_PROXY_INBOUND_PORTS); others on first use. */
+  readonly ports?: Iterable<number>;
+  readonly backoff?: BackoffOptions;
+  /** A watch failure or a policy that does not compile (the last good policy stays). */
+  onError?(port: number, err: unknown): void;
+}
+
+export interface PortPolicy {
+  readonly port: number;
+  /** The policy in force: the controller's latest, or the default before its first answer. */
+  readonly server: CompiledServer;
+  /** True once the controller answered for this port. */
+  readonly synced: boolean;
+  /** Resolves when synced, or after timeoutMs (then the default policy applies). */
+  whenSynced(timeoutMs: number): Promise<void>;
+}
+
+export type RequestVerdict =
+  | {
+      readonly ok: true;
+      /** srv_* and route_* labels for the request metrics. */
+      readonly labels: Readonly<Record<string, string>>;
+      /** The matched rule's RequestHeaderModifier. */
+      readonly headers: HeaderEdit | undefined;
+    }
+  | { readonly ok: false; readonly labels: Readonly<Record<string, string>>; readonly error: ProxyError };
+
+export interface RequestFacts extends HttpRequestInfo {
+  /** `ip:port` the request was for, for the error log. */
+  readonly target: string;
+}
+
+export interface InboundPolicy {
+  port(port: number): PortPolicy;
+  /** Connection-level authorization (TCP and opaque traffic): false means close the connection. */
+  checkConnection(port: number, client: ClientInfo, conn: ConnectionLabels): boolean;
+  /** Request-level authorization, rate limits and route filters for HTTP and gRPC. */
+  checkRequest(
+    port: number,
+    request: RequestFacts,
+    client: ClientInfo,
+    conn: ConnectionLabels,
+  ): RequestVerdict;
+  readonly metrics: PolicyMetrics;
+  close(): void;
+}
+
+interface PortState extends PortPolicy {
+  limiter: RateLimiter | undefined;
+}
+
+export function createInboundPolicy(options: InboundPolicyOptions): InboundPolicy {
+  const fallback = defaultServer(options.defaultPolicy, options.clusterNetworks);
+  const metrics = createPolicyMetrics(options.registry);
+  const abort = new AbortController();
+  const ports = new Map<number, PortState>();
+
+  const port = (p: number): PortState => {
+    let state = ports.get(p);
+    if (state) return state;
+    const waiters = new Set<() => void>();
+    const s: PortState = {
+      port: p,
+      server: fallback,
+      synced: false,
+      limiter: undefined,
+      whenSynced(timeoutMs) {
+        if (s.synced || !options.controlPlane) return Promise.resolve();
+        return new Promise<void>((resolve) => {
+          const done = () => {
+            clearTimeout(timer);
+            waiters.delete(done);
+            resolve();
+          };
+          const timer = setTimeout(done, timeoutMs);
+          waiters.add(done);
+        });
+      },
+    };
+    state = s;
+    ports.set(p, s);
+    const cp = options.controlPlane;
+    if (cp) {
+      watchPortPolicy({
+        client: cp.client,
+        workload: cp.workload,
+        port: p,
+        signal: abort.signal,
+        backoff: options.backoff,
+        onUpdate(server) {
+          s.limiter = server.rateLimit ? createRateLimiter(server.rateLimit) : undefined;
+          (s as { server: CompiledServer }).server = server;
+          (s as { synced: boolean }).synced = true;
+          for (const w of [...waiters]) w();
+        },
+        onError: (err) => options.onError?.(p, err),
+      });
+    }
+    return s;
+  };
+  for (const p of options.ports ?? []) port(p);
+
+  const record = (
+    error: ProxyError,
+    request: string,
+    target: string,
+    client: ClientInfo,
+    rule: string | undefined,
+  ) =>
+    options.recentErrors?.record({
+      code: error.code,
+      direction: 'inbound',
+      message: error.message,
+      request,
+      target,
+      client: client.ip,
+      clientId: client.id,
+      rule,
+    });
+
+  return {
+    port,
+    metrics,
+    checkConnection(p, client, conn) {
+      const server = port(p).server;
+      const decision = authorizeConnection(server, client);
+      if (decision.allowed) {
+        metrics.tcpAllow(conn, p, server, decision.authz);
+        return true;
+      }
+      metrics.tcpDeny(conn, p, server);
+      const error = new ProxyError(ProxyErrorCode.Forbidden, `unauthorized connection: ${decision.reason}`);
+      record(error, 'tcp', conn.target_addr, client, formatMeta(server.meta));
+      return false;
+    },
+    checkRequest(p, request, client, conn) {
+      const state = port(p);
+      const server = state.server;
+      const what = `${request.method ?? 'GET'} ${request.path}`;
+      const decision = authorizeRequest(server, request, client);
+      if (decision.kind === 'route-not-found') {
+        metrics.routeNotFound(conn, p, server);
+        const error = new ProxyError(ProxyErrorCode.RouteNotFound, decision.reason);
+        record(error, what, request.target, client, formatMeta(server.meta));
+        return { ok: false, labels: routeLabels(p, server, undefined), error };
+      }
+      const labels = routeLabels(p, server, decision.route);
+      if (decision.kind === 'deny') {
+        metrics.httpDeny(conn, p, server, decision.route);
+        const error = new ProxyError(ProxyErrorCode.Forbidden, `unauthorized request: ${decision.reason}`);
+        record(error, what, request.target, client, formatMeta(decision.route.meta));
+        return { ok: false, labels, error };
+      }
+      metrics.httpAllow(conn, p, server, decision.route, decision.authz);
+      const scope = state.limiter?.check(client.id);
+      if (scope !== undefined) {
+        metrics.rateLimited(conn, p, server, scope);
+        const rl = server.rateLimit?.meta;
+        const rule = rl ? formatMeta(rl) : `server ${formatMeta(server.meta)}`;
+        const error = new ProxyError(
+          ProxyErrorCode.RateLimited,
+          `too many requests: the ${scope} limit of ${rule} is exhausted`,
+        );
+        record(error, what, request.target, client, rule);
+        return { ok: false, labels, error };
+      }
+      const failure = decision.rule.failure;
+      if (failure && (failure.ratio >= 1 || Math.random() < failure.ratio)) {
+        const error = new ProxyError(
+          ProxyErrorCode.InjectedFailure,
+          failure.message || `failure injected by route ${formatMeta(decision.route.meta)}`,
+          { httpStatus: failure.status },
+        );
+        record(error, what, request.target, client, formatMeta(decision.route.meta));
+        return { ok: false, labels, error };
+      }
+      return { ok: true, labels, headers: decision.rule.headers };
+    },
+    close() {
+      abort.abort();
+    },
+  };
+}
