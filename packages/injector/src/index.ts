@@ -1,1 +1,56 @@
+// @tsmesh/injector: the proxy injector. One pure inject()/uninject() shared by the mutating
+// webhook (startInjectorService, the tsmesh-injector binary) and `tsmesh inject`.
 export { PACKAGE_NAME, VERSION } from './version.js';
+export {
+  createInjectorConfig,
+  defaultInjectorConfig,
+  DEFAULT_CLUSTER_NETWORKS,
+  DEFAULT_DEBUG_IMAGE,
+  DEFAULT_PROXY_IMAGE,
+  type EnvVar,
+  type ImageConfig,
+  type InjectorConfig,
+  type InjectorConfigInput,
+  type ProbeTiming,
+  type ProxyConfig,
+  type ProxyInitConfig,
+  type ProxyResources,
+  type ResourceConstraint,
+} from './config/index.js';
+export {
+  annotate,
+  CONFIG_ANNOTATIONS,
+  DEBUG_CONTAINER_NAME,
+  ExtraConfigAnnotation,
+  formatPortRanges,
+  IDENTITY_END_ENTITY_VOLUME,
+  IDENTITY_TOKEN_VOLUME,
+  INIT_CONTAINER_NAME,
+  inject,
+  ownerOf,
+  parsePortList,
+  podTemplateOf,
+  PROXY_CONTAINER_NAME,
+  trustRootSha256,
+  uninject,
+  WORKLOAD_TEMPLATE_PATHS,
+  XTABLES_LOCK_VOLUME,
+  type Container,
+  type InjectOptions,
+  type InjectReport,
+  type InjectReportEntry,
+  type InjectResult,
+  type InjectStatus,
+  type NamespaceLike,
+  type PodSpec,
+  type PodTemplate,
+  type Workload,
+} from './inject/index.js';
+export { applyJsonPatch, deepEqual, diffJson } from './patch/index.js';
+export {
+  detectFormat,
+  transformManifests,
+  type ManifestFormat,
+  type TransformManifestsOptions,
+  type TransformManifestsResult,
+} from './manifests/index.js';

@@ -1,0 +1,16 @@
+export {
+  createInjectorConfig,
+  defaultInjectorConfig,
+  DEFAULT_CLUSTER_NETWORKS,
+  DEFAULT_DEBUG_IMAGE,
+  DEFAULT_PROXY_IMAGE,
+  type EnvVar,
+  type ImageConfig,
+  type InjectorConfig,
+  type InjectorConfigInput,
+  type ProbeTiming,
+  type ProxyConfig,
+  type ProxyInitConfig,
+  type ProxyResources,
+  type ResourceConstraint,
+} from './injector-config.js';

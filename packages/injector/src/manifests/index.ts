@@ -1,0 +1,7 @@
+export {
+  detectFormat,
+  transformManifests,
+  type ManifestFormat,
+  type TransformManifestsOptions,
+  type TransformManifestsResult,
+} from './manifest-text.js';

@@ -1,0 +1,1 @@
+export { applyJsonPatch, deepEqual, diffJson } from './json-patch.js';
