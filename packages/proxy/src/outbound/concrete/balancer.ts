@@ -1,0 +1,243 @@
+// The concrete level: one backend of a route. A balancer backend follows Destination.Get for its
+// path and picks an endpoint per request by P2C over peak-EWMA cost, skipping endpoints whose
+// failure-accrual breaker is open. With no endpoint ready, a request waits in the backend's queue
+// until one is (or fails fast after the queue's fail-fast timeout, 503 FAIL_FAST); a full queue
+// sheds load at once (503 LOAD_SHED). A forward backend is a balancer of one fixed endpoint.
+import { createPeakEwma, pickP2c, type PeakEwma } from '../../balance/index.js';
+import { createFailureAccrual, type FailureAccrual } from '../../breaker/index.js';
+import type { Endpoint, EndpointSet, LatestWatch } from '../../discovery/index.js';
+import { ProxyError, ProxyErrorCode } from '../../errors/index.js';
+import type { BackendSpec, FailureAccrualConfig, ParentLabels } from '../../route/index.js';
+import type { MeshTls } from '../../tls/index.js';
+import { createEndpointClient, type EndpointClient } from '../endpoint/index.js';
+import type { MeshMetrics } from '../mesh-metrics.js';
+
+export interface BalancerOptions {
+  readonly backend: BackendSpec;
+  readonly parent: ParentLabels;
+  /** Endpoint discovery for a balancer backend; undefined for a forward backend. */
+  readonly endpoints: LatestWatch<EndpointSet> | undefined;
+  readonly meshTls: MeshTls | undefined;
+  readonly connectTimeoutMs: number;
+  readonly failureAccrual: FailureAccrualConfig | undefined;
+  readonly metrics: MeshMetrics;
+  readonly random?: () => number;
+  readonly now?: () => number;
+}
+
+export interface EndpointLease {
+  readonly client: EndpointClient;
+  /** Reports the attempt: latency to response headers and whether it failed. */
+  release(outcome: { readonly failed: boolean; readonly latencyMs: number | undefined }): void;
+}
+
+export interface Balancer {
+  readonly backend: BackendSpec;
+  acquire(signal: AbortSignal): Promise<EndpointLease>;
+  /** Endpoints by state, for tests and metrics. */
+  stats(): { ready: number; ejected: number; total: number };
+  close(): Promise<void>;
+}
+
+interface EndpointState {
+  readonly client: EndpointClient;
+  readonly ewma: PeakEwma;
+  readonly breaker: FailureAccrual | undefined;
+}
+
+export function createBalancer(options: BalancerOptions): Balancer {
+  const { backend, parent, metrics } = options;
+  const now = options.now ?? (() => performance.now());
+  const random = options.random ?? Math.random;
+  const ewmaConfig =
+    backend.dispatch.kind === 'balancer' ? backend.dispatch.ewma : { defaultRttMs: 30, decayMs: 10_000 };
+  const states = new Map<string, EndpointState>();
+  let exists = true;
+  let hasSet = backend.dispatch.kind !== 'balancer';
+  let closed = false;
+  const waiters = new Set<() => void>();
+
+  const publish = () => {
+    let ready = 0;
+    let ejected = 0;
+    for (const s of states.values()) {
+      if (s.breaker && s.breaker.state === 'open') ejected++;
+      else ready++;
+    }
+    metrics.balancerEndpoints(parent, backend.labels, ready, states.size - ready);
+    if (options.failureAccrual) metrics.breakerOpen(parent, backend.labels, ejected);
+  };
+
+  const makeState = (ep: Endpoint): EndpointState => {
+    const fa = options.failureAccrual;
+    return {
+      client: createEndpointClient({
+        endpoint: ep,
+        meshTls: options.meshTls,
+        connectTimeoutMs: options.connectTimeoutMs,
+      }),
+      ewma: createPeakEwma(ewmaConfig),
+      breaker: fa
+        ? createFailureAccrual({
+            maxFailures: fa.maxFailures,
+            backoff: fa.backoff,
+            onStateChange: (s) => {
+              if (s === 'open') metrics.breakerEjection(parent, backend.labels);
+              publish();
+              if (s === 'probation') wake();
+            },
+          })
+        : undefined,
+    };
+  };
+
+  const wake = () => {
+    for (const w of [...waiters]) w();
+  };
+
+  const applySet = (set: EndpointSet) => {
+    hasSet = true;
+    exists = set.exists;
+    for (const [key, s] of states) {
+      const next = set.endpoints.get(key);
+      // Replace an endpoint whose identity or hint changed; keep the others (their pools, EWMA).
+      if (
+        !next ||
+        next.identity !== s.client.endpoint.identity ||
+        next.protocolHint !== s.client.endpoint.protocolHint
+      ) {
+        states.delete(key);
+        void s.client.close();
+      }
+    }
+    for (const [key, ep] of set.endpoints) if (!states.has(key)) states.set(key, makeState(ep));
+    publish();
+    wake();
+  };
+
+  let unsubscribe: (() => void) | undefined;
+  if (backend.dispatch.kind === 'forward') {
+    const ep = backend.dispatch.endpoint;
+    states.set(ep.key, makeState(ep));
+    publish();
+  } else if (options.endpoints) {
+    const current = options.endpoints.current();
+    if (current) applySet(current);
+    unsubscribe = options.endpoints.subscribe(applySet);
+  }
+
+  /** An endpoint to use now, or undefined. */
+  const pick = (): EndpointState | undefined => {
+    const ready: EndpointState[] = [];
+    for (const s of states.values()) if (!s.breaker || s.breaker.admits()) ready.push(s);
+    if (ready.length === 0) return undefined;
+    const t = now();
+    const i = pickP2c(ready.length, (k) => (ready[k] as EndpointState).ewma.costAt(t), random);
+    return ready[i];
+  };
+
+  const lease = (s: EndpointState): EndpointLease => {
+    s.breaker?.acquire();
+    const end = s.ewma.start();
+    return {
+      client: s.client,
+      release({ failed, latencyMs }) {
+        end();
+        if (latencyMs !== undefined) s.ewma.observe(latencyMs, now());
+        s.breaker?.record(!failed);
+      },
+    };
+  };
+
+  const unavailable = (): ProxyError => {
+    if (backend.dispatch.kind === 'fail')
+      return new ProxyError(ProxyErrorCode.FailFast, backend.dispatch.message);
+    if (!hasSet)
+      return new ProxyError(
+        ProxyErrorCode.FailFast,
+        `no endpoints discovered for ${backend.labels.backend_name} within ${backend.queue.failfastMs}ms`,
+      );
+    if (states.size === 0)
+      return new ProxyError(
+        ProxyErrorCode.NoEndpoints,
+        exists
+          ? `service ${backend.labels.backend_name} has no endpoints`
+          : `service ${backend.labels.backend_name} is unknown to discovery`,
+      );
+    return new ProxyError(
+      ProxyErrorCode.BreakerOpen,
+      `all ${states.size} endpoints of ${backend.labels.backend_name} are ejected after consecutive failures`,
+    );
+  };
+
+  return {
+    backend,
+    stats() {
+      let ejected = 0;
+      for (const s of states.values()) if (s.breaker && s.breaker.state === 'open') ejected++;
+      return { ready: states.size - ejected, ejected, total: states.size };
+    },
+    acquire(signal) {
+      if (closed) return Promise.reject(new ProxyError(ProxyErrorCode.FailFast, 'the backend is closed'));
+      const s = pick();
+      if (s) return Promise.resolve(lease(s));
+      if (backend.dispatch.kind === 'fail') return Promise.reject(unavailable());
+      if (waiters.size >= backend.queue.capacity)
+        return Promise.reject(
+          new ProxyError(
+            ProxyErrorCode.LoadShed,
+            `the queue of ${backend.labels.backend_name} is full (${backend.queue.capacity})`,
+          ),
+        );
+      return new Promise<EndpointLease>((resolve, reject) => {
+        let recheck: NodeJS.Timeout | undefined;
+        const finish = () => {
+          waiters.delete(attempt);
+          clearTimeout(failfast);
+          clearTimeout(recheck);
+          signal.removeEventListener('abort', onAbort);
+        };
+        const attempt = () => {
+          const got = pick();
+          if (got) {
+            finish();
+            resolve(lease(got));
+            return;
+          }
+          // Breakers reopen on a clock: look again when the first penalty ends.
+          clearTimeout(recheck);
+          let soonest = Infinity;
+          for (const st of states.values())
+            if (st.breaker) soonest = Math.min(soonest, st.breaker.remainingMs() || Infinity);
+          if (soonest !== Infinity) recheck = setTimeout(attempt, Math.max(1, soonest + 1));
+        };
+        const onAbort = () => {
+          finish();
+          reject(signal.reason);
+        };
+        const failfast = setTimeout(() => {
+          finish();
+          reject(unavailable());
+        }, backend.queue.failfastMs);
+        waiters.add(attempt);
+        signal.addEventListener('abort', onAbort, { once: true });
+        attempt();
+      });
+    },
+    async close() {
+      closed = true;
+      unsubscribe?.();
+      metrics.forgetBackend(parent, backend.labels);
+      const all = [...states.values()];
+      states.clear();
+      await Promise.all(all.map((s) => s.client.close()));
+    },
+  };
+}
+
+/** linkerd2-proxy's failure classification for accrual: 5xx, or these gRPC codes. */
+const GRPC_FAILURES = new Set([4, 7, 13, 14, 15]);
+export function isFailureResponse(status: number, grpcStatus: number | undefined): boolean {
+  if (status >= 500) return true;
+  return grpcStatus !== undefined && GRPC_FAILURES.has(grpcStatus);
+}

@@ -1,0 +1,7 @@
+export {
+  createBalancer,
+  isFailureResponse,
+  type Balancer,
+  type BalancerOptions,
+  type EndpointLease,
+} from './balancer.js';

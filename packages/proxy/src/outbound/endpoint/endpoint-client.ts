@@ -1,0 +1,263 @@
+// The endpoint level of the outbound stack: one attempt of one request to one address. HTTP/1
+// requests go over a keep-alive undici Pool per endpoint; HTTP/2 (gRPC) requests are streams on
+// one multiplexed session per endpoint. When discovery gives the endpoint a TLS identity the
+// connection is mesh TLS and the peer must present exactly that identity.
+import {
+  connect as h2connect,
+  constants,
+  type ClientHttp2Session,
+  type IncomingHttpHeaders,
+} from 'node:http2';
+import { connect as netConnect, type Socket } from 'node:net';
+import type { Readable } from 'node:stream';
+import { Pool } from 'undici';
+import type { Endpoint } from '../../discovery/index.js';
+import { ProxyError, ProxyErrorCode } from '../../errors/index.js';
+import { stripHopByHop } from '../../http/index.js';
+import type { MeshTls } from '../../tls/index.js';
+import { connectTcp } from '../../transport/index.js';
+
+export type Headers = Record<string, string | string[]>;
+
+export interface AttemptRequest {
+  readonly method: string;
+  /** Path and query. */
+  readonly path: string;
+  readonly authority: string;
+  readonly headers: Headers;
+  /** A buffered body (replayable) or a stream (one attempt only); null for none. */
+  readonly body: Buffer | Readable | null;
+  /** Send as HTTP/2 (the client spoke HTTP/2, e.g. gRPC). */
+  readonly http2: boolean;
+}
+
+export interface AttemptResponse {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly body: Readable;
+  /** Trailers, once the body has ended (undefined for none). */
+  trailers(): Headers | undefined;
+  /** True when the response has no body at all (HTTP/2 trailers-only, e.g. a gRPC error). */
+  readonly endStream: boolean;
+}
+
+export interface EndpointClient {
+  readonly endpoint: Endpoint;
+  /** Whether mesh TLS is used to reach it. */
+  readonly tls: boolean;
+  send(req: AttemptRequest, signal: AbortSignal): Promise<AttemptResponse>;
+  close(): Promise<void>;
+}
+
+export interface EndpointClientOptions {
+  readonly endpoint: Endpoint;
+  readonly meshTls: MeshTls | undefined;
+  readonly connectTimeoutMs: number;
+  readonly idleTimeoutMs?: number;
+}
+
+const HTTP2_FORBIDDEN = new Set([
+  'host',
+  'connection',
+  'keep-alive',
+  'transfer-encoding',
+  'upgrade',
+  'proxy-connection',
+]);
+
+const toConnectError = (err: unknown) =>
+  ProxyError.is(err)
+    ? err
+    : new ProxyError(
+        ProxyErrorCode.ConnectFailed,
+        `connecting to the endpoint failed: ${(err as Error)?.message ?? err}`,
+        { cause: err },
+      );
+
+export function createEndpointClient(options: EndpointClientOptions): EndpointClient {
+  const { endpoint, meshTls, connectTimeoutMs } = options;
+  const { host, port } = endpoint.addr;
+  const identity = endpoint.identity !== undefined && meshTls?.isReady() ? endpoint.identity : undefined;
+  const origin = host.includes(':') ? `http://[${host}]:${port}` : `http://${host}:${port}`;
+  let pool: Pool | undefined;
+  let session: ClientHttp2Session | undefined;
+
+  const poolFor = (): Pool => {
+    if (pool) return pool;
+    const connect =
+      identity !== undefined && meshTls
+        ? (_opts: unknown, cb: (err: Error | null, socket: Socket | null) => void) => {
+            connectTcp({ host, port, timeoutMs: connectTimeoutMs })
+              .then((s) =>
+                meshTls.connect(s, identity, { alpn: ['http/1.1'], timeoutMs: connectTimeoutMs * 10 }),
+              )
+              .then(
+                (s) => cb(null, s),
+                (e: Error) => cb(e, null),
+              );
+          }
+        : { timeout: connectTimeoutMs };
+    pool = new Pool(origin, {
+      connections: 1024,
+      pipelining: 1,
+      keepAliveTimeout: options.idleTimeoutMs ?? 3000,
+      keepAliveMaxTimeout: options.idleTimeoutMs ?? 3000,
+      connect: connect as Pool.Options['connect'],
+      headersTimeout: 0,
+      bodyTimeout: 0,
+    });
+    return pool;
+  };
+
+  const sessionFor = (): ClientHttp2Session => {
+    if (session && !session.closed && !session.destroyed) return session;
+    const s =
+      identity !== undefined && meshTls
+        ? h2connect(origin, {
+            createConnection: () =>
+              meshTls.wrapClient(netConnect({ host, port, noDelay: true }), identity, ['h2']),
+          })
+        : h2connect(origin);
+    s.on('error', () => undefined);
+    const forget = () => {
+      if (session === s) session = undefined;
+    };
+    s.on('close', forget);
+    s.on('goaway', forget);
+    s.setTimeout(connectTimeoutMs, () => {
+      if (s.connecting) s.destroy(new ProxyError(ProxyErrorCode.ConnectFailed, 'connect timed out'));
+    });
+    s.once('connect', () => s.setTimeout(0));
+    session = s;
+    return s;
+  };
+
+  const sendHttp1 = async (req: AttemptRequest, signal: AbortSignal): Promise<AttemptResponse> => {
+    const headers = stripHopByHop(req.headers);
+    for (const k of Object.keys(headers)) if (k.startsWith(':')) delete headers[k];
+    headers.host = req.authority;
+    let data: Awaited<ReturnType<Pool['request']>>;
+    try {
+      data = await poolFor().request({
+        path: req.path,
+        method: req.method as 'GET',
+        headers,
+        body: req.body,
+        signal,
+      });
+    } catch (err) {
+      if (signal.aborted) throw signal.reason ?? err;
+      const code = (err as { code?: string }).code;
+      if (code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'ECONNREFUSED' || code === 'EHOSTUNREACH')
+        throw toConnectError(err);
+      throw new ProxyError(
+        ProxyErrorCode.EndpointReset,
+        `the endpoint failed the request: ${(err as Error).message}`,
+        { cause: err },
+      );
+    }
+    return {
+      status: data.statusCode,
+      headers: stripHopByHop(data.headers),
+      body: data.body,
+      trailers: () => {
+        const t = data.trailers as Record<string, string> | undefined;
+        return t && Object.keys(t).length > 0 ? { ...t } : undefined;
+      },
+      endStream: false,
+    };
+  };
+
+  const sendHttp2 = (req: AttemptRequest, signal: AbortSignal): Promise<AttemptResponse> =>
+    new Promise((resolve, reject) => {
+      let s: ClientHttp2Session;
+      try {
+        s = sessionFor();
+      } catch (err) {
+        reject(toConnectError(err));
+        return;
+      }
+      const headers: Headers = {};
+      for (const [k, v] of Object.entries(req.headers))
+        if (!HTTP2_FORBIDDEN.has(k) && !k.startsWith(':')) headers[k] = v;
+      headers[':method'] = req.method;
+      headers[':path'] = req.path;
+      headers[':authority'] = req.authority;
+      headers[':scheme'] = 'http';
+      const body = req.body;
+      let stream: ReturnType<ClientHttp2Session['request']>;
+      try {
+        stream = s.request(headers, {
+          endStream: body === null || (Buffer.isBuffer(body) && body.length === 0),
+        });
+      } catch (err) {
+        reject(toConnectError(err));
+        return;
+      }
+      let trailers: Headers | undefined;
+      let settled = false;
+      const onAbort = () => {
+        if (!stream.closed) stream.close(constants.NGHTTP2_CANCEL);
+        if (!settled) {
+          settled = true;
+          reject(signal.reason);
+        }
+      };
+      if (signal.aborted) onAbort();
+      else signal.addEventListener('abort', onAbort, { once: true });
+      stream.on('trailers', (t: IncomingHttpHeaders) => {
+        trailers = stripHopByHop(t);
+      });
+      stream.on('response', (h: IncomingHttpHeaders, flags: number) => {
+        if (settled) return;
+        settled = true;
+        const status = Number(h[':status']);
+        const out = stripHopByHop(h);
+        for (const k of Object.keys(out)) if (k.startsWith(':')) delete out[k];
+        const endStream = (flags & constants.NGHTTP2_FLAG_END_STREAM) !== 0;
+        stream.once('close', () => signal.removeEventListener('abort', onAbort));
+        resolve({ status, headers: out, body: stream, trailers: () => trailers, endStream });
+      });
+      stream.on('error', (err) => {
+        signal.removeEventListener('abort', onAbort);
+        if (settled) return;
+        settled = true;
+        reject(
+          s.connecting || !s.socket
+            ? toConnectError(err)
+            : new ProxyError(ProxyErrorCode.EndpointReset, `the endpoint reset the stream: ${err.message}`, {
+                cause: err,
+              }),
+        );
+      });
+      stream.on('close', () => {
+        if (settled) return;
+        settled = true;
+        signal.removeEventListener('abort', onAbort);
+        reject(
+          new ProxyError(
+            ProxyErrorCode.EndpointReset,
+            `the endpoint closed the stream (code ${stream.rstCode})`,
+          ),
+        );
+      });
+      if (Buffer.isBuffer(body)) {
+        if (body.length > 0) stream.end(body);
+      } else if (body) {
+        body.pipe(stream);
+      }
+    });
+
+  return {
+    endpoint,
+    tls: identity !== undefined,
+    send: (req, signal) => (req.http2 ? sendHttp2(req, signal) : sendHttp1(req, signal)),
+    async close() {
+      session?.destroy();
+      session = undefined;
+      const p = pool;
+      pool = undefined;
+      await p?.destroy().catch(() => undefined);
+    },
+  };
+}
