@@ -12,6 +12,7 @@ import { Pool } from 'undici';
 import { connectTcp } from '../transport/index.js';
 import { forwardTcp } from '../transport/index.js';
 import { L5D_PROXY_ERROR, stripHopByHop } from './headers.js';
+import type { ProxyError } from '../errors/index.js';
 import type { MeshTls } from '../tls/index.js';
 import type { UpstreamTarget } from './upstream-target.js';
 
@@ -25,6 +26,12 @@ export interface HttpRequestContext {
   readonly removeHeaders?: readonly string[];
   /** When set, the upstream connection is mesh TLS to a peer that must present this identity. */
   readonly serverIdentity?: string;
+  /**
+   * Answer here instead of forwarding (a policy refusal, a rate limit, an injected failure): the
+   * error's status (gRPC requests: its gRPC status in a trailers-only response) and its
+   * `l5d-proxy-error` header.
+   */
+  readonly reject?: ProxyError;
   onResponse?(
     statusCode: number | undefined,
     grpcStatus: number | undefined,
@@ -118,6 +125,18 @@ export function createHttp1Proxy<C>(options: Http1ProxyOptions<C>): Http1Proxy<C
 
   const handle = (req: IncomingMessage, res: ServerResponse) => {
     const ctx = options.route(req, conns.get(req.socket));
+    if (ctx.reject !== undefined) {
+      const status = ctx.reject.httpStatus;
+      ctx.onResponse?.(status, undefined, undefined);
+      const body = `${ctx.reject.message}\n`;
+      res.writeHead(status, {
+        'content-type': 'text/plain',
+        'content-length': Buffer.byteLength(body),
+        [L5D_PROXY_ERROR]: ctx.reject.headerValue(),
+      });
+      res.end(body);
+      return;
+    }
     if (ctx.target === undefined) {
       fail(res, ctx, 400, ProxyErrorLabel.Unexpected, 'no target for this request (missing or invalid Host)');
       return;
