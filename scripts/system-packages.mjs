@@ -10,6 +10,8 @@ const NEEDS = {
     { command: 'curl', pkg: 'curl' },
     { command: 'h2load', pkg: 'nghttp2-client' }, // HTTP/2 client for the proxy's tests
     { command: 'iptables', pkg: 'iptables' }, // SO_ORIGINAL_DST test behind a REDIRECT rule (root)
+    { command: 'haproxy', pkg: 'haproxy' }, // the baseline proxy pair of bench/proxy
+    { command: 'wrk', pkg: 'wrk' }, // HTTP/1.1 load generator of bench/proxy
   ],
 };
 

@@ -145,9 +145,9 @@ export function createHttp2Proxy<C>(options: Http2ProxyOptions<C>): Http2Proxy<C
       trailers = t;
     });
     stream.on('wantTrailers', () => {
-      const t = stripHopByHop(trailers);
-      if (Object.keys(t).length > 0) stream.sendTrailers(t);
-      else stream.close();
+      // No trailers: an empty set makes node:http2 end the stream with an empty DATA frame
+      // flagged END_STREAM (close() would reset it, and clients count the request as failed).
+      stream.sendTrailers(stripHopByHop(trailers));
       report(undefined);
     });
     upstream.on('error', () => {

@@ -57,6 +57,16 @@ describe('HTTP/2 (h2load) through the inbound proxy', () => {
     expect(stdout).toMatch(/requests: 400 total, 400 started, 400 done, 400 succeeded, 0 failed, 0 errored/);
     expect(stdout).toMatch(/status codes: 400 2xx/);
   });
+
+  it.skipIf(!hasH2load)('ends a response without trailers with END_STREAM, not a reset', async () => {
+    // nghttp (same package as h2load) prints every frame; a RST_STREAM after the body made
+    // clients count the request as unprocessed.
+    const { stdout } = await run('nghttp', ['-v', '-n', `http://127.0.0.1:${h.inboundPort}/`], {
+      timeout: 15_000,
+    });
+    expect(stdout).toMatch(/recv DATA frame <length=\d+, flags=0x01, stream_id=13>|END_STREAM/);
+    expect(stdout).not.toMatch(/recv RST_STREAM frame/);
+  });
 });
 
 describe('gRPC (grpc-js) through the inbound proxy', () => {

@@ -1,0 +1,460 @@
+// Proxy pair benchmark: client → outbound proxy → mutual TLS → inbound proxy → app, on loopback,
+// for three paths measured in ONE run so their ratios are comparable on a shared machine:
+//   direct   client → app
+//   tsmesh   client → tsmesh outbound → mTLS → tsmesh inbound → app
+//   haproxy  client → HAProxy → mTLS → HAProxy → app (the same two hops, Debian haproxy)
+// Each proxy is pinned to its own core (outbound on CPU 0, inbound on CPU 1; `taskset`), one
+// thread each. Certificates are made by openssl: a P-256 trust anchor and one leaf per side whose
+// only SAN is a Linkerd identity name; each side verifies the other (mTLS on both pairs).
+//
+// Scenarios (wrk and h2load, bounded by --duration):
+//   h1-max    wrk, HTTP/1.1 keep-alive, --connections connections: saturated throughput
+//   h2-max    h2load, HTTP/2, 10 connections × 10 streams: saturated throughput
+//   grpc-max  h2load, HTTP/2 POST application/grpc with a framed message, trailers back
+//   h1-1k     h2load --h1 at a fixed 1,000 requests/s (10 clients × --rps 100): p50/p99
+//   h2-1k     h2load at a fixed 1,000 requests/s: p50/p99
+// For every proxy process: peak RSS (sampled every 100 ms) and CPU time per scenario.
+//
+// Usage: node bench/proxy/proxy-bench.mjs [--duration 8] [--connections 50]
+//          [--paths direct,tsmesh,haproxy] [--scenarios h1-max,...] [--json out.json]
+// Needs the built proxy (`pnpm exec nx run @tsmesh/proxy:build`), wrk, h2load, haproxy, openssl.
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const { values: args } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '8' },
+    connections: { type: 'string', default: '50' },
+    paths: { type: 'string', default: 'direct,tsmesh,haproxy' },
+    scenarios: { type: 'string', default: 'h1-max,h2-max,grpc-max,h1-1k,h2-1k' },
+    json: { type: 'string' },
+    'node-flags': { type: 'string', default: '' },
+  },
+});
+const DURATION = Number(args.duration);
+const CONNS = Number(args.connections);
+const PATHS = args.paths.split(',');
+const SCENARIOS = args.scenarios.split(',');
+const A_ID = 'client.bench.serviceaccount.identity.linkerd.cluster.local';
+const B_ID = 'server.bench.serviceaccount.identity.linkerd.cluster.local';
+
+for (const tool of ['wrk', 'h2load', 'haproxy', 'openssl', 'taskset']) {
+  if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) {
+    console.error(`missing ${tool}: apt-get install wrk nghttp2-client haproxy openssl util-linux`);
+    process.exit(1);
+  }
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'tsmesh-bench-proxy-'));
+const children = [];
+const cleanup = () => {
+  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  rmSync(dir, { recursive: true, force: true });
+};
+process.on('exit', cleanup);
+process.on('SIGINT', () => process.exit(130));
+
+// --- certificates (openssl) -----------------------------------------------------------------
+const ossl = (...a) => execFileSync('openssl', a, { cwd: dir, stdio: 'pipe' });
+ossl('ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', 'ca.key');
+ossl(
+  'req',
+  '-x509',
+  '-new',
+  '-key',
+  'ca.key',
+  '-subj',
+  '/CN=identity.linkerd.cluster.local',
+  '-days',
+  '2',
+  '-addext',
+  'basicConstraints=critical,CA:TRUE',
+  '-addext',
+  'keyUsage=critical,keyCertSign,cRLSign',
+  '-out',
+  'ca.crt',
+);
+for (const [name, id] of [
+  ['a', A_ID],
+  ['b', B_ID],
+]) {
+  ossl('genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', `${name}.key`);
+  ossl('req', '-new', '-key', `${name}.key`, '-subj', '/', '-out', `${name}.csr`);
+  writeFileSync(
+    join(dir, `${name}.ext`),
+    `subjectAltName=DNS:${id}\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth,clientAuth\n`,
+  );
+  ossl(
+    'x509',
+    '-req',
+    '-in',
+    `${name}.csr`,
+    '-CA',
+    'ca.crt',
+    '-CAkey',
+    'ca.key',
+    '-set_serial',
+    name === 'a' ? '2' : '3',
+    '-days',
+    '1',
+    '-extfile',
+    `${name}.ext`,
+    '-out',
+    `${name}.crt`,
+  );
+  writeFileSync(
+    join(dir, `${name}.pem`),
+    readFileSync(join(dir, `${name}.crt`), 'utf8') + readFileSync(join(dir, `${name}.key`), 'utf8'),
+  );
+}
+// gRPC request body: one framed message.
+writeFileSync(join(dir, 'grpc-req.bin'), Buffer.from([0, 0, 0, 0, 5, 0x77, 0x6f, 0x72, 0x6c, 0x64]));
+
+// --- processes ------------------------------------------------------------------------------
+/** Starts a child and resolves with the first JSON line it prints. */
+async function startJsonChild(cmd, argv, env = {}) {
+  const child = spawn(cmd, argv, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  children.push(child);
+  let buf = '';
+  for await (const chunk of child.stdout) {
+    buf += chunk;
+    const nl = buf.indexOf('\n');
+    if (nl >= 0) {
+      child.stdout.resume();
+      return { child, info: JSON.parse(buf.slice(0, nl)) };
+    }
+  }
+  throw new Error(`${cmd} ${argv.join(' ')} exited before it was ready`);
+}
+
+async function freePort() {
+  const { createServer } = await import('node:net');
+  const s = createServer().listen(0, '127.0.0.1');
+  await once(s, 'listening');
+  const { port } = s.address();
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+async function waitPort(port) {
+  const { connect } = await import('node:net');
+  for (let i = 0; i < 100; i++) {
+    const ok = await new Promise((resolve) => {
+      const s = connect(port, '127.0.0.1');
+      s.once('connect', () => (s.destroy(), resolve(true)));
+      s.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`nothing listens on ${port}`);
+}
+
+const nodeFlags = args['node-flags'].split(' ').filter(Boolean);
+
+async function startTsmesh(appPort) {
+  const base = {
+    LINKERD2_PROXY_INBOUND_LISTEN_ADDR: '127.0.0.1:0',
+    LINKERD2_PROXY_OUTBOUND_LISTEN_ADDR: '127.0.0.1:0',
+    LINKERD2_PROXY_ADMIN_LISTEN_ADDR: '127.0.0.1:0',
+    LINKERD2_PROXY_LOG: 'warn',
+    BENCH_CERT_DIR: dir,
+  };
+  const script = join(HERE, 'tsmesh-proxy-child.mjs');
+  const b = await startJsonChild('taskset', ['-c', '1', process.execPath, ...nodeFlags, script], {
+    ...base,
+    BENCH_NAME: 'b',
+    BENCH_IDENTITY: B_ID,
+    TSMESH_PROXY_INBOUND_FORWARD_ADDR: `127.0.0.1:${appPort}`,
+  });
+  const a = await startJsonChild('taskset', ['-c', '0', process.execPath, ...nodeFlags, script], {
+    ...base,
+    BENCH_NAME: 'a',
+    BENCH_IDENTITY: A_ID,
+    BENCH_PEER_PORT: String(b.info.inbound),
+    BENCH_PEER_IDENTITY: B_ID,
+    TSMESH_PROXY_OUTBOUND_FORWARD_ADDR: `127.0.0.1:${b.info.inbound}`,
+  });
+  const port = a.info.outbound;
+  return { h1Port: port, h2Port: port, procs: { outbound: a.child.pid, inbound: b.child.pid } };
+}
+
+async function startHaproxy(appPort) {
+  const [a1, a2, b1, b2] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const common = `global
+  nbthread 1
+  maxconn 4000
+defaults
+  mode http
+  option http-keep-alive
+  timeout connect 5s
+  timeout client 60s
+  timeout server 60s
+  timeout http-keep-alive 60s
+`;
+  const tlsToB = `ssl crt ${dir}/a.pem ca-file ${dir}/ca.crt verify required verifyhost ${B_ID} sni str(${B_ID})`;
+  writeFileSync(
+    join(dir, 'haproxy-a.cfg'),
+    `${common}
+frontend out_h1
+  bind 127.0.0.1:${a1}
+  default_backend to_b_h1
+frontend out_h2
+  bind 127.0.0.1:${a2} proto h2
+  default_backend to_b_h2
+backend to_b_h1
+  http-reuse always
+  server b 127.0.0.1:${b1} ${tlsToB} alpn http/1.1
+backend to_b_h2
+  http-reuse always
+  server b 127.0.0.1:${b2} ${tlsToB} alpn h2
+`,
+  );
+  const tlsFromA = `ssl crt ${dir}/b.pem ca-file ${dir}/ca.crt verify required`;
+  writeFileSync(
+    join(dir, 'haproxy-b.cfg'),
+    `${common}
+frontend in_h1
+  bind 127.0.0.1:${b1} ${tlsFromA} alpn http/1.1
+  default_backend app_h1
+frontend in_h2
+  bind 127.0.0.1:${b2} ${tlsFromA} alpn h2
+  default_backend app_h2
+backend app_h1
+  http-reuse always
+  server app 127.0.0.1:${appPort}
+backend app_h2
+  http-reuse always
+  server app 127.0.0.1:${appPort} proto h2
+`,
+  );
+  const run = (cpu, cfg) => {
+    const check = spawnSync('haproxy', ['-c', '-q', '-f', cfg], { encoding: 'utf8' });
+    if (check.status !== 0) throw new Error(`haproxy config ${cfg}: ${check.stderr}`);
+    const c = spawn('taskset', ['-c', cpu, 'haproxy', '-db', '-f', cfg], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    children.push(c);
+    return c;
+  };
+  const b = run('1', join(dir, 'haproxy-b.cfg'));
+  const a = run('0', join(dir, 'haproxy-a.cfg'));
+  for (const p of [a1, a2, b1, b2]) await waitPort(p);
+  return { h1Port: a1, h2Port: a2, procs: { outbound: a.pid, inbound: b.pid } };
+}
+
+// --- measurement ----------------------------------------------------------------------------
+const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+// taskset execs the program, so the child's pid is the proxy's own.
+const cpuTicks = (pid) => {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(f[11]) + Number(f[12]);
+};
+const rssMb = (pid) => {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : 0;
+};
+
+function runTool(cmd, argv) {
+  return new Promise((resolve, reject) => {
+    const c = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    c.stdout.on('data', (d) => (out += d));
+    c.stderr.on('data', (d) => (out += d));
+    const timer = setTimeout(() => c.kill('SIGKILL'), (DURATION + 30) * 1000);
+    c.on('close', (code) => {
+      clearTimeout(timer);
+      if (code === 0) resolve(out);
+      else reject(new Error(`${cmd} ${argv.join(' ')} exited ${code}: ${out.slice(-500)}`));
+    });
+  });
+}
+
+async function measured(procs, fn) {
+  const pids = Object.entries(procs ?? {});
+  const t0 = pids.map(([, pid]) => cpuTicks(pid));
+  const peak = pids.map(() => 0);
+  const sampler = setInterval(
+    () => pids.forEach(([, pid], i) => (peak[i] = Math.max(peak[i], rssMb(pid)))),
+    100,
+  );
+  const started = performance.now();
+  try {
+    const result = await fn();
+    const secs = (performance.now() - started) / 1000;
+    const usage = {};
+    pids.forEach(([role, pid], i) => {
+      peak[i] = Math.max(peak[i], rssMb(pid));
+      usage[role] = { rssMb: peak[i], cpuPct: ((cpuTicks(pid) - t0[i]) / CLK_TCK / secs) * 100 };
+    });
+    return { ...result, usage };
+  } finally {
+    clearInterval(sampler);
+  }
+}
+
+const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+
+function parseWrk(out) {
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
+  const errors = /Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? '0';
+  const sock = /Socket errors: (.*)/.exec(out)?.[1];
+  const toMs = (v, unit) => Number(v) * ({ us: 0.001, ms: 1, s: 1000 }[unit] ?? 1);
+  const lat = (p) => {
+    const m = new RegExp(`^\\s+${p}%\\s+([\\d.]+)(us|ms|s)`, 'm').exec(out);
+    return m ? toMs(m[1], m[2]) : NaN;
+  };
+  return { rps, p50: lat(50), p99: lat(99), errors: Number(errors), note: sock };
+}
+
+function parseH2load(out, logFile) {
+  const rps = Number(/finished in [\d.]+\w+, ([\d.]+) req\/s/.exec(out)?.[1]);
+  const m =
+    /requests: (\d+) total, (\d+) started, (\d+) done, (\d+) succeeded, (\d+) failed, (\d+) errored/.exec(
+      out,
+    );
+  const st = /status codes: \d+ 2xx, (\d+) 3xx, (\d+) 4xx, (\d+) 5xx/.exec(out);
+  const failed = m
+    ? Number(m[5]) + Number(m[6]) + (st ? Number(st[1]) + Number(st[2]) + Number(st[3]) : 0)
+    : NaN;
+  let p50 = NaN;
+  let p99 = NaN;
+  if (logFile) {
+    const lat = readFileSync(logFile, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => Number(l.split('\t')[2]) / 1000)
+      .filter(Number.isFinite)
+      .sort((x, y) => x - y);
+    if (lat.length > 0) [p50, p99] = [percentile(lat, 50), percentile(lat, 99)];
+  }
+  return { rps, p50, p99, errors: failed };
+}
+
+const D = String(DURATION);
+const runners = {
+  'h1-max': async (t) =>
+    parseWrk(
+      await runTool('wrk', ['-t1', `-c${CONNS}`, `-d${D}s`, '--latency', `http://127.0.0.1:${t.h1Port}/`]),
+    ),
+  'h2-max': async (t) =>
+    parseH2load(await runTool('h2load', ['-t1', '-c10', '-m10', '-D', D, `http://127.0.0.1:${t.h2Port}/`])),
+  'grpc-max': async (t) =>
+    parseH2load(
+      await runTool('h2load', [
+        '-t1',
+        '-c10',
+        '-m10',
+        '-D',
+        D,
+        '-d',
+        join(dir, 'grpc-req.bin'),
+        '-H',
+        'content-type: application/grpc',
+        '-H',
+        'te: trailers',
+        `http://127.0.0.1:${t.h2Port}/bench.Echo/Say`,
+      ]),
+    ),
+  'h1-1k': async (t) => {
+    const log = join(dir, `h1-1k-${t.name}.log`);
+    return parseH2load(
+      await runTool('h2load', [
+        '--h1',
+        '-t1',
+        '-c10',
+        '--rps',
+        '100',
+        '-D',
+        D,
+        '--log-file',
+        log,
+        `http://127.0.0.1:${t.h1Port}/`,
+      ]),
+      log,
+    );
+  },
+  'h2-1k': async (t) => {
+    const log = join(dir, `h2-1k-${t.name}.log`);
+    return parseH2load(
+      await runTool('h2load', [
+        '-t1',
+        '-c10',
+        '--rps',
+        '100',
+        '-D',
+        D,
+        '--log-file',
+        log,
+        `http://127.0.0.1:${t.h2Port}/`,
+      ]),
+      log,
+    );
+  },
+};
+
+// --- run --------------------------------------------------------------------------------------
+const load = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+console.log(`proxy bench: ${DURATION}s per scenario, ${CONNS} wrk connections, load average ${load()}`);
+const app = await startJsonChild(process.execPath, [join(HERE, 'backend.mjs')]);
+const appPort = app.info.port;
+const targets = [];
+for (const name of PATHS) {
+  if (name === 'direct') targets.push({ name, h1Port: appPort, h2Port: appPort, procs: {} });
+  else if (name === 'tsmesh') targets.push({ name, ...(await startTsmesh(appPort)) });
+  else if (name === 'haproxy') targets.push({ name, ...(await startHaproxy(appPort)) });
+  else throw new Error(`unknown path ${name}`);
+}
+// Warm up every path (JIT, pools, TLS sessions) before measuring.
+for (const t of targets) {
+  await runTool('wrk', ['-t1', `-c${CONNS}`, '-d2s', `http://127.0.0.1:${t.h1Port}/`]);
+  await runTool('h2load', ['-t1', '-c10', '-m10', '-n', '5000', `http://127.0.0.1:${t.h2Port}/`]);
+}
+
+const results = {};
+for (const s of SCENARIOS) {
+  results[s] = {};
+  for (const t of targets) {
+    const r = await measured(t.procs, () => runners[s](t));
+    results[s][t.name] = r;
+    const use = Object.entries(r.usage)
+      .map(([role, u]) => `${role} ${u.cpuPct.toFixed(0)}% ${u.rssMb.toFixed(0)}MB`)
+      .join(', ');
+    console.log(
+      `${s.padEnd(9)} ${t.name.padEnd(8)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms  errors ${r.errors}${use ? `  | ${use}` : ''}`,
+    );
+  }
+}
+
+// --- summary: same-run ratios and the targets -------------------------------------------------
+console.log(`\nload average after: ${load()}`);
+const fmt = (x, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : '-');
+for (const s of SCENARIOS) {
+  const r = results[s];
+  const ts = r.tsmesh;
+  if (!ts) continue;
+  const parts = [];
+  if (s.endsWith('-max')) {
+    if (r.haproxy) parts.push(`tsmesh/haproxy ${fmt(ts.rps / r.haproxy.rps)} (target ≥ 0.50)`);
+    if (r.direct) parts.push(`tsmesh/direct ${fmt(ts.rps / r.direct.rps)}`);
+    if (r.haproxy && r.direct) parts.push(`haproxy/direct ${fmt(r.haproxy.rps / r.direct.rps)}`);
+  } else if (r.direct) {
+    parts.push(
+      `tsmesh added p99 ${fmt(ts.p99 - r.direct.p99)} ms (target ≤ 2), p50 ${fmt(ts.p50 - r.direct.p50)} ms`,
+    );
+    if (r.haproxy) parts.push(`haproxy added p99 ${fmt(r.haproxy.p99 - r.direct.p99)} ms`);
+  }
+  const rss = Math.max(ts.usage.outbound.rssMb, ts.usage.inbound.rssMb);
+  parts.push(`tsmesh peak RSS ${fmt(rss, 0)} MB (target ≤ 80)`);
+  console.log(`${s.padEnd(9)} ${parts.join('; ')}`);
+}
+if (args.json)
+  writeFileSync(args.json, JSON.stringify({ load: load(), duration: DURATION, results }, null, 2));
+process.exit(0);

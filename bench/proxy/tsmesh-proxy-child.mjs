@@ -1,0 +1,33 @@
+// One tsmesh proxy for the benchmark, started from the built package (packages/proxy/dist) with a
+// static workload certificate, so mesh TLS between the two proxies is real. Configuration comes
+// from the same LINKERD2_PROXY_* / TSMESH_PROXY_* variables the binary reads; the benchmark adds
+//   BENCH_CERT_DIR   directory with ca.crt and <BENCH_NAME>.crt / <BENCH_NAME>.key
+//   BENCH_NAME       which certificate is this proxy's (its identity is in BENCH_IDENTITY)
+//   BENCH_PEER_PORT  an outbound target on this port is meshed, with identity BENCH_PEER_IDENTITY
+// Prints {"inbound":N,"outbound":N,"admin":N} once listening.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createEnvSource, readProxyConfig, startProxy } from '../../packages/proxy/dist/index.js';
+
+const env = process.env;
+const dir = env.BENCH_CERT_DIR;
+const cert = {
+  identity: env.BENCH_IDENTITY,
+  certificateChainPem: readFileSync(join(dir, `${env.BENCH_NAME}.crt`), 'utf8'),
+  privateKeyPem: readFileSync(join(dir, `${env.BENCH_NAME}.key`), 'utf8'),
+};
+const peerPort = Number(env.BENCH_PEER_PORT ?? 0);
+const proxy = await startProxy({
+  config: readProxyConfig(createEnvSource(env)),
+  certificates: { current: () => cert, subscribe: () => () => undefined },
+  trustAnchorsPem: readFileSync(join(dir, 'ca.crt'), 'utf8'),
+  identityFor: (t) => (t.port === peerPort ? env.BENCH_PEER_IDENTITY : undefined),
+});
+process.stdout.write(
+  `${JSON.stringify({
+    inbound: proxy.inbound.listener.address.port,
+    outbound: proxy.outbound.listeners[0].address.port,
+    admin: proxy.admin.address.port,
+  })}\n`,
+);
+process.on('SIGTERM', () => void proxy.shutdown(0).then(() => process.exit(0)));
