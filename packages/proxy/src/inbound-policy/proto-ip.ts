@@ -1,8 +1,9 @@
 // Addresses as the proxy API carries them (io.linkerd.proxy.net): IPv4 as a uint32, IPv6 as two
 // 64-bit halves. The policy engine in @tsmesh/core works on CIDR text, so networks are turned into
 // text once, when a policy is compiled; tap turns socket addresses into messages per event.
-import { isIPv4, isIPv6 } from 'node:net';
+import { isIPv4 } from 'node:net';
 import type { net } from '@tsmesh/core';
+import { ipBytes } from '../client-address/index.js';
 
 type ProtoIp = net.IPAddress.$Properties;
 type Long64 = number | { low: number; high: number; unsigned?: boolean } | null | undefined;
@@ -31,38 +32,13 @@ export function formatProtoIp(ip: ProtoIp | null | undefined): string | undefine
 
 /** The proto form of a textual address (`::ffff:1.2.3.4` is reported as IPv4). */
 export function toProtoIp(text: string): ProtoIp | undefined {
-  const addr = text.startsWith('::ffff:') && isIPv4(text.slice(7)) ? text.slice(7) : text;
-  if (isIPv4(addr)) {
-    const [a, b, c, d] = addr.split('.').map(Number) as [number, number, number, number];
-    return { ipv4: ((a << 24) >>> 0) + (b << 16) + (c << 8) + d };
-  }
-  if (!isIPv6(addr)) return undefined;
-  const value = ipv6ToBigInt(addr);
-  const hi = value >> 64n;
-  const lo = value & 0xffffffffffffffffn;
+  const bytes = ipBytes(text);
+  if (bytes === undefined) return undefined;
+  if (bytes.length === 4) return { ipv4: bytes.readUInt32BE(0) };
   // protobufjs writes any {low, high} object as a 64-bit value; a JS number would lose bits.
-  const long = (v: bigint) =>
-    ({ low: Number(v & 0xffffffffn) | 0, high: Number(v >> 32n) | 0, unsigned: true }) as unknown as number;
-  return { ipv6: { first: long(hi), last: long(lo) } };
-}
-
-function ipv6ToBigInt(addr: string): bigint {
-  const [head = '', tail] = addr.split('::') as [string, string | undefined];
-  const parse = (s: string) => (s === '' ? [] : s.split(':'));
-  let left = parse(head);
-  let right = tail === undefined ? [] : parse(tail);
-  const expand = (groups: string[]) =>
-    groups.flatMap((g) => {
-      if (!g.includes('.')) return [g];
-      const [a, b, c, d] = g.split('.').map(Number) as [number, number, number, number];
-      return [((a << 8) | b).toString(16), ((c << 8) | d).toString(16)];
-    });
-  left = expand(left);
-  right = expand(right);
-  const fill = tail === undefined ? [] : new Array<string>(8 - left.length - right.length).fill('0');
-  let value = 0n;
-  for (const g of [...left, ...fill, ...right]) value = (value << 16n) | BigInt(parseInt(g, 16));
-  return value;
+  const long = (at: number) =>
+    ({ high: bytes.readInt32BE(at), low: bytes.readInt32BE(at + 4), unsigned: true }) as unknown as number;
+  return { ipv6: { first: long(0), last: long(8) } };
 }
 
 /** A client address without the IPv4-mapped prefix Node reports on dual-stack sockets. */
