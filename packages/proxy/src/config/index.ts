@@ -4,8 +4,10 @@ export {
   formatSocketAddr,
   parseDurationMs,
   parsePortSet,
+  parsePeerIdentities,
   parseSocketAddr,
   type NamedAddr,
+  type PeerIdentity,
   type PortSet,
   type SocketAddr,
 } from './parse-value.js';

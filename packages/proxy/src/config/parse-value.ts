@@ -156,3 +156,34 @@ export function parseIpList(raw: string): string[] {
 export function parseStringList(raw: string): string[] {
   return splitList(raw);
 }
+
+/** A meshed peer: its address (port undefined: any port) and the identity its proxy presents. */
+export interface PeerIdentity {
+  readonly host: string;
+  readonly port: number | undefined;
+  readonly identity: string;
+}
+
+const PEERS_ACCEPTS =
+  'a comma-separated list of IP:PORT=identity or IP=identity, such as 198.18.0.7:8080=web.ns.serviceaccount.identity.linkerd.cluster.local';
+const IDENTITY_NAME = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/i;
+
+/** `198.18.0.7:8080=name,[fd00::7]=name`. */
+export function parsePeerIdentities(raw: string): PeerIdentity[] {
+  return splitList(raw).map((item) => {
+    const eq = item.indexOf('=');
+    const addr = item.slice(0, eq);
+    const identity = item.slice(eq + 1);
+    if (eq <= 0 || !IDENTITY_NAME.test(identity)) throw new ValueError(PEERS_ACCEPTS);
+    if (isIP(addr) !== 0) return Object.freeze({ host: addr, port: undefined, identity });
+    const bare = /^\[([^\]]+)\]$/.exec(addr);
+    if (bare && isIP(bare[1] as string) === 6)
+      return Object.freeze({ host: bare[1] as string, port: undefined, identity });
+    try {
+      const { host, port } = parseSocketAddr(addr);
+      return Object.freeze({ host, port, identity });
+    } catch {
+      throw new ValueError(PEERS_ACCEPTS);
+    }
+  });
+}

@@ -22,7 +22,9 @@ import {
   parseSocketAddr,
   parseSocketAddrList,
   ValueError,
+  parsePeerIdentities,
   type NamedAddr,
+  type PeerIdentity,
   type PortSet,
   type SocketAddr,
 } from './parse-value.js';
@@ -33,6 +35,16 @@ export const TsmeshProxyEnv = {
   InboundForwardAddr: 'TSMESH_PROXY_INBOUND_FORWARD_ADDR',
   /** Where outbound non-HTTP connections go when there is no original destination. */
   OutboundForwardAddr: 'TSMESH_PROXY_OUTBOUND_FORWARD_ADDR',
+  /**
+   * Extra inbound listen addresses (local mode: PODIP:APP_PORT for each container port). A
+   * connection accepted on A:P is forwarded to the app at 127.0.0.1:P, as if redirected.
+   */
+  InboundListenAddrs: 'TSMESH_PROXY_INBOUND_LISTEN_ADDRS',
+  /**
+   * Peers known to be meshed, until discovery says so: `IP:PORT=identity` or `IP=identity` (any
+   * port), comma-separated. The outbound proxy opens mutual TLS to them verifying that identity.
+   */
+  OutboundPeerIdentities: 'TSMESH_PROXY_OUTBOUND_PEER_IDENTITIES',
 } as const;
 
 export type LogFormat = 'plain' | 'json';
@@ -67,12 +79,16 @@ export interface ProxyConfig {
     readonly connectTimeoutMs: number;
     readonly detectTimeoutMs: number;
     readonly forwardAddr: SocketAddr | undefined;
+    /** TsmeshProxyEnv.InboundListenAddrs: each forwards to 127.0.0.1 at its own port. */
+    readonly extraListenAddrs: readonly SocketAddr[];
   };
   readonly outbound: {
     readonly listenAddrs: readonly SocketAddr[];
     readonly connectTimeoutMs: number;
     readonly detectTimeoutMs: number;
     readonly forwardAddr: SocketAddr | undefined;
+    /** TsmeshProxyEnv.OutboundPeerIdentities. */
+    readonly peerIdentities: readonly PeerIdentity[];
   };
   readonly admin: {
     readonly listenAddr: SocketAddr;
@@ -195,12 +211,14 @@ export function readProxyConfig(env: EnvSource): ProxyConfig {
       connectTimeoutMs: r.get(ProxyEnv.InboundConnectTimeout, parseDurationMs, 300),
       detectTimeoutMs: r.get(ProxyEnv.InboundDetectTimeout, parseDurationMs, 10_000),
       forwardAddr: r.get(TsmeshProxyEnv.InboundForwardAddr, parseSocketAddr),
+      extraListenAddrs: r.get(TsmeshProxyEnv.InboundListenAddrs, parseSocketAddrList, []),
     },
     outbound: {
       listenAddrs: outboundListen,
       connectTimeoutMs: r.get(ProxyEnv.OutboundConnectTimeout, parseDurationMs, 1000),
       detectTimeoutMs: r.get(ProxyEnv.OutboundDetectTimeout, parseDurationMs, 10_000),
       forwardAddr: r.get(TsmeshProxyEnv.OutboundForwardAddr, parseSocketAddr),
+      peerIdentities: r.get(TsmeshProxyEnv.OutboundPeerIdentities, parsePeerIdentities, []),
     },
     admin: {
       listenAddr: r.get(ProxyEnv.AdminListenAddr, parseSocketAddr, {

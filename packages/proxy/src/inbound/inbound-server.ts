@@ -4,7 +4,7 @@
 // original port (or, without a redirect, to the configured forward address).
 import type { Socket } from 'node:net';
 import { isIP } from 'node:net';
-import { NoTlsReason, ProxyErrorLabel, TlsLabel } from '@tsmesh/core';
+import { NoTlsReason, ProxyErrorLabel, TlsLabel, TRANSPORT_HEADER_PROTOCOL } from '@tsmesh/core';
 import type { ProxyConfig } from '../config/index.js';
 import { formatSocketAddr } from '../config/index.js';
 import { detectProtocol } from '../detect/index.js';
@@ -21,6 +21,8 @@ import {
   type Listener,
 } from '../transport/index.js';
 import type { Duplex } from 'node:stream';
+import type { TLSSocket } from 'node:tls';
+import { readTransportHeader } from '../transport-header/index.js';
 
 export interface InboundOptions {
   readonly config: ProxyConfig;
@@ -30,7 +32,10 @@ export interface InboundOptions {
 }
 
 export interface InboundServer {
+  /** The main listener (LINKERD2_PROXY_INBOUND_LISTEN_ADDR). */
   readonly listener: Listener;
+  /** The main listener, then one per TSMESH_PROXY_INBOUND_LISTEN_ADDRS address. */
+  readonly listeners: readonly Listener[];
   close(): Promise<void>;
 }
 
@@ -99,17 +104,54 @@ export async function startInbound(options: InboundOptions): Promise<InboundServ
     return d;
   };
 
-  const onConnection = (socket: Socket) => {
+  // Opaque transport (ALPN transport.l5d.io/v1): the peer proxy names the target port in a
+  // header; the session then goes to the app on localhost at that port, as HTTP when the header
+  // says so (no re-detection), otherwise as opaque TCP. A bad header closes the connection.
+  const serveTransportHeader = async (
+    socket: Socket,
+    tls: TLSSocket,
+    labels: TargetLabels,
+    clientId?: string,
+  ) => {
+    let read;
+    try {
+      read = await readTransportHeader(tls, { timeoutMs: config.inbound.detectTimeoutMs });
+    } catch {
+      metrics.error('inbound', 'tcp', ProxyErrorLabel.Unexpected);
+      tls.destroy();
+      return;
+    }
+    const { port, protocol } = read.header;
+    const host = socket.localFamily === 'IPv6' ? '::1' : '127.0.0.1';
+    const local = socket.localAddress ?? host;
+    const target_addr = formatSocketAddr({ host: local, port });
+    const conn: Conn = {
+      target: { host, port },
+      labels: { ...labels, target_addr, target_ip: local, target_port: String(port) },
+      clientId,
+    };
+    if (protocol === 'http1') http1.accept(tls, read.rest, conn);
+    else if (protocol === 'http2') http2.accept(tls, read.rest, conn);
+    else forwardOpaque(tls, conn, read.rest);
+  };
+
+  /** ownPort: an explicit-mode listener whose connections go to the app at its own port. */
+  const onConnection = (socket: Socket, ownPort = false) => {
     socket.on('error', () => undefined);
     const orig = readOriginalDst(socket);
     const redirected = !isSelfTarget(orig, socket) && orig !== undefined;
     const forward = config.inbound.forwardAddr;
-    // Redirected: the app on localhost at the original port. Explicit: the configured address.
+    const loopback = socket.localFamily === 'IPv6' ? '::1' : '127.0.0.1';
+    // Redirected: the app on localhost at the original port. Explicit: the listener's own port
+    // (TSMESH_PROXY_INBOUND_LISTEN_ADDRS) or the configured forward address. Without any, only
+    // opaque transport (whose header names the port) can be served.
     const target = redirected
       ? { host: orig.family === 6 ? '::1' : '127.0.0.1', port: orig.port }
-      : forward
-        ? { host: forward.host, port: forward.port }
-        : undefined;
+      : ownPort && socket.localPort !== undefined
+        ? { host: loopback, port: socket.localPort }
+        : forward
+          ? { host: forward.host, port: forward.port }
+          : undefined;
     const origAddr = redirected ? orig : target;
     const baseLabels = {
       direction: 'inbound' as const,
@@ -117,17 +159,12 @@ export async function startInbound(options: InboundOptions): Promise<InboundServ
       target_ip: origAddr && isIP(origAddr.host) ? origAddr.host : '',
       target_port: origAddr ? String(origAddr.port) : '',
     };
-    if (target === undefined) {
-      metrics.error('inbound', 'tcp', ProxyErrorLabel.Unexpected);
-      socket.destroy();
-      return;
-    }
     const plainLabels: TargetLabels = {
       ...baseLabels,
       tls: TlsLabel.NoIdentity,
       no_tls_reason: isLoopback(socket.remoteAddress) ? NoTlsReason.Loopback : NoTlsReason.NoTlsFromRemote,
     };
-    if (config.inbound.opaquePorts.has(target.port)) {
+    if (target !== undefined && config.inbound.opaquePorts.has(target.port)) {
       // Opaque: no detection at all, so server-speaks-first protocols work at once.
       onSocketClose(socket, metrics.tcpOpen(plainLabels, 'src'));
       forwardOpaque(socket, { target, labels: plainLabels, clientId: undefined });
@@ -157,7 +194,22 @@ export async function startInbound(options: InboundOptions): Promise<InboundServ
           : { ...plainLabels, no_tls_reason: NoTlsReason.NoTlsFromRemote };
         onSocketClose(socket, metrics.tcpOpen(labels, 'src'));
         accepted.socket.on('error', () => undefined);
+        if (accepted.alpn === TRANSPORT_HEADER_PROTOCOL) {
+          await serveTransportHeader(socket, accepted.socket, labels, accepted.clientId);
+          return;
+        }
+        if (target === undefined) {
+          metrics.error('inbound', 'tcp', ProxyErrorLabel.Unexpected);
+          accepted.socket.destroy();
+          return;
+        }
         await serve(accepted.socket, { target, labels, clientId: accepted.clientId });
+        return;
+      }
+      if (target === undefined) {
+        // Not redirected, no forward address and not opaque transport: nowhere to send it.
+        metrics.error('inbound', 'tcp', ProxyErrorLabel.Unexpected);
+        socket.destroy();
         return;
       }
       if (d.protocol === 'tls') {
@@ -179,12 +231,22 @@ export async function startInbound(options: InboundOptions): Promise<InboundServ
     })();
   };
 
-  const listener = await bindListener(config.inbound.listenAddr, onConnection);
+  const listener = await bindListener(config.inbound.listenAddr, (s) => onConnection(s));
+  const listeners = [listener];
+  try {
+    for (const addr of config.inbound.extraListenAddrs) {
+      listeners.push(await bindListener(addr, (s) => onConnection(s, true)));
+    }
+  } catch (err) {
+    await Promise.all(listeners.map((l) => l.stopAccepting()));
+    throw err;
+  }
   return {
     listener,
+    listeners,
     async close() {
-      await listener.stopAccepting();
-      listener.destroyConnections();
+      await Promise.all(listeners.map((l) => l.stopAccepting()));
+      for (const l of listeners) l.destroyConnections();
       await Promise.all([http1.close(), http2.close()]);
     },
   };

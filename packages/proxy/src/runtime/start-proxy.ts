@@ -43,7 +43,15 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
   const anchors = options.trustAnchorsPem ?? config.identity.trustAnchorsPem;
   const meshTls = options.certificates && anchors ? createMeshTls(options.certificates, anchors) : undefined;
   const inbound = await startInbound({ config, metrics, meshTls });
-  const outbound = await startOutbound({ config, metrics, meshTls, identityFor: options.identityFor });
+  // Without discovery, peers named in TSMESH_PROXY_OUTBOUND_PEER_IDENTITIES are the meshed ones.
+  const peers = config.outbound.peerIdentities;
+  const identityFor =
+    options.identityFor ??
+    (peers.length === 0
+      ? undefined
+      : (t: UpstreamTarget) =>
+          peers.find((p) => p.host === t.host && (p.port === undefined || p.port === t.port))?.identity);
+  const outbound = await startOutbound({ config, metrics, meshTls, identityFor });
   const isReady = () => (options.certificates ? meshTls?.isReady() === true : true);
   let requestShutdown!: () => void;
   const shutdownRequested = new Promise<void>((resolve) => (requestShutdown = resolve));
@@ -67,7 +75,7 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
     shutdownRequested,
     shutdown(graceMs = config.shutdownGracePeriodMs) {
       stopping ??= (async () => {
-        const listeners = [inbound.listener, ...outbound.listeners];
+        const listeners = [...inbound.listeners, ...outbound.listeners];
         await Promise.all(listeners.map((l) => l.stopAccepting()));
         const deadline = Date.now() + graceMs;
         while (Date.now() < deadline && listeners.some((l) => l.connections.size > 0)) {
