@@ -4,6 +4,8 @@ import { Command } from 'commander';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerIdentityCommand } from './commands/identity.js';
 import { registerPolicyCommand } from './commands/policy.js';
+import { registerRunCommand } from './commands/run.js';
+import { registerUpCommand } from './commands/up.js';
 import { registerVersionCommand } from './commands/version.js';
 import { VERSION } from './version.js';
 
@@ -25,8 +27,10 @@ export function createProgram(io: ProgramIo = defaultIo): Command {
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .exitOverride();
   registerVersionCommand(program, io.out);
-  registerDemoCommand(program, io.out);
+  registerDemoCommand(program, io.out, io.err);
   registerIdentityCommand(program, io.out, io.err);
   registerPolicyCommand(program, io.out, io.err);
+  registerUpCommand(program, io.out, io.err);
+  registerRunCommand(program, io.out, io.err);
   return program;
 }

@@ -1,25 +1,57 @@
+// `tsmesh demo`: the whole mesh and a demo application on this machine; and the hidden
+// `tsmesh demo-app NAME`, the entry of each demo workload.
 import type { Command } from 'commander';
+import { parseDurationMs } from '@tsmesh/core';
+import { runDemo, runDemoAppProcess } from '../demo/index.js';
+import { exitWithParent } from '../local/index.js';
+import { guarded } from './command-errors.js';
+import { untilInterrupted } from './up.js';
 
-/**
- * `tsmesh demo`: the whole mesh on one machine. The local mesh (control plane, a proxy per
- * workload, the demo application and the dashboard) is built in the local-mode issue; until it
- * lands this command says so plainly instead of pretending.
- */
-export function registerDemoCommand(program: Command, out: (line: string) => void): void {
+export function registerDemoCommand(
+  program: Command,
+  out: (line: string) => void,
+  err: (line: string) => void = out,
+): void {
   program
     .command('demo')
     .description('Run the whole mesh and a demo application on this machine (no cluster needed)')
-    .action(() => {
-      out(
-        [
-          'tsmesh demo will run, on this machine and with no cluster: the control plane (identity,',
-          'destination, policy), one tsmesh-proxy beside each workload of the demo application',
-          '(web, emoji, voting, vote-bot), and the viz dashboard.',
-          '',
-          'Not available yet: the local mesh is still being built. What works today:',
-          '  npm test               builds everything and runs every test',
-          '  npx testenv up --dir D starts a real kube-apiserver for experiments',
-        ].join('\n'),
-      );
-    });
+    .option('--duration <duration>', 'stop by itself after this long (e.g. 30s, 5m)')
+    .option('--state <dir>', 'state directory (default: a temporary one, removed afterwards)')
+    .option('--port <port>', 'port on 127.0.0.1 for the web front end', '8080')
+    .action(
+      guarded('tsmesh demo', err, async (opts: { duration?: string; state?: string; port: string }) => {
+        const durationMs = opts.duration ? parseDurationMs(opts.duration) : undefined;
+        const controller = new AbortController();
+        void untilInterrupted(controller.signal).then(() => controller.abort());
+        try {
+          await runDemo({
+            stateDir: opts.state,
+            durationMs,
+            webPort: Number(opts.port),
+            cliEntry: process.argv[1]!,
+            tty: process.stdout.isTTY === true,
+            write: (text) => process.stdout.write(text),
+            signal: controller.signal,
+          });
+        } finally {
+          controller.abort();
+        }
+      }),
+    );
+
+  program
+    .command('demo-app', { hidden: true })
+    .description('Run one demo workload (started by `tsmesh demo` through `tsmesh run`)')
+    .argument('<name>', 'web, emoji, voting or vote-bot')
+    .option('--tag <text>', 'ignored; lets the demo find its processes')
+    .action(
+      guarded('tsmesh demo-app', err, async (name: string) => {
+        const stop = exitWithParent(() => process.kill(process.pid, 'SIGTERM'));
+        try {
+          await runDemoAppProcess(name, (line) => err(line));
+        } finally {
+          stop();
+        }
+      }),
+    );
 }

@@ -1,0 +1,101 @@
+// `tsmesh run --workload NAME --port PORT -- CMD …`: a local workload behind its own proxy.
+import { CommanderError, type Command } from 'commander';
+import { MeshError, MeshErrorCode } from '@tsmesh/core';
+import {
+  createTextLogger,
+  defaultStateDir,
+  exitWithParent,
+  runWorkload,
+  type LogLevel,
+} from '../local/index.js';
+import { guarded } from './command-errors.js';
+
+interface RunOptions {
+  workload: string;
+  namespace: string;
+  serviceAccount?: string;
+  port: string[];
+  label: string[];
+  state: string;
+  netns?: boolean;
+  logLevel: string;
+}
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+export function parsePortSpec(spec: string): { port: number; name?: string } {
+  const m = /^(?:([a-z0-9-]+)=)?(\d+)$/.exec(spec);
+  const port = m ? Number(m[2]) : NaN;
+  if (!m || port < 1 || port > 65535)
+    throw new MeshError(MeshErrorCode.InvalidArgument, `invalid --port ${JSON.stringify(spec)}`, {
+      hint: 'a port from 1 to 65535, optionally named: --port http=8080',
+    });
+  return m[1] ? { port, name: m[1] } : { port };
+}
+
+export function parseLabel(spec: string): [string, string] {
+  const eq = spec.indexOf('=');
+  if (eq <= 0)
+    throw new MeshError(MeshErrorCode.InvalidArgument, `invalid --label ${JSON.stringify(spec)}`, {
+      hint: 'key=value',
+    });
+  return [spec.slice(0, eq), spec.slice(eq + 1)];
+}
+
+export function registerRunCommand(
+  program: Command,
+  _out: (line: string) => void,
+  err: (line: string) => void,
+): void {
+  program
+    .command('run')
+    .description('Run a process as a meshed workload of the local control plane, behind its own proxy')
+    .requiredOption('--workload <name>', 'workload name (the pod label app=NAME)')
+    .option('--namespace <ns>', 'namespace', 'default')
+    .option('--service-account <sa>', 'ServiceAccount (its identity); default the workload name')
+    .option('--port <[name=]port>', 'a port the app listens on at 127.0.0.1 (repeatable)', collect, [])
+    .option('--label <key=value>', 'extra pod label (repeatable)', collect, [])
+    .option('--state <dir>', 'state directory of `tsmesh up`', defaultStateDir())
+    .option('--netns', 'transparent mode: run in its own network namespace with proxy-init rules (root)')
+    .option('--log-level <level>', 'debug, info, warn or error', 'info')
+    .argument('<command...>', 'the app and its arguments (after --)')
+    .action(
+      guarded('tsmesh run', err, async (command: string[], opts: RunOptions) => {
+        if (opts.netns)
+          throw new MeshError(
+            MeshErrorCode.FailedPrecondition,
+            'transparent mode (--netns) is not available yet',
+            {
+              hint: 'it needs `tsmesh-proxy init`, which is not built yet; run without --netns (explicit mode)',
+            },
+          );
+        const [cmd, ...args] = command;
+        const ports = opts.port.map(parsePortSpec);
+        const logger = createTextLogger(err, opts.logLevel as LogLevel, `[${opts.workload}] `);
+        const controller = new AbortController();
+        const onSignal = () => controller.abort();
+        process.once('SIGINT', onSignal);
+        process.once('SIGTERM', onSignal);
+        const stopWatching = exitWithParent(onSignal);
+        try {
+          const code = await runWorkload({
+            stateDir: opts.state,
+            workload: opts.workload,
+            namespace: opts.namespace,
+            serviceAccount: opts.serviceAccount ?? opts.workload,
+            ports,
+            labels: Object.fromEntries(opts.label.map(parseLabel)),
+            command: cmd!,
+            args,
+            logger,
+            signal: controller.signal,
+          });
+          if (code !== 0) throw new CommanderError(code, 'tsmesh.run', `the app exited with ${code}`);
+        } finally {
+          stopWatching();
+          process.off('SIGINT', onSignal);
+          process.off('SIGTERM', onSignal);
+        }
+      }),
+    );
+}

@@ -1,0 +1,71 @@
+// How a demo app reaches a dependency: always through its proxy's outbound port
+// (TSMESH_OUTBOUND), naming the dependency by its Service name as Host / :authority. While the
+// proxy has no discovery of its own (TSMESH_DISCOVERY=api), the app asks the local control plane
+// for the Service's endpoints and names the chosen endpoint's proxy address instead; the proxy
+// still does the mTLS.
+import { MeshError, MeshErrorCode } from '@tsmesh/core';
+
+export interface DemoAppConfig {
+  readonly name: string;
+  readonly podIP: string;
+  /** host:port of the proxy's outbound listener. */
+  readonly outbound: string;
+  readonly port: number;
+  readonly discovery: 'proxy' | 'api';
+  readonly controlPlaneApi: string | undefined;
+  readonly namespace: string;
+}
+
+/** Parsed once from the environment `tsmesh run` gives the app. */
+export function readDemoAppConfig(name: string, env: NodeJS.ProcessEnv): DemoAppConfig {
+  const need = (key: string) => {
+    const value = env[key];
+    if (!value)
+      throw new MeshError(MeshErrorCode.Config, 'is not set', {
+        where: key,
+        hint: 'run demo apps with `tsmesh run` (or `tsmesh demo`), which sets it',
+      });
+    return value;
+  };
+  const port = Number(env.PORT ?? '0');
+  return Object.freeze({
+    name,
+    podIP: need('TSMESH_POD_IP'),
+    outbound: need('TSMESH_OUTBOUND'),
+    port,
+    discovery: env.TSMESH_DISCOVERY === 'proxy' ? 'proxy' : 'api',
+    controlPlaneApi: env.TSMESH_CONTROL_PLANE_API,
+    namespace: env.TSMESH_NAMESPACE ?? 'default',
+  });
+}
+
+export interface Dependency {
+  /** host:port to dial (the outbound proxy). */
+  readonly dial: string;
+  /** The authority to send: the Service name, or (api discovery) an endpoint's proxy address. */
+  authority(): Promise<string>;
+}
+
+export function dependency(config: DemoAppConfig, serviceAuthority: string): Dependency {
+  let cached: { value: string; untilMs: number } | undefined;
+  let turn = 0;
+  return {
+    dial: config.outbound,
+    async authority() {
+      if (config.discovery === 'proxy' || !config.controlPlaneApi) return serviceAuthority;
+      if (cached && cached.untilMs > Date.now()) return cached.value;
+      const url = new URL('/v1/resolve', config.controlPlaneApi);
+      url.searchParams.set('authority', serviceAuthority);
+      const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
+      const body = (await res.json()) as { endpoints?: { proxyAddr: string }[]; error?: string };
+      const endpoints = body.endpoints ?? [];
+      if (endpoints.length === 0)
+        throw new MeshError(MeshErrorCode.Unavailable, `no endpoints for ${serviceAuthority}`, {
+          hint: body.error,
+        });
+      const value = endpoints[turn++ % endpoints.length]!.proxyAddr;
+      cached = { value, untilMs: Date.now() + 2000 };
+      return value;
+    },
+  };
+}

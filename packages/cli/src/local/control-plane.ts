@@ -1,0 +1,220 @@
+// `tsmesh up` as a library: the whole control plane in one process over a manifest directory —
+// identity (local ES256 ServiceAccount tokens), destination and policy (when their packages
+// provide their in-process start functions), the local endpoints controller, the pod registry
+// and the loopback API — and control-plane.json in the state directory for `tsmesh run`.
+import { rmSync } from 'node:fs';
+import {
+  createLocalTokenIssuer,
+  createLocalTokenValidator,
+  startIdentityService,
+  type IdentityService,
+} from '@tsmesh/identity';
+import {
+  CoreKinds,
+  DirectoryObjectSource,
+  startAdminServer,
+  type AdminServer,
+  type Logger,
+  type ManifestError,
+  type ObjectSource,
+} from '@tsmesh/kube';
+import { Registry } from 'prom-client';
+import { runEndpointsController } from './endpoints-controller.js';
+import { startLocalApi, type LocalApi } from './local-api.js';
+import { LocalObjectSource } from './local-object-source.js';
+import { PodRegistry } from './pod-registry.js';
+import {
+  CONTROL_PLANE_NAMESPACE,
+  ensureTrustMaterial,
+  statePaths,
+  TRUST_DOMAIN,
+  writeControlPlaneInfo,
+  type ControlPlaneInfo,
+  type LocalServiceAddress,
+  type StatePaths,
+} from './state-dir.js';
+
+/** Cluster networks in local mode (the contract): all of loopback. */
+export const LOCAL_CLUSTER_NETWORKS = ['127.0.0.0/8', '::1/128'] as const;
+
+const controlName = (serviceAccount: string) =>
+  `${serviceAccount}.${CONTROL_PLANE_NAMESPACE}.serviceaccount.identity.${CONTROL_PLANE_NAMESPACE}.${TRUST_DOMAIN}`;
+
+export interface LocalControlPlaneOptions {
+  readonly manifestDir: string;
+  readonly stateDir: string;
+  readonly logger: Logger;
+  /** Each manifest problem, once per (re)read of its file. */
+  readonly onManifestError?: (error: ManifestError) => void;
+  /** Admin server (/metrics, /ready, /live) port on 127.0.0.1; default 0 (any), false for none. */
+  readonly adminPort?: number | false;
+  readonly signal?: AbortSignal;
+}
+
+export interface LocalControlPlane {
+  readonly paths: StatePaths;
+  readonly info: ControlPlaneInfo;
+  readonly source: LocalObjectSource;
+  readonly pods: PodRegistry;
+  readonly adminPort: number | undefined;
+  /** Names of the controllers serving (identity always; destination, policy when available). */
+  readonly controllers: readonly string[];
+  close(): Promise<void>;
+}
+
+interface StartedController {
+  readonly grpcPort: number;
+  close(): Promise<void>;
+}
+
+type ControllerStart = (options: Record<string, unknown>) => Promise<StartedController>;
+
+/**
+ * The destination and policy controllers' in-process start functions, when their packages export
+ * them (`startDestinationService`, `startPolicyService`). Looked up at run time so the control plane
+ * keeps working with identity alone while they are being built.
+ */
+async function findStart(pkg: string, name: string): Promise<ControllerStart | undefined> {
+  try {
+    const mod = (await import(pkg)) as Record<string, unknown>;
+    return typeof mod[name] === 'function' ? (mod[name] as ControllerStart) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function startLocalControlPlane(options: LocalControlPlaneOptions): Promise<LocalControlPlane> {
+  const { logger } = options;
+  const paths = statePaths(options.stateDir);
+  const trust = ensureTrustMaterial(paths);
+  if (trust.created) logger.info({ dir: paths.identityDir }, 'created a trust anchor and issuer');
+  const registry = new Registry();
+  const controller = new AbortController();
+  const cleanups: (() => Promise<void> | void)[] = [];
+  const close = async () => {
+    controller.abort();
+    for (const cleanup of cleanups.reverse()) {
+      try {
+        await cleanup();
+      } catch (err) {
+        logger.warn({ err: String(err) }, 'stopping a control-plane part failed');
+      }
+    }
+    cleanups.length = 0;
+  };
+
+  try {
+    const directory = new DirectoryObjectSource({
+      dir: options.manifestDir,
+      logger,
+      registry,
+      onError: options.onManifestError,
+    });
+    await directory.start();
+    const source = new LocalObjectSource(directory);
+    cleanups.push(() => source.close());
+
+    const pods = new PodRegistry();
+    pods.onChange(() => source.setObjects(CoreKinds.Pod, pods.pods()));
+    source.setObjects(CoreKinds.Pod, []);
+    const endpoints = runEndpointsController(source, controller.signal);
+    cleanups.push(() => endpoints);
+
+    const tokens = createLocalTokenIssuer({ privateKey: trust.tokenKey });
+    const identity: IdentityService = await startIdentityService({
+      trustDomain: TRUST_DOMAIN,
+      controlPlaneNamespace: CONTROL_PLANE_NAMESPACE,
+      issuerSource: { kind: 'files', issuerDir: paths.issuerDir },
+      tokenValidator: createLocalTokenValidator({ publicKey: tokens.publicKey }),
+      registry,
+      logger,
+      grpcHost: '127.0.0.1',
+      grpcPort: 0,
+      adminPort: false,
+    });
+    cleanups.push(() => identity.close());
+    const controllers = ['identity'];
+
+    const common = {
+      source: source as ObjectSource,
+      registry,
+      logger,
+      grpcHost: '127.0.0.1',
+      grpcPort: 0,
+      adminPort: false,
+      signal: controller.signal,
+      clusterDomain: TRUST_DOMAIN,
+      trustDomain: TRUST_DOMAIN,
+      controllerNamespace: CONTROL_PLANE_NAMESPACE,
+      controlPlaneNamespace: CONTROL_PLANE_NAMESPACE,
+      clusterNetworks: [...LOCAL_CLUSTER_NETWORKS],
+    };
+    let destination: LocalServiceAddress | undefined;
+    let policy: LocalServiceAddress | undefined;
+    const startDestination = await findStart('@tsmesh/destination', 'startDestinationService');
+    if (startDestination) {
+      const service = await startDestination(common);
+      cleanups.push(() => service.close());
+      destination = { addr: `127.0.0.1:${service.grpcPort}`, name: controlName('linkerd-destination') };
+      controllers.push('destination');
+    }
+    const startPolicy = await findStart('@tsmesh/policy', 'startPolicyService');
+    if (startPolicy) {
+      const service = await startPolicy(common);
+      cleanups.push(() => service.close());
+      // Linkerd's proxies reach the policy controller in the destination pod, under its identity.
+      policy = { addr: `127.0.0.1:${service.grpcPort}`, name: controlName('linkerd-destination') };
+      controllers.push('policy');
+    }
+
+    const api: LocalApi = await startLocalApi({
+      source,
+      pods,
+      tokens,
+      trustAnchorsPem: trust.trustAnchorsPem,
+      manifestErrors: () => directory.errors(),
+      logger,
+    });
+    cleanups.push(() => api.close());
+
+    let admin: AdminServer | undefined;
+    if (options.adminPort !== false) {
+      admin = await startAdminServer({
+        registry,
+        isReady: () => identity.isReady(),
+        host: '127.0.0.1',
+        port: options.adminPort ?? 0,
+        logger,
+      });
+      cleanups.push(() => admin?.close());
+    }
+
+    const info: ControlPlaneInfo = {
+      pid: process.pid,
+      startedAt: new Date().toISOString(),
+      manifestDir: directory.dir,
+      trustDomain: TRUST_DOMAIN,
+      controlPlaneNamespace: CONTROL_PLANE_NAMESPACE,
+      api: api.url,
+      identity: { addr: `127.0.0.1:${identity.grpcPort}`, name: controlName('linkerd-identity') },
+      ...(destination ? { destination } : {}),
+      ...(policy ? { policy } : {}),
+    };
+    writeControlPlaneInfo(paths, info);
+    cleanups.push(() => rmSync(paths.controlPlane, { force: true }));
+    options.signal?.addEventListener('abort', () => void close(), { once: true });
+
+    return {
+      paths,
+      info,
+      source,
+      pods,
+      adminPort: admin?.port,
+      controllers,
+      close,
+    };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}

@@ -1,0 +1,190 @@
+// Pods of local workloads. `tsmesh run` registers a workload; the registry gives it a loopback pod
+// IP of its own (127.0.1.N, then 127.0.2.N, …) and builds the Pod a cluster would hold for an
+// injected workload, so the controllers treat it exactly like a meshed pod.
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createServer } from 'node:net';
+import { DefaultPort, MeshError, MeshErrorCode } from '@tsmesh/core';
+import type { KubeObject } from '@tsmesh/kube';
+import { CONTROL_PLANE_NAMESPACE } from './state-dir.js';
+
+export interface WorkloadPort {
+  readonly port: number;
+  readonly name?: string;
+  readonly protocol?: string;
+}
+
+export interface WorkloadRegistration {
+  readonly workload: string;
+  readonly namespace: string;
+  readonly serviceAccount: string;
+  readonly ports: readonly WorkloadPort[];
+  readonly labels?: Readonly<Record<string, string>>;
+  /** Ask for this pod IP again (a workload re-registering after a control-plane restart). */
+  readonly podIP?: string;
+  readonly podName?: string;
+}
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+/** Checks a registration; throws a MeshError naming the field. */
+export function validateRegistration(input: unknown): WorkloadRegistration {
+  const r = (input ?? {}) as Record<string, unknown>;
+  const bad = (field: string, hint: string) =>
+    new MeshError(MeshErrorCode.InvalidArgument, `invalid ${field}`, { where: field, hint });
+  for (const field of ['workload', 'namespace', 'serviceAccount'] as const) {
+    if (typeof r[field] !== 'string' || !DNS_LABEL.test(r[field]))
+      throw bad(field, 'a DNS label: lower-case letters, digits and -, at most 63 characters');
+  }
+  if (!Array.isArray(r.ports)) throw bad('ports', 'a list of {port, name?}');
+  for (const [i, p] of (r.ports as Record<string, unknown>[]).entries()) {
+    if (!Number.isInteger(p.port) || (p.port as number) < 1 || (p.port as number) > 65535)
+      throw bad(`ports[${i}].port`, 'a port from 1 to 65535');
+  }
+  if (r.podIP !== undefined && (typeof r.podIP !== 'string' || !/^127\.\d+\.\d+\.\d+$/.test(r.podIP)))
+    throw bad('podIP', 'a 127.x.y.z address');
+  return r as unknown as WorkloadRegistration;
+}
+
+/** True if host:port can be bound now (nothing else, e.g. another local mesh, holds it). */
+export function canBind(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen({ host, port, exclusive: true }, () => server.close(() => resolve(true)));
+  });
+}
+
+export interface PodRegistryOptions {
+  /** First address handed out; default 127.0.1.1. */
+  readonly firstAddress?: string;
+  readonly probe?: (host: string, port: number) => Promise<boolean>;
+}
+
+export class PodRegistry {
+  readonly #pods = new Map<string, KubeObject>();
+  readonly #ips = new Set<string>();
+  readonly #first: number;
+  readonly #probe: (host: string, port: number) => Promise<boolean>;
+  #onChange: (() => void) | undefined;
+
+  constructor(options: PodRegistryOptions = {}) {
+    this.#first = ipToNumber(options.firstAddress ?? '127.0.1.1');
+    this.#probe = options.probe ?? canBind;
+  }
+
+  onChange(listener: () => void): void {
+    this.#onChange = listener;
+  }
+
+  pods(): KubeObject[] {
+    return [...this.#pods.values()];
+  }
+
+  async #allocate(hint: string | undefined, ports: readonly WorkloadPort[]): Promise<string> {
+    const free = async (ip: string) =>
+      !this.#ips.has(ip) &&
+      (await this.#probe(ip, DefaultPort.Inbound)) &&
+      (await Promise.all(ports.map((p) => this.#probe(ip, p.port)))).every(Boolean);
+    if (hint && (await free(hint))) return hint;
+    // 127.0.1.1 … 127.0.1.254, 127.0.2.1 …: never .0 or .255 in the last octet.
+    for (let n = this.#first; n < ipToNumber('127.255.255.0'); n++) {
+      const last = n & 0xff;
+      if (last === 0 || last === 255) continue;
+      const ip = numberToIp(n);
+      if (await free(ip)) return ip;
+    }
+    throw new MeshError(MeshErrorCode.Unavailable, 'no free loopback pod address', {
+      hint: 'stop some local workloads',
+    });
+  }
+
+  /** Registers a workload instance; returns its Pod. */
+  async register(reg: WorkloadRegistration): Promise<KubeObject> {
+    const podIP = await this.#allocate(reg.podIP, reg.ports);
+    this.#ips.add(podIP);
+    const name =
+      reg.podName && !this.#pods.has(`${reg.namespace}/${reg.podName}`)
+        ? reg.podName
+        : `${reg.workload}-${randomBytes(4).toString('hex').slice(0, 5)}`;
+    const pod = buildPod({ ...reg, podIP, podName: name });
+    this.#pods.set(`${reg.namespace}/${name}`, pod);
+    this.#onChange?.();
+    return pod;
+  }
+
+  remove(namespace: string, name: string): void {
+    const pod = this.#pods.get(`${namespace}/${name}`);
+    if (!pod) return;
+    this.#pods.delete(`${namespace}/${name}`);
+    this.#ips.delete((pod.status as { podIP: string }).podIP);
+    this.#onChange?.();
+  }
+}
+
+/** The Pod a cluster would hold for this workload after Linkerd's injector ran. */
+export function buildPod(reg: WorkloadRegistration & { podIP: string; podName: string }): KubeObject {
+  const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  const ports = reg.ports.map((p) => ({
+    containerPort: p.port,
+    protocol: p.protocol ?? 'TCP',
+    ...(p.name ? { name: p.name } : {}),
+  }));
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      name: reg.podName,
+      namespace: reg.namespace,
+      uid: randomUUID(),
+      labels: {
+        app: reg.workload,
+        ...reg.labels,
+        'linkerd.io/control-plane-ns': CONTROL_PLANE_NAMESPACE,
+        'linkerd.io/workload-ns': reg.namespace,
+        'linkerd.io/proxy-deployment': reg.workload,
+      },
+      annotations: { 'linkerd.io/inject': 'enabled', 'linkerd.io/proxy-version': 'tsmesh-local' },
+    },
+    spec: {
+      serviceAccountName: reg.serviceAccount,
+      nodeName: 'localhost',
+      containers: [
+        { name: reg.workload, ports },
+        {
+          name: 'linkerd-proxy',
+          ports: [
+            { name: 'linkerd-proxy', containerPort: DefaultPort.Inbound, protocol: 'TCP' },
+            { name: 'linkerd-admin', containerPort: DefaultPort.Admin, protocol: 'TCP' },
+          ],
+          env: [
+            { name: 'LINKERD2_PROXY_INBOUND_LISTEN_ADDR', value: `0.0.0.0:${DefaultPort.Inbound}` },
+            { name: 'LINKERD2_PROXY_ADMIN_LISTEN_ADDR', value: `0.0.0.0:${DefaultPort.Admin}` },
+            { name: 'LINKERD2_PROXY_CONTROL_LISTEN_ADDR', value: `0.0.0.0:${DefaultPort.Control}` },
+            { name: 'LINKERD2_PROXY_OUTBOUND_LISTEN_ADDR', value: `127.0.0.1:${DefaultPort.Outbound}` },
+          ],
+        },
+      ],
+    },
+    status: {
+      phase: 'Running',
+      podIP: reg.podIP,
+      podIPs: [{ ip: reg.podIP }],
+      hostIP: '127.0.0.1',
+      startTime: now,
+      conditions: [
+        { type: 'Initialized', status: 'True', lastTransitionTime: now },
+        { type: 'Ready', status: 'True', lastTransitionTime: now },
+        { type: 'ContainersReady', status: 'True', lastTransitionTime: now },
+        { type: 'PodScheduled', status: 'True', lastTransitionTime: now },
+      ],
+    },
+  };
+}
+
+function ipToNumber(ip: string): number {
+  return ip.split('.').reduce((n, octet) => n * 256 + Number(octet), 0);
+}
+
+function numberToIp(n: number): string {
+  return [n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff].join('.');
+}
