@@ -211,6 +211,7 @@ export {
   compileHttpMatch,
   compileIdentities,
   createPolicyIndex,
+  parsePortList,
   DEFAULT_CLUSTER_NETWORKS,
   defaultAuthorizations,
   EMPTY_LABEL_SELECTOR,
@@ -302,5 +303,6 @@ export {
   type ServerRef,
   type ServiceAccountReference,
   type StringMatch,
+  type Workload,
   type WorkloadTarget,
 } from './policy/index.js';

@@ -89,6 +89,7 @@ export {
 } from './parse-resource.js';
 export {
   createPolicyIndex,
+  parsePortList,
   PolicyIndex,
   type CompiledPort,
   type CompiledRateLimit,

@@ -19,6 +19,7 @@ import {
   type AuthorizationPolicy,
   type BackendRef,
   type GrpcRoute,
+  type GrpcRouteMatch,
   type HttpLocalRateLimitPolicy,
   type HttpRoute,
   type HttpRouteFilter,
@@ -51,6 +52,8 @@ export interface PolicyIndexOptions {
   readonly controlPlaneNamespace?: string;
   /** For ServiceAccount → identity names. Default `cluster.local`. */
   readonly trustDomain?: string;
+  /** Ports opaque on workloads without a `config.linkerd.io/opaque-ports` annotation. Default Linkerd's list. */
+  readonly defaultOpaquePorts?: readonly number[];
 }
 
 /** Which server policy applies: a Server resource, or the workload's default policy. */
@@ -68,12 +71,16 @@ export interface RouteRef {
 
 export interface CompiledRule {
   readonly matches: readonly HttpRouteMatch[];
+  /** GRPCRoute rules: the rule's gRPC matches (`matches` is empty for them). */
+  readonly grpcMatches?: readonly GrpcRouteMatch[];
   readonly filters: readonly HttpRouteFilter[];
   readonly backendRefs: readonly BackendRef[];
 }
 
 export interface CompiledRoute {
   readonly ref: RouteRef;
+  /** The route's hostnames (empty: any). */
+  readonly hostnames?: readonly string[];
   readonly rules: readonly CompiledRule[];
   /** Route-level authorizations first, then the server's (what the proxy checks for a request). */
   readonly authorizations: readonly ClientAuthorization[];
@@ -99,6 +106,9 @@ export interface CompiledPort {
   readonly authorizations: readonly ClientAuthorization[];
   readonly httpRoutes: RouteTable<CompiledRoute>;
   readonly grpcRoutes: RouteTable<CompiledRoute>;
+  /** The routes of `httpRoutes` / `grpcRoutes` in age order (what the proxy API lists). */
+  readonly httpRouteList?: readonly CompiledRoute[];
+  readonly grpcRouteList?: readonly CompiledRoute[];
   readonly rateLimit: CompiledRateLimit | undefined;
 }
 
@@ -129,7 +139,8 @@ interface NamespacePolicies {
 
 const MAX_CACHE = 10_000;
 
-function parsePortList(value: string | undefined): Set<number> {
+/** A port list annotation (`25,3306,4000-4010`); malformed parts are skipped. */
+export function parsePortList(value: string | undefined): Set<number> {
   const ports = new Set<number>();
   if (!value) return ports;
   for (const part of value.split(',')) {
@@ -153,6 +164,7 @@ export class PolicyIndex {
   readonly defaultPolicy: DefaultInboundPolicy;
   private readonly controlPlaneNamespace: string;
   private readonly trustDomain: string;
+  private readonly defaultOpaquePorts: readonly number[];
   private readonly namespaces = new Map<string, NamespacePolicies>();
   private readonly workloads = new Map<string, Workload>();
   private readonly meshTls = new Map<string, MeshTLSAuthentication>();
@@ -170,6 +182,7 @@ export class PolicyIndex {
     this.defaultPolicy = options.defaultPolicy ?? DefaultInboundPolicy.AllUnauthenticated;
     this.controlPlaneNamespace = options.controlPlaneNamespace ?? 'linkerd';
     this.trustDomain = options.trustDomain ?? 'cluster.local';
+    this.defaultOpaquePorts = options.defaultOpaquePorts ?? DEFAULT_OPAQUE_PORTS;
     for (const r of resources) this.add(r);
     for (const ns of this.namespaces.values()) {
       for (const list of [ns.servers, ns.httpRoutes, ns.grpcRoutes, ns.rateLimits] as {
@@ -347,32 +360,39 @@ export class PolicyIndex {
       authorizations: [...routeAuthz('HTTPRoute', r.group, r.meta.name), ...authorizations],
     }));
     const grpcRoutes = (ns.grpcRoutes as GrpcRoute[]).filter(attached);
+    const grpcCompiled = grpcRoutes.map((r): CompiledRoute => ({
+      ref: { kind: 'GRPCRoute', group: r.group, name: r.meta.name },
+      hostnames: r.hostnames,
+      rules: r.rules.map((rule) => ({
+        matches: [],
+        grpcMatches: rule.matches,
+        filters: rule.filters,
+        backendRefs: rule.backendRefs,
+      })),
+      authorizations: [...routeAuthz('GRPCRoute', r.group, r.meta.name), ...authorizations],
+    }));
+    const httpTableOut =
+      httpRoutes.length > 0 ? httpTable(httpRoutes) : this.defaultHttpRoutes(authorizations, probePaths);
+    const grpcTableOut =
+      grpcRoutes.length > 0
+        ? new RouteTable(
+            grpcRoutes.map((r, i) => ({
+              route: grpcCompiled[i] as CompiledRoute,
+              hostnames: r.hostnames,
+              rules: r.rules.map((rule) => rule.matches.map(compileGrpcMatch)),
+            })),
+          )
+        : defaultGrpcRoutes(authorizations);
     return {
       namespace,
       port,
       server: { kind: 'Server', namespace, name: server.meta.name },
       protocol: server.proxyProtocol,
       authorizations,
-      httpRoutes:
-        httpRoutes.length > 0 ? httpTable(httpRoutes) : this.defaultHttpRoutes(authorizations, probePaths),
-      grpcRoutes:
-        grpcRoutes.length > 0
-          ? new RouteTable(
-              grpcRoutes.map((r) => ({
-                route: {
-                  ref: { kind: 'GRPCRoute', group: r.group, name: r.meta.name },
-                  rules: r.rules.map((rule) => ({
-                    matches: [],
-                    filters: rule.filters,
-                    backendRefs: rule.backendRefs,
-                  })),
-                  authorizations: [...routeAuthz('GRPCRoute', r.group, r.meta.name), ...authorizations],
-                },
-                hostnames: r.hostnames,
-                rules: r.rules.map((rule) => rule.matches.map(compileGrpcMatch)),
-              })),
-            )
-          : defaultGrpcRoutes(authorizations),
+      httpRoutes: httpTableOut,
+      grpcRoutes: grpcTableOut,
+      httpRouteList: routesOf(httpTableOut),
+      grpcRouteList: routesOf(grpcTableOut),
       rateLimit: this.rateLimit(ns, server),
     };
   }
@@ -393,16 +413,22 @@ export class PolicyIndex {
     );
     const opaquePorts = annotation(ConfigAnnotation.OpaquePorts);
     const opaque =
-      opaquePorts === undefined ? DEFAULT_OPAQUE_PORTS.includes(port) : parsePortList(opaquePorts).has(port);
+      opaquePorts === undefined
+        ? this.defaultOpaquePorts.includes(port)
+        : parsePortList(opaquePorts).has(port);
     const authorizations = defaultAuthorizations(policy, this.clusterNetworks, requireIdentity);
+    const defaultHttp = this.defaultHttpRoutes(authorizations, probePaths);
+    const defaultGrpc = defaultGrpcRoutes(authorizations);
     return {
       namespace: workload.meta.namespace,
       port,
       server: { kind: 'default', name: policy },
       protocol: opaque ? 'opaque' : 'unknown',
       authorizations,
-      httpRoutes: this.defaultHttpRoutes(authorizations, probePaths),
-      grpcRoutes: defaultGrpcRoutes(authorizations),
+      httpRoutes: defaultHttp,
+      grpcRoutes: defaultGrpc,
+      httpRouteList: routesOf(defaultHttp),
+      grpcRouteList: routesOf(defaultGrpc),
       rateLimit: undefined,
     };
   }
@@ -572,6 +598,7 @@ function httpTable(routes: readonly RouteInput[]): RouteTable<CompiledRoute> {
     routes.map((r) => ({
       route: {
         ref: r.ref,
+        hostnames: r.hostnames,
         rules: r.rules.map((rule) => ({
           matches: rule.matches,
           filters: rule.filters,
@@ -590,13 +617,21 @@ function defaultGrpcRoutes(authorizations: readonly ClientAuthorization[]): Rout
     {
       route: {
         ref: { kind: 'default', group: '', name: 'default' },
-        rules: [{ matches: [], filters: [], backendRefs: [] }],
+        hostnames: [],
+        rules: [
+          { matches: [], grpcMatches: [{ method: undefined, headers: [] }], filters: [], backendRefs: [] },
+        ],
         authorizations,
       },
       hostnames: [],
       rules: [[compileGrpcMatch({ method: undefined, headers: [] })]],
     },
   ]);
+}
+
+/** The distinct routes of a table, in the order they were given (age order). */
+function routesOf(table: RouteTable<CompiledRoute>): CompiledRoute[] {
+  return table.routes();
 }
 
 /** Builds an index from parsed resources. */

@@ -298,8 +298,10 @@ export class RouteTable<R> {
   private readonly anySegment: RouteTableEntry<R>[] = [];
   private readonly hostnames: (readonly string[])[];
   private readonly usesHostnames: boolean;
+  private readonly routeList: R[];
 
   constructor(routes: readonly RouteTableInput<R>[]) {
+    this.routeList = routes.map((r) => r.route);
     this.hostnames = routes.map((r) => r.hostnames);
     this.usesHostnames = routes.some((r) => r.hostnames.length > 0);
     const entries: Omit<RouteTableEntry<R>, 'position'>[] = [];
@@ -332,6 +334,11 @@ export class RouteTable<R> {
 
   get size(): number {
     return this.entries.length;
+  }
+
+  /** The distinct routes, in the order they were given. */
+  routes(): R[] {
+    return this.routeList;
   }
 
   find(req: PreparedRequest): RouteTableHit<R> | undefined {

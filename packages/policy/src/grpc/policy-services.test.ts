@@ -1,0 +1,237 @@
+import { inbound, outbound } from '@tsmesh/core';
+import { CoreKinds, MeshKinds } from '@tsmesh/kube';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createMemoryObjectSource, type MemoryObjectSource } from '../indexing/index.js';
+import { startPolicyService, type PolicyService } from '../runtime/index.js';
+import {
+  authorizationPolicy,
+  clients,
+  collect,
+  getOutbound,
+  getPort,
+  COMPARABLE,
+  httpRoute,
+  meshTls,
+  NS,
+  pod,
+  server,
+  service,
+} from '../testing-fixtures.test-support.js';
+
+const WEB = JSON.stringify({ ns: NS, pod: 'web-0' });
+
+let source: MemoryObjectSource;
+let svc: PolicyService;
+let c: ReturnType<typeof clients>;
+
+beforeEach(async () => {
+  source = createMemoryObjectSource();
+  source.put(CoreKinds.Namespace, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
+  source.put(CoreKinds.Pod, pod('web-0', { app: 'web' }));
+  svc = await startPolicyService({ source, port: 0, clusterNetworks: ['198.18.0.0/15'] });
+  c = clients(svc.address);
+});
+
+afterEach(async () => {
+  c.close();
+  await svc.close();
+  await source.close();
+});
+
+function inboundJson(m: inbound.Server) {
+  return inbound.Server.toObject(m, COMPARABLE);
+}
+
+function outboundJson(m: outbound.OutboundPolicy) {
+  return outbound.OutboundPolicy.toObject(m, COMPARABLE);
+}
+
+describe('InboundServerPolicies', () => {
+  it('answers the default server with default and probe routes (golden)', async () => {
+    const res = await getPort(c, { workload: WEB, port: 8080 });
+    await expect(JSON.stringify(inboundJson(res), null, 2)).toMatchFileSnapshot(
+      '__golden__/inbound-default.golden.txt',
+    );
+    expect(res.labels).toEqual({ group: '', kind: 'default', name: 'all-unauthenticated' });
+  });
+
+  it('accepts the legacy ns:pod form and refuses bad specs', async () => {
+    const res = await getPort(c, { workload: `${NS}:web-0`, port: 8080 });
+    expect(res.protocol?.detect).toBeTruthy();
+    await expect(getPort(c, { workload: 'nonsense', port: 8080 })).rejects.toMatchObject({
+      code: 3,
+      details: expect.stringContaining('Invalid workload: nonsense'),
+    });
+    await expect(getPort(c, { workload: WEB, port: 0 })).rejects.toMatchObject({
+      code: 3,
+    });
+    await expect(
+      getPort(c, {
+        workload: JSON.stringify({ ns: NS, pod: 'nope' }),
+        port: 80,
+      }),
+    ).rejects.toMatchObject({ code: 5, details: expect.stringContaining('unknown server') });
+  });
+
+  it('answers a Server with an HTTPRoute and per-route authorizations (golden)', async () => {
+    source.put(MeshKinds.Server, server('web-http', { proxyProtocol: 'HTTP/1' }));
+    source.put(
+      MeshKinds.MeshTLSAuthentication,
+      meshTls('vote-bot', [
+        'vote-bot.emojivoto.serviceaccount.identity.linkerd.cluster.local',
+        '*.ops.serviceaccount.identity.linkerd.cluster.local',
+      ]),
+    );
+    source.put(
+      MeshKinds.PolicyHTTPRoute,
+      httpRoute(
+        'web-api',
+        [{ group: 'policy.linkerd.io', kind: 'Server', name: 'web-http' }],
+        [
+          {
+            matches: [
+              {
+                path: { type: 'PathPrefix', value: '/api' },
+                method: 'POST',
+                headers: [{ name: 'x-a', value: 'b' }],
+              },
+            ],
+            filters: [
+              {
+                type: 'RequestHeaderModifier',
+                requestHeaderModifier: { set: [{ name: 'x-b', value: 'c' }] },
+              },
+            ],
+          },
+        ],
+        'policy.linkerd.io',
+        NS,
+        { hostnames: ['*.example.com', 'web.example.com'] },
+      ),
+    );
+    source.put(
+      MeshKinds.AuthorizationPolicy,
+      authorizationPolicy(
+        'web-api-authn',
+        { group: 'policy.linkerd.io', kind: 'HTTPRoute', name: 'web-api' },
+        [{ group: 'policy.linkerd.io', kind: 'MeshTLSAuthentication', name: 'vote-bot' }],
+      ),
+      authorizationPolicy('web-server', { group: 'policy.linkerd.io', kind: 'Server', name: 'web-http' }, [
+        { kind: 'ServiceAccount', name: 'web' },
+      ]),
+    );
+    await expect
+      .poll(async () => (await getPort(c, { workload: WEB, port: 8080 })).authorizations.length)
+      .toBe(1);
+    const res = await getPort(c, { workload: WEB, port: 8080 });
+    await expect(JSON.stringify(inboundJson(res), null, 2)).toMatchFileSnapshot(
+      '__golden__/inbound-server-route.golden.txt',
+    );
+    expect(res.labels).toEqual({ group: 'policy.linkerd.io', kind: 'server', name: 'web-http' });
+  });
+
+  it('WatchPort sends the latest state after each change and ends on cancel', async () => {
+    const call = c.inbound.watchPort({ workload: WEB, port: 8080 });
+    const stream = collect(call);
+    const first = await stream.next(1);
+    expect(first.labels.kind).toBe('default');
+    await expect.poll(() => svc.subscriptions()).toBe(1);
+    source.put(MeshKinds.Server, server('web-http'));
+    const second = await stream.next(2);
+    expect(second.labels).toEqual({ group: 'policy.linkerd.io', kind: 'server', name: 'web-http' });
+    // An unrelated change sends nothing new.
+    source.put(CoreKinds.Pod, pod('other-0', { app: 'other' }));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(stream.messages).toHaveLength(2);
+    source.delete(MeshKinds.Server, NS, 'web-http');
+    expect((await stream.next(3)).labels.kind).toBe('default');
+    call.cancel();
+    await expect.poll(() => svc.subscriptions()).toBe(0);
+  });
+});
+
+describe('OutboundPolicies', () => {
+  beforeEach(() => {
+    source.put(
+      CoreKinds.Service,
+      service('web', [{ name: 'http', port: 80 }], {
+        clusterIP: '198.19.0.10',
+        annotations: {
+          'retry.linkerd.io/http': '5xx,429',
+          'retry.linkerd.io/limit': '2',
+          'timeout.linkerd.io/request': '5s',
+          'balancer.linkerd.io/failure-accrual': 'consecutive',
+        },
+      }),
+      service('web-v2', [{ name: 'http', port: 80 }]),
+    );
+  });
+
+  it('answers the default route, backend, retries, timeouts and accrual (golden)', async () => {
+    await expect.poll(() => svc.state()?.service(NS, 'web')).toBeTruthy();
+    const res = await getOutbound(c, {
+      sourceWorkload: `${NS}:client`,
+      authority: `web.${NS}.svc.cluster.local:80`,
+    });
+    await expect(JSON.stringify(outboundJson(res), null, 2)).toMatchFileSnapshot(
+      '__golden__/outbound-default.golden.txt',
+    );
+  });
+
+  it('answers HTTPRoute backends and weights (golden), the fallbacks, and Watch updates', async () => {
+    await expect.poll(() => svc.state()?.service(NS, 'web')).toBeTruthy();
+    const call = c.outbound.watch({
+      sourceWorkload: `${NS}:client`,
+      addr: { ip: { ipv4: (198 << 24) | (19 << 16) | 10 }, port: 80 },
+    });
+    const stream = collect(call);
+    expect((await stream.next(1)).metadata?.resource?.name).toBe('web');
+    source.put(
+      MeshKinds.GatewayHTTPRoute,
+      httpRoute(
+        'web-split',
+        [{ group: 'core', kind: 'Service', name: 'web', port: 80 }],
+        [
+          {
+            matches: [{ path: { type: 'PathPrefix', value: '/' } }],
+            backendRefs: [
+              { name: 'web', port: 80, weight: 90 },
+              { name: 'web-v2', port: 80, weight: 10 },
+              { name: 'missing', port: 80, weight: 1 },
+            ],
+            timeouts: { request: '3s', backendRequest: '1s' },
+          },
+        ],
+      ),
+    );
+    const updated = await stream.next(2);
+    await expect(JSON.stringify(outboundJson(updated), null, 2)).toMatchFileSnapshot(
+      '__golden__/outbound-route-split.golden.txt',
+    );
+    call.cancel();
+    await expect.poll(() => svc.subscriptions()).toBe(0);
+
+    const external = await getOutbound(c, {
+      sourceWorkload: `${NS}:client`,
+      addr: { ip: { ipv4: (192 << 24) | (0 << 16) | (2 << 8) | 1 }, port: 443 },
+    });
+    expect(external.metadata?.default).toBe('egress-fallback');
+    const undefinedPort = await getOutbound(c, {
+      sourceWorkload: `${NS}:client`,
+      authority: `web.${NS}.svc.cluster.local:8080`,
+    });
+    expect(undefinedPort.protocol?.opaque?.routes?.[0]?.metadata?.default).toBe('undefined-port');
+    await expect(
+      getOutbound(c, {
+        sourceWorkload: `${NS}:client`,
+        addr: { ip: { ipv4: (198 << 24) | (18 << 16) | 99 }, port: 80 },
+      }),
+    ).rejects.toMatchObject({ code: 5 });
+    await expect(
+      getOutbound(c, {
+        sourceWorkload: `${NS}:client`,
+        authority: `nope.${NS}.svc.cluster.local:80`,
+      }),
+    ).rejects.toMatchObject({ code: 5, details: expect.stringContaining('unknown target') });
+  });
+});

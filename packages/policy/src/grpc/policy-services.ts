@@ -1,0 +1,284 @@
+// The gRPC handlers of InboundServerPolicies and OutboundPolicies over a PolicyIndexer. Every
+// watch follows the indexer's latest state (intermediate states are skipped, nothing queues), sends
+// only when its answer changed, and ends when the client cancels, the target disappears, or the
+// service closes. Answers are memoized per state, so N watches of one target cost one translation.
+import {
+  formatIpAddress,
+  MeshError,
+  MeshErrorCode,
+  networkMatchContains,
+  parseIpAddress,
+  type CallContext,
+  type InboundServerPoliciesHandlers,
+  type inbound,
+  type net,
+  type OutboundPoliciesHandlers,
+  type outbound,
+} from '@tsmesh/core';
+import { silentLogger, type Logger } from '@tsmesh/kube';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import { outboundModel, type ClusterState, type PolicyIndexer } from '../indexing/index.js';
+import { toInboundServer } from './inbound-translate.js';
+import { egressFallbackPolicy, toOutboundPolicy, undefinedPortPolicy } from './outbound-translate.js';
+import type { Msg } from './proto-convert.js';
+import { parseWorkloadRef, type WorkloadRef } from './workload-ref.js';
+
+export interface PolicyServicesOptions {
+  readonly indexer: PolicyIndexer;
+  readonly clusterDomain: string;
+  readonly defaultOpaquePorts: readonly number[];
+  readonly logger?: Logger;
+  readonly registry?: Registry;
+}
+
+type Answer<M> =
+  | { readonly ok: true; readonly message: M; readonly fingerprint: string }
+  | { readonly ok: false; readonly error: MeshError };
+
+function fingerprintOf(message: unknown): string {
+  return JSON.stringify(message, (_k, v: unknown) =>
+    v && typeof v === 'object' && (v as { type?: string }).type === 'Buffer'
+      ? `b:${Buffer.from((v as { data: number[] }).data).toString('base64')}`
+      : v,
+  );
+}
+
+function answer<M>(compute: () => M): Answer<M> {
+  try {
+    const message = compute();
+    return { ok: true, message, fingerprint: fingerprintOf(message) };
+  } catch (err) {
+    return {
+      ok: false,
+      error: MeshError.is(err)
+        ? err
+        : new MeshError(
+            MeshErrorCode.Internal,
+            `lookup failed: ${err instanceof Error ? err.message : String(err)}`,
+          ),
+    };
+  }
+}
+
+function notFound(message: string): MeshError {
+  return new MeshError(MeshErrorCode.NotFound, message);
+}
+
+function invalid(message: string, where?: string): MeshError {
+  return new MeshError(MeshErrorCode.InvalidArgument, message, where ? { where } : {});
+}
+
+function checkPort(port: number): number {
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw invalid(`Invalid port: ${port}`, 'port');
+  return port;
+}
+
+type OutboundTarget =
+  | { readonly kind: 'service'; readonly namespace: string; readonly name: string; readonly port: number }
+  | { readonly kind: 'ip'; readonly ip: string; readonly ipMsg: Msg; readonly port: number };
+
+interface SubscriptionMetrics {
+  readonly active: Gauge<'service'>;
+  readonly updates: Counter<'service'>;
+}
+
+export class PolicyServices {
+  readonly #o: PolicyServicesOptions;
+  readonly #logger: Logger;
+  readonly #metrics: SubscriptionMetrics | undefined;
+  readonly #active = { inbound: 0, outbound: 0 };
+  readonly #reported = new Set<string>();
+
+  constructor(options: PolicyServicesOptions) {
+    this.#o = options;
+    this.#logger = options.logger ?? silentLogger;
+    const r = options.registry;
+    this.#metrics = r
+      ? {
+          active: new Gauge({
+            name: 'policy_watch_subscriptions',
+            help: 'Open WatchPort (inbound) and Watch (outbound) streams.',
+            labelNames: ['service'],
+            registers: [r],
+          }),
+          updates: new Counter({
+            name: 'policy_watch_updates_total',
+            help: 'Policy updates sent on watch streams.',
+            labelNames: ['service'],
+            registers: [r],
+          }),
+        }
+      : undefined;
+  }
+
+  /** Open watch streams (inbound + outbound). */
+  subscriptions(): number {
+    return this.#active.inbound + this.#active.outbound;
+  }
+
+  get inboundHandlers(): InboundServerPoliciesHandlers {
+    return {
+      getPort: (request) => {
+        const target = this.#inboundTarget(request);
+        const a = this.#inboundAnswer(this.#state(), target);
+        if (!a.ok) throw a.error;
+        return a.message;
+      },
+      watchPort: (request, context) => {
+        const target = this.#inboundTarget(request);
+        return this.#watch('inbound', context, (state) => this.#inboundAnswer(state, target));
+      },
+    };
+  }
+
+  get outboundHandlers(): OutboundPoliciesHandlers {
+    return {
+      get: (request) => {
+        const { target, source } = this.#outboundTarget(request);
+        const a = this.#outboundAnswer(this.#state(), target, source);
+        if (!a.ok) throw a.error;
+        return a.message;
+      },
+      watch: (request, context) => {
+        const { target, source } = this.#outboundTarget(request);
+        return this.#watch('outbound', context, (state) => this.#outboundAnswer(state, target, source));
+      },
+    };
+  }
+
+  #state(): ClusterState {
+    const state = this.#o.indexer.current;
+    if (!state) throw new MeshError(MeshErrorCode.Unavailable, 'the policy index is not synced yet');
+    return state;
+  }
+
+  #inboundTarget(request: inbound.PortSpec): WorkloadRef & { port: number } {
+    const workload = parseWorkloadRef(request.workload);
+    return { ...workload, port: checkPort(request.port) };
+  }
+
+  #inboundAnswer(state: ClusterState, t: WorkloadRef & { port: number }): Answer<inbound.Server.$Properties> {
+    return state.memoize(`in\0${t.kind}\0${t.namespace}\0${t.name}\0${t.port}`, () =>
+      answer(() => {
+        if (!state.hasWorkload(t.kind, t.namespace, t.name)) throw notFound('unknown server');
+        const port = state.policy.lookup({
+          namespace: t.namespace,
+          workload: t.name,
+          kind: t.kind,
+          port: t.port,
+        });
+        return toInboundServer(port, state.policy.clusterNetworks);
+      }),
+    );
+  }
+
+  #outboundTarget(request: outbound.TrafficSpec): { target: OutboundTarget; source: string } {
+    const source = parseWorkloadRef(request.sourceWorkload).namespace;
+    if (request.authority) return { target: this.#authorityTarget(request.authority), source };
+    const addr = request.addr;
+    if (!addr) throw invalid('target is required', 'target');
+    if (!addr.port) throw invalid('port cannot be zero', 'addr.port');
+    if (addr.port > 65535) throw invalid('port outside valid range', 'addr.port');
+    const ip = ipText(addr.ip as net.IPAddress.$Properties | null | undefined);
+    if (ip === undefined) throw invalid('traffic target must have an IP', 'addr.ip');
+    return { target: { kind: 'ip', ip, ipMsg: addr.ip as unknown as Msg, port: addr.port }, source };
+  }
+
+  #authorityTarget(authority: string): OutboundTarget {
+    const domain = this.#o.clusterDomain;
+    const m = /^([^:]+)(?::(\d+))?$/.exec(authority);
+    if (!m) throw invalid('invalid authority', 'authority');
+    const port = m[2] === undefined ? 80 : Number(m[2]);
+    if (port < 1 || port > 65535) throw invalid('invalid authority', 'authority');
+    let host = (m[1] as string).replace(/\.$/, '');
+    if (host.endsWith(domain)) host = host.slice(0, -domain.length);
+    const parts = host.split('.');
+    if (parts.length < 3 || parts[2] !== 'svc' || !parts[0] || !parts[1]) {
+      throw notFound(`authority must be of the form <name>.<namespace>.svc.${domain}`);
+    }
+    return { kind: 'service', name: parts[0], namespace: parts[1], port };
+  }
+
+  #outboundAnswer(
+    state: ClusterState,
+    target: OutboundTarget,
+    source: string,
+  ): Answer<outbound.OutboundPolicy.$Properties> {
+    const key =
+      target.kind === 'service'
+        ? `out\0svc\0${target.namespace}\0${target.name}\0${target.port}\0${source}`
+        : `out\0ip\0${target.ip}\0${target.port}\0${source}`;
+    return state.memoize(key, () =>
+      answer(() => {
+        const service =
+          target.kind === 'service'
+            ? state.service(target.namespace, target.name)
+            : state.serviceByIp(target.ip);
+        if (!service) {
+          if (target.kind === 'service') throw notFound('unknown target');
+          const ip = parseIpAddress(target.ip);
+          if (ip && state.policy.clusterNetworks.some((n) => networkMatchContains(n, ip)))
+            throw notFound('No such service');
+          return egressFallbackPolicy(target.ipMsg, target.port);
+        }
+        if (!service.ports.some((p) => p.port === target.port))
+          return undefinedPortPolicy(service.namespace, service.name, target.port);
+        const model = outboundModel(state, service, target.port, source, this.#o.defaultOpaquePorts);
+        return toOutboundPolicy(state, model, {
+          clusterDomain: this.#o.clusterDomain,
+          report: (message) => this.#reportOnce(message),
+        });
+      }),
+    );
+  }
+
+  #reportOnce(message: string): void {
+    if (this.#reported.has(message)) return;
+    if (this.#reported.size > 10_000) this.#reported.clear();
+    this.#reported.add(message);
+    this.#logger.warn({}, `ignoring annotation: ${message}`);
+  }
+
+  async *#watch<M>(
+    service: 'inbound' | 'outbound',
+    context: CallContext,
+    compute: (state: ClusterState) => Answer<M>,
+  ): AsyncGenerator<M> {
+    // Fail fast (NOT_FOUND, UNAVAILABLE) before the stream is counted.
+    const first = compute(this.#state());
+    if (!first.ok) throw first.error;
+    this.#active[service]++;
+    this.#metrics?.active.inc({ service });
+    let last: string | undefined;
+    try {
+      for await (const state of this.#o.indexer.subscribe(context.signal)) {
+        const a = compute(state);
+        if (!a.ok) {
+          // The target went away (pod or Service deleted): the stream ends, as in Linkerd.
+          this.#logger.debug({ service, error: a.error.describe() }, 'policy watch ended');
+          return;
+        }
+        if (a.fingerprint === last) continue;
+        last = a.fingerprint;
+        this.#metrics?.updates.inc({ service });
+        yield a.message;
+      }
+    } finally {
+      this.#active[service]--;
+      this.#metrics?.active.dec({ service });
+    }
+  }
+}
+
+function ipText(ip: net.IPAddress.$Properties | null | undefined): string | undefined {
+  if (!ip) return undefined;
+  if (typeof ip.ipv4 === 'number' && ip.ipv6 == null) {
+    return formatIpAddress({ family: 4, value: ip.ipv4 >>> 0 });
+  }
+  if (ip.ipv6) {
+    const first = BigInt.asUintN(64, BigInt((ip.ipv6.first ?? 0).toString()));
+    const last = BigInt.asUintN(64, BigInt((ip.ipv6.last ?? 0).toString()));
+    return formatIpAddress({ family: 6, value: (first << 64n) | last });
+  }
+  return undefined;
+}
