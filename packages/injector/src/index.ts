@@ -54,3 +54,16 @@ export {
   type TransformManifestsOptions,
   type TransformManifestsResult,
 } from './manifests/index.js';
+export {
+  createInjectorHandler,
+  INJECTOR_ADMIN_PORT,
+  INJECTOR_WEBHOOK_CONFIGURATION_NAME,
+  INJECTOR_WEBHOOK_PORT,
+  injectorWebhookConfiguration,
+  startInjectorService,
+  type InjectorEvent,
+  type InjectorHandlerOptions,
+  type InjectorService,
+  type InjectorServiceOptions,
+  type InjectorWebhookConfigurationOptions,
+} from './webhook/index.js';

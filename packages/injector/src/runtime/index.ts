@@ -1,0 +1,1 @@
+export { INJECTOR_USAGE, runInjector } from './run-injector.js';

@@ -1,0 +1,193 @@
+// The injector webhook behind a real kube-apiserver: a MutatingWebhookConfiguration (the one
+// injectorWebhookConfiguration() writes, pointed at https://127.0.0.1:PORT/) sends pod creations to
+// startInjectorService; a pod in an annotated namespace comes back injected, a pod that says
+// disabled does not, and a malformed review gets 400 while the service keeps serving.
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { request } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'vitest';
+import { createCertificateAuthority, issueCertificate } from '@tsmesh/testenv';
+import { kubeTest } from '@tsmesh/testenv/vitest';
+import { CoreKinds, createKubeApiClient, type KubeObject } from '@tsmesh/kube';
+import {
+  injectorWebhookConfiguration,
+  startInjectorService,
+  uninject,
+  type Workload,
+} from '../../src/index.js';
+import { testConfig } from '../test-config.js';
+
+type Pod = KubeObject & {
+  metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  spec: { containers: { name: string }[]; initContainers?: { name: string; restartPolicy?: string }[] };
+};
+
+function post(port: number, body: string, ca: Buffer): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        path: '/',
+        method: 'POST',
+        ca,
+        agent: false,
+        headers: { 'content-type': 'application/json' },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (text += c));
+        res.on('end', () => resolve({ status: res.statusCode!, body: text }));
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+kubeTest('pods in an annotated namespace are injected by the webhook', async ({ kubeConfig, namespace }) => {
+  const dir = await mkdtemp(join(tmpdir(), 'injector-it-'));
+  const client = createKubeApiClient(kubeConfig);
+  const ca = await createCertificateAuthority({ dir, commonName: 'injector-ca' });
+  const serving = await issueCertificate({
+    ca,
+    dir,
+    name: 'serving',
+    commonName: 'linkerd-proxy-injector',
+    ipAddresses: ['127.0.0.1'],
+    usage: 'server',
+  });
+  const caPem = await readFile(ca.certPath);
+  const service = await startInjectorService({
+    config: testConfig(),
+    certFile: serving.certPath,
+    keyFile: serving.keyPath,
+    port: 0,
+    adminPort: 0,
+    client,
+  });
+  const name = `tsmesh-injector-it-${namespace}`;
+  const configuration = injectorWebhookConfiguration({
+    caBundlePem: caPem.toString(),
+    url: `https://127.0.0.1:${service.webhook.port}/`,
+    name,
+    timeoutSeconds: 5,
+  });
+  // Only this test's namespace goes to this webhook (other tests share the apiserver).
+  configuration.webhooks[0]!.namespaceSelector.matchExpressions.push({
+    key: 'kubernetes.io/metadata.name',
+    operator: 'In',
+    values: [namespace],
+  });
+  try {
+    // The namespace turns injection on and sets a config annotation for its pods.
+    const ns = await client.get(CoreKinds.Namespace, { name: namespace });
+    await client.replace(CoreKinds.Namespace, {
+      ...ns,
+      metadata: {
+        ...ns.metadata,
+        annotations: {
+          ...(ns.metadata as { annotations?: Record<string, string> }).annotations,
+          'linkerd.io/inject': 'enabled',
+          'config.linkerd.io/proxy-log-level': 'debug',
+        },
+      },
+    });
+    await client.create(CoreKinds.MutatingWebhookConfiguration, configuration);
+    const pod = (podName: string, annotations?: Record<string, string>): Pod => ({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: podName, namespace, ...(annotations ? { annotations } : {}) },
+      spec: {
+        containers: [
+          { name: 'app', image: 'example.invalid/app:1', ports: [{ containerPort: 8080 }] } as never,
+        ],
+      },
+    });
+    // Webhook configurations take effect asynchronously: wait until a dry-run create is injected.
+    await expect
+      .poll(
+        async () =>
+          (await client.create<Pod>(CoreKinds.Pod, pod('probe'), { dryRun: true })).spec.initContainers?.map(
+            (c) => c.name,
+          ),
+        { timeout: 20_000, interval: 200 },
+      )
+      .toEqual(['linkerd-init', 'linkerd-proxy']);
+
+    const web = await client.create<Pod>(CoreKinds.Pod, pod('web'));
+    expect(web.spec.initContainers?.map((c) => [c.name, c.restartPolicy])).toEqual([
+      ['linkerd-init', undefined],
+      ['linkerd-proxy', 'Always'],
+    ]);
+    expect(web.metadata.labels).toMatchObject({
+      'linkerd.io/control-plane-ns': 'linkerd',
+      'linkerd.io/workload-ns': namespace,
+    });
+    expect(web.metadata.annotations).toMatchObject({
+      'linkerd.io/inject': 'enabled',
+      'config.linkerd.io/proxy-log-level': 'debug',
+      'linkerd.io/proxy-version': 'test-version',
+    });
+    const proxy = web.spec.initContainers![1] as unknown as { env: { name: string; value?: string }[] };
+    expect(proxy.env.find((e) => e.name === 'LINKERD2_PROXY_LOG')?.value).toBe(
+      'debug,[{headers}]=off,[{request}]=off',
+    );
+    expect(proxy.env.find((e) => e.name === 'LINKERD2_PROXY_INBOUND_PORTS')?.value).toBe('8080');
+    // The stored pod is the injected one, and uninject() takes our additions back out.
+    const stored = await client.get<Pod>(CoreKinds.Pod, { namespace, name: 'web' });
+    expect(stored.spec.initContainers?.map((c) => c.name)).toEqual(['linkerd-init', 'linkerd-proxy']);
+    const back = uninject(stored as unknown as Workload).object as unknown as Pod;
+    expect(back.spec.initContainers).toBeUndefined();
+    expect(back.spec.containers.map((c) => c.name)).toEqual(['app']);
+
+    const off = await client.create<Pod>(
+      CoreKinds.Pod,
+      pod('opted-out', { 'linkerd.io/inject': 'disabled' }),
+    );
+    expect(off.spec.initContainers).toBeUndefined();
+    expect(off.spec.containers.map((c) => c.name)).toEqual(['app']);
+    expect(off.metadata.labels?.['linkerd.io/control-plane-ns']).toBeUndefined();
+
+    // A malformed review is refused with 400 and the service keeps answering.
+    const bad = await post(service.webhook.port, '{"kind": "AdmissionReview", ', caPem);
+    expect(bad.status).toBe(400);
+    const again = await client.create<Pod>(CoreKinds.Pod, pod('after-bad-request'), { dryRun: true });
+    expect(again.spec.initContainers?.map((c) => c.name)).toEqual(['linkerd-init', 'linkerd-proxy']);
+
+    const metrics = await service.registry.metrics();
+    expect(metrics).toMatch(
+      /proxy_inject_admission_requests_total\{owner_kind="pod",namespace="[^"]+",annotation_at="namespace"\} \d+/,
+    );
+    expect(metrics).toMatch(
+      /proxy_inject_admission_responses_total\{[^}]*skip="true",skip_reason="injection_disable_annotation_present"/,
+    );
+    // Events on the owner (the pod itself here) are recorded asynchronously.
+    await expect
+      .poll(
+        async () =>
+          (
+            await client.list(
+              {
+                group: '',
+                version: 'v1',
+                kind: 'Event',
+                plural: 'events',
+                namespaced: true,
+                servedVersions: ['v1'],
+              },
+              { namespace },
+            )
+          ).items.map((e) => (e as { reason?: string }).reason),
+        { timeout: 10_000 },
+      )
+      .toEqual(expect.arrayContaining(['Injected', 'InjectionSkipped']));
+  } finally {
+    await client.delete(CoreKinds.MutatingWebhookConfiguration, { name }).catch(() => undefined);
+    await service.close();
+    client.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
