@@ -1,1 +1,8 @@
+export { createMeshMetrics, type MeshMetrics } from './mesh-metrics.js';
+export {
+  createOutboundMesh,
+  L5D_DST_OVERRIDE,
+  type OutboundMesh,
+  type OutboundMeshOptions,
+} from './outbound-mesh.js';
 export { startOutbound, type OutboundOptions, type OutboundServer } from './outbound-server.js';

@@ -19,6 +19,7 @@ import {
 } from '../http/index.js';
 import type { ProxyMetrics, TargetLabels } from '../metrics/index.js';
 import type { MeshTls } from '../tls/index.js';
+import type { OutboundMesh } from './outbound-mesh.js';
 import {
   bindListener,
   connectTcp,
@@ -35,6 +36,11 @@ export interface OutboundOptions {
   readonly meshTls?: MeshTls;
   /** The identity a target's proxy must present, when it is meshed (discovery's TLS hint). */
   identityFor?(target: UpstreamTarget): string | undefined;
+  /**
+   * The discovery-driven mesh stack (routes, balancing, retries, timeouts, breakers). When set,
+   * every detected HTTP connection is served by it; without it HTTP is forwarded as-is.
+   */
+  readonly mesh?: OutboundMesh;
 }
 
 export interface OutboundServer {
@@ -131,12 +137,10 @@ export async function startOutbound(options: OutboundOptions): Promise<OutboundS
     socket.on('error', () => undefined);
     const orig = readOriginalDst(socket);
     const fwd = config.outbound.forwardAddr;
+    const redirected: UpstreamTarget | undefined =
+      orig !== undefined && !isSelfTarget(orig, socket) ? { host: orig.host, port: orig.port } : undefined;
     const target: UpstreamTarget | undefined =
-      orig !== undefined && !isSelfTarget(orig, socket)
-        ? { host: orig.host, port: orig.port }
-        : fwd
-          ? { host: fwd.host, port: fwd.port }
-          : undefined;
+      redirected ?? (fwd ? { host: fwd.host, port: fwd.port } : undefined);
     const srcLabels = target
       ? plan(target).labels
       : { direction: 'outbound' as const, target_addr: '', target_ip: '', target_port: '' };
@@ -150,7 +154,10 @@ export async function startOutbound(options: OutboundOptions): Promise<OutboundS
         socket.destroy();
         return;
       }
-      if (d.protocol === 'http1') http1.accept(socket, d.buffered, { target });
+      const mesh = options.mesh;
+      if (mesh && (d.protocol === 'http1' || d.protocol === 'http2'))
+        mesh.accept(socket, d.buffered, d.protocol, redirected);
+      else if (d.protocol === 'http1') http1.accept(socket, d.buffered, { target });
       else if (d.protocol === 'http2') http2.accept(socket, d.buffered, { target });
       else if (target !== undefined) forwardOpaque(socket, target, d.buffered);
       else {
@@ -168,7 +175,7 @@ export async function startOutbound(options: OutboundOptions): Promise<OutboundS
     async close() {
       await Promise.all(listeners.map((l) => l.stopAccepting()));
       for (const l of listeners) l.destroyConnections();
-      await Promise.all([http1.close(), http2.close()]);
+      await Promise.all([http1.close(), http2.close(), options.mesh?.close()]);
     },
   };
 }

@@ -23,6 +23,11 @@ export interface BalancerOptions {
   readonly metrics: MeshMetrics;
   readonly random?: () => number;
   readonly now?: () => number;
+  /**
+   * Where to send requests when discovery does not know the name at all (no_endpoints with
+   * exists=false): the addressed host:port itself, as Linkerd falls back to DNS.
+   */
+  readonly fallback?: Endpoint;
 }
 
 export interface EndpointLease {
@@ -99,7 +104,9 @@ export function createBalancer(options: BalancerOptions): Balancer {
     hasSet = true;
     exists = set.exists;
     for (const [key, s] of states) {
-      const next = set.endpoints.get(key);
+      const next =
+        set.endpoints.get(key) ??
+        (!set.exists && key === options.fallback?.key ? options.fallback : undefined);
       // Replace an endpoint whose identity or hint changed; keep the others (their pools, EWMA).
       if (
         !next ||
@@ -110,7 +117,11 @@ export function createBalancer(options: BalancerOptions): Balancer {
         void s.client.close();
       }
     }
-    for (const [key, ep] of set.endpoints) if (!states.has(key)) states.set(key, makeState(ep));
+    const wanted =
+      !set.exists && set.endpoints.size === 0 && options.fallback
+        ? new Map([[options.fallback.key, options.fallback]])
+        : set.endpoints;
+    for (const [key, ep] of wanted) if (!states.has(key)) states.set(key, makeState(ep));
     publish();
     wake();
   };

@@ -1,0 +1,173 @@
+// One client request as the logical stack sees it, whichever protocol the app spoke: HTTP/1.1 on
+// Node's http server or HTTP/2 on node:http2. The adapters give the stack the request head and
+// body, and ways to answer with an endpoint's response or with a proxy error (Linkerd's
+// `l5d-proxy-error` header; gRPC clients get a trailers-only response with grpc-status).
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { constants, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
+import { pipeline, type Readable } from 'node:stream';
+import { PROXY_ERRORS, type ProxyError } from '../../errors/index.js';
+import { L5D_PROXY_ERROR, stripHopByHop } from '../../http/index.js';
+import type { AttemptResponse, Headers } from '../endpoint/index.js';
+
+export interface ResponseOutcome {
+  readonly status: number | undefined;
+  readonly grpcStatus: number | undefined;
+  /** A failure while streaming the response body (the client or the endpoint went away). */
+  readonly streamError: boolean;
+}
+
+export interface Exchange {
+  readonly method: string;
+  readonly path: string;
+  readonly authority: string;
+  /** Lower-case names, no pseudo-headers, no hop-by-hop headers. */
+  readonly headers: Headers;
+  readonly http2: boolean;
+  readonly grpc: boolean;
+  /** The request body, or null when there is none. */
+  readonly body: Readable | null;
+  /** Aborted when the client goes away. */
+  readonly signal: AbortSignal;
+  readonly headersSent: boolean;
+  /** Streams an endpoint's response to the client; resolves when it is complete. */
+  respond(res: AttemptResponse, extraHeaders: Headers | undefined): Promise<ResponseOutcome>;
+  /** Answers with a proxy error, or resets when the response has started. */
+  fail(err: ProxyError): void;
+}
+
+const NO_BODY_METHODS = new Set(['GET', 'HEAD', 'DELETE', 'OPTIONS', 'TRACE']);
+
+function grpcOf(h: Headers | undefined): number | undefined {
+  const v = h?.['grpc-status'];
+  if (v === undefined) return undefined;
+  const n = Number(Array.isArray(v) ? v[0] : v);
+  return Number.isFinite(n) ? n : undefined;
+}
+
+const isGrpc = (h: Record<string, unknown>) => String(h['content-type'] ?? '').startsWith('application/grpc');
+
+export function http1Exchange(req: IncomingMessage, res: ServerResponse): Exchange {
+  const abort = new AbortController();
+  res.once('close', () => {
+    if (!res.writableFinished) abort.abort(new Error('the client went away'));
+  });
+  const headers = stripHopByHop(req.headers);
+  const method = req.method ?? 'GET';
+  const hasBody =
+    req.headers['transfer-encoding'] !== undefined ||
+    (req.headers['content-length'] !== undefined
+      ? req.headers['content-length'] !== '0'
+      : !NO_BODY_METHODS.has(method));
+  return {
+    method,
+    path: req.url ?? '/',
+    authority: req.headers.host ?? '',
+    headers,
+    http2: false,
+    grpc: isGrpc(headers),
+    body: hasBody ? req : null,
+    signal: abort.signal,
+    get headersSent() {
+      return res.headersSent;
+    },
+    respond(up, extra) {
+      const out = { ...up.headers, ...extra };
+      res.writeHead(up.status, out);
+      return new Promise((resolve) => {
+        pipeline(up.body, res, (err) => {
+          const t = up.trailers();
+          resolve({ status: up.status, grpcStatus: grpcOf(t) ?? grpcOf(up.headers), streamError: !!err });
+        });
+      });
+    },
+    fail(err) {
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
+      res.writeHead(err.httpStatus, { 'content-type': 'text/plain', [L5D_PROXY_ERROR]: err.headerValue() });
+      res.end(`${err.headerValue()}\n`);
+    },
+  };
+}
+
+export function http2Exchange(stream: ServerHttp2Stream, reqHeaders: IncomingHttpHeaders): Exchange {
+  const abort = new AbortController();
+  stream.on('error', () => undefined);
+  stream.once('close', () => {
+    if (!abort.signal.aborted) abort.abort(new Error('the client went away'));
+  });
+  const headers: Headers = {};
+  for (const [k, v] of Object.entries(stripHopByHop(reqHeaders))) if (!k.startsWith(':')) headers[k] = v;
+  const authority = String(reqHeaders[':authority'] ?? reqHeaders.host ?? '');
+  return {
+    method: String(reqHeaders[':method'] ?? 'GET'),
+    path: String(reqHeaders[':path'] ?? '/'),
+    authority,
+    headers,
+    http2: true,
+    grpc: isGrpc(headers),
+    body: stream.readableEnded ? null : stream,
+    signal: abort.signal,
+    get headersSent() {
+      return stream.headersSent;
+    },
+    respond(up, extra) {
+      return new Promise((resolve) => {
+        if (stream.destroyed || stream.closed) {
+          up.body.destroy();
+          resolve({ status: up.status, grpcStatus: undefined, streamError: true });
+          return;
+        }
+        const out: Record<string, string | string[] | number> = {
+          ...up.headers,
+          ...extra,
+          ':status': up.status,
+        };
+        if (up.endStream) {
+          stream.respond(out, { endStream: true });
+          resolve({ status: up.status, grpcStatus: grpcOf(up.headers), streamError: false });
+          return;
+        }
+        stream.respond(out, { waitForTrailers: true });
+        stream.once('wantTrailers', () => {
+          const t = up.trailers();
+          if (t && Object.keys(t).length > 0) stream.sendTrailers(t);
+          else stream.close();
+        });
+        pipeline(up.body, stream, (err) => {
+          resolve({
+            status: up.status,
+            grpcStatus: grpcOf(up.trailers()) ?? grpcOf(up.headers),
+            streamError: !!err,
+          });
+        });
+      });
+    },
+    fail(err) {
+      if (stream.destroyed || stream.closed) return;
+      if (stream.headersSent) {
+        stream.close(constants.NGHTTP2_CANCEL);
+        return;
+      }
+      if (isGrpc(headers)) {
+        // A gRPC client understands only grpc-status: a trailers-only response, as Linkerd sends.
+        stream.respond(
+          {
+            ':status': 200,
+            'content-type': 'application/grpc',
+            'grpc-status': PROXY_ERRORS[err.code].grpcStatus,
+            'grpc-message': encodeURIComponent(err.headerValue()),
+            [L5D_PROXY_ERROR]: err.headerValue(),
+          },
+          { endStream: true },
+        );
+        return;
+      }
+      stream.respond(
+        { ':status': err.httpStatus, [L5D_PROXY_ERROR]: err.headerValue() },
+        { endStream: true },
+      );
+    },
+  };
+}

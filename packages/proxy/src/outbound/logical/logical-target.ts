@@ -1,0 +1,512 @@
+// The logical level: one target the app addressed (a Service name and port in explicit mode, an
+// original destination IP:port in transparent mode). It follows the target's OutboundPolicy and
+// ServiceProfile, compiles them into a routing plan, and serves each request: route match,
+// injected failures and header edits, a weighted backend per attempt, per-route request and
+// response timeouts, retries (bodies buffered up to the route's limit; within the profile's retry
+// budget or the route's max retries), route and backend metrics.
+import { PreparedRequest } from '@tsmesh/core';
+import { Readable } from 'node:stream';
+import type {
+  Discovery,
+  DiscoveryTarget,
+  Endpoint,
+  LatestWatch,
+  PolicyValue,
+  ProfileValue,
+} from '../../discovery/index.js';
+import { fromWeightedAddr, formatHostPort } from '../../discovery/index.js';
+import { ProxyError, ProxyErrorCode, PROXY_ERRORS, toProxyError } from '../../errors/index.js';
+import {
+  balancerBackend,
+  compilePolicy,
+  compileProfile,
+  defaultPlan,
+  profileHasRouting,
+  type BackendSpec,
+  type HeaderEdits,
+  type OutboundRoute,
+  type ParentLabels,
+  type RetryPolicy,
+  type RouteRule,
+  type RoutingPlan,
+  type WeightedBackend,
+} from '../../route/index.js';
+import type { MeshTls } from '../../tls/index.js';
+import { createBalancer, isFailureResponse, type Balancer } from '../concrete/index.js';
+import type { AttemptRequest, AttemptResponse, Headers } from '../endpoint/index.js';
+import type { MeshMetrics, RouteKey } from '../mesh-metrics.js';
+import type { Exchange } from './exchange.js';
+
+export interface LogicalTargetOptions {
+  readonly target: DiscoveryTarget;
+  /** `host:port` the target was addressed by. */
+  readonly authority: string;
+  readonly discovery: Discovery | undefined;
+  readonly meshTls: MeshTls | undefined;
+  readonly connectTimeoutMs: number;
+  readonly metrics: MeshMetrics;
+  /** How long a first request waits for the control plane's first answers. */
+  readonly discoveryTimeoutMs: number;
+  readonly profileTimeoutMs: number;
+  readonly random?: () => number;
+}
+
+export interface LogicalTarget {
+  readonly authority: string;
+  /** The plan in force (undefined before the first request resolved it). */
+  plan(): RoutingPlan | undefined;
+  handle(ex: Exchange): Promise<void>;
+  /** Balancers by backend key (tests, admin). */
+  balancers(): ReadonlyMap<string, Balancer>;
+  close(): Promise<void>;
+}
+
+const splitAuthority = (authority: string): { name: string; port: number | undefined } => {
+  const i = authority.lastIndexOf(':');
+  if (i < 0 || authority.endsWith(']')) return { name: authority, port: undefined };
+  return { name: authority.slice(0, i), port: Number(authority.slice(i + 1)) };
+};
+
+function applyEdits(headers: Headers, edits: HeaderEdits | undefined): Headers {
+  if (!edits) return headers;
+  const out = { ...headers };
+  for (const [k, v] of edits.add) {
+    const cur = out[k];
+    out[k] = cur === undefined ? v : Array.isArray(cur) ? [...cur, v] : [cur, v];
+  }
+  for (const [k, v] of edits.set) out[k] = v;
+  for (const k of edits.remove) delete out[k];
+  return out;
+}
+
+/** Reads a body up to `max` bytes; returns the buffer, or a stream replaying what was read plus the rest. */
+async function bufferUpTo(body: Readable, max: number): Promise<Buffer | Readable> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    const b = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
+    chunks.push(b);
+    size += b.length;
+    if (size > max) {
+      async function* rest() {
+        yield* chunks;
+        for await (const c of body) yield c as Buffer;
+      }
+      return Readable.from(rest(), { objectMode: false });
+    }
+  }
+  return Buffer.concat(chunks, size);
+}
+
+const pickWeighted = (
+  backends: readonly WeightedBackend[],
+  random: () => number,
+): BackendSpec | undefined => {
+  if (backends.length <= 1) return backends[0]?.backend;
+  const total = backends.reduce((s, b) => s + b.weight, 0);
+  let r = random() * total;
+  for (const b of backends) {
+    r -= b.weight;
+    if (r < 0) return b.backend;
+  }
+  return backends[backends.length - 1]?.backend;
+};
+
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+
+export function createLogicalTarget(options: LogicalTargetOptions): LogicalTarget {
+  const { discovery, metrics, target } = options;
+  const random = options.random ?? Math.random;
+  const { name, port } = splitAuthority(options.authority);
+  const balancers = new Map<string, Balancer>();
+  let plan: RoutingPlan | undefined;
+  let policyWatch: LatestWatch<PolicyValue> | undefined;
+  let profileWatch: LatestWatch<ProfileValue> | undefined;
+  const unsubs: (() => void)[] = [];
+  let resolving: Promise<RoutingPlan> | undefined;
+  let closed = false;
+
+  const fallbackParent = (): ParentLabels => ({
+    parent_group: '',
+    parent_kind: target.kind === 'addr' ? 'default' : 'Service',
+    parent_namespace: '',
+    parent_name: name,
+    parent_port: port === undefined ? '' : String(port),
+    parent_section_name: '',
+  });
+
+  const addressed: Endpoint = {
+    key: options.authority,
+    addr: { host: name, port: port ?? 80 },
+    weight: 1,
+    identity: undefined,
+    serverName: undefined,
+    protocolHint: 'unknown',
+    opaqueTransportPort: undefined,
+    authorityOverride: undefined,
+    labels: {},
+  };
+
+  /** A backend straight to the addressed host:port (no discovery), with the profile's endpoint hint. */
+  const forwardBackend = (profile: ProfileValue | undefined): WeightedBackend => {
+    const hinted: Endpoint | undefined = profile?.endpoint ? fromWeightedAddr(profile.endpoint) : undefined;
+    const endpoint: Endpoint = hinted ?? addressed;
+    return {
+      weight: 1,
+      backend: {
+        key: `forward@${endpoint.key}`,
+        labels: {
+          backend_group: '',
+          backend_kind: 'default',
+          backend_namespace: '',
+          backend_name: formatHostPort(endpoint.addr),
+          backend_port: String(endpoint.addr.port),
+          backend_section_name: '',
+        },
+        dispatch: { kind: 'forward', endpoint },
+        queue: { capacity: 100, failfastMs: 3000 },
+      },
+    };
+  };
+
+  const compute = (): RoutingPlan => {
+    const policy = policyWatch?.current();
+    const profile = profileWatch?.current();
+    try {
+      if (profileHasRouting(profile))
+        return compileProfile(profile as NonNullable<ProfileValue>, options.authority, fallbackParent());
+      if (policy) return compilePolicy(policy, name, port);
+    } catch {
+      // A malformed control-plane answer: keep serving with the default plan below.
+    }
+    if (target.kind === 'name' && discovery?.hasDestination)
+      return defaultPlan(fallbackParent(), [
+        { weight: 1, backend: balancerBackend(options.authority, name, String(port ?? '')) },
+      ]);
+    return defaultPlan(fallbackParent(), [forwardBackend(profile)]);
+  };
+
+  const refresh = () => {
+    if (closed || resolving) return;
+    plan = compute();
+    pruneBalancers();
+  };
+
+  const pruneBalancers = () => {
+    if (!plan) return;
+    const keep = new Set<string>();
+    for (const r of plan.table.routes())
+      for (const rule of r.rules) for (const b of rule.backends) keep.add(b.backend.key);
+    for (const b of plan.opaqueBackends) keep.add(b.backend.key);
+    for (const [key, b] of balancers) {
+      if (!keep.has(key)) {
+        balancers.delete(key);
+        void b.close();
+      }
+    }
+  };
+
+  /** Re-reads the watches from discovery (refreshing their idle clocks, replacing evicted ones). */
+  const touch = () => {
+    if (!discovery) return;
+    const pw = discovery.hasPolicy ? discovery.policy(target) : undefined;
+    const fw = discovery.hasDestination ? discovery.profile(options.authority) : undefined;
+    if (pw !== policyWatch || fw !== profileWatch) {
+      for (const u of unsubs.splice(0)) u();
+      policyWatch = pw;
+      profileWatch = fw;
+      if (pw) unsubs.push(pw.subscribe(refresh));
+      if (fw) unsubs.push(fw.subscribe(refresh));
+    }
+  };
+
+  const resolvePlan = async (): Promise<RoutingPlan> => {
+    touch();
+    if (plan) return plan;
+    resolving ??= (async () => {
+      await Promise.all([
+        policyWatch?.first(options.discoveryTimeoutMs),
+        profileWatch?.first(options.profileTimeoutMs),
+      ]);
+      return compute();
+    })();
+    const p = await resolving;
+    resolving = undefined;
+    plan ??= p;
+    return plan;
+  };
+
+  const balancerFor = (backend: BackendSpec, p: RoutingPlan): Balancer => {
+    let b = balancers.get(backend.key);
+    if (!b) {
+      const d = backend.dispatch;
+      b = createBalancer({
+        backend,
+        parent: p.parent,
+        endpoints:
+          d.kind === 'balancer' && discovery?.hasDestination ? discovery.endpoints(d.path) : undefined,
+        meshTls: options.meshTls,
+        connectTimeoutMs: options.connectTimeoutMs,
+        failureAccrual: p.failureAccrual,
+        metrics,
+        random,
+        fallback: addressed,
+      });
+      balancers.set(backend.key, b);
+    } else if (backend.dispatch.kind === 'balancer' && discovery?.hasDestination) {
+      discovery.endpoints(backend.dispatch.path); // keeps the watch from idling out
+    }
+    return b;
+  };
+
+  const retryable = (
+    policy: RetryPolicy,
+    rule: RouteRule,
+    status: number,
+    grpcStatus: number | undefined,
+  ) => {
+    if (rule.isFailure) return rule.isFailure(status);
+    for (const [lo, hi] of policy.httpStatuses) if (status >= lo && status <= hi) return true;
+    return grpcStatus !== undefined && policy.grpcCodes.has(grpcStatus);
+  };
+
+  const serve = async (
+    ex: Exchange,
+    p: RoutingPlan,
+    route: OutboundRoute,
+    rule: RouteRule,
+  ): Promise<void> => {
+    const proto = route.kind === 'grpc' || ex.grpc ? 'grpc' : 'http';
+    const routeKey: RouteKey = { ...p.parent, ...route.labels, hostname: name };
+    const started = performance.now();
+    const finish = (status: string, error: string) =>
+      metrics.routeRequest(proto, routeKey, (performance.now() - started) / 1000, status, error);
+
+    if (rule.failure && random() < rule.failure.ratio) {
+      const err = new ProxyError(ProxyErrorCode.InjectedFailure, rule.failure.message || 'injected failure', {
+        httpStatus: proto === 'grpc' ? 200 : rule.failure.status,
+      });
+      ex.fail(err);
+      finish(proto === 'grpc' ? String(rule.failure.status) : String(rule.failure.status), '');
+      return;
+    }
+
+    const deadline = new AbortController();
+    const onClientGone = () => deadline.abort(ex.signal.reason);
+    ex.signal.addEventListener('abort', onClientGone, { once: true });
+    const { requestMs, responseMs } = rule.timeouts;
+    const requestTimer =
+      requestMs === undefined
+        ? undefined
+        : setTimeout(
+            () =>
+              deadline.abort(
+                new ProxyError(
+                  ProxyErrorCode.RequestTimeout,
+                  `no complete response within the route's ${requestMs}ms request timeout`,
+                ),
+              ),
+            requestMs,
+          );
+
+    const retry = rule.retry;
+    let body: Buffer | Readable | null = ex.body;
+    if (retry && body) {
+      const len = Number(ex.headers['content-length'] ?? NaN);
+      if (!(len > retry.maxRequestBytes)) body = await bufferUpTo(body, retry.maxRequestBytes);
+    }
+    const replayable = body === null || Buffer.isBuffer(body);
+    retry?.budget?.deposit();
+    const headers = applyEdits(ex.headers, rule.requestHeaders);
+
+    let attempt = 0;
+    try {
+      for (;;) {
+        attempt++;
+        const backend = pickWeighted(rule.backends, random);
+        if (!backend)
+          throw new ProxyError(ProxyErrorCode.FailFast, `route ${route.labels.route_name} has no backends`);
+        const bKey = { ...p.parent, ...route.labels, ...backend.labels };
+        const attemptAbort = new AbortController();
+        const linkAbort = () => attemptAbort.abort(deadline.signal.reason);
+        deadline.signal.addEventListener('abort', linkAbort, { once: true });
+        const perTry = retry?.timeoutMs ?? responseMs;
+        const responseTimer =
+          perTry === undefined
+            ? undefined
+            : setTimeout(
+                () =>
+                  attemptAbort.abort(
+                    new ProxyError(ProxyErrorCode.ResponseTimeout, `no response headers within ${perTry}ms`),
+                  ),
+                perTry,
+              );
+        const attemptStarted = performance.now();
+        let response: AttemptResponse | undefined;
+        let error: ProxyError | undefined;
+        try {
+          const lease = await balancerFor(backend, p).acquire(attemptAbort.signal);
+          metrics.backendRequest(proto, bKey);
+          const request: AttemptRequest = {
+            method: ex.method,
+            path: ex.path,
+            authority: lease.client.endpoint.authorityOverride ?? ex.authority,
+            headers,
+            body,
+            http2: ex.http2,
+          };
+          try {
+            response = await lease.client.send(request, attemptAbort.signal);
+          } catch (err) {
+            lease.release({ failed: true, latencyMs: undefined });
+            throw err;
+          }
+          const latency = performance.now() - attemptStarted;
+          const grpcStatus =
+            response.headers['grpc-status'] === undefined
+              ? undefined
+              : Number(response.headers['grpc-status']);
+          lease.release({ failed: isFailureResponse(response.status, grpcStatus), latencyMs: latency });
+        } catch (err) {
+          error = toProxyError(
+            attemptAbort.signal.aborted && attemptAbort.signal.reason ? attemptAbort.signal.reason : err,
+          );
+        } finally {
+          clearTimeout(responseTimer);
+          deadline.signal.removeEventListener('abort', linkAbort);
+        }
+        const seconds = (performance.now() - attemptStarted) / 1000;
+        const grpcStatus =
+          response?.headers['grpc-status'] === undefined
+            ? undefined
+            : Number(response.headers['grpc-status']);
+        // Retry decision: retryable route, replayable body, not the client's or the request timeout's doing.
+        let wantsRetry =
+          retry !== undefined &&
+          replayable &&
+          !deadline.signal.aborted &&
+          (response
+            ? retryable(retry, rule, response.status, grpcStatus)
+            : error !== undefined && error.code !== ProxyErrorCode.LoadShed);
+        if (wantsRetry && retry) {
+          if (attempt > retry.maxRetries) {
+            metrics.retry(proto, routeKey, 'limit_exceeded');
+            wantsRetry = false;
+          } else if (retry.budget && !retry.budget.tryWithdraw()) {
+            metrics.retry(proto, routeKey, 'overflow');
+            wantsRetry = false;
+          }
+        }
+        if (response && !wantsRetry) {
+          const outcome = await ex.respond(
+            response,
+            rule.responseHeaders ? applyEdits({}, rule.responseHeaders) : undefined,
+          );
+          const statusLabel =
+            proto === 'grpc' ? String(outcome.grpcStatus ?? grpcStatus ?? '') : String(response.status);
+          metrics.backendResponse(
+            proto,
+            bKey,
+            (performance.now() - attemptStarted) / 1000,
+            statusLabel,
+            outcome.streamError ? 'IO' : '',
+          );
+          if (attempt > 1 && !isFailureResponse(response.status, outcome.grpcStatus))
+            metrics.retry(proto, routeKey, 'successes');
+          finish(statusLabel, outcome.streamError ? 'IO' : '');
+          return;
+        }
+        if (response) {
+          metrics.backendResponse(
+            proto,
+            bKey,
+            seconds,
+            proto === 'grpc' ? String(grpcStatus ?? '') : String(response.status),
+            '',
+          );
+          response.body.on('error', () => undefined);
+          response.body.resume();
+        } else if (error) {
+          metrics.backendResponse(proto, bKey, seconds, '', PROXY_ERRORS[error.code].routeErrorLabel);
+        }
+        if (!wantsRetry || !retry) throw error ?? new ProxyError(ProxyErrorCode.Unexpected, 'no response');
+        metrics.retry(proto, routeKey, 'requests');
+        if (retry.backoff) {
+          const { minMs, maxMs, jitter } = retry.backoff;
+          const base = Math.min(maxMs, minMs * 2 ** Math.min(20, attempt - 1));
+          await sleep(base * (1 + jitter * (2 * random() - 1)), deadline.signal);
+        }
+      }
+    } catch (err) {
+      const e = toProxyError(
+        deadline.signal.aborted && ProxyError.is(deadline.signal.reason) ? deadline.signal.reason : err,
+      );
+      if (!ex.signal.aborted) ex.fail(e);
+      finish(
+        proto === 'grpc' ? String(PROXY_ERRORS[e.code].grpcStatus) : String(e.httpStatus),
+        PROXY_ERRORS[e.code].routeErrorLabel,
+      );
+    } finally {
+      clearTimeout(requestTimer);
+      ex.signal.removeEventListener('abort', onClientGone);
+    }
+  };
+
+  return {
+    authority: options.authority,
+    plan: () => plan,
+    balancers: () => balancers,
+    async handle(ex) {
+      let p: RoutingPlan;
+      try {
+        p = await resolvePlan();
+      } catch (err) {
+        ex.fail(toProxyError(err));
+        return;
+      }
+      const prepared = new PreparedRequest({
+        method: ex.method,
+        path: ex.path,
+        headers: ex.headers,
+        host: name,
+      });
+      const hit = p.table.find(prepared);
+      if (!hit) {
+        ex.fail(
+          new ProxyError(
+            ProxyErrorCode.RouteNotFound,
+            `no route of ${options.authority} matches ${ex.method} ${ex.path}`,
+          ),
+        );
+        return;
+      }
+      const rule = hit.route.rules[hit.ruleIndex];
+      if (!rule) {
+        ex.fail(
+          new ProxyError(
+            ProxyErrorCode.RouteNotFound,
+            `route ${hit.route.labels.route_name} has no rule ${hit.ruleIndex}`,
+          ),
+        );
+        return;
+      }
+      await serve(ex, p, hit.route, rule);
+    },
+    async close() {
+      closed = true;
+      for (const u of unsubs.splice(0)) u();
+      const all = [...balancers.values()];
+      balancers.clear();
+      await Promise.all(all.map((b) => b.close()));
+    },
+  };
+}

@@ -1,0 +1,207 @@
+// The outbound mesh stack's front: HTTP/1 and HTTP/2 servers fed with sockets that detection
+// classified, a logical target per addressed service (created on first use, dropped after the
+// discovery idle timeout), and the choice of target per request — in explicit mode the
+// Host/:authority, in transparent mode the original destination (looked up by address, as
+// Linkerd does); `l5d-dst-override` wins in both (ingress use).
+import { createServer as createHttp1Server, type IncomingMessage, type ServerResponse } from 'node:http';
+import {
+  createServer as createHttp2Server,
+  type IncomingHttpHeaders,
+  type ServerHttp2Stream,
+} from 'node:http2';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { formatHostPort, type Discovery, type DiscoveryTarget, type HostPort } from '../discovery/index.js';
+import { ProxyError, ProxyErrorCode } from '../errors/index.js';
+import { parseAuthority } from '../http/index.js';
+import type { MeshTls } from '../tls/index.js';
+import { createReplayStream } from '../transport/index.js';
+import {
+  createLogicalTarget,
+  http1Exchange,
+  http2Exchange,
+  type Exchange,
+  type LogicalTarget,
+} from './logical/index.js';
+import type { MeshMetrics } from './mesh-metrics.js';
+
+/** Linkerd's header naming the logical target explicitly (ingress mode). */
+export const L5D_DST_OVERRIDE = 'l5d-dst-override';
+
+export interface OutboundMeshOptions {
+  readonly discovery: Discovery | undefined;
+  readonly meshTls: MeshTls | undefined;
+  readonly metrics: MeshMetrics;
+  readonly connectTimeoutMs: number;
+  /** Logical targets unused this long are dropped (LINKERD2_PROXY_OUTBOUND_DISCOVERY_IDLE_TIMEOUT). */
+  readonly idleTimeoutMs: number;
+  /** How long a first request waits for the policy (the HTTP fail-fast timeout). */
+  readonly discoveryTimeoutMs: number;
+  /** LINKERD2_PROXY_DESTINATION_PROFILE_INITIAL_TIMEOUT. */
+  readonly profileTimeoutMs: number;
+  readonly http2?: { readonly initialStreamWindowSize?: number };
+  /** Counts a request the mesh could not serve at all (outbound_http_errors_total). */
+  onError?(err: ProxyError): void;
+}
+
+export interface OutboundMesh {
+  /** Serve a detected HTTP connection; `origDst` is its original destination in transparent mode. */
+  accept(socket: Socket, head: Buffer, protocol: 'http1' | 'http2', origDst: HostPort | undefined): void;
+  /** The logical target for an authority or address, if it is open (tests, admin). */
+  target(key: string): LogicalTarget | undefined;
+  readonly size: number;
+  close(): Promise<void>;
+}
+
+export function createOutboundMesh(options: OutboundMeshOptions): OutboundMesh {
+  interface Entry {
+    readonly target: LogicalTarget;
+    lastUsed: number;
+    inFlight: number;
+  }
+  const targets = new Map<string, Entry>();
+  const origDsts = new WeakMap<object, HostPort | undefined>();
+  const accepted = new Set<Duplex>();
+
+  const sweep = setInterval(
+    () => {
+      const cutoff = Date.now() - options.idleTimeoutMs;
+      for (const [key, e] of targets) {
+        if (e.inFlight === 0 && e.lastUsed < cutoff) {
+          targets.delete(key);
+          void e.target.close();
+        }
+      }
+    },
+    Math.max(50, Math.min(10_000, options.idleTimeoutMs / 2)),
+  );
+  sweep.unref();
+
+  const targetFor = (
+    authority: string | undefined,
+    override: string | undefined,
+    orig: HostPort | undefined,
+  ) => {
+    let dt: DiscoveryTarget;
+    let key: string;
+    if (override) {
+      const parsed = parseAuthority(override);
+      if (!parsed) return undefined;
+      key = formatHostPort(parsed);
+      dt = { kind: 'name', authority: key };
+    } else if (orig) {
+      key = formatHostPort(orig);
+      dt = { kind: 'addr', addr: orig };
+    } else {
+      const parsed = parseAuthority(authority);
+      if (!parsed) return undefined;
+      key = formatHostPort(parsed);
+      dt = { kind: 'name', authority: key };
+    }
+    let e = targets.get(key);
+    if (!e) {
+      e = {
+        target: createLogicalTarget({
+          target: dt,
+          authority: key,
+          discovery: options.discovery,
+          meshTls: options.meshTls,
+          connectTimeoutMs: options.connectTimeoutMs,
+          metrics: options.metrics,
+          discoveryTimeoutMs: options.discoveryTimeoutMs,
+          profileTimeoutMs: options.profileTimeoutMs,
+        }),
+        lastUsed: Date.now(),
+        inFlight: 0,
+      };
+      targets.set(key, e);
+    }
+    e.lastUsed = Date.now();
+    return e;
+  };
+
+  const dispatch = (ex: Exchange, orig: HostPort | undefined) => {
+    const override = ex.headers[L5D_DST_OVERRIDE];
+    const e = targetFor(ex.authority, Array.isArray(override) ? override[0] : override, orig);
+    if (!e) {
+      const err = new ProxyError(
+        ProxyErrorCode.NoTarget,
+        'no target for this request (missing or invalid Host/:authority)',
+      );
+      options.onError?.(err);
+      ex.fail(err);
+      return;
+    }
+    e.inFlight++;
+    e.target
+      .handle(ex)
+      .catch((err: unknown) => {
+        const pe = ProxyError.is(err)
+          ? err
+          : new ProxyError(ProxyErrorCode.Unexpected, String(err), { cause: err });
+        options.onError?.(pe);
+        ex.fail(pe);
+      })
+      .finally(() => {
+        e.inFlight--;
+        e.lastUsed = Date.now();
+      });
+  };
+
+  const http1 = createHttp1Server(
+    { keepAlive: true, noDelay: true, requestTimeout: 0 },
+    (req: IncomingMessage, res: ServerResponse) =>
+      dispatch(http1Exchange(req, res), origDsts.get(req.socket)),
+  );
+  http1.keepAliveTimeout = 60_000;
+  http1.on('clientError', (_err, socket: Duplex) => {
+    if ((socket as { writable?: boolean }).writable)
+      socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+    else socket.destroy();
+  });
+
+  const http2 = createHttp2Server({
+    settings: { initialWindowSize: options.http2?.initialStreamWindowSize ?? 65_535 },
+  });
+  let pendingOrig: HostPort | undefined;
+  http2.on('session', (session) => {
+    origDsts.set(session, pendingOrig);
+    session.on('error', () => undefined);
+  });
+  http2.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) =>
+    dispatch(http2Exchange(stream, headers), origDsts.get(stream.session as object)),
+  );
+
+  return {
+    get size() {
+      return targets.size;
+    },
+    target: (key) => targets.get(key)?.target,
+    accept(socket, head, protocol, origDst) {
+      if (protocol === 'http1') {
+        origDsts.set(socket, origDst);
+        if (head.length > 0) socket.unshift(head);
+        http1.emit('connection', socket);
+        socket.resume();
+        return;
+      }
+      const stream = createReplayStream(socket, head);
+      accepted.add(stream);
+      stream.once('close', () => accepted.delete(stream));
+      pendingOrig = origDst;
+      try {
+        http2.emit('connection', stream);
+      } finally {
+        pendingOrig = undefined;
+      }
+    },
+    async close() {
+      clearInterval(sweep);
+      http1.closeAllConnections();
+      for (const s of accepted) s.destroy();
+      const all = [...targets.values()];
+      targets.clear();
+      await Promise.all(all.map((e) => e.target.close()));
+    },
+  };
+}

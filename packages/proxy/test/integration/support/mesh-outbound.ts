@@ -1,0 +1,151 @@
+// A real outbound proxy (listener, detection, the mesh stack) connected to a test control plane,
+// plus small HTTP servers on loopback addresses 127.0.1.N standing in for pods.
+import { once } from 'node:events';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { credentials } from '@grpc/grpc-js';
+import { DestinationClient, OutboundPoliciesClient, ProxyEnv } from '@tsmesh/core';
+import { Registry } from 'prom-client';
+import { request } from 'undici';
+import { createEnvSource, readProxyConfig } from '../../../src/config/index.js';
+import { createDiscovery, type Discovery } from '../../../src/discovery/index.js';
+import { createProxyMetrics } from '../../../src/metrics/index.js';
+import {
+  createMeshMetrics,
+  createOutboundMesh,
+  startOutbound,
+  type OutboundMesh,
+  type OutboundServer,
+} from '../../../src/outbound/index.js';
+import type { TestControlPlane } from './control-plane.js';
+
+export interface MeshOutbound {
+  readonly port: number;
+  readonly registry: Registry;
+  readonly mesh: OutboundMesh;
+  readonly discovery: Discovery;
+  metric(name: string, labels?: Record<string, string>): Promise<number>;
+  close(): Promise<void>;
+}
+
+export interface MeshOutboundOptions {
+  readonly idleTimeoutMs?: number;
+  readonly withPolicy?: boolean;
+  readonly discoveryTimeoutMs?: number;
+}
+
+export async function startMeshOutbound(
+  cp: TestControlPlane,
+  opts: MeshOutboundOptions = {},
+): Promise<MeshOutbound> {
+  const config = readProxyConfig(
+    createEnvSource({
+      [ProxyEnv.OutboundListenAddr]: '127.0.0.1:0',
+      [ProxyEnv.InboundListenAddr]: '127.0.0.1:0',
+      [ProxyEnv.AdminListenAddr]: '127.0.0.1:0',
+    }),
+  );
+  const registry = new Registry();
+  const destination = new DestinationClient(cp.address, credentials.createInsecure());
+  const policy =
+    opts.withPolicy === false
+      ? undefined
+      : new OutboundPoliciesClient(cp.address, credentials.createInsecure());
+  const discovery = createDiscovery({
+    destination,
+    policy,
+    contextToken: '{"ns":"test","nodeName":"local"}',
+    sourceWorkload: 'test:client',
+    idleTimeoutMs: opts.idleTimeoutMs ?? 60_000,
+    backoff: { minMs: 50, maxMs: 500, jitter: 0.1 },
+  });
+  const mesh = createOutboundMesh({
+    discovery,
+    meshTls: undefined,
+    metrics: createMeshMetrics(registry),
+    connectTimeoutMs: 1000,
+    idleTimeoutMs: opts.idleTimeoutMs ?? 60_000,
+    discoveryTimeoutMs: opts.discoveryTimeoutMs ?? 3000,
+    profileTimeoutMs: 500,
+  });
+  const outbound: OutboundServer = await startOutbound({
+    config,
+    metrics: createProxyMetrics(registry),
+    mesh,
+  });
+  const port = (outbound.listeners[0] as { address: { port: number } }).address.port;
+  return {
+    port,
+    registry,
+    mesh,
+    discovery,
+    async metric(name, labels = {}) {
+      const m = await registry.getSingleMetric(name)?.get();
+      let sum = 0;
+      for (const v of m?.values ?? []) {
+        if (
+          Object.entries(labels).every(([k, val]) => String((v.labels as Record<string, unknown>)[k]) === val)
+        )
+          sum += v.value;
+      }
+      return sum;
+    },
+    async close() {
+      await outbound.close();
+      discovery.close();
+      destination.close();
+      policy?.close();
+    },
+  };
+}
+
+export interface TestServer {
+  readonly host: string;
+  readonly port: number;
+  readonly server: Server;
+  hits: number;
+  close(): Promise<void>;
+}
+
+/** An HTTP server on `host` (e.g. 127.0.1.3), port chosen by the kernel. */
+export async function startTestServer(
+  host: string,
+  handler: (req: IncomingMessage, res: ServerResponse, self: TestServer) => void,
+): Promise<TestServer> {
+  const self = { host, port: 0, hits: 0 } as TestServer & { server: Server };
+  const server = createServer((req, res) => {
+    self.hits++;
+    handler(req, res, self);
+  });
+  server.keepAliveTimeout = 60_000;
+  server.listen(0, host);
+  await once(server, 'listening');
+  Object.assign(self, {
+    port: (server.address() as { port: number }).port,
+    server,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  });
+  return self;
+}
+
+/** One request through the outbound proxy with the given Host; the answer's status, headers and body. */
+export async function requestVia(
+  proxyPort: number,
+  host: string,
+  path = '/',
+  init: { method?: string; body?: string; headers?: Record<string, string> } = {},
+): Promise<{ status: number; headers: Record<string, string>; body: string }> {
+  const res = await request(`http://127.0.0.1:${proxyPort}${path}`, {
+    method: (init.method ?? 'GET') as 'GET',
+    headers: { host, ...init.headers },
+    body: init.body,
+  });
+  const body = await res.body.text();
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(res.headers))
+    if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
+  return { status: res.statusCode, headers, body };
+}
