@@ -16,6 +16,7 @@ export {
   TsmeshProxyEnv,
   type ControlService,
   type IdentityConfig,
+  type InboundPolicyConfig,
   type LogFormat,
   type ProxyConfig,
 } from './proxy-config.js';

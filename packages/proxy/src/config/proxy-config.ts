@@ -3,13 +3,19 @@
 // Defaults are linkerd2-proxy's own (see linkerd-compat.md §4.3); a bad value throws a MeshError
 // naming the variable and what it accepts, which stops start-up.
 import {
+  DEFAULT_CLUSTER_NETWORKS,
   DEFAULT_OPAQUE_PORTS,
+  DefaultInboundPolicy,
+  parseDefaultInboundPolicy,
+  parseIpNetwork,
   DEFAULT_PROXY_LOG,
   DefaultPort,
   MeshError,
   MeshErrorCode,
   ProxyEnv,
 } from '@tsmesh/core';
+import { parseAccessLogFormat, type AccessLogFormat } from '../access-log/index.js';
+import { parseForwardedMode, type ForwardedMode } from '../client-address/index.js';
 import type { EnvSource } from './env-source.js';
 import {
   createPortSet,
@@ -45,9 +51,22 @@ export const TsmeshProxyEnv = {
    * port), comma-separated. The outbound proxy opens mutual TLS to them verifying that identity.
    */
   OutboundPeerIdentities: 'TSMESH_PROXY_OUTBOUND_PEER_IDENTITIES',
+  /** Client address headers on inbound HTTP: off | xff | forwarded | both (default xff). */
+  InboundForwarded: 'TSMESH_PROXY_INBOUND_FORWARDED',
+  /** Ports whose TCP connections reach the app behind a PROXY protocol v2 header. */
+  InboundProxyProtocolPorts: 'TSMESH_PROXY_INBOUND_PROXY_PROTOCOL_PORTS',
 } as const;
 
 export type LogFormat = 'plain' | 'json';
+/** Inbound policy before (or without) the policy controller, and the workload it asks about. */
+export interface InboundPolicyConfig {
+  /** LINKERD2_PROXY_INBOUND_DEFAULT_POLICY (default all-unauthenticated). */
+  readonly defaultPolicy: DefaultInboundPolicy;
+  /** LINKERD2_PROXY_POLICY_CLUSTER_NETWORKS as CIDRs. */
+  readonly clusterNetworks: readonly string[];
+  /** LINKERD2_PROXY_POLICY_WORKLOAD, sent as-is in PortSpec.workload. */
+  readonly workload: string | undefined;
+}
 
 /** A control-plane service: its address and the identity its certificate must carry. */
 export interface ControlService {
@@ -105,6 +124,13 @@ export interface ProxyConfig {
   readonly destination: ControlService | undefined;
   readonly policy: ControlService | undefined;
   readonly tapSvcName: string | undefined;
+  readonly inboundPolicy: InboundPolicyConfig;
+  /** LINKERD2_PROXY_ACCESS_LOG; undefined: no access log. */
+  readonly accessLog: AccessLogFormat | undefined;
+  readonly clientAddress: {
+    readonly forwarded: ForwardedMode;
+    readonly proxyProtocolPorts: PortSet;
+  };
 }
 
 class Reader {
@@ -152,6 +178,21 @@ const deepFreeze = <T>(value: T): T => {
 };
 
 const text = (s: string) => s;
+
+const parseCidrList = (raw: string): string[] => {
+  const cidrs = raw
+    .split(',')
+    .map((c) => c.trim())
+    .filter((c) => c !== '');
+  for (const c of cidrs) {
+    try {
+      parseIpNetwork(c);
+    } catch {
+      throw new ValueError('a comma-separated list of CIDR networks such as 10.0.0.0/8,fd00::/8');
+    }
+  }
+  return cidrs;
+};
 
 /** Reads and validates the proxy configuration. Throws MeshError(code 'config') on a bad value. */
 export function readProxyConfig(env: EnvSource): ProxyConfig {
@@ -243,6 +284,36 @@ export function readProxyConfig(env: EnvSource): ProxyConfig {
     destination: r.service(ProxyEnv.DestinationSvcAddr, ProxyEnv.DestinationSvcName),
     policy: r.service(ProxyEnv.PolicySvcAddr, ProxyEnv.PolicySvcName),
     tapSvcName: r.get(ProxyEnv.TapSvcName, text),
+    inboundPolicy: {
+      defaultPolicy: r.get(
+        ProxyEnv.InboundDefaultPolicy,
+        (v) => {
+          const p = parseDefaultInboundPolicy(v);
+          if (p === undefined) throw new ValueError(Object.values(DefaultInboundPolicy).join(', '));
+          return p;
+        },
+        DefaultInboundPolicy.AllUnauthenticated,
+      ),
+      clusterNetworks: r.get(ProxyEnv.PolicyClusterNetworks, parseCidrList, [...DEFAULT_CLUSTER_NETWORKS]),
+      workload: r.get(ProxyEnv.PolicyWorkload, text),
+    },
+    accessLog: r.get(ProxyEnv.AccessLog, (v) => {
+      const f = parseAccessLogFormat(v);
+      if (f === undefined) throw new ValueError('apache or json');
+      return f;
+    }),
+    clientAddress: {
+      forwarded: r.get(
+        TsmeshProxyEnv.InboundForwarded,
+        (v) => {
+          const m = parseForwardedMode(v);
+          if (m === undefined) throw new ValueError('off, xff, forwarded or both');
+          return m;
+        },
+        'xff' as ForwardedMode,
+      ),
+      proxyProtocolPorts: r.get(TsmeshProxyEnv.InboundProxyProtocolPorts, parsePortSet, createPortSet([])),
+    },
   };
   return deepFreeze(config);
 }
