@@ -43,4 +43,13 @@ describe('parseDuration', () => {
     expect(() => parseDuration('', 'x')).toThrow();
     expect(() => parseDuration('0s', 'x')).toThrow();
   });
+
+  it('reads the TLS switch and server name from flags or environment', () => {
+    expect(parseIdentityConfig([], {})).toMatchObject({ tls: false, tlsServerName: undefined });
+    expect(parseIdentityConfig(['--tls', '--tls-server-name', 'id.example'], {})).toMatchObject({
+      tls: true,
+      tlsServerName: 'id.example',
+    });
+    expect(parseIdentityConfig([], { TSMESH_IDENTITY_TLS: 'true' })).toMatchObject({ tls: true });
+  });
 });

@@ -22,6 +22,10 @@ export interface IdentityConfig {
   /** Successful token validations cached (until the token expires); 0 turns the cache off. */
   readonly tokenCacheSize: number;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** Serve gRPC over TLS with a certificate for the service's own identity name. */
+  readonly tls: boolean;
+  /** That name; default linkerd-identity.<ns>.serviceaccount.identity.<ns>.<trust domain>. */
+  readonly tlsServerName: string | undefined;
 }
 
 /** Environment variable names, next to the flag each one backs. */
@@ -38,6 +42,8 @@ export const IdentityEnv = {
   ClockSkew: 'TSMESH_IDENTITY_CLOCK_SKEW_ALLOWANCE',
   TokenCacheSize: 'TSMESH_IDENTITY_TOKEN_CACHE_SIZE',
   LogLevel: 'TSMESH_IDENTITY_LOG_LEVEL',
+  Tls: 'TSMESH_IDENTITY_TLS',
+  TlsServerName: 'TSMESH_IDENTITY_TLS_SERVER_NAME',
 } as const;
 
 export const IDENTITY_USAGE = `Usage: tsmesh-identity [options]
@@ -60,6 +66,10 @@ The tsmesh identity service: io.linkerd.proxy.identity.Identity/Certify.
   --clock-skew-allowance DURATION  not-before backdating (default 20s)         ${IdentityEnv.ClockSkew}
   --token-cache-size N             cached token reviews (default 10000; 0: off) ${IdentityEnv.TokenCacheSize}
   --log-level LEVEL                debug|info|warn|error (default info)        ${IdentityEnv.LogLevel}
+  --tls                            serve gRPC over TLS with a certificate for  ${IdentityEnv.Tls}=true
+                                   the service's own identity, from its issuer
+  --tls-server-name NAME           that identity (default linkerd-identity.    ${IdentityEnv.TlsServerName}
+                                   <ns>.serviceaccount.identity.<ns>.<domain>)
   -h, --help
 `;
 
@@ -83,6 +93,8 @@ export function parseIdentityConfig(argv: readonly string[], env: EnvSource): Id
         'clock-skew-allowance': { type: 'string' },
         'token-cache-size': { type: 'string' },
         'log-level': { type: 'string' },
+        tls: { type: 'boolean' },
+        'tls-server-name': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -128,6 +140,8 @@ export function parseIdentityConfig(argv: readonly string[], env: EnvSource): Id
       '--token-cache-size',
     ),
     logLevel: logLevel as IdentityConfig['logLevel'],
+    tls: values.tls === true || env[IdentityEnv.Tls] === 'true',
+    tlsServerName: pick('tls-server-name', IdentityEnv.TlsServerName),
   });
 }
 

@@ -1,7 +1,7 @@
 // The identity service wired together: issuer source → issuer store; token validator (+ cache);
 // the Certify handler on a grpc-js server; the admin server (/metrics, /ready once an issuer is
 // loaded, /live). Everything ends when close() is called or the signal aborts.
-import { Server, ServerCredentials } from '@grpc/grpc-js';
+import { experimental, Server, ServerCredentials } from '@grpc/grpc-js';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { addIdentityService } from '@tsmesh/core';
 import { startAdminServer, type AdminServer } from '@tsmesh/kube';
@@ -24,6 +24,7 @@ import type { Logger } from '../logger.js';
 import { createIdentityMetrics, type IdentityMetrics } from '../metrics/index.js';
 import { createCachedTokenValidator, type TokenValidator } from '../token/index.js';
 import { identityNameOf } from './identity-name-of.js';
+import { createSelfCertificateProvider, type SelfCertificateProvider } from './self-certificate.js';
 
 export type IssuerSourceConfig =
   | {
@@ -58,6 +59,11 @@ export interface IdentityServiceOptions {
   readonly adminHost?: string;
   readonly adminPort?: number | false;
   readonly issuance?: Partial<IssuancePolicy>;
+  /**
+   * Serve gRPC over TLS with a certificate for the service's own identity name (default
+   * `linkerd-identity.<ns>.serviceaccount.identity.<ns>.<trust domain>`), issued by its issuer.
+   */
+  readonly tls?: { readonly serverName?: string };
   readonly now?: () => number;
   readonly signal?: AbortSignal;
 }
@@ -67,6 +73,8 @@ export interface IdentityService {
   readonly adminPort: number | undefined;
   readonly issuers: IssuerStore;
   readonly metrics: IdentityMetrics;
+  /** The name the gRPC port's TLS certificate carries, when TLS is on. */
+  readonly tlsServerName: string | undefined;
   /** Ready once an issuer is loaded. */
   isReady(): boolean;
   close(): Promise<void>;
@@ -113,10 +121,27 @@ export async function startIdentityService(options: IdentityServiceOptions): Pro
 
   const server = new Server({ 'grpc.max_receive_message_length': 1 << 20 });
   addIdentityService(server, { certify });
+  const tlsServerName = options.tls
+    ? (options.tls.serverName ??
+      identityNameOf(
+        options.controlPlaneNamespace,
+        'linkerd-identity',
+        options.controlPlaneNamespace,
+        options.trustDomain,
+      ))
+    : undefined;
+  const selfCertificate: SelfCertificateProvider | undefined =
+    tlsServerName === undefined
+      ? undefined
+      : createSelfCertificateProvider({ issuers, identity: tlsServerName, logger, now });
+  // grpc-js's factory takes the serving (identity) provider first, then the CA provider.
+  const credentials = selfCertificate
+    ? experimental.createCertificateProviderServerCredentials(selfCertificate, null, false)
+    : ServerCredentials.createInsecure();
   const grpcPort = await new Promise<number>((resolve, reject) =>
     server.bindAsync(
       `${options.grpcHost ?? '127.0.0.1'}:${options.grpcPort ?? 8080}`,
-      ServerCredentials.createInsecure(),
+      credentials,
       (err, port) => (err ? reject(err) : resolve(port)),
     ),
   );
@@ -165,6 +190,7 @@ export async function startIdentityService(options: IdentityServiceOptions): Pro
     closing ??= (async () => {
       options.signal?.removeEventListener('abort', onOuterAbort);
       controller.abort();
+      selfCertificate?.close();
       await new Promise<void>((resolve) => {
         const timer = setTimeout(() => {
           server.forceShutdown();
@@ -187,6 +213,7 @@ export async function startIdentityService(options: IdentityServiceOptions): Pro
     },
     issuers,
     metrics,
+    tlsServerName,
     isReady: () => issuers.current() !== undefined,
     close,
   };

@@ -70,6 +70,7 @@ async function serve(config: IdentityConfig, logger: Logger, registry: Registry)
     adminHost: config.adminHost,
     adminPort: config.adminPort,
     issuance: { leafLifetimeMs: config.issuanceLifetimeMs, clockSkewMs: config.clockSkewMs },
+    tls: config.tls ? { serverName: config.tlsServerName } : undefined,
   });
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
