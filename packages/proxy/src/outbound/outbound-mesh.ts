@@ -178,6 +178,8 @@ export function createOutboundMesh(options: OutboundMeshOptions): OutboundMesh {
     },
     target: (key) => targets.get(key)?.target,
     accept(socket, head, protocol, origDst) {
+      // Sockets come from our own listener, so the servers' noDelay option does not apply.
+      socket.setNoDelay(true);
       if (protocol === 'http1') {
         origDsts.set(socket, origDst);
         if (head.length > 0) socket.unshift(head);

@@ -11,6 +11,7 @@ import {
   type MeshOutbound,
   type TestServer,
 } from './support/mesh-outbound.js';
+import { httpPolicy, retryProfile, splitProfile } from './support/policies.js';
 
 const WEB = 'web.emojivoto.svc.cluster.local:80';
 const dur = (ms: number) => ({ seconds: Math.floor(ms / 1000), nanos: (ms % 1000) * 1e6 });
@@ -136,5 +137,168 @@ describe('outbound mesh', () => {
         parent_name: 'web',
       }),
     ).toBe(1);
+  });
+
+  it('splits traffic 90/10 between two services (ServiceProfile dst_overrides)', async () => {
+    const stable = await server('127.0.1.3', ok('stable'));
+    const canary = await server('127.0.1.4', ok('canary'));
+    const STABLE = 'web-stable.emojivoto.svc.cluster.local:80';
+    const CANARY = 'web-canary.emojivoto.svc.cluster.local:80';
+    cp.setEndpoints(STABLE, [stable]);
+    cp.setEndpoints(CANARY, [canary]);
+    cp.setProfile(
+      WEB,
+      splitProfile(WEB, [
+        { authority: STABLE, weight: 900 },
+        { authority: CANARY, weight: 100 },
+      ]),
+    );
+    proxy = await startMeshOutbound(cp);
+    const p = proxy;
+    const n = 600;
+    await load(n, 8, async () => (await requestVia(p.port, WEB)).status);
+    const share = canary.hits / n;
+    // Binomial(600, 0.1): sd ≈ 0.0122; ±4 sd.
+    expect(share).toBeGreaterThan(0.051);
+    expect(share).toBeLessThan(0.149);
+    expect(stable.hits + canary.hits).toBe(n);
+  });
+
+  it('P2C over peak-EWMA sends most traffic away from a slow endpoint', async () => {
+    const fast1 = await server('127.0.1.5', ok('fast'));
+    const fast2 = await server('127.0.1.6', ok('fast'));
+    const slow = await server('127.0.1.7', (_req, res) => setTimeout(() => res.end('slow'), 80));
+    cp.setEndpoints(WEB, [fast1, fast2, slow]);
+    proxy = await startMeshOutbound(cp);
+    const p = proxy;
+    const n = 400;
+    const statuses = await load(n, 8, async () => (await requestVia(p.port, WEB)).status);
+    expect(statuses.every((s) => s === 200)).toBe(true);
+    // Round robin would give the slow endpoint a third; P2C-EWMA far less.
+    expect(slow.hits / n).toBeLessThan(0.12);
+  });
+
+  it('retries hide a flaky backend within the retry budget, and stop beyond it', async () => {
+    let calls = 0;
+    const flaky = await server('127.0.1.8', (_req, res) => {
+      calls++;
+      res.statusCode = calls % 4 === 0 ? 500 : 200;
+      res.end();
+    });
+    cp.setEndpoints(WEB, [flaky]);
+    cp.setProfile(WEB, retryProfile(WEB, { ratio: 0.2, minPerSecond: 10, ttlMs: 10_000 }));
+    proxy = await startMeshOutbound(cp);
+    const p = proxy;
+    const statuses = await load(
+      100,
+      4,
+      async (i) =>
+        (await requestVia(p.port, WEB, `/flaky/${i}`, { method: 'POST', body: 'x'.repeat(100) })).status,
+    );
+    expect(statuses.filter((s) => s !== 200)).toEqual([]);
+    expect(await p.metric('outbound_http_route_retry_requests_total')).toBeGreaterThan(10);
+
+    // A backend that always fails: retries are capped by the budget (ratio 0.1, no floor).
+    const broken = await server('127.0.1.9', (_req, res) => {
+      res.statusCode = 503;
+      res.end();
+    });
+    const BROKEN = 'broken.emojivoto.svc.cluster.local:80';
+    cp.setEndpoints(BROKEN, [broken]);
+    cp.setProfile(BROKEN, retryProfile(BROKEN, { ratio: 0.1, minPerSecond: 0, ttlMs: 10_000 }));
+    const n = 100;
+    const failed = await load(n, 4, async () => (await requestVia(p.port, BROKEN)).status);
+    expect(failed.every((s) => s === 503)).toBe(true);
+    expect(broken.hits).toBeLessThanOrEqual(n + n * 0.1 + 1);
+    expect(broken.hits).toBeGreaterThan(n);
+    expect(
+      await p.metric('outbound_http_route_retry_overflow_total', { parent_name: 'broken' }),
+    ).toBeGreaterThan(0);
+  });
+
+  it('answers 504 with REQUEST_TIMEOUT when the route request timeout passes', async () => {
+    const slow = await server('127.0.1.10', (_req, res) => setTimeout(() => res.end('late'), 3000));
+    cp.setEndpoints(WEB, [slow]);
+    cp.setPolicy(WEB, httpPolicy(WEB, [{ backends: [{ path: WEB }], timeouts: { requestMs: 300 } }]));
+    proxy = await startMeshOutbound(cp);
+    const started = Date.now();
+    const res = await requestVia(proxy.port, WEB);
+    const elapsed = Date.now() - started;
+    expect(res.status).toBe(504);
+    expect(res.headers['l5d-proxy-error']).toMatch(/^REQUEST_TIMEOUT: /);
+    expect(elapsed).toBeGreaterThanOrEqual(280);
+    expect(elapsed).toBeLessThan(1500);
+    expect(
+      await proxy.metric('outbound_http_route_request_statuses_total', {
+        error: 'REQUEST_TIMEOUT',
+        route_name: 'test-route',
+      }),
+    ).toBe(1);
+  });
+
+  it('ejects an endpoint after consecutive failures and restores it after a successful probe', async () => {
+    let healthy = false;
+    const good = await server('127.0.1.11', ok('good'));
+    const bad = await server('127.0.1.12', (_req, res) => {
+      res.statusCode = healthy ? 200 : 500;
+      res.end();
+    });
+    cp.setEndpoints(WEB, [good, bad]);
+    cp.setPolicy(
+      WEB,
+      httpPolicy(WEB, [{ backends: [{ path: WEB }] }], {
+        maxFailures: 3,
+        minPenaltyMs: 300,
+        maxPenaltyMs: 300,
+      }),
+    );
+    proxy = await startMeshOutbound(cp);
+    const p = proxy;
+    await load(60, 1, async () => (await requestVia(p.port, WEB)).status);
+    expect(await p.metric('outbound_http_balancer_endpoint_ejections_total')).toBeGreaterThanOrEqual(1);
+    // While ejected, the bad endpoint sees at most the probes after each penalty.
+    const badBefore = bad.hits;
+    await load(30, 1, async () => (await requestVia(p.port, WEB)).status);
+    expect(bad.hits - badBefore).toBeLessThanOrEqual(3);
+
+    healthy = true;
+    await new Promise((r) => setTimeout(r, 400));
+    const restored = bad.hits;
+    await load(60, 2, async () => (await requestVia(p.port, WEB)).status);
+    expect(bad.hits - restored).toBeGreaterThan(5);
+    expect(await p.metric('outbound_http_balancer_endpoints_ejected')).toBe(0);
+  });
+
+  it('keeps serving when the control plane dies mid-load, and resubscribes when it is back', async () => {
+    const a = await server('127.0.1.13', ok('a'));
+    const b = await server('127.0.1.14', ok('b'));
+    cp.setEndpoints(WEB, [a]);
+    cp.setPolicy(WEB, httpPolicy(WEB, [{ backends: [{ path: WEB }] }]));
+    proxy = await startMeshOutbound(cp);
+    const p = proxy;
+    expect((await requestVia(p.port, WEB)).status).toBe(200);
+    const getsBefore = cp.subscriptions('get', WEB);
+    const policiesBefore = cp.subscriptions('policy', WEB);
+
+    let stop = false;
+    const statuses: number[] = [];
+    const loop = (async () => {
+      for (let i = 0; i < 2000 && !stop; i++) statuses.push((await requestVia(p.port, WEB)).status);
+    })();
+    await new Promise((r) => setTimeout(r, 100));
+    await cp.stop();
+    await new Promise((r) => setTimeout(r, 600));
+    await cp.restart();
+    // The proxy reconnects within its backoff and gets the current state again.
+    await expect.poll(() => cp.subscriptions('get', WEB), { timeout: 5000 }).toBeGreaterThan(getsBefore);
+    await expect
+      .poll(() => cp.subscriptions('policy', WEB), { timeout: 5000 })
+      .toBeGreaterThan(policiesBefore);
+    cp.setEndpoints(WEB, [b]);
+    await expect.poll(() => b.hits, { timeout: 5000 }).toBeGreaterThan(0);
+    stop = true;
+    await loop;
+    expect(statuses.length).toBeGreaterThan(20);
+    expect(statuses.filter((s) => s !== 200)).toEqual([]);
   });
 });

@@ -114,7 +114,7 @@ export function createBalancer(options: BalancerOptions): Balancer {
         next.protocolHint !== s.client.endpoint.protocolHint
       ) {
         states.delete(key);
-        void s.client.close();
+        void s.client.close(true);
       }
     }
     const wanted =

@@ -46,7 +46,8 @@ export interface EndpointClient {
   /** Whether mesh TLS is used to reach it. */
   readonly tls: boolean;
   send(req: AttemptRequest, signal: AbortSignal): Promise<AttemptResponse>;
-  close(): Promise<void>;
+  /** Closes the connections; `graceful` lets requests in flight finish first. */
+  close(graceful?: boolean): Promise<void>;
 }
 
 export interface EndpointClientOptions {
@@ -252,11 +253,17 @@ export function createEndpointClient(options: EndpointClientOptions): EndpointCl
     endpoint,
     tls: identity !== undefined,
     send: (req, signal) => (req.http2 ? sendHttp2(req, signal) : sendHttp1(req, signal)),
-    async close() {
-      session?.destroy();
+    async close(graceful = false) {
+      const s = session;
       session = undefined;
       const p = pool;
       pool = undefined;
+      if (graceful) {
+        s?.close();
+        await p?.close().catch(() => undefined);
+        return;
+      }
+      s?.destroy();
       await p?.destroy().catch(() => undefined);
     },
   };

@@ -135,14 +135,18 @@ export function createLogicalTarget(options: LogicalTargetOptions): LogicalTarge
   let resolving: Promise<RoutingPlan> | undefined;
   let closed = false;
 
-  const fallbackParent = (): ParentLabels => ({
-    parent_group: '',
-    parent_kind: target.kind === 'addr' ? 'default' : 'Service',
-    parent_namespace: '',
-    parent_name: name,
-    parent_port: port === undefined ? '' : String(port),
-    parent_section_name: '',
-  });
+  /** Without a policy: the Service named by a `name.ns.svc.<zone>` authority, or the address itself. */
+  const fallbackParent = (): ParentLabels => {
+    const svc = /^([a-z0-9-]+)\.([a-z0-9-]+)\.svc\./i.exec(name);
+    return {
+      parent_group: svc ? 'core' : '',
+      parent_kind: svc ? 'Service' : 'default',
+      parent_namespace: svc?.[2] ?? '',
+      parent_name: svc?.[1] ?? name,
+      parent_port: port === undefined ? '' : String(port),
+      parent_section_name: '',
+    };
+  };
 
   const addressed: Endpoint = {
     key: options.authority,
