@@ -2,6 +2,8 @@
 // port (no detection), mesh TLS for our identity (terminated, client identity recorded), or
 // plaintext — then HTTP/1, HTTP/2 or opaque TCP is forwarded to the app on localhost at the
 // original port (or, without a redirect, to the configured forward address).
+import type { IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http2';
 import type { Socket } from 'node:net';
 import { isIP } from 'node:net';
 import { NoTlsReason, ProxyErrorLabel, TlsLabel, TRANSPORT_HEADER_PROTOCOL } from '@tsmesh/core';
@@ -21,6 +23,12 @@ import {
   type Listener,
 } from '../transport/index.js';
 import type { Duplex } from 'node:stream';
+import {
+  createInboundHooks,
+  type InboundConnection,
+  type InboundHooks,
+  type InboundRequestHead,
+} from './inbound-hooks.js';
 import type { TLSSocket } from 'node:tls';
 import { readTransportHeader } from '../transport-header/index.js';
 
@@ -29,6 +37,8 @@ export interface InboundOptions {
   readonly metrics: ProxyMetrics;
   /** Mesh TLS; without it inbound TLS is passed through as opaque bytes. */
   readonly meshTls?: MeshTls;
+  /** Policy, client address, tap and access logs; defaults to client-address headers only. */
+  readonly hooks?: InboundHooks;
 }
 
 export interface InboundServer {
@@ -39,10 +49,30 @@ export interface InboundServer {
   close(): Promise<void>;
 }
 
-interface Conn {
-  readonly target: { host: string; port: number };
-  readonly labels: TargetLabels;
-  readonly clientId: string | undefined;
+type Conn = InboundConnection;
+
+const EMPTY = Buffer.alloc(0);
+
+function h1Head(req: IncomingMessage): InboundRequestHead {
+  return {
+    method: req.method ?? 'GET',
+    path: req.url ?? '/',
+    authority: req.headers.host ?? '',
+    scheme: 'http',
+    version: `HTTP/${req.httpVersion}`,
+    headers: req.headers,
+  };
+}
+
+function h2Head(headers: IncomingHttpHeaders): InboundRequestHead {
+  return {
+    method: String(headers[':method'] ?? 'GET'),
+    path: String(headers[':path'] ?? '/'),
+    authority: String(headers[':authority'] ?? headers.host ?? ''),
+    scheme: headers[':scheme'] === 'https' ? 'https' : 'http',
+    version: 'HTTP/2.0',
+    headers,
+  };
 }
 
 const isLoopback = (ip: string | undefined) =>
@@ -51,35 +81,61 @@ const isLoopback = (ip: string | undefined) =>
 export async function startInbound(options: InboundOptions): Promise<InboundServer> {
   const { config, metrics, meshTls } = options;
   const connectTimeoutMs = config.inbound.connectTimeoutMs;
+  const hooks =
+    options.hooks ??
+    createInboundHooks({
+      forwarded: config.clientAddress.forwarded,
+      proxyProtocolPorts: config.clientAddress.proxyProtocolPorts,
+    });
 
-  const route = (conn: Conn | undefined): HttpRequestContext => {
+  const route = (conn: Conn | undefined, head: InboundRequestHead): HttpRequestContext => {
     if (!conn) return { target: undefined };
-    const labels = conn.labels;
+    const req = hooks.request(conn, head);
+    const labels = req.labels;
     const started = performance.now();
     metrics.request(labels);
+    const clientId = conn.clientId ? { [L5D_CLIENT_ID]: conn.clientId } : undefined;
     return {
       target: conn.target,
-      removeHeaders: [L5D_CLIENT_ID],
-      addHeaders: conn.clientId ? { [L5D_CLIENT_ID]: conn.clientId } : undefined,
-      onResponse: (statusCode, grpcStatus, error) =>
-        metrics.response(labels, { statusCode, grpcStatus, error, latencyMs: performance.now() - started }),
+      reject: req.reject,
+      removeHeaders: [L5D_CLIENT_ID, ...req.removeHeaders],
+      addHeaders: req.addHeaders ? { ...req.addHeaders, ...clientId } : clientId,
+      onResponse: (statusCode, grpcStatus, error) => {
+        // A response the proxy made itself carries its stable code as the error label.
+        const code = error ?? req.reject?.code;
+        metrics.response(labels, {
+          statusCode,
+          grpcStatus,
+          error: code,
+          latencyMs: performance.now() - started,
+        });
+        req.done(statusCode, grpcStatus, code);
+      },
     };
   };
   const onClientError = () => metrics.error('inbound', 'http', ProxyErrorLabel.Unexpected);
   const http1 = createHttp1Proxy<Conn>({
-    route: (_req, conn) => route(conn),
+    route: (req, conn) => route(conn, h1Head(req)),
     connectTimeoutMs,
     onClientError,
   });
   const http2 = createHttp2Proxy<Conn>({
-    route: (_headers, conn) => route(conn),
+    route: (headers, conn) => route(conn, h2Head(headers)),
     connectTimeoutMs,
     initialStreamWindowSize: config.http2.initialStreamWindowSize,
     initialConnectionWindowSize: config.http2.initialConnectionWindowSize,
     onClientError,
   });
 
-  const forwardOpaque = (client: Duplex, conn: Conn, initial?: Buffer) => {
+  const forwardOpaque = async (client: Duplex, conn: Conn, initial?: Buffer) => {
+    // Connection-level authorization (TCP and opaque): a refused connection is closed.
+    await hooks.ready(conn.target.port);
+    if (!hooks.admitConnection(conn)) {
+      client.destroy();
+      return;
+    }
+    const preamble = hooks.opaquePreamble(conn);
+    if (preamble) initial = Buffer.concat([preamble, initial ?? EMPTY]);
     connectTcp({ host: conn.target.host, port: conn.target.port, timeoutMs: connectTimeoutMs }).then(
       (upstream) => {
         onSocketClose(upstream, metrics.tcpOpen(conn.labels, 'dst'));
@@ -98,9 +154,10 @@ export async function startInbound(options: InboundOptions): Promise<InboundServ
       stream.destroy();
       return;
     }
-    if (d.protocol === 'http1') http1.accept(stream, d.buffered, conn);
+    if (hooks.protocol(conn.target.port) === 'opaque') void forwardOpaque(stream, conn, d.buffered);
+    else if (d.protocol === 'http1') http1.accept(stream, d.buffered, conn);
     else if (d.protocol === 'http2') http2.accept(stream, d.buffered, conn);
-    else forwardOpaque(stream, conn, d.buffered);
+    else void forwardOpaque(stream, conn, d.buffered);
     return d;
   };
 
@@ -111,6 +168,7 @@ export async function startInbound(options: InboundOptions): Promise<InboundServ
     socket: Socket,
     tls: TLSSocket,
     labels: TargetLabels,
+    peer: Conn['peer'],
     clientId?: string,
   ) => {
     let read;
@@ -129,10 +187,12 @@ export async function startInbound(options: InboundOptions): Promise<InboundServ
       target: { host, port },
       labels: { ...labels, target_addr, target_ip: local, target_port: String(port) },
       clientId,
+      peer,
     };
+    await hooks.ready(port);
     if (protocol === 'http1') http1.accept(tls, read.rest, conn);
     else if (protocol === 'http2') http2.accept(tls, read.rest, conn);
-    else forwardOpaque(tls, conn, read.rest);
+    else void forwardOpaque(tls, conn, read.rest);
   };
 
   /** ownPort: an explicit-mode listener whose connections go to the app at its own port. */
@@ -159,18 +219,24 @@ export async function startInbound(options: InboundOptions): Promise<InboundServ
       target_ip: origAddr && isIP(origAddr.host) ? origAddr.host : '',
       target_port: origAddr ? String(origAddr.port) : '',
     };
+    const peer = { ip: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 };
     const plainLabels: TargetLabels = {
       ...baseLabels,
       tls: TlsLabel.NoIdentity,
       no_tls_reason: isLoopback(socket.remoteAddress) ? NoTlsReason.Loopback : NoTlsReason.NoTlsFromRemote,
     };
-    if (target !== undefined && config.inbound.opaquePorts.has(target.port)) {
+    if (
+      target !== undefined &&
+      (config.inbound.opaquePorts.has(target.port) || hooks.protocol(target.port) === 'opaque')
+    ) {
       // Opaque: no detection at all, so server-speaks-first protocols work at once.
       onSocketClose(socket, metrics.tcpOpen(plainLabels, 'src'));
-      forwardOpaque(socket, { target, labels: plainLabels, clientId: undefined });
+      void forwardOpaque(socket, { target, labels: plainLabels, clientId: undefined, peer });
       return;
     }
     void (async () => {
+      // The port's policy (its Server's protocol and authorizations) before serving it.
+      if (target !== undefined) await hooks.ready(target.port);
       const d = await detectProtocol(socket, { timeoutMs: config.inbound.detectTimeoutMs });
       if (d.closed && d.buffered.length === 0) {
         socket.destroy();
@@ -195,7 +261,7 @@ export async function startInbound(options: InboundOptions): Promise<InboundServ
         onSocketClose(socket, metrics.tcpOpen(labels, 'src'));
         accepted.socket.on('error', () => undefined);
         if (accepted.alpn === TRANSPORT_HEADER_PROTOCOL) {
-          await serveTransportHeader(socket, accepted.socket, labels, accepted.clientId);
+          await serveTransportHeader(socket, accepted.socket, labels, peer, accepted.clientId);
           return;
         }
         if (target === undefined) {
@@ -203,7 +269,7 @@ export async function startInbound(options: InboundOptions): Promise<InboundServ
           accepted.socket.destroy();
           return;
         }
-        await serve(accepted.socket, { target, labels, clientId: accepted.clientId });
+        await serve(accepted.socket, { target, labels, clientId: accepted.clientId, peer });
         return;
       }
       if (target === undefined) {
@@ -220,14 +286,15 @@ export async function startInbound(options: InboundOptions): Promise<InboundServ
           sni: d.clientHello?.serverName ?? '',
         };
         onSocketClose(socket, metrics.tcpOpen(labels, 'src'));
-        forwardOpaque(socket, { target, labels, clientId: undefined }, d.buffered);
+        void forwardOpaque(socket, { target, labels, clientId: undefined, peer }, d.buffered);
         return;
       }
       onSocketClose(socket, metrics.tcpOpen(plainLabels, 'src'));
-      const conn: Conn = { target, labels: plainLabels, clientId: undefined };
-      if (d.protocol === 'http1') http1.accept(socket, d.buffered, conn);
+      const conn: Conn = { target, labels: plainLabels, clientId: undefined, peer };
+      if (hooks.protocol(target.port) === 'opaque') void forwardOpaque(socket, conn, d.buffered);
+      else if (d.protocol === 'http1') http1.accept(socket, d.buffered, conn);
       else if (d.protocol === 'http2') http2.accept(socket, d.buffered, conn);
-      else forwardOpaque(socket, conn, d.buffered);
+      else void forwardOpaque(socket, conn, d.buffered);
     })();
   };
 

@@ -1,0 +1,176 @@
+// What the inbound server asks of the features layered on forwarding: authorization policy
+// (per connection for TCP/opaque, per request for HTTP), the real client address for the app
+// (X-Forwarded-For/Forwarded, PROXY protocol v2), tap and access logs. Each feature costs nothing
+// when it is off: no policy controller keeps the default policy, tap is one boolean, and the
+// access log is skipped unless configured.
+import type { IncomingHttpHeaders } from 'node:http';
+import type { AccessLog } from '../access-log/index.js';
+import { nowNs } from '../access-log/index.js';
+import { encodeProxyProtocolV2, forwardedHeaders, type ForwardedMode } from '../client-address/index.js';
+import type { PortSet } from '../config/index.js';
+import type { ProxyError } from '../errors/index.js';
+import {
+  plainIp,
+  type ClientInfo,
+  type InboundPolicy,
+  type ServerProtocol,
+} from '../inbound-policy/index.js';
+import type { TargetLabels } from '../metrics/index.js';
+import type { TapHandle, TapHub } from '../tap/index.js';
+
+export interface InboundHooksOptions {
+  /** Without it every connection and request is allowed (no policy at all). */
+  readonly policy?: InboundPolicy;
+  readonly tap?: TapHub;
+  readonly accessLog?: AccessLog;
+  readonly forwarded: ForwardedMode;
+  readonly proxyProtocolPorts: PortSet;
+  /** How long a connection on a port waits for the controller's first policy. */
+  readonly initialPolicyTimeoutMs?: number;
+}
+
+export interface InboundConnection {
+  /** The app address (localhost at the target port). */
+  readonly target: { readonly host: string; readonly port: number };
+  readonly labels: TargetLabels;
+  readonly clientId: string | undefined;
+  /** The client's address as the socket saw it. */
+  readonly peer: { readonly ip: string; readonly port: number };
+}
+
+export interface InboundRequestHead {
+  readonly method: string;
+  readonly path: string;
+  readonly authority: string;
+  readonly scheme: 'http' | 'https';
+  /** `HTTP/1.1`, `HTTP/2.0`. */
+  readonly version: string;
+  readonly headers: IncomingHttpHeaders;
+}
+
+export interface InboundRequest {
+  /** The connection's labels plus srv_* and route_* for the request metrics. */
+  readonly labels: TargetLabels;
+  /** Set when the proxy answers the request itself (policy refusal, rate limit, injected failure). */
+  readonly reject: ProxyError | undefined;
+  readonly addHeaders: Record<string, string> | undefined;
+  readonly removeHeaders: readonly string[];
+  /** Call once when the response completed or failed. */
+  done(statusCode: number | undefined, grpcStatus: number | undefined, error: string | undefined): void;
+}
+
+export interface InboundHooks {
+  /** Resolves when the port's policy is known (or its first-answer wait ran out). */
+  ready(port: number): Promise<void>;
+  /** How to serve the port: the Server's protocol; PROXY-protocol ports are always opaque. */
+  protocol(port: number): ServerProtocol;
+  /** Connection-level authorization for TCP and opaque traffic; false: close it. */
+  admitConnection(conn: InboundConnection): boolean;
+  /** Bytes to write to the app before the client's (a PROXY protocol v2 header), if any. */
+  opaquePreamble(conn: InboundConnection): Buffer | undefined;
+  request(conn: InboundConnection, head: InboundRequestHead): InboundRequest;
+}
+
+const clientOf = (conn: InboundConnection): ClientInfo => ({
+  ip: plainIp(conn.peer.ip),
+  tls: conn.labels.tls === 'true',
+  id: conn.clientId,
+});
+
+const first = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v) ?? '';
+
+export function createInboundHooks(options: InboundHooksOptions): InboundHooks {
+  const { policy, tap, accessLog } = options;
+  const waitMs = options.initialPolicyTimeoutMs ?? 1000;
+  return {
+    ready: (port) => (policy ? policy.port(port).whenSynced(waitMs) : Promise.resolve()),
+    protocol(port) {
+      if (options.proxyProtocolPorts.has(port)) return 'opaque';
+      return policy ? policy.port(port).server.protocol : 'detect';
+    },
+    admitConnection(conn) {
+      return policy ? policy.checkConnection(conn.target.port, clientOf(conn), conn.labels) : true;
+    },
+    opaquePreamble(conn) {
+      if (!options.proxyProtocolPorts.has(conn.target.port)) return undefined;
+      const destinationIp = conn.labels.target_ip || conn.target.host;
+      return encodeProxyProtocolV2({
+        sourceIp: plainIp(conn.peer.ip),
+        sourcePort: conn.peer.port,
+        destinationIp,
+        destinationPort: conn.target.port,
+      });
+    },
+    request(conn, head) {
+      const client = clientOf(conn);
+      let labels = conn.labels;
+      let reject: ProxyError | undefined;
+      let addHeaders: Record<string, string> | undefined;
+      const removeHeaders: string[] = [];
+      if (policy) {
+        const verdict = policy.checkRequest(
+          conn.target.port,
+          {
+            method: head.method,
+            path: head.path,
+            host: head.authority,
+            headers: head.headers,
+            target: conn.labels.target_addr,
+          },
+          client,
+          conn.labels,
+        );
+        labels = { ...labels, ...verdict.labels };
+        if (!verdict.ok) reject = verdict.error;
+        else if (verdict.headers) {
+          addHeaders = {};
+          for (const [k, v] of verdict.headers.add) addHeaders[k] = v;
+          for (const [k, v] of verdict.headers.set) addHeaders[k] = v;
+          removeHeaders.push(...verdict.headers.remove);
+        }
+      }
+      const fwd = forwardedHeaders(options.forwarded, client.ip, head.headers);
+      if (fwd) addHeaders = { ...addHeaders, ...fwd };
+      let tapped: TapHandle | undefined;
+      if (tap?.active) {
+        tapped = tap.start({
+          direction: 'inbound',
+          source: { ip: client.ip, port: conn.peer.port },
+          destination: { ip: conn.labels.target_ip || conn.target.host, port: conn.target.port },
+          routeLabels: labels.route_name ? { route: labels.route_name } : undefined,
+          method: head.method,
+          scheme: head.scheme,
+          authority: head.authority,
+          path: head.path,
+          headers: head.headers,
+        });
+      }
+      const startedNs = accessLog ? nowNs() : 0n;
+      return {
+        labels,
+        reject,
+        addHeaders,
+        removeHeaders,
+        done(statusCode, grpcStatus, error) {
+          tapped?.end({ statusCode, grpcStatus, error });
+          if (accessLog) {
+            const ip = client.ip.includes(':') ? `[${client.ip}]` : client.ip;
+            accessLog.log({
+              clientAddr: `${ip}:${conn.peer.port}`,
+              clientId: conn.clientId,
+              startedNs,
+              method: head.method,
+              uri: head.version === 'HTTP/2.0' ? `${head.scheme}://${head.authority}${head.path}` : head.path,
+              version: head.version,
+              status: statusCode,
+              host: head.authority,
+              userAgent: first(head.headers['user-agent']),
+              totalNs: nowNs() - startedNs,
+              traceId: '',
+            });
+          }
+        },
+      };
+    },
+  };
+}
