@@ -9,7 +9,6 @@ import {
   type Peer,
 } from '@tsmesh/core';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { BatchedCounter, cleanLabels, FastHistogram, LabelSetCache, type HistogramChild, type PendingCount } from './hot-path.js';
 
 /** TLS labels of one connection: `tls` plus `client_id`/`server_id` or `no_tls_reason`. */
 export type TlsLabels = Readonly<
@@ -92,7 +91,11 @@ export interface ProxyMetrics {
   error(direction: Direction, layer: 'tcp' | 'http', error: string): void;
 }
 
-const clean = cleanLabels;
+const clean = <T extends object>(labels: T): Record<string, string> => {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(labels)) if (typeof v === 'string') out[k] = v;
+  return out;
+};
 
 /** gRPC status 0 is success; for plain HTTP, 5xx is failure (Linkerd's default classifier). */
 export function classify(outcome: ResponseOutcome): Classification {
@@ -103,43 +106,25 @@ export function classify(outcome: ResponseOutcome): Classification {
 
 export function createProxyMetrics(registry: Registry): ProxyMetrics {
   const registers = [registry];
-  // The per-request families: counted through children resolved once per label set (hot-path.ts).
-  const requests = new BatchedCounter();
-  const responses = new BatchedCounter();
-  requests.attach(
-    new Counter({
-      name: ProxyMetric.RequestTotal,
-      help: 'Total count of HTTP requests.',
-      labelNames: HTTP,
-      registers,
-      collect: () => requests.flush(),
-    }),
-  );
-  responses.attach(
-    new Counter({
-      name: ProxyMetric.ResponseTotal,
-      help: 'Total count of HTTP responses.',
-      labelNames: RESPONSE,
-      registers,
-      collect: () => responses.flush(),
-    }),
-  );
-  const responseLatency = new FastHistogram(
-    ProxyMetric.ResponseLatencyMs,
-    "Elapsed times between a request's headers being received and its response stream completing.",
-    LATENCY_BUCKETS_MS,
+  const requestTotal = new Counter({
+    name: ProxyMetric.RequestTotal,
+    help: 'Total count of HTTP requests.',
+    labelNames: HTTP,
     registers,
-  );
-  interface ResponseChildren {
-    readonly total: PendingCount;
-    readonly latency: HistogramChild;
-  }
-  const targets = new LabelSetCache((base) => ({
-    request: requests.child(base),
-    base,
-    /** `status|grpc|error` → that outcome's children. */
-    outcomes: new Map<string, ResponseChildren>(),
-  }));
+  });
+  const responseTotal = new Counter({
+    name: ProxyMetric.ResponseTotal,
+    help: 'Total count of HTTP responses.',
+    labelNames: RESPONSE,
+    registers,
+  });
+  const responseLatency = new Histogram({
+    name: ProxyMetric.ResponseLatencyMs,
+    help: "Elapsed times between a request's headers being received and its response stream completing.",
+    labelNames: [...HTTP, MetricLabel.StatusCode],
+    buckets: [...LATENCY_BUCKETS_MS],
+    registers,
+  });
   const tcpOpenTotal = new Counter({
     name: ProxyMetric.TcpOpenTotal,
     help: 'Total count of opened connections.',
@@ -223,28 +208,19 @@ export function createProxyMetrics(registry: Registry): ProxyMetrics {
       };
     },
     request(labels) {
-      targets.get(labels).request.pending += 1;
+      requestTotal.inc(clean(labels));
     },
     response(labels, outcome) {
-      const target = targets.get(labels);
-      const key = `${outcome.statusCode ?? ''}|${outcome.grpcStatus ?? ''}|${outcome.error ?? ''}`;
-      let children = target.outcomes.get(key);
-      if (children === undefined) {
-        const status = outcome.statusCode === undefined ? '' : String(outcome.statusCode);
-        children = {
-          total: responses.child({
-            ...target.base,
-            status_code: status,
-            classification: classify(outcome),
-            grpc_status: outcome.grpcStatus === undefined ? '' : String(outcome.grpcStatus),
-            error: outcome.error ?? '',
-          }),
-          latency: responseLatency.child({ ...target.base, status_code: status }),
-        };
-        target.outcomes.set(key, children);
-      }
-      children.total.pending += 1;
-      children.latency.observe(outcome.latencyMs);
+      const base = clean(labels);
+      const status = outcome.statusCode === undefined ? '' : String(outcome.statusCode);
+      responseTotal.inc({
+        ...base,
+        status_code: status,
+        classification: classify(outcome),
+        grpc_status: outcome.grpcStatus === undefined ? '' : String(outcome.grpcStatus),
+        error: outcome.error ?? '',
+      });
+      responseLatency.observe({ ...base, status_code: status }, outcome.latencyMs);
     },
     error(direction, layer, error) {
       errors[`${direction}:${layer}`].inc({ error });
