@@ -18,5 +18,6 @@ export {
   type IdentityConfig,
   type InboundPolicyConfig,
   type LogFormat,
+  type OutboundDiscoveryConfig,
   type ProxyConfig,
 } from './proxy-config.js';

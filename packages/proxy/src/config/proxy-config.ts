@@ -85,6 +85,21 @@ export interface IdentityConfig {
   readonly maxRefreshMs: number;
 }
 
+export interface OutboundDiscoveryConfig {
+  /** Discovery watches and logical targets unused this long are dropped. */
+  readonly idleTimeoutMs: number;
+  /** How long a request waits for a ready endpoint before 503 FAIL_FAST (and for the first policy). */
+  readonly httpFailfastTimeoutMs: number;
+  /** Requests that may wait per backend before load is shed (503 LOAD_SHED). */
+  readonly httpQueueCapacity: number;
+  /** LINKERD2_PROXY_DESTINATION_CONTEXT: sent as GetDestination.context_token. */
+  readonly destinationContext: string | undefined;
+  /** How long a first request waits for the ServiceProfile. */
+  readonly profileInitialTimeoutMs: number;
+  /** LINKERD2_PROXY_POLICY_WORKLOAD: sent as TrafficSpec.source_workload. */
+  readonly policyWorkload: string | undefined;
+}
+
 export interface ProxyConfig {
   readonly log: string;
   readonly logFormat: LogFormat;
@@ -123,6 +138,8 @@ export interface ProxyConfig {
   readonly identity: IdentityConfig;
   readonly destination: ControlService | undefined;
   readonly policy: ControlService | undefined;
+  /** Discovery for the outbound mesh stack (linkerd2-proxy's outbound discovery settings). */
+  readonly outboundDiscovery: OutboundDiscoveryConfig;
   readonly tapSvcName: string | undefined;
   readonly inboundPolicy: InboundPolicyConfig;
   /** LINKERD2_PROXY_ACCESS_LOG; undefined: no access log. */
@@ -283,6 +300,15 @@ export function readProxyConfig(env: EnvSource): ProxyConfig {
     identity,
     destination: r.service(ProxyEnv.DestinationSvcAddr, ProxyEnv.DestinationSvcName),
     policy: r.service(ProxyEnv.PolicySvcAddr, ProxyEnv.PolicySvcName),
+    outboundDiscovery: {
+      // linkerd2-proxy's defaults: idle 5s, fail-fast 3s, queue 10000, profile wait 500ms.
+      idleTimeoutMs: r.get(ProxyEnv.OutboundDiscoveryIdleTimeout, parseDurationMs, 5000),
+      httpFailfastTimeoutMs: r.get(ProxyEnv.OutboundHttpFailfastTimeout, parseDurationMs, 3000),
+      httpQueueCapacity: r.get(ProxyEnv.OutboundHttpQueueCapacity, parseNonNegativeInt, 10_000),
+      destinationContext: r.get(ProxyEnv.DestinationContext, text),
+      profileInitialTimeoutMs: r.get(ProxyEnv.DestinationProfileInitialTimeout, parseDurationMs, 500),
+      policyWorkload: r.get(ProxyEnv.PolicyWorkload, text),
+    },
     tapSvcName: r.get(ProxyEnv.TapSvcName, text),
     inboundPolicy: {
       defaultPolicy: r.get(
