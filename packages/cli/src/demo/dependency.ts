@@ -1,8 +1,8 @@
 // How a demo app reaches a dependency: always through its proxy's outbound port
 // (TSMESH_OUTBOUND), naming the dependency by its Service name as Host / :authority. While the
 // proxy has no discovery of its own (TSMESH_DISCOVERY=api), the app asks the local control plane
-// for the Service's endpoints and names the chosen endpoint's proxy address instead; the proxy
-// still does the mTLS.
+// for the Service's endpoints and names one endpoint (pod IP and port, where that pod's proxy
+// listens) instead; the proxy still does the mTLS to it.
 import { MeshError, MeshErrorCode } from '@tsmesh/core';
 
 export interface DemoAppConfig {
@@ -57,13 +57,13 @@ export function dependency(config: DemoAppConfig, serviceAuthority: string): Dep
       const url = new URL('/v1/resolve', config.controlPlaneApi);
       url.searchParams.set('authority', serviceAuthority);
       const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
-      const body = (await res.json()) as { endpoints?: { proxyAddr: string }[]; error?: string };
+      const body = (await res.json()) as { endpoints?: { addr: string }[]; error?: string };
       const endpoints = body.endpoints ?? [];
       if (endpoints.length === 0)
         throw new MeshError(MeshErrorCode.Unavailable, `no endpoints for ${serviceAuthority}`, {
           hint: body.error,
         });
-      const value = endpoints[turn++ % endpoints.length]!.proxyAddr;
+      const value = endpoints[turn++ % endpoints.length]!.addr;
       cached = { value, untilMs: Date.now() + 2000 };
       return value;
     },

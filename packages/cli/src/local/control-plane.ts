@@ -2,6 +2,7 @@
 // identity (local ES256 ServiceAccount tokens), destination and policy (when their packages
 // provide their in-process start functions), the local endpoints controller, the pod registry
 // and the loopback API — and control-plane.json in the state directory for `tsmesh run`.
+import { setMaxListeners } from 'node:events';
 import { rmSync } from 'node:fs';
 import {
   createLocalTokenIssuer,
@@ -63,16 +64,16 @@ export interface LocalControlPlane {
 }
 
 interface StartedController {
-  readonly grpcPort: number;
+  readonly port: number;
   close(): Promise<void>;
 }
 
 type ControllerStart = (options: Record<string, unknown>) => Promise<StartedController>;
 
 /**
- * The destination and policy controllers' in-process start functions, when their packages export
- * them (`startDestinationService`, `startPolicyService`). Looked up at run time so the control plane
- * keeps working with identity alone while they are being built.
+ * The destination and policy controllers' in-process start functions (`startDestinationService`,
+ * `startPolicyService`), looked up at run time: the control plane keeps working with identity
+ * alone when a package does not provide one.
  */
 async function findStart(pkg: string, name: string): Promise<ControllerStart | undefined> {
   try {
@@ -90,6 +91,8 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions):
   if (trust.created) logger.info({ dir: paths.identityDir }, 'created a trust anchor and issuer');
   const registry = new Registry();
   const controller = new AbortController();
+  // Every watch and stream of the process listens on it.
+  setMaxListeners(0, controller.signal);
   const cleanups: (() => Promise<void> | void)[] = [];
   const close = async () => {
     controller.abort();
@@ -139,13 +142,12 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions):
       source: source as ObjectSource,
       registry,
       logger,
-      grpcHost: '127.0.0.1',
-      grpcPort: 0,
-      adminPort: false,
+      host: '127.0.0.1',
+      port: 0,
       signal: controller.signal,
       clusterDomain: TRUST_DOMAIN,
       trustDomain: TRUST_DOMAIN,
-      controllerNamespace: CONTROL_PLANE_NAMESPACE,
+      identityDomain: TRUST_DOMAIN,
       controlPlaneNamespace: CONTROL_PLANE_NAMESPACE,
       clusterNetworks: [...LOCAL_CLUSTER_NETWORKS],
     };
@@ -155,15 +157,15 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions):
     if (startDestination) {
       const service = await startDestination(common);
       cleanups.push(() => service.close());
-      destination = { addr: `127.0.0.1:${service.grpcPort}`, name: controlName('linkerd-destination') };
+      destination = { addr: `127.0.0.1:${service.port}`, name: controlName('linkerd-destination') };
       controllers.push('destination');
     }
     const startPolicy = await findStart('@tsmesh/policy', 'startPolicyService');
     if (startPolicy) {
-      const service = await startPolicy(common);
+      const service = await startPolicy({ ...common, defaultPolicy: 'all-unauthenticated' });
       cleanups.push(() => service.close());
       // Linkerd's proxies reach the policy controller in the destination pod, under its identity.
-      policy = { addr: `127.0.0.1:${service.grpcPort}`, name: controlName('linkerd-destination') };
+      policy = { addr: `127.0.0.1:${service.port}`, name: controlName('linkerd-destination') };
       controllers.push('policy');
     }
 

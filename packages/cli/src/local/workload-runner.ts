@@ -2,6 +2,7 @@
 // gives it a loopback pod IP and a ServiceAccount token), start its proxy, start the app once the
 // proxy holds a certificate, and when the app exits shut the proxy down and deregister — what
 // the injector, the kubelet and `linkerd-await` do for a pod.
+import { setMaxListeners } from 'node:events';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { request, type IncomingMessage } from 'node:http';
@@ -155,11 +156,19 @@ function createPodIdentityLookup(info: ControlPlaneInfo, signal: AbortSignal) {
   };
 }
 
+/**
+ * Whether the proxy routes by Service name through Destination. Until its outbound discovery is
+ * wired into startProxy, apps resolve names through the control plane API (TSMESH_DISCOVERY=api).
+ */
+const PROXY_RESOLVES_NAMES = false;
+
 /** Runs the workload until its app exits (resolves with the app's exit code) or the signal aborts. */
 export async function runWorkload(options: RunWorkloadOptions): Promise<number> {
   const { logger } = options;
   const paths = statePaths(options.stateDir);
   const controller = new AbortController();
+  // Every watch and stream of the process listens on it.
+  setMaxListeners(0, controller.signal);
   const onAbort = () => controller.abort();
   options.signal?.addEventListener('abort', onAbort, { once: true });
   const info = readControlPlaneInfo(paths);
@@ -271,7 +280,7 @@ export async function runWorkload(options: RunWorkloadOptions): Promise<number> 
         [WorkloadEnv.Outbound]: `${podIP}:${DefaultPort.Outbound}`,
         [WorkloadEnv.ProxyAdmin]: `${podIP}:${DefaultPort.Admin}`,
         [WorkloadEnv.ControlPlaneApi]: info.api,
-        [WorkloadEnv.Discovery]: info.destination ? 'proxy' : 'api',
+        [WorkloadEnv.Discovery]: PROXY_RESOLVES_NAMES && info.destination ? 'proxy' : 'api',
         ...(appPort !== undefined ? { [WorkloadEnv.Port]: String(appPort) } : {}),
         HTTP_PROXY: `http://${podIP}:${DefaultPort.Outbound}`,
         NO_PROXY: 'localhost,127.0.0.1',
