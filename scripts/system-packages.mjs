@@ -1,11 +1,15 @@
 // Debian packages the steps need, installed with apt-get when a command is missing.
-// Each entry: the command that proves the package is there, and the package that provides it.
+// Each entry: the command (or file) that proves the package is there, and the package that provides it.
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 
 const NEEDS = {
   build: [],
   test: [
     { command: 'protoc', pkg: 'protobuf-compiler' }, // independent encoder for the proto golden tests
+    // protoc's well-known types (google/protobuf/*.proto): only a Recommends of protobuf-compiler,
+    // which --no-install-recommends leaves out.
+    { file: '/usr/include/google/protobuf/timestamp.proto', pkg: 'libprotobuf-dev' },
     { command: 'openssl', pkg: 'openssl' },
     { command: 'curl', pkg: 'curl' },
     { command: 'h2load', pkg: 'nghttp2-client' }, // HTTP/2 client for the proxy's tests
@@ -15,10 +19,13 @@ const NEEDS = {
   ],
 };
 
-const has = (command) => spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
+const has = (need) =>
+  need.file
+    ? existsSync(need.file)
+    : spawnSync('sh', ['-c', `command -v ${need.command}`], { stdio: 'ignore' }).status === 0;
 
 export function ensureSystemPackages(step) {
-  const missing = (NEEDS[step] ?? []).filter((n) => !has(n.command)).map((n) => n.pkg);
+  const missing = (NEEDS[step] ?? []).filter((n) => !has(n)).map((n) => n.pkg);
   if (missing.length === 0) return;
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
   const sudo = isRoot ? [] : ['sudo', '-n'];
