@@ -1,3 +1,9 @@
+export {
+  createOutboundMeshFromConfig,
+  type ConfiguredMesh,
+  type ControlChannel,
+  type MeshFromConfigOptions,
+} from './mesh-from-config.js';
 export { createMeshMetrics, type MeshMetrics } from './mesh-metrics.js';
 export {
   createOutboundMesh,

@@ -110,6 +110,7 @@ export function createOutboundMesh(options: OutboundMeshOptions): OutboundMesh {
           metrics: options.metrics,
           discoveryTimeoutMs: options.discoveryTimeoutMs,
           profileTimeoutMs: options.profileTimeoutMs,
+          onError: options.onError,
         }),
         lastUsed: Date.now(),
         inFlight: 0,

@@ -49,6 +49,8 @@ export interface LogicalTargetOptions {
   readonly discoveryTimeoutMs: number;
   readonly profileTimeoutMs: number;
   readonly random?: () => number;
+  /** Every error the proxy answered a request with (recent-errors listing, logs). */
+  onError?(err: ProxyError): void;
 }
 
 export interface LogicalTarget {
@@ -455,6 +457,7 @@ export function createLogicalTarget(options: LogicalTargetOptions): LogicalTarge
         deadline.signal.aborted && ProxyError.is(deadline.signal.reason) ? deadline.signal.reason : err,
       );
       if (!ex.signal.aborted) ex.fail(e);
+      options.onError?.(e);
       finish(
         proto === 'grpc' ? String(PROXY_ERRORS[e.code].grpcStatus) : String(e.httpStatus),
         PROXY_ERRORS[e.code].routeErrorLabel,
