@@ -3,6 +3,7 @@
 import { Command } from 'commander';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerIdentityCommand } from './commands/identity.js';
+import { registerInjectCommands } from './commands/inject.js';
 import { registerPolicyCommand } from './commands/policy.js';
 import { registerRunCommand } from './commands/run.js';
 import { registerUpCommand } from './commands/up.js';
@@ -30,6 +31,7 @@ export function createProgram(io: ProgramIo = defaultIo): Command {
   registerDemoCommand(program, io.out, io.err);
   registerIdentityCommand(program, io.out, io.err);
   registerPolicyCommand(program, io.out, io.err);
+  registerInjectCommands(program, io.out, io.err);
   registerUpCommand(program, io.out, io.err);
   registerRunCommand(program, io.out, io.err);
   return program;

@@ -4,6 +4,7 @@ export { PACKAGE_NAME, VERSION } from './version.js';
 export {
   createInjectorConfig,
   defaultInjectorConfig,
+  parseInjectorConfigText,
   DEFAULT_CLUSTER_NETWORKS,
   DEFAULT_DEBUG_IMAGE,
   DEFAULT_PROXY_IMAGE,

@@ -1,6 +1,7 @@
 export {
   createInjectorConfig,
   defaultInjectorConfig,
+  parseInjectorConfigText,
   DEFAULT_CLUSTER_NETWORKS,
   DEFAULT_DEBUG_IMAGE,
   DEFAULT_PROXY_IMAGE,

@@ -11,6 +11,7 @@ import {
   MeshError,
   MeshErrorCode,
 } from '@tsmesh/core';
+import { parse as parseYaml } from 'yaml';
 import { VERSION } from '../version.js';
 
 export interface ResourceConstraint {
@@ -273,4 +274,21 @@ function validate(c: InjectorConfig): void {
   }
   if (!['plain', 'json'].includes(c.proxy.logFormat))
     fail('proxy.logFormat', `"${c.proxy.logFormat}" is not plain or json`);
+}
+
+/** Reads injector values written as YAML or JSON (a file given to the binary or the CLI). */
+export function parseInjectorConfigText(text: string, where: string): InjectorConfigInput {
+  let parsed: unknown;
+  try {
+    parsed = parseYaml(text);
+  } catch (err) {
+    throw new MeshError(MeshErrorCode.Config, `the injector values do not parse: ${(err as Error).message}`, {
+      where,
+    });
+  }
+  if (parsed === null || parsed === undefined) return {};
+  if (typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new MeshError(MeshErrorCode.Config, 'the injector values are not a mapping', { where });
+  }
+  return parsed as InjectorConfigInput;
 }

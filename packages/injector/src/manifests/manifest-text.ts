@@ -89,7 +89,7 @@ export function transformManifests(
         `YAML document ${index + 1} does not parse: ${error.message}`,
         {
           where: `${source}:${lineOf(text, error.pos[0])}`,
-          hint: 'fix the YAML (kubectl apply --dry-run=client -f FILE shows the same problem)',
+          hint: 'kubectl apply --dry-run=client -f FILE shows the same problem',
         },
       );
     }

@@ -6,8 +6,7 @@ import { parseArgs } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
 import { MeshError, MeshErrorCode } from '@tsmesh/core';
 import { createKubeApiClient, type Logger } from '@tsmesh/kube';
-import { parse as parseYaml } from 'yaml';
-import { createInjectorConfig, type InjectorConfigInput } from '../config/index.js';
+import { createInjectorConfig, parseInjectorConfigText, type InjectorConfigInput } from '../config/index.js';
 import { INJECTOR_ADMIN_PORT, INJECTOR_WEBHOOK_PORT, startInjectorService } from '../webhook/index.js';
 import { VERSION } from '../version.js';
 
@@ -90,14 +89,9 @@ export async function runInjector(argv: readonly string[], env: Env): Promise<nu
   const logger = createLogger(values['log-level'] ?? 'info', (line) => process.stderr.write(line));
   try {
     const configFile = values.config ?? env.TSMESH_INJECTOR_CONFIG;
-    let input: InjectorConfigInput = {};
-    if (configFile) {
-      const parsed: unknown = parseYaml(readText(configFile, '--config'));
-      if (typeof parsed !== 'object' || parsed === null) {
-        throw new MeshError(MeshErrorCode.Config, 'the config file is not a mapping', { where: configFile });
-      }
-      input = parsed as InjectorConfigInput;
-    }
+    const input: InjectorConfigInput = configFile
+      ? parseInjectorConfigText(readText(configFile, '--config'), configFile)
+      : {};
     const anchors = values['trust-anchors'] ?? env.TSMESH_INJECTOR_TRUST_ANCHORS;
     const config = createInjectorConfig({
       ...input,

@@ -1,0 +1,158 @@
+// `tsmesh inject` / `uninject` against golden files in test/golden/inject (stdout and stderr).
+// Regenerate with TSMESH_UPDATE_GOLDEN=1 pnpm exec vitest run --project cli inject
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Command } from 'commander';
+import { describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import { VERSION } from '../version.js';
+import { createProgram } from '../program.js';
+import { formatReportLine, registerInjectCommands } from './inject.js';
+
+const fixtures = fileURLToPath(new URL('../../test/fixtures/inject/', import.meta.url));
+const goldenDir = new URL('../../test/golden/inject/', import.meta.url);
+const update = process.env.TSMESH_UPDATE_GOLDEN === '1';
+const ANCHORS = `${fixtures}trust-anchors.pem`;
+/** --manual with a pinned proxy version and the test trust anchors. */
+const MANUAL = ['--manual', '--proxy-version', 'test-version', '--identity-trust-anchors-file', ANCHORS];
+
+interface Run {
+  out: string;
+  err: string;
+  exitCode: number;
+}
+
+async function run(args: string[], stdin?: string): Promise<Run> {
+  let out = '';
+  let err = '';
+  const io = { out: (t: string) => (out += t), err: (t: string) => (err += t) };
+  let program: Command;
+  if (stdin === undefined) program = createProgram(io);
+  else {
+    program = new Command('tsmesh').exitOverride().configureOutput({ writeOut: io.out, writeErr: io.err });
+    registerInjectCommands(program, io.out, io.err, async () => stdin);
+  }
+  let exitCode = 0;
+  try {
+    await program.parseAsync(['node', 'tsmesh', ...args]);
+  } catch (e) {
+    exitCode = (e as { exitCode?: number }).exitCode ?? 1;
+  }
+  // Golden files do not change with the CLI's version.
+  const stable = (s: string) => s.replaceAll(`tsmesh/cli ${VERSION}`, 'tsmesh/cli <VERSION>');
+  return { out: stable(out), err: stable(err.replaceAll(fixtures, '<fixtures>/')), exitCode };
+}
+
+function golden(name: string, actual: string): void {
+  const url = new URL(name, goldenDir);
+  if (update || !existsSync(url)) writeFileSync(url, actual);
+  expect(actual).toBe(readFileSync(url, 'utf8'));
+}
+
+const docs = (text: string) =>
+  parseAllDocuments(text)
+    .map((d) => d.toJS() as unknown)
+    .filter((d) => d !== null);
+
+describe('tsmesh inject', () => {
+  it('annotates pod templates for the webhook by default, with the flags as config annotations', async () => {
+    const result = await run([
+      'inject',
+      `${fixtures}emojivoto.yaml`,
+      `${fixtures}dir`,
+      '--proxy-log-level',
+      'debug',
+      '--skip-outbound-ports',
+      '3306',
+      '--skip-outbound-ports',
+      '6379,11211',
+      '--no-native-sidecar',
+    ]);
+    expect(result.exitCode).toBe(0);
+    golden('annotate.yaml', result.out);
+    golden('annotate.stderr', result.err);
+  });
+
+  it('--manual adds the proxy (YAML in, YAML out; the Service untouched)', async () => {
+    const result = await run(['inject', `${fixtures}emojivoto.yaml`, ...MANUAL, '--opaque-ports', '8080']);
+    expect(result.exitCode).toBe(0);
+    golden('manual.yaml', result.out);
+    golden('manual.stderr', result.err);
+    expect(result.out.startsWith('# The service stays exactly as written, comments included.\n')).toBe(true);
+  });
+
+  it('keeps JSON as JSON, and -o switches formats', async () => {
+    const json = await run(['inject', `${fixtures}web.json`, ...MANUAL]);
+    expect(json.exitCode).toBe(0);
+    golden('manual.json', json.out);
+    const injected = JSON.parse(json.out) as {
+      spec: { template: { spec: { initContainers: { name: string }[] } } };
+    };
+    expect(injected.spec.template.spec.initContainers.map((c) => c.name)).toEqual([
+      'linkerd-init',
+      'linkerd-proxy',
+    ]);
+    const asYaml = await run(['inject', `${fixtures}web.json`, ...MANUAL, '-o', 'yaml']);
+    expect(docs(asYaml.out)).toEqual([injected]);
+  });
+
+  it('reads stdin, and injecting its own output again changes nothing', async () => {
+    const input = readFileSync(`${fixtures}emojivoto.yaml`, 'utf8');
+    const args = ['inject', '-', ...MANUAL];
+    const first = await run(args, input);
+    expect(first.err).toContain('deployment "voting" injected');
+    const second = await run(args, first.out);
+    expect(second.out).toBe(first.out);
+    expect(second.err).toContain('deployment "voting" skipped: already injected');
+  });
+
+  it('warns when --manual has no trust anchors', async () => {
+    const result = await run(['inject', '--manual', `${fixtures}dir/worker.yaml`]);
+    expect(result.exitCode).toBe(0);
+    expect(result.err).toMatch(/^warning: no trust anchors given/);
+  });
+
+  it('names the file and line of a document that does not parse, and exits 1', async () => {
+    const result = await run(['inject', `${fixtures}broken.yaml`]);
+    expect(result.exitCode).toBe(1);
+    expect(result.err).toMatch(/^tsmesh inject: .*YAML document 1 does not parse/);
+    expect(result.err).toMatch(/<fixtures>\/broken\.yaml:\d+: /);
+    const url = await run(['inject', 'https://example.invalid/app.yaml']);
+    expect(url.exitCode).toBe(1);
+    expect(url.err).toMatch(/URLs are not supported.*curl -sL URL \| tsmesh inject -/);
+    const format = await run(['inject', `${fixtures}web.json`, '-o', 'toml']);
+    expect(format.err).toMatch(/unknown output format "toml"/);
+  });
+});
+
+describe('tsmesh uninject', () => {
+  it('removes what --manual added and gives the original objects back', async () => {
+    // (No override flags: they are written as config.linkerd.io annotations, which uninject keeps.)
+    const injected = await run([
+      'inject',
+      '--manual',
+      `${fixtures}emojivoto.yaml`,
+      '--identity-trust-anchors-file',
+      ANCHORS,
+    ]);
+    const result = await run(['uninject', '-'], injected.out);
+    expect(result.exitCode).toBe(0);
+    golden('uninject.stderr', result.err);
+    expect(docs(result.out)).toEqual(docs(readFileSync(`${fixtures}emojivoto.yaml`, 'utf8')));
+  });
+
+  it('reports workloads that have no proxy', async () => {
+    const result = await run(['uninject', `${fixtures}dir/worker.yaml`]);
+    expect(result.err).toContain('deployment "worker" skipped: it has no linkerd-proxy container');
+  });
+});
+
+describe('formatReportLine', () => {
+  it('writes Linkerd-style lines', () => {
+    const base = { kind: 'Deployment', name: 'web', namespace: 'emojivoto', warnings: [] };
+    expect(formatReportLine({ ...base, status: 'injected' })).toBe('deployment "web" injected');
+    expect(
+      formatReportLine({ ...base, kind: 'Service', status: 'skipped', reason: 'unsupported_resource' }),
+    ).toBe('service "web" skipped');
+  });
+});
