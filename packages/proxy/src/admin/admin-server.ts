@@ -3,6 +3,7 @@
 // loopback only); anything else is 404.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
+import type { RecentErrors } from '../recent-errors/index.js';
 import { bindListener, type ListenAddr } from '../transport/index.js';
 
 export interface LogLevelControl {
@@ -19,6 +20,8 @@ export interface AdminOptions {
   /** Called once by POST /shutdown. */
   onShutdown(): void;
   readonly logLevel: LogLevelControl;
+  /** Served as JSON on /errors: recent errors the proxy produced, with their cause. */
+  readonly recentErrors?: RecentErrors;
 }
 
 export interface AdminServer {
@@ -54,6 +57,17 @@ export async function startAdmin(options: AdminOptions): Promise<AdminServer> {
         return options.isReady() ? text(res, 200, 'ready\n') : text(res, 503, 'not ready\n');
       case '/live':
         return text(res, 200, 'live\n');
+      case '/errors': {
+        // tsmesh: every error the proxy produced lately, newest first, with its code and cause.
+        if (!options.recentErrors) return text(res, 404, 'not found\n');
+        const body = JSON.stringify({
+          total: options.recentErrors.total,
+          errors: options.recentErrors.list(),
+        });
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+        res.end(body);
+        return;
+      }
       case '/shutdown':
         if (req.method !== 'POST') return text(res, 405, 'method not allowed\n');
         if (!local) return text(res, 403, 'shutdown is only allowed from localhost\n');

@@ -1,14 +1,24 @@
 // Starts the whole proxy from a config: metrics registry, mesh TLS (when a certificate source is
 // given), inbound, outbound and admin; and stops it with a grace period (stop accepting, let
 // in-flight work finish, then close what is left).
+import { InboundServerPoliciesClient } from '@tsmesh/core';
 import { collectDefaultMetrics, Registry } from 'prom-client';
+import { createAccessLog } from '../access-log/index.js';
 import { createLogLevelControl, startAdmin, type AdminServer } from '../admin/index.js';
 import type { ProxyConfig } from '../config/index.js';
 import type { UpstreamTarget } from '../http/index.js';
-import { startInbound, type InboundServer } from '../inbound/index.js';
+import { createInboundHooks, startInbound, type InboundServer } from '../inbound/index.js';
+import { createInboundPolicy, type InboundPolicy } from '../inbound-policy/index.js';
+import { createRecentErrors, type RecentErrors } from '../recent-errors/index.js';
+import { createTapHub, startTapServer, type TapHub, type TapServer } from '../tap/index.js';
 import { createProxyMetrics } from '../metrics/index.js';
 import { startOutbound, type OutboundServer } from '../outbound/index.js';
-import { createMeshTls, type CertificateSource, type MeshTls } from '../tls/index.js';
+import {
+  controlPlaneChannelCredentials,
+  createMeshTls,
+  type CertificateSource,
+  type MeshTls,
+} from '../tls/index.js';
 
 export interface StartProxyOptions {
   readonly config: ProxyConfig;
@@ -20,6 +30,10 @@ export interface StartProxyOptions {
   /** Defaults to a fresh registry with process metrics. */
   readonly registry?: Registry;
   onLogFilterChange?(filter: string): void;
+  /** Where access-log lines go (LINKERD2_PROXY_ACCESS_LOG); defaults to stderr. */
+  writeAccessLog?(line: string): void;
+  /** A policy watch failure or an unusable policy (the last good policy stays in force). */
+  onPolicyError?(port: number, err: unknown): void;
 }
 
 export interface RunningProxy {
@@ -28,6 +42,13 @@ export interface RunningProxy {
   readonly outbound: OutboundServer;
   readonly admin: AdminServer;
   readonly meshTls: MeshTls | undefined;
+  /** Inbound authorization policy per port (InboundServerPolicies or the default policy). */
+  readonly inboundPolicy: InboundPolicy;
+  /** Recent errors the proxy produced (admin /errors). */
+  readonly recentErrors: RecentErrors;
+  readonly tap: TapHub;
+  /** The tap server on the control port, when tap is configured (control address, tap identity, mesh TLS). */
+  readonly tapServer: TapServer | undefined;
   isReady(): boolean;
   /** Resolves when shutdown was asked for (POST /shutdown). */
   readonly shutdownRequested: Promise<void>;
@@ -42,7 +63,46 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
   const metrics = createProxyMetrics(registry);
   const anchors = options.trustAnchorsPem ?? config.identity.trustAnchorsPem;
   const meshTls = options.certificates && anchors ? createMeshTls(options.certificates, anchors) : undefined;
-  const inbound = await startInbound({ config, metrics, meshTls });
+  const recentErrors = createRecentErrors();
+  const policyChannel = controlPlaneChannelCredentials(config, 'policy', options.certificates);
+  const workload = config.inboundPolicy.workload;
+  const policyClient =
+    policyChannel && workload !== undefined
+      ? new InboundServerPoliciesClient(
+          policyChannel.address,
+          policyChannel.credentials,
+          policyChannel.channelOptions,
+        )
+      : undefined;
+  const inboundPolicy = createInboundPolicy({
+    defaultPolicy: config.inboundPolicy.defaultPolicy,
+    clusterNetworks: config.inboundPolicy.clusterNetworks,
+    registry,
+    recentErrors,
+    controlPlane: policyClient && workload !== undefined ? { client: policyClient, workload } : undefined,
+    ports: config.inbound.ports.ports,
+    onError: options.onPolicyError,
+  });
+  const tap = createTapHub();
+  const writeAccessLog = options.writeAccessLog ?? ((line: string) => process.stderr.write(line));
+  const hooks = createInboundHooks({
+    policy: inboundPolicy,
+    tap,
+    accessLog: config.accessLog ? createAccessLog(config.accessLog, writeAccessLog) : undefined,
+    forwarded: config.clientAddress.forwarded,
+    proxyProtocolPorts: config.clientAddress.proxyProtocolPorts,
+  });
+  const inbound = await startInbound({ config, metrics, meshTls, hooks });
+  // Tap is served only over mesh TLS and only to the tap identity (viz's tap-injector sets it).
+  const tapServer =
+    config.controlListenAddr && config.tapSvcName && meshTls
+      ? await startTapServer({
+          listenAddr: config.controlListenAddr,
+          meshTls,
+          tapIdentity: config.tapSvcName,
+          hub: tap,
+        })
+      : undefined;
   // Without discovery, peers named in TSMESH_PROXY_OUTBOUND_PEER_IDENTITIES are the meshed ones.
   const peers = config.outbound.peerIdentities;
   const identityFor =
@@ -62,6 +122,7 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
     shutdownEndpointEnabled: config.admin.shutdownEndpointEnabled,
     onShutdown: () => requestShutdown(),
     logLevel: createLogLevelControl(config.log, options.onLogFilterChange),
+    recentErrors,
   });
 
   let stopping: Promise<void> | undefined;
@@ -71,6 +132,10 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
     outbound,
     admin,
     meshTls,
+    inboundPolicy,
+    recentErrors,
+    tap,
+    tapServer,
     isReady,
     shutdownRequested,
     shutdown(graceMs = config.shutdownGracePeriodMs) {
@@ -81,7 +146,9 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
         while (Date.now() < deadline && listeners.some((l) => l.connections.size > 0)) {
           await new Promise((r) => setTimeout(r, Math.min(50, Math.max(1, deadline - Date.now()))));
         }
-        await Promise.all([inbound.close(), outbound.close()]);
+        await Promise.all([inbound.close(), outbound.close(), tapServer?.close()]);
+        inboundPolicy.close();
+        policyClient?.close();
         await admin.close();
         meshTls?.close();
       })();
