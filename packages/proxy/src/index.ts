@@ -20,4 +20,20 @@ export {
   type ProxyConfig,
 } from './config/index.js';
 export { startProxy, type RunningProxy, type StartProxyOptions } from './runtime/index.js';
-export type { CertificateSource } from './tls/index.js';
+export {
+  controlPlaneChannelCredentials,
+  createControlPlaneTlsCredentials,
+  createStaticCertificateSource,
+  type CertificateSource,
+  type ControlPlaneChannel,
+  type ControlPlaneServiceKind,
+  type MeshCertificate,
+} from './tls/index.js';
+export {
+  connectWithTransportHeader,
+  encodeTransportHeader,
+  parseTransportHeader,
+  type ConnectWithHeaderOptions,
+  type TransportHeader,
+} from './transport-header/index.js';
+export { configureFirewall, parseInitArgs, type InitOptions } from './init/index.js';

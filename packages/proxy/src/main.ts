@@ -119,7 +119,9 @@ async function run(): Promise<number> {
         warn: (fields, message) => log(`${message} ${JSON.stringify(fields)}`, 'WARN'),
       },
     });
-    log(`identity: ${identitySetup.options.localName} from ${identitySetup.options.address}`);
+    log(
+      `identity: ${identitySetup.options.localName} from ${identitySetup.options.address}${identitySetup.tls ? ' over TLS' : ''}`,
+    );
   } else {
     log(`identity disabled (${identitySetup.reason}): no mesh TLS`, 'WARN');
   }

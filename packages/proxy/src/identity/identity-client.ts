@@ -4,7 +4,7 @@
 // with backoff on failure, and publish each new certificate as the latest value for TLS contexts.
 import { readFile } from 'node:fs/promises';
 import type { KeyObject } from 'node:crypto';
-import { credentials as grpcCredentials, type ChannelCredentials } from '@grpc/grpc-js';
+import { credentials as grpcCredentials, type ChannelCredentials, type ChannelOptions } from '@grpc/grpc-js';
 import {
   createCertificateRequest,
   encodePem,
@@ -56,6 +56,8 @@ export interface ProxyIdentityOptions {
   readonly address: string;
   /** Channel credentials to the identity service; default insecure (the local control plane). */
   readonly channelCredentials?: ChannelCredentials;
+  /** Client options, e.g. the TLS server name (see controlPlaneChannelCredentials). */
+  readonly channelOptions?: ChannelOptions;
   /** The name to ask for (LINKERD2_PROXY_IDENTITY_LOCAL_NAME). */
   readonly localName: string;
   /** The ServiceAccount token file (LINKERD2_PROXY_IDENTITY_TOKEN_FILE). */
@@ -117,6 +119,7 @@ export function startProxyIdentity(options: ProxyIdentityOptions): ProxyIdentity
   const client = new IdentityClient(
     options.address,
     options.channelCredentials ?? grpcCredentials.createInsecure(),
+    options.channelOptions,
   );
   const controller = new AbortController();
   const onOuterAbort = () => close();

@@ -17,6 +17,7 @@ describe('identitySetupFromConfig', () => {
   it("uses Linkerd's identity variables", () => {
     expect(setup(full)).toEqual({
       kind: 'enabled',
+      tls: true,
       options: expect.objectContaining({
         address: 'linkerd-identity-headless.linkerd.svc.cluster.local.:8080',
         localName: 'web.emojivoto.serviceaccount.identity.linkerd.cluster.local',
@@ -24,6 +25,21 @@ describe('identitySetupFromConfig', () => {
         trustAnchorsPem: anchors.trim(),
       }),
     });
+  });
+
+  it('reaches the identity service over TLS for its name, except on loopback', () => {
+    const remote = setup(full);
+    expect(remote).toMatchObject({
+      tls: true,
+      options: {
+        channelOptions: {
+          'grpc.ssl_target_name_override':
+            'linkerd-identity.linkerd.serviceaccount.identity.linkerd.cluster.local',
+        },
+      },
+    });
+    const local = setup({ ...full, LINKERD2_PROXY_IDENTITY_SVC_ADDR: '127.0.0.1:8080' });
+    expect(local).toMatchObject({ tls: false, options: { address: '127.0.0.1:8080', channelOptions: {} } });
   });
 
   it('runs without identity when none is configured or it is disabled', () => {

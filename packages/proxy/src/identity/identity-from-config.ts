@@ -5,6 +5,7 @@
 // without mTLS.
 import { MeshError, MeshErrorCode, ProxyEnv } from '@tsmesh/core';
 import type { IdentityConfig } from '../config/index.js';
+import { controlPlaneChannelCredentials } from '../tls/index.js';
 import type { ProxyIdentityOptions } from './identity-client.js';
 
 export type IdentitySetup =
@@ -12,8 +13,17 @@ export type IdentitySetup =
       readonly kind: 'enabled';
       readonly options: Pick<
         ProxyIdentityOptions,
-        'address' | 'localName' | 'tokenFile' | 'trustAnchorsPem' | 'minRefreshMs' | 'maxRefreshMs'
+        | 'address'
+        | 'channelCredentials'
+        | 'channelOptions'
+        | 'localName'
+        | 'tokenFile'
+        | 'trustAnchorsPem'
+        | 'minRefreshMs'
+        | 'maxRefreshMs'
       >;
+      /** Whether the identity service is reached over TLS (not on loopback). */
+      readonly tls: boolean;
     }
   | { readonly kind: 'disabled'; readonly reason: string };
 
@@ -39,12 +49,15 @@ export function identitySetupFromConfig(identity: IdentityConfig): IdentitySetup
       },
     );
   }
-  const service = identity.service!;
-  const host = service.addr.host.includes(':') ? `[${service.addr.host}]` : service.addr.host;
+  // TLS verifying LINKERD2_PROXY_IDENTITY_SVC_NAME against the anchors, unless on loopback.
+  const channel = controlPlaneChannelCredentials({ identity }, 'identity')!;
   return {
     kind: 'enabled',
+    tls: channel.tls,
     options: {
-      address: `${host}:${service.addr.port}`,
+      address: channel.address,
+      channelCredentials: channel.credentials,
+      channelOptions: channel.channelOptions,
       localName: identity.localName!,
       tokenFile: identity.tokenFile!,
       trustAnchorsPem: identity.trustAnchorsPem!,

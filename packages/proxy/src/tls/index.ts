@@ -4,3 +4,11 @@ export {
   type MeshCertificate,
 } from './certificate-source.js';
 export { createMeshTls, dnsSans, OPAQUE_TRANSPORT_ALPN, type MeshTls } from './mesh-tls.js';
+export {
+  controlPlaneChannelCredentials,
+  createControlPlaneTlsCredentials,
+  isLoopbackHost,
+  type ControlPlaneChannel,
+  type ControlPlaneConfig,
+  type ControlPlaneServiceKind,
+} from './control-plane-credentials.js';

@@ -7,19 +7,32 @@ import { join } from 'node:path';
 import { Server, ServerCredentials } from '@grpc/grpc-js';
 import {
   addIdentityService,
+  createCertificateRequest,
   createIntermediateCertificate,
   createRootCertificate,
+  formatPrivateKey,
+  generateKeyPair,
   issueLeafCertificate,
   parseCertificate,
   type Issuer,
 } from '@tsmesh/core';
 import { Registry } from 'prom-client';
 import { expect, onTestFinished, test } from 'vitest';
-import { startProxyIdentity, type IdentityCertificate } from '../../src/identity/index.js';
+import {
+  startProxyIdentity,
+  type IdentityCertificate,
+  type ProxyIdentityOptions,
+} from '../../src/identity/index.js';
+import { createControlPlaneTlsCredentials } from '../../src/tls/index.js';
 
 const IDENTITY = 'web.emojivoto.serviceaccount.identity.linkerd.cluster.local';
 
-async function startFakeIdentity(issuer: Issuer, lifetimeMs: number, port = 0) {
+async function startFakeIdentity(
+  issuer: Issuer,
+  lifetimeMs: number,
+  port = 0,
+  serverCredentials = ServerCredentials.createInsecure(),
+) {
   const server = new Server();
   let calls = 0;
   const tokens: string[] = [];
@@ -45,9 +58,7 @@ async function startFakeIdentity(issuer: Issuer, lifetimeMs: number, port = 0) {
     },
   });
   const bound = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(`127.0.0.1:${port}`, ServerCredentials.createInsecure(), (err, p) =>
-      err ? reject(err) : resolve(p),
-    ),
+    server.bindAsync(`127.0.0.1:${port}`, serverCredentials, (err, p) => (err ? reject(err) : resolve(p))),
   );
   return {
     port: bound,
@@ -169,4 +180,66 @@ test('updates() is a latest-value stream that ends on abort', async () => {
   }
   expect(got).toHaveLength(2);
   expect(got[1]).not.toEqual(got[0]);
+});
+
+const IDENTITY_SVC = 'linkerd-identity.linkerd.serviceaccount.identity.linkerd.cluster.local';
+
+/** The identity service's serving credentials: a certificate for its own name from the issuer. */
+function servingCredentials(issuer: Issuer, name: string) {
+  const { privateKey } = generateKeyPair();
+  const csr = createCertificateRequest({ identity: name, privateKey, commonName: false });
+  const leaf = issueLeafCertificate({
+    issuer,
+    csr: csr.der,
+    identity: name,
+    lifetimeMs: 3600_000,
+    clockSkewMs: 0,
+  });
+  const chain = leaf.certificate.pem + leaf.intermediates.map((c) => c.pem).join('');
+  return ServerCredentials.createSsl(null, [
+    { cert_chain: Buffer.from(chain), private_key: Buffer.from(formatPrivateKey(privateKey)) },
+  ]);
+}
+
+/** A proxy identity client dialling the fake over TLS, expecting IDENTITY_SVC. */
+function tlsIdentityClient(port: number, anchorsPem: string, extra: Partial<ProxyIdentityOptions> = {}) {
+  const tls = createControlPlaneTlsCredentials(IDENTITY_SVC, anchorsPem);
+  const identity = startProxyIdentity({
+    address: `127.0.0.1:${port}`,
+    channelCredentials: tls.credentials,
+    channelOptions: tls.channelOptions,
+    localName: IDENTITY,
+    tokenFile: tokenFile('t'),
+    trustAnchorsPem: anchorsPem,
+    registry: new Registry(),
+    ...extra,
+  });
+  onTestFinished(() => identity.close());
+  return identity;
+}
+
+test('certifies over TLS, verifying the identity service presents LINKERD2_PROXY_IDENTITY_SVC_NAME', async () => {
+  const { root, issuer } = pki();
+  const fake = await startFakeIdentity(issuer, 60_000, 0, servingCredentials(issuer, IDENTITY_SVC));
+  onTestFinished(() => fake.stop());
+  const identity = tlsIdentityClient(fake.port, root.certificate.pem);
+  expect(parseCertificate((await identity.ready()).leafDer).dnsNames).toEqual([IDENTITY]);
+});
+
+test('refuses an identity service presenting another name, says so, and retries with backoff', async () => {
+  const { root, issuer } = pki();
+  const other = 'linkerd-destination.linkerd.serviceaccount.identity.linkerd.cluster.local';
+  const fake = await startFakeIdentity(issuer, 60_000, 0, servingCredentials(issuer, other));
+  onTestFinished(() => fake.stop());
+  const warnings: Record<string, unknown>[] = [];
+  const identity = tlsIdentityClient(fake.port, root.certificate.pem, {
+    backoff: { minMs: 50, maxMs: 200, jitter: 0 },
+    callTimeoutMs: 2_000,
+    logger: { info() {}, warn: (fields) => warnings.push(fields) },
+  });
+  await expect.poll(() => warnings.length, { timeout: 8_000 }).toBeGreaterThanOrEqual(2);
+  expect(String(warnings[0]?.error)).toContain(`not ${IDENTITY_SVC}`);
+  expect(warnings.map((w) => w.attempt)).toEqual(expect.arrayContaining([1, 2]));
+  expect(fake.calls()).toBe(0);
+  expect(identity.current()).toBeUndefined();
 });
