@@ -67,7 +67,7 @@ export {
   type WatchEventType,
   type WatchOptions,
 } from './client/index.js';
-export { silentLogger, type Logger } from './logging/index.js';
+export { createJsonLogger, silentLogger, type Logger, type LogLevel } from './logging/index.js';
 export { counterOn, gaugeOn, histogramOn } from './metrics/index.js';
 export { Backoff, DEFAULT_BACKOFF, type BackoffOptions } from './backoff/index.js';
 export { LatestValue, linkedAbortController, sleep } from './async/index.js';

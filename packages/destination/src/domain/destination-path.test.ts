@@ -27,7 +27,10 @@ describe('parseDestinationPath', () => {
       family: 4,
       port: 9090,
     });
-    expect(parseDestinationPath('[2001:db8::1]:443', 'cluster.local')).toMatchObject({ family: 6, port: 443 });
+    expect(parseDestinationPath('[2001:db8::1]:443', 'cluster.local')).toMatchObject({
+      family: 6,
+      port: 443,
+    });
   });
 
   test.each([
@@ -56,16 +59,22 @@ describe('parseDestinationPath', () => {
 
   test('property: service names round-trip', () => {
     fc.assert(
-      fc.property(label, label, fc.option(label, { nil: undefined }), fc.integer({ min: 1, max: 65535 }), (name, ns, host, port) => {
-        const fqdn = `${host ? `${host}.` : ''}${name}.${ns}.svc.cluster.local`;
-        expect(parseDestinationPath(`${fqdn}:${port}`, 'cluster.local')).toEqual({
-          kind: 'service',
-          name,
-          namespace: ns,
-          port,
-          hostname: host,
-        });
-      }),
+      fc.property(
+        label,
+        label,
+        fc.option(label, { nil: undefined }),
+        fc.integer({ min: 1, max: 65535 }),
+        (name, ns, host, port) => {
+          const fqdn = `${host ? `${host}.` : ''}${name}.${ns}.svc.cluster.local`;
+          expect(parseDestinationPath(`${fqdn}:${port}`, 'cluster.local')).toEqual({
+            kind: 'service',
+            name,
+            namespace: ns,
+            port,
+            hostname: host,
+          });
+        },
+      ),
     );
   });
 

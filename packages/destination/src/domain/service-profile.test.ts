@@ -24,7 +24,9 @@ describe('parseServiceProfileSpec', () => {
       isRetryable: true,
     });
     expect(parsed.spec.retryBudget).toEqual({ retryRatio: 0.2, minRetriesPerSecond: 10, ttlMs: 10_000 });
-    expect(parsed.spec.dstOverrides).toEqual([{ authority: 'web-v2.shop.svc.cluster.local:80', weight: 5000 }]);
+    expect(parsed.spec.dstOverrides).toEqual([
+      { authority: 'web-v2.shop.svc.cluster.local:80', weight: 5000 },
+    ]);
   });
 
   test('problems name their fields', () => {
@@ -32,10 +34,17 @@ describe('parseServiceProfileSpec', () => {
       routes: [
         { name: '', condition: {} },
         { name: 'x', condition: { pathRegex: '(' }, timeout: 'soon' },
-        { name: 'y', condition: { method: 'GET' }, responseClasses: [{ condition: { status: { min: 600, max: 500 } } }] },
+        {
+          name: 'y',
+          condition: { method: 'GET' },
+          responseClasses: [{ condition: { status: { min: 600, max: 500 } } }],
+        },
       ],
       retryBudget: { retryRatio: -1, minRetriesPerSecond: 1, ttl: 'x' },
-      dstOverrides: [{ authority: '', weight: 1 }, { authority: 'a:1', weight: 'lots' }],
+      dstOverrides: [
+        { authority: '', weight: 1 },
+        { authority: 'a:1', weight: 'lots' },
+      ],
       extra: true,
     });
     expect(parsed.ok).toBe(false);

@@ -30,8 +30,7 @@ export interface ProfileRoute {
 export interface ServiceProfileSpec {
   readonly routes: readonly ProfileRoute[];
   readonly retryBudget:
-    | { readonly retryRatio: number; readonly minRetriesPerSecond: number; readonly ttlMs: number }
-    | undefined;
+    { readonly retryRatio: number; readonly minRetriesPerSecond: number; readonly ttlMs: number } | undefined;
   /** Weights in ten-thousandths (Linkerd's decimillis: 10000 = 100 %). */
   readonly dstOverrides: readonly { readonly authority: string; readonly weight: number }[];
 }
@@ -41,7 +40,6 @@ export type ServiceProfileParse =
   | { readonly ok: false; readonly problems: readonly string[] };
 
 const GO_UNITS = ['ms', 's', 'm', 'h'] as const;
-const METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'CONNECT', 'HEAD', 'TRACE'];
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -65,7 +63,8 @@ export function parseGoDurationMs(text: string): number | undefined {
 
 /** A Kubernetes quantity in thousandths (`1` → 1000, `500m` → 500, `0.25` → 250), or undefined. */
 export function quantityMillis(value: unknown): number | undefined {
-  if (typeof value === 'number') return Number.isFinite(value) && value >= 0 ? Math.round(value * 1000) : undefined;
+  if (typeof value === 'number')
+    return Number.isFinite(value) && value >= 0 ? Math.round(value * 1000) : undefined;
   if (typeof value !== 'string') return undefined;
   const m = /^(\d+(?:\.\d+)?)(m|k|M|G)?$/.exec(value.trim());
   if (!m) return undefined;
@@ -206,7 +205,8 @@ function parseRoute(value: unknown, at: string, p: Problems): ProfileRoute | und
   let timeoutMs: number | undefined;
   if (value.timeout !== undefined && value.timeout !== '') {
     timeoutMs = typeof value.timeout === 'string' ? parseGoDurationMs(value.timeout) : undefined;
-    if (timeoutMs === undefined) p.add(`${at}.timeout`, `"${String(value.timeout)}" is not a duration such as 300ms or 10s`);
+    if (timeoutMs === undefined)
+      p.add(`${at}.timeout`, `"${String(value.timeout)}" is not a duration such as 300ms or 10s`);
   }
   if (!condition || typeof value.name !== 'string') return undefined;
   return {
@@ -252,7 +252,11 @@ export function parseServiceProfileSpec(spec: unknown, at = 'spec'): ServiceProf
       }
       if (ttlMs === undefined) p.add(`${bat}.ttl`, `"${String(rb.ttl)}" is not a duration such as 10s`);
       if (p.list.length === 0) {
-        retryBudget = { retryRatio: ratio as number, minRetriesPerSecond: min as number, ttlMs: ttlMs as number };
+        retryBudget = {
+          retryRatio: ratio as number,
+          minRetriesPerSecond: min as number,
+          ttlMs: ttlMs as number,
+        };
       }
     }
   }
@@ -265,7 +269,10 @@ export function parseServiceProfileSpec(spec: unknown, at = 'spec'): ServiceProf
         if (!isObj(d)) return p.add(dat, 'must be an object with authority and weight');
         p.unknown(d, dat, ['authority', 'weight']);
         if (typeof d.authority !== 'string' || d.authority === '') {
-          return p.add(`${dat}.authority`, 'must be a non-empty authority such as svc.ns.svc.cluster.local:80');
+          return p.add(
+            `${dat}.authority`,
+            'must be a non-empty authority such as svc.ns.svc.cluster.local:80',
+          );
         }
         const millis = quantityMillis(d.weight);
         if (millis === undefined) {

@@ -153,7 +153,10 @@ export function createDestinationHandlers(deps: DestinationHandlerDeps) {
     return token.nodeName ? nodeZone(state, token.nodeName) : undefined;
   }
 
-  async function* get(request: GetRequest, context: CallContext): AsyncGenerator<destination.Update.$Properties> {
+  async function* get(
+    request: GetRequest,
+    context: CallContext,
+  ): AsyncGenerator<destination.Update.$Properties> {
     const { path, target, token, signal } = begin(request, context, 'Get');
     await deps.ready(signal);
     if (signal.aborted) return;

@@ -14,12 +14,9 @@ export interface DestinationMetrics {
 
 export function createDestinationMetrics(registry: Registry): DestinationMetrics {
   return {
-    subscriptions: gaugeOn(
-      registry,
-      'tsmesh_destination_subscriptions',
-      'Open Get and GetProfile streams.',
-      ['method'],
-    ),
+    subscriptions: gaugeOn(registry, 'tsmesh_destination_subscriptions', 'Open Get and GetProfile streams.', [
+      'method',
+    ]),
     updates: counterOn(
       registry,
       'tsmesh_destination_updates_total',

@@ -2,8 +2,20 @@
 // Get/GetProfile handlers on a grpc-js server; optionally the admin server (/metrics, /ready once
 // the cluster state is read, /live). Everything ends on close() or when the signal aborts.
 import { Server, ServerCredentials } from '@grpc/grpc-js';
-import { addDestinationService, DEFAULT_OPAQUE_PORTS, MeshError, MeshErrorCode, type destination } from '@tsmesh/core';
-import { silentLogger, startAdminServer, type AdminServer, type Logger, type ObjectSource } from '@tsmesh/kube';
+import {
+  addDestinationService,
+  DEFAULT_OPAQUE_PORTS,
+  MeshError,
+  MeshErrorCode,
+  type destination,
+} from '@tsmesh/core';
+import {
+  silentLogger,
+  startAdminServer,
+  type AdminServer,
+  type Logger,
+  type ObjectSource,
+} from '@tsmesh/kube';
 import { Registry } from 'prom-client';
 import { parsePortSet } from '../domain/index.js';
 import { DEFAULT_MESHED_HTTP2, type EndpointView } from '../translators/index.js';
@@ -74,7 +86,9 @@ function opaquePorts(value: DestinationServiceOptions['defaultOpaquePorts']): Re
   return parsed.ports;
 }
 
-export async function startDestinationService(options: DestinationServiceOptions): Promise<DestinationService> {
+export async function startDestinationService(
+  options: DestinationServiceOptions,
+): Promise<DestinationService> {
   const logger = options.logger ?? silentLogger;
   const registry = options.registry ?? new Registry();
   const metrics = createDestinationMetrics(registry);

@@ -4,7 +4,11 @@ export {
   type DestinationHandlerConfig,
   type DestinationHandlerDeps,
 } from './destination-handlers.js';
-export { createDestinationMetrics, type DestinationMetrics, type StreamMethod } from './destination-metrics.js';
+export {
+  createDestinationMetrics,
+  type DestinationMetrics,
+  type StreamMethod,
+} from './destination-metrics.js';
 export {
   startDestinationService,
   type DestinationService,

@@ -7,7 +7,11 @@ import { parseIpAddress } from '@tsmesh/core';
 type Long64 = { low: number; high: number; unsigned: true };
 
 function long64(value: bigint): Long64 {
-  return { low: Number(value & 0xffffffffn) | 0, high: Number((value >> 32n) & 0xffffffffn) | 0, unsigned: true };
+  return {
+    low: Number(value & 0xffffffffn) | 0,
+    high: Number((value >> 32n) & 0xffffffffn) | 0,
+    unsigned: true,
+  };
 }
 
 /** The proto IPAddress of a textual IP, or undefined when it is not one. */

@@ -15,8 +15,7 @@ export interface ProfileInput {
   readonly port: number;
   readonly service: { readonly name: string; readonly namespace: string } | undefined;
   readonly profile:
-    | { readonly name: string; readonly namespace: string; readonly spec: ServiceProfileSpec }
-    | undefined;
+    { readonly name: string; readonly namespace: string; readonly spec: ServiceProfileSpec } | undefined;
   readonly opaqueProtocol: boolean;
   readonly endpoint: destination.WeightedAddr.$Properties | undefined;
 }
@@ -80,7 +79,12 @@ export function toDestinationProfile(input: ProfileInput): destination.Destinati
   const profile = input.profile;
   if (!profile) return out;
   out.profileRef = {
-    resource: { group: 'linkerd.io', kind: 'ServiceProfile', name: profile.name, namespace: profile.namespace },
+    resource: {
+      group: 'linkerd.io',
+      kind: 'ServiceProfile',
+      name: profile.name,
+      namespace: profile.namespace,
+    },
   };
   out.routes = profile.spec.routes.map((route) => {
     const r: destination.Route.$Properties = {

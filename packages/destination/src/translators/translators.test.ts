@@ -28,7 +28,12 @@ const podInfo = (over: Partial<PodEndpointInfo> = {}): PodEndpointInfo => ({
   ...over,
 });
 
-const addr = (ip: string, pod?: PodEndpointInfo, zone?: string): EndpointAddress => ({ ip, port: 8080, zone, pod });
+const addr = (ip: string, pod?: PodEndpointInfo, zone?: string): EndpointAddress => ({
+  ip,
+  port: 8080,
+  zone,
+  pod,
+});
 
 describe('toWeightedAddr', () => {
   test('a meshed pod: labels, identity, H2, keep-alive', () => {
@@ -55,10 +60,12 @@ describe('toWeightedAddr', () => {
   });
 
   test('opaque, skipped, foreign control plane, unmeshed, IPv6, jobs', () => {
-    expect(toWeightedAddr(addr('198.18.0.1', podInfo({ opaque: true })), t, undefined)!.protocolHint).toEqual({
-      opaque: {},
-      opaqueTransport: { inboundPort: 4143 },
-    });
+    expect(toWeightedAddr(addr('198.18.0.1', podInfo({ opaque: true })), t, undefined)!.protocolHint).toEqual(
+      {
+        opaque: {},
+        opaqueTransport: { inboundPort: 4143 },
+      },
+    );
     const skipped = toWeightedAddr(addr('198.18.0.1', podInfo({ skippedInbound: true })), t, undefined)!;
     expect(skipped.tlsIdentity).toBeUndefined();
     expect(skipped.protocolHint).toBeUndefined();
@@ -66,13 +73,17 @@ describe('toWeightedAddr', () => {
     expect(foreign.tlsIdentity).toBeUndefined();
     expect(foreign.protocolHint).toEqual({ h2: {} });
     expect(foreign.metricLabels?.zone_locality).toBe('unknown');
-    const plain = toWeightedAddr(addr('198.18.0.1', podInfo({ controlPlaneNamespace: undefined, ownerKind: 'job', ownerName: 'j' })), t, undefined)!;
+    const plain = toWeightedAddr(
+      addr('198.18.0.1', podInfo({ controlPlaneNamespace: undefined, ownerKind: 'job', ownerName: 'j' })),
+      t,
+      undefined,
+    )!;
     expect(plain.protocolHint).toBeUndefined();
     expect(plain.metricLabels).toMatchObject({ k8s_job: 'j' });
     const v6 = toWeightedAddr(addr('2001:db8::1'), t, undefined)!;
     const decoded = destination.WeightedAddr.decode(destination.WeightedAddr.encode(v6).finish());
-    expect(decoded.addr?.ip?.ipv6?.first.toString(16)).toBe('20010db800000000');
-    expect(decoded.addr?.ip?.ipv6?.last.toString()).toBe('1');
+    expect(decoded.addr?.ip?.ipv6?.first?.toString(16)).toBe('20010db800000000');
+    expect(decoded.addr?.ip?.ipv6?.last?.toString()).toBe('1');
   });
 });
 
@@ -106,9 +117,19 @@ describe('EndpointUpdates', () => {
 
 describe('toDestinationProfile', () => {
   test('defaults and a profile', () => {
-    const base = { fullyQualifiedName: 'web.shop.svc.cluster.local', port: 80, service: { name: 'web', namespace: 'shop' }, opaqueProtocol: false, endpoint: undefined };
+    const base = {
+      fullyQualifiedName: 'web.shop.svc.cluster.local',
+      port: 80,
+      service: { name: 'web', namespace: 'shop' },
+      opaqueProtocol: false,
+      endpoint: undefined,
+    };
     const def = toDestinationProfile({ ...base, profile: undefined });
-    expect(def).toMatchObject({ routes: [], dstOverrides: [], retryBudget: { retryRatio: 0.2, minRetriesPerSecond: 10, ttl: { seconds: 10 } } });
+    expect(def).toMatchObject({
+      routes: [],
+      dstOverrides: [],
+      retryBudget: { retryRatio: 0.2, minRetriesPerSecond: 10, ttl: { seconds: 10 } },
+    });
     expect(def.profileRef).toBeUndefined();
     const p = toDestinationProfile({
       ...base,
@@ -116,14 +137,33 @@ describe('toDestinationProfile', () => {
         name: 'web.shop.svc.cluster.local',
         namespace: 'shop',
         spec: {
-          routes: [{ name: 'r', condition: { not: { method: 'FOO' } }, responseClasses: [{ condition: { status: { min: 500, max: 0 } }, isFailure: true }], isRetryable: false, timeoutMs: 1500 }],
+          routes: [
+            {
+              name: 'r',
+              condition: { not: { method: 'FOO' } },
+              responseClasses: [{ condition: { status: { min: 500, max: 0 } }, isFailure: true }],
+              isRetryable: false,
+              timeoutMs: 1500,
+            },
+          ],
           retryBudget: undefined,
-          dstOverrides: [{ authority: 'web-v2.shop.svc.cluster.local', weight: 10000 }, { authority: '[2001:db8::1]:81', weight: 1 }],
+          dstOverrides: [
+            { authority: 'web-v2.shop.svc.cluster.local', weight: 10000 },
+            { authority: '[2001:db8::1]:81', weight: 1 },
+          ],
         },
       },
     });
-    expect(p.routes![0]).toMatchObject({ condition: { not: { method: { unregistered: 'FOO' } } }, timeout: { seconds: 1, nanos: 500_000_000 } });
-    expect(p.dstOverrides!.map((d) => d.authority)).toEqual(['web-v2.shop.svc.cluster.local:80', '[2001:db8::1]:81']);
-    expect(destination.DestinationProfile.decode(destination.DestinationProfile.encode(p).finish()).routes).toHaveLength(1);
+    expect(p.routes![0]).toMatchObject({
+      condition: { not: { method: { unregistered: 'FOO' } } },
+      timeout: { seconds: 1, nanos: 500_000_000 },
+    });
+    expect(p.dstOverrides!.map((d) => d.authority)).toEqual([
+      'web-v2.shop.svc.cluster.local:80',
+      '[2001:db8::1]:81',
+    ]);
+    expect(
+      destination.DestinationProfile.decode(destination.DestinationProfile.encode(p).finish()).routes,
+    ).toHaveLength(1);
   });
 });

@@ -176,7 +176,11 @@ export function podForIp(state: ClusterState, ip: string, port: number): PodObje
   if (byIp.length > 0) return byIp[0];
   for (const pod of state.podsByHostIp(ip)) {
     for (const c of pod.spec?.containers ?? []) {
-      if (c?.ports?.some((p) => (p?.hostPort ?? (pod.spec?.hostNetwork ? p?.containerPort : undefined)) === port)) {
+      if (
+        c?.ports?.some(
+          (p) => (p?.hostPort ?? (pod.spec?.hostNetwork ? p?.containerPort : undefined)) === port,
+        )
+      ) {
         return pod;
       }
     }

@@ -1,5 +1,12 @@
 // An in-memory ObjectSource for unit tests: put objects, and watchers see new snapshots.
-import { kindKey, ObjectStore, type KubeObject, type ObjectSnapshot, type ObjectSource, type ResourceKind } from '@tsmesh/kube';
+import {
+  kindKey,
+  ObjectStore,
+  type KubeObject,
+  type ObjectSnapshot,
+  type ObjectSource,
+  type ResourceKind,
+} from '@tsmesh/kube';
 
 export class MemorySource implements ObjectSource {
   readonly #stores = new Map<string, ObjectStore>();

@@ -36,7 +36,9 @@ export interface ServiceProfileValidatorOptions {
 }
 
 /** The webhook server, not yet started (call `start()`, then `close()`). */
-export function createServiceProfileValidator(options: ServiceProfileValidatorOptions): AdmissionWebhookServer {
+export function createServiceProfileValidator(
+  options: ServiceProfileValidatorOptions,
+): AdmissionWebhookServer {
   return createAdmissionWebhookServer({
     certFile: options.certFile,
     keyFile: options.keyFile,

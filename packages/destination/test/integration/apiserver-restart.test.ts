@@ -4,7 +4,13 @@
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { createTestNamespace, loadKubeConfig, startTestEnv, type TestEnv } from '@tsmesh/testenv';
 import { kubeTest } from '@tsmesh/testenv/vitest';
-import { CoreKinds, createKubeApiClient, createKubeObjectSource, crdManifests, installCrds } from '@tsmesh/kube';
+import {
+  CoreKinds,
+  createKubeApiClient,
+  createKubeObjectSource,
+  crdManifests,
+  installCrds,
+} from '@tsmesh/kube';
 import { Registry } from 'prom-client';
 import { startDestinationService } from '../../src/index.js';
 import { createClient, getEndpoints } from './support.js';
@@ -22,7 +28,10 @@ describe('destination across an apiserver restart', () => {
     const kc = loadKubeConfig(env.kubeconfigPath);
     const client = createKubeApiClient(kc);
     await installCrds(client, crdManifests(), { timeoutMs: 60_000 });
-    await using ns = await createTestNamespace(kc, { prefix: 'restart', waitForDefaultServiceAccount: false });
+    await using ns = await createTestNamespace(kc, {
+      prefix: 'restart',
+      waitForDefaultServiceAccount: false,
+    });
     const namespace = ns.name;
     const registry = new Registry();
     const source = createKubeObjectSource({

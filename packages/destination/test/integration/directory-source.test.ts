@@ -66,7 +66,10 @@ describe('destination over the directory source', () => {
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'destination-dir-'));
     await writeFile(join(dir, 'service.yaml'), serviceYaml);
-    await writeFile(join(dir, 'pods.yaml'), [pod('web-0', '127.0.1.1'), pod('web-1', '127.0.1.2')].join('---'));
+    await writeFile(
+      join(dir, 'pods.yaml'),
+      [pod('web-0', '127.0.1.1'), pod('web-1', '127.0.1.2')].join('---'),
+    );
     await writeFile(join(dir, 'slice.yaml'), slice(['127.0.1.1', '127.0.1.2']));
     source = createDirectoryObjectSource({ dir, debounceMs: 20 });
     service = await startDestinationService({ source, port: 0 });
@@ -85,8 +88,14 @@ describe('destination over the directory source', () => {
       expect(model.keys()).toEqual(['127.0.1.1:8080', '127.0.1.2:8080']);
       const wa = model.addrs.get('127.0.1.1:8080')!;
       expect(wa.weight).toBe(10000);
-      expect(wa.metricLabels).toMatchObject({ pod: 'web-0', serviceaccount: 'web', control_plane_ns: 'linkerd' });
-      expect(wa.tlsIdentity?.dnsLikeIdentity?.name).toBe('web.shop.serviceaccount.identity.linkerd.cluster.local');
+      expect(wa.metricLabels).toMatchObject({
+        pod: 'web-0',
+        serviceaccount: 'web',
+        control_plane_ns: 'linkerd',
+      });
+      expect(wa.tlsIdentity?.dnsLikeIdentity?.name).toBe(
+        'web.shop.serviceaccount.identity.linkerd.cluster.local',
+      );
       expect(wa.protocolHint?.h2).toBeDefined();
       expect(stream.messages[0]!.add?.metricLabels).toEqual({ namespace: 'shop', service: 'web' });
 
@@ -121,7 +130,11 @@ spec:
     timeout: 250ms
 `,
       );
-      await profiles.until(() => (profiles.messages.at(-1)?.routes.length ?? 0) === 1, 10_000, 'profile route');
+      await profiles.until(
+        () => (profiles.messages.at(-1)?.routes.length ?? 0) === 1,
+        10_000,
+        'profile route',
+      );
       const route = profiles.messages.at(-1)!.routes[0]!;
       expect(route.metricsLabels).toEqual({ route: 'GET /books' });
       expect(route.isRetryable).toBe(true);

@@ -102,7 +102,11 @@ describe('destination against kube-apiserver', () => {
       await stream.until(() => model.addrs.size === 2, 30_000, 'both pods');
       expect(model.keys()).toEqual(['198.18.1.1:8080', '198.18.1.2:9090']);
       const wa = model.addrs.get('198.18.1.1:8080')!;
-      expect(wa.metricLabels).toMatchObject({ pod: 'web-0', serviceaccount: 'default', zone_locality: 'unknown' });
+      expect(wa.metricLabels).toMatchObject({
+        pod: 'web-0',
+        serviceaccount: 'default',
+        zone_locality: 'unknown',
+      });
       expect(wa.tlsIdentity?.dnsLikeIdentity?.name).toBe(
         `default.${namespace}.serviceaccount.identity.linkerd.cluster.local`,
       );
@@ -137,7 +141,11 @@ describe('destination against kube-apiserver', () => {
     const grpc = createClient(service.address);
     try {
       const { model, stream } = getEndpoints(grpc, `web.${namespace}.svc.cluster.local:80`);
-      await stream.until(() => model.addrs.get('198.18.2.1:8080')?.protocolHint?.h2 != null, 30_000, 'h2 hint');
+      await stream.until(
+        () => model.addrs.get('198.18.2.1:8080')?.protocolHint?.h2 != null,
+        30_000,
+        'h2 hint',
+      );
       expect(model.addrs.get('198.18.2.1:8080')!.protocolHint?.opaqueTransport).toBeFalsy();
       const current = await client.get<KubeObject>(CoreKinds.Pod, { namespace, name: 'web-0' });
       current.metadata!.annotations = { 'config.linkerd.io/opaque-ports': '8080' };
@@ -182,8 +190,11 @@ describe('destination against kube-apiserver', () => {
       await profiles.until(() => profiles.messages.at(-1)!.routes.length === 1, 30_000, 'profile');
       const p = profiles.messages.at(-1)!;
       expect(p.retryBudget?.retryRatio).toBeCloseTo(0.3);
-      expect(p.dstOverrides[0]).toMatchObject({ authority: `web-v2.${namespace}.svc.cluster.local:80`, weight: 5000 });
-      expect(p.routes[0]!.responseClasses[0]!.isFailure).toBe(true);
+      expect(p.dstOverrides[0]).toMatchObject({
+        authority: `web-v2.${namespace}.svc.cluster.local:80`,
+        weight: 5000,
+      });
+      expect(p.routes[0]!.responseClasses?.[0]?.isFailure).toBe(true);
       expect(p.profileRef?.resource?.name).toBe(fqn);
 
       const current = await client.get<KubeObject>(MeshKinds.ServiceProfile, { namespace, name: fqn });
@@ -201,70 +212,79 @@ describe('destination against kube-apiserver', () => {
     }
   });
 
-  kubeTest('the sp-validator webhook refuses an invalid ServiceProfile naming the field', async ({
-    kubeConfig,
-    namespace,
-  }) => {
-    const dir = await mkdtemp(join(tmpdir(), 'sp-validator-'));
-    const ca = await createCertificateAuthority({ dir, commonName: 'sp-validator-ca' });
-    const serving = await issueCertificate({
-      ca,
-      dir,
-      name: 'serving',
-      commonName: 'sp-validator',
-      ipAddresses: ['127.0.0.1'],
-      usage: 'server',
-    });
-    const webhook = createServiceProfileValidator({ certFile: serving.certPath, keyFile: serving.keyPath, port: 0 });
-    const { port } = await webhook.start();
-    const name = `tsmesh-sp-validator-${namespace}`;
-    const kube = createKubeApiClient(kubeConfig);
-    try {
-      await kube.create(CoreKinds.ValidatingWebhookConfiguration, {
-        metadata: { name },
-        webhooks: [
-          {
-            name: 'linkerd-sp-validator.linkerd.io',
-            clientConfig: {
-              url: `https://127.0.0.1:${port}/`,
-              caBundle: (await readFile(ca.certPath)).toString('base64'),
-            },
-            admissionReviewVersions: ['v1'],
-            sideEffects: 'None',
-            failurePolicy: 'Fail',
-            timeoutSeconds: 5,
-            rules: [
-              {
-                operations: ['CREATE', 'UPDATE'],
-                apiGroups: ['linkerd.io'],
-                apiVersions: ['v1alpha1', 'v1alpha2'],
-                resources: ['serviceprofiles'],
-              },
-            ],
-            namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': namespace } },
-          },
-        ],
+  kubeTest(
+    'the sp-validator webhook refuses an invalid ServiceProfile naming the field',
+    async ({ kubeConfig, namespace }) => {
+      const dir = await mkdtemp(join(tmpdir(), 'sp-validator-'));
+      const ca = await createCertificateAuthority({ dir, commonName: 'sp-validator-ca' });
+      const serving = await issueCertificate({
+        ca,
+        dir,
+        name: 'serving',
+        commonName: 'sp-validator',
+        ipAddresses: ['127.0.0.1'],
+        usage: 'server',
       });
-      const bad = {
-        metadata: { name: `web.${namespace}.svc.cluster.local`, namespace },
-        spec: { routes: [{ name: 'r', condition: { method: 'GET' }, timeout: 'soon' }] },
-      };
-      await expect
-        .poll(
-          async () => {
-            const err = await kube.create(MeshKinds.ServiceProfile, bad, { dryRun: true }).catch((e: unknown) => e);
-            return err instanceof KubeApiError ? err.message : 'accepted';
-          },
-          { timeout: 20_000, interval: 250 },
-        )
-        .toContain('spec.routes[0].timeout');
-      const good = { ...bad, spec: { routes: [{ name: 'r', condition: { method: 'GET' }, timeout: '1s' }] } };
-      await kube.create(MeshKinds.ServiceProfile, good);
-    } finally {
-      await kube.delete(CoreKinds.ValidatingWebhookConfiguration, { name }).catch(() => undefined);
-      await webhook.close();
-      kube.close();
-      await rm(dir, { recursive: true, force: true });
-    }
-  });
+      const webhook = createServiceProfileValidator({
+        certFile: serving.certPath,
+        keyFile: serving.keyPath,
+        port: 0,
+      });
+      const { port } = await webhook.start();
+      const name = `tsmesh-sp-validator-${namespace}`;
+      const kube = createKubeApiClient(kubeConfig);
+      try {
+        await kube.create(CoreKinds.ValidatingWebhookConfiguration, {
+          metadata: { name },
+          webhooks: [
+            {
+              name: 'linkerd-sp-validator.linkerd.io',
+              clientConfig: {
+                url: `https://127.0.0.1:${port}/`,
+                caBundle: (await readFile(ca.certPath)).toString('base64'),
+              },
+              admissionReviewVersions: ['v1'],
+              sideEffects: 'None',
+              failurePolicy: 'Fail',
+              timeoutSeconds: 5,
+              rules: [
+                {
+                  operations: ['CREATE', 'UPDATE'],
+                  apiGroups: ['linkerd.io'],
+                  apiVersions: ['v1alpha1', 'v1alpha2'],
+                  resources: ['serviceprofiles'],
+                },
+              ],
+              namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': namespace } },
+            },
+          ],
+        });
+        const bad = {
+          metadata: { name: `web.${namespace}.svc.cluster.local`, namespace },
+          spec: { routes: [{ name: 'r', condition: { method: 'GET' }, timeout: 'soon' }] },
+        };
+        await expect
+          .poll(
+            async () => {
+              const err = await kube
+                .create(MeshKinds.ServiceProfile, bad, { dryRun: true })
+                .catch((e: unknown) => e);
+              return err instanceof KubeApiError ? err.message : 'accepted';
+            },
+            { timeout: 20_000, interval: 250 },
+          )
+          .toContain('spec.routes[0].timeout');
+        const good = {
+          ...bad,
+          spec: { routes: [{ name: 'r', condition: { method: 'GET' }, timeout: '1s' }] },
+        };
+        await kube.create(MeshKinds.ServiceProfile, good);
+      } finally {
+        await kube.delete(CoreKinds.ValidatingWebhookConfiguration, { name }).catch(() => undefined);
+        await webhook.close();
+        kube.close();
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+  );
 });

@@ -5,6 +5,7 @@ import { DestinationClient, type destination } from '@tsmesh/core';
 
 export type Update = destination.Update;
 export type Profile = destination.DestinationProfile;
+export type WeightedAddr = NonNullable<NonNullable<Update['add']>['addrs']>[number];
 
 export interface Collected<T> {
   readonly messages: T[];
@@ -71,18 +72,18 @@ export function collect<T>(stream: ClientReadableStream<T>, onMessage?: (m: T) =
 
 /** The endpoint set a proxy holds after applying updates: key ip:port → WeightedAddr. */
 export class EndpointModel {
-  readonly addrs = new Map<string, destination.WeightedAddr>();
+  readonly addrs: Map<string, WeightedAddr> = new Map();
   exists: boolean | undefined;
   noEndpoints = 0;
 
   apply(update: Update): void {
     if (update.add) {
-      for (const wa of update.add.addrs) this.addrs.set(keyOf(wa.addr), wa);
+      for (const wa of update.add.addrs ?? []) this.addrs.set(keyOf(wa.addr), wa);
     } else if (update.remove) {
-      for (const a of update.remove.addrs) this.addrs.delete(keyOf(a));
+      for (const a of update.remove.addrs ?? []) this.addrs.delete(keyOf(a));
     } else if (update.noEndpoints) {
       this.addrs.clear();
-      this.exists = update.noEndpoints.exists;
+      this.exists = update.noEndpoints.exists ?? false;
       this.noEndpoints++;
     }
   }
@@ -92,20 +93,25 @@ export class EndpointModel {
   }
 }
 
-export function ipText(ip: destination.WeightedAddr['addr'] extends infer A ? A : never): string {
-  return keyOf(ip as never).replace(/:\d+$/, '');
-}
+type AddrLike =
+  { ip?: { ipv4?: number | null; ipv6?: unknown } | null; port?: number | null } | null | undefined;
 
-function keyOf(addr: { ip?: { ipv4?: number | null; ipv6?: unknown } | null; port?: number } | null | undefined): string {
+function keyOf(addr: AddrLike): string {
   const ip = addr?.ip;
   if (ip?.ipv4 !== undefined && ip.ipv4 !== null) {
     const v = ip.ipv4 >>> 0;
     return `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}:${addr?.port}`;
   }
-  const v6 = ip?.ipv6 as { first: { toString(radix: number): string }; last: { toString(radix: number): string } } | undefined;
+  const v6 = ip?.ipv6 as
+    { first: { toString(radix: number): string }; last: { toString(radix: number): string } } | undefined;
   if (v6) {
-    const hex = BigInt('0x' + v6.first.toString(16)).toString(16).padStart(16, '0') +
-      BigInt('0x' + v6.last.toString(16)).toString(16).padStart(16, '0');
+    const hex =
+      BigInt('0x' + v6.first.toString(16))
+        .toString(16)
+        .padStart(16, '0') +
+      BigInt('0x' + v6.last.toString(16))
+        .toString(16)
+        .padStart(16, '0');
     return `[${hex.match(/.{4}/g)!.join(':')}]:${addr?.port}`;
   }
   return `?:${addr?.port}`;
@@ -115,12 +121,16 @@ export function createClient(address: string): DestinationClient {
   return new DestinationClient(address, credentials.createInsecure());
 }
 
-export function getEndpoints(client: DestinationClient, path: string, contextToken = '') {
+export function getEndpoints(
+  client: DestinationClient,
+  path: string,
+  contextToken = '',
+): { model: EndpointModel; stream: Collected<Update> } {
   const model = new EndpointModel();
   const stream = collect<Update>(client.get({ scheme: 'k8s', path, contextToken }), (u) => model.apply(u));
   return { model, stream };
 }
 
-export function getProfile(client: DestinationClient, path: string, contextToken = '') {
+export function getProfile(client: DestinationClient, path: string, contextToken = ''): Collected<Profile> {
   return collect<Profile>(client.getProfile({ scheme: 'k8s', path, contextToken }));
 }
