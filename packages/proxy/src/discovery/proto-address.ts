@@ -44,12 +44,14 @@ export function toTcpAddress(target: HostPort): net.TcpAddress.$Properties | und
     return { ip: { ipv4: v }, port: target.port };
   }
   if (family === 6) {
-    const [head = '', tail = ''] = target.host.split('::');
+    // An embedded IPv4 tail (::ffff:1.2.3.4) becomes two hex groups.
+    const host = target.host.replace(/(\d+)\.(\d+)\.(\d+)\.(\d+)$/, (_m, a, b, c, d) =>
+      [((Number(a) << 8) | Number(b)).toString(16), ((Number(c) << 8) | Number(d)).toString(16)].join(':'),
+    );
+    const [head = '', tail = ''] = host.split('::');
     const h = head === '' ? [] : head.split(':');
     const t = tail === '' ? [] : tail.split(':');
-    const full = target.host.includes('::')
-      ? [...h, ...Array<string>(8 - h.length - t.length).fill('0'), ...t]
-      : h;
+    const full = host.includes('::') ? [...h, ...Array<string>(8 - h.length - t.length).fill('0'), ...t] : h;
     const big = full.reduce((acc, g) => (acc << 16n) | BigInt(parseInt(g || '0', 16)), 0n);
     const first = big >> 64n;
     const last = big & ((1n << 64n) - 1n);
