@@ -12,7 +12,7 @@ import { createInboundPolicy, type InboundPolicy } from '../inbound-policy/index
 import { createRecentErrors, type RecentErrors } from '../recent-errors/index.js';
 import { createTapHub, startTapServer, type TapHub, type TapServer } from '../tap/index.js';
 import { createProxyMetrics } from '../metrics/index.js';
-import { startOutbound, type OutboundServer } from '../outbound/index.js';
+import { createOutboundMeshFromConfig, startOutbound, type OutboundServer } from '../outbound/index.js';
 import {
   controlPlaneChannelCredentials,
   createMeshTls,
@@ -111,7 +111,24 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
       ? undefined
       : (t: UpstreamTarget) =>
           peers.find((p) => p.host === t.host && (p.port === undefined || p.port === t.port))?.identity);
-  const outbound = await startOutbound({ config, metrics, meshTls, identityFor });
+  // The outbound mesh stack (discovery-driven routes, balancing, retries, timeouts, breakers)
+  // when a destination or policy service is configured.
+  const destinationChannel = controlPlaneChannelCredentials(config, 'destination', options.certificates);
+  const outboundMesh = createOutboundMeshFromConfig({
+    config,
+    registry,
+    meshTls,
+    destination: destinationChannel,
+    policy: policyChannel,
+    onProxyError: (err) =>
+      recentErrors.record({
+        code: err.code,
+        direction: 'outbound',
+        message: err.message,
+        ...(err.cause instanceof Error ? { cause: err.cause.message } : {}),
+      }),
+  });
+  const outbound = await startOutbound({ config, metrics, meshTls, identityFor, mesh: outboundMesh?.mesh });
   const isReady = () => (options.certificates ? meshTls?.isReady() === true : true);
   let requestShutdown!: () => void;
   const shutdownRequested = new Promise<void>((resolve) => (requestShutdown = resolve));
@@ -149,6 +166,7 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
         await Promise.all([inbound.close(), outbound.close(), tapServer?.close()]);
         inboundPolicy.close();
         policyClient?.close();
+        outboundMesh?.close();
         await admin.close();
         meshTls?.close();
       })();
