@@ -17,12 +17,14 @@
 //
 // Usage: node bench/proxy/proxy-bench.mjs [--duration 8] [--connections 50]
 //          [--paths direct,tsmesh,haproxy] [--scenarios h1-max,...] [--json out.json]
+//   A path tsmesh-LABEL:DIR runs another build of the proxy (bench/proxy/build-revision.mjs REV DIR)
+//   in the same run, e.g. --paths direct,tsmesh-base:/tmp/proxy-base,tsmesh,haproxy.
 // Needs the built proxy (`pnpm exec nx run @tsmesh/proxy:build`), wrk, h2load, haproxy, openssl.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
@@ -158,13 +160,14 @@ async function waitPort(port) {
 
 const nodeFlags = args['node-flags'].split(' ').filter(Boolean);
 
-async function startTsmesh(appPort) {
+async function startTsmesh(appPort, dist) {
   const base = {
     LINKERD2_PROXY_INBOUND_LISTEN_ADDR: '127.0.0.1:0',
     LINKERD2_PROXY_OUTBOUND_LISTEN_ADDR: '127.0.0.1:0',
     LINKERD2_PROXY_ADMIN_LISTEN_ADDR: '127.0.0.1:0',
     LINKERD2_PROXY_LOG: 'warn',
     BENCH_CERT_DIR: dir,
+    ...(dist ? { BENCH_PROXY_DIST: resolve(dist, 'dist/index.js') } : {}),
   };
   const script = join(HERE, 'tsmesh-proxy-child.mjs');
   const b = await startJsonChild('taskset', ['-c', '1', process.execPath, ...nodeFlags, script], {
@@ -292,7 +295,13 @@ async function measured(procs, fn) {
     const usage = {};
     pids.forEach(([role, pid], i) => {
       peak[i] = Math.max(peak[i], rssMb(pid));
-      usage[role] = { rssMb: peak[i], cpuPct: ((cpuTicks(pid) - t0[i]) / CLK_TCK / secs) * 100 };
+      const cpuSecs = (cpuTicks(pid) - t0[i]) / CLK_TCK;
+      // CPU time per request holds steadier than req/s when other work shares the cores.
+      usage[role] = {
+        rssMb: peak[i],
+        cpuPct: (cpuSecs / secs) * 100,
+        cpuUsPerReq: (cpuSecs * 1e6) / (result.rps * secs),
+      };
     });
     return { ...result, usage };
   } finally {
@@ -408,8 +417,11 @@ const appPort = app.info.port;
 const targets = [];
 for (const name of PATHS) {
   if (name === 'direct') targets.push({ name, h1Port: appPort, h2Port: appPort, procs: {} });
-  else if (name === 'tsmesh') targets.push({ name, ...(await startTsmesh(appPort)) });
-  else if (name === 'haproxy') targets.push({ name, ...(await startHaproxy(appPort)) });
+  else if (name.startsWith('tsmesh')) {
+    // tsmesh-LABEL:DIR runs another build of the proxy (build-revision.mjs) beside the current one.
+    const [label, dist] = name.split(':');
+    targets.push({ name: label, ...(await startTsmesh(appPort, dist)) });
+  } else if (name === 'haproxy') targets.push({ name, ...(await startHaproxy(appPort)) });
   else throw new Error(`unknown path ${name}`);
 }
 // Warm up every path (JIT, pools, TLS sessions) before measuring.
@@ -425,10 +437,13 @@ for (const s of SCENARIOS) {
     const r = await measured(t.procs, () => runners[s](t));
     results[s][t.name] = r;
     const use = Object.entries(r.usage)
-      .map(([role, u]) => `${role} ${u.cpuPct.toFixed(0)}% ${u.rssMb.toFixed(0)}MB`)
+      .map(
+        ([role, u]) =>
+          `${role} ${u.cpuPct.toFixed(0)}% ${u.cpuUsPerReq.toFixed(0)}µs/req ${u.rssMb.toFixed(0)}MB`,
+      )
       .join(', ');
     console.log(
-      `${s.padEnd(9)} ${t.name.padEnd(8)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms  errors ${r.errors}${use ? `  | ${use}` : ''}`,
+      `${s.padEnd(9)} ${t.name.padEnd(12)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms  errors ${r.errors}${use ? `  | ${use}` : ''}`,
     );
   }
 }
@@ -438,22 +453,27 @@ console.log(`\nload average after: ${load()}`);
 const fmt = (x, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : '-');
 for (const s of SCENARIOS) {
   const r = results[s];
-  const ts = r.tsmesh;
-  if (!ts) continue;
-  const parts = [];
-  if (s.endsWith('-max')) {
-    if (r.haproxy) parts.push(`tsmesh/haproxy ${fmt(ts.rps / r.haproxy.rps)} (target ≥ 0.50)`);
-    if (r.direct) parts.push(`tsmesh/direct ${fmt(ts.rps / r.direct.rps)}`);
-    if (r.haproxy && r.direct) parts.push(`haproxy/direct ${fmt(r.haproxy.rps / r.direct.rps)}`);
-  } else if (r.direct) {
-    parts.push(
-      `tsmesh added p99 ${fmt(ts.p99 - r.direct.p99)} ms (target ≤ 2), p50 ${fmt(ts.p50 - r.direct.p50)} ms`,
-    );
-    if (r.haproxy) parts.push(`haproxy added p99 ${fmt(r.haproxy.p99 - r.direct.p99)} ms`);
+  for (const name of Object.keys(r).filter((n) => n.startsWith('tsmesh'))) {
+    const ts = r[name];
+    const parts = [];
+    if (s.endsWith('-max')) {
+      if (r.haproxy) parts.push(`${name}/haproxy ${fmt(ts.rps / r.haproxy.rps)} (target ≥ 0.50)`);
+      if (r.direct) parts.push(`${name}/direct ${fmt(ts.rps / r.direct.rps)}`);
+      if (r.haproxy && r.direct) parts.push(`haproxy/direct ${fmt(r.haproxy.rps / r.direct.rps)}`);
+      if (r.haproxy) {
+        const cost = (x) => x.usage.outbound.cpuUsPerReq + x.usage.inbound.cpuUsPerReq;
+        parts.push(`CPU per request ${fmt(cost(ts), 0)} µs vs haproxy ${fmt(cost(r.haproxy), 0)} µs`);
+      }
+    } else if (r.direct) {
+      parts.push(
+        `${name} added p99 ${fmt(ts.p99 - r.direct.p99)} ms (target ≤ 2), p50 ${fmt(ts.p50 - r.direct.p50)} ms`,
+      );
+      if (r.haproxy) parts.push(`haproxy added p99 ${fmt(r.haproxy.p99 - r.direct.p99)} ms`);
+    }
+    const rss = Math.max(ts.usage.outbound.rssMb, ts.usage.inbound.rssMb);
+    parts.push(`peak RSS ${fmt(rss, 0)} MB (target ≤ 80)`);
+    console.log(`${s.padEnd(9)} ${parts.join('; ')}`);
   }
-  const rss = Math.max(ts.usage.outbound.rssMb, ts.usage.inbound.rssMb);
-  parts.push(`tsmesh peak RSS ${fmt(rss, 0)} MB (target ≤ 80)`);
-  console.log(`${s.padEnd(9)} ${parts.join('; ')}`);
 }
 if (args.json)
   writeFileSync(args.json, JSON.stringify({ load: load(), duration: DURATION, results }, null, 2));

@@ -4,10 +4,14 @@
 //   BENCH_CERT_DIR   directory with ca.crt and <BENCH_NAME>.crt / <BENCH_NAME>.key
 //   BENCH_NAME       which certificate is this proxy's (its identity is in BENCH_IDENTITY)
 //   BENCH_PEER_PORT  an outbound target on this port is meshed, with identity BENCH_PEER_IDENTITY
+//   BENCH_PROXY_DIST another build of the package (default: packages/proxy/dist/index.js)
 // Prints {"inbound":N,"outbound":N,"admin":N} once listening.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createEnvSource, readProxyConfig, startProxy } from '../../packages/proxy/dist/index.js';
+// BENCH_PROXY_DIST: another build's index.js (build-revision.mjs) to compare versions in one run.
+const dist =
+  process.env.BENCH_PROXY_DIST ?? new URL('../../packages/proxy/dist/index.js', import.meta.url).href;
+const { createEnvSource, readProxyConfig, startProxy } = await import(dist);
 
 const env = process.env;
 const dir = env.BENCH_CERT_DIR;

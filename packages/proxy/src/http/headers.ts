@@ -14,6 +14,22 @@ const HOP_BY_HOP = new Set([
   'expect',
 ]);
 
+/** Whether a lower-case header name is connection-specific. */
+export function isHopByHop(lowerName: string): boolean {
+  return HOP_BY_HOP.has(lowerName);
+}
+
+/** The (lower-case) header names a raw `Connection` header lists, if there is one. */
+export function connectionNamed(raw: readonly string[]): Set<string> | undefined {
+  let named: Set<string> | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    if ((raw[i] as string).length !== 10 || (raw[i] as string).toLowerCase() !== 'connection') continue;
+    named ??= new Set();
+    for (const n of (raw[i + 1] as string).split(',')) named.add(n.trim().toLowerCase());
+  }
+  return named;
+}
+
 /** Copies headers without hop-by-hop ones, nor any named in `Connection`. */
 export function stripHopByHop(
   headers: IncomingHttpHeaders | OutgoingHttpHeaders,

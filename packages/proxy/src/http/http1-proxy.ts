@@ -6,12 +6,11 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { pipeline } from 'node:stream';
 import { ProxyErrorLabel } from '@tsmesh/core';
 import { Pool } from 'undici';
 import { connectTcp } from '../transport/index.js';
 import { forwardTcp } from '../transport/index.js';
-import { L5D_PROXY_ERROR, stripHopByHop } from './headers.js';
+import { connectionNamed, isHopByHop, L5D_PROXY_ERROR } from './headers.js';
 import type { ProxyError } from '../errors/index.js';
 import type { MeshTls } from '../tls/index.js';
 import type { UpstreamTarget } from './upstream-target.js';
@@ -68,14 +67,165 @@ function hasBody(req: IncomingMessage): boolean {
   return !NO_BODY_METHODS.has(req.method ?? 'GET');
 }
 
+function fail(res: ServerResponse, ctx: HttpRequestContext, status: number, label: string, message: string) {
+  ctx.onResponse?.(status, undefined, label);
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  res.writeHead(status, { 'content-type': 'text/plain', [L5D_PROXY_ERROR]: message, connection: 'close' });
+  res.end(`${message}\n`);
+}
+
+const latin1 = (b: Buffer | string | undefined): string =>
+  b === undefined ? '' : typeof b === 'string' ? b : b.toString('latin1');
+
+/** The client's headers for upstream, as a flat [name, value, …] list (no object per request). */
+function requestHeaders(
+  raw: readonly string[],
+  remove: readonly string[] | undefined,
+  add: Readonly<Record<string, string>> | undefined,
+): string[] {
+  const out: string[] = [];
+  const named = connectionNamed(raw);
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i] as string;
+    const lower = name.toLowerCase();
+    if (isHopByHop(lower) || named?.has(lower) || remove?.includes(lower)) continue;
+    out.push(name, raw[i + 1] as string);
+  }
+  if (add) for (const k in add) out.push(k, add[k] as string);
+  return out;
+}
+
+/**
+ * One forwarded request, as undici's dispatch handler: the response is written to the client as
+ * it arrives (backpressure through undici's resume), with no promise, stream pipeline or abort
+ * controller per request. A client that goes away aborts the upstream request.
+ */
+class ForwardHandler {
+  private abort: ((err?: Error) => void) | undefined;
+  private resume: (() => void) | undefined;
+  private status: number | undefined;
+  private grpcStatus: string | undefined;
+  private done = false;
+
+  constructor(
+    private readonly res: ServerResponse,
+    private readonly ctx: HttpRequestContext,
+  ) {
+    res.once('close', this.onClientClose);
+  }
+
+  private readonly onClientClose = () => {
+    if (!this.done) {
+      this.done = true;
+      this.ctx.onResponse?.(this.status, undefined, ProxyErrorLabel.Io);
+      this.abort?.();
+    }
+  };
+
+  private readonly onDrain = () => this.resume?.();
+
+  onConnect(abort: (err?: Error) => void) {
+    // The client may have gone while the request waited for a pooled connection.
+    if (this.done) abort();
+    else this.abort = abort;
+  }
+
+  onHeaders(statusCode: number, raw: Buffer[], resume: () => void): boolean {
+    if (statusCode < 200) return true; // 1xx: the client's server sends its own 100-continue.
+    this.status = statusCode;
+    this.resume = resume;
+    const res = this.res;
+    if (res.destroyed) return false;
+    res.writeHead(statusCode, responseHeaders(raw, this));
+    return true;
+  }
+
+  /** Seen while copying response headers (a trailers-only gRPC error over HTTP/1). */
+  setGrpcStatus(value: string) {
+    this.grpcStatus = value;
+  }
+
+  onData(chunk: Buffer): boolean {
+    if (this.res.write(chunk)) return true;
+    this.res.once('drain', this.onDrain);
+    return false;
+  }
+
+  // undici passes the raw trailer lines (Buffers, though its types say strings).
+  onComplete(trailers: readonly (Buffer | string)[] | null) {
+    if (this.done) return;
+    this.done = true;
+    if (trailers) {
+      for (let i = 0; i < trailers.length; i += 2) {
+        if (latin1(trailers[i]).toLowerCase() === 'grpc-status') this.grpcStatus = latin1(trailers[i + 1]);
+      }
+    }
+    this.res.end();
+    this.ctx.onResponse?.(
+      this.status,
+      this.grpcStatus === undefined ? undefined : Number(this.grpcStatus),
+      undefined,
+    );
+  }
+
+  onError(err: Error) {
+    if (this.done) return;
+    this.done = true;
+    if (this.status !== undefined) {
+      this.ctx.onResponse?.(this.status, undefined, ProxyErrorLabel.Io);
+      this.res.destroy();
+      return;
+    }
+    const timeout = (err as { code?: string }).code === 'UND_ERR_CONNECT_TIMEOUT';
+    fail(
+      this.res,
+      this.ctx,
+      502,
+      ProxyErrorLabel.Io,
+      timeout ? 'connect timed out' : 'upstream connection failed',
+    );
+  }
+}
+
+/** Upstream response headers for the client, as a flat list without hop-by-hop ones. */
+function responseHeaders(raw: Buffer[], handler: ForwardHandler): string[] {
+  const out: string[] = [];
+  let named: Set<string> | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = (raw[i] as Buffer).toString('latin1');
+    const lower = name.toLowerCase();
+    const value = (raw[i + 1] as Buffer).toString('latin1');
+    if (lower === 'connection') {
+      named ??= new Set();
+      for (const n of value.split(',')) named.add(n.trim().toLowerCase());
+      continue;
+    }
+    if (isHopByHop(lower)) continue;
+    if (lower === 'grpc-status') handler.setGrpcStatus(value);
+    out.push(name, value);
+  }
+  if (named === undefined) return out;
+  const kept: string[] = [];
+  for (let i = 0; i < out.length; i += 2)
+    if (!named.has((out[i] as string).toLowerCase())) kept.push(out[i] as string, out[i + 1] as string);
+  return kept;
+}
+
 export function createHttp1Proxy<C>(options: Http1ProxyOptions<C>): Http1Proxy<C> {
   const conns = new WeakMap<object, C>();
-  const pools = new Map<string, Pool>();
+  // identity ('' for plaintext) → host → port → pool: found without building a key per request.
+  const pools = new Map<string, Map<string, Map<number, Pool>>>();
   const poolFor = (t: UpstreamTarget, serverIdentity: string | undefined): Pool => {
-    const origin = t.host.includes(':') ? `http://[${t.host}]:${t.port}` : `http://${t.host}:${t.port}`;
-    const key = serverIdentity === undefined ? origin : `${origin}#${serverIdentity}`;
-    let pool = pools.get(key);
+    let byHost = pools.get(serverIdentity ?? '');
+    if (!byHost) pools.set(serverIdentity ?? '', (byHost = new Map()));
+    let byPort = byHost.get(t.host);
+    if (!byPort) byHost.set(t.host, (byPort = new Map()));
+    let pool = byPort.get(t.port);
     if (!pool) {
+      const origin = t.host.includes(':') ? `http://[${t.host}]:${t.port}` : `http://${t.host}:${t.port}`;
       const meshTls = options.meshTls;
       const connect =
         serverIdentity !== undefined && meshTls !== undefined
@@ -102,25 +252,9 @@ export function createHttp1Proxy<C>(options: Http1ProxyOptions<C>): Http1Proxy<C
         headersTimeout: 0,
         bodyTimeout: 0,
       });
-      pools.set(key, pool);
+      byPort.set(t.port, pool);
     }
     return pool;
-  };
-
-  const fail = (
-    res: ServerResponse,
-    ctx: HttpRequestContext,
-    status: number,
-    label: string,
-    message: string,
-  ) => {
-    ctx.onResponse?.(status, undefined, label);
-    if (res.headersSent) {
-      res.destroy();
-      return;
-    }
-    res.writeHead(status, { 'content-type': 'text/plain', [L5D_PROXY_ERROR]: message, connection: 'close' });
-    res.end(`${message}\n`);
   };
 
   const handle = (req: IncomingMessage, res: ServerResponse) => {
@@ -141,50 +275,16 @@ export function createHttp1Proxy<C>(options: Http1ProxyOptions<C>): Http1Proxy<C
       fail(res, ctx, 400, ProxyErrorLabel.Unexpected, 'no target for this request (missing or invalid Host)');
       return;
     }
-    const abort = new AbortController();
-    const onClientGone = () => {
-      if (!res.writableFinished) abort.abort();
-    };
-    res.once('close', onClientGone);
-    const headers = stripHopByHop(req.headers);
-    for (const h of ctx.removeHeaders ?? []) delete headers[h];
-    if (ctx.addHeaders) Object.assign(headers, ctx.addHeaders);
     const body = hasBody(req) ? req : null;
-    poolFor(ctx.target, ctx.serverIdentity).request(
+    const handler = new ForwardHandler(res, ctx);
+    poolFor(ctx.target, ctx.serverIdentity).dispatch(
       {
         path: req.url ?? '/',
         method: (req.method ?? 'GET') as 'GET',
-        headers,
+        headers: requestHeaders(req.rawHeaders, ctx.removeHeaders, ctx.addHeaders),
         body,
-        signal: abort.signal,
       },
-      (err, data) => {
-        if (err) {
-          if (abort.signal.aborted) {
-            ctx.onResponse?.(undefined, undefined, ProxyErrorLabel.Io);
-            return;
-          }
-          const timeout = (err as { code?: string }).code === 'UND_ERR_CONNECT_TIMEOUT';
-          fail(
-            res,
-            ctx,
-            502,
-            ProxyErrorLabel.Io,
-            timeout ? 'connect timed out' : 'upstream connection failed',
-          );
-          return;
-        }
-        res.writeHead(data.statusCode, stripHopByHop(data.headers));
-        pipeline(data.body, res, (pipeErr) => {
-          const trailers = data.trailers as Record<string, string> | undefined;
-          const grpc = trailers?.['grpc-status'] ?? (data.headers['grpc-status'] as string | undefined);
-          ctx.onResponse?.(
-            data.statusCode,
-            grpc === undefined ? undefined : Number(grpc),
-            pipeErr ? ProxyErrorLabel.Io : undefined,
-          );
-        });
-      },
+      handler,
     );
   };
 
@@ -247,7 +347,8 @@ export function createHttp1Proxy<C>(options: Http1ProxyOptions<C>): Http1Proxy<C
     },
     async close() {
       server.closeAllConnections();
-      await Promise.all([...pools.values()].map((p) => p.destroy().catch(() => undefined)));
+      const all = [...pools.values()].flatMap((h) => [...h.values()].flatMap((p) => [...p.values()]));
+      await Promise.all(all.map((p) => p.destroy().catch(() => undefined)));
       pools.clear();
     },
   };
