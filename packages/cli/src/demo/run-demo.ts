@@ -64,9 +64,12 @@ async function waitFor<T>(
   timeoutMs: number,
   signal: AbortSignal,
   probe: () => Promise<T | undefined>,
+  gone?: () => string | undefined,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline && !signal.aborted) {
+    const fatal = gone?.();
+    if (fatal) throw new MeshError(MeshErrorCode.Unavailable, fatal);
     const value = await probe().catch(() => undefined);
     if (value !== undefined) return value;
     await sleep(100, signal);
@@ -182,21 +185,34 @@ export async function runDemo(options: DemoOptions): Promise<void> {
         if (!signal.aborted)
           line(`! ${w.name} stopped unexpectedly (exit ${child.exitCode}); see ${w.logFile}`);
       });
-      const pod = await waitFor(`${w.name} registering`, 20_000, signal, async () => {
-        if (child.exitCode !== null) throw new MeshError(MeshErrorCode.Unavailable, `${w.name} exited`);
-        const res = await fetch(new URL('/v1/pods', plane!.info.api));
-        const { items } = (await res.json()) as { items: KubeObject[] };
-        return items.find((p) => p.metadata?.labels?.app === w.name);
-      }).catch((err: unknown) => {
+      const gone = () => (child.exitCode !== null ? `${w.name} exited with ${child.exitCode}` : undefined);
+      const fail = (err: unknown): never => {
         throw new MeshError(MeshErrorCode.Unavailable, `${w.name} did not start: ${(err as Error).message}`, {
           hint: `see ${w.logFile}`,
         });
-      });
+      };
+      const pod = await waitFor(
+        `${w.name} registering`,
+        20_000,
+        signal,
+        async () => {
+          const res = await fetch(new URL('/v1/pods', plane!.info.api));
+          const { items } = (await res.json()) as { items: KubeObject[] };
+          return items.find((p) => p.metadata?.labels?.app === w.name);
+        },
+        gone,
+      ).catch(fail);
       w.podIP = (pod.status as { podIP: string }).podIP;
-      await waitFor(`${w.name}'s proxy becoming ready`, 30_000, signal, async () => {
-        const res = await fetch(`http://${w.podIP}:${DefaultPort.Admin}/ready`);
-        return res.status === 200 ? true : undefined;
-      });
+      await waitFor(
+        `${w.name}'s proxy becoming ready`,
+        30_000,
+        signal,
+        async () => {
+          const res = await fetch(`http://${w.podIP}:${DefaultPort.Admin}/ready`);
+          return res.status === 200 ? true : undefined;
+        },
+        gone,
+      ).catch(fail);
       windows.set(w.name, new GoldenWindow(10_000));
       line(
         `  ${w.name.padEnd(8)} pod ${w.podIP}  proxy admin http://${w.podIP}:${DefaultPort.Admin}/metrics`,

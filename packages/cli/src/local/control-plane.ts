@@ -75,13 +75,17 @@ type ControllerStart = (options: Record<string, unknown>) => Promise<StartedCont
  * `startPolicyService`), looked up at run time: the control plane keeps working with identity
  * alone when a package does not provide one.
  */
-async function findStart(pkg: string, name: string): Promise<ControllerStart | undefined> {
+async function findStart(pkg: string, name: string, logger: Logger): Promise<ControllerStart | undefined> {
+  let mod: Record<string, unknown>;
   try {
-    const mod = (await import(pkg)) as Record<string, unknown>;
-    return typeof mod[name] === 'function' ? (mod[name] as ControllerStart) : undefined;
-  } catch {
+    mod = (await import(pkg)) as Record<string, unknown>;
+  } catch (err) {
+    logger.warn({ package: pkg, err: (err as Error).message }, `cannot load ${pkg}; running without it`);
     return undefined;
   }
+  if (typeof mod[name] === 'function') return mod[name] as ControllerStart;
+  logger.warn({ package: pkg }, `${pkg} has no ${name} yet; running without it`);
+  return undefined;
 }
 
 export async function startLocalControlPlane(options: LocalControlPlaneOptions): Promise<LocalControlPlane> {
@@ -153,14 +157,14 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions):
     };
     let destination: LocalServiceAddress | undefined;
     let policy: LocalServiceAddress | undefined;
-    const startDestination = await findStart('@tsmesh/destination', 'startDestinationService');
+    const startDestination = await findStart('@tsmesh/destination', 'startDestinationService', logger);
     if (startDestination) {
       const service = await startDestination(common);
       cleanups.push(() => service.close());
       destination = { addr: `127.0.0.1:${service.port}`, name: controlName('linkerd-destination') };
       controllers.push('destination');
     }
-    const startPolicy = await findStart('@tsmesh/policy', 'startPolicyService');
+    const startPolicy = await findStart('@tsmesh/policy', 'startPolicyService', logger);
     if (startPolicy) {
       const service = await startPolicy({ ...common, defaultPolicy: 'all-unauthenticated' });
       cleanups.push(() => service.close());

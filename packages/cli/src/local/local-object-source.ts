@@ -1,6 +1,7 @@
 // The local control plane's ObjectSource: what the manifest directory holds, plus objects the
 // control plane itself maintains — Pods registered by `tsmesh run` and the EndpointSlices the
 // local endpoints controller derives. Controllers read it exactly as they read the API server.
+import { setMaxListeners } from 'node:events';
 import {
   kindKey,
   ObjectStore,
@@ -29,6 +30,8 @@ export class LocalObjectSource implements ObjectSource {
 
   constructor(directory: DirectoryObjectSource) {
     this.#directory = directory;
+    // One listener per watched kind.
+    setMaxListeners(0, this.#controller.signal);
   }
 
   get directory(): DirectoryObjectSource {

@@ -139,4 +139,28 @@ describe.skipIf(!built)('tsmesh demo (built CLI; `npm run build` first)', () => 
     await new Promise((r) => setTimeout(r, 500));
     expect(started.filter(alive)).toEqual([]);
   }, 180_000);
+
+  it('stops everything on Ctrl-C (SIGINT to the whole process group, as a terminal sends it)', async () => {
+    const child = spawn(process.execPath, [cli, 'demo', '--port', '0'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true, // its own process group, like a foreground job
+    });
+    let output = '';
+    child.stdout.setEncoding('utf8').on('data', (t: string) => (output += t));
+    child.stderr.setEncoding('utf8').on('data', (t: string) => (output += t));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const deadline = Date.now() + 90_000;
+    while (!output.includes('The app: ')) {
+      if (Date.now() > deadline || child.exitCode !== null)
+        throw new Error(`the demo did not come up:\n${output}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const started = descendants(child.pid!);
+    expect(started.length).toBeGreaterThanOrEqual(8);
+    process.kill(-child.pid!, 'SIGINT');
+    expect(await exited).toBe(0);
+    expect(output).toMatch(/stopped; nothing left running/);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(started.filter(alive)).toEqual([]);
+  }, 180_000);
 });

@@ -205,10 +205,11 @@ describe('tsmesh up (local control plane)', () => {
           15_000,
         );
         stream.on('data', (update: destination.Update) => {
-          if (update.add?.addrs.length) {
+          const added = (update.add?.addrs ?? []) as destination.WeightedAddr[];
+          if (added.length) {
             clearTimeout(timer);
             stream.cancel();
-            resolve(update.add.addrs);
+            resolve(added);
           }
         });
         stream.on('error', (err: Error) => {
