@@ -9,3 +9,4 @@ export {
   type ProxyErrorInfo,
   type ProxyErrorOptions,
 } from './proxy-error.js';
+export { formatGrpcMessage } from './grpc-message.js';

@@ -13,6 +13,7 @@ import {
 } from 'node:http2';
 import type { Duplex } from 'node:stream';
 import { ProxyErrorLabel } from '@tsmesh/core';
+import { formatGrpcMessage } from '../errors/index.js';
 import { L5D_PROXY_ERROR, stripHopByHop } from './headers.js';
 import { connect as netConnect, type Socket } from 'node:net';
 import { createReplayStream } from '../transport/index.js';
@@ -98,6 +99,27 @@ export function createHttp2Proxy<C>(options: Http2ProxyOptions<C>): Http2Proxy<C
       }
       stream.respond({ ':status': status, [L5D_PROXY_ERROR]: message }, { endStream: true });
     };
+    if (ctx.reject !== undefined) {
+      // gRPC clients get a trailers-only response with the error's gRPC status (e.g. an
+      // unauthorized call is PERMISSION_DENIED); others the error's HTTP status.
+      const err = ctx.reject;
+      const grpc = String(headers['content-type'] ?? '').startsWith('application/grpc');
+      ctx.onResponse?.(grpc ? 200 : err.httpStatus, grpc ? err.info.grpcStatus : undefined, undefined);
+      if (stream.destroyed || stream.closed) return;
+      stream.respond(
+        grpc
+          ? {
+              ':status': 200,
+              'content-type': 'application/grpc',
+              'grpc-status': String(err.info.grpcStatus),
+              'grpc-message': formatGrpcMessage(err.message),
+              [L5D_PROXY_ERROR]: err.headerValue(),
+            }
+          : { ':status': err.httpStatus, [L5D_PROXY_ERROR]: err.headerValue() },
+        { endStream: true },
+      );
+      return;
+    }
     if (ctx.target === undefined) {
       respondError(
         400,

@@ -130,7 +130,11 @@ export function createInboundHooks(options: InboundHooksOptions): InboundHooks {
         }
       }
       const fwd = forwardedHeaders(options.forwarded, client.ip, head.headers);
-      if (fwd) addHeaders = { ...addHeaders, ...fwd };
+      if (fwd) {
+        // Replaces the client's header with the extended list (the client's values come first).
+        addHeaders = { ...addHeaders, ...fwd };
+        removeHeaders.push(...Object.keys(fwd));
+      }
       let tapped: TapHandle | undefined;
       if (tap?.active) {
         tapped = tap.start({

@@ -6,6 +6,7 @@
 // reads slower than events arrive, events beyond a buffer bound are dropped, not queued.
 import { createServer, type Http2Server, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
 import { GrpcStatus, MeshError, TapService, type tap } from '@tsmesh/core';
+import { formatGrpcMessage } from '../errors/index.js';
 import type { MeshTls } from '../tls/index.js';
 import { bindListener, type ListenAddr } from '../transport/index.js';
 import type { TapHub } from './tap-hub.js';
@@ -36,7 +37,7 @@ function trailersOnly(stream: ServerHttp2Stream, status: number, message: string
       ':status': 200,
       'content-type': 'application/grpc',
       'grpc-status': String(status),
-      'grpc-message': encodeURIComponent(message),
+      'grpc-message': formatGrpcMessage(message),
     },
     { endStream: true },
   );

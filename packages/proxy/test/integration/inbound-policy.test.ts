@@ -1,0 +1,375 @@
+// Inbound policy against a scriptable policy controller (a real grpc-js InboundServerPolicies
+// server): HTTP routes allowed and denied with the rule named in l5d-proxy-error, /errors and the
+// authz metrics; probes pass; a live policy change; the controller going down (last policy kept)
+// and coming back (resubscribed); gRPC PERMISSION_DENIED; TCP connections refused; 429s under a
+// local rate limit; and the default policy before the controller answers.
+import { execFile } from 'node:child_process';
+import { once } from 'node:events';
+import { connect, type Socket } from 'node:net';
+import { promisify } from 'node:util';
+import * as grpc from '@grpc/grpc-js';
+import { ProxyEnv, type inbound } from '@tsmesh/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { toProtoIp } from '../../src/inbound-policy/index.js';
+import {
+  closeServer,
+  forwardTo,
+  listenHttp,
+  listenTcp,
+  sample,
+  startHarness,
+  type Harness,
+} from './proxy-harness.js';
+import { startTestPolicyServer, type TestPolicyServer } from './support/policy-server.js';
+
+const run = promisify(execFile);
+const WEB = 'web.default.serviceaccount.identity.linkerd.cluster.local';
+const GROUP = 'policy.linkerd.io';
+
+const ANY_NET = { net: { ip: toProtoIp('0.0.0.0'), prefixLen: 0 } };
+const allowAll = (name: string): inbound.Authz.$Properties => ({
+  metadata: { resource: { group: GROUP, kind: 'AuthorizationPolicy', name } },
+  networks: [ANY_NET],
+  authentication: { unauthenticated: {} },
+});
+const identityOnly = (name: string, id: string): inbound.Authz.$Properties => ({
+  metadata: { resource: { group: GROUP, kind: 'AuthorizationPolicy', name } },
+  networks: [ANY_NET],
+  authentication: { meshTLS: { identities: { identities: [{ name: id }] } } },
+});
+const probeAuthz: inbound.Authz.$Properties = {
+  metadata: { default: 'probe' },
+  networks: [ANY_NET],
+  authentication: { unauthenticated: {} },
+};
+const route = (
+  name: string,
+  prefix: string,
+  authorizations: inbound.Authz.$Properties[],
+): inbound.HttpRoute.$Properties => ({
+  metadata: { resource: { group: GROUP, kind: 'HTTPRoute', name } },
+  rules: [{ matches: [{ path: { prefix } }] }],
+  authorizations,
+});
+const server = (
+  name: string,
+  protocol: inbound.ProxyProtocol.$Properties,
+  authz: inbound.Authz.$Properties[] = [],
+) => ({
+  labels: { group: GROUP, kind: 'server', name },
+  protocol,
+  authorizations: authz,
+});
+
+const policyEnv = (cp: TestPolicyServer) => ({
+  [ProxyEnv.PolicySvcAddr]: cp.address,
+  [ProxyEnv.PolicySvcName]: 'linkerd-destination.linkerd.serviceaccount.identity.linkerd.cluster.local',
+  [ProxyEnv.PolicyWorkload]: '{"ns":"default","pod":"web-0"}',
+});
+
+async function curl(
+  url: string,
+  ...args: string[]
+): Promise<{ status: number; headers: string; body: string }> {
+  const { stdout } = await run('curl', ['-sS', '-i', '--max-time', '10', ...args, url]);
+  const [head = '', body = ''] = stdout.split('\r\n\r\n');
+  return { status: Number(/^HTTP\/[\d.]+ (\d+)/.exec(head)?.[1]), headers: head.toLowerCase(), body };
+}
+
+async function until<T>(
+  what: string,
+  f: () => Promise<T>,
+  ok: (v: T) => boolean,
+  timeoutMs = 5000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await f();
+    if (ok(v)) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('inbound HTTP policy from InboundServerPolicies', () => {
+  let cp: TestPolicyServer;
+  let app: Awaited<ReturnType<typeof listenHttp>>;
+  let h: Harness;
+  let url: string;
+  const httpServer = (routes: inbound.HttpRoute.$Properties[]) => server('web-http', { http1: { routes } });
+  const fullPolicy = () =>
+    httpServer([
+      route('public', '/', [allowAll('everyone')]),
+      route('admin', '/admin', [identityOnly('web-only', WEB)]),
+      route('probe', '/live', [probeAuthz]),
+    ]);
+
+  beforeAll(async () => {
+    cp = await startTestPolicyServer();
+    app = await listenHttp((req, res) =>
+      res.end(`ok ${req.url} xff=${String(req.headers['x-forwarded-for'])}\n`),
+    );
+    cp.setServer(app.port, fullPolicy());
+    h = await startHarness({ ...policyEnv(cp), ...forwardTo(app.port) });
+    url = `http://127.0.0.1:${h.inboundPort}`;
+  });
+  afterAll(async () => {
+    await h.close();
+    await cp.close();
+    await closeServer(app.server);
+  });
+
+  it('allows and denies by route, naming the rule in l5d-proxy-error', async () => {
+    const ok = await curl(`${url}/hello`);
+    expect(ok.status).toBe(200);
+    expect(ok.body).toContain('ok /hello');
+    const denied = await curl(`${url}/admin/users`);
+    expect(denied.status).toBe(403);
+    expect(denied.headers).toMatch(
+      /l5d-proxy-error: forbidden: .*httproute\/admin.*authorizationpolicy\/web-only/,
+    );
+    expect(cp.workloads.has('{"ns":"default","pod":"web-0"}')).toBe(true);
+  });
+
+  it('lets probes through their own route', async () => {
+    expect((await curl(`${url}/live`)).status).toBe(200);
+  });
+
+  it('passes the client address to the app in X-Forwarded-For', async () => {
+    const r = await curl(`${url}/xff`, '-H', 'x-forwarded-for: 203.0.113.9');
+    expect(r.body).toContain('xff=203.0.113.9, 127.0.0.1');
+  });
+
+  it('counts decisions with Linkerd authz metrics and route labels', async () => {
+    const text = await (await fetch(`${h.adminUrl}/metrics`)).text();
+    expect(
+      sample(text, 'inbound_http_authz_allow_total', {
+        srv_kind: 'server',
+        srv_name: 'web-http',
+        route_name: 'public',
+        authz_kind: 'AuthorizationPolicy',
+        authz_name: 'everyone',
+      }),
+    ).toBeGreaterThanOrEqual(1);
+    expect(
+      sample(text, 'inbound_http_authz_deny_total', { route_name: 'admin', srv_name: 'web-http' }),
+    ).toBeGreaterThanOrEqual(1);
+    expect(
+      sample(text, 'response_total', {
+        direction: 'inbound',
+        route_name: 'admin',
+        status_code: '403',
+        error: 'FORBIDDEN',
+      }),
+    ).toBeGreaterThanOrEqual(1);
+    expect(
+      sample(text, 'request_total', { direction: 'inbound', srv_name: 'web-http', route_name: 'public' }),
+    ).toBeGreaterThanOrEqual(1);
+  });
+
+  it('lists the deny with its rule on /errors', async () => {
+    const body = (await (await fetch(`${h.adminUrl}/errors`)).json()) as {
+      errors: { code: string; rule?: string; request?: string; message: string; httpStatus: number }[];
+    };
+    const deny = body.errors.find((e) => e.code === 'FORBIDDEN');
+    expect(deny).toMatchObject({ rule: 'httproute/admin', request: 'GET /admin/users', httpStatus: 403 });
+    expect(deny?.message).toContain('no mesh TLS');
+  });
+
+  it('applies a policy change live', async () => {
+    cp.setServer(app.port, httpServer([route('public', '/', [])]));
+    const r = await until(
+      'the new policy',
+      () => curl(`${url}/hello`),
+      (x) => x.status === 403,
+    );
+    expect(r.headers).toMatch(
+      /l5d-proxy-error: forbidden: .*route httproute\/public .* has no authorization/,
+    );
+    cp.setServer(app.port, fullPolicy());
+    await until(
+      'the policy restored',
+      () => curl(`${url}/hello`),
+      (x) => x.status === 200,
+    );
+  });
+
+  it('keeps the last policy while the controller is down, and resubscribes when it is back', async () => {
+    const before = cp.watches(app.port);
+    await cp.stop();
+    for (let i = 0; i < 5; i++) expect((await curl(`${url}/hello`)).status).toBe(200);
+    expect((await curl(`${url}/admin`)).status).toBe(403);
+    cp.setServer(app.port, httpServer([route('public', '/', [identityOnly('web-only', WEB)])]));
+    await cp.restart();
+    await until(
+      'a new watch',
+      async () => cp.watches(app.port),
+      (n) => n > before,
+      15_000,
+    );
+    await until(
+      'the policy from the restarted controller',
+      () => curl(`${url}/hello`),
+      (x) => x.status === 403,
+    );
+  });
+});
+
+describe('inbound gRPC, TCP and rate-limit policy', () => {
+  let cp: TestPolicyServer;
+  let grpcApp: grpc.Server;
+  let grpcPort: number;
+  let echo: Awaited<ReturnType<typeof listenTcp>>;
+  let web: Awaited<ReturnType<typeof listenHttp>>;
+  let grpcProxy: Harness;
+  let tcpProxy: Harness;
+  let webProxy: Harness;
+  const pass = (b: Buffer) => b;
+  const Echo = {
+    unary: {
+      path: '/tsmesh.test.Echo/Unary',
+      requestStream: false,
+      responseStream: false,
+      requestSerialize: pass,
+      requestDeserialize: pass,
+      responseSerialize: pass,
+      responseDeserialize: pass,
+    },
+  } as const;
+
+  beforeAll(async () => {
+    cp = await startTestPolicyServer();
+    grpcApp = new grpc.Server();
+    grpcApp.addService(Echo, {
+      unary: (call: grpc.ServerUnaryCall<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) =>
+        cb(null, call.request),
+    });
+    grpcPort = await new Promise<number>((resolve, reject) =>
+      grpcApp.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) =>
+        e ? reject(e) : resolve(p),
+      ),
+    );
+    echo = await listenTcp((s) => s.pipe(s));
+    web = await listenHttp((_req, res) => res.end('ok\n'));
+    cp.setServer(
+      grpcPort,
+      server('echo-grpc', {
+        grpc: {
+          routes: [
+            {
+              metadata: { resource: { group: 'gateway.networking.k8s.io', kind: 'GRPCRoute', name: 'echo' } },
+              rules: [{ matches: [{ rpc: { service: 'tsmesh.test.Echo' } }] }],
+              authorizations: [identityOnly('web-only', WEB)],
+            },
+          ],
+        },
+      }),
+    );
+    cp.setServer(echo.port, server('echo-tcp', { opaque: {} }, [identityOnly('web-only', WEB)]));
+    cp.setServer(
+      web.port,
+      server('web-limited', {
+        detect: {
+          timeout: { seconds: 10 },
+          httpRoutes: [route('all', '/', [allowAll('everyone')])],
+          httpLocalRateLimit: {
+            metadata: { resource: { group: GROUP, kind: 'HTTPLocalRateLimitPolicy', name: 'web-rl' } },
+            total: { requestsPerSecond: 5 },
+          },
+        },
+      }),
+    );
+    grpcProxy = await startHarness({ ...policyEnv(cp), ...forwardTo(grpcPort) });
+    tcpProxy = await startHarness({ ...policyEnv(cp), ...forwardTo(echo.port) });
+    webProxy = await startHarness({ ...policyEnv(cp), ...forwardTo(web.port) });
+  });
+  afterAll(async () => {
+    await Promise.all([grpcProxy.close(), tcpProxy.close(), webProxy.close()]);
+    await cp.close();
+    grpcApp.forceShutdown();
+    await closeServer(echo.server);
+    await closeServer(web.server);
+  });
+
+  it('answers an unauthorized gRPC call with PERMISSION_DENIED in a trailers-only response', async () => {
+    const Client = grpc.makeGenericClientConstructor(Echo, 'Echo');
+    const client = new Client(`127.0.0.1:${grpcProxy.inboundPort}`, grpc.credentials.createInsecure());
+    const err = await new Promise<grpc.ServiceError>((resolve) =>
+      (client as unknown as { unary: (b: Buffer, cb: (e: grpc.ServiceError) => void) => void }).unary(
+        Buffer.from('hi'),
+        resolve,
+      ),
+    );
+    client.close();
+    expect(err.code).toBe(grpc.status.PERMISSION_DENIED);
+    expect(err.details).toContain('grpcroute/echo');
+    expect(err.metadata.get('l5d-proxy-error')[0]).toMatch(/^FORBIDDEN: /);
+  });
+
+  it('closes a TCP connection its Server does not authorize, and counts it', async () => {
+    const sock: Socket = connect(tcpProxy.inboundPort, '127.0.0.1');
+    sock.on('error', () => undefined);
+    await once(sock, 'connect');
+    sock.write('ping');
+    const got: Buffer[] = [];
+    sock.on('data', (d: Buffer) => got.push(d));
+    await once(sock, 'close');
+    expect(Buffer.concat(got).toString()).toBe('');
+    const text = await (await fetch(`${tcpProxy.adminUrl}/metrics`)).text();
+    expect(sample(text, 'inbound_tcp_authz_deny_total', { srv_name: 'echo-tcp', srv_kind: 'server' })).toBe(
+      1,
+    );
+    const errors = (await (await fetch(`${tcpProxy.adminUrl}/errors`)).json()) as {
+      errors: { code: string; request: string }[];
+    };
+    expect(errors.errors[0]).toMatchObject({ code: 'FORBIDDEN', request: 'tcp' });
+  });
+
+  it('answers 429 beyond the local rate limit and counts it', async () => {
+    const { stdout } = await run('sh', [
+      '-c',
+      `for i in $(seq 1 15); do curl -s -o /dev/null -w '%{http_code}\\n' --max-time 5 http://127.0.0.1:${webProxy.inboundPort}/; done`,
+    ]);
+    const codes = stdout.trim().split('\n');
+    expect(codes.filter((c) => c === '429').length).toBeGreaterThanOrEqual(5);
+    expect(codes.filter((c) => c === '200').length).toBeGreaterThanOrEqual(5);
+    const text = await (await fetch(`${webProxy.adminUrl}/metrics`)).text();
+    expect(
+      sample(text, 'inbound_http_local_ratelimit_total', {
+        ratelimit_kind: 'HTTPLocalRateLimitPolicy',
+        ratelimit_name: 'web-rl',
+        ratelimit_scope: 'total',
+      }),
+    ).toBeGreaterThanOrEqual(5);
+  });
+});
+
+describe('inbound default policy without a controller', () => {
+  it('denies HTTP with 403 and closes TCP under LINKERD2_PROXY_INBOUND_DEFAULT_POLICY=deny', async () => {
+    const app = await listenHttp((_req, res) => res.end('ok\n'));
+    const h = await startHarness({ [ProxyEnv.InboundDefaultPolicy]: 'deny', ...forwardTo(app.port) });
+    try {
+      const r = await curl(`http://127.0.0.1:${h.inboundPort}/`);
+      expect(r.status).toBe(403);
+      expect(r.headers).toMatch(/l5d-proxy-error: forbidden: .*default:deny/);
+    } finally {
+      await h.close();
+      await closeServer(app.server);
+    }
+  });
+
+  it('admits cluster networks under cluster-unauthenticated', async () => {
+    const app = await listenHttp((_req, res) => res.end('ok\n'));
+    const h = await startHarness({
+      [ProxyEnv.InboundDefaultPolicy]: 'cluster-unauthenticated',
+      [ProxyEnv.PolicyClusterNetworks]: '127.0.0.0/8',
+      ...forwardTo(app.port),
+    });
+    try {
+      expect((await curl(`http://127.0.0.1:${h.inboundPort}/`)).status).toBe(200);
+    } finally {
+      await h.close();
+      await closeServer(app.server);
+    }
+  });
+});
