@@ -1,9 +1,9 @@
 // Builds @tsmesh/proxy as it was at a git revision (or as it is in the working tree: "worktree")
 // into a directory outside the repository, so one benchmark run can compare two versions of the
 // proxy side by side: `proxy-bench.mjs --compare DIR` runs that build as a fourth path.
-// Usage: node bench/proxy/build-revision.mjs REV OUTDIR   → OUTDIR/dist/index.js
+// Usage: node bench/proxy/build-revision.mjs REV|worktree|TREEDIR OUTDIR   → OUTDIR/dist/index.js
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,7 +19,10 @@ const out = resolve(outArg);
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 let src = join(pkg, 'src');
-if (rev !== 'worktree') {
+if (existsSync(join(rev, 'packages/proxy/src'))) {
+  // A checkout-like directory (e.g. a revision with a patch applied).
+  src = join(resolve(rev), 'packages/proxy/src');
+} else if (rev !== 'worktree') {
   const archive = execFileSync('git', [
     '-C',
     root,

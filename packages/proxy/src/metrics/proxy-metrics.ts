@@ -9,6 +9,14 @@ import {
   type Peer,
 } from '@tsmesh/core';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import {
+  BatchedCounter,
+  cleanLabels,
+  FastHistogram,
+  LabelSetCache,
+  type HistogramChild,
+  type PendingCount,
+} from './hot-path.js';
 
 /** TLS labels of one connection: `tls` plus `client_id`/`server_id` or `no_tls_reason`. */
 export type TlsLabels = Readonly<
@@ -22,14 +30,6 @@ export interface TargetLabels extends TlsLabels {
   readonly target_ip: string;
   readonly target_port: string;
   readonly authority?: string;
-  /** Inbound HTTP: the policy Server and route (srv_*, route_*). */
-  readonly srv_group?: string;
-  readonly srv_kind?: string;
-  readonly srv_name?: string;
-  readonly srv_port?: string;
-  readonly route_group?: string;
-  readonly route_kind?: string;
-  readonly route_name?: string;
 }
 
 const TARGET = [
@@ -43,17 +43,7 @@ const TARGET = [
   MetricLabel.NoTlsReason,
   MetricLabel.Sni,
 ] as const;
-/** Inbound policy labels: the Server and route that admitted the request (empty outbound). */
-const POLICY = [
-  MetricLabel.SrvGroup,
-  MetricLabel.SrvKind,
-  MetricLabel.SrvName,
-  MetricLabel.SrvPort,
-  MetricLabel.RouteGroup,
-  MetricLabel.RouteKind,
-  MetricLabel.RouteName,
-] as const;
-const HTTP = [...TARGET, MetricLabel.Authority, ...POLICY] as const;
+const HTTP = [...TARGET, MetricLabel.Authority] as const;
 const RESPONSE = [
   ...HTTP,
   MetricLabel.StatusCode,
@@ -91,11 +81,7 @@ export interface ProxyMetrics {
   error(direction: Direction, layer: 'tcp' | 'http', error: string): void;
 }
 
-const clean = <T extends object>(labels: T): Record<string, string> => {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(labels)) if (typeof v === 'string') out[k] = v;
-  return out;
-};
+const clean = cleanLabels;
 
 /** gRPC status 0 is success; for plain HTTP, 5xx is failure (Linkerd's default classifier). */
 export function classify(outcome: ResponseOutcome): Classification {
@@ -106,25 +92,43 @@ export function classify(outcome: ResponseOutcome): Classification {
 
 export function createProxyMetrics(registry: Registry): ProxyMetrics {
   const registers = [registry];
-  const requestTotal = new Counter({
-    name: ProxyMetric.RequestTotal,
-    help: 'Total count of HTTP requests.',
-    labelNames: HTTP,
+  // The per-request families: counted through children resolved once per label set (hot-path.ts).
+  const requests = new BatchedCounter();
+  const responses = new BatchedCounter();
+  requests.attach(
+    new Counter({
+      name: ProxyMetric.RequestTotal,
+      help: 'Total count of HTTP requests.',
+      labelNames: HTTP,
+      registers,
+      collect: () => requests.flush(),
+    }),
+  );
+  responses.attach(
+    new Counter({
+      name: ProxyMetric.ResponseTotal,
+      help: 'Total count of HTTP responses.',
+      labelNames: RESPONSE,
+      registers,
+      collect: () => responses.flush(),
+    }),
+  );
+  const responseLatency = new FastHistogram(
+    ProxyMetric.ResponseLatencyMs,
+    "Elapsed times between a request's headers being received and its response stream completing.",
+    LATENCY_BUCKETS_MS,
     registers,
-  });
-  const responseTotal = new Counter({
-    name: ProxyMetric.ResponseTotal,
-    help: 'Total count of HTTP responses.',
-    labelNames: RESPONSE,
-    registers,
-  });
-  const responseLatency = new Histogram({
-    name: ProxyMetric.ResponseLatencyMs,
-    help: "Elapsed times between a request's headers being received and its response stream completing.",
-    labelNames: [...HTTP, MetricLabel.StatusCode],
-    buckets: [...LATENCY_BUCKETS_MS],
-    registers,
-  });
+  );
+  interface ResponseChildren {
+    readonly total: PendingCount;
+    readonly latency: HistogramChild;
+  }
+  const targets = new LabelSetCache((base) => ({
+    request: requests.child(base),
+    base,
+    /** `status|grpc|error` → that outcome's children. */
+    outcomes: new Map<string, ResponseChildren>(),
+  }));
   const tcpOpenTotal = new Counter({
     name: ProxyMetric.TcpOpenTotal,
     help: 'Total count of opened connections.',
@@ -208,19 +212,28 @@ export function createProxyMetrics(registry: Registry): ProxyMetrics {
       };
     },
     request(labels) {
-      requestTotal.inc(clean(labels));
+      targets.get(labels).request.pending += 1;
     },
     response(labels, outcome) {
-      const base = clean(labels);
-      const status = outcome.statusCode === undefined ? '' : String(outcome.statusCode);
-      responseTotal.inc({
-        ...base,
-        status_code: status,
-        classification: classify(outcome),
-        grpc_status: outcome.grpcStatus === undefined ? '' : String(outcome.grpcStatus),
-        error: outcome.error ?? '',
-      });
-      responseLatency.observe({ ...base, status_code: status }, outcome.latencyMs);
+      const target = targets.get(labels);
+      const key = `${outcome.statusCode ?? ''}|${outcome.grpcStatus ?? ''}|${outcome.error ?? ''}`;
+      let children = target.outcomes.get(key);
+      if (children === undefined) {
+        const status = outcome.statusCode === undefined ? '' : String(outcome.statusCode);
+        children = {
+          total: responses.child({
+            ...target.base,
+            status_code: status,
+            classification: classify(outcome),
+            grpc_status: outcome.grpcStatus === undefined ? '' : String(outcome.grpcStatus),
+            error: outcome.error ?? '',
+          }),
+          latency: responseLatency.child({ ...target.base, status_code: status }),
+        };
+        target.outcomes.set(key, children);
+      }
+      children.total.pending += 1;
+      children.latency.observe(outcome.latencyMs);
     },
     error(direction, layer, error) {
       errors[`${direction}:${layer}`].inc({ error });
