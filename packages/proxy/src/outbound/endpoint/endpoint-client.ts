@@ -90,7 +90,16 @@ export function createEndpointClient(options: EndpointClientOptions): EndpointCl
         ? (_opts: unknown, cb: (err: Error | null, socket: Socket | null) => void) => {
             connectTcp({ host, port, timeoutMs: connectTimeoutMs })
               .then((s) =>
-                meshTls.connect(s, identity, { alpn: ['http/1.1'], timeoutMs: connectTimeoutMs * 10 }),
+                meshTls
+                  .connect(s, identity, { alpn: ['http/1.1'], timeoutMs: connectTimeoutMs * 10 })
+                  .catch((e: unknown) => {
+                    s.destroy();
+                    throw new ProxyError(
+                      ProxyErrorCode.IdentityMismatch,
+                      `mesh TLS with the endpoint failed (expected identity ${identity}): ${(e as Error).message}`,
+                      { cause: e },
+                    );
+                  }),
               )
               .then(
                 (s) => cb(null, s),
@@ -148,6 +157,7 @@ export function createEndpointClient(options: EndpointClientOptions): EndpointCl
       });
     } catch (err) {
       if (signal.aborted) throw signal.reason ?? err;
+      if (ProxyError.is(err)) throw err;
       const code = (err as { code?: string }).code;
       if (code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'ECONNREFUSED' || code === 'EHOSTUNREACH')
         throw toConnectError(err);
