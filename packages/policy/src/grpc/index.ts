@@ -10,3 +10,10 @@ export {
 } from './outbound-translate.js';
 export { PolicyServices, type PolicyServicesOptions } from './policy-services.js';
 export { parseWorkloadRef, type WorkloadRef } from './workload-ref.js';
+export {
+  EncodedMessage,
+  InboundPoliciesDefinition,
+  inboundServerCodec,
+  OutboundPoliciesDefinition,
+  outboundPolicyCodec,
+} from './pre-encoded.js';

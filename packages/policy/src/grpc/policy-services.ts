@@ -14,12 +14,14 @@ import {
   type net,
   type OutboundPoliciesHandlers,
   type outbound,
+  type Workload,
 } from '@tsmesh/core';
 import { silentLogger, type Logger } from '@tsmesh/kube';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { outboundModel, type ClusterState, type PolicyIndexer } from '../indexing/index.js';
 import { toInboundServer } from './inbound-translate.js';
 import { egressFallbackPolicy, toOutboundPolicy, undefinedPortPolicy } from './outbound-translate.js';
+import { EncodedMessage, inboundServerCodec, outboundPolicyCodec } from './pre-encoded.js';
 import type { Msg } from './proto-convert.js';
 import { parseWorkloadRef, type WorkloadRef } from './workload-ref.js';
 
@@ -32,21 +34,13 @@ export interface PolicyServicesOptions {
 }
 
 type Answer<M> =
-  | { readonly ok: true; readonly message: M; readonly fingerprint: string }
+  | { readonly ok: true; readonly message: M; readonly encoded: EncodedMessage }
   | { readonly ok: false; readonly error: MeshError };
 
-function fingerprintOf(message: unknown): string {
-  return JSON.stringify(message, (_k, v: unknown) =>
-    v && typeof v === 'object' && (v as { type?: string }).type === 'Buffer'
-      ? `b:${Buffer.from((v as { data: number[] }).data).toString('base64')}`
-      : v,
-  );
-}
-
-function answer<M>(compute: () => M): Answer<M> {
+function answer<M>(codec: { encode(message: M): Buffer }, compute: () => M): Answer<M> {
   try {
     const message = compute();
-    return { ok: true, message, fingerprint: fingerprintOf(message) };
+    return { ok: true, message, encoded: new EncodedMessage(codec.encode(message)) };
   } catch (err) {
     return {
       ok: false,
@@ -158,14 +152,20 @@ export class PolicyServices {
   }
 
   #inboundAnswer(state: ClusterState, t: WorkloadRef & { port: number }): Answer<inbound.Server.$Properties> {
-    return state.memoize(`in\0${t.kind}\0${t.namespace}\0${t.name}\0${t.port}`, () =>
-      answer(() => {
-        if (!state.hasWorkload(t.kind, t.namespace, t.name)) throw notFound('unknown server');
+    const workload = state.workload(t.kind, t.namespace, t.name);
+    if (!workload) return { ok: false, error: notFound('unknown server') };
+    // Replicas of one workload have the same labels, annotations, ports and probes, and so the same
+    // policy: one compilation and translation per shape and state, shared by all their watches.
+    return state.memoize(`in\0${t.kind}\0${t.namespace}\0${t.port}\0${shapeOf(workload)}`, () =>
+      answer(inboundServerCodec, () => {
         const port = state.policy.lookup({
           namespace: t.namespace,
-          workload: t.name,
           kind: t.kind,
           port: t.port,
+          labels: workload.meta.labels,
+          annotations: workload.meta.annotations,
+          ports: workload.ports,
+          probePaths: workload.kind === 'Pod' ? (workload.probePaths.get(t.port) ?? []) : [],
         });
         return toInboundServer(port, state.policy.clusterNetworks);
       }),
@@ -209,7 +209,7 @@ export class PolicyServices {
         ? `out\0svc\0${target.namespace}\0${target.name}\0${target.port}\0${source}`
         : `out\0ip\0${target.ip}\0${target.port}\0${source}`;
     return state.memoize(key, () =>
-      answer(() => {
+      answer(outboundPolicyCodec, () => {
         const service =
           target.kind === 'service'
             ? state.service(target.namespace, target.name)
@@ -249,7 +249,7 @@ export class PolicyServices {
     if (!first.ok) throw first.error;
     this.#active[service]++;
     this.#metrics?.active.inc({ service });
-    let last: string | undefined;
+    let last: Buffer | undefined;
     try {
       for await (const state of this.#o.indexer.subscribe(context.signal)) {
         const a = compute(state);
@@ -258,16 +258,29 @@ export class PolicyServices {
           this.#logger.debug({ service, error: a.error.describe() }, 'policy watch ended');
           return;
         }
-        if (a.fingerprint === last) continue;
-        last = a.fingerprint;
+        if (last !== undefined && a.encoded.bytes.equals(last)) continue;
+        last = a.encoded.bytes;
         this.#metrics?.updates.inc({ service });
-        yield a.message;
+        // The shared, already encoded answer (see pre-encoded.ts).
+        yield a.encoded as unknown as M;
       }
     } finally {
       this.#active[service]--;
       this.#metrics?.active.dec({ service });
     }
   }
+}
+
+const shapes = new WeakMap<Workload, string>();
+
+/** What the policy of a workload depends on besides its namespace (cached per parsed object). */
+function shapeOf(w: Workload): string {
+  let shape = shapes.get(w);
+  if (shape === undefined) {
+    shape = JSON.stringify([w.meta.labels, w.meta.annotations, w.ports, [...w.probePaths]]);
+    shapes.set(w, shape);
+  }
+  return shape;
 }
 
 function ipText(ip: net.IPAddress.$Properties | null | undefined): string | undefined {

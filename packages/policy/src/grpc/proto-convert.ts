@@ -30,6 +30,12 @@ export function parseDurationMsg(text: string | undefined): Msg | undefined {
 }
 
 const U64 = (1n << 64n) - 1n;
+const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+/** A uint64 for the encoder: a number when exact (cheap to encode), else its decimal string. */
+function uint64(value: bigint): number | string {
+  return value <= SAFE ? Number(value) : value.toString();
+}
 
 export function ipNetworkMsg(net: IpNetwork): Msg {
   const value = net.address.value;
@@ -38,8 +44,8 @@ export function ipNetworkMsg(net: IpNetwork): Msg {
       ? { ipv4: Number(value) >>> 0 }
       : {
           ipv6: {
-            first: ((BigInt(value) >> 64n) & U64).toString(),
-            last: (BigInt(value) & U64).toString(),
+            first: uint64((BigInt(value) >> 64n) & U64),
+            last: uint64(BigInt(value) & U64),
           },
         };
   return { ip, prefixLen: net.prefixLength };

@@ -8,6 +8,7 @@ import {
   type PolicyIndex,
   type PolicyIndexOptions,
   type PolicyResource,
+  type Workload,
 } from '@tsmesh/core';
 import type { ServiceInfo } from './service-info.js';
 
@@ -36,7 +37,7 @@ export class ClusterState {
   readonly grpcRoutes: readonly GrpcRoute[];
   readonly #services = new Map<string, ServiceInfo>();
   readonly #servicesByIp = new Map<string, ServiceInfo>();
-  readonly #workloads = new Set<string>();
+  readonly #workloads = new Map<string, Workload>();
   /** Per-state memo of computed answers (shared by every watch of the same target). */
   readonly memo = new Map<string, unknown>();
 
@@ -51,7 +52,7 @@ export class ClusterState {
       if (r.kind === 'HTTPRoute') http.push(r);
       else if (r.kind === 'GRPCRoute') grpc.push(r);
       else if (r.kind === 'Pod' || r.kind === 'ExternalWorkload')
-        this.#workloads.add(`${r.kind}/${r.meta.namespace}/${r.meta.name}`);
+        this.#workloads.set(`${r.kind}/${r.meta.namespace}/${r.meta.name}`, r);
     }
     this.httpRoutes = http;
     this.grpcRoutes = grpc;
@@ -71,6 +72,10 @@ export class ClusterState {
 
   hasWorkload(kind: 'Pod' | 'ExternalWorkload', namespace: string, name: string): boolean {
     return this.#workloads.has(`${kind}/${namespace}/${name}`);
+  }
+
+  workload(kind: 'Pod' | 'ExternalWorkload', namespace: string, name: string): Workload | undefined {
+    return this.#workloads.get(`${kind}/${namespace}/${name}`);
   }
 
   /** `compute()` once per state and key. */

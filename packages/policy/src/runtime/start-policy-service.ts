@@ -4,8 +4,7 @@
 // mode) pass a DirectoryObjectSource or a MemoryObjectSource; the binary passes the API source.
 import { Server, ServerCredentials } from '@grpc/grpc-js';
 import {
-  addInboundServerPoliciesService,
-  addOutboundPoliciesService,
+  addProxyApiService,
   DEFAULT_CLUSTER_NETWORKS,
   DEFAULT_OPAQUE_PORTS,
   DefaultInboundPolicy,
@@ -26,7 +25,7 @@ import {
 } from '@tsmesh/kube';
 import { Registry } from 'prom-client';
 import { createPolicyAdmissionHandler } from '../admission/index.js';
-import { PolicyServices } from '../grpc/index.js';
+import { InboundPoliciesDefinition, OutboundPoliciesDefinition, PolicyServices } from '../grpc/index.js';
 import { PolicyIndexer, type ClusterState } from '../indexing/index.js';
 import { startRouteStatusController, type RouteStatusController } from '../status/index.js';
 
@@ -146,8 +145,8 @@ export async function startPolicyService(options: PolicyServiceOptions): Promise
   });
   const services = new PolicyServices({ indexer, clusterDomain, defaultOpaquePorts, logger, registry });
   const server = new Server({ 'grpc.max_receive_message_length': 1 << 20 });
-  addInboundServerPoliciesService(server, services.inboundHandlers);
-  addOutboundPoliciesService(server, services.outboundHandlers);
+  addProxyApiService(server, InboundPoliciesDefinition, services.inboundHandlers);
+  addProxyApiService(server, OutboundPoliciesDefinition, services.outboundHandlers);
 
   let admin: AdminServer | undefined;
   let webhook: AdmissionWebhookServer | undefined;

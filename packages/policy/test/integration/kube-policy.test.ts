@@ -81,7 +81,11 @@ afterAll(async () => {
 
 function strip(object: Record<string, unknown>): KubeObject {
   // The API fills kind/apiVersion from the path; creationTimestamp is the server's.
-  const { metadata, ...rest } = object as { metadata: Record<string, unknown> };
+  const { metadata, ...rest } = object as {
+    metadata: Record<string, unknown>;
+    kind?: string;
+    spec?: unknown;
+  };
   const { creationTimestamp: _c, ...meta } = metadata;
   const spec = rest.spec as Record<string, unknown> | undefined;
   // Pods: no ServiceAccount of that name exists in a fresh namespace.
