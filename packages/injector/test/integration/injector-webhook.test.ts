@@ -151,6 +151,34 @@ kubeTest('pods in an annotated namespace are injected by the webhook', async ({ 
     expect(off.spec.containers.map((c) => c.name)).toEqual(['app']);
     expect(off.metadata.labels?.['linkerd.io/control-plane-ns']).toBeUndefined();
 
+    // A Deployment's pods, created by the ReplicaSet controller, are injected and labelled with
+    // the Deployment (found through the ReplicaSet's name and pod-template-hash).
+    await client.create(CoreKinds.Deployment, {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'voting', namespace },
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: { app: 'voting' } },
+        template: {
+          metadata: { labels: { app: 'voting' } },
+          spec: { containers: [{ name: 'voting', image: 'example.invalid/voting:1' }] },
+        },
+      },
+    });
+    await expect
+      .poll(
+        async () =>
+          (await client.list<Pod>(CoreKinds.Pod, { namespace, labelSelector: 'app=voting' })).items.map(
+            (p) => [
+              p.metadata.labels?.['linkerd.io/proxy-deployment'],
+              p.spec.initContainers?.map((c) => c.name).join(','),
+            ],
+          ),
+        { timeout: 30_000, interval: 250 },
+      )
+      .toEqual([['voting', 'linkerd-init,linkerd-proxy']]);
+
     // A malformed review is refused with 400 and the service keeps answering.
     const bad = await post(service.webhook.port, '{"kind": "AdmissionReview", ', caPem);
     expect(bad.status).toBe(400);
