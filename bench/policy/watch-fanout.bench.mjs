@@ -61,9 +61,9 @@ if (process.argv[2] === '--clients') {
   const ROUNDS = Number(process.argv[3] ?? 10);
   // Rounds first run and not counted (JIT warm-up of the translation and encoding paths).
   const WARMUP = 2;
-  const { CoreKinds, MeshKinds } = await import('../../packages/kube/dist/index.js');
+  const { CoreKinds, MeshKinds } = await import('@tsmesh/kube');
   const { createMemoryObjectSource, startPolicyService } =
-    await import('../../packages/policy/dist/index.js');
+    await import('@tsmesh/policy');
   const source = createMemoryObjectSource();
   source.put(CoreKinds.Namespace, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
   const pods = [];
