@@ -12,10 +12,10 @@ import {
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { formatHostPort, type Discovery, type DiscoveryTarget, type HostPort } from '../discovery/index.js';
-import { ProxyError, ProxyErrorCode } from '../errors/index.js';
+import { ProxyError, ProxyErrorCode, toProxyError } from '../errors/index.js';
 import { parseAuthority } from '../http/index.js';
 import type { MeshTls } from '../tls/index.js';
-import { createReplayStream } from '../transport/index.js';
+import { connectTcp, createReplayStream, forwardTcp } from '../transport/index.js';
 import {
   createLogicalTarget,
   http1Exchange,
@@ -24,6 +24,13 @@ import {
   type LogicalTarget,
 } from './logical/index.js';
 import type { MeshMetrics } from './mesh-metrics.js';
+
+/** Request headers for route matching on an Upgrade request. */
+const upgradeRequestHeaders = (h: IncomingMessage['headers']): Record<string, string | string[]> => {
+  const out: Record<string, string | string[]> = {};
+  for (const [k, v] of Object.entries(h)) if (v !== undefined) out[k] = v;
+  return out;
+};
 
 /** Linkerd's header naming the logical target explicitly (ingress mode). */
 export const L5D_DST_OVERRIDE = 'l5d-dst-override';
@@ -155,6 +162,63 @@ export function createOutboundMesh(options: OutboundMeshOptions): OutboundMesh {
       dispatch(http1Exchange(req, res), origDsts.get(req.socket)),
   );
   http1.keepAliveTimeout = 60_000;
+  http1.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => undefined);
+    const override = req.headers[L5D_DST_OVERRIDE];
+    const e = targetFor(
+      req.headers.host,
+      Array.isArray(override) ? override[0] : override,
+      origDsts.get(req.socket),
+    );
+    const refuse = (err: ProxyError) => {
+      options.onError?.(err);
+      socket.end(
+        `HTTP/1.1 ${err.httpStatus} Proxy Error\r\nconnection: close\r\ncontent-length: 0\r\nl5d-proxy-error: ${err.headerValue()}\r\n\r\n`,
+      );
+    };
+    if (!e) {
+      refuse(new ProxyError(ProxyErrorCode.NoTarget, 'no target for this request (missing or invalid Host)'));
+      return;
+    }
+    // The request head is replayed as received; after it the connection is a byte tunnel.
+    const lines = [`${req.method} ${req.url} HTTP/1.1`];
+    for (let i = 0; i < req.rawHeaders.length; i += 2)
+      lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`);
+    const preamble = Buffer.concat([Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1'), head]);
+    const abort = new AbortController();
+    socket.once('close', () => abort.abort(new Error('the client went away')));
+    e.inFlight++;
+    e.target
+      .leaseForUpgrade(req.method ?? 'GET', req.url ?? '/', upgradeRequestHeaders(req.headers), abort.signal)
+      .then(async (lease) => {
+        const ep = lease.client.endpoint;
+        const started = performance.now();
+        try {
+          const tcp = await connectTcp({
+            host: ep.addr.host,
+            port: ep.addr.port,
+            timeoutMs: options.connectTimeoutMs,
+          });
+          const upstream: Duplex =
+            lease.client.tls && ep.identity !== undefined && options.meshTls
+              ? await options.meshTls.connect(tcp, ep.identity, {
+                  alpn: ['http/1.1'],
+                  timeoutMs: options.connectTimeoutMs * 10,
+                })
+              : tcp;
+          lease.release({ failed: false, latencyMs: performance.now() - started });
+          await forwardTcp(socket, upstream, preamble);
+        } catch (err) {
+          lease.release({ failed: true, latencyMs: undefined });
+          throw err;
+        }
+      })
+      .catch((err: unknown) => refuse(toProxyError(err)))
+      .finally(() => {
+        e.inFlight--;
+        e.lastUsed = Date.now();
+      });
+  });
   http1.on('clientError', (_err, socket: Duplex) => {
     if ((socket as { writable?: boolean }).writable)
       socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');

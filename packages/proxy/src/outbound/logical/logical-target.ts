@@ -32,7 +32,7 @@ import {
   type WeightedBackend,
 } from '../../route/index.js';
 import type { MeshTls } from '../../tls/index.js';
-import { createBalancer, isFailureResponse, type Balancer } from '../concrete/index.js';
+import { createBalancer, isFailureResponse, type Balancer, type EndpointLease } from '../concrete/index.js';
 import type { AttemptRequest, AttemptResponse, Headers } from '../endpoint/index.js';
 import type { MeshMetrics, RouteKey } from '../mesh-metrics.js';
 import type { Exchange } from './exchange.js';
@@ -58,6 +58,16 @@ export interface LogicalTarget {
   /** The plan in force (undefined before the first request resolved it). */
   plan(): RoutingPlan | undefined;
   handle(ex: Exchange): Promise<void>;
+  /**
+   * An endpoint for a request that becomes a tunnel (HTTP/1 Upgrade, e.g. WebSocket): routed like
+   * any request, then the caller owns the connection. Throws ProxyError when none is available.
+   */
+  leaseForUpgrade(
+    method: string,
+    path: string,
+    headers: Headers,
+    signal: AbortSignal,
+  ): Promise<EndpointLease>;
   /** Balancers by backend key (tests, admin). */
   balancers(): ReadonlyMap<string, Balancer>;
   close(): Promise<void>;
@@ -507,6 +517,23 @@ export function createLogicalTarget(options: LogicalTargetOptions): LogicalTarge
         return;
       }
       await serve(ex, p, hit.route, rule);
+    },
+    async leaseForUpgrade(method, path, headers, signal) {
+      const p = await resolvePlan();
+      const hit = p.table.find(new PreparedRequest({ method, path, headers, host: name }));
+      const rule = hit?.route.rules[hit.ruleIndex];
+      if (!rule)
+        throw new ProxyError(
+          ProxyErrorCode.RouteNotFound,
+          `no route of ${options.authority} matches ${method} ${path}`,
+        );
+      const backend = pickWeighted(rule.backends, random);
+      if (!backend)
+        throw new ProxyError(
+          ProxyErrorCode.FailFast,
+          `route ${hit?.route.labels.route_name} has no backends`,
+        );
+      return balancerFor(backend, p).acquire(signal);
     },
     async close() {
       closed = true;
