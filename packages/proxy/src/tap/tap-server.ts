@@ -8,7 +8,7 @@ import { createServer, type Http2Server, type IncomingHttpHeaders, type ServerHt
 import { GrpcStatus, MeshError, TapService, type tap } from '@tsmesh/core';
 import { formatGrpcMessage } from '../errors/index.js';
 import type { MeshTls } from '../tls/index.js';
-import { bindListener, type ListenAddr } from '../transport/index.js';
+import { bindListener, createReplayStream, type ListenAddr } from '../transport/index.js';
 import type { TapHub } from './tap-hub.js';
 
 export interface TapServerOptions {
@@ -138,7 +138,9 @@ export async function startTapServer(options: TapServerOptions): Promise<TapServ
         accepted.socket.once('close', () => sessions.delete(accepted.socket));
         pending = { id: accepted.clientId };
         try {
-          server.emit('connection', accepted.socket);
+          // Through a JS stream: node:http2 would read the TLS handle directly and lose what the
+          // TLS socket already buffered (the client's preface often arrives with the handshake).
+          server.emit('connection', createReplayStream(accepted.socket, Buffer.alloc(0)));
         } finally {
           pending = undefined;
         }
