@@ -7,11 +7,8 @@ import { join } from 'node:path';
 import { Server, ServerCredentials } from '@grpc/grpc-js';
 import {
   addIdentityService,
-  createCertificateRequest,
   createIntermediateCertificate,
   createRootCertificate,
-  formatPrivateKey,
-  generateKeyPair,
   issueLeafCertificate,
   parseCertificate,
   type Issuer,
@@ -24,6 +21,7 @@ import {
   type ProxyIdentityOptions,
 } from '../../src/identity/index.js';
 import { createControlPlaneTlsCredentials } from '../../src/tls/index.js';
+import { servingCredentials } from './control-plane-pki.js';
 
 const IDENTITY = 'web.emojivoto.serviceaccount.identity.linkerd.cluster.local';
 
@@ -183,23 +181,6 @@ test('updates() is a latest-value stream that ends on abort', async () => {
 });
 
 const IDENTITY_SVC = 'linkerd-identity.linkerd.serviceaccount.identity.linkerd.cluster.local';
-
-/** The identity service's serving credentials: a certificate for its own name from the issuer. */
-function servingCredentials(issuer: Issuer, name: string) {
-  const { privateKey } = generateKeyPair();
-  const csr = createCertificateRequest({ identity: name, privateKey, commonName: false });
-  const leaf = issueLeafCertificate({
-    issuer,
-    csr: csr.der,
-    identity: name,
-    lifetimeMs: 3600_000,
-    clockSkewMs: 0,
-  });
-  const chain = leaf.certificate.pem + leaf.intermediates.map((c) => c.pem).join('');
-  return ServerCredentials.createSsl(null, [
-    { cert_chain: Buffer.from(chain), private_key: Buffer.from(formatPrivateKey(privateKey)) },
-  ]);
-}
 
 /** A proxy identity client dialling the fake over TLS, expecting IDENTITY_SVC. */
 function tlsIdentityClient(port: number, anchorsPem: string, extra: Partial<ProxyIdentityOptions> = {}) {
