@@ -5,7 +5,7 @@ import { parseDurationMs } from '@tsmesh/core';
 import { runDemo, runDemoAppProcess } from '../demo/index.js';
 import { exitWithParent } from '../local/index.js';
 import { guarded } from './command-errors.js';
-import { untilInterrupted } from './up.js';
+import { parseControllers, untilInterrupted } from './up.js';
 
 export function registerDemoCommand(
   program: Command,
@@ -18,25 +18,31 @@ export function registerDemoCommand(
     .option('--duration <duration>', 'stop by itself after this long (e.g. 30s, 5m)')
     .option('--state <dir>', 'state directory (default: a temporary one, removed afterwards)')
     .option('--port <port>', 'port on 127.0.0.1 for the web front end', '8080')
+    .option('--controllers <list>', 'controllers besides identity (comma list)', 'destination,policy')
     .action(
-      guarded('tsmesh demo', err, async (opts: { duration?: string; state?: string; port: string }) => {
-        const durationMs = opts.duration ? parseDurationMs(opts.duration) : undefined;
-        const controller = new AbortController();
-        void untilInterrupted(controller.signal).then(() => controller.abort());
-        try {
-          await runDemo({
-            stateDir: opts.state,
-            durationMs,
-            webPort: Number(opts.port),
-            cliEntry: process.argv[1]!,
-            tty: process.stdout.isTTY === true,
-            write: (text) => process.stdout.write(text),
-            signal: controller.signal,
-          });
-        } finally {
-          controller.abort();
-        }
-      }),
+      guarded(
+        'tsmesh demo',
+        err,
+        async (opts: { duration?: string; state?: string; port: string; controllers: string }) => {
+          const durationMs = opts.duration ? parseDurationMs(opts.duration) : undefined;
+          const controller = new AbortController();
+          void untilInterrupted(controller.signal).then(() => controller.abort());
+          try {
+            await runDemo({
+              stateDir: opts.state,
+              durationMs,
+              webPort: Number(opts.port),
+              controllers: parseControllers(opts.controllers),
+              cliEntry: process.argv[1]!,
+              tty: process.stdout.isTTY === true,
+              write: (text) => process.stdout.write(text),
+              signal: controller.signal,
+            });
+          } finally {
+            controller.abort();
+          }
+        },
+      ),
     );
 
   program

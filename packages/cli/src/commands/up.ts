@@ -1,5 +1,6 @@
 // `tsmesh up -f DIR [--state DIR]`: the local control plane in the foreground until Ctrl-C.
 import type { Command } from 'commander';
+import { MeshError, MeshErrorCode } from '@tsmesh/core';
 import { createTextLogger, defaultStateDir, startLocalControlPlane, type LogLevel } from '../local/index.js';
 import { guarded } from './command-errors.js';
 
@@ -21,6 +22,21 @@ export function untilInterrupted(signal?: AbortSignal): Promise<string> {
   });
 }
 
+/** `destination,policy` → the controllers to run besides identity; throws on an unknown name. */
+export function parseControllers(list: string): ('destination' | 'policy')[] {
+  const names = list
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const name of names)
+    if (name !== 'destination' && name !== 'policy')
+      throw new MeshError(MeshErrorCode.InvalidArgument, `unknown controller ${JSON.stringify(name)}`, {
+        where: '--controllers',
+        hint: 'a comma list of destination and policy (identity always runs); empty for identity only',
+      });
+  return names as ('destination' | 'policy')[];
+}
+
 export function registerUpCommand(
   program: Command,
   out: (line: string) => void,
@@ -39,13 +55,20 @@ export function registerUpCommand(
       guarded(
         'tsmesh up',
         err,
-        async (opts: { manifests: string; state: string; adminPort: string; logLevel: string }) => {
+        async (opts: {
+          manifests: string;
+          state: string;
+          adminPort: string;
+          controllers: string;
+          logLevel: string;
+        }) => {
           const logger = createTextLogger(err, opts.logLevel as LogLevel);
           const plane = await startLocalControlPlane({
             manifestDir: opts.manifests,
             stateDir: opts.state,
             logger,
             adminPort: Number(opts.adminPort),
+            controllers: parseControllers(opts.controllers),
             onManifestError: (e) =>
               err(
                 `manifest problem: ${e.describe()}${e.field ? ` (field ${e.field})` : ''}; the rest keeps serving`,

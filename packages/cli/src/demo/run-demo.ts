@@ -34,6 +34,8 @@ export interface DemoOptions {
   /** Raw output (the view redraws itself on a terminal). */
   readonly write: (text: string) => void;
   readonly refreshMs?: number;
+  /** Controllers besides identity (default destination and policy). */
+  readonly controllers?: readonly ('destination' | 'policy')[];
   readonly signal?: AbortSignal;
 }
 
@@ -151,6 +153,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
       manifestDir,
       stateDir,
       adminPort: false,
+      controllers: options.controllers,
       logger: createTextLogger((text) => writeFileSync(cpLog, `${text}\n`)),
       onManifestError: (e) => line(`manifest problem: ${e.describe()}`),
     });

@@ -49,6 +49,8 @@ export interface LocalControlPlaneOptions {
   readonly onManifestError?: (error: ManifestError) => void;
   /** Admin server (/metrics, /ready, /live) port on 127.0.0.1; default 0 (any), false for none. */
   readonly adminPort?: number | false;
+  /** Which of destination and policy to run besides identity; default both. */
+  readonly controllers?: readonly ('destination' | 'policy')[];
   readonly signal?: AbortSignal;
 }
 
@@ -157,14 +159,19 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions):
     };
     let destination: LocalServiceAddress | undefined;
     let policy: LocalServiceAddress | undefined;
-    const startDestination = await findStart('@tsmesh/destination', 'startDestinationService', logger);
+    const wanted = new Set(options.controllers ?? ['destination', 'policy']);
+    const startDestination = wanted.has('destination')
+      ? await findStart('@tsmesh/destination', 'startDestinationService', logger)
+      : undefined;
     if (startDestination) {
       const service = await startDestination(common);
       cleanups.push(() => service.close());
       destination = { addr: `127.0.0.1:${service.port}`, name: controlName('linkerd-destination') };
       controllers.push('destination');
     }
-    const startPolicy = await findStart('@tsmesh/policy', 'startPolicyService', logger);
+    const startPolicy = wanted.has('policy')
+      ? await findStart('@tsmesh/policy', 'startPolicyService', logger)
+      : undefined;
     if (startPolicy) {
       const service = await startPolicy({ ...common, defaultPolicy: 'all-unauthenticated' });
       cleanups.push(() => service.close());

@@ -160,7 +160,7 @@ function createPodIdentityLookup(info: ControlPlaneInfo, signal: AbortSignal) {
  * Whether the proxy routes by Service name through Destination. Until its outbound discovery is
  * wired into startProxy, apps resolve names through the control plane API (TSMESH_DISCOVERY=api).
  */
-const PROXY_RESOLVES_NAMES = false;
+const PROXY_RESOLVES_NAMES = true;
 
 /** Runs the workload until its app exits (resolves with the app's exit code) or the signal aborts. */
 export async function runWorkload(options: RunWorkloadOptions): Promise<number> {
