@@ -82,7 +82,13 @@ export function authorizeRequest(
     };
   }
   const route = hit.route;
-  for (const authz of route.authorizations) {
+  // Linkerd's semantics: a request may be admitted by the route's own authorizations or by the
+  // server's (the controller sends policies that target the Server only at the server level).
+  const candidates =
+    server.authorizations.length === 0
+      ? route.authorizations
+      : [...route.authorizations, ...server.authorizations];
+  for (const authz of candidates) {
     if (permits(authz, client)) {
       return {
         kind: 'allow',
@@ -96,9 +102,9 @@ export function authorizeRequest(
     kind: 'deny',
     route,
     reason:
-      route.authorizations.length === 0
+      candidates.length === 0
         ? `route ${formatMeta(route.meta)} of server ${formatMeta(server.meta)} has no authorization: ${describeClient(client)} refused`
-        : `no authorization of route ${formatMeta(route.meta)} on server ${formatMeta(server.meta)} (${route.authorizations
+        : `no authorization of route ${formatMeta(route.meta)} on server ${formatMeta(server.meta)} (${candidates
             .map((a) => formatMeta(a.meta))
             .join(', ')}) permits ${describeClient(client)}`,
   };

@@ -255,7 +255,8 @@ const MATCH_ALL: HttpRouteMatch = {
 
 /**
  * Without routes from the control plane (e.g. the proxy's own default policy): one route that
- * matches everything and carries the server's authorizations, as linkerd2-proxy does.
+ * matches everything, as linkerd2-proxy does; requests on it are admitted by the server's
+ * authorizations.
  */
 export function defaultRouteTable(authorizations: readonly CompiledAuthz[]): RouteTable<CompiledRoute> {
   const route: CompiledRoute = {
@@ -270,12 +271,11 @@ type ProtoRoute = inbound.HttpRoute.$Properties | inbound.GrpcRoute.$Properties;
 
 function compileRoutes(
   routes: readonly ProtoRoute[] | null | undefined,
-  serverAuthz: readonly CompiledAuthz[],
   grpc: boolean,
   where: string,
 ): { table: RouteTable<CompiledRoute>; count: number } {
   const list = routes ?? [];
-  if (list.length === 0) return { table: defaultRouteTable(serverAuthz), count: 1 };
+  if (list.length === 0) return { table: defaultRouteTable([]), count: 1 };
   const inputs = list.map((r, i) => {
     const route: CompiledRoute = {
       meta: metaOf(r.metadata),
@@ -367,7 +367,7 @@ export function compileServer(server: inbound.Server.$Properties): CompiledServe
     detectTimeoutMs = durationMs(p.detect.timeout);
   }
   const grpc = protocol === 'grpc';
-  const { table, count } = compileRoutes(routes, authorizations, grpc, grpc ? 'grpc.routes' : 'routes');
+  const { table, count } = compileRoutes(routes, grpc, grpc ? 'grpc.routes' : 'routes');
   return {
     meta,
     protocol,

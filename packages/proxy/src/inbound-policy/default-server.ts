@@ -37,7 +37,8 @@ export function defaultServer(
     meta,
     protocol: 'detect',
     authorizations,
-    routes: defaultRouteTable(authorizations),
+    // The route has no authorizations of its own: requests are admitted by the server's.
+    routes: defaultRouteTable([]),
     routeCount: 1,
     rateLimit: undefined,
     detectTimeoutMs: undefined,
