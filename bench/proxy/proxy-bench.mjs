@@ -18,7 +18,8 @@
 // Usage: node bench/proxy/proxy-bench.mjs [--duration 8] [--connections 50]
 //          [--paths direct,tsmesh,haproxy] [--scenarios h1-max,...] [--json out.json]
 //   A path tsmesh-LABEL:DIR runs another build of the proxy (bench/proxy/build-revision.mjs REV DIR)
-//   in the same run, e.g. --paths direct,tsmesh-base:/tmp/proxy-base,tsmesh,haproxy.
+//   in the same run, e.g. --paths direct,tsmesh-base:/tmp/proxy-base,tsmesh,haproxy; a third part
+//   gives that path node flags: tsmesh-semi2::--max-semi-space-size=2 (several joined by +).
 // Needs the built proxy (`pnpm exec nx run @tsmesh/proxy:build`), wrk, h2load, haproxy, openssl.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
@@ -160,7 +161,7 @@ async function waitPort(port) {
 
 const nodeFlags = args['node-flags'].split(' ').filter(Boolean);
 
-async function startTsmesh(appPort, dist) {
+async function startTsmesh(appPort, dist, flags = nodeFlags) {
   const base = {
     LINKERD2_PROXY_INBOUND_LISTEN_ADDR: '127.0.0.1:0',
     LINKERD2_PROXY_OUTBOUND_LISTEN_ADDR: '127.0.0.1:0',
@@ -170,13 +171,13 @@ async function startTsmesh(appPort, dist) {
     ...(dist ? { BENCH_PROXY_DIST: resolve(dist, 'dist/index.js') } : {}),
   };
   const script = join(HERE, 'tsmesh-proxy-child.mjs');
-  const b = await startJsonChild('taskset', ['-c', '1', process.execPath, ...nodeFlags, script], {
+  const b = await startJsonChild('taskset', ['-c', '1', process.execPath, ...flags, script], {
     ...base,
     BENCH_NAME: 'b',
     BENCH_IDENTITY: B_ID,
     TSMESH_PROXY_INBOUND_FORWARD_ADDR: `127.0.0.1:${appPort}`,
   });
-  const a = await startJsonChild('taskset', ['-c', '0', process.execPath, ...nodeFlags, script], {
+  const a = await startJsonChild('taskset', ['-c', '0', process.execPath, ...flags, script], {
     ...base,
     BENCH_NAME: 'a',
     BENCH_IDENTITY: A_ID,
@@ -419,8 +420,10 @@ for (const name of PATHS) {
   if (name === 'direct') targets.push({ name, h1Port: appPort, h2Port: appPort, procs: {} });
   else if (name.startsWith('tsmesh')) {
     // tsmesh-LABEL:DIR runs another build of the proxy (build-revision.mjs) beside the current one.
-    const [label, dist] = name.split(':');
-    targets.push({ name: label, ...(await startTsmesh(appPort, dist)) });
+    // tsmesh-LABEL:DIR:FLAG+FLAG also gives that build its own node flags.
+    const [label, dist, flags] = name.split(':');
+    const own = flags ? flags.split('+').filter(Boolean) : undefined;
+    targets.push({ name: label, ...(await startTsmesh(appPort, dist || undefined, own)) });
   } else if (name === 'haproxy') targets.push({ name, ...(await startHaproxy(appPort)) });
   else throw new Error(`unknown path ${name}`);
 }

@@ -35,3 +35,15 @@ process.stdout.write(
   })}\n`,
 );
 process.on('SIGTERM', () => void proxy.shutdown(0).then(() => process.exit(0)));
+if (env.BENCH_MEMLOG) {
+  // Heap figures every second on stderr, to see where a proxy's memory goes under load.
+  const mb = (n) => (n / 1048576).toFixed(1);
+  // With BENCH_MEMLOG=gc (and node --expose-gc) a full GC runs first: live heap only.
+  setInterval(() => {
+    if (env.BENCH_MEMLOG === 'gc') globalThis.gc?.();
+    const m = process.memoryUsage();
+    process.stderr.write(
+      `${env.BENCH_NAME} rss ${mb(m.rss)} heapTotal ${mb(m.heapTotal)} heapUsed ${mb(m.heapUsed)} external ${mb(m.external)} arrayBuffers ${mb(m.arrayBuffers)}\n`,
+    );
+  }, 1000).unref();
+}

@@ -139,6 +139,10 @@ class ForwardHandler {
     this.resume = resume;
     const res = this.res;
     if (res.destroyed) return false;
+    // Head and body of a small response leave in one write (one TLS record, one syscall):
+    // corked until res.end() or, for a streamed body, the end of this tick.
+    res.cork();
+    process.nextTick(uncorkLater, res);
     res.writeHead(statusCode, responseHeaders(raw, this));
     return true;
   }
@@ -188,6 +192,10 @@ class ForwardHandler {
       timeout ? 'connect timed out' : 'upstream connection failed',
     );
   }
+}
+
+function uncorkLater(res: ServerResponse) {
+  if (!res.writableEnded) res.uncork();
 }
 
 /** Upstream response headers for the client, as a flat list without hop-by-hop ones. */
