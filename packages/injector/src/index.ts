@@ -20,6 +20,7 @@ export {
 } from './config/index.js';
 export {
   annotate,
+  annotateServiceOpaquePorts,
   CONFIG_ANNOTATIONS,
   DEBUG_CONTAINER_NAME,
   ExtraConfigAnnotation,

@@ -1,4 +1,5 @@
-// `tsmesh inject` / `uninject` against golden files in test/golden/inject (stdout and stderr).
+// `tsmesh inject` / `uninject` against golden files in test/golden/inject (stdout as NAME.golden,
+// a name prettier leaves alone, and stderr).
 // Regenerate with TSMESH_UPDATE_GOLDEN=1 pnpm exec vitest run --project cli inject
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -69,14 +70,14 @@ describe('tsmesh inject', () => {
       '--no-native-sidecar',
     ]);
     expect(result.exitCode).toBe(0);
-    golden('annotate.yaml', result.out);
+    golden('annotate.yaml.golden', result.out);
     golden('annotate.stderr', result.err);
   });
 
   it('--manual adds the proxy (YAML in, YAML out; the Service untouched)', async () => {
     const result = await run(['inject', `${fixtures}emojivoto.yaml`, ...MANUAL, '--opaque-ports', '8080']);
     expect(result.exitCode).toBe(0);
-    golden('manual.yaml', result.out);
+    golden('manual.yaml.golden', result.out);
     golden('manual.stderr', result.err);
     expect(result.out.startsWith('# The service stays exactly as written, comments included.\n')).toBe(true);
   });
@@ -84,7 +85,7 @@ describe('tsmesh inject', () => {
   it('keeps JSON as JSON, and -o switches formats', async () => {
     const json = await run(['inject', `${fixtures}web.json`, ...MANUAL]);
     expect(json.exitCode).toBe(0);
-    golden('manual.json', json.out);
+    golden('manual.json.golden', json.out);
     const injected = JSON.parse(json.out) as {
       spec: { template: { spec: { initContainers: { name: string }[] } } };
     };
@@ -113,10 +114,10 @@ describe('tsmesh inject', () => {
   });
 
   it('names the file and line of a document that does not parse, and exits 1', async () => {
-    const result = await run(['inject', `${fixtures}broken.yaml`]);
+    const result = await run(['inject', `${fixtures}broken-yaml.txt`]);
     expect(result.exitCode).toBe(1);
     expect(result.err).toMatch(/^tsmesh inject: .*YAML document 1 does not parse/);
-    expect(result.err).toMatch(/<fixtures>\/broken\.yaml:\d+: /);
+    expect(result.err).toMatch(/<fixtures>\/broken-yaml\.txt:\d+: /);
     const url = await run(['inject', 'https://example.invalid/app.yaml']);
     expect(url.exitCode).toBe(1);
     expect(url.err).toMatch(/URLs are not supported.*curl -sL URL \| tsmesh inject -/);

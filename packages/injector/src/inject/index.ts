@@ -9,6 +9,7 @@ export {
   type InjectResult,
   type InjectStatus,
 } from './inject.js';
+export { annotateServiceOpaquePorts } from './service-opaque-ports.js';
 export {
   CONFIG_ANNOTATIONS,
   ExtraConfigAnnotation,

@@ -3,7 +3,14 @@
 // JSON patch that makes it, and a report. The webhook and `tsmesh inject` both call them, so the
 // two can never disagree. Inputs are never mutated.
 import { createHash } from 'node:crypto';
-import { INJECT_ANNOTATION, InjectedAnnotation, InjectionSkipReason, InjectMode, Label } from '@tsmesh/core';
+import {
+  ConfigAnnotation,
+  INJECT_ANNOTATION,
+  InjectedAnnotation,
+  InjectionSkipReason,
+  InjectMode,
+  Label,
+} from '@tsmesh/core';
 import type { JsonPatchOperation } from '@tsmesh/kube';
 import type { InjectorConfig } from '../config/index.js';
 import { diffJson } from '../patch/index.js';
@@ -38,6 +45,12 @@ export interface InjectOptions {
   requireAnnotation?: boolean;
   /** The owner recorded as `linkerd.io/proxy-<kind>` for a bare Pod (default: its ownerReferences). */
   owner?: { kind: string; name: string };
+  /**
+   * Write `config.linkerd.io/opaque-ports` (the default opaque ports the pod exposes) on pods that
+   * have none, as Linkerd's webhook does, for the destination service to read. uninject() cannot
+   * tell it from one the user wrote, so it stays. Default false; the webhook sets it.
+   */
+  writeOpaquePortsAnnotation?: boolean;
 }
 
 export type InjectStatus = 'injected' | 'uninjected' | 'skipped';
@@ -148,6 +161,7 @@ function injectTemplate(
   owner: { kind: string; name: string } | undefined,
   workloadNamespace: string | undefined,
   warn: (m: string) => void,
+  writeOpaquePortsAnnotation: boolean,
 ): void {
   const meta = (template.metadata ??= {});
   const spec = (template.spec ??= {});
@@ -171,6 +185,13 @@ function injectTemplate(
       .join(',');
   }
 
+  if (
+    writeOpaquePortsAnnotation &&
+    opaquePorts &&
+    !Object.hasOwn(annotations, ConfigAnnotation.OpaquePorts)
+  ) {
+    annotations[ConfigAnnotation.OpaquePorts] = opaquePorts;
+  }
   annotations[InjectedAnnotation.CreatedBy] = config.createdBy;
   annotations[InjectedAnnotation.ProxyVersion] = values.proxy.image.version;
   annotations[InjectedAnnotation.TrustRootSha256] = trustRootSha256(config.trustAnchorsPem);
@@ -233,7 +254,15 @@ export function inject<T extends Workload>(
     const reason = skipReason(template, namespace, options.requireAnnotation ?? true);
     if (reason) return skip(reason);
     const owner = w.kind === 'Pod' ? (options.owner ?? ownerOf(w)) : ownerOf(w);
-    injectTemplate(template, config, namespace, owner, id.namespace, (m) => warnings.push(m));
+    injectTemplate(
+      template,
+      config,
+      namespace,
+      owner,
+      id.namespace,
+      (m) => warnings.push(m),
+      options.writeOpaquePortsAnnotation ?? false,
+    );
     entries.push({ ...id, status: 'injected', warnings });
   });
   const patch = diffJson(workload, object);

@@ -90,6 +90,40 @@ describe('createInjectorHandler', () => {
     expect(events).toHaveLength(1);
   });
 
+  it('annotates Services and pods with the default opaque ports they expose, unless set', async () => {
+    const handler = createInjectorHandler({ config, getNamespace: async () => undefined });
+    const service = (annotations?: Record<string, string>) => ({
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'db', ...(annotations ? { annotations } : {}) },
+      spec: { ports: [{ port: 5432 }, { port: 8080 }, { port: 3306 }] },
+    });
+    const asService = { kind: { group: '', version: 'v1', kind: 'Service' } };
+    expect(await handler(request(service(), asService), { signal })).toEqual({
+      allowed: true,
+      patch: [
+        {
+          op: 'add',
+          path: '/metadata/annotations',
+          value: { 'config.linkerd.io/opaque-ports': '3306,5432' },
+        },
+      ],
+      warnings: undefined,
+    });
+    const own = await handler(request(service({ 'config.linkerd.io/opaque-ports': '8080' }), asService), {
+      signal,
+    });
+    expect(own).toMatchObject({ allowed: true, patch: undefined });
+    const withPorts = pod({ 'linkerd.io/inject': 'enabled' });
+    (withPorts.spec.containers[0] as { ports?: unknown }).ports = [
+      { containerPort: 6379 },
+      { containerPort: 80 },
+    ];
+    const decision = await handler(request(withPorts), { signal });
+    const patched = applyJsonPatch(withPorts, decision.allowed ? (decision.patch ?? []) : []);
+    expect(patched.metadata.annotations).toMatchObject({ 'config.linkerd.io/opaque-ports': '6379' });
+  });
+
   it('fails (so failurePolicy applies) when the namespace cannot be read', async () => {
     const handler = createInjectorHandler({
       config,
@@ -129,7 +163,7 @@ describe('injectorWebhookConfiguration', () => {
         operations: ['CREATE'],
         apiGroups: [''],
         apiVersions: ['v1'],
-        resources: ['pods'],
+        resources: ['pods', 'services'],
         scope: 'Namespaced',
       },
     ]);

@@ -13,7 +13,13 @@ import {
 } from '@tsmesh/kube';
 import { Counter, type Registry } from 'prom-client';
 import type { InjectorConfig } from '../config/index.js';
-import { inject, ownerOf, type NamespaceLike, type Workload } from '../inject/index.js';
+import {
+  annotateServiceOpaquePorts,
+  inject,
+  ownerOf,
+  type NamespaceLike,
+  type Workload,
+} from '../inject/index.js';
 
 /** A Kubernetes Event the injector records on the pod's owner. */
 export interface InjectorEvent {
@@ -71,7 +77,10 @@ export function createInjectorHandler(options: InjectorHandlerOptions): Admissio
     : undefined;
 
   return async (request: AdmissionRequest, { signal }): Promise<AdmissionDecision> => {
-    if (request.kind?.kind !== 'Pod' || request.operation !== 'CREATE' || !request.object) return allow();
+    const kind = request.kind?.kind;
+    if ((kind !== 'Pod' && kind !== 'Service') || request.operation !== 'CREATE' || !request.object) {
+      return allow();
+    }
     const pod = request.object as Workload;
     const namespaceName = request.namespace || pod.metadata?.namespace || 'default';
     let namespace: NamespaceLike | undefined;
@@ -82,6 +91,10 @@ export function createInjectorHandler(options: InjectorHandlerOptions): Admissio
       throw new MeshError(MeshErrorCode.Unavailable, `cannot read namespace ${namespaceName}`, {
         cause: err,
       });
+    }
+    if (kind === 'Service') {
+      const patch = annotateServiceOpaquePorts(pod, options.config, namespace).patch;
+      return allow(patch.length ? patch : undefined);
     }
     const withNs: Workload = { ...pod, metadata: { ...pod.metadata, namespace: namespaceName } };
     const owner = ownerOf(withNs) ?? {
@@ -101,7 +114,12 @@ export function createInjectorHandler(options: InjectorHandlerOptions): Admissio
     metrics?.requests.inc(labels);
 
     // The pod object may lack metadata.namespace; inject with it set, patch against the original.
-    const result = inject(pod, options.config, { metadata: { ...namespace?.metadata, name: namespaceName } });
+    const result = inject(
+      pod,
+      options.config,
+      { metadata: { ...namespace?.metadata, name: namespaceName } },
+      { writeOpaquePortsAnnotation: true },
+    );
     const entry = result.report.entries[0];
     const skipped = entry?.status !== 'injected';
     metrics?.responses.inc({

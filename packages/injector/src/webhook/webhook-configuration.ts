@@ -1,4 +1,4 @@
-// The MutatingWebhookConfiguration that sends pod creations to the injector, as Linkerd's chart
+// The MutatingWebhookConfiguration that sends pod and Service creations to the injector, as Linkerd's chart
 // writes it: failurePolicy Ignore (a broken injector never blocks pods, they start unmeshed),
 // namespaces kube-system, cert-manager, the control plane's own and those labelled
 // config.linkerd.io/admission-webhooks=disabled left out, control-plane and CNI objects left out.
@@ -65,7 +65,7 @@ export function injectorWebhookConfiguration(options: InjectorWebhookConfigurati
             operations: ['CREATE'],
             apiGroups: [''],
             apiVersions: ['v1'],
-            resources: ['pods'],
+            resources: ['pods', 'services'],
             scope: 'Namespaced',
           },
         ],

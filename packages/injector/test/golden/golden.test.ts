@@ -1,5 +1,6 @@
 // Golden files: each manifest in input/ is injected with the test configuration and compared with
-// expected/ (the output manifest, and a .report file with one line per object). Regenerate with
+// expected/ (the output manifest as FILE.golden — a name prettier leaves alone — and a .report file
+// with one line per object). Regenerate with
 // TSMESH_UPDATE_GOLDEN=1 pnpm exec vitest run --project injector golden
 // Every case also checks: the JSON patch turns the input into the output, injecting the output
 // again changes nothing, and uninject gives the input back.
@@ -92,7 +93,7 @@ describe('injector golden files', () => {
       const input = readFileSync(new URL(`input/${c.file}`, dir), 'utf8');
       const json = c.file.endsWith('.json');
       const result = transformManifests(input, (o) => inject(o, config, c.namespace), { source: c.file });
-      golden(c.file, result.text);
+      golden(`${c.file}.golden`, result.text);
       golden(`${c.file}.report`, formatReport(result.entries));
 
       const before = objectsOf(input, json);

@@ -25,9 +25,9 @@ kubeTest('the apiserver accepts every injected golden manifest', async ({ kubeCo
   const client = createKubeApiClient(kubeConfig);
   try {
     const objects: KubeObject[] = [];
-    for (const file of readdirSync(expectedDir).filter((f) => /\.(yaml|json)$/.test(f))) {
+    for (const file of readdirSync(expectedDir).filter((f) => f.endsWith('.golden'))) {
       const text = readFileSync(new URL(file, expectedDir), 'utf8');
-      const values = file.endsWith('.json')
+      const values = file.endsWith('.json.golden')
         ? [JSON.parse(text) as KubeObject]
         : parseAllDocuments(text).map((d) => d.toJS() as KubeObject);
       for (const value of values) {
