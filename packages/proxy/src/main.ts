@@ -83,8 +83,13 @@ async function runInit(options: readonly string[]): Promise<number> {
     );
     return 2;
   }
+  // --log-format json: one JSON object a line, as linkerd-init's logrus JSON formatter.
   const log = (line: string) =>
-    process.stderr.write(`${new Date().toISOString()} INFO tsmesh-proxy init: ${line}\n`);
+    process.stderr.write(
+      initOptions.logFormat === 'json'
+        ? `${JSON.stringify({ level: 'info', msg: line, time: new Date().toISOString() })}\n`
+        : `${new Date().toISOString()} INFO tsmesh-proxy init: ${line}\n`,
+    );
   try {
     await configureFirewall(initOptions, { log, print: (line) => process.stdout.write(`${line}\n`) });
     return 0;

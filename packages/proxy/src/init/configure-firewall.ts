@@ -21,10 +21,14 @@ export const execRunner: CommandRunner = (file, args) =>
   new Promise((resolve, reject) => {
     execFile(file, [...args], { encoding: 'utf8', timeout: 30_000 }, (err, stdout, stderr) => {
       if (err) {
-        const detail = (stderr || err.message).trim();
+        const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
+        const detail = missing ? 'not found' : (stderr || err.message).trim();
         reject(
           new MeshError(MeshErrorCode.Unavailable, `${file} ${args.join(' ')} failed: ${detail}`, {
             cause: err,
+            hint: missing
+              ? 'install iptables (legacy and nft binaries), or choose others with --iptables-mode or --firewall-bin-path'
+              : 'tsmesh-proxy init needs root (or NET_ADMIN and NET_RAW) in the pod network namespace',
           }),
         );
       } else resolve(stdout);

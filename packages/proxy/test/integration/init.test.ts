@@ -171,3 +171,14 @@ describe.skipIf(unavailable !== undefined || modes.length === 0)(
     );
   },
 );
+
+describe.skipIf(!built)('tsmesh-proxy init command line (built dist)', () => {
+  it('exits 2 naming the flag on a bad value, and prints nothing to apply', () => {
+    const res = spawnSync(process.execPath, [bin, 'init', '--dry-run', '--proxy-uid', 'abc'], {
+      encoding: 'utf8',
+    });
+    expect(res.status).toBe(2);
+    expect(res.stderr).toMatch(/tsmesh-proxy init: .*--proxy-uid.*an integer/);
+    expect(res.stdout).toBe('');
+  });
+});
