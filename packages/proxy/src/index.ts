@@ -37,3 +37,23 @@ export {
   type TransportHeader,
 } from './transport-header/index.js';
 export { configureFirewall, parseInitArgs, type InitOptions } from './init/index.js';
+export {
+  authorizeConnection,
+  authorizeRequest,
+  compileServer,
+  createInboundPolicy,
+  defaultServer,
+  type ClientInfo,
+  type CompiledServer,
+  type InboundPolicy,
+  type RequestDecision,
+} from './inbound-policy/index.js';
+export { createTapHub, startTapServer, type TapHub, type TapServer } from './tap/index.js';
+export {
+  createAccessLog,
+  formatAccessLog,
+  type AccessLog,
+  type AccessLogFormat,
+} from './access-log/index.js';
+export { encodeProxyProtocolV2, forwardedHeaders, type ForwardedMode } from './client-address/index.js';
+export { createRecentErrors, type RecentError, type RecentErrors } from './recent-errors/index.js';
