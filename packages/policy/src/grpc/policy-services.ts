@@ -17,7 +17,8 @@ import {
   type Workload,
 } from '@tsmesh/core';
 import { silentLogger, type Logger } from '@tsmesh/kube';
-import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Counter, Gauge, Registry } from 'prom-client';
+import { counter, gauge } from '../metrics/index.js';
 import { outboundModel, type ClusterState, type PolicyIndexer } from '../indexing/index.js';
 import { toInboundServer } from './inbound-translate.js';
 import { egressFallbackPolicy, toOutboundPolicy, undefinedPortPolicy } from './outbound-translate.js';
@@ -89,17 +90,15 @@ export class PolicyServices {
     const r = options.registry;
     this.#metrics = r
       ? {
-          active: new Gauge({
+          active: gauge(r, {
             name: 'policy_watch_subscriptions',
             help: 'Open WatchPort (inbound) and Watch (outbound) streams.',
             labelNames: ['service'],
-            registers: [r],
           }),
-          updates: new Counter({
+          updates: counter(r, {
             name: 'policy_watch_updates_total',
             help: 'Policy updates sent on watch streams.',
             labelNames: ['service'],
-            registers: [r],
           }),
         }
       : undefined;

@@ -14,8 +14,8 @@ import {
   type ObjectSource,
   type ResourceKind,
 } from '@tsmesh/kube';
-import type { Registry } from 'prom-client';
-import { Counter, Gauge } from 'prom-client';
+import type { Counter, Gauge, Registry } from 'prom-client';
+import { counter, gauge } from '../metrics/index.js';
 import { ClusterState, type ResourceProblem } from './cluster-state.js';
 import { parseService, type ServiceInfo } from './service-info.js';
 import { POLICY_WATCHED_KINDS } from './watched-kinds.js';
@@ -43,20 +43,17 @@ interface IndexerMetrics {
 function createMetrics(registry: Registry | undefined): IndexerMetrics | undefined {
   if (!registry) return undefined;
   return {
-    rebuilds: new Counter({
+    rebuilds: counter(registry, {
       name: 'policy_index_rebuilds_total',
       help: 'Policy index states published.',
-      registers: [registry],
     }),
-    invalid: new Gauge({
+    invalid: gauge(registry, {
       name: 'policy_index_invalid_resources',
       help: 'Resources skipped because they are malformed.',
-      registers: [registry],
     }),
-    version: new Gauge({
+    version: gauge(registry, {
       name: 'policy_index_version',
       help: 'Version of the newest published policy state.',
-      registers: [registry],
     }),
   };
 }

@@ -10,7 +10,8 @@ import {
   type LeaderElector,
   type Logger,
 } from '@tsmesh/kube';
-import { Counter, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
+import { counter } from '../metrics/index.js';
 import { ROUTE_KINDS, type PolicyIndexer } from '../indexing/index.js';
 import { desiredRouteParents, parentsDiffer, type RouteParentStatus } from './route-status.js';
 
@@ -37,11 +38,10 @@ export function startRouteStatusController(options: RouteStatusControllerOptions
   const logger = options.logger ?? silentLogger;
   const controller = new AbortController();
   const writes = options.registry
-    ? new Counter({
+    ? counter(options.registry, {
         name: 'policy_route_status_writes_total',
         help: 'Route status patches, by result.',
         labelNames: ['result'],
-        registers: [options.registry],
       })
     : undefined;
 
