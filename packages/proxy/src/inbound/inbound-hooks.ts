@@ -8,7 +8,8 @@ import type { AccessLog } from '../access-log/index.js';
 import { nowNs } from '../access-log/index.js';
 import { encodeProxyProtocolV2, forwardedHeaders, type ForwardedMode } from '../client-address/index.js';
 import type { PortSet } from '../config/index.js';
-import type { ProxyError } from '../errors/index.js';
+import { ProxyErrorCode, type ProxyError } from '../errors/index.js';
+import type { RecentErrors } from '../recent-errors/index.js';
 import {
   plainIp,
   type ClientInfo,
@@ -25,6 +26,8 @@ export interface InboundHooksOptions {
   readonly accessLog?: AccessLog;
   readonly forwarded: ForwardedMode;
   readonly proxyProtocolPorts: PortSet;
+  /** Where failures forwarding to the app are recorded (admin /errors). */
+  readonly recentErrors?: RecentErrors;
   /** How long a connection on a port waits for the controller's first policy. */
   readonly initialPolicyTimeoutMs?: number;
 }
@@ -157,6 +160,29 @@ export function createInboundHooks(options: InboundHooksOptions): InboundHooks {
         removeHeaders,
         done(statusCode, grpcStatus, error) {
           tapped?.end({ statusCode, grpcStatus, error });
+          // Failures talking to the app (refusals were recorded by the policy): a 502 before any
+          // response means the app could not be reached; a failure after one, a reset mid-stream.
+          // Without a status the client went away, which is not the proxy's error.
+          if (
+            error !== undefined &&
+            reject === undefined &&
+            statusCode !== undefined &&
+            options.recentErrors
+          ) {
+            const unreachable = statusCode === 502;
+            options.recentErrors.record({
+              code: unreachable ? ProxyErrorCode.ConnectFailed : ProxyErrorCode.EndpointReset,
+              direction: 'inbound',
+              message: unreachable
+                ? `the app at ${conn.target.host}:${conn.target.port} could not be reached`
+                : `the app at ${conn.target.host}:${conn.target.port} failed the response after status ${statusCode}`,
+              request: `${head.method} ${head.path}`,
+              target: conn.labels.target_addr,
+              client: client.ip,
+              clientId: conn.clientId,
+              cause: error,
+            });
+          }
           if (accessLog) {
             const ip = client.ip.includes(':') ? `[${client.ip}]` : client.ip;
             accessLog.log({

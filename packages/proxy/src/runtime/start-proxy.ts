@@ -91,6 +91,7 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
     accessLog: config.accessLog ? createAccessLog(config.accessLog, writeAccessLog) : undefined,
     forwarded: config.clientAddress.forwarded,
     proxyProtocolPorts: config.clientAddress.proxyProtocolPorts,
+    recentErrors,
   });
   const inbound = await startInbound({ config, metrics, meshTls, hooks });
   // Tap is served only over mesh TLS and only to the tap identity (viz's tap-injector sets it).

@@ -373,3 +373,23 @@ describe('inbound default policy without a controller', () => {
     }
   });
 });
+
+describe('explainable inbound errors', () => {
+  it('lists an unreachable app on /errors with its cause', async () => {
+    const gone = await listenTcp(() => undefined);
+    const port = gone.port;
+    await closeServer(gone.server);
+    const h = await startHarness(forwardTo(port));
+    try {
+      expect((await curl(`http://127.0.0.1:${h.inboundPort}/x`)).status).toBe(502);
+      const body = (await (await fetch(`${h.adminUrl}/errors`)).json()) as {
+        total: number;
+        errors: { code: string; message: string; request: string; cause: string }[];
+      };
+      expect(body.errors[0]).toMatchObject({ code: 'CONNECT_FAILED', request: 'GET /x', cause: 'i/o' });
+      expect(body.errors[0]?.message).toContain(`127.0.0.1:${port} could not be reached`);
+    } finally {
+      await h.close();
+    }
+  });
+});
