@@ -3,7 +3,14 @@
 // registry. Route families exist twice, `outbound_http_route_*` and `outbound_grpc_route_*`; gRPC
 // ones carry `grpc_status` where HTTP ones carry `http_status`. Errors use linkerd's route error
 // label values (FAIL_FAST, LOAD_SHED, REQUEST_TIMEOUT, …) from the error catalogue.
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import {
+  BatchedCounter,
+  cleanLabels,
+  FastHistogram,
+  type HistogramChild,
+  type PendingCount,
+} from '../metrics/hot-path.js';
 import type { BackendLabels, ParentLabels, RouteLabels } from '../route/index.js';
 
 const PARENT = [
@@ -32,11 +39,11 @@ export type RouteKey = ParentLabels & RouteLabels & { readonly hostname: string 
 export type RouteBackendKey = ParentLabels & RouteLabels & BackendLabels;
 
 interface RouteFamilies {
-  requestDuration: Histogram;
-  requestStatuses: Counter;
-  backendRequests: Counter;
-  backendResponseDuration: Histogram;
-  backendResponseStatuses: Counter;
+  requestDuration: FastHistogram;
+  requestStatuses: BatchedCounter;
+  backendRequests: BatchedCounter;
+  backendResponseDuration: FastHistogram;
+  backendResponseStatuses: BatchedCounter;
   retryRequests: Counter;
   retrySuccesses: Counter;
   retryLimitExceeded: Counter;
@@ -67,6 +74,13 @@ export interface MeshMetrics {
   forgetBackend(parent: ParentLabels, backend: BackendLabels): void;
 }
 
+/** A counter fed on the hot path without label hashing, flushed when the registry collects. */
+function batched(registers: Registry[], name: string, help: string, labelNames: string[]): BatchedCounter {
+  const b = new BatchedCounter();
+  b.attach(new Counter({ name, help, labelNames, registers, collect: () => b.flush() }));
+  return b;
+}
+
 function routeFamilies(registry: Registry, proto: RouteProtocol): RouteFamilies {
   const statusLabel = proto === 'http' ? 'http_status' : 'grpc_status';
   const p = `outbound_${proto}_route`;
@@ -74,38 +88,34 @@ function routeFamilies(registry: Registry, proto: RouteProtocol): RouteFamilies 
   const backendLabels = [...PARENT, ...ROUTE, ...BACKEND];
   const reg = [registry];
   return {
-    requestDuration: new Histogram({
-      name: `${p}_request_duration_seconds`,
-      help: 'The time between request initialization and response completion.',
-      labelNames: routeLabels,
-      buckets: REQUEST_BUCKETS,
-      registers: reg,
-    }),
-    requestStatuses: new Counter({
-      name: `${p}_request_statuses_total`,
-      help: 'Completed request-response streams.',
-      labelNames: [...routeLabels, statusLabel, 'error'],
-      registers: reg,
-    }),
-    backendRequests: new Counter({
-      name: `${p}_backend_requests_total`,
-      help: 'The total number of requests dispatched.',
-      labelNames: backendLabels,
-      registers: reg,
-    }),
-    backendResponseDuration: new Histogram({
-      name: `${p}_backend_response_duration_seconds`,
-      help: 'The time between request initialization and response completion.',
-      labelNames: backendLabels,
-      buckets: RESPONSE_BUCKETS,
-      registers: reg,
-    }),
-    backendResponseStatuses: new Counter({
-      name: `${p}_backend_response_statuses_total`,
-      help: 'Completed responses.',
-      labelNames: [...backendLabels, statusLabel, 'error'],
-      registers: reg,
-    }),
+    requestDuration: new FastHistogram(
+      `${p}_request_duration_seconds`,
+      'The time between request initialization and response completion.',
+      REQUEST_BUCKETS,
+      reg,
+    ),
+    requestStatuses: batched(reg, `${p}_request_statuses_total`, 'Completed request-response streams.', [
+      ...routeLabels,
+      statusLabel,
+      'error',
+    ]),
+    backendRequests: batched(
+      reg,
+      `${p}_backend_requests_total`,
+      'The total number of requests dispatched.',
+      backendLabels,
+    ),
+    backendResponseDuration: new FastHistogram(
+      `${p}_backend_response_duration_seconds`,
+      'The time between request initialization and response completion.',
+      RESPONSE_BUCKETS,
+      reg,
+    ),
+    backendResponseStatuses: batched(reg, `${p}_backend_response_statuses_total`, 'Completed responses.', [
+      ...backendLabels,
+      statusLabel,
+      'error',
+    ]),
     retryRequests: new Counter({
       name: `${p}_retry_requests_total`,
       help: 'Retry requests emitted.',
@@ -154,19 +164,37 @@ export function createMeshMetrics(registry: Registry): MeshMetrics {
     registers: [registry],
   });
   const statusKey = (proto: RouteProtocol) => (proto === 'http' ? 'http_status' : 'grpc_status');
+  // prom-client hashes the label set on every inc/observe; the stack passes the same label objects
+  // for a route or route-backend (cached per plan), so the metric children are resolved once per
+  // object (and per status/error pair) and reused.
+  // Children are resolved once per label object (the stack keeps one per route and route-backend)
+  // and per status/error pair, then only added to.
+  const children = new WeakMap<object, Map<string, PendingCount | HistogramChild>>();
+  const child = <C extends PendingCount | HistogramChild>(key: object, slot: string, make: () => C): C => {
+    let m = children.get(key);
+    if (!m) children.set(key, (m = new Map()));
+    let c = m.get(slot);
+    if (!c) m.set(slot, (c = make()));
+    return c as C;
+  };
+  const labelsOf = (key: object): Record<string, string> => cleanLabels(key);
   return {
     routeRequest(proto, key, seconds, status, error) {
       const f = fams[proto];
-      f.requestDuration.observe({ ...key }, seconds);
-      f.requestStatuses.inc({ ...key, [statusKey(proto)]: status, error });
+      child(key, `${proto}|d`, () => f.requestDuration.child(labelsOf(key))).observe(seconds);
+      child(key, `${proto}|s|${status}|${error}`, () =>
+        f.requestStatuses.child({ ...labelsOf(key), [statusKey(proto)]: status, error }),
+      ).pending++;
     },
     backendRequest(proto, key) {
-      fams[proto].backendRequests.inc({ ...key });
+      child(key, `${proto}|r`, () => fams[proto].backendRequests.child(labelsOf(key))).pending++;
     },
     backendResponse(proto, key, seconds, status, error) {
       const f = fams[proto];
-      f.backendResponseDuration.observe({ ...key }, seconds);
-      f.backendResponseStatuses.inc({ ...key, [statusKey(proto)]: status, error });
+      child(key, `${proto}|d`, () => f.backendResponseDuration.child(labelsOf(key))).observe(seconds);
+      child(key, `${proto}|s|${status}|${error}`, () =>
+        f.backendResponseStatuses.child({ ...labelsOf(key), [statusKey(proto)]: status, error }),
+      ).pending++;
     },
     retry(proto, key, outcome) {
       const f = fams[proto];

@@ -34,7 +34,7 @@ import {
 import type { MeshTls } from '../../tls/index.js';
 import { createBalancer, isFailureResponse, type Balancer, type EndpointLease } from '../concrete/index.js';
 import type { AttemptRequest, AttemptResponse, Headers } from '../endpoint/index.js';
-import type { MeshMetrics, RouteKey } from '../mesh-metrics.js';
+import type { MeshMetrics, RouteBackendKey, RouteKey } from '../mesh-metrics.js';
 import type { Exchange } from './exchange.js';
 
 export interface LogicalTargetOptions {
@@ -284,6 +284,23 @@ export function createLogicalTarget(options: LogicalTargetOptions): LogicalTarge
     return b;
   };
 
+  // Metric label objects, one per route and route-backend of a plan (the metrics layer resolves
+  // its children once per object).
+  const routeKeys = new WeakMap<OutboundRoute, RouteKey>();
+  const backendKeys = new WeakMap<OutboundRoute, Map<BackendSpec, RouteBackendKey>>();
+  const routeKeyOf = (p: RoutingPlan, route: OutboundRoute): RouteKey => {
+    let k = routeKeys.get(route);
+    if (!k) routeKeys.set(route, (k = { ...p.parent, ...route.labels, hostname: name }));
+    return k;
+  };
+  const backendKeyOf = (p: RoutingPlan, route: OutboundRoute, backend: BackendSpec): RouteBackendKey => {
+    let m = backendKeys.get(route);
+    if (!m) backendKeys.set(route, (m = new Map()));
+    let k = m.get(backend);
+    if (!k) m.set(backend, (k = { ...p.parent, ...route.labels, ...backend.labels }));
+    return k;
+  };
+
   const retryable = (
     policy: RetryPolicy,
     rule: RouteRule,
@@ -302,7 +319,7 @@ export function createLogicalTarget(options: LogicalTargetOptions): LogicalTarge
     rule: RouteRule,
   ): Promise<void> => {
     const proto = route.kind === 'grpc' || ex.grpc ? 'grpc' : 'http';
-    const routeKey: RouteKey = { ...p.parent, ...route.labels, hostname: name };
+    const routeKey = routeKeyOf(p, route);
     const started = performance.now();
     const finish = (status: string, error: string) =>
       metrics.routeRequest(proto, routeKey, (performance.now() - started) / 1000, status, error);
@@ -351,7 +368,7 @@ export function createLogicalTarget(options: LogicalTargetOptions): LogicalTarge
         const backend = pickWeighted(rule.backends, random);
         if (!backend)
           throw new ProxyError(ProxyErrorCode.FailFast, `route ${route.labels.route_name} has no backends`);
-        const bKey = { ...p.parent, ...route.labels, ...backend.labels };
+        const bKey = backendKeyOf(p, route, backend);
         const attemptAbort = new AbortController();
         const linkAbort = () => attemptAbort.abort(deadline.signal.reason);
         deadline.signal.addEventListener('abort', linkAbort, { once: true });

@@ -1,0 +1,341 @@
+// Outbound mesh benchmark: the proxy pair with discovery, routes and policy switched on, against
+// the part-1 pair (no discovery) and the direct path, in ONE run so ratios are comparable.
+//   direct        client → app
+//   tsmesh-plain  client → outbound (forward address, no discovery) → mTLS → inbound → app
+//   tsmesh-mesh   client → outbound (Destination.Get + OutboundPolicies.Watch from a control plane
+//                 in this process: HTTPRoute with 4 rules, timeouts, retries, P2C-EWMA balancer,
+//                 failure accrual; the endpoint's TLS identity from discovery) → mTLS → inbound → app
+// The client addresses the Service by name (Host: web.bench.svc.cluster.local:80), as an app in
+// local mode does. Each proxy is pinned to its own core (outbound CPU 0, inbound CPU 1).
+// Scenarios: h1-max (wrk -c --connections, saturated) and h1-1k (h2load --h1, 1,000 req/s, p50/p99).
+//
+// Usage: node bench/proxy/mesh-routing.bench.mjs [--duration 8] [--connections 50]
+// Needs `pnpm exec nx run @tsmesh/proxy:build`, wrk, h2load, taskset.
+import { execFile, spawn, spawnSync } from 'node:child_process';
+import { promisify } from 'node:util';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { Server, ServerCredentials } from '@grpc/grpc-js';
+import {
+  addDestinationService,
+  addOutboundPoliciesService,
+  createCertificateRequest,
+  createIntermediateCertificate,
+  createRootCertificate,
+  generateKeyPair,
+  issueLeafCertificate,
+} from '@tsmesh/core';
+
+const execFileAsync = promisify(execFile);
+const HERE = dirname(fileURLToPath(import.meta.url));
+const { values: args } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '8' },
+    connections: { type: 'string', default: '50' },
+  },
+});
+const D = String(Number(args.duration));
+const CONNS = Number(args.connections);
+const WEB = 'web.bench.svc.cluster.local:80';
+const A_ID = 'client.bench.serviceaccount.identity.linkerd.cluster.local';
+const B_ID = 'server.bench.serviceaccount.identity.linkerd.cluster.local';
+
+for (const tool of ['wrk', 'h2load', 'taskset']) {
+  if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) {
+    console.error(`missing ${tool}: apt-get install wrk nghttp2-client util-linux`);
+    process.exit(1);
+  }
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'tsmesh-bench-mesh-'));
+const children = [];
+process.on('exit', () => {
+  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  rmSync(dir, { recursive: true, force: true });
+});
+process.on('SIGINT', () => process.exit(130));
+
+// --- certificates, issued with @tsmesh/core's CA (root → issuer → leaf per proxy) ---------------
+const root = createRootCertificate();
+const issuer = createIntermediateCertificate({ issuer: root });
+writeFileSync(join(dir, 'ca.crt'), root.certificate.pem);
+for (const [name, identity] of [
+  ['a', A_ID],
+  ['b', B_ID],
+]) {
+  const { privateKey } = generateKeyPair();
+  const leaf = issueLeafCertificate({
+    issuer,
+    csr: createCertificateRequest({ identity, privateKey }).der,
+    identity,
+  });
+  writeFileSync(
+    join(dir, `${name}.crt`),
+    [leaf.certificate, ...leaf.intermediates].map((c) => c.pem).join(''),
+  );
+  writeFileSync(join(dir, `${name}.key`), privateKey.export({ type: 'pkcs8', format: 'pem' }));
+}
+
+// --- a control plane: Destination and OutboundPolicies for one Service -------------------------
+const u32 = (ip) => ip.split('.').reduce((a, p) => a * 256 + Number(p), 0);
+const dur = (ms) => ({ seconds: Math.floor(ms / 1000), nanos: (ms % 1000) * 1e6 });
+let endpointPort = 0;
+const forever = (signal) =>
+  new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+const svc = { group: 'core', kind: 'Service', namespace: 'bench', name: 'web', port: 80 };
+const backend = {
+  metadata: { resource: svc },
+  balancer: { discovery: { dst: { path: WEB } }, peakEwma: { defaultRtt: dur(30), decay: dur(10_000) } },
+  queue: { capacity: 10_000, failfastTimeout: dur(3000) },
+};
+const rule = (prefix) => ({
+  matches: [{ path: { prefix } }],
+  backends: { randomAvailable: { backends: [{ weight: 1, backend: { backend } }] } },
+  timeouts: { request: dur(10_000) },
+  retry: { maxRetries: 2, maxRequestBytes: 65_536, conditions: { statusRanges: [{ start: 502, end: 504 }] } },
+});
+const policy = {
+  metadata: { resource: svc },
+  protocol: {
+    detect: {
+      timeout: dur(10_000),
+      http1: {
+        routes: [
+          {
+            metadata: {
+              resource: {
+                group: 'gateway.networking.k8s.io',
+                kind: 'HTTPRoute',
+                namespace: 'bench',
+                name: 'web',
+              },
+            },
+            rules: [rule('/api'), rule('/static'), rule('/admin'), rule('/')],
+          },
+        ],
+        failureAccrual: {
+          consecutiveFailures: {
+            maxFailures: 7,
+            backoff: { minBackoff: dur(1000), maxBackoff: dur(60_000), jitterRatio: 0.5 },
+          },
+        },
+      },
+    },
+  },
+};
+const cp = new Server();
+addDestinationService(cp, {
+  async *get(_req, ctx) {
+    yield {
+      add: {
+        metricLabels: { service: 'web', namespace: 'bench' },
+        addrs: [
+          {
+            addr: { ip: { ipv4: u32('127.0.0.1') }, port: endpointPort },
+            weight: 10_000,
+            tlsIdentity: { dnsLikeIdentity: { name: B_ID } },
+            metricLabels: { pod: 'web-0' },
+          },
+        ],
+      },
+    };
+    await forever(ctx.signal);
+  },
+  async *getProfile(_req, ctx) {
+    yield { fullyQualifiedName: 'web.bench.svc.cluster.local' };
+    await forever(ctx.signal);
+  },
+});
+addOutboundPoliciesService(cp, {
+  async *watch(_req, ctx) {
+    yield policy;
+    await forever(ctx.signal);
+  },
+});
+const cpPort = await new Promise((resolve, reject) =>
+  cp.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))),
+);
+
+// --- processes --------------------------------------------------------------------------------
+async function startJsonChild(argv, env = {}) {
+  const child = spawn(argv[0], argv.slice(1), {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  children.push(child);
+  let buf = '';
+  for await (const chunk of child.stdout) {
+    buf += chunk;
+    const nl = buf.indexOf('\n');
+    if (nl >= 0) {
+      child.stdout.resume();
+      return { child, info: JSON.parse(buf.slice(0, nl)) };
+    }
+  }
+  throw new Error(`${argv.join(' ')} exited before it was ready`);
+}
+const proxyChild = join(HERE, 'tsmesh-proxy-child.mjs');
+const base = {
+  LINKERD2_PROXY_INBOUND_LISTEN_ADDR: '127.0.0.1:0',
+  LINKERD2_PROXY_OUTBOUND_LISTEN_ADDR: '127.0.0.1:0',
+  LINKERD2_PROXY_ADMIN_LISTEN_ADDR: '127.0.0.1:0',
+  LINKERD2_PROXY_LOG: 'warn',
+  BENCH_CERT_DIR: dir,
+};
+const app = await startJsonChild([process.execPath, join(HERE, 'backend.mjs')]);
+const inbound = await startJsonChild(['taskset', '-c', '1', process.execPath, proxyChild], {
+  ...base,
+  BENCH_NAME: 'b',
+  BENCH_IDENTITY: B_ID,
+  TSMESH_PROXY_INBOUND_FORWARD_ADDR: `127.0.0.1:${app.info.port}`,
+});
+endpointPort = inbound.info.inbound;
+const outbound = (extra) =>
+  startJsonChild(['taskset', '-c', '0', process.execPath, proxyChild], {
+    ...base,
+    BENCH_NAME: 'a',
+    BENCH_IDENTITY: A_ID,
+    ...extra,
+  });
+const plain = await outbound({
+  BENCH_PEER_PORT: String(endpointPort),
+  BENCH_PEER_IDENTITY: B_ID,
+  TSMESH_PROXY_OUTBOUND_FORWARD_ADDR: `127.0.0.1:${endpointPort}`,
+});
+const cpName = 'linkerd-destination.linkerd.serviceaccount.identity.linkerd.cluster.local';
+const mesh = await outbound({
+  LINKERD2_PROXY_DESTINATION_SVC_ADDR: `127.0.0.1:${cpPort}`,
+  LINKERD2_PROXY_DESTINATION_SVC_NAME: cpName,
+  LINKERD2_PROXY_POLICY_SVC_ADDR: `127.0.0.1:${cpPort}`,
+  LINKERD2_PROXY_POLICY_SVC_NAME: cpName,
+  LINKERD2_PROXY_POLICY_WORKLOAD: '{"ns":"bench","pod":"client-0"}',
+  LINKERD2_PROXY_DESTINATION_CONTEXT: '{"ns":"bench","nodeName":"local"}',
+});
+
+// --- load --------------------------------------------------------------------------------------
+const CLK_TCK = 100;
+const cpuTicks = (pid) => {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return Number(f[11]) + Number(f[12]);
+};
+const rssMb = (pid) =>
+  Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+// Tools run asynchronously: the control plane lives in this process and must keep answering.
+async function run(cmd, argv) {
+  const { stdout } = await execFileAsync(cmd, argv, { encoding: 'utf8', timeout: (Number(D) + 30) * 1000 });
+  return stdout;
+}
+const toMs = (v, unit) => Number(v) * ({ us: 0.001, ms: 1, s: 1000 }[unit] ?? 1);
+const scenarios = {
+  'h1-max': async (port) => {
+    const out = await run('wrk', [
+      '-t1',
+      `-c${CONNS}`,
+      `-d${D}s`,
+      '--latency',
+      '-H',
+      `Host: ${WEB}`,
+      `http://127.0.0.1:${port}/api/items`,
+    ]);
+    const lat = (p) => {
+      const m = new RegExp(`^\\s+${p}%\\s+([\\d.]+)(us|ms|s)`, 'm').exec(out);
+      return m ? toMs(m[1], m[2]) : NaN;
+    };
+    const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0);
+    return {
+      rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]),
+      p50: lat(50),
+      p99: lat(99),
+      errors: non2xx,
+    };
+  },
+  'h1-1k': async (port, name) => {
+    const log = join(dir, `${name}.log`);
+    const out = await run('h2load', [
+      '--h1',
+      '-t1',
+      '-c10',
+      '--rps',
+      '100',
+      '-D',
+      D,
+      '--log-file',
+      log,
+      '-H',
+      `:authority: ${WEB}`,
+      `http://127.0.0.1:${port}/api/items`,
+    ]);
+    const lat = readFileSync(log, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => Number(l.split('\t')[2]) / 1000)
+      .sort((x, y) => x - y);
+    const pct = (p) => lat[Math.min(lat.length - 1, Math.floor((p / 100) * lat.length))];
+    const m = /(\d+) succeeded, (\d+) failed, (\d+) errored/.exec(out);
+    const st = /status codes: (\d+) 2xx/.exec(out);
+    return {
+      rps: Number(/finished in [\d.]+\w+, ([\d.]+) req\/s/.exec(out)?.[1]),
+      p50: pct(50),
+      p99: pct(99),
+      errors: m ? Number(m[2]) + Number(m[3]) + (Number(m[1]) - Number(st?.[1] ?? m[1])) : NaN,
+    };
+  },
+};
+const paths = [
+  { name: 'direct', port: app.info.port, pids: {} },
+  {
+    name: 'tsmesh-plain',
+    port: plain.info.outbound,
+    pids: { outbound: plain.child.pid, inbound: inbound.child.pid },
+  },
+  {
+    name: 'tsmesh-mesh',
+    port: mesh.info.outbound,
+    pids: { outbound: mesh.child.pid, inbound: inbound.child.pid },
+  },
+];
+const probe = await run('curl', [
+  '-si',
+  '--max-time',
+  '10',
+  '-H',
+  `Host: ${WEB}`,
+  `http://127.0.0.1:${mesh.info.outbound}/api/items`,
+]);
+if (!/^HTTP\/1.1 200/.test(probe)) console.error('mesh path probe failed:', probe);
+const load = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+console.log(`mesh routing bench: ${D}s per scenario, ${CONNS} wrk connections, load average ${load()}`);
+for (const p of paths)
+  run('wrk', ['-t1', `-c${CONNS}`, '-d2s', '-H', `Host: ${WEB}`, `http://127.0.0.1:${p.port}/api/items`]);
+const results = {};
+for (const [s, fn] of Object.entries(scenarios)) {
+  results[s] = {};
+  for (const p of paths) {
+    const t0 = Object.fromEntries(Object.entries(p.pids).map(([k, pid]) => [k, cpuTicks(pid)]));
+    const started = performance.now();
+    const r = await fn(p.port, `${s}-${p.name}`);
+    const secs = (performance.now() - started) / 1000;
+    const use = Object.entries(p.pids)
+      .map(([k, pid]) => {
+        const cpu = (cpuTicks(pid) - t0[k]) / CLK_TCK;
+        return `${k} ${((cpu * 1e6) / (r.rps * secs)).toFixed(0)}µs/req ${rssMb(pid).toFixed(0)}MB`;
+      })
+      .join(', ');
+    results[s][p.name] = r;
+    console.log(
+      `${s.padEnd(7)} ${p.name.padEnd(13)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms  errors ${r.errors}${use ? `  | ${use}` : ''}`,
+    );
+  }
+}
+const m = results['h1-max'];
+const k = results['h1-1k'];
+console.log(`\nload average after: ${load()}`);
+console.log(`h1-max throughput mesh/plain ${(m['tsmesh-mesh'].rps / m['tsmesh-plain'].rps).toFixed(2)}`);
+console.log(
+  `h1-1k p99 added over direct: plain ${(k['tsmesh-plain'].p99 - k.direct.p99).toFixed(2)} ms, mesh ${(k['tsmesh-mesh'].p99 - k.direct.p99).toFixed(2)} ms`,
+);
+cp.forceShutdown();
+process.exit(0);
