@@ -150,6 +150,34 @@ describe('InboundServerPolicies', () => {
   });
 });
 
+describe('watch back-pressure', () => {
+  it('a client that does not read gets the latest state, not a queue of every change', async () => {
+    source.put(MeshKinds.Server, server('web-http'));
+    const call = c.inbound.watchPort({ workload: WEB, port: 8080 });
+    const stream = collect(call);
+    await stream.next(1);
+    call.pause();
+    const CHANGES = 300;
+    for (let i = 0; i < CHANGES; i++) {
+      source.put(
+        MeshKinds.AuthorizationPolicy,
+        authorizationPolicy(
+          `p-${String(i).padStart(3, '0')}`,
+          { group: 'policy.linkerd.io', kind: 'Server', name: 'web-http' },
+          [{ kind: 'ServiceAccount', name: `sa-${i}` }],
+        ),
+      );
+      if (i % 20 === 0) await new Promise((r) => setImmediate(r));
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    call.resume();
+    await expect.poll(() => stream.messages.at(-1)?.authorizations.length, { timeout: 10_000 }).toBe(CHANGES);
+    expect(stream.messages.length).toBeLessThan(CHANGES / 2);
+    call.cancel();
+    await expect.poll(() => svc.subscriptions()).toBe(0);
+  });
+});
+
 describe('OutboundPolicies', () => {
   beforeEach(() => {
     source.put(

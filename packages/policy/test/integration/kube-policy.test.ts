@@ -439,6 +439,15 @@ describe('policy controller on kube-apiserver', () => {
     },
   );
 
+  kubeTest('admin: /ready, /live and /metrics', async () => {
+    const base = `http://127.0.0.1:${svc.adminPort}`;
+    expect((await fetch(`${base}/ready`)).status).toBe(200);
+    expect((await fetch(`${base}/live`)).status).toBe(200);
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metrics).toContain('policy_watch_subscriptions');
+    expect(metrics).toContain('policy_index_rebuilds_total');
+  });
+
   kubeTest('route status: Accepted and ResolvedRefs on each parent', async ({ namespace }) => {
     await create(CoreKinds.Service, service('web', [{ name: 'http', port: 80 }], {}, namespace));
     await create(MeshKinds.Server, server('web-http', {}, namespace));
