@@ -53,3 +53,23 @@ describe('golden metrics', () => {
     expect(formatLines(7, rows)[0]).toMatch(/^\[7s\] voting inbound success=90\.0% rps=4\.0 .* mtls=75\.0%$/);
   });
 });
+
+describe('golden metrics from the route-level outbound families', () => {
+  it('classifies HTTP and gRPC statuses and converts seconds buckets to milliseconds', () => {
+    const text = `
+outbound_http_route_request_statuses_total{hostname="web",http_status="200",error=""} 9
+outbound_http_route_request_statuses_total{hostname="web",http_status="500",error=""} 1
+outbound_grpc_route_request_statuses_total{hostname="voting",grpc_status="2",error=""} 2
+outbound_grpc_route_request_statuses_total{hostname="voting",grpc_status="0",error=""} 8
+outbound_http_route_request_duration_seconds_bucket{le="0.01"} 10
+outbound_http_route_request_duration_seconds_bucket{le="+Inf"} 10
+`;
+    const window = new GoldenWindow();
+    window.add(0, parsePrometheusText(text));
+    const g = window.cumulative('outbound', 10)!;
+    expect(g.successRate).toBeCloseTo(17 / 20);
+    expect(g.rps).toBeCloseTo(2);
+    expect(g.p99).toBeLessThanOrEqual(10);
+    expect(g.tlsShare).toBeUndefined();
+  });
+});

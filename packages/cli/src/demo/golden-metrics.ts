@@ -10,6 +10,7 @@ export interface Totals {
   readonly success: number;
   readonly failure: number;
   readonly requests: number;
+  /** Requests on mutual TLS; -1 when the metrics do not say. */
   readonly tlsRequests: number;
   /** Cumulative bucket counts by upper bound (ms), Infinity last. */
   readonly buckets: ReadonlyMap<number, number>;
@@ -26,13 +27,32 @@ export interface Golden {
   readonly tlsShare: number | undefined;
 }
 
+const ROUTE_STATUSES = /^outbound_(http|grpc)_route_request_statuses_total$/;
+const ROUTE_DURATION = /^outbound_(http|grpc)_route_request_duration_seconds_bucket$/;
+
 export function totalsOf(samples: readonly Sample[], direction: Direction): Totals {
   let success = 0;
   let failure = 0;
   let requests = 0;
   let tlsRequests = 0;
   const buckets = new Map<number, number>();
+  const routes = { success: 0, failure: 0, buckets: new Map<number, number>() };
   for (const s of samples) {
+    if (direction === 'outbound' && ROUTE_STATUSES.test(s.name)) {
+      // Linkerd's route-level outbound families (the discovery-driven outbound stack).
+      const grpc = s.name.startsWith('outbound_grpc');
+      const failed =
+        (s.labels.error ?? '') !== '' ||
+        (grpc ? s.labels.grpc_status !== '0' : Number(s.labels.http_status ?? 0) >= 500);
+      if (failed) routes.failure += s.value;
+      else routes.success += s.value;
+      continue;
+    }
+    if (direction === 'outbound' && ROUTE_DURATION.test(s.name)) {
+      const le = s.labels.le === '+Inf' ? Infinity : Number(s.labels.le) * 1000;
+      routes.buckets.set(le, (routes.buckets.get(le) ?? 0) + s.value);
+      continue;
+    }
     if (s.labels.direction !== direction) continue;
     if (s.name === 'response_total') {
       if (s.labels.classification === 'success') success += s.value;
@@ -44,6 +64,16 @@ export function totalsOf(samples: readonly Sample[], direction: Direction): Tota
       const le = s.labels.le === '+Inf' ? Infinity : Number(s.labels.le);
       buckets.set(le, (buckets.get(le) ?? 0) + s.value);
     }
+  }
+  if (success + failure === 0 && routes.success + routes.failure > 0) {
+    // Route families carry no TLS label: the share stays unknown (tlsRequests -1).
+    return {
+      success: routes.success,
+      failure: routes.failure,
+      requests: routes.success + routes.failure,
+      tlsRequests: -1,
+      buckets: routes.buckets,
+    };
   }
   return { success, failure, requests, tlsRequests, buckets };
 }
@@ -75,7 +105,7 @@ const minus = (a: Totals, b: Totals | undefined): Totals =>
         success: a.success - b.success,
         failure: a.failure - b.failure,
         requests: a.requests - b.requests,
-        tlsRequests: a.tlsRequests - b.tlsRequests,
+        tlsRequests: a.tlsRequests < 0 || b.tlsRequests < 0 ? -1 : a.tlsRequests - b.tlsRequests,
         buckets: new Map([...a.buckets].map(([le, n]) => [le, n - (b.buckets.get(le) ?? 0)])),
       };
 
@@ -88,7 +118,8 @@ export function goldenOf(window: Totals, seconds: number): Golden {
     p50: histogramQuantile(0.5, window.buckets),
     p95: histogramQuantile(0.95, window.buckets),
     p99: histogramQuantile(0.99, window.buckets),
-    tlsShare: window.requests > 0 ? window.tlsRequests / window.requests : undefined,
+    tlsShare:
+      window.requests > 0 && window.tlsRequests >= 0 ? window.tlsRequests / window.requests : undefined,
   };
 }
 
