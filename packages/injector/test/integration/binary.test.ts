@@ -3,31 +3,17 @@
 // flag, and exits 0 on SIGTERM.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { request } from 'node:https';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { describe, expect } from 'vitest';
-import { createCertificateAuthority, issueCertificate } from '@tsmesh/testenv';
 import { kubeTest, testKubeconfigPath } from '@tsmesh/testenv/vitest';
+import { createServingCertificate, postToWebhook } from './webhook-fixtures.js';
 
 const bin = fileURLToPath(new URL('../../bin/tsmesh-injector.js', import.meta.url));
 const built = existsSync(fileURLToPath(new URL('../../dist/main.js', import.meta.url)));
-
-function post(port: number, body: string, ca: Buffer): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path: '/', method: 'POST', ca, agent: false }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (text += c));
-      res.on('end', () => resolve({ status: res.statusCode!, body: text }));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
 
 describe.skipIf(!built)('tsmesh-injector binary', () => {
   kubeTest('serves admission reviews and stops on SIGTERM', async ({ namespace }) => {
@@ -35,17 +21,9 @@ describe.skipIf(!built)('tsmesh-injector binary', () => {
       /Unknown option '--bogus'/,
     );
     const dir = await mkdtemp(join(tmpdir(), 'injector-bin-'));
-    const ca = await createCertificateAuthority({ dir, commonName: 'injector-ca' });
-    const serving = await issueCertificate({
-      ca,
-      dir,
-      name: 'serving',
-      commonName: 'linkerd-proxy-injector',
-      ipAddresses: ['127.0.0.1'],
-      usage: 'server',
-    });
+    const { serving, caPem } = await createServingCertificate(dir);
     await writeFile(join(dir, 'values.yaml'), 'proxy:\n  image:\n    version: test-version\n');
-    await writeFile(join(dir, 'ca.crt'), await readFile(ca.certPath));
+    await writeFile(join(dir, 'ca.crt'), caPem);
     const child = spawn(
       process.execPath,
       [
@@ -90,7 +68,7 @@ describe.skipIf(!built)('tsmesh-injector binary', () => {
           },
         },
       };
-      const reply = await post(port, JSON.stringify(review), await readFile(ca.certPath));
+      const reply = await postToWebhook(port, JSON.stringify(review), caPem);
       expect(reply.status).toBe(200);
       const response = (JSON.parse(reply.body) as { response: { uid: string; patch: string } }).response;
       expect(response.uid).toBe('bin-1');

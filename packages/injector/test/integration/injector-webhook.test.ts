@@ -2,12 +2,10 @@
 // injectorWebhookConfiguration() writes, pointed at https://127.0.0.1:PORT/) sends pod creations to
 // startInjectorService; a pod in an annotated namespace comes back injected, a pod that says
 // disabled does not, and a malformed review gets 400 while the service keeps serving.
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { request } from 'node:https';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
-import { createCertificateAuthority, issueCertificate } from '@tsmesh/testenv';
 import { kubeTest } from '@tsmesh/testenv/vitest';
 import { CoreKinds, createKubeApiClient, type KubeObject } from '@tsmesh/kube';
 import {
@@ -17,49 +15,17 @@ import {
   type Workload,
 } from '../../src/index.js';
 import { testConfig } from '../test-config.js';
+import { createServingCertificate, postToWebhook } from './webhook-fixtures.js';
 
 type Pod = KubeObject & {
   metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string> };
   spec: { containers: { name: string }[]; initContainers?: { name: string; restartPolicy?: string }[] };
 };
 
-function post(port: number, body: string, ca: Buffer): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: '127.0.0.1',
-        port,
-        path: '/',
-        method: 'POST',
-        ca,
-        agent: false,
-        headers: { 'content-type': 'application/json' },
-      },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (text += c));
-        res.on('end', () => resolve({ status: res.statusCode!, body: text }));
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
 kubeTest('pods in an annotated namespace are injected by the webhook', async ({ kubeConfig, namespace }) => {
   const dir = await mkdtemp(join(tmpdir(), 'injector-it-'));
   const client = createKubeApiClient(kubeConfig);
-  const ca = await createCertificateAuthority({ dir, commonName: 'injector-ca' });
-  const serving = await issueCertificate({
-    ca,
-    dir,
-    name: 'serving',
-    commonName: 'linkerd-proxy-injector',
-    ipAddresses: ['127.0.0.1'],
-    usage: 'server',
-  });
-  const caPem = await readFile(ca.certPath);
+  const { serving, caPem } = await createServingCertificate(dir);
   const service = await startInjectorService({
     config: testConfig(),
     certFile: serving.certPath,
@@ -180,7 +146,7 @@ kubeTest('pods in an annotated namespace are injected by the webhook', async ({ 
       .toEqual([['voting', 'linkerd-init,linkerd-proxy']]);
 
     // A malformed review is refused with 400 and the service keeps answering.
-    const bad = await post(service.webhook.port, '{"kind": "AdmissionReview", ', caPem);
+    const bad = await postToWebhook(service.webhook.port, '{"kind": "AdmissionReview", ', caPem);
     expect(bad.status).toBe(400);
     const again = await client.create<Pod>(CoreKinds.Pod, pod('after-bad-request'), { dryRun: true });
     expect(again.spec.initContainers?.map((c) => c.name)).toEqual(['linkerd-init', 'linkerd-proxy']);
