@@ -61,8 +61,19 @@ export interface RequestFacts extends HttpRequestInfo {
 
 export interface InboundPolicy {
   port(port: number): PortPolicy;
-  /** Connection-level authorization (TCP and opaque traffic): false means close the connection. */
+  /**
+   * Connection-level authorization (TCP and opaque traffic): false means close the connection.
+   * With `terminate`, an admitted connection stays watched: when a policy update no longer
+   * authorizes it, `terminate` is called (inbound_tcp_authz_terminate_total); the returned
+   * function stops watching (call it when the connection closes).
+   */
   checkConnection(port: number, client: ClientInfo, conn: ConnectionLabels): boolean;
+  watchConnection(
+    port: number,
+    client: ClientInfo,
+    conn: ConnectionLabels,
+    terminate: () => void,
+  ): () => void;
   /** Request-level authorization, rate limits and route filters for HTTP and gRPC. */
   checkRequest(
     port: number,
@@ -74,8 +85,15 @@ export interface InboundPolicy {
   close(): void;
 }
 
+interface WatchedConnection {
+  readonly client: ClientInfo;
+  readonly conn: ConnectionLabels;
+  readonly terminate: () => void;
+}
+
 interface PortState extends PortPolicy {
   limiter: RateLimiter | undefined;
+  readonly open: Set<WatchedConnection>;
 }
 
 export function createInboundPolicy(options: InboundPolicyOptions): InboundPolicy {
@@ -93,6 +111,7 @@ export function createInboundPolicy(options: InboundPolicyOptions): InboundPolic
       server: fallback,
       synced: false,
       limiter: undefined,
+      open: new Set(),
       whenSynced(timeoutMs) {
         if (s.synced || !options.controlPlane) return Promise.resolve();
         return new Promise<void>((resolve) => {
@@ -121,6 +140,7 @@ export function createInboundPolicy(options: InboundPolicyOptions): InboundPolic
           (s as { server: CompiledServer }).server = server;
           (s as { synced: boolean }).synced = true;
           for (const w of [...waiters]) w();
+          revokeUnauthorized(s);
         },
         onError: (err) => options.onError?.(p, err),
       });
@@ -128,6 +148,22 @@ export function createInboundPolicy(options: InboundPolicyOptions): InboundPolic
     return s;
   };
   for (const p of options.ports ?? []) port(p);
+
+  // linkerd2-proxy closes open connections a new policy no longer authorizes.
+  const revokeUnauthorized = (s: PortState) => {
+    for (const c of [...s.open]) {
+      const decision = authorizeConnection(s.server, c.client);
+      if (decision.allowed) continue;
+      s.open.delete(c);
+      metrics.tcpTerminate(c.conn, s.port, s.server);
+      const error = new ProxyError(
+        ProxyErrorCode.Forbidden,
+        `connection terminated by a policy change: ${decision.reason}`,
+      );
+      record(error, 'tcp', c.conn.target_addr, c.client, formatMeta(s.server.meta));
+      c.terminate();
+    }
+  };
 
   const record = (
     error: ProxyError,
@@ -161,6 +197,12 @@ export function createInboundPolicy(options: InboundPolicyOptions): InboundPolic
       const error = new ProxyError(ProxyErrorCode.Forbidden, `unauthorized connection: ${decision.reason}`);
       record(error, 'tcp', conn.target_addr, client, formatMeta(server.meta));
       return false;
+    },
+    watchConnection(p, client, conn, terminate) {
+      const s = port(p);
+      const entry: WatchedConnection = { client, conn, terminate };
+      s.open.add(entry);
+      return () => s.open.delete(entry);
     },
     checkRequest(p, request, client, conn) {
       const state = port(p);

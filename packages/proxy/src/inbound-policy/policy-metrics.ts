@@ -32,6 +32,8 @@ const RATELIMIT = ['ratelimit_group', 'ratelimit_kind', 'ratelimit_name', 'ratel
 export interface PolicyMetrics {
   tcpAllow(conn: ConnectionLabels, port: number, server: CompiledServer, authz: CompiledAuthz): void;
   tcpDeny(conn: ConnectionLabels, port: number, server: CompiledServer): void;
+  /** An open connection closed because a policy update no longer authorizes it. */
+  tcpTerminate(conn: ConnectionLabels, port: number, server: CompiledServer): void;
   httpAllow(
     conn: ConnectionLabels,
     port: number,
@@ -111,7 +113,16 @@ export function createPolicyMetrics(registry: Registry): PolicyMetrics {
     labelNames: SERVER,
     registers,
   });
+  const tcpTerminate = new Counter({
+    name: ProxyMetric.InboundTcpAuthzTerminateTotal,
+    help: 'The total number of inbound TCP connections that were terminated due to an authorization change',
+    labelNames: SERVER,
+    registers,
+  });
   return {
+    tcpTerminate(conn, port, server) {
+      tcpTerminate.inc(base(conn, port, server));
+    },
     tcpAllow(conn, port, server, authz) {
       tcpAllow.inc({ ...base(conn, port, server), ...prefixed('authz', authz.meta) });
     },

@@ -4,6 +4,7 @@
 // when it is off: no policy controller keeps the default policy, tap is one boolean, and the
 // access log is skipped unless configured.
 import type { IncomingHttpHeaders } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { AccessLog } from '../access-log/index.js';
 import { nowNs } from '../access-log/index.js';
 import { encodeProxyProtocolV2, forwardedHeaders, type ForwardedMode } from '../client-address/index.js';
@@ -67,8 +68,11 @@ export interface InboundHooks {
   ready(port: number): Promise<void>;
   /** How to serve the port: the Server's protocol; PROXY-protocol ports are always opaque. */
   protocol(port: number): ServerProtocol;
-  /** Connection-level authorization for TCP and opaque traffic; false: close it. */
-  admitConnection(conn: InboundConnection): boolean;
+  /**
+   * Connection-level authorization for TCP and opaque traffic; false: close it. An admitted
+   * `stream` is destroyed later if a policy update stops authorizing it.
+   */
+  admitConnection(conn: InboundConnection, stream?: Duplex): boolean;
   /** Bytes to write to the app before the client's (a PROXY protocol v2 header), if any. */
   opaquePreamble(conn: InboundConnection): Buffer | undefined;
   request(conn: InboundConnection, head: InboundRequestHead): InboundRequest;
@@ -91,8 +95,15 @@ export function createInboundHooks(options: InboundHooksOptions): InboundHooks {
       if (options.proxyProtocolPorts.has(port)) return 'opaque';
       return policy ? policy.port(port).server.protocol : 'detect';
     },
-    admitConnection(conn) {
-      return policy ? policy.checkConnection(conn.target.port, clientOf(conn), conn.labels) : true;
+    admitConnection(conn, stream) {
+      if (!policy) return true;
+      const client = clientOf(conn);
+      if (!policy.checkConnection(conn.target.port, client, conn.labels)) return false;
+      if (stream) {
+        const stop = policy.watchConnection(conn.target.port, client, conn.labels, () => stream.destroy());
+        stream.once('close', stop);
+      }
+      return true;
     },
     opaquePreamble(conn) {
       if (!options.proxyProtocolPorts.has(conn.target.port)) return undefined;

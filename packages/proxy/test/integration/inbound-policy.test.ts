@@ -326,9 +326,13 @@ describe('inbound gRPC, TCP and rate-limit policy', () => {
   });
 
   it('answers 429 beyond the local rate limit and counts it', async () => {
-    const { stdout } = await run('sh', [
-      '-c',
-      `for i in $(seq 1 15); do curl -s -o /dev/null -w '%{http_code}\\n' --max-time 5 http://127.0.0.1:${webProxy.inboundPort}/; done`,
+    // One curl process, one keep-alive connection, 15 requests back to back.
+    const url = `http://127.0.0.1:${webProxy.inboundPort}/`;
+    const { stdout } = await run('curl', [
+      '-s',
+      '--max-time',
+      '10',
+      ...Array.from({ length: 15 }, () => ['-o', '/dev/null', '-w', '%{http_code}\\n', url]).flat(),
     ]);
     const codes = stdout.trim().split('\n');
     expect(codes.filter((c) => c === '429').length).toBeGreaterThanOrEqual(5);
@@ -390,6 +394,36 @@ describe('explainable inbound errors', () => {
       expect(body.errors[0]?.message).toContain(`127.0.0.1:${port} could not be reached`);
     } finally {
       await h.close();
+    }
+  });
+});
+
+describe('policy changes and open TCP connections', () => {
+  it('closes an open connection the new policy no longer authorizes', async () => {
+    const cp = await startTestPolicyServer();
+    const echo = await listenTcp((s) => s.pipe(s));
+    cp.setServer(echo.port, server('echo-tcp', { opaque: {} }, [allowAll('everyone')]));
+    const h = await startHarness({ ...policyEnv(cp), ...forwardTo(echo.port) });
+    try {
+      const sock: Socket = connect(h.inboundPort, '127.0.0.1');
+      sock.on('error', () => undefined);
+      await once(sock, 'connect');
+      sock.write('ping');
+      const [first] = (await once(sock, 'data')) as [Buffer];
+      expect(first.toString()).toBe('ping');
+      const closed = once(sock, 'close');
+      cp.setServer(echo.port, server('echo-tcp', { opaque: {} }, [identityOnly('web-only', WEB)]));
+      await closed;
+      const text = await (await fetch(`${h.adminUrl}/metrics`)).text();
+      expect(sample(text, 'inbound_tcp_authz_terminate_total', { srv_name: 'echo-tcp' })).toBe(1);
+      const errors = (await (await fetch(`${h.adminUrl}/errors`)).json()) as {
+        errors: { message: string }[];
+      };
+      expect(errors.errors[0]?.message).toMatch(/^connection terminated by a policy change: /);
+    } finally {
+      await h.close();
+      await cp.close();
+      await closeServer(echo.server);
     }
   });
 });
