@@ -179,7 +179,14 @@ export async function startInbound(options: InboundOptions): Promise<InboundServ
       tls.destroy();
       return;
     }
-    const { port, protocol } = read.header;
+    const { port, protocol, name } = read.header;
+    // As linkerd2-proxy's inbound: opaque transport must be mutually authenticated, and a header
+    // naming a target asks for a gateway, which this proxy is not; both are refused.
+    if (clientId === undefined || name !== undefined) {
+      metrics.error('inbound', 'tcp', ProxyErrorLabel.Unexpected);
+      tls.destroy();
+      return;
+    }
     const host = socket.localFamily === 'IPv6' ? '::1' : '127.0.0.1';
     const local = socket.localAddress ?? host;
     const target_addr = formatSocketAddr({ host: local, port });

@@ -6,13 +6,17 @@
 import { once } from 'node:events';
 import { connect as http2Connect, createServer as createH2Server, type Http2Server } from 'node:http2';
 import { connect as netConnect } from 'node:net';
-import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
+import { connect as tlsConnect, createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { TRANSPORT_HEADER_PROTOCOL } from '@tsmesh/core';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMeshTls, createStaticCertificateSource, type MeshTls } from '../../src/tls/index.js';
 import { createTestCa } from '../../src/tls/test-certs.test-support.js';
-import { connectWithTransportHeader, type TransportHeader } from '../../src/transport-header/index.js';
+import {
+  connectWithTransportHeader,
+  encodeTransportHeader,
+  type TransportHeader,
+} from '../../src/transport-header/index.js';
 import { closeServer, listenHttp, listenTcp, sample, startHarness, type Harness } from './proxy-harness.js';
 
 const CLIENT_ID = 'vote-bot.emojivoto.serviceaccount.identity.linkerd.cluster.local';
@@ -99,7 +103,7 @@ describe('opaque transport (transport.l5d.io/v1) into the inbound proxy', () => 
   });
 
   it('serves HTTP/1 when the header says http1, passing l5d-client-id', async () => {
-    const tls = await open({ port: web.port, protocol: 'http1', name: 'web.emojivoto.svc.cluster.local' });
+    const tls = await open({ port: web.port, protocol: 'http1' });
     const response = await exchange(tls, 'GET /h1 HTTP/1.1\r\nHost: web\r\nConnection: close\r\n\r\n', true);
     expect(response).toMatch(/^HTTP\/1\.1 200/);
     expect(response).toContain(`1.1 /h1 client-id=${CLIENT_ID}`);
@@ -144,6 +148,24 @@ describe('opaque transport (transport.l5d.io/v1) into the inbound proxy', () => 
       .toBe(before + sent);
     expect((await fetch(`${proxy.adminUrl}/ready`)).status).toBe(200);
     expect(await exchange(await open({ port: echo.port }), 'still')).toBe('echo:still');
+  });
+
+  it('refuses, as Linkerd does, a header naming a target (a gateway request) and a client without identity', async () => {
+    const before = sample(await metrics(), 'inbound_tcp_errors_total') ?? 0;
+    const named = await open({ port: echo.port, name: 'web.emojivoto.svc.cluster.local' });
+    expect(await exchange(named, 'hello').catch(() => 'closed')).toMatch(/^(|closed)$/);
+    const anonymous = tlsConnect({
+      host: '127.0.0.1',
+      port: proxy.inboundPort,
+      servername: SERVER_ID,
+      ca: ca.trustAnchorsPem,
+      checkServerIdentity: () => undefined,
+      ALPNProtocols: [TRANSPORT_HEADER_PROTOCOL],
+    });
+    await once(anonymous, 'secureConnect');
+    anonymous.write(encodeTransportHeader({ port: echo.port }));
+    expect(await exchange(anonymous, 'hello').catch(() => 'closed')).toMatch(/^(|closed)$/);
+    await expect.poll(async () => sample(await metrics(), 'inbound_tcp_errors_total') ?? 0).toBe(before + 2);
   });
 
   it('refuses a TLS peer that does not negotiate opaque transport, with a clear error', async () => {
