@@ -8,6 +8,7 @@ export {
   DEFAULT_CLUSTER_NETWORKS,
   DEFAULT_DEBUG_IMAGE,
   DEFAULT_PROXY_IMAGE,
+  type Capabilities,
   type EnvVar,
   type ImageConfig,
   type InjectorConfig,

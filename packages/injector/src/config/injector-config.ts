@@ -38,6 +38,11 @@ export interface ProbeTiming {
   readonly failureThreshold?: number;
 }
 
+export interface Capabilities {
+  readonly add?: readonly string[];
+  readonly drop?: readonly string[];
+}
+
 export interface EnvVar {
   readonly name: string;
   readonly value?: string;
@@ -91,6 +96,13 @@ export interface ProxyConfig {
   /** Extra env for every proxy (overridden by name by `config.linkerd.io/proxy-additional-env`). */
   readonly additionalEnv: readonly EnvVar[];
   readonly cores: { readonly minimum: number };
+  /** securityContext capabilities of the proxy (e.g. `{ drop: ['ALL'] }` for Pod Security restricted). */
+  readonly capabilities: Capabilities | undefined;
+  /**
+   * Take the trust anchors from the `linkerd-identity-trust-roots` ConfigMap instead of the value
+   * (Linkerd does this for the control plane's own proxies, which live beside that ConfigMap).
+   */
+  readonly loadTrustBundleFromConfigMap: boolean;
 }
 
 export interface ProxyInitConfig {
@@ -104,6 +116,8 @@ export interface ProxyInitConfig {
   readonly runAsUser: number;
   readonly runAsGroup: number;
   readonly closeWaitTimeoutSecs: number;
+  /** Added to NET_ADMIN and NET_RAW, and dropped. */
+  readonly capabilities: Capabilities | undefined;
 }
 
 export interface InjectorConfig {
@@ -215,6 +229,8 @@ export function createInjectorConfig(input: InjectorConfigInput = {}): InjectorC
       startupProbe: { initialDelaySeconds: 0, periodSeconds: 1, failureThreshold: 120 },
       additionalEnv: [],
       cores: { minimum: 1 },
+      capabilities: undefined,
+      loadTrustBundleFromConfigMap: false,
     },
     proxyInit: {
       // Our proxy image carries proxy-init (as Linkerd's does since 2.20).
@@ -227,6 +243,7 @@ export function createInjectorConfig(input: InjectorConfigInput = {}): InjectorC
       runAsUser: 65534,
       runAsGroup: 65534,
       closeWaitTimeoutSecs: 0,
+      capabilities: undefined,
     },
     cniEnabled: false,
     debugImage: { name: DEFAULT_DEBUG_IMAGE, version, pullPolicy: 'IfNotPresent' },

@@ -203,7 +203,11 @@ function injectTemplate(
   if (workloadNamespace) labels[Label.WorkloadNamespace] = workloadNamespace;
   meta.labels = labels;
 
-  const proxy = proxyContainer(config, values, { inboundPorts, opaquePorts });
+  const proxy = proxyContainer(config, values, {
+    inboundPorts,
+    opaquePorts,
+    component: owner?.kind === 'Deployment' ? owner.name : undefined,
+  });
   const init = config.cniEnabled ? [] : [initContainer(values)];
   const appInit = spec.initContainers ?? [];
   const apps = spec.containers ?? [];

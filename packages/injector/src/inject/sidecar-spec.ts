@@ -33,6 +33,16 @@ export interface PodFacts {
   inboundPorts: string;
   /** Opaque ports for `LINKERD2_PROXY_INBOUND_PORTS_DISABLE_PROTOCOL_DETECTION` ('' for none). */
   opaquePorts: string;
+  /**
+   * The Deployment the pod belongs to. Linkerd's own destination and identity pods reach their
+   * controller over localhost (Linkerd's `proxy.component`).
+   */
+  component?: string;
+}
+
+/** `localhost.:<port of addr>` for a control-plane component talking to itself. */
+function local(addr: string): string {
+  return `localhost.:${addr.slice(addr.lastIndexOf(':') + 1)}`;
 }
 
 function resources(v: ProxyValues): Record<string, unknown> | undefined {
@@ -48,6 +58,13 @@ function resources(v: ProxyValues): Record<string, unknown> | undefined {
   const requests = pick('request');
   if (!limits && !requests) return undefined;
   return { ...(limits ? { limits } : {}), ...(requests ? { requests } : {}) };
+}
+
+function capabilities(c: { add?: readonly string[]; drop?: readonly string[] }): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  if (c.add?.length) out.add = [...new Set(c.add)];
+  if (c.drop?.length) out.drop = [...c.drop];
+  return out;
 }
 
 export function proxyEnv(config: InjectorConfig, v: ProxyValues, pod: PodFacts): Env[] {
@@ -76,9 +93,10 @@ export function proxyEnv(config: InjectorConfig, v: ProxyValues, pod: PodFacts):
     p.logHttpHeaders === 'insecure' ? p.logLevel : `${p.logLevel},[{headers}]=off,[{request}]=off`,
   );
   add(ProxyEnv.LogFormat, p.logFormat);
-  add(ProxyEnv.DestinationSvcAddr, config.destinationAddr);
+  const isDestination = pod.component === 'linkerd-destination';
+  add(ProxyEnv.DestinationSvcAddr, isDestination ? local(config.destinationAddr) : config.destinationAddr);
   add(ProxyEnv.DestinationProfileNetworks, config.clusterNetworks);
-  add(ProxyEnv.PolicySvcAddr, config.policyAddr);
+  add(ProxyEnv.PolicySvcAddr, isDestination ? local(config.policyAddr) : config.policyAddr);
   // Linkerd writes these JSON documents with a trailing newline (a YAML block scalar).
   add(ProxyEnv.PolicyWorkload, '{"ns":"$(_pod_ns)", "pod":"$(_pod_name)"}\n');
   add(ProxyEnv.InboundDefaultPolicy, p.defaultInboundPolicy);
@@ -125,12 +143,22 @@ export function proxyEnv(config: InjectorConfig, v: ProxyValues, pod: PodFacts):
   add('_l5d_ns', ns);
   add('_l5d_trustdomain', td);
   add(ProxyEnv.IdentityDir, DEFAULT_IDENTITY_DIR);
-  add(
-    ProxyEnv.IdentityTrustAnchors,
-    config.trustAnchorsPem.trim() ? `${config.trustAnchorsPem.trim()}\n` : '',
-  );
+  if (p.loadTrustBundleFromConfigMap) {
+    env.push({
+      name: ProxyEnv.IdentityTrustAnchors,
+      valueFrom: { configMapKeyRef: { name: 'linkerd-identity-trust-roots', key: 'ca-bundle.crt' } },
+    });
+  } else {
+    add(
+      ProxyEnv.IdentityTrustAnchors,
+      config.trustAnchorsPem.trim() ? `${config.trustAnchorsPem.trim()}\n` : '',
+    );
+  }
   add(ProxyEnv.IdentityTokenFile, DEFAULT_IDENTITY_TOKEN_FILE);
-  add(ProxyEnv.IdentitySvcAddr, config.identityAddr);
+  add(
+    ProxyEnv.IdentitySvcAddr,
+    pod.component === 'linkerd-identity' ? local(config.identityAddr) : config.identityAddr,
+  );
   add(ProxyEnv.IdentityLocalName, `$(_pod_sa).$(_pod_ns).serviceaccount.identity.${ns}.${td}`);
   add(ProxyEnv.IdentitySvcName, `linkerd-identity.${ns}.serviceaccount.identity.${ns}.${td}`);
   add(ProxyEnv.DestinationSvcName, `linkerd-destination.${ns}.serviceaccount.identity.${ns}.${td}`);
@@ -169,6 +197,7 @@ export function proxyContainer(config: InjectorConfig, v: ProxyValues, pod: PodF
   if (res) container.resources = res;
   container.securityContext = {
     allowPrivilegeEscalation: false,
+    ...(p.capabilities ? { capabilities: capabilities(p.capabilities) } : {}),
     readOnlyRootFilesystem: true,
     runAsNonRoot: true,
     runAsUser: p.uid,
@@ -226,7 +255,10 @@ export function initContainer(v: ProxyValues): Container {
   if (res) container.resources = res;
   container.securityContext = {
     allowPrivilegeEscalation: root,
-    capabilities: { add: ['NET_ADMIN', 'NET_RAW'] },
+    capabilities: capabilities({
+      add: ['NET_ADMIN', 'NET_RAW', ...(i.capabilities?.add ?? [])],
+      drop: i.capabilities?.drop,
+    }),
     privileged: root,
     ...(root
       ? { runAsGroup: 0, runAsNonRoot: false, runAsUser: 0 }

@@ -28,6 +28,8 @@ interface Case {
   namespace?: NamespaceLike;
   /** The namespace's config annotations are copied onto the pod, so uninject cannot undo them. */
   roundTrip?: boolean;
+  /** Inject without the linkerd.io/inject annotation (`tsmesh inject --manual`). */
+  manual?: boolean;
 }
 
 const cases: Case[] = [
@@ -48,6 +50,14 @@ const cases: Case[] = [
   { file: 'ingress.yaml' },
   { file: 'skipped.yaml' },
   { file: 'cni.yaml', config: { cniEnabled: true } },
+  {
+    file: 'control-plane.yaml',
+    config: {
+      proxy: { capabilities: { drop: ['ALL'] }, loadTrustBundleFromConfigMap: true },
+      proxyInit: { capabilities: { add: ['NET_BIND_SERVICE'], drop: ['ALL'] } },
+    },
+    manual: true,
+  },
   {
     file: 'namespace-inherited.yaml',
     namespace: {
@@ -92,7 +102,10 @@ describe('injector golden files', () => {
       const config = testConfig(c.config);
       const input = readFileSync(new URL(`input/${c.file}`, dir), 'utf8');
       const json = c.file.endsWith('.json');
-      const result = transformManifests(input, (o) => inject(o, config, c.namespace), { source: c.file });
+      const options = { requireAnnotation: !c.manual };
+      const result = transformManifests(input, (o) => inject(o, config, c.namespace, options), {
+        source: c.file,
+      });
       golden(`${c.file}.golden`, result.text);
       golden(`${c.file}.report`, formatReport(result.entries));
 
@@ -100,17 +113,17 @@ describe('injector golden files', () => {
       const after = objectsOf(result.text, json);
       expect(after).toHaveLength(before.length);
       before.forEach((object, i) => {
-        const one = inject(object, config, c.namespace);
+        const one = inject(object, config, c.namespace, options);
         expect(one.object).toEqual(after[i]);
         expect(applyJsonPatch(object, one.patch)).toEqual(one.object);
         // Idempotent: the injected object is reported and left alone.
-        const again = inject(one.object, config, c.namespace);
+        const again = inject(one.object, config, c.namespace, options);
         expect(again.patch).toEqual([]);
         expect(again.object).toEqual(one.object);
         if (c.roundTrip !== false) expect(uninject(one.object).object).toEqual(object);
       });
       // Injecting the output text again writes it back unchanged.
-      const twice = transformManifests(result.text, (o) => inject(o, config, c.namespace));
+      const twice = transformManifests(result.text, (o) => inject(o, config, c.namespace, options));
       expect(twice.text).toBe(result.text);
     });
   }
