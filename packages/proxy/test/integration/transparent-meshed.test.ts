@@ -46,13 +46,14 @@ describe.skipIf(unavailable !== undefined || !built)(
   `transparent outbound with mTLS between two namespaces (${unavailable ?? (built ? 'root, own netns' : 'needs built proxy and identity dist')})`,
   () => {
     const lab = createNetnsLab();
-    const dir = mkdtempSync(join(tmpdir(), 'tsmesh-meshed-'));
+    let dir = '';
     afterAll(async () => {
       await lab.dispose();
-      rmSync(dir, { recursive: true, force: true });
+      if (dir !== '') rmSync(dir, { recursive: true, force: true });
     });
 
     it("the app's connection to the peer goes through both proxies with mutual TLS", async () => {
+      dir = mkdtempSync(join(tmpdir(), 'tsmesh-meshed-'));
       chmodSync(dir, 0o755); // the proxies run as uid 2102 and read the token files
       const root = createRootCertificate();
       const issuer = createIntermediateCertificate({ issuer: root });
