@@ -42,15 +42,20 @@ export type RequestDecision =
 export const formatMeta = (m: PolicyMeta): string =>
   m.kind === 'default' ? `default:${m.name}` : `${m.kind.toLowerCase()}/${m.name}`;
 
+const prepared = new WeakMap<ClientInfo, PreparedClient | null>();
+
 /** Whether `authz` admits the client (@tsmesh/core's rule: networks and authentication). */
 export function permits(authz: CompiledAuthz, client: ClientInfo): boolean {
-  let prepared: PreparedClient;
-  try {
-    prepared = prepareClient({ ip: client.ip, identity: client.id, tls: client.tls });
-  } catch {
-    return false; // not an IP address: no network admits it
+  let p = prepared.get(client);
+  if (p === undefined) {
+    try {
+      p = prepareClient({ ip: client.ip, identity: client.id, tls: client.tls });
+    } catch {
+      p = null; // not an IP address: no network admits it
+    }
+    prepared.set(client, p);
   }
-  return authorizes(authz, prepared);
+  return p !== null && authorizes(authz, p);
 }
 
 const describeClient = (c: ClientInfo) =>

@@ -9,7 +9,7 @@ import { ProxyError, ProxyErrorCode } from '../errors/index.js';
 import type { BackoffOptions } from '../identity/index.js';
 import type { RecentErrors } from '../recent-errors/index.js';
 import { authorizeConnection, authorizeRequest, formatMeta, type ClientInfo } from './authorize.js';
-import type { CompiledServer, HeaderEdit } from './compile-server.js';
+import type { CompiledRoute, CompiledServer, HeaderEdit } from './compile-server.js';
 import { defaultServer } from './default-server.js';
 import {
   createPolicyMetrics,
@@ -97,6 +97,16 @@ interface PortState extends PortPolicy {
 }
 
 export function createInboundPolicy(options: InboundPolicyOptions): InboundPolicy {
+  // srv_*/route_* label objects, made once per (route or server, port): requests reuse them.
+  const labelCache = new WeakMap<object, Map<number, Readonly<Record<string, string>>>>();
+  const labelsFor = (p: number, server: CompiledServer, route: CompiledRoute | undefined) => {
+    const key = route ?? server;
+    let byPort = labelCache.get(key);
+    if (!byPort) labelCache.set(key, (byPort = new Map()));
+    let labels = byPort.get(p);
+    if (!labels) byPort.set(p, (labels = Object.freeze(routeLabels(p, server, route))));
+    return labels;
+  };
   const fallback = defaultServer(options.defaultPolicy, options.clusterNetworks);
   const metrics = createPolicyMetrics(options.registry);
   const abort = new AbortController();
@@ -213,9 +223,9 @@ export function createInboundPolicy(options: InboundPolicyOptions): InboundPolic
         metrics.routeNotFound(conn, p, server);
         const error = new ProxyError(ProxyErrorCode.RouteNotFound, decision.reason);
         record(error, what, request.target, client, formatMeta(server.meta));
-        return { ok: false, labels: routeLabels(p, server, undefined), error };
+        return { ok: false, labels: labelsFor(p, server, undefined), error };
       }
-      const labels = routeLabels(p, server, decision.route);
+      const labels = labelsFor(p, server, decision.route);
       if (decision.kind === 'deny') {
         metrics.httpDeny(conn, p, server, decision.route);
         const error = new ProxyError(ProxyErrorCode.Forbidden, `unauthorized request: ${decision.reason}`);

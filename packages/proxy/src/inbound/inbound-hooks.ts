@@ -78,11 +78,27 @@ export interface InboundHooks {
   request(conn: InboundConnection, head: InboundRequestHead): InboundRequest;
 }
 
-const clientOf = (conn: InboundConnection): ClientInfo => ({
-  ip: plainIp(conn.peer.ip),
-  tls: conn.labels.tls === 'true',
-  id: conn.clientId,
-});
+// One ClientInfo per connection (its requests share it, and the policy caches per ClientInfo).
+const clients = new WeakMap<InboundConnection, ClientInfo>();
+const clientOf = (conn: InboundConnection): ClientInfo => {
+  let c = clients.get(conn);
+  if (c === undefined) {
+    c = { ip: plainIp(conn.peer.ip), tls: conn.labels.tls === 'true', id: conn.clientId };
+    clients.set(conn, c);
+  }
+  return c;
+};
+
+// The connection's labels merged with a route's, kept per connection: the metrics layer caches
+// per labels object, so requests on one route of one connection share one.
+const merged = new WeakMap<InboundConnection, { from: object; labels: TargetLabels }>();
+function withPolicyLabels(conn: InboundConnection, policy: Readonly<Record<string, string>>): TargetLabels {
+  const last = merged.get(conn);
+  if (last?.from === policy) return last.labels;
+  const labels: TargetLabels = { ...conn.labels, ...policy };
+  merged.set(conn, { from: policy, labels });
+  return labels;
+}
 
 const first = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v) ?? '';
 
@@ -134,7 +150,7 @@ export function createInboundHooks(options: InboundHooksOptions): InboundHooks {
           client,
           conn.labels,
         );
-        labels = { ...labels, ...verdict.labels };
+        labels = withPolicyLabels(conn, verdict.labels);
         if (!verdict.ok) reject = verdict.error;
         else if (verdict.headers) {
           addHeaders = {};
