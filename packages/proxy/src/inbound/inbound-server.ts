@@ -130,7 +130,7 @@ export async function startInbound(options: InboundOptions): Promise<InboundServ
   const forwardOpaque = async (client: Duplex, conn: Conn, initial?: Buffer) => {
     // Connection-level authorization (TCP and opaque): a refused connection is closed.
     await hooks.ready(conn.target.port);
-    if (!hooks.admitConnection(conn)) {
+    if (!hooks.admitConnection(conn, client)) {
       client.destroy();
       return;
     }
