@@ -193,8 +193,9 @@ const inbound = await startJsonChild(['taskset', '-c', '1', process.execPath, pr
   TSMESH_PROXY_INBOUND_FORWARD_ADDR: `127.0.0.1:${app.info.port}`,
 });
 endpointPort = inbound.info.inbound;
-const outbound = (extra) =>
-  startJsonChild(['taskset', '-c', '0', process.execPath, proxyChild], {
+// MESH_NODE_FLAGS (e.g. --cpu-prof --cpu-prof-dir=/tmp/prof) go to the mesh outbound proxy only.
+const outbound = (extra, flags = []) =>
+  startJsonChild(['taskset', '-c', '0', process.execPath, ...flags, proxyChild], {
     ...base,
     BENCH_NAME: 'a',
     BENCH_IDENTITY: A_ID,
@@ -206,14 +207,17 @@ const plain = await outbound({
   TSMESH_PROXY_OUTBOUND_FORWARD_ADDR: `127.0.0.1:${endpointPort}`,
 });
 const cpName = 'linkerd-destination.linkerd.serviceaccount.identity.linkerd.cluster.local';
-const mesh = await outbound({
-  LINKERD2_PROXY_DESTINATION_SVC_ADDR: `127.0.0.1:${cpPort}`,
-  LINKERD2_PROXY_DESTINATION_SVC_NAME: cpName,
-  LINKERD2_PROXY_POLICY_SVC_ADDR: `127.0.0.1:${cpPort}`,
-  LINKERD2_PROXY_POLICY_SVC_NAME: cpName,
-  LINKERD2_PROXY_POLICY_WORKLOAD: '{"ns":"bench","pod":"client-0"}',
-  LINKERD2_PROXY_DESTINATION_CONTEXT: '{"ns":"bench","nodeName":"local"}',
-});
+const mesh = await outbound(
+  {
+    LINKERD2_PROXY_DESTINATION_SVC_ADDR: `127.0.0.1:${cpPort}`,
+    LINKERD2_PROXY_DESTINATION_SVC_NAME: cpName,
+    LINKERD2_PROXY_POLICY_SVC_ADDR: `127.0.0.1:${cpPort}`,
+    LINKERD2_PROXY_POLICY_SVC_NAME: cpName,
+    LINKERD2_PROXY_POLICY_WORKLOAD: '{"ns":"bench","pod":"client-0"}',
+    LINKERD2_PROXY_DESTINATION_CONTEXT: '{"ns":"bench","nodeName":"local"}',
+  },
+  (process.env.MESH_NODE_FLAGS ?? '').split(' ').filter(Boolean),
+);
 
 // --- load --------------------------------------------------------------------------------------
 const CLK_TCK = 100;
@@ -274,6 +278,7 @@ const scenarios = {
       .map((l) => Number(l.split('\t')[2]) / 1000)
       .sort((x, y) => x - y);
     const pct = (p) => lat[Math.min(lat.length - 1, Math.floor((p / 100) * lat.length))];
+    if (process.env.MESH_DEBUG_CONNS) console.log(out);
     const m = /(\d+) succeeded, (\d+) failed, (\d+) errored/.exec(out);
     const st = /status codes: (\d+) 2xx/.exec(out);
     return {
@@ -325,6 +330,14 @@ for (const [s, fn] of Object.entries(scenarios)) {
       })
       .join(', ');
     results[s][p.name] = r;
+    if (process.env.MESH_DEBUG_CONNS) {
+      const text = await (await fetch(`http://127.0.0.1:${inbound.info.admin}/metrics`)).text();
+      const opened = text
+        .split('\n')
+        .filter((l) => l.startsWith('tcp_open_total{') && l.includes('direction="inbound"'))
+        .reduce((a, l) => a + Number(l.split(' ').pop()), 0);
+      console.log(`  inbound connections opened so far: ${opened}`);
+    }
     console.log(
       `${s.padEnd(7)} ${p.name.padEnd(13)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms  errors ${r.errors}${use ? `  | ${use}` : ''}`,
     );
@@ -338,4 +351,7 @@ console.log(
   `h1-1k p99 added over direct: plain ${(k['tsmesh-plain'].p99 - k.direct.p99).toFixed(2)} ms, mesh ${(k['tsmesh-mesh'].p99 - k.direct.p99).toFixed(2)} ms`,
 );
 cp.forceShutdown();
+// SIGTERM lets the proxies shut down (and write a CPU profile when asked to).
+for (const c of children) c.kill('SIGTERM');
+await new Promise((r) => setTimeout(r, 1500));
 process.exit(0);

@@ -333,12 +333,14 @@ export function createLogicalTarget(options: LogicalTargetOptions): LogicalTarge
       return;
     }
 
-    const deadline = new AbortController();
-    const onClientGone = () => deadline.abort(ex.signal.reason);
-    ex.signal.addEventListener('abort', onClientGone, { once: true });
     const { requestMs, responseMs } = rule.timeouts;
+    // Without a request timeout the client's own signal is the deadline: no controller per request.
+    const deadline = requestMs === undefined ? undefined : new AbortController();
+    const deadlineSignal = deadline?.signal ?? ex.signal;
+    const onClientGone = () => deadline?.abort(ex.signal.reason);
+    if (deadline) ex.signal.addEventListener('abort', onClientGone, { once: true });
     const requestTimer =
-      requestMs === undefined
+      deadline === undefined
         ? undefined
         : setTimeout(
             () =>
@@ -369,12 +371,14 @@ export function createLogicalTarget(options: LogicalTargetOptions): LogicalTarge
         if (!backend)
           throw new ProxyError(ProxyErrorCode.FailFast, `route ${route.labels.route_name} has no backends`);
         const bKey = backendKeyOf(p, route, backend);
-        const attemptAbort = new AbortController();
-        const linkAbort = () => attemptAbort.abort(deadline.signal.reason);
-        deadline.signal.addEventListener('abort', linkAbort, { once: true });
         const perTry = retry?.timeoutMs ?? responseMs;
+        // A controller per attempt only when the attempt has its own timeout.
+        const attemptAbort = perTry === undefined ? undefined : new AbortController();
+        const attemptSignal = attemptAbort?.signal ?? deadlineSignal;
+        const linkAbort = () => attemptAbort?.abort(deadlineSignal.reason);
+        if (attemptAbort) deadlineSignal.addEventListener('abort', linkAbort, { once: true });
         const responseTimer =
-          perTry === undefined
+          attemptAbort === undefined
             ? undefined
             : setTimeout(
                 () =>
@@ -387,7 +391,7 @@ export function createLogicalTarget(options: LogicalTargetOptions): LogicalTarge
         let response: AttemptResponse | undefined;
         let error: ProxyError | undefined;
         try {
-          const lease = await balancerFor(backend, p).acquire(attemptAbort.signal);
+          const lease = await balancerFor(backend, p).acquire(attemptSignal);
           metrics.backendRequest(proto, bKey);
           const request: AttemptRequest = {
             method: ex.method,
@@ -398,7 +402,7 @@ export function createLogicalTarget(options: LogicalTargetOptions): LogicalTarge
             http2: ex.http2,
           };
           try {
-            response = await lease.client.send(request, attemptAbort.signal);
+            response = await lease.client.send(request, attemptSignal);
           } catch (err) {
             lease.release({ failed: true, latencyMs: undefined });
             throw err;
@@ -410,12 +414,10 @@ export function createLogicalTarget(options: LogicalTargetOptions): LogicalTarge
               : Number(response.headers['grpc-status']);
           lease.release({ failed: isFailureResponse(response.status, grpcStatus), latencyMs: latency });
         } catch (err) {
-          error = toProxyError(
-            attemptAbort.signal.aborted && attemptAbort.signal.reason ? attemptAbort.signal.reason : err,
-          );
+          error = toProxyError(attemptSignal.aborted && attemptSignal.reason ? attemptSignal.reason : err);
         } finally {
           clearTimeout(responseTimer);
-          deadline.signal.removeEventListener('abort', linkAbort);
+          if (attemptAbort) deadlineSignal.removeEventListener('abort', linkAbort);
         }
         const seconds = (performance.now() - attemptStarted) / 1000;
         const grpcStatus =
@@ -426,7 +428,7 @@ export function createLogicalTarget(options: LogicalTargetOptions): LogicalTarge
         let wantsRetry =
           retry !== undefined &&
           replayable &&
-          !deadline.signal.aborted &&
+          !deadlineSignal.aborted &&
           (response
             ? retryable(retry, rule, response.status, grpcStatus)
             : error !== undefined && error.code !== ProxyErrorCode.LoadShed);
@@ -476,12 +478,12 @@ export function createLogicalTarget(options: LogicalTargetOptions): LogicalTarge
         if (retry.backoff) {
           const { minMs, maxMs, jitter } = retry.backoff;
           const base = Math.min(maxMs, minMs * 2 ** Math.min(20, attempt - 1));
-          await sleep(base * (1 + jitter * (2 * random() - 1)), deadline.signal);
+          await sleep(base * (1 + jitter * (2 * random() - 1)), deadlineSignal);
         }
       }
     } catch (err) {
       const e = toProxyError(
-        deadline.signal.aborted && ProxyError.is(deadline.signal.reason) ? deadline.signal.reason : err,
+        deadlineSignal.aborted && ProxyError.is(deadlineSignal.reason) ? deadlineSignal.reason : err,
       );
       if (!ex.signal.aborted) ex.fail(e);
       options.onError?.(e);
