@@ -12,6 +12,7 @@ import {
   type ServerHttp2Stream,
 } from 'node:http2';
 import type { Duplex } from 'node:stream';
+import { TLSSocket } from 'node:tls';
 import { ProxyErrorLabel } from '@tsmesh/core';
 import { formatGrpcMessage } from '../errors/index.js';
 import { L5D_PROXY_ERROR, stripHopByHop } from './headers.js';
@@ -213,7 +214,17 @@ export function createHttp2Proxy<C>(options: Http2ProxyOptions<C>): Http2Proxy<C
 
   return {
     accept(socket, head, conn) {
-      const stream = createReplayStream(socket, head);
+      // node:http2 reads what is already buffered in a TCP socket before its handle, so the
+      // bytes detection read go back into the socket and the session runs on the native handle.
+      // A TLS socket goes through a replay stream: on Node 20 a session over a TLS socket that
+      // detection already read from dies at start (its handle is gone when it replays the
+      // buffered bytes).
+      let stream: Duplex;
+      if (socket instanceof TLSSocket) stream = createReplayStream(socket, head);
+      else {
+        if (head.length > 0) socket.unshift(head);
+        stream = socket;
+      }
       accepted.add(stream);
       stream.once('close', () => accepted.delete(stream));
       pending = { conn };
