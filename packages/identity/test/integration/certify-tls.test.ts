@@ -11,6 +11,7 @@ import {
   createLocalTokenValidator,
   silentLogger,
   startIdentityService,
+  type LocalTokenIssuer,
 } from '../../src/index.js';
 import { certify, certifyError, createPki, csrFor, type Pki } from './support.js';
 
