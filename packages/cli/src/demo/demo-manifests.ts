@@ -71,8 +71,8 @@ export function demoManifests(ports: DemoPorts): Record<string, string> {
     ),
     '20-services.yaml': docs([
       service('web-svc', 'web', 80, ports.web, 'http'),
-      service('emoji-svc', 'emoji', 8080, ports.emoji, 'grpc', 'grpc'),
-      service('voting-svc', 'voting', 8080, ports.voting, 'grpc', 'grpc'),
+      service('emoji-svc', 'emoji', 8080, ports.emoji, 'grpc'),
+      service('voting-svc', 'voting', 8080, ports.voting, 'grpc'),
     ]),
     '30-policy.yaml': docs([
       {

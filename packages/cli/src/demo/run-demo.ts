@@ -41,7 +41,7 @@ export interface DemoOptions {
 
 interface Workload {
   readonly name: DemoAppName;
-  readonly port: number | undefined;
+  port: number | undefined;
   readonly logFile: string;
   process?: ChildProcess;
   podIP?: string;
@@ -59,6 +59,24 @@ export async function freePort(host = '127.0.0.1', preferred = 0): Promise<numbe
       });
     });
   return (preferred ? await tryPort(preferred) : undefined) ?? (await tryPort(0))!;
+}
+
+/** `count` distinct free ports on 127.0.0.1 (held together while chosen, then released). */
+export async function freePorts(count: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<Server>((resolve, reject) => {
+          const server = createServer();
+          server.once('error', reject);
+          server.listen({ host: '127.0.0.1', port: 0, exclusive: true }, () => resolve(server));
+        }),
+    ),
+  );
+  const ports = servers.map((s) => (s.address() as AddressInfo).port);
+  await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
+  return ports;
 }
 
 async function waitFor<T>(
@@ -122,14 +140,10 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   mkdirSync(manifestDir, { recursive: true });
   mkdirSync(logDir, { recursive: true });
 
-  const ports = { web: await freePort(), emoji: await freePort(), voting: await freePort() };
-  for (const [file, text] of Object.entries(demoManifests(ports)))
-    writeFileSync(join(manifestDir, file), text);
-
   const cpLog = openSync(join(logDir, 'control-plane.log'), 'a');
   const workloads: Workload[] = (['emoji', 'voting', 'web', 'vote-bot'] as const).map((name) => ({
     name,
-    port: name === 'vote-bot' ? undefined : ports[name],
+    port: undefined,
     logFile: join(logDir, `${name}.log`),
   }));
   let plane: LocalControlPlane | undefined;
@@ -158,6 +172,12 @@ export async function runDemo(options: DemoOptions): Promise<void> {
       onManifestError: (e) => line(`manifest problem: ${e.describe()}`),
     });
     line(`  control plane: ${plane.controllers.join(', ')} (api ${plane.info.api})`);
+    // App ports once the control plane holds its own, all held at once so they differ.
+    const [webPort0, emojiPort, votingPort] = await freePorts(3);
+    const ports = { web: webPort0!, emoji: emojiPort!, voting: votingPort! };
+    for (const w of workloads) if (w.name !== 'vote-bot') w.port = ports[w.name];
+    for (const [file, text] of Object.entries(demoManifests(ports)))
+      writeFileSync(join(manifestDir, file), text);
 
     const start = async (w: Workload) => {
       const fd = openSync(w.logFile, 'a');
@@ -227,7 +247,8 @@ export async function runDemo(options: DemoOptions): Promise<void> {
 
     const web = workloads.find((w) => w.name === 'web')!;
     const webPort = await freePort('127.0.0.1', options.webPort ?? 8080);
-    forward = await startForward(webPort, { host: web.podIP!, port: DefaultPort.Inbound });
+    // Like a Service endpoint: web's pod IP at its app port, where its proxy listens.
+    forward = await startForward(webPort, { host: web.podIP!, port: web.port! });
     line('');
     line(`The app: http://127.0.0.1:${webPort}/ (web, through its proxy)`);
     line(
