@@ -182,3 +182,62 @@ describe.skipIf(!built)('tsmesh-proxy init command line (built dist)', () => {
     expect(res.stdout).toBe('');
   });
 });
+
+describe.skipIf(unavailable !== undefined || modes.length === 0 || !built)(
+  `tsmesh-proxy init, IPv6 (${unavailable ?? (built ? 'root, own netns' : 'needs built dist')})`,
+  () => {
+    it('ip6tables rules send IPv6 inbound and outbound connections through a dual-stack proxy', async () => {
+      lab = createNetnsLab();
+      const pod = lab.add('s');
+      const peer = lab.add('t');
+      const v6 = `fd00:198:18:${(process.pid % 0xffff).toString(16)}`;
+      lab.link(pod, [`${net}.1/24`, `${v6}::1/64`], peer, [`${net}.2/24`, `${v6}::2/64`]);
+      const init = spawnSync(
+        process.execPath,
+        [bin, 'init', '--netns', pod.path, '--iptables-mode', modes[0] as string],
+        {
+          encoding: 'utf8',
+        },
+      );
+      expect(init.status, init.stderr).toBe(0);
+      const node = process.execPath;
+      lab.start(pod, node, [
+        '-e',
+        `require('http').createServer((q,s)=>s.end('app saw '+q.url)).listen(8080,'::1')`,
+      ]);
+      lab.start(peer, node, [
+        '-e',
+        `require('http').createServer((q,s)=>s.end('peer saw '+q.url+' from '+q.socket.remoteAddress)).listen(9090,'${v6}::2')`,
+      ]);
+      const proxy = lab.start(pod, node, [bin], {
+        uid: 2102,
+        env: {
+          ...process.env,
+          LINKERD2_PROXY_INBOUND_LISTEN_ADDR: '[::]:4143',
+          LINKERD2_PROXY_OUTBOUND_LISTEN_ADDRS: '127.0.0.1:4140,[::1]:4140',
+          LINKERD2_PROXY_ADMIN_LISTEN_ADDR: '127.0.0.1:4191',
+          LINKERD2_PROXY_SHUTDOWN_GRACE_PERIOD: '100ms',
+        },
+      });
+      const curl = (ns: typeof pod, url: string) => lab!.run(ns, 'curl', ['-gsS', '--max-time', '5', url]);
+      await waitFor('proxy ready', 15_000, () =>
+        curl(pod, 'http://127.0.0.1:4191/ready').status === 0 ? true : undefined,
+      ).catch((err: Error) => {
+        throw new Error(`${err.message}\n${proxy.output()}`);
+      });
+      await waitFor('apps up', 10_000, () =>
+        curl(pod, 'http://[::1]:8080/').status === 0 ? true : undefined,
+      );
+
+      expect(curl(peer, `http://[${v6}::1]:8080/in6`).stdout).toBe('app saw /in6');
+      expect(curl(pod, `http://[${v6}::2]:9090/out6`).stdout).toBe(`peer saw /out6 from ${v6}::1`);
+      const metrics = curl(pod, 'http://127.0.0.1:4191/metrics').stdout;
+      expect(metrics).toMatch(
+        new RegExp(`request_total\\{[^}]*direction="inbound"[^}]*target_addr="\\[${v6}::1\\]:8080"`),
+      );
+      expect(metrics).toMatch(
+        new RegExp(`request_total\\{[^}]*direction="outbound"[^}]*target_addr="\\[${v6}::2\\]:9090"`),
+      );
+    });
+  },
+);

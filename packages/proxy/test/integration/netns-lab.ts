@@ -30,8 +30,11 @@ export interface RunResult {
 
 export interface NetnsLab {
   add(label: string): Netns;
-  /** A veth pair between two namespaces, each end with an address (CIDR, e.g. 198.18.7.1/24). */
-  link(a: Netns, aAddr: string, b: Netns, bAddr: string): void;
+  /**
+   * A veth pair between two namespaces, each end with its addresses (CIDR, e.g. 198.18.7.1/24, and
+   * optionally an IPv6 one, added without duplicate address detection so it is usable at once).
+   */
+  link(a: Netns, aAddr: string | string[], b: Netns, bAddr: string | string[]): void;
   /** Runs a command inside a namespace and waits (synchronously) for it. */
   run(
     ns: Netns,
@@ -86,8 +89,13 @@ export function createNetnsLab(): NetnsLab {
       const va = `tva${process.pid % 10000}x${id}`;
       const vb = `tvb${process.pid % 10000}x${id}`;
       ip('link', 'add', va, 'netns', a.name, 'type', 'veth', 'peer', 'name', vb, 'netns', b.name);
-      ip('-n', a.name, 'addr', 'add', aAddr, 'dev', va);
-      ip('-n', b.name, 'addr', 'add', bAddr, 'dev', vb);
+      const add = (ns: Netns, dev: string, addrs: string | string[]) => {
+        for (const addr of [addrs].flat()) {
+          ip('-n', ns.name, 'addr', 'add', addr, 'dev', dev, ...(addr.includes(':') ? ['nodad'] : []));
+        }
+      };
+      add(a, va, aAddr);
+      add(b, vb, bAddr);
       ip('-n', a.name, 'link', 'set', va, 'up');
       ip('-n', b.name, 'link', 'set', vb, 'up');
     },
