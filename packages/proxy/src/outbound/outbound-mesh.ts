@@ -11,7 +11,14 @@ import {
 } from 'node:http2';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { formatHostPort, type Discovery, type DiscoveryTarget, type HostPort } from '../discovery/index.js';
+import {
+  formatHostPort,
+  type Discovery,
+  type DiscoveryTarget,
+  type Endpoint,
+  type HostPort,
+} from '../discovery/index.js';
+import { connectWithTransportHeader } from '../transport-header/index.js';
 import { ProxyError, ProxyErrorCode, toProxyError } from '../errors/index.js';
 import { parseAuthority } from '../http/index.js';
 import type { MeshTls } from '../tls/index.js';
@@ -24,6 +31,43 @@ import {
   type LogicalTarget,
 } from './logical/index.js';
 import type { MeshMetrics } from './mesh-metrics.js';
+
+/**
+ * A byte stream to an endpoint: opaque transport (mTLS to the peer proxy's inbound port, header
+ * naming the target port) when discovery hints it, mesh TLS when the endpoint has an identity,
+ * plain TCP otherwise.
+ */
+async function connectEndpointTcp(
+  ep: Endpoint,
+  meshTls: MeshTls | undefined,
+  timeoutMs: number,
+  signal: AbortSignal,
+): Promise<Duplex> {
+  const identity = meshTls?.isReady() ? ep.identity : undefined;
+  if (identity !== undefined && meshTls && ep.opaqueTransportPort !== undefined) {
+    return connectWithTransportHeader({
+      host: ep.addr.host,
+      port: ep.opaqueTransportPort,
+      serverIdentity: identity,
+      header: { port: ep.addr.port },
+      meshTls,
+      timeoutMs,
+      signal,
+    });
+  }
+  const tcp = await connectTcp({ host: ep.addr.host, port: ep.addr.port, timeoutMs, signal });
+  if (identity === undefined || !meshTls) return tcp;
+  return meshTls.connect(tcp, identity, { timeoutMs: timeoutMs * 10 }).catch((err: unknown) => {
+    tcp.destroy();
+    throw new ProxyError(
+      ProxyErrorCode.IdentityMismatch,
+      `mesh TLS with ${ep.key} failed (expected ${identity})`,
+      {
+        cause: err,
+      },
+    );
+  });
+}
 
 /** Request headers for route matching on an Upgrade request. */
 const upgradeRequestHeaders = (h: IncomingMessage['headers']): Record<string, string | string[]> => {
@@ -54,6 +98,12 @@ export interface OutboundMeshOptions {
 export interface OutboundMesh {
   /** Serve a detected HTTP connection; `origDst` is its original destination in transparent mode. */
   accept(socket: Socket, head: Buffer, protocol: 'http1' | 'http2', origDst: HostPort | undefined): void;
+  /**
+   * Serve an opaque TCP connection to `target` (original destination or forward address): the
+   * endpoint comes from discovery; a hint for opaque transport means mTLS to the peer's inbound
+   * port with Linkerd's transport header naming the target port.
+   */
+  forwardOpaque(socket: Duplex, initial: Buffer | undefined, target: HostPort): void;
   /** The logical target for an authority or address, if it is open (tests, admin). */
   target(key: string): LogicalTarget | undefined;
   readonly size: number;
@@ -242,6 +292,40 @@ export function createOutboundMesh(options: OutboundMeshOptions): OutboundMesh {
       return targets.size;
     },
     target: (key) => targets.get(key)?.target,
+    forwardOpaque(socket, initial, target) {
+      socket.on('error', () => undefined);
+      const e = targetFor(undefined, undefined, target);
+      if (!e) {
+        socket.destroy();
+        return;
+      }
+      const abort = new AbortController();
+      socket.once('close', () => abort.abort(new Error('the client went away')));
+      e.inFlight++;
+      e.target
+        .leaseForOpaque(abort.signal)
+        .then(async (lease) => {
+          const ep = lease.client.endpoint;
+          const started = performance.now();
+          let upstream: Duplex;
+          try {
+            upstream = await connectEndpointTcp(ep, options.meshTls, options.connectTimeoutMs, abort.signal);
+          } catch (err) {
+            lease.release({ failed: true, latencyMs: undefined });
+            throw err;
+          }
+          lease.release({ failed: false, latencyMs: performance.now() - started });
+          await forwardTcp(socket, upstream, initial);
+        })
+        .catch((err: unknown) => {
+          options.onError?.(toProxyError(err));
+          socket.destroy();
+        })
+        .finally(() => {
+          e.inFlight--;
+          e.lastUsed = Date.now();
+        });
+    },
     accept(socket, head, protocol, origDst) {
       // Sockets come from our own listener, so the servers' noDelay option does not apply.
       socket.setNoDelay(true);

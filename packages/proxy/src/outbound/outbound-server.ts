@@ -146,7 +146,8 @@ export async function startOutbound(options: OutboundOptions): Promise<OutboundS
       : { direction: 'outbound' as const, target_addr: '', target_ip: '', target_port: '' };
     onSocketClose(socket, metrics.tcpOpen(srcLabels, 'src'));
     if (target !== undefined && config.inbound.opaquePorts.has(target.port)) {
-      forwardOpaque(socket, target);
+      if (options.mesh) options.mesh.forwardOpaque(socket, undefined, target);
+      else forwardOpaque(socket, target);
       return;
     }
     void detectProtocol(socket, { timeoutMs: config.outbound.detectTimeoutMs }).then((d) => {
@@ -159,6 +160,7 @@ export async function startOutbound(options: OutboundOptions): Promise<OutboundS
         mesh.accept(socket, d.buffered, d.protocol, redirected);
       else if (d.protocol === 'http1') http1.accept(socket, d.buffered, { target });
       else if (d.protocol === 'http2') http2.accept(socket, d.buffered, { target });
+      else if (target !== undefined && mesh) mesh.forwardOpaque(socket, d.buffered, target);
       else if (target !== undefined) forwardOpaque(socket, target, d.buffered);
       else {
         // Not HTTP and nowhere to send it (explicit mode without a forward address).

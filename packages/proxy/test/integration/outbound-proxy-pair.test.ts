@@ -2,11 +2,23 @@
 // discovers B through the test control plane (Destination.Get with B's TLS identity hint) and
 // reaches it over mutual TLS, verifying that identity; B's inbound hands A's identity to the app.
 // A wrong identity hint fails the request instead of talking to the wrong peer.
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import { ProxyEnv } from '@tsmesh/core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { TsmeshProxyEnv } from '../../src/config/index.js';
 import { createStaticCertificateSource } from '../../src/tls/index.js';
 import { createTestCa } from '../../src/tls/test-certs.test-support.js';
-import { closeServer, forwardTo, listenHttp, sample, startHarness, type Harness } from './proxy-harness.js';
+import {
+  closeServer,
+  forwardTo,
+  listenHttp,
+  listenTcp,
+  sample,
+  startHarness,
+  type Harness,
+} from './proxy-harness.js';
+import { toTcpAddress } from '../../src/discovery/index.js';
 import { startTestControlPlane, type TestControlPlane } from './support/control-plane.js';
 import { requestVia } from './support/mesh-outbound.js';
 import { httpPolicy } from './support/policies.js';
@@ -20,11 +32,13 @@ describe('outbound mesh between two proxies', () => {
   const ca = createTestCa();
   let cp: TestControlPlane;
   let app: Awaited<ReturnType<typeof listenHttp>>;
+  let echo: Awaited<ReturnType<typeof listenTcp>>;
   let a: Harness;
   let b: Harness;
 
   beforeAll(async () => {
     cp = await startTestControlPlane();
+    echo = await listenTcp((s) => s.pipe(s));
     app = await listenHttp((req, res) => res.end(`client-id=${String(req.headers['l5d-client-id'])}`));
     b = await startHarness(forwardTo(app.port), {
       certificates: createStaticCertificateSource(ca.issue(B_ID)),
@@ -42,21 +56,25 @@ describe('outbound mesh between two proxies', () => {
     ]);
     a = await startHarness(
       {
-        [ProxyEnv.DestinationSvcAddr]: cp.address,
-        [ProxyEnv.DestinationSvcName]:
-          'linkerd-destination.linkerd.serviceaccount.identity.linkerd.cluster.local',
-        [ProxyEnv.PolicySvcAddr]: cp.address,
-        [ProxyEnv.PolicySvcName]: 'linkerd-destination.linkerd.serviceaccount.identity.linkerd.cluster.local',
-        [ProxyEnv.DestinationContext]: '{"ns":"emojivoto","nodeName":"local"}',
-        [ProxyEnv.PolicyWorkload]: '{"ns":"emojivoto","pod":"vote-bot-1"}',
+        ...controlPlaneEnv(),
       },
       { certificates: createStaticCertificateSource(ca.issue(A_ID)), trustAnchorsPem: ca.trustAnchorsPem },
     );
+  });
+  const controlPlaneEnv = () => ({
+    [ProxyEnv.DestinationSvcAddr]: cp.address,
+    [ProxyEnv.DestinationSvcName]:
+      'linkerd-destination.linkerd.serviceaccount.identity.linkerd.cluster.local',
+    [ProxyEnv.PolicySvcAddr]: cp.address,
+    [ProxyEnv.PolicySvcName]: 'linkerd-destination.linkerd.serviceaccount.identity.linkerd.cluster.local',
+    [ProxyEnv.DestinationContext]: '{"ns":"emojivoto","nodeName":"local"}',
+    [ProxyEnv.PolicyWorkload]: '{"ns":"emojivoto","pod":"vote-bot-1"}',
   });
   afterAll(async () => {
     await a.close();
     await b.close();
     await closeServer(app.server);
+    await closeServer(echo.server);
     await cp.stop();
     ca.dispose();
   });
@@ -83,5 +101,39 @@ describe('outbound mesh between two proxies', () => {
     expect(res.status).toBe(502);
     expect(res.headers['l5d-proxy-error']).toMatch(/^IDENTITY_MISMATCH: /);
     expect(a.proxy.recentErrors.list()[0]).toMatchObject({ direction: 'outbound' });
+  });
+
+  it('carries opaque TCP with opaque transport when the profile endpoint hints it', async () => {
+    cp.setProfile(`127.0.1.40:${echo.port}`, {
+      endpoint: {
+        addr: toTcpAddress({ host: '127.0.0.1', port: echo.port }),
+        weight: 1,
+        tlsIdentity: { dnsLikeIdentity: { name: B_ID } },
+        protocolHint: { opaqueTransport: { inboundPort: b.inboundPort } },
+      },
+    });
+    // The echo port is opaque, and C's explicit TCP target is an address nothing listens on: only
+    // discovery (the profile's endpoint hint) can get the bytes to B.
+    const c = await startHarness(
+      {
+        ...controlPlaneEnv(),
+        [ProxyEnv.InboundPortsDisableProtocolDetection]: String(echo.port),
+        [TsmeshProxyEnv.OutboundForwardAddr]: `127.0.1.40:${echo.port}`,
+      },
+      { certificates: createStaticCertificateSource(ca.issue(A_ID)), trustAnchorsPem: ca.trustAnchorsPem },
+    );
+    onTestFinished(() => c.close());
+    const socket = connect(c.outboundPort, '127.0.0.1');
+    socket.on('error', () => undefined);
+    await once(socket, 'connect');
+    let got = '';
+    socket.on('data', (d: Buffer) => (got += d.toString()));
+    socket.write('opaque-bytes');
+    await expect.poll(() => got, { timeout: 5000 }).toBe('opaque-bytes');
+    socket.destroy();
+    const text = await (await fetch(`${b.adminUrl}/metrics`)).text();
+    expect(
+      sample(text, 'tcp_open_total', { direction: 'inbound', tls: 'true', client_id: A_ID }),
+    ).toBeGreaterThanOrEqual(1);
   });
 });

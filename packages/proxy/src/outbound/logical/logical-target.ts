@@ -68,6 +68,11 @@ export interface LogicalTarget {
     headers: Headers,
     signal: AbortSignal,
   ): Promise<EndpointLease>;
+  /**
+   * An endpoint for an opaque TCP connection: the policy's opaque route backends, or the addressed
+   * endpoint itself with discovery's hints (ServiceProfile `endpoint`: identity, opaque transport).
+   */
+  leaseForOpaque(signal: AbortSignal): Promise<EndpointLease>;
   /** Balancers by backend key (tests, admin). */
   balancers(): ReadonlyMap<string, Balancer>;
   close(): Promise<void>;
@@ -552,6 +557,15 @@ export function createLogicalTarget(options: LogicalTargetOptions): LogicalTarge
           ProxyErrorCode.FailFast,
           `route ${hit?.route.labels.route_name} has no backends`,
         );
+      return balancerFor(backend, p).acquire(signal);
+    },
+    async leaseForOpaque(signal) {
+      const p = await resolvePlan();
+      const backends =
+        p.opaqueBackends.length > 0 ? p.opaqueBackends : [forwardBackend(profileWatch?.current())];
+      const backend = pickWeighted(backends, random);
+      if (!backend)
+        throw new ProxyError(ProxyErrorCode.FailFast, `${options.authority} has no opaque backends`);
       return balancerFor(backend, p).acquire(signal);
     },
     async close() {
