@@ -18,16 +18,23 @@ const entry: AccessLogEntry = {
 describe('access log', () => {
   it('writes Linkerd apache lines', () => {
     const lines: string[] = [];
-    createAccessLog('apache', (l) => lines.push(l)).log(entry);
+    const log = createAccessLog('apache', (l) => lines.push(l));
+    log.log(entry);
+    log.flush();
     expect(lines).toEqual([
       '10.42.0.63:51160 traffic.booksapp.serviceaccount.identity.linkerd.cluster.local - [2022-08-23T20:28:20.071809491Z] "GET http://webapp:7000/ HTTP/2.0" 200\n',
     ]);
   });
 
-  it('writes Linkerd json lines', () => {
+  it('writes Linkerd json lines, batched per event-loop turn', async () => {
     const lines: string[] = [];
-    createAccessLog('json', (l) => lines.push(l)).log({ ...entry, clientId: undefined });
-    const obj = JSON.parse(lines[0] ?? '') as Record<string, unknown>;
+    const log = createAccessLog('json', (l) => lines.push(l));
+    log.log({ ...entry, clientId: undefined });
+    log.log(entry);
+    await new Promise((r) => setImmediate(r));
+    expect(lines).toHaveLength(1); // one write per event-loop turn
+    expect(lines[0]?.split('\n')).toHaveLength(3);
+    const obj = JSON.parse(lines[0]?.split('\n')[0] ?? '') as Record<string, unknown>;
     expect(obj).toMatchObject({
       'client.addr': '10.42.0.63:51160',
       'client.id': '-',

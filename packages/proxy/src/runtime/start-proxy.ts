@@ -30,7 +30,7 @@ export interface StartProxyOptions {
   /** Defaults to a fresh registry with process metrics. */
   readonly registry?: Registry;
   onLogFilterChange?(filter: string): void;
-  /** Where access-log lines go (LINKERD2_PROXY_ACCESS_LOG); defaults to stderr. */
+  /** Where access-log lines go (LINKERD2_PROXY_ACCESS_LOG), batched: one or more whole lines per call. Defaults to stderr. */
   writeAccessLog?(line: string): void;
   /** A policy watch failure or an unusable policy (the last good policy stays in force). */
   onPolicyError?(port: number, err: unknown): void;
@@ -85,10 +85,11 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
   });
   const tap = createTapHub();
   const writeAccessLog = options.writeAccessLog ?? ((line: string) => process.stderr.write(line));
+  const accessLog = config.accessLog ? createAccessLog(config.accessLog, writeAccessLog) : undefined;
   const hooks = createInboundHooks({
     policy: inboundPolicy,
     tap,
-    accessLog: config.accessLog ? createAccessLog(config.accessLog, writeAccessLog) : undefined,
+    accessLog,
     forwarded: config.clientAddress.forwarded,
     proxyProtocolPorts: config.clientAddress.proxyProtocolPorts,
     recentErrors,
@@ -166,6 +167,7 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
         }
         await Promise.all([inbound.close(), outbound.close(), tapServer?.close()]);
         inboundPolicy.close();
+        accessLog?.flush();
         policyClient?.close();
         outboundMesh?.close();
         await admin.close();
