@@ -303,4 +303,19 @@ describe('outbound mesh', () => {
     expect(statuses.length).toBeGreaterThan(20);
     expect(statuses.filter((s) => s !== 200)).toEqual([]);
   });
+
+  it('drops discovery for targets left unused past the idle timeout, and resubscribes on use', async () => {
+    const a = await server('127.0.1.15', ok('a'));
+    cp.setEndpoints(WEB, [a]);
+    proxy = await startMeshOutbound(cp, { idleTimeoutMs: 300 });
+    const p = proxy;
+    expect((await requestVia(p.port, WEB)).status).toBe(200);
+    expect(p.mesh.size).toBe(1);
+    await expect.poll(() => cp.openStreams, { timeout: 3000 }).toBeGreaterThan(0);
+    await expect.poll(() => p.mesh.size, { timeout: 3000 }).toBe(0);
+    await expect.poll(() => p.discovery.size, { timeout: 3000 }).toBe(0);
+    await expect.poll(() => cp.openStreams, { timeout: 3000 }).toBe(0);
+    expect((await requestVia(p.port, WEB)).status).toBe(200);
+    expect(cp.subscriptions('get', WEB)).toBe(2);
+  });
 });

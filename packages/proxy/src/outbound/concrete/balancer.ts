@@ -15,8 +15,12 @@ import type { MeshMetrics } from '../mesh-metrics.js';
 export interface BalancerOptions {
   readonly backend: BackendSpec;
   readonly parent: ParentLabels;
-  /** Endpoint discovery for a balancer backend; undefined for a forward backend. */
-  readonly endpoints: LatestWatch<EndpointSet> | undefined;
+  /**
+   * Endpoint discovery for a balancer backend (undefined for a forward backend). Called on every
+   * request: it refreshes the watch's idle clock, and a watch replaced after an idle eviction is
+   * followed instead of the closed one.
+   */
+  readonly endpoints: (() => LatestWatch<EndpointSet>) | undefined;
   readonly meshTls: MeshTls | undefined;
   readonly connectTimeoutMs: number;
   readonly failureAccrual: FailureAccrualConfig | undefined;
@@ -127,15 +131,21 @@ export function createBalancer(options: BalancerOptions): Balancer {
   };
 
   let unsubscribe: (() => void) | undefined;
+  let watch: LatestWatch<EndpointSet> | undefined;
+  const follow = () => {
+    const w = options.endpoints?.();
+    if (w === undefined || w === watch) return;
+    unsubscribe?.();
+    watch = w;
+    const current = w.current();
+    if (current) applySet(current);
+    unsubscribe = w.subscribe(applySet);
+  };
   if (backend.dispatch.kind === 'forward') {
     const ep = backend.dispatch.endpoint;
     states.set(ep.key, makeState(ep));
     publish();
-  } else if (options.endpoints) {
-    const current = options.endpoints.current();
-    if (current) applySet(current);
-    unsubscribe = options.endpoints.subscribe(applySet);
-  }
+  } else follow();
 
   /** An endpoint to use now, or undefined. */
   const pick = (): EndpointState | undefined => {
@@ -189,6 +199,7 @@ export function createBalancer(options: BalancerOptions): Balancer {
       return { ready: states.size - ejected, ejected, total: states.size };
     },
     acquire(signal) {
+      follow();
       if (closed) return Promise.reject(new ProxyError(ProxyErrorCode.FailFast, 'the backend is closed'));
       const s = pick();
       if (s) return Promise.resolve(lease(s));

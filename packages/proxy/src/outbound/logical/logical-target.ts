@@ -274,7 +274,7 @@ export function createLogicalTarget(options: LogicalTargetOptions): LogicalTarge
         backend,
         parent: p.parent,
         endpoints:
-          d.kind === 'balancer' && discovery?.hasDestination ? discovery.endpoints(d.path) : undefined,
+          d.kind === 'balancer' && discovery?.hasDestination ? () => discovery.endpoints(d.path) : undefined,
         meshTls: options.meshTls,
         connectTimeoutMs: options.connectTimeoutMs,
         failureAccrual: p.failureAccrual,
@@ -283,8 +283,6 @@ export function createLogicalTarget(options: LogicalTargetOptions): LogicalTarge
         fallback: addressed,
       });
       balancers.set(backend.key, b);
-    } else if (backend.dispatch.kind === 'balancer' && discovery?.hasDestination) {
-      discovery.endpoints(backend.dispatch.path); // keeps the watch from idling out
     }
     return b;
   };
