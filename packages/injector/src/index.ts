@@ -4,6 +4,8 @@ export { PACKAGE_NAME, VERSION } from './version.js';
 export {
   createInjectorConfig,
   defaultInjectorConfig,
+  injectorConfigFromLinkerdValues,
+  injectorConfigInputFromFiles,
   parseInjectorConfigText,
   DEFAULT_CLUSTER_NETWORKS,
   DEFAULT_DEBUG_IMAGE,

@@ -107,6 +107,37 @@ describe('tsmesh inject', () => {
     expect(second.err).toContain('deployment "voting" skipped: already injected');
   });
 
+  it("--manual takes Linkerd's chart values", async () => {
+    const result = await run([
+      'inject',
+      '--manual',
+      `${fixtures}dir/worker.yaml`,
+      '--linkerd-values',
+      `${fixtures}linkerd-values.yaml`,
+    ]);
+    expect(result.exitCode).toBe(0);
+    expect(result.err).not.toContain('no trust anchors');
+    const [deployment] = docs(result.out) as {
+      spec: { template: { spec: { containers: { name: string; image: string }[] } } };
+    }[];
+    // nativeSidecar false in the values: the proxy is the first container, with Linkerd's image.
+    expect(deployment!.spec.template.spec.containers[0]).toMatchObject({
+      name: 'linkerd-proxy',
+      image: 'cr.l5d.io/linkerd/proxy:edge-26.6.3',
+    });
+    const both = await run([
+      'inject',
+      '--manual',
+      `${fixtures}dir/worker.yaml`,
+      '--config',
+      `${fixtures}linkerd-values.yaml`,
+      '--linkerd-values',
+      `${fixtures}linkerd-values.yaml`,
+    ]);
+    expect(both.exitCode).toBe(1);
+    expect(both.err).toMatch(/not both/);
+  });
+
   it('warns when --manual has no trust anchors', async () => {
     const result = await run(['inject', '--manual', `${fixtures}dir/worker.yaml`]);
     expect(result.exitCode).toBe(0);

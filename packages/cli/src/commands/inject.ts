@@ -11,7 +11,7 @@ import {
   annotate,
   createInjectorConfig,
   inject,
-  parseInjectorConfigText,
+  injectorConfigInputFromFiles,
   transformManifests,
   uninject,
   type InjectorConfigInput,
@@ -134,6 +134,7 @@ interface InjectFlags {
   enableDebugSidecar?: boolean;
   ignoreCluster?: boolean;
   config?: string;
+  linkerdValues?: string;
   identityTrustAnchorsFile?: string;
   output?: string;
 }
@@ -168,9 +169,12 @@ export function flagAnnotations(flags: InjectFlags): Record<string, string> {
 }
 
 function readConfigInput(flags: InjectFlags): InjectorConfigInput {
-  let input: InjectorConfigInput = flags.config
-    ? parseInjectorConfigText(readFileSync(flags.config, 'utf8'), flags.config)
-    : {};
+  const file = (path: string | undefined) =>
+    path ? { text: readFileSync(path, 'utf8'), source: path } : undefined;
+  let input: InjectorConfigInput = injectorConfigInputFromFiles({
+    config: file(flags.config),
+    linkerdValues: file(flags.linkerdValues),
+  });
   if (flags.identityTrustAnchorsFile) {
     input = { ...input, trustAnchorsPem: readFileSync(flags.identityTrustAnchorsFile, 'utf8') };
   }
@@ -221,6 +225,7 @@ export function registerInjectCommands(
     .option('--no-native-sidecar', 'run the proxy as a regular container with the await hook')
     .option('--enable-debug-sidecar', 'add the linkerd-debug container')
     .option('--config <file>', 'injector values (YAML or JSON InjectorConfig) for --manual')
+    .option('--linkerd-values <file>', "or Linkerd's chart values (linkerd-config's values key) for --manual")
     .option('--identity-trust-anchors-file <file>', 'trust anchors PEM given to the proxies (--manual)')
     .option(
       '--ignore-cluster',

@@ -16,3 +16,4 @@ export {
   type ProxyResources,
   type ResourceConstraint,
 } from './injector-config.js';
+export { injectorConfigFromLinkerdValues, injectorConfigInputFromFiles } from './linkerd-values.js';

@@ -246,7 +246,11 @@ export function createInjectorConfig(input: InjectorConfigInput = {}): InjectorC
     },
     proxyInit: {
       // Our proxy image carries proxy-init (as Linkerd's does since 2.20).
-      image: { ...proxyImage, name: input.proxy?.image?.name ?? proxyImage.name },
+      image: {
+        name: input.proxy?.image?.name ?? proxyImage.name,
+        version,
+        pullPolicy: input.proxy?.image?.pullPolicy ?? proxyImage.pullPolicy,
+      },
       command: ['tsmesh-proxy', 'init'],
       ignoreInboundPorts: '4567,4568',
       ignoreOutboundPorts: '4567,4568',

@@ -6,7 +6,11 @@ import { parseArgs } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
 import { MeshError, MeshErrorCode } from '@tsmesh/core';
 import { createKubeApiClient, type Logger } from '@tsmesh/kube';
-import { createInjectorConfig, parseInjectorConfigText, type InjectorConfigInput } from '../config/index.js';
+import {
+  createInjectorConfig,
+  injectorConfigInputFromFiles,
+  type InjectorConfigInput,
+} from '../config/index.js';
 import { INJECTOR_ADMIN_PORT, INJECTOR_WEBHOOK_PORT, startInjectorService } from '../webhook/index.js';
 import { VERSION } from '../version.js';
 
@@ -17,6 +21,7 @@ The tsmesh proxy injector: a mutating admission webhook adding the proxy to pods
   --tls-cert FILE             serving certificate (default /var/run/linkerd/tls/tls.crt)
   --tls-key FILE              its key (default /var/run/linkerd/tls/tls.key)
   --config FILE               YAML or JSON injector values (InjectorConfig fields)  TSMESH_INJECTOR_CONFIG
+  --linkerd-values FILE       or Linkerd's chart values (linkerd-config's values)  TSMESH_INJECTOR_LINKERD_VALUES
   --trust-anchors FILE        identity trust anchors PEM                TSMESH_INJECTOR_TRUST_ANCHORS
   --controller-namespace NS   control-plane namespace (default linkerd)
   --cluster-domain DOMAIN     (default cluster.local)
@@ -68,6 +73,7 @@ export async function runInjector(argv: readonly string[], env: Env): Promise<nu
         'tls-cert': { type: 'string' },
         'tls-key': { type: 'string' },
         config: { type: 'string' },
+        'linkerd-values': { type: 'string' },
         'trust-anchors': { type: 'string' },
         'controller-namespace': { type: 'string' },
         'cluster-domain': { type: 'string' },
@@ -89,9 +95,16 @@ export async function runInjector(argv: readonly string[], env: Env): Promise<nu
   const logger = createLogger(values['log-level'] ?? 'info', (line) => process.stderr.write(line));
   try {
     const configFile = values.config ?? env.TSMESH_INJECTOR_CONFIG;
-    const input: InjectorConfigInput = configFile
-      ? parseInjectorConfigText(readText(configFile, '--config'), configFile)
-      : {};
+    const linkerdValuesFile = values['linkerd-values'] ?? env.TSMESH_INJECTOR_LINKERD_VALUES;
+    const input: InjectorConfigInput = injectorConfigInputFromFiles(
+      {
+        config: configFile ? { text: readText(configFile, '--config'), source: configFile } : undefined,
+        linkerdValues: linkerdValuesFile
+          ? { text: readText(linkerdValuesFile, '--linkerd-values'), source: linkerdValuesFile }
+          : undefined,
+      },
+      { controlPlaneNamespace: values['controller-namespace'] },
+    );
     const anchors = values['trust-anchors'] ?? env.TSMESH_INJECTOR_TRUST_ANCHORS;
     const config = createInjectorConfig({
       ...input,
