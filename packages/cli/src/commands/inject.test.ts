@@ -138,6 +138,22 @@ describe('tsmesh inject', () => {
     expect(both.err).toMatch(/not both/);
   });
 
+  it('annotates a Namespace itself', async () => {
+    const ns = 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: emojivoto\n';
+    const result = await run(['inject', '-', '--proxy-log-level', 'debug'], ns);
+    expect(docs(result.out)).toEqual([
+      {
+        apiVersion: 'v1',
+        kind: 'Namespace',
+        metadata: {
+          name: 'emojivoto',
+          annotations: { 'config.linkerd.io/proxy-log-level': 'debug', 'linkerd.io/inject': 'enabled' },
+        },
+      },
+    ]);
+    expect(result.err).toContain('namespace "emojivoto" injected');
+  });
+
   it('warns when --manual has no trust anchors', async () => {
     const result = await run(['inject', '--manual', `${fixtures}dir/worker.yaml`]);
     expect(result.exitCode).toBe(0);

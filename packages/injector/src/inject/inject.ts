@@ -366,8 +366,8 @@ export function uninject<T extends Workload>(workload: T): InjectResult<T> {
 
 /**
  * What `tsmesh inject` does without `--manual` (Linkerd's default): sets `linkerd.io/inject: enabled`
- * (unless `enable` is false) and the given `config.linkerd.io/*` annotations on each pod template,
- * for the webhook to act on when the workload is applied.
+ * (unless `enable` is false) and the given `config.linkerd.io/*` annotations on each pod template
+ * (or on a Namespace itself), for the webhook to act on when the workload is applied.
  */
 export function annotate<T extends Workload>(
   workload: T,
@@ -380,7 +380,8 @@ export function annotate<T extends Workload>(
   if (options.enable ?? true) add[INJECT_ANNOTATION] = InjectMode.Enabled;
   eachWorkload(object, (w) => {
     const id = describe(w, undefined);
-    const template = podTemplateOf(w);
+    // A Namespace gets the annotations itself, so that every pod created in it is injected.
+    const template = w.kind === 'Namespace' ? (w as PodTemplate) : podTemplateOf(w);
     const skip = (reason: InjectionSkipReason) =>
       entries.push({ ...id, status: 'skipped', reason, message: SKIP_MESSAGES[reason], warnings: [] });
     if (!template) return skip(InjectionSkipReason.UnsupportedResource);
