@@ -38,6 +38,15 @@ function descendants(root: number): number[] {
   return out;
 }
 
+/** The demo's own logs, for a failure message (the state directory is removed afterwards). */
+function logsOf(state: string): string {
+  const dir = join(state, 'logs');
+  if (!existsSync(dir)) return '(no logs)';
+  return readdirSync(dir)
+    .map((f) => `--- ${f}\n${readFileSync(join(dir, f), 'utf8').split('\n').slice(-15).join('\n')}`)
+    .join('\n');
+}
+
 const alive = (pid: number) => {
   try {
     process.kill(pid, 0);
@@ -53,8 +62,9 @@ const sum = (samples: readonly Sample[], name: string, labels: Record<string, st
     .reduce((n, s) => n + s.value, 0);
 
 describe.skipIf(!built)('tsmesh demo (built CLI; `npm run build` first)', () => {
-  const state = mkdtempSync(join(tmpdir(), 'tsmesh-demo-test-'));
-  afterAll(() => rmSync(state, { recursive: true, force: true }));
+  const stateRoot = mkdtempSync(join(tmpdir(), 'tsmesh-demo-test-'));
+  const state = join(stateRoot, 'timed');
+  afterAll(() => rmSync(stateRoot, { recursive: true, force: true }));
 
   it('runs web, emoji, voting and vote-bot behind mTLS proxies, shows the failing vote, and leaves nothing running', async () => {
     const child = spawn(
@@ -73,7 +83,7 @@ describe.skipIf(!built)('tsmesh demo (built CLI; `npm run build` first)', () => 
     const deadline = Date.now() + 90_000;
     while (!/The app: http:\/\/127\.0\.0\.1:\d+\//.test(output)) {
       if (Date.now() > deadline || child.exitCode !== null)
-        throw new Error(`the demo did not come up:\n${output}`);
+        throw new Error(`the demo did not come up:\n${output}\n${logsOf(state)}`);
       await new Promise((r) => setTimeout(r, 200));
     }
     const appUrl = /The app: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(output)![1]!;
@@ -94,9 +104,21 @@ describe.skipIf(!built)('tsmesh demo (built CLI; `npm run build` first)', () => 
     expect(list.some((e) => e.shortcode === ':doughnut:')).toBe(true);
     expect((await fetch(new URL('/api/vote?choice=%3Adoughnut%3A', appUrl))).status).toBe(500);
 
-    await new Promise((r) => setTimeout(r, 10_000));
+    // Scrape every proxy each second while the demo runs, until the bot's failing votes show up
+    // at voting (every tenth vote), keeping the last complete scrape.
     const scrape = async (name: string) => parsePrometheusText(await (await fetch(admin[name]!)).text());
-    const [web, voting, emoji, bot] = await Promise.all(['web', 'voting', 'emoji', 'vote-bot'].map(scrape));
+    let last: Sample[][] | undefined;
+    while (child.exitCode === null) {
+      const round = await Promise.all(['web', 'voting', 'emoji', 'vote-bot'].map(scrape)).catch(
+        () => undefined,
+      );
+      if (round) last = round;
+      const failures = last ? sum(last[1]!, 'response_total', { direction: 'inbound', grpc_status: '2' }) : 0;
+      if (failures >= 2) break;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    expect(last, 'no complete scrape of the four proxies').toBeDefined();
+    const [web, voting, emoji, bot] = last!;
 
     // vote-bot → web, web → emoji and web → voting: mutual TLS, the receiving proxy naming the
     // sender's identity; nothing reaches emoji or voting in plaintext.
@@ -138,7 +160,8 @@ describe.skipIf(!built)('tsmesh demo (built CLI; `npm run build` first)', () => 
   }, 180_000);
 
   it('stops everything on Ctrl-C (SIGINT to the whole process group, as a terminal sends it)', async () => {
-    const child = spawn(process.execPath, [cli, 'demo', '--port', '0'], {
+    const state = join(stateRoot, 'interrupted');
+    const child = spawn(process.execPath, [cli, 'demo', '--port', '0', '--state', state], {
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true, // its own process group, like a foreground job
     });
@@ -149,7 +172,7 @@ describe.skipIf(!built)('tsmesh demo (built CLI; `npm run build` first)', () => 
     const deadline = Date.now() + 90_000;
     while (!output.includes('The app: ')) {
       if (Date.now() > deadline || child.exitCode !== null)
-        throw new Error(`the demo did not come up:\n${output}`);
+        throw new Error(`the demo did not come up:\n${output}\n${logsOf(state)}`);
       await new Promise((r) => setTimeout(r, 200));
     }
     const started = descendants(child.pid!);
