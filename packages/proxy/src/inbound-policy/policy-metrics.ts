@@ -119,6 +119,10 @@ export function createPolicyMetrics(registry: Registry): PolicyMetrics {
     labelNames: SERVER,
     registers,
   });
+  const allowChildren = new WeakMap<
+    ConnectionLabels,
+    WeakMap<CompiledRoute, WeakMap<CompiledAuthz, { inc(): void }>>
+  >();
   return {
     tcpTerminate(conn, port, server) {
       tcpTerminate.inc(base(conn, port, server));
@@ -130,11 +134,22 @@ export function createPolicyMetrics(registry: Registry): PolicyMetrics {
       tcpDeny.inc(base(conn, port, server));
     },
     httpAllow(conn, port, server, route, authz) {
-      httpAllow.inc({
-        ...base(conn, port, server),
-        ...prefixed('route', route.meta),
-        ...prefixed('authz', authz.meta),
-      });
+      // Every allowed request lands here: the labelled child is resolved once per connection,
+      // route and authorization (all three objects live as long as the policy), not per request.
+      let byRoute = allowChildren.get(conn);
+      if (!byRoute) allowChildren.set(conn, (byRoute = new WeakMap()));
+      let byAuthz = byRoute.get(route);
+      if (!byAuthz) byRoute.set(route, (byAuthz = new WeakMap()));
+      let child = byAuthz.get(authz);
+      if (!child) {
+        child = httpAllow.labels({
+          ...base(conn, port, server),
+          ...prefixed('route', route.meta),
+          ...prefixed('authz', authz.meta),
+        });
+        byAuthz.set(authz, child);
+      }
+      child.inc();
     },
     httpDeny(conn, port, server, route) {
       httpDeny.inc({ ...base(conn, port, server), ...prefixed('route', route.meta) });
