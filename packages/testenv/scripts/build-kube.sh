@@ -4,13 +4,14 @@
 # a cache outside the clone keyed by version:
 #
 #   $CACHE/kube/<k8s-version>/bin/{kube-apiserver,kube-controller-manager}
+#   $CACHE/kube/<k8s-version>/bin/kubectl          (component `kubectl`; same module and version)
 #   $CACHE/etcd/<etcd-version>/bin/etcd
 #   $CACHE/helm/<helm-version>/bin/helm
 #
 #   CACHE = ${TSMESH_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/tsmesh}
 #
 # Usage:
-#   build-kube.sh [kube] [etcd] [helm]   build what is missing (default: all three)
+#   build-kube.sh [kube] [etcd] [helm] [kubectl]   build what is missing (default: all four)
 #   build-kube.sh --print-env            print KEY=VALUE lines (versions and binary paths); builds nothing
 #
 # Overrides: K8S_VERSION, ETCD_VERSION, HELM_VERSION, GO (path to the go command).
@@ -46,6 +47,7 @@ ETCD_VERSION=$ETCD_VERSION
 HELM_VERSION=$HELM_VERSION
 KUBE_APISERVER=$KUBE_DIR/bin/kube-apiserver
 KUBE_CONTROLLER_MANAGER=$KUBE_DIR/bin/kube-controller-manager
+KUBECTL=$KUBE_DIR/bin/kubectl
 ETCD=$ETCD_DIR/bin/etcd
 HELM=$HELM_DIR/bin/helm
 EOF
@@ -57,9 +59,9 @@ if [[ ${1:-} == --print-env ]]; then
 fi
 
 components=("$@")
-[[ ${#components[@]} -eq 0 ]] && components=(kube etcd helm)
+[[ ${#components[@]} -eq 0 ]] && components=(kube etcd helm kubectl)
 for c in "${components[@]}"; do
-  case $c in kube | etcd | helm) ;; *) echo "build-kube.sh: unknown component '$c' (kube, etcd, helm)" >&2; exit 2 ;; esac
+  case $c in kube | etcd | helm | kubectl) ;; *) echo "build-kube.sh: unknown component '$c' (kube, etcd, helm, kubectl)" >&2; exit 2 ;; esac
 done
 
 log() { printf '[build-kube %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
@@ -156,6 +158,33 @@ build_kube() {
   log "kube $K8S_VERSION: done"
 }
 
+# kubectl from the same wrapper module as the server binaries (so the same k8s.io/kubernetes version
+# and staging replaces): tests pipe manifests through it instead of whatever kubectl a machine has.
+build_kubectl() {
+  local bin=$KUBE_DIR/bin/kubectl
+  if all_present "$bin"; then log "kubectl $K8S_VERSION: present"; return 0; fi
+  [[ -f $KUBE_DIR/module/go.mod ]] || build_kube
+  log "kubectl $K8S_VERSION: building"
+  (
+    cd "$KUBE_DIR/module"
+    timed "go get kubectl" "$GO" get -tool "k8s.io/kubernetes/cmd/kubectl@$K8S_VERSION"
+    timed "go mod tidy kubectl" "$GO" mod tidy
+    local v=${K8S_VERSION#v} maj min p ldf="-s -w"
+    maj=${v%%.*}; min=$(cut -d. -f2 <<<"$v")
+    for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+      ldf+=" -X $p.gitVersion=$K8S_VERSION -X $p.gitMajor=$maj -X $p.gitMinor=$min"
+      ldf+=" -X $p.gitTreeState=clean -X $p.gitCommit=module-$K8S_VERSION"
+    done
+    local tmp
+    tmp=$(mktemp -d "$KUBE_DIR/bin/.build.XXXXXX")
+    trap 'rm -rf "$tmp"' EXIT
+    timed "go build kubectl" "$GO" build -trimpath -ldflags "$ldf" -o "$tmp/kubectl" k8s.io/kubernetes/cmd/kubectl
+    "$tmp/kubectl" version --client >&2
+    install_bins "$tmp" "$KUBE_DIR/bin" kubectl
+  )
+  log "kubectl $K8S_VERSION: done"
+}
+
 build_etcd() {
   local bin=$ETCD_DIR/bin/etcd
   if all_present "$bin"; then log "etcd $ETCD_VERSION: present"; return 0; fi
@@ -222,6 +251,7 @@ for c in "${components[@]}"; do
     kube) build_kube ;;
     etcd) build_etcd ;;
     helm) build_helm ;;
+    kubectl) build_kubectl ;;
   esac
 done
 print_env

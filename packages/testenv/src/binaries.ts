@@ -9,12 +9,14 @@ export interface Binaries {
   readonly kubeControllerManager: string;
   readonly etcd: string;
   readonly helm: string;
+  /** kubectl built from the same Kubernetes module (component `kubectl`). */
+  readonly kubectl: string;
   readonly versions: { readonly kubernetes: string; readonly etcd: string; readonly helm: string };
   /** The cache root (`$TSMESH_CACHE_DIR`, else `$XDG_CACHE_HOME/tsmesh`, else `~/.cache/tsmesh`). */
   readonly cacheDir: string;
 }
 
-export type BinaryComponent = 'kube' | 'etcd' | 'helm';
+export type BinaryComponent = 'kube' | 'etcd' | 'helm' | 'kubectl';
 
 export interface EnsureBinariesOptions {
   /** What to build if missing. Default: kube and etcd (what a test environment runs). */
@@ -45,6 +47,7 @@ export async function ensureBinaries(options: EnsureBinariesOptions = {}): Promi
     kube: [located.kubeApiserver, located.kubeControllerManager],
     etcd: [located.etcd],
     helm: [located.helm],
+    kubectl: [located.kubectl],
   };
   const missing: BinaryComponent[] = [];
   for (const c of components) {
@@ -143,6 +146,7 @@ function parseEnv(text: string): Binaries {
     kubeControllerManager: get('KUBE_CONTROLLER_MANAGER'),
     etcd: get('ETCD'),
     helm: get('HELM'),
+    kubectl: get('KUBECTL'),
     versions: { kubernetes: get('K8S_VERSION'), etcd: get('ETCD_VERSION'), helm: get('HELM_VERSION') },
     cacheDir: get('TSMESH_CACHE_DIR'),
   };
