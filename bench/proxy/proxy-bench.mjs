@@ -17,6 +17,7 @@
 //
 // Usage: node bench/proxy/proxy-bench.mjs [--duration 8] [--connections 50]
 //          [--paths direct,tsmesh,haproxy] [--scenarios h1-max,...] [--json out.json]
+//          [--node-flags "--max-semi-space-size=4"]  (the tsmesh proxies' node flags; the bin's)
 //   A path tsmesh-LABEL:DIR runs another build of the proxy (bench/proxy/build-revision.mjs REV DIR)
 //   in the same run, e.g. --paths direct,tsmesh-base:/tmp/proxy-base,tsmesh,haproxy; a third part
 //   gives that path node flags: tsmesh-semi2::--max-semi-space-size=2 (several joined by +).
@@ -37,7 +38,8 @@ const { values: args } = parseArgs({
     paths: { type: 'string', default: 'direct,tsmesh,haproxy' },
     scenarios: { type: 'string', default: 'h1-max,h2-max,grpc-max,h1-1k,h2-1k' },
     json: { type: 'string' },
-    'node-flags': { type: 'string', default: '' },
+    // The flags bin/tsmesh-proxy.js runs node with.
+    'node-flags': { type: 'string', default: '--max-semi-space-size=4' },
   },
 });
 const DURATION = Number(args.duration);
