@@ -178,6 +178,12 @@ kubeTest('pods in an annotated namespace are injected by the webhook', async ({ 
         { timeout: 10_000 },
       )
       .toEqual(expect.arrayContaining(['Injected', 'InjectionSkipped']));
+
+    // failurePolicy Ignore: with the injector down, pods are still created (unmeshed).
+    await service.close();
+    const whileDown = await client.create<Pod>(CoreKinds.Pod, pod('while-down'));
+    expect(whileDown.spec.initContainers).toBeUndefined();
+    expect(whileDown.spec.containers.map((c) => c.name)).toEqual(['app']);
   } finally {
     await client.delete(CoreKinds.MutatingWebhookConfiguration, { name }).catch(() => undefined);
     await service.close();
