@@ -50,6 +50,7 @@ export function registerUpCommand(
     .requiredOption('-f, --manifests <dir>', 'directory of Kubernetes-style YAML (watched; edits apply live)')
     .option('--state <dir>', 'state directory (trust anchor, issuer, control-plane.json)', defaultStateDir())
     .option('--admin-port <port>', 'admin server port on 127.0.0.1 (/metrics, /ready)', '0')
+    .option('--controllers <list>', 'controllers besides identity (comma list)', 'destination,policy')
     .option('--log-level <level>', 'debug, info, warn or error', 'info')
     .action(
       guarded(

@@ -4,6 +4,7 @@
 // and the loopback API — and control-plane.json in the state directory for `tsmesh run`.
 import { setMaxListeners } from 'node:events';
 import { rmSync } from 'node:fs';
+import { resolve } from 'node:path';
 import {
   createLocalTokenIssuer,
   createLocalTokenValidator,
@@ -114,7 +115,7 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions):
 
   try {
     const directory = new DirectoryObjectSource({
-      dir: options.manifestDir,
+      dir: resolve(options.manifestDir),
       logger,
       registry,
       onError: options.onManifestError,

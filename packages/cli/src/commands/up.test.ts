@@ -1,0 +1,61 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { createProgram } from '../program.js';
+import { parseControllers } from './up.js';
+
+async function run(args: string[]): Promise<{ out: string; exitCode: number }> {
+  let out = '';
+  const program = createProgram({ out: (t) => (out += t), err: (t) => (out += t) });
+  try {
+    await program.parseAsync(['node', 'tsmesh', ...args]);
+    return { out, exitCode: 0 };
+  } catch (err) {
+    return { out, exitCode: (err as { exitCode?: number }).exitCode ?? 1 };
+  }
+}
+
+describe('tsmesh up / run options', () => {
+  it('refuses a manifest directory that does not exist, naming it', async () => {
+    const state = mkdtempSync(join(tmpdir(), 'tsmesh-up-cmd-'));
+    try {
+      const { out, exitCode } = await run(['up', '-f', join(state, 'nope'), '--state', state]);
+      expect(exitCode).toBe(1);
+      expect(out).toContain('tsmesh up:');
+      expect(out).toContain(join(state, 'nope'));
+    } finally {
+      rmSync(state, { recursive: true, force: true });
+    }
+  });
+
+  it('parses --controllers', () => {
+    expect(parseControllers('destination,policy')).toEqual(['destination', 'policy']);
+    expect(parseControllers('')).toEqual([]);
+    expect(() => parseControllers('destination,identityx')).toThrow(/unknown controller "identityx"/);
+  });
+
+  it('tsmesh run without a control plane says how to start one', async () => {
+    const state = mkdtempSync(join(tmpdir(), 'tsmesh-run-cmd-'));
+    try {
+      const { out, exitCode } = await run([
+        'run',
+        '--workload',
+        'web',
+        '--port',
+        '8080',
+        '--state',
+        state,
+        '--',
+        'true',
+      ]);
+      expect(exitCode).toBe(1);
+      expect(out).toMatch(/no local control plane is running.*tsmesh up -f DIR --state/s);
+      expect(
+        (await run(['run', '--workload', 'web', '--port', 'x', '--state', state, '--', 'true'])).out,
+      ).toContain('invalid --port "x"');
+    } finally {
+      rmSync(state, { recursive: true, force: true });
+    }
+  });
+});
