@@ -3,7 +3,6 @@
 // provide their in-process start functions), the local endpoints controller, the pod registry
 // and the loopback API — and control-plane.json in the state directory for `tsmesh run`.
 import { setMaxListeners } from 'node:events';
-import { rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import {
   createLocalTokenIssuer,
@@ -20,16 +19,18 @@ import {
   type ManifestError,
   type ObjectSource,
 } from '@tsmesh/kube';
+import { MeshError, MeshErrorCode } from '@tsmesh/core';
 import { Registry } from 'prom-client';
 import { runEndpointsController } from './endpoints-controller.js';
 import { startLocalApi, type LocalApi } from './local-api.js';
 import { LocalObjectSource } from './local-object-source.js';
-import { PodRegistry } from './pod-registry.js';
+import { canBind, PodRegistry } from './pod-registry.js';
 import {
   CONTROL_PLANE_NAMESPACE,
   ensureTrustMaterial,
   statePaths,
   TRUST_DOMAIN,
+  readControlPlaneInfo,
   writeControlPlaneInfo,
   type ControlPlaneInfo,
   type LocalServiceAddress,
@@ -91,9 +92,50 @@ async function findStart(pkg: string, name: string, logger: Logger): Promise<Con
   return undefined;
 }
 
+/** The last run's addresses, so a restarted control plane serves where proxies expect it. */
+function previousInfo(paths: StatePaths): ControlPlaneInfo | undefined {
+  let info: ControlPlaneInfo;
+  try {
+    info = readControlPlaneInfo(paths);
+  } catch {
+    return undefined;
+  }
+  if (info.pid !== process.pid && isAlive(info.pid))
+    throw new MeshError(
+      MeshErrorCode.FailedPrecondition,
+      `another tsmesh up (pid ${info.pid}) uses this state`,
+      {
+        where: paths.controlPlane,
+        hint: 'stop it first, or give this one another --state directory',
+      },
+    );
+  return info;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+const portOf = (addr: string | undefined): number => {
+  const port = Number(addr?.slice(addr.lastIndexOf(':') + 1));
+  return Number.isInteger(port) && port > 0 ? port : 0;
+};
+
+/** Starts on the preferred port when it is free (checked first: a failed start may have registered
+ * metrics already), else on any free one. */
+async function onPort<T>(preferred: number, start: (port: number) => Promise<T>): Promise<T> {
+  return start(preferred > 0 && (await canBind('127.0.0.1', preferred)) ? preferred : 0);
+}
+
 export async function startLocalControlPlane(options: LocalControlPlaneOptions): Promise<LocalControlPlane> {
   const { logger } = options;
   const paths = statePaths(options.stateDir);
+  const previous = previousInfo(paths);
   const trust = ensureTrustMaterial(paths);
   if (trust.created) logger.info({ dir: paths.identityDir }, 'created a trust anchor and issuer');
   const registry = new Registry();
@@ -131,17 +173,19 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions):
     cleanups.push(() => endpoints);
 
     const tokens = createLocalTokenIssuer({ privateKey: trust.tokenKey });
-    const identity: IdentityService = await startIdentityService({
-      trustDomain: TRUST_DOMAIN,
-      controlPlaneNamespace: CONTROL_PLANE_NAMESPACE,
-      issuerSource: { kind: 'files', issuerDir: paths.issuerDir },
-      tokenValidator: createLocalTokenValidator({ publicKey: tokens.publicKey }),
-      registry,
-      logger,
-      grpcHost: '127.0.0.1',
-      grpcPort: 0,
-      adminPort: false,
-    });
+    const identity: IdentityService = await onPort(portOf(previous?.identity.addr), (grpcPort) =>
+      startIdentityService({
+        trustDomain: TRUST_DOMAIN,
+        controlPlaneNamespace: CONTROL_PLANE_NAMESPACE,
+        issuerSource: { kind: 'files', issuerDir: paths.issuerDir },
+        tokenValidator: createLocalTokenValidator({ publicKey: tokens.publicKey }),
+        registry,
+        logger,
+        grpcHost: '127.0.0.1',
+        grpcPort,
+        adminPort: false,
+      }),
+    );
     cleanups.push(() => identity.close());
     const controllers = ['identity'];
 
@@ -165,7 +209,9 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions):
       ? await findStart('@tsmesh/destination', 'startDestinationService', logger)
       : undefined;
     if (startDestination) {
-      const service = await startDestination(common);
+      const service = await onPort(portOf(previous?.destination?.addr), (port) =>
+        startDestination({ ...common, port }),
+      );
       cleanups.push(() => service.close());
       destination = { addr: `127.0.0.1:${service.port}`, name: controlName('linkerd-destination') };
       controllers.push('destination');
@@ -174,7 +220,9 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions):
       ? await findStart('@tsmesh/policy', 'startPolicyService', logger)
       : undefined;
     if (startPolicy) {
-      const service = await startPolicy({ ...common, defaultPolicy: 'all-unauthenticated' });
+      const service = await onPort(portOf(previous?.policy?.addr), (port) =>
+        startPolicy({ ...common, port, defaultPolicy: 'all-unauthenticated' }),
+      );
       cleanups.push(() => service.close());
       // Linkerd's proxies reach the policy controller in the destination pod, under its identity.
       policy = { addr: `127.0.0.1:${service.port}`, name: controlName('linkerd-destination') };
@@ -182,6 +230,7 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions):
     }
 
     const api: LocalApi = await startLocalApi({
+      port: portOf(previous?.api),
       source,
       pods,
       tokens,
@@ -215,7 +264,8 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions):
       ...(policy ? { policy } : {}),
     };
     writeControlPlaneInfo(paths, info);
-    cleanups.push(() => rmSync(paths.controlPlane, { force: true }));
+    // control-plane.json stays after a stop: the next `tsmesh up` serves on the same ports, so the
+    // proxies of running workloads reconnect to it (as proxies do when a control plane restarts).
     options.signal?.addEventListener('abort', () => void close(), { once: true });
 
     return {

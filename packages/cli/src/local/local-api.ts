@@ -27,6 +27,8 @@ export interface ResolvedEndpoint {
 }
 
 export interface LocalApiOptions {
+  /** Port on 127.0.0.1; 0 or absent: any free port (also when the given one is taken). */
+  readonly port?: number;
   readonly source: LocalObjectSource;
   readonly pods: PodRegistry;
   readonly tokens: LocalTokenIssuer;
@@ -207,10 +209,15 @@ export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi>
   // Registrations are held open for the workload's lifetime.
   server.requestTimeout = 0;
   server.keepAliveTimeout = 1000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen({ host: '127.0.0.1', port: 0 }, resolve);
-  });
+  const listen = (port: number) =>
+    new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ host: '127.0.0.1', port }, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  await listen(options.port ?? 0).catch(() => listen(0));
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,

@@ -228,4 +228,23 @@ describe('tsmesh up (local control plane)', () => {
       release();
     }
   });
+
+  it('a restarted control plane serves on the same addresses, and refuses a second one on the same state', async () => {
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(join(dir, 'manifests'));
+    const first = await start();
+    const before = first.info;
+    await first.close();
+    plane = undefined;
+    const second = await start();
+    expect(second.info.identity.addr).toBe(before.identity.addr);
+    expect(second.info.api).toBe(before.api);
+    if (before.destination) expect(second.info.destination?.addr).toBe(before.destination.addr);
+    await second.close();
+    plane = undefined;
+    // control-plane.json naming a live process (here: our parent) means another `tsmesh up`.
+    const paths = statePaths(join(dir, 'state'));
+    writeFileSync(paths.controlPlane, JSON.stringify({ ...before, pid: process.ppid }));
+    await expect(start()).rejects.toThrow(/another tsmesh up/);
+  });
 });
