@@ -8,6 +8,7 @@ import type { Registry } from 'prom-client';
 import type { ProxyConfig } from '../config/index.js';
 import { createDiscovery, type Discovery } from '../discovery/index.js';
 import type { ProxyError } from '../errors/index.js';
+import type { ProxyMetrics } from '../metrics/index.js';
 import type { MeshTls } from '../tls/index.js';
 import { createMeshMetrics } from './mesh-metrics.js';
 import { createOutboundMesh, type OutboundMesh } from './outbound-mesh.js';
@@ -21,6 +22,8 @@ export interface ControlChannel {
 export interface MeshFromConfigOptions {
   readonly config: ProxyConfig;
   readonly registry: Registry;
+  /** The proxy's request_total/response_total families (shared with the rest of the proxy). */
+  readonly proxyMetrics?: ProxyMetrics;
   readonly meshTls: MeshTls | undefined;
   readonly destination: ControlChannel | undefined;
   readonly policy: ControlChannel | undefined;
@@ -73,6 +76,7 @@ export function createOutboundMeshFromConfig(options: MeshFromConfigOptions): Co
     profileTimeoutMs: d.profileInitialTimeoutMs,
     http2: { initialStreamWindowSize: config.http2.initialStreamWindowSize },
     onError: options.onProxyError,
+    proxyMetrics: options.proxyMetrics,
   });
   return {
     mesh,

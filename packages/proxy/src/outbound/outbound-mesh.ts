@@ -21,6 +21,7 @@ import {
 import { connectWithTransportHeader } from '../transport-header/index.js';
 import { ProxyError, ProxyErrorCode, toProxyError } from '../errors/index.js';
 import { parseAuthority } from '../http/index.js';
+import type { ProxyMetrics } from '../metrics/index.js';
 import type { MeshTls } from '../tls/index.js';
 import { connectTcp, createReplayStream, forwardTcp } from '../transport/index.js';
 import {
@@ -91,6 +92,8 @@ export interface OutboundMeshOptions {
   /** LINKERD2_PROXY_DESTINATION_PROFILE_INITIAL_TIMEOUT. */
   readonly profileTimeoutMs: number;
   readonly http2?: { readonly initialStreamWindowSize?: number };
+  /** Linkerd's request_total/response_total (per endpoint, direction="outbound"). */
+  readonly proxyMetrics?: ProxyMetrics;
   /** Counts a request the mesh could not serve at all (outbound_http_errors_total). */
   onError?(err: ProxyError): void;
 }
@@ -168,6 +171,7 @@ export function createOutboundMesh(options: OutboundMeshOptions): OutboundMesh {
           discoveryTimeoutMs: options.discoveryTimeoutMs,
           profileTimeoutMs: options.profileTimeoutMs,
           onError: options.onError,
+          proxyMetrics: options.proxyMetrics,
         }),
         lastUsed: Date.now(),
         inFlight: 0,

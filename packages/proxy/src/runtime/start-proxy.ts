@@ -119,6 +119,7 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
   const outboundMesh = createOutboundMeshFromConfig({
     config,
     registry,
+    proxyMetrics: metrics,
     meshTls,
     destination: destinationChannel,
     policy: policyChannel,

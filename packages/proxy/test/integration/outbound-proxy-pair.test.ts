@@ -92,6 +92,15 @@ describe('outbound mesh between two proxies', () => {
     expect(
       sample(text, 'outbound_http_balancer_endpoints', { backend_name: 'web', endpoint_state: 'ready' }),
     ).toBe(1);
+    // Linkerd's per-endpoint families too, labelled with the verified server identity.
+    expect(
+      sample(text, 'response_total', {
+        direction: 'outbound',
+        tls: 'true',
+        server_id: B_ID,
+        status_code: '200',
+      }),
+    ).toBe(5);
     expect(cp.subscriptions('get', WEB)).toBe(1);
     expect(cp.subscriptions('policy', WEB)).toBe(1);
   });

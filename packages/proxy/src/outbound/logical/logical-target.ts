@@ -4,7 +4,9 @@
 // injected failures and header edits, a weighted backend per attempt, per-route request and
 // response timeouts, retries (bodies buffered up to the route's limit; within the profile's retry
 // budget or the route's max retries), route and backend metrics.
-import { PreparedRequest } from '@tsmesh/core';
+import { isIP } from 'node:net';
+import { NoTlsReason, PreparedRequest, ProxyErrorLabel, TlsLabel } from '@tsmesh/core';
+import type { ProxyMetrics, TargetLabels } from '../../metrics/index.js';
 import { Readable } from 'node:stream';
 import type {
   Discovery,
@@ -33,7 +35,7 @@ import {
 } from '../../route/index.js';
 import type { MeshTls } from '../../tls/index.js';
 import { createBalancer, isFailureResponse, type Balancer, type EndpointLease } from '../concrete/index.js';
-import type { AttemptRequest, AttemptResponse, Headers } from '../endpoint/index.js';
+import type { AttemptRequest, AttemptResponse, EndpointClient, Headers } from '../endpoint/index.js';
 import type { MeshMetrics, RouteBackendKey, RouteKey } from '../mesh-metrics.js';
 import type { Exchange } from './exchange.js';
 
@@ -51,6 +53,8 @@ export interface LogicalTargetOptions {
   readonly random?: () => number;
   /** Every error the proxy answered a request with (recent-errors listing, logs). */
   onError?(err: ProxyError): void;
+  /** Linkerd's per-endpoint request_total/response_total families. */
+  readonly proxyMetrics?: ProxyMetrics;
 }
 
 export interface LogicalTarget {
@@ -304,6 +308,35 @@ export function createLogicalTarget(options: LogicalTargetOptions): LogicalTarge
     return k;
   };
 
+  // Linkerd's per-endpoint request_total/response_total/response_latency_ms labels, one object per
+  // endpoint client (the metrics layer caches by object).
+  const legacyLabels = new WeakMap<EndpointClient, TargetLabels>();
+  const legacyLabelsOf = (client: EndpointClient): TargetLabels => {
+    let l = legacyLabels.get(client);
+    if (!l) {
+      const ep = client.endpoint;
+      const base = {
+        direction: 'outbound' as const,
+        authority: options.authority,
+        target_addr: ep.key,
+        target_ip: isIP(ep.addr.host) ? ep.addr.host : '',
+        target_port: String(ep.addr.port),
+      };
+      l =
+        client.tls && ep.identity !== undefined
+          ? { ...base, tls: TlsLabel.True, server_id: ep.identity }
+          : {
+              ...base,
+              tls: TlsLabel.NoIdentity,
+              no_tls_reason: ep.addr.host.startsWith('127.')
+                ? NoTlsReason.Loopback
+                : NoTlsReason.NotProvidedByServiceDiscovery,
+            };
+      legacyLabels.set(client, l);
+    }
+    return l;
+  };
+
   const retryable = (
     policy: RetryPolicy,
     rule: RouteRule,
@@ -391,11 +424,14 @@ export function createLogicalTarget(options: LogicalTargetOptions): LogicalTarge
                 perTry,
               );
         const attemptStarted = performance.now();
+        let legacy: TargetLabels | undefined;
         let response: AttemptResponse | undefined;
         let error: ProxyError | undefined;
         try {
           const lease = await balancerFor(backend, p).acquire(attemptSignal);
           metrics.backendRequest(proto, bKey);
+          legacy = legacyLabelsOf(lease.client);
+          options.proxyMetrics?.request(legacy);
           const request: AttemptRequest = {
             method: ex.method,
             path: ex.path,
@@ -460,6 +496,13 @@ export function createLogicalTarget(options: LogicalTargetOptions): LogicalTarge
           );
           if (attempt > 1 && !isFailureResponse(response.status, outcome.grpcStatus))
             metrics.retry(proto, routeKey, 'successes');
+          if (legacy)
+            options.proxyMetrics?.response(legacy, {
+              statusCode: response.status,
+              grpcStatus: outcome.grpcStatus ?? grpcStatus,
+              error: outcome.streamError ? ProxyErrorLabel.Io : undefined,
+              latencyMs: performance.now() - attemptStarted,
+            });
           finish(statusLabel, outcome.streamError ? 'IO' : '');
           return;
         }
@@ -473,8 +516,22 @@ export function createLogicalTarget(options: LogicalTargetOptions): LogicalTarge
           );
           response.body.on('error', () => undefined);
           response.body.resume();
+          if (legacy)
+            options.proxyMetrics?.response(legacy, {
+              statusCode: response.status,
+              grpcStatus,
+              error: undefined,
+              latencyMs: seconds * 1000,
+            });
         } else if (error) {
           metrics.backendResponse(proto, bKey, seconds, '', PROXY_ERRORS[error.code].routeErrorLabel);
+          if (legacy)
+            options.proxyMetrics?.response(legacy, {
+              statusCode: undefined,
+              grpcStatus: undefined,
+              error: PROXY_ERRORS[error.code].errorLabel,
+              latencyMs: seconds * 1000,
+            });
         }
         if (!wantsRetry || !retry) throw error ?? new ProxyError(ProxyErrorCode.Unexpected, 'no response');
         metrics.retry(proto, routeKey, 'requests');

@@ -58,7 +58,9 @@ export async function startMeshOutbound(
     idleTimeoutMs: opts.idleTimeoutMs ?? 60_000,
     backoff: { minMs: 50, maxMs: 500, jitter: 0.1 },
   });
+  const proxyMetrics = createProxyMetrics(registry);
   const mesh = createOutboundMesh({
+    proxyMetrics,
     discovery,
     meshTls: undefined,
     metrics: createMeshMetrics(registry),
@@ -69,7 +71,7 @@ export async function startMeshOutbound(
   });
   const outbound: OutboundServer = await startOutbound({
     config,
-    metrics: createProxyMetrics(registry),
+    metrics: proxyMetrics,
     mesh,
   });
   const port = (outbound.listeners[0] as { address: { port: number } }).address.port;
