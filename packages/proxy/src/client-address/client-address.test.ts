@@ -1,5 +1,7 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { encodeProxyProtocolV2, forwardedHeaders, parseForwardedMode } from './index.js';
+import { formatProtoIp, toProtoIp } from '../inbound-policy/index.js';
+import { encodeProxyProtocolV2, forwardedHeaders, ipBytes, parseForwardedMode } from './index.js';
 
 describe('forwarded headers', () => {
   it('appends the client to X-Forwarded-For and Forwarded', () => {
@@ -47,5 +49,39 @@ describe('PROXY protocol v2', () => {
       destinationPort: 2,
     });
     expect([local[12], local.length]).toEqual([0x20, 16]);
+  });
+});
+
+describe('PROXY protocol v2 and proto addresses (properties)', () => {
+  const v4 = fc.tuple(fc.nat(255), fc.nat(255), fc.nat(255), fc.nat(255)).map((o) => o.join('.'));
+  const v6 = fc
+    .array(fc.nat(0xffff), { minLength: 8, maxLength: 8 })
+    .map((g) => g.map((x) => x.toString(16)).join(':'));
+  const port = fc.integer({ min: 0, max: 65535 });
+
+  it('carries any IPv4 or IPv6 address pair and ports, in the bytes the spec lays out', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.tuple(v4, v4), fc.tuple(v6, v6)), port, port, ([src, dst], sp, dp) => {
+        const h = encodeProxyProtocolV2({
+          sourceIp: src,
+          sourcePort: sp,
+          destinationIp: dst,
+          destinationPort: dp,
+        });
+        const size = src.includes(':') ? 16 : 4;
+        expect(h.readUInt16BE(14)).toBe(2 * size + 4);
+        expect(h.subarray(16, 16 + size)).toEqual(ipBytes(src));
+        expect(h.subarray(16 + size, 16 + 2 * size)).toEqual(ipBytes(dst));
+        expect([h.readUInt16BE(16 + 2 * size), h.readUInt16BE(18 + 2 * size)]).toEqual([sp, dp]);
+      }),
+    );
+  });
+
+  it('round-trips addresses through the proxy API form', () => {
+    fc.assert(
+      fc.property(fc.oneof(v4, v6), (ip) => {
+        expect(ipBytes(formatProtoIp(toProtoIp(ip)) ?? '')).toEqual(ipBytes(ip));
+      }),
+    );
   });
 });
