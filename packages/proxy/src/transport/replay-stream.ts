@@ -10,8 +10,18 @@ export function createReplayStream(socket: Socket, head: Buffer): Duplex {
     read() {
       socket.resume();
     },
+    // A write completes once the socket takes it (not once it is flushed), and writes queued
+    // meanwhile (e.g. HTTP/2 frames of one response) leave together: one socket write, one TLS
+    // record, instead of one flushed write after another.
     write(chunk: Buffer, _enc, cb) {
-      socket.write(chunk, cb);
+      if (socket.write(chunk)) cb();
+      else socket.once('drain', () => cb());
+    },
+    writev(chunks, cb) {
+      const data =
+        chunks.length === 1 ? chunks[0]!.chunk : Buffer.concat(chunks.map((c) => c.chunk as Buffer));
+      if (socket.write(data)) cb();
+      else socket.once('drain', () => cb());
     },
     final(cb) {
       socket.end();
