@@ -40,7 +40,10 @@ export interface PortPolicy {
   readonly server: CompiledServer;
   /** True once the controller answered for this port. */
   readonly synced: boolean;
-  /** Resolves when synced, or after timeoutMs (then the default policy applies). */
+  /**
+   * Resolves when synced, or once the port's first wait (timeoutMs, counted from the first call)
+   * has run out; then the default policy applies until the controller answers.
+   */
   whenSynced(timeoutMs: number): Promise<void>;
 }
 
@@ -116,6 +119,7 @@ export function createInboundPolicy(options: InboundPolicyOptions): InboundPolic
     let state = ports.get(p);
     if (state) return state;
     const waiters = new Set<() => void>();
+    let firstWait: Promise<void> | undefined;
     const s: PortState = {
       port: p,
       server: fallback,
@@ -124,7 +128,9 @@ export function createInboundPolicy(options: InboundPolicyOptions): InboundPolic
       open: new Set(),
       whenSynced(timeoutMs) {
         if (s.synced || !options.controlPlane) return Promise.resolve();
-        return new Promise<void>((resolve) => {
+        // One wait per port: connections arriving while the controller is silent share it, and
+        // once it has run out the default policy applies at once (the answer still lands later).
+        firstWait ??= new Promise<void>((resolve) => {
           const done = () => {
             clearTimeout(timer);
             waiters.delete(done);
@@ -133,6 +139,7 @@ export function createInboundPolicy(options: InboundPolicyOptions): InboundPolic
           const timer = setTimeout(done, timeoutMs);
           waiters.add(done);
         });
+        return firstWait;
       },
     };
     state = s;

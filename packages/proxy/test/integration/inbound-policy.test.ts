@@ -427,3 +427,31 @@ describe('policy changes and open TCP connections', () => {
     }
   });
 });
+
+describe('a policy controller that never answers', () => {
+  it('waits once per port, then serves the default policy without delay', async () => {
+    const silent = await listenTcp(() => undefined); // accepts, never speaks gRPC
+    const app = await listenHttp((_req, res) => res.end('ok\n'));
+    const h = await startHarness({
+      [ProxyEnv.PolicySvcAddr]: `127.0.0.1:${silent.port}`,
+      [ProxyEnv.PolicySvcName]: 'linkerd-destination.linkerd.serviceaccount.identity.linkerd.cluster.local',
+      [ProxyEnv.PolicyWorkload]: '{"ns":"default","pod":"web-0"}',
+      ...forwardTo(app.port),
+    });
+    try {
+      const t0 = Date.now();
+      expect((await curl(`http://127.0.0.1:${h.inboundPort}/`)).status).toBe(200);
+      const first = Date.now() - t0;
+      const t1 = Date.now();
+      for (let i = 0; i < 3; i++) expect((await curl(`http://127.0.0.1:${h.inboundPort}/`)).status).toBe(200);
+      const next = (Date.now() - t1) / 3;
+      expect(first).toBeGreaterThanOrEqual(900);
+      expect(next).toBeLessThan(700);
+      expect(h.proxy.inboundPolicy.port(app.port).synced).toBe(false);
+    } finally {
+      await h.close();
+      await closeServer(app.server);
+      await closeServer(silent.server);
+    }
+  });
+});
