@@ -66,6 +66,9 @@ describe('createInjectorConfig', () => {
       'injector config proxy.ports.admin: 70000 is not a port',
     );
     expect(problem({ controlPlaneNamespace: 'Bad_NS' })).toMatch(/not a namespace name/);
+    expect(problem({ trustAnchorsPem: 'not a pem' })).toMatch(
+      /trustAnchorsPem: the trust anchors are not PEM/,
+    );
     expect(problem({ proxy: { opaquePorts: '25,abc' } })).toMatch(/^injector config proxy\.opaquePorts: /);
     expect(problem({ proxy: { defaultInboundPolicy: 'allow-all' as never } })).toMatch(
       /unknown policy "allow-all" \(use one of all-unauthenticated, /,

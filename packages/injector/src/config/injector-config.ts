@@ -282,6 +282,9 @@ function validate(c: InjectorConfig): void {
     fail('controlPlaneNamespace', `"${c.controlPlaneNamespace}" is not a namespace name`);
   if (!dns.test(c.clusterDomain)) fail('clusterDomain', `"${c.clusterDomain}" is not a DNS domain`);
   if (!dns.test(c.trustDomain)) fail('trustDomain', `"${c.trustDomain}" is not a DNS domain`);
+  if (c.trustAnchorsPem.trim() && !c.trustAnchorsPem.includes('-----BEGIN CERTIFICATE-----')) {
+    fail('trustAnchorsPem', 'the trust anchors are not PEM certificates', 'give the CA bundle, e.g. ca.crt');
+  }
   for (const [name, port] of Object.entries(c.proxy.ports)) {
     if (!Number.isInteger(port) || port < 1 || port > 65535)
       fail(`proxy.ports.${name}`, `${port} is not a port`);

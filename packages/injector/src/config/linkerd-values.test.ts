@@ -10,7 +10,7 @@ describe('injectorConfigFromLinkerdValues', () => {
       imagePullPolicy: 'Always',
       linkerdVersion: 'edge-26.6.3',
       cniEnabled: true,
-      identityTrustAnchorsPEM: 'PEM\n',
+      identityTrustAnchorsPEM: '-----BEGIN CERTIFICATE-----\nPEM\n-----END CERTIFICATE-----\n',
       identityTrustDomain: '',
       disableIPv6: true,
       proxy: {
@@ -44,7 +44,7 @@ describe('injectorConfigFromLinkerdValues', () => {
       controlPlaneNamespace: 'linkerd',
       clusterDomain: 'example.org',
       trustDomain: 'example.org',
-      trustAnchorsPem: 'PEM\n',
+      trustAnchorsPem: '-----BEGIN CERTIFICATE-----\nPEM\n-----END CERTIFICATE-----\n',
       clusterNetworks: '198.18.0.0/15',
       cniEnabled: true,
       destinationAddr: 'linkerd-dst-headless.linkerd.svc.example.org.:8086',

@@ -112,7 +112,7 @@ const config = fc
   .record({ cniEnabled: fc.boolean(), nativeSidecar: fc.boolean(), await: fc.boolean() })
   .map(({ cniEnabled, nativeSidecar, await: awaitProxy }) =>
     createInjectorConfig({
-      trustAnchorsPem: 'test anchors',
+      trustAnchorsPem: '-----BEGIN CERTIFICATE-----\ntest\n-----END CERTIFICATE-----\n',
       cniEnabled,
       proxy: { nativeSidecar, await: awaitProxy },
     }),

@@ -305,10 +305,15 @@ function uninjectTemplate(template: PodTemplate): boolean {
       [PROXY_CONTAINER_NAME, DEBUG_CONTAINER_NAME],
       (next) => (spec.containers = next ?? []),
     );
-    without(spec.initContainers, [PROXY_CONTAINER_NAME, INIT_CONTAINER_NAME], (next) => {
-      if (next) spec.initContainers = next;
-      else delete spec.initContainers;
-    });
+    // linkerd-network-validator: what Linkerd adds instead of linkerd-init under its CNI plugin.
+    without(
+      spec.initContainers,
+      [PROXY_CONTAINER_NAME, INIT_CONTAINER_NAME, 'linkerd-network-validator'],
+      (next) => {
+        if (next) spec.initContainers = next;
+        else delete spec.initContainers;
+      },
+    );
     without(spec.volumes, INJECTED_VOLUMES, (next) => {
       if (next) spec.volumes = next;
       else delete spec.volumes;

@@ -114,6 +114,11 @@ export async function runInjector(argv: readonly string[], env: Env): Promise<nu
       ...(values['identity-trust-domain'] ? { trustDomain: values['identity-trust-domain'] } : {}),
       createdBy: input.createdBy ?? `tsmesh/proxy-injector ${VERSION}`,
     });
+    if (!config.trustAnchorsPem.trim()) {
+      throw new MeshError(MeshErrorCode.Config, 'no identity trust anchors', {
+        hint: 'pass --trust-anchors FILE, or identityTrustAnchorsPEM in --linkerd-values, or trustAnchorsPem in --config',
+      });
+    }
     const addr = parseAddr(values.addr ?? env.TSMESH_INJECTOR_ADDR ?? `:${INJECTOR_WEBHOOK_PORT}`, '--addr');
     const admin = parseAddr(
       values['admin-addr'] ?? env.TSMESH_INJECTOR_ADMIN_ADDR ?? `:${INJECTOR_ADMIN_PORT}`,

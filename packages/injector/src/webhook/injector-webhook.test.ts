@@ -6,7 +6,9 @@ import { applyJsonPatch } from '../patch/index.js';
 import { createInjectorHandler, type InjectorEvent } from './injector-webhook.js';
 import { injectorWebhookConfiguration } from './webhook-configuration.js';
 
-const config = createInjectorConfig({ trustAnchorsPem: 'anchors' });
+const config = createInjectorConfig({
+  trustAnchorsPem: '-----BEGIN CERTIFICATE-----\nanchors\n-----END CERTIFICATE-----\n',
+});
 const signal = new AbortController().signal;
 
 const pod = (annotations?: Record<string, string>) => ({

@@ -20,6 +20,9 @@ describe.skipIf(!built)('tsmesh-injector binary', () => {
     expect(spawnSync(process.execPath, [bin, '--bogus'], { encoding: 'utf8' }).stderr).toMatch(
       /Unknown option '--bogus'/,
     );
+    const noAnchors = spawnSync(process.execPath, [bin, '--kubeconfig=/nonexistent'], { encoding: 'utf8' });
+    expect(noAnchors.status).toBe(1);
+    expect(noAnchors.stderr).toMatch(/no identity trust anchors \(pass --trust-anchors FILE/);
     const dir = await mkdtemp(join(tmpdir(), 'injector-bin-'));
     const { serving, caPem } = await createServingCertificate(dir);
     await writeFile(join(dir, 'values.yaml'), 'proxy:\n  image:\n    version: test-version\n');
