@@ -85,7 +85,9 @@ export class PodRegistry {
       !this.#ips.has(ip) &&
       (await this.#probe(ip, DefaultPort.Inbound)) &&
       (await Promise.all(ports.map((p) => this.#probe(ip, p.port)))).every(Boolean);
-    if (hint && (await free(hint))) return hint;
+    // A workload registering again (control-plane restart) holds its address itself: its proxy is
+    // listening there, so no bind probe — only no other registered pod may have it.
+    if (hint && !this.#ips.has(hint)) return hint;
     // 127.0.1.1 … 127.0.1.254, 127.0.2.1 …: never .0 or .255 in the last octet.
     for (let n = this.#first; n < ipToNumber('127.255.255.0'); n++) {
       const last = n & 0xff;
