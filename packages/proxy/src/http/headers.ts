@@ -34,12 +34,17 @@ export function connectionNamed(raw: readonly string[]): Set<string> | undefined
 export function stripHopByHop(
   headers: IncomingHttpHeaders | OutgoingHttpHeaders,
 ): Record<string, string | string[]> {
-  const named = new Set<string>();
+  // Called per request and per response: no Set unless a Connection header names others.
+  let named: Set<string> | undefined;
   const conn = headers.connection;
-  if (typeof conn === 'string') for (const n of conn.split(',')) named.add(n.trim().toLowerCase());
+  if (typeof conn === 'string') {
+    named = new Set();
+    for (const n of conn.split(',')) named.add(n.trim().toLowerCase());
+  }
   const out: Record<string, string | string[]> = {};
-  for (const [k, v] of Object.entries(headers)) {
-    if (v === undefined || HOP_BY_HOP.has(k) || named.has(k)) continue;
+  for (const k in headers) {
+    const v = headers[k];
+    if (v === undefined || HOP_BY_HOP.has(k) || named?.has(k)) continue;
     out[k] = typeof v === 'number' ? String(v) : v;
   }
   return out;
