@@ -11,7 +11,7 @@ import {
   type MeshOutbound,
   type TestServer,
 } from './support/mesh-outbound.js';
-import { httpPolicy, retryProfile, splitProfile } from './support/policies.js';
+import { duration, httpPolicy, retryProfile, splitProfile } from './support/policies.js';
 
 const WEB = 'web.emojivoto.svc.cluster.local:80';
 const dur = (ms: number) => ({ seconds: Math.floor(ms / 1000), nanos: (ms % 1000) * 1e6 });
@@ -234,6 +234,23 @@ describe('outbound mesh', () => {
         route_name: 'test-route',
       }),
     ).toBe(1);
+  });
+
+  it('ends a stream idle past the route idle timeout (504 IDLE_TIMEOUT before headers)', async () => {
+    const stalled = await server('127.0.1.16', (_req, res) => setTimeout(() => res.end('late'), 3000));
+    cp.setEndpoints(WEB, [stalled]);
+    const policy = httpPolicy(WEB, [{ backends: [{ path: WEB }] }]);
+    const rule = (
+      policy.protocol as { detect: { http1: { routes: { rules: Record<string, unknown>[] }[] } } }
+    ).detect.http1.routes[0]?.rules[0];
+    if (rule) rule.timeouts = { idle: duration(300) };
+    cp.setPolicy(WEB, policy);
+    proxy = await startMeshOutbound(cp);
+    const started = Date.now();
+    const res = await requestVia(proxy.port, WEB);
+    expect(res.status).toBe(504);
+    expect(res.headers['l5d-proxy-error']).toMatch(/^IDLE_TIMEOUT: /);
+    expect(Date.now() - started).toBeLessThan(1500);
   });
 
   it('ejects an endpoint after consecutive failures and restores it after a successful probe', async () => {

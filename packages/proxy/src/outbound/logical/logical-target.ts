@@ -369,14 +369,31 @@ export function createLogicalTarget(options: LogicalTargetOptions): LogicalTarge
       return;
     }
 
-    const { requestMs, responseMs } = rule.timeouts;
-    // Without a request timeout the client's own signal is the deadline: no controller per request.
-    const deadline = requestMs === undefined ? undefined : new AbortController();
+    const { requestMs, responseMs, idleMs } = rule.timeouts;
+    // Without a request or idle timeout the client's own signal is the deadline: no controller per
+    // request.
+    const deadline = requestMs === undefined && idleMs === undefined ? undefined : new AbortController();
     const deadlineSignal = deadline?.signal ?? ex.signal;
     const onClientGone = () => deadline?.abort(ex.signal.reason);
     if (deadline) ex.signal.addEventListener('abort', onClientGone, { once: true });
+    // The idle timeout: nothing received for idleMs ends the exchange.
+    let idleTimer: NodeJS.Timeout | undefined;
+    const idleExpired = () =>
+      deadline?.abort(
+        new ProxyError(ProxyErrorCode.IdleTimeout, `nothing moved for the route's ${idleMs}ms idle timeout`),
+      );
+    const touchIdle =
+      idleMs === undefined
+        ? undefined
+        : () => {
+            clearTimeout(idleTimer);
+            idleTimer = setTimeout(idleExpired, idleMs);
+          };
+    // Armed from the start and re-armed by response data. (Request bytes do not re-arm it: a
+    // 'data' listener would switch the request stream to flowing before its consumer attaches.)
+    touchIdle?.();
     const requestTimer =
-      deadline === undefined
+      requestMs === undefined || deadline === undefined
         ? undefined
         : setTimeout(
             () =>
@@ -481,6 +498,10 @@ export function createLogicalTarget(options: LogicalTargetOptions): LogicalTarge
           }
         }
         if (response && !wantsRetry) {
+          if (touchIdle) {
+            touchIdle();
+            response.body.on('data', touchIdle);
+          }
           const outcome = await ex.respond(
             response,
             rule.responseHeaders ? applyEdits({}, rule.responseHeaders) : undefined,
@@ -553,6 +574,7 @@ export function createLogicalTarget(options: LogicalTargetOptions): LogicalTarge
       );
     } finally {
       clearTimeout(requestTimer);
+      clearTimeout(idleTimer);
       ex.signal.removeEventListener('abort', onClientGone);
     }
   };
