@@ -4,6 +4,8 @@ import { Command } from 'commander';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerIdentityCommand } from './commands/identity.js';
 import { registerInjectCommands } from './commands/inject.js';
+import { registerInstallCommand } from './commands/install.js';
+import { registerUninstallCommand } from './commands/uninstall.js';
 import { registerPolicyCommand } from './commands/policy.js';
 import { registerRunCommand } from './commands/run.js';
 import { registerUpCommand } from './commands/up.js';
@@ -32,6 +34,8 @@ export function createProgram(io: ProgramIo = defaultIo): Command {
   registerIdentityCommand(program, io.out, io.err);
   registerPolicyCommand(program, io.out, io.err);
   registerInjectCommands(program, io.out, io.err);
+  registerInstallCommand(program, io.out, io.err);
+  registerUninstallCommand(program, io.out, io.err);
   registerUpCommand(program, io.out, io.err);
   registerRunCommand(program, io.out, io.err);
   return program;

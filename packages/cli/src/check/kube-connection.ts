@@ -1,0 +1,46 @@
+// The Kubernetes connection of the CLI's cluster commands: --kubeconfig (else $KUBECONFIG, else
+// ~/.kube/config, else in-cluster) and --context, as kubectl picks them.
+import { KubeConfig } from '@kubernetes/client-node';
+import { MeshError, MeshErrorCode } from '@tsmesh/core';
+import { createKubeApiClient, type KubeApiClient } from '@tsmesh/kube';
+import { VERSION } from '../version.js';
+
+export interface KubeConnectionFlags {
+  kubeconfig?: string;
+  context?: string;
+}
+
+export function loadKubeConfig(flags: KubeConnectionFlags): KubeConfig {
+  const kc = new KubeConfig();
+  try {
+    if (flags.kubeconfig) kc.loadFromFile(flags.kubeconfig);
+    else kc.loadFromDefault();
+  } catch (err) {
+    throw new MeshError(MeshErrorCode.Config, `cannot load the kubeconfig: ${(err as Error).message}`, {
+      where: flags.kubeconfig ?? process.env.KUBECONFIG ?? '~/.kube/config',
+      hint: 'pass --kubeconfig FILE or set KUBECONFIG',
+    });
+  }
+  if (flags.context) {
+    if (!kc.getContexts().some((c) => c.name === flags.context)) {
+      throw new MeshError(MeshErrorCode.Config, `no context "${flags.context}" in the kubeconfig`, {
+        where: '--context',
+        hint: `known contexts: ${
+          kc
+            .getContexts()
+            .map((c) => c.name)
+            .join(', ') || 'none'
+        }`,
+      });
+    }
+    kc.setCurrentContext(flags.context);
+  }
+  return kc;
+}
+
+export function connectKube(flags: KubeConnectionFlags): KubeApiClient {
+  return createKubeApiClient(loadKubeConfig(flags), {
+    fieldManager: 'tsmesh',
+    userAgent: `tsmesh/${VERSION}`,
+  });
+}

@@ -1,0 +1,242 @@
+// `tsmesh install` / `install --crds` / `uninstall` / `version` against golden files in
+// test/golden/install (fixed anchors, issuer and webhook certificates from test/fixtures/install,
+// so the output is deterministic). Regenerate with
+// TSMESH_UPDATE_GOLDEN=1 pnpm exec vitest run --project cli install
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import { inject, createInjectorConfig } from '@tsmesh/injector';
+import { parseCertificates } from '@tsmesh/core';
+import { createProgram } from '../program.js';
+import { VERSION } from '../version.js';
+
+const fixtures = fileURLToPath(new URL('../../test/fixtures/install/', import.meta.url));
+const goldenDir = new URL('../../test/golden/install/', import.meta.url);
+const update = process.env.TSMESH_UPDATE_GOLDEN === '1';
+
+/** Flags that make the output deterministic. */
+export const FIXED_CERTS = [
+  '--identity-trust-anchors-file',
+  `${fixtures}ca.crt`,
+  '--identity-issuer-certificate-file',
+  `${fixtures}issuer.crt`,
+  '--identity-issuer-key-file',
+  `${fixtures}issuer.key`,
+  '--values',
+  `${fixtures}webhook-certs.values.json`,
+  '--set',
+  'linkerdVersion=test-version',
+];
+
+export async function runCli(args: string[]): Promise<{ out: string; err: string; exitCode: number }> {
+  let out = '';
+  let err = '';
+  const program = createProgram({ out: (t) => (out += t), err: (t) => (err += t) });
+  let exitCode = 0;
+  try {
+    await program.parseAsync(['node', 'tsmesh', ...args]);
+  } catch (e) {
+    exitCode = (e as { exitCode?: number }).exitCode ?? 1;
+  }
+  return {
+    out: out.replaceAll(VERSION, '<VERSION>'),
+    err: err.replaceAll(fixtures, '<fixtures>/'),
+    exitCode,
+  };
+}
+
+function golden(name: string, actual: string): void {
+  const url = new URL(name, goldenDir);
+  if (update || !existsSync(url)) writeFileSync(url, actual);
+  expect(actual).toBe(readFileSync(url, 'utf8'));
+}
+
+type Obj = { kind: string; metadata: { name: string; namespace?: string }; [k: string]: unknown };
+const docs = (text: string) =>
+  parseAllDocuments(text)
+    .map((d) => d.toJS() as Obj)
+    .filter((d) => d !== null);
+
+describe('tsmesh install', () => {
+  it('renders the control plane (golden)', async () => {
+    const r = await runCli(['install', ...FIXED_CERTS]);
+    expect(r.err).toBe('');
+    expect(r.exitCode).toBe(0);
+    golden('control-plane.golden', r.out);
+  });
+
+  it('renders the HA control plane (golden): 3 replicas, anti-affinity, PDBs', async () => {
+    const r = await runCli(['install', '--ha', ...FIXED_CERTS]);
+    expect(r.exitCode).toBe(0);
+    golden('control-plane-ha.golden', r.out);
+    const objects = docs(r.out);
+    const deployments = objects.filter((o) => o.kind === 'Deployment');
+    expect(deployments.map((d) => (d.spec as { replicas: number }).replicas)).toEqual([3, 3, 3]);
+    expect(objects.filter((o) => o.kind === 'PodDisruptionBudget').map((o) => o.metadata.name)).toEqual([
+      'linkerd-identity',
+      'linkerd-destination',
+      'linkerd-proxy-injector',
+    ]);
+  });
+
+  it('renders the CRDs (golden)', async () => {
+    const r = await runCli(['install', '--crds']);
+    expect(r.exitCode).toBe(0);
+    golden('crds.golden', r.out);
+    expect(docs(r.out).every((o) => o.kind === 'CustomResourceDefinition')).toBe(true);
+  });
+
+  it('has the objects, names and ports of Linkerd', async () => {
+    const objects = docs((await runCli(['install', ...FIXED_CERTS])).out);
+    const names = (kind: string) => objects.filter((o) => o.kind === kind).map((o) => o.metadata.name);
+    expect(names('Namespace')).toEqual(['linkerd']);
+    expect(names('Deployment')).toEqual([
+      'linkerd-identity',
+      'linkerd-destination',
+      'linkerd-proxy-injector',
+    ]);
+    expect(names('Service').sort()).toEqual(
+      [
+        'linkerd-dst',
+        'linkerd-dst-headless',
+        'linkerd-identity',
+        'linkerd-identity-headless',
+        'linkerd-policy',
+        'linkerd-policy-validator',
+        'linkerd-proxy-injector',
+        'linkerd-sp-validator',
+      ].sort(),
+    );
+    expect(names('ConfigMap')).toEqual(['linkerd-config', 'linkerd-identity-trust-roots']);
+    expect(names('Secret')).toContain('linkerd-identity-issuer');
+    expect(names('MutatingWebhookConfiguration')).toEqual(['linkerd-proxy-injector-webhook-config']);
+    expect(names('ValidatingWebhookConfiguration')).toEqual([
+      'linkerd-sp-validator-webhook-config',
+      'linkerd-policy-validator-webhook-config',
+    ]);
+    const dst = objects.find((o) => o.metadata.name === 'linkerd-destination' && o.kind === 'Deployment')!;
+    const spec = (
+      dst.spec as {
+        template: { spec: { containers: { name: string }[]; initContainers?: { name: string }[] } };
+      }
+    ).template.spec;
+    const containers = [...(spec.initContainers ?? []), ...spec.containers].map((c) => c.name);
+    expect(containers).toEqual(
+      expect.arrayContaining(['destination', 'sp-validator', 'policy', 'linkerd-proxy', 'linkerd-init']),
+    );
+    // Every controller container is Pod Security "restricted" shaped.
+    for (const c of spec.containers as { name: string; securityContext: Record<string, unknown> }[]) {
+      if (c.name === 'linkerd-proxy') continue;
+      expect(c.securityContext).toMatchObject({
+        allowPrivilegeEscalation: false,
+        runAsNonRoot: true,
+        capabilities: { drop: ['ALL'] },
+      });
+    }
+  });
+
+  it('meshes its Deployments with the same inject() the webhook runs (re-injecting changes nothing)', async () => {
+    const objects = docs((await runCli(['install', ...FIXED_CERTS])).out);
+    const values = docs((await runCli(['install', ...FIXED_CERTS])).out).find(
+      (o) => o.metadata.name === 'linkerd-config',
+    )!;
+    expect(values).toBeDefined();
+    const config = createInjectorConfig({ trustAnchorsPem: readFileSync(`${fixtures}ca.crt`, 'utf8') });
+    for (const d of objects.filter((o) => o.kind === 'Deployment')) {
+      const again = inject(d as never, config, undefined, { requireAnnotation: false });
+      expect(again.report.entries[0]?.status).toBe('skipped');
+    }
+  });
+
+  it('generates trust anchors, an issuer chaining to them and webhook certificates when none are given', async () => {
+    const r = await runCli(['install']);
+    expect(r.err).toBe('');
+    expect(r.exitCode).toBe(0);
+    const objects = docs(r.out);
+    const roots = objects.find((o) => o.metadata.name === 'linkerd-identity-trust-roots') as unknown as {
+      data: Record<string, string>;
+    };
+    const anchors = parseCertificates(roots.data['ca-bundle.crt']!);
+    expect(anchors[0]!.subjectCommonName).toBe('root.linkerd.cluster.local');
+    const issuer = objects.find((o) => o.metadata.name === 'linkerd-identity-issuer') as unknown as {
+      data: Record<string, string>;
+    };
+    const crt = parseCertificates(Buffer.from(issuer.data['crt.pem']!, 'base64').toString())[0]!;
+    expect(crt.subjectCommonName).toBe('identity.linkerd.cluster.local');
+    expect(crt.issuer).toBe(anchors[0]!.subject);
+    const mwc = objects.find((o) => o.kind === 'MutatingWebhookConfiguration') as unknown as {
+      webhooks: { clientConfig: { caBundle: string } }[];
+    };
+    expect(Buffer.from(mwc.webhooks[0]!.clientConfig.caBundle, 'base64').toString()).toMatch(
+      /BEGIN CERTIFICATE/,
+    );
+  });
+
+  it('takes --set, --controller-namespace and --cluster-domain', async () => {
+    const r = await runCli([
+      'install',
+      ...FIXED_CERTS,
+      '--set',
+      'controllerReplicas=2',
+      '--set',
+      'identity.image.name=registry.example/identity',
+      '--controller-namespace',
+      'mesh',
+      '--cluster-domain',
+      'example.org',
+    ]);
+    expect(r.exitCode).toBe(0);
+    const objects = docs(r.out);
+    expect(objects[0]!.metadata.name).toBe('mesh');
+    const id = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === 'linkerd-identity')!;
+    expect(JSON.stringify(id)).toContain('registry.example/identity:test-version');
+    expect(JSON.stringify(id)).toContain('--trust-domain=example.org');
+    expect((id.spec as { replicas: number }).replicas).toBe(2);
+  });
+
+  it('rejects bad values with what, where and how to fix', async () => {
+    const bad = await runCli(['install', '--set', 'controllerReplicas=many']);
+    expect(bad.exitCode).toBe(1);
+    expect(bad.err).toMatch(/controllerReplicas is string, expected integer/);
+    const unknown = await runCli(['install', '--set', 'nope=1']);
+    expect(unknown.err).toMatch(/nope is not a known value/);
+    const half = await runCli(['install', '--identity-issuer-certificate-file', `${fixtures}issuer.crt`]);
+    expect(half.err).toMatch(/go together/);
+    const wrongAnchors = await runCli([
+      'install',
+      '--identity-trust-anchors-file',
+      `${fixtures}../inject/trust-anchors.pem`,
+      '--identity-issuer-certificate-file',
+      `${fixtures}issuer.crt`,
+      '--identity-issuer-key-file',
+      `${fixtures}issuer.key`,
+    ]);
+    expect(wrongAnchors.exitCode).toBe(1);
+  });
+});
+
+describe('tsmesh uninstall', () => {
+  it('prints references to every object install creates, CRDs and webhook configurations included (golden)', async () => {
+    const r = await runCli(['uninstall']);
+    expect(r.err).toBe('');
+    expect(r.exitCode).toBe(0);
+    golden('uninstall.golden', r.out);
+    const kinds = new Set(docs(r.out).map((o) => o.kind));
+    for (const k of [
+      'CustomResourceDefinition',
+      'MutatingWebhookConfiguration',
+      'ValidatingWebhookConfiguration',
+      'ClusterRole',
+      'Namespace',
+    ])
+      expect(kinds).toContain(k);
+  });
+});
+
+describe('tsmesh version', () => {
+  it('prints the client version, and the proxy version it installs', async () => {
+    expect((await runCli(['version', '--client'])).out).toBe('Client version: <VERSION>');
+    expect((await runCli(['version', '--proxy'])).out).toBe('Proxy version: <VERSION>');
+  });
+});

@@ -1,0 +1,92 @@
+// `tsmesh install --crds` prints the CRDs; `tsmesh install` the control plane (Linkerd-shaped, see
+// ../install/render-control-plane.ts), for `| kubectl apply -f -`. Trust anchors and issuer are
+// generated unless given; so are the webhooks' serving certificates unless the values hold them.
+import type { Command } from 'commander';
+import { MeshError, MeshErrorCode } from '@tsmesh/core';
+import { formatCrdManifestsYaml } from '@tsmesh/kube';
+import {
+  defaultValues,
+  formatManifests,
+  renderControlPlane,
+  resolveInstallValues,
+  VALUES_SCHEMA,
+  type InstallFlags,
+} from '../install/index.js';
+import { stringify } from 'yaml';
+import { guarded } from './command-errors.js';
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+interface InstallCommandFlags extends InstallFlags {
+  crds?: boolean;
+  gatewayApi?: boolean;
+  output?: string;
+  printValues?: boolean;
+  printValuesSchema?: boolean;
+}
+
+/** The flags install and upgrade share. */
+export function addValuesOptions(command: Command): Command {
+  return command
+    .option(
+      '--ha',
+      "high availability: 3 replicas, anti-affinity, PodDisruptionBudgets, resources (Linkerd's values-ha)",
+    )
+    .option('--set <key=value>', 'set a value (repeatable), e.g. --set controllerReplicas=2', collect)
+    .option('-f, --values <file>', 'values file, YAML or JSON (repeatable; later ones win)', collect)
+    .option('--identity-trust-anchors-file <file>', 'PEM trust anchors (default: generated)')
+    .option('--identity-issuer-certificate-file <file>', 'PEM issuer certificate, signed by the anchors')
+    .option('--identity-issuer-key-file <file>', 'PEM issuer private key')
+    .option('--identity-trust-domain <domain>', 'identity trust domain (default: the cluster domain)')
+    .option('--cluster-domain <domain>', 'Kubernetes cluster domain (default cluster.local)')
+    .option('--controller-namespace <ns>', 'namespace of the control plane', 'linkerd')
+    .option('-o, --output <format>', 'yaml or json', 'yaml');
+}
+
+export function formatOutput(objects: readonly unknown[], output: string | undefined): string {
+  if (output === 'json')
+    return `${JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }, null, 2)}\n`;
+  if (output && output !== 'yaml') {
+    throw new MeshError(MeshErrorCode.InvalidArgument, `unknown output format "${output}"`, {
+      where: '-o',
+      hint: 'use yaml or json',
+    });
+  }
+  return formatManifests(objects);
+}
+
+export function registerInstallCommand(
+  program: Command,
+  out: (text: string) => void,
+  err: (text: string) => void,
+): void {
+  addValuesOptions(
+    program
+      .command('install')
+      .description('Print the control plane (--crds: the CRDs) to apply')
+      .option('--crds', 'print the CustomResourceDefinitions only (apply them first)')
+      .option('--gateway-api', 'with --crds: also the Gateway API HTTPRoute and GRPCRoute CRDs')
+      .option('--print-values', 'print the default values (the Helm chart values.yaml) and exit')
+      .option('--print-values-schema', 'print the values JSON schema (values.schema.json) and exit'),
+  ).action(
+    guarded('install', err, (flags: InstallCommandFlags) => {
+      if (flags.printValuesSchema) {
+        out(
+          `${JSON.stringify({ $schema: 'https://json-schema.org/draft-07/schema#', title: 'tsmesh control plane values', ...VALUES_SCHEMA }, null, 2)}\n`,
+        );
+        return;
+      }
+      if (flags.printValues) {
+        out(stringify(defaultValues(), { lineWidth: 0 }));
+        return;
+      }
+      if (flags.crds) {
+        out(formatCrdManifestsYaml({ gatewayApi: flags.gatewayApi ?? false }));
+        return;
+      }
+      const namespace = flags.controllerNamespace ?? 'linkerd';
+      const values = resolveInstallValues(flags);
+      out(formatOutput(renderControlPlane(values, { namespace }), flags.output));
+    }),
+  );
+}

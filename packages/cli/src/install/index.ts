@@ -1,0 +1,31 @@
+export {
+  defaultValues,
+  haValues,
+  mergeValues,
+  parseSetFlag,
+  readValuesFile,
+  validateValues,
+  VALUES_SCHEMA,
+  type ComponentValues,
+  type ImageValues,
+  type InstallValues,
+  type Values,
+  type WebhookValues,
+} from './values.js';
+export { completeCertificates, type IdentityFiles } from './certificates.js';
+export {
+  createWebhookCertificate,
+  signServingCertificate,
+  type WebhookCertificate,
+} from './webhook-certificates.js';
+export {
+  CONTROL_PLANE_COMPONENTS,
+  formatManifests,
+  publicValues,
+  renderControlPlane,
+  type ControlPlaneComponent,
+  type KubeManifest,
+  type RenderOptions,
+} from './render-control-plane.js';
+export { resolveInstallValues, type InstallFlags } from './install-values.js';
+export { uninstallManifests } from './uninstall-manifests.js';
