@@ -30,6 +30,13 @@ describe('Service annotations', () => {
     });
     expect(problems).toEqual([expect.stringContaining('retry.linkerd.io/http: "bogus"')]);
     expect(parseHttpRetry({}, () => undefined)).toBeUndefined();
+    // As Linkerd: a limit or a timeout alone turns retries on (no status ranges); 0 means unset.
+    expect(parseHttpRetry({ 'retry.linkerd.io/limit': '2' }, () => undefined)).toEqual({
+      limit: 2,
+      statusRanges: [],
+      timeoutMs: undefined,
+    });
+    expect(parseHttpRetry({ 'retry.linkerd.io/limit': '0' }, () => undefined)).toBeUndefined();
   });
 
   it('parses gRPC retry conditions', () => {

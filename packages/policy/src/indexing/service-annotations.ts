@@ -153,19 +153,33 @@ export function effectiveAnnotations(service: Annotations, route: Annotations | 
   return out;
 }
 
+/** Linkerd: a retry exists when any of limit (non-zero), timeout (non-zero) or conditions is set. */
+function retryBase(
+  a: Annotations,
+  report: AnnotationProblem,
+): { limit: number; timeoutMs: number | undefined; any: boolean } {
+  const limitText = a[Annotation.RetryLimit];
+  const limit = integer(a, Annotation.RetryLimit, report, 0);
+  const timeoutMs = duration(a, Annotation.RetryTimeout, report);
+  const any = (limitText !== undefined && limit !== 0) || (timeoutMs !== undefined && timeoutMs !== 0);
+  return { limit: limit === 0 ? 1 : limit, timeoutMs: timeoutMs === 0 ? undefined : timeoutMs, any };
+}
+
 export function parseHttpRetry(a: Annotations, report: AnnotationProblem): HttpRetry | undefined {
   const text = a[Annotation.RetryHttp];
-  if (text === undefined) return undefined;
+  const base = retryBase(a, report);
+  if (text === undefined && !base.any) return undefined;
   return {
-    limit: integer(a, Annotation.RetryLimit, report, 1),
-    statusRanges: parseStatusRanges(text, report),
-    timeoutMs: duration(a, Annotation.RetryTimeout, report),
+    limit: base.limit,
+    statusRanges: text === undefined ? [] : parseStatusRanges(text, report),
+    timeoutMs: base.timeoutMs,
   };
 }
 
 export function parseGrpcRetry(a: Annotations, report: AnnotationProblem): GrpcRetry | undefined {
   const text = a[Annotation.RetryGrpc];
-  if (text === undefined) return undefined;
+  const base = retryBase(a, report);
+  if (text === undefined && !base.any) return undefined;
   const conditions = {
     cancelled: false,
     deadlineExceeded: false,
@@ -173,7 +187,7 @@ export function parseGrpcRetry(a: Annotations, report: AnnotationProblem): GrpcR
     internal: false,
     unavailable: false,
   };
-  for (const raw of text.split(',')) {
+  for (const raw of (text ?? '').split(',')) {
     const c = raw.trim().toLowerCase();
     if (c === '') continue;
     if (c === 'cancelled') conditions.cancelled = true;
@@ -186,11 +200,7 @@ export function parseGrpcRetry(a: Annotations, report: AnnotationProblem): GrpcR
         `${Annotation.RetryGrpc}: "${raw.trim()}" is not one of cancelled, deadline-exceeded, internal, resource-exhausted, unavailable`,
       );
   }
-  return {
-    limit: integer(a, Annotation.RetryLimit, report, 1),
-    conditions,
-    timeoutMs: duration(a, Annotation.RetryTimeout, report),
-  };
+  return { limit: base.limit, conditions, timeoutMs: base.timeoutMs };
 }
 
 export function parseTimeouts(a: Annotations, report: AnnotationProblem): RouteTimeoutsMs {
