@@ -57,3 +57,20 @@ export {
 } from './access-log/index.js';
 export { encodeProxyProtocolV2, forwardedHeaders, type ForwardedMode } from './client-address/index.js';
 export { createRecentErrors, type RecentError, type RecentErrors } from './recent-errors/index.js';
+export {
+  classifyProxyError,
+  PROXY_ERRORS,
+  ProxyError,
+  ProxyErrorCode,
+  type ProxyErrorInfo,
+} from './errors/index.js';
+export { createPeakEwma, pickP2c, type PeakEwma, type PeakEwmaOptions } from './balance/index.js';
+export { createFailureAccrual, type BreakerState, type FailureAccrual } from './breaker/index.js';
+export { createRetryBudget, DEFAULT_RETRY_BUDGET, type RetryBudget } from './retry/index.js';
+export { createDiscovery, type Discovery, type DiscoveryOptions } from './discovery/index.js';
+export {
+  createOutboundMeshFromConfig,
+  L5D_DST_OVERRIDE,
+  type ConfiguredMesh,
+  type OutboundMesh,
+} from './outbound/index.js';

@@ -1,6 +1,6 @@
 // A retry budget (Finagle's, used by linkerd2-proxy for ServiceProfile retries): retries may add
 // at most `ratio` of the recent request rate, plus a floor of `minPerSecond` retries, counted over
-// a sliding `ttlMs` window. Each original request deposits `ratio` tokens; each retry withdraws one.
+// a sliding `ttlMs` window. Each original request counts for `ratio` tokens; each retry withdraws one.
 // Linkerd's defaults are ratio 0.2, 10 per second, TTL 10s.
 
 export interface RetryBudgetOptions {
@@ -52,12 +52,13 @@ export function createRetryBudget(options: RetryBudgetOptions): RetryBudget {
   return {
     deposit() {
       const k = advance();
-      deposits[k] = (deposits[k] as number) + ratio;
+      deposits[k] = (deposits[k] as number) + 1;
     },
     tryWithdraw() {
       const k = advance();
-      const balance = reserve + sum(deposits) - sum(withdrawals);
-      if (balance < 1) return false;
+      // Requests are counted whole and scaled once, so 100 × 0.2 is 20, not 19.999….
+      const balance = reserve + ratio * sum(deposits) - sum(withdrawals);
+      if (balance < 1 - 1e-9) return false;
       withdrawals[k] = (withdrawals[k] as number) + 1;
       return true;
     },
