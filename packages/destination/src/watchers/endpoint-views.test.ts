@@ -40,11 +40,19 @@ describe('endpoint and profile views', () => {
   let source: MemorySource;
   let state: ClusterState;
   let controller: AbortController;
+  let warnings: Record<string, unknown>[];
 
   beforeEach(async () => {
     source = new MemorySource();
     controller = new AbortController();
-    state = new ClusterState({ source });
+    warnings = [];
+    const logger = {
+      debug() {},
+      info() {},
+      error() {},
+      warn: (fields: Record<string, unknown>) => void warnings.push(fields),
+    };
+    state = new ClusterState({ source, logger });
     state.start(controller.signal);
     await state.waitForSync(controller.signal, 1000);
   });
@@ -110,6 +118,9 @@ describe('endpoint and profile views', () => {
       undefined,
     );
     expect([...one.addresses.keys()]).toEqual(['198.18.0.2:3307']);
+    expect(warnings).toContainEqual(
+      expect.objectContaining({ kind: 'EndpointSlice', namespace: 'shop', name: 'bad' }),
+    );
     // An unchanged recomputation reuses the address objects.
     const again = serviceView(
       state,

@@ -130,10 +130,10 @@ export function serviceView(
     try {
       const family = slice.addressType === 'IPv6' ? 6 : slice.addressType === 'IPv4' ? 4 : undefined;
       if (family === undefined || (family === 6 && !config.enableIpv6)) continue;
-      const port = slicePort(slice, targetPort);
-      if (port === undefined) continue;
       const endpoints = slice.endpoints ?? [];
       if (!Array.isArray(endpoints)) throw new TypeError('endpoints is not a list');
+      const port = slicePort(slice, targetPort);
+      if (port === undefined) continue;
       for (const endpoint of endpoints) {
         if (endpoint?.conditions?.ready === false) continue;
         if (target.hostname !== undefined) {

@@ -72,7 +72,7 @@ describe('destination over the directory source', () => {
     );
     await writeFile(join(dir, 'slice.yaml'), slice(['127.0.1.1', '127.0.1.2']));
     source = createDirectoryObjectSource({ dir, debounceMs: 20 });
-    service = await startDestinationService({ source, port: 0 });
+    service = await startDestinationService({ source, port: 0, adminPort: 0 });
   });
   afterEach(async () => {
     await service.close();
@@ -102,6 +102,12 @@ describe('destination over the directory source', () => {
       await writeFile(join(dir, 'slice.yaml'), slice(['127.0.1.1']));
       await stream.until(() => model.addrs.size === 1, 10_000, 'one endpoint');
       expect(service.subscriptions()).toBe(1);
+      const admin = `http://127.0.0.1:${service.adminPort}`;
+      expect((await fetch(`${admin}/ready`)).status).toBe(200);
+      expect((await fetch(`${admin}/live`)).status).toBe(200);
+      const metrics = await (await fetch(`${admin}/metrics`)).text();
+      expect(metrics).toContain('tsmesh_destination_subscriptions{method="Get"} 1');
+      expect(metrics).toMatch(/tsmesh_destination_updates_total\{method="Get"\} [1-9]/);
       stream.cancel();
       await expect.poll(() => service.subscriptions(), { timeout: 5000 }).toBe(0);
     } finally {
