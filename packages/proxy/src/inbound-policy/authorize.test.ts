@@ -76,6 +76,10 @@ describe('inbound authorization', () => {
     expect(authorizeConnection(authn, plain).allowed).toBe(false);
     expect(authorizeConnection(authn, { ...plain, tls: true, id: WEB }).allowed).toBe(true);
     expect(authorizeConnection(defaultServer(DefaultInboundPolicy.Deny, []), plain).allowed).toBe(false);
+    // A port listed in LINKERD2_PROXY_INBOUND_PORTS_REQUIRE_IDENTITY.
+    const required = defaultServer(DefaultInboundPolicy.AllUnauthenticated, [], true);
+    expect(authorizeConnection(required, plain).allowed).toBe(false);
+    expect(authorizeConnection(required, { ...plain, tls: true, id: WEB }).allowed).toBe(true);
   });
 
   it('reports a bad network with the field', () => {

@@ -14,10 +14,15 @@ const ALL_CIDRS = ['0.0.0.0/0', '::/0'];
 const ANY_CLIENT: CompiledAuthentication = { kind: 'unauthenticated' };
 const ANY_IDENTITY: CompiledAuthentication = compileIdentities([{ kind: 'suffix', suffix: '' }]);
 
-/** The compiled default server for a default-policy name. */
+/**
+ * The compiled default server for a default-policy name. `requireIdentity` (the port is in
+ * LINKERD2_PROXY_INBOUND_PORTS_REQUIRE_IDENTITY) turns the *-unauthenticated policies into their
+ * authenticated form, as Linkerd does.
+ */
 export function defaultServer(
   policy: DefaultInboundPolicy,
   clusterNetworks: readonly string[],
+  requireIdentity = false,
 ): CompiledServer {
   const meta = { group: '', kind: 'default', name: policy };
   const nets = (cidrs: readonly string[]): NetworkMatch[] =>
@@ -28,9 +33,12 @@ export function defaultServer(
   const authorizations: CompiledAuthz[] = {
     [DefaultInboundPolicy.Deny]: [],
     [DefaultInboundPolicy.Audit]: one(ALL_CIDRS, ANY_CLIENT),
-    [DefaultInboundPolicy.AllUnauthenticated]: one(ALL_CIDRS, ANY_CLIENT),
+    [DefaultInboundPolicy.AllUnauthenticated]: one(ALL_CIDRS, requireIdentity ? ANY_IDENTITY : ANY_CLIENT),
     [DefaultInboundPolicy.AllAuthenticated]: one(ALL_CIDRS, ANY_IDENTITY),
-    [DefaultInboundPolicy.ClusterUnauthenticated]: one(clusterNetworks, ANY_CLIENT),
+    [DefaultInboundPolicy.ClusterUnauthenticated]: one(
+      clusterNetworks,
+      requireIdentity ? ANY_IDENTITY : ANY_CLIENT,
+    ),
     [DefaultInboundPolicy.ClusterAuthenticated]: one(clusterNetworks, ANY_IDENTITY),
   }[policy];
   return {

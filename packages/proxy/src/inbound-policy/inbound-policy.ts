@@ -27,6 +27,8 @@ export interface InboundPolicyOptions {
   readonly recentErrors?: RecentErrors;
   /** The policy controller; without it every port keeps the default policy. */
   readonly controlPlane?: { readonly client: InboundServerPoliciesClient; readonly workload: string };
+  /** Ports whose default policy requires a client identity (LINKERD2_PROXY_INBOUND_PORTS_REQUIRE_IDENTITY). */
+  readonly requireIdentityPorts?: { has(port: number): boolean };
   /** Ports watched from the start (LINKERD2_PROXY_INBOUND_PORTS); others on first use. */
   readonly ports?: Iterable<number>;
   readonly backoff?: BackoffOptions;
@@ -111,6 +113,11 @@ export function createInboundPolicy(options: InboundPolicyOptions): InboundPolic
     return labels;
   };
   const fallback = defaultServer(options.defaultPolicy, options.clusterNetworks);
+  let fallbackWithIdentity: CompiledServer | undefined;
+  const fallbackFor = (p: number) =>
+    options.requireIdentityPorts?.has(p)
+      ? (fallbackWithIdentity ??= defaultServer(options.defaultPolicy, options.clusterNetworks, true))
+      : fallback;
   const metrics = createPolicyMetrics(options.registry);
   const abort = new AbortController();
   const ports = new Map<number, PortState>();
@@ -122,7 +129,7 @@ export function createInboundPolicy(options: InboundPolicyOptions): InboundPolic
     let firstWait: Promise<void> | undefined;
     const s: PortState = {
       port: p,
-      server: fallback,
+      server: fallbackFor(p),
       synced: false,
       limiter: undefined,
       open: new Set(),

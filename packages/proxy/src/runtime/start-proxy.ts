@@ -77,6 +77,7 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
   const inboundPolicy = createInboundPolicy({
     defaultPolicy: config.inboundPolicy.defaultPolicy,
     clusterNetworks: config.inboundPolicy.clusterNetworks,
+    requireIdentityPorts: config.inbound.requireIdentityPorts,
     registry,
     recentErrors,
     controlPlane: policyClient && workload !== undefined ? { client: policyClient, workload } : undefined,

@@ -362,6 +362,22 @@ describe('inbound default policy without a controller', () => {
     }
   });
 
+  it('requires an identity on LINKERD2_PROXY_INBOUND_PORTS_REQUIRE_IDENTITY ports', async () => {
+    const app = await listenHttp((_req, res) => res.end('ok\n'));
+    const h = await startHarness({
+      [ProxyEnv.InboundPortsRequireIdentity]: String(app.port),
+      ...forwardTo(app.port),
+    });
+    try {
+      const r = await curl(`http://127.0.0.1:${h.inboundPort}/`);
+      expect(r.status).toBe(403);
+      expect(r.headers).toMatch(/default:all-unauthenticated.* permits client 127\.0\.0\.1 \(no mesh tls\)/);
+    } finally {
+      await h.close();
+      await closeServer(app.server);
+    }
+  });
+
   it('admits cluster networks under cluster-unauthenticated', async () => {
     const app = await listenHttp((_req, res) => res.end('ok\n'));
     const h = await startHarness({
