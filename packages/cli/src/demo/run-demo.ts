@@ -39,6 +39,14 @@ export interface DemoOptions {
   readonly signal?: AbortSignal;
 }
 
+/** The traffic each workload has: servers are called, web and the bot call out. */
+const DIRECTIONS: Record<DemoAppName, readonly ('inbound' | 'outbound')[]> = {
+  emoji: ['inbound'],
+  voting: ['inbound'],
+  web: ['inbound', 'outbound'],
+  'vote-bot': ['outbound'],
+};
+
 interface Workload {
   readonly name: DemoAppName;
   port: number | undefined;
@@ -154,7 +162,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   const rows = (): ViewRow[] =>
     workloads.flatMap((w) => {
       const window = windows.get(w.name);
-      const dirs = w.name === 'vote-bot' ? (['outbound'] as const) : (['inbound', 'outbound'] as const);
+      const dirs = DIRECTIONS[w.name];
       return dirs.map((direction) => ({ workload: w.name, direction, golden: window?.current(direction) }));
     });
 
@@ -291,13 +299,11 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     line(`Since the app was up (${Math.round((Date.now() - started) / 1000)}s, each proxy):`);
     for (const text of formatTable(
       workloads.flatMap((w) =>
-        (w.name === 'vote-bot' ? (['outbound'] as const) : (['inbound', 'outbound'] as const)).map(
-          (direction) => ({
-            workload: w.name,
-            direction,
-            golden: windows.get(w.name)?.cumulative(direction, (Date.now() - started) / 1000),
-          }),
-        ),
+        DIRECTIONS[w.name].map((direction) => ({
+          workload: w.name,
+          direction,
+          golden: windows.get(w.name)?.cumulative(direction, (Date.now() - started) / 1000),
+        })),
       ),
     ))
       line(`  ${text}`);
