@@ -1,6 +1,7 @@
 // The `tsmesh` command tree. Built by a function (no module-level state) so tests can run it
 // in-process and capture its output.
 import { Command } from 'commander';
+import { registerCheckCommand } from './commands/check.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerIdentityCommand } from './commands/identity.js';
 import { registerInjectCommands } from './commands/inject.js';
@@ -36,6 +37,7 @@ export function createProgram(io: ProgramIo = defaultIo): Command {
   registerInjectCommands(program, io.out, io.err);
   registerInstallCommand(program, io.out, io.err);
   registerUninstallCommand(program, io.out, io.err);
+  registerCheckCommand(program, io.out, io.err);
   registerUpCommand(program, io.out, io.err);
   registerRunCommand(program, io.out, io.err);
   return program;

@@ -8,43 +8,11 @@ import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { inject, createInjectorConfig } from '@tsmesh/injector';
 import { parseCertificates } from '@tsmesh/core';
-import { createProgram } from '../program.js';
-import { VERSION } from '../version.js';
+import { FIXED_CERTS, runCli } from './install.test-support.js';
 
 const fixtures = fileURLToPath(new URL('../../test/fixtures/install/', import.meta.url));
 const goldenDir = new URL('../../test/golden/install/', import.meta.url);
 const update = process.env.TSMESH_UPDATE_GOLDEN === '1';
-
-/** Flags that make the output deterministic. */
-export const FIXED_CERTS = [
-  '--identity-trust-anchors-file',
-  `${fixtures}ca.crt`,
-  '--identity-issuer-certificate-file',
-  `${fixtures}issuer.crt`,
-  '--identity-issuer-key-file',
-  `${fixtures}issuer.key`,
-  '--values',
-  `${fixtures}webhook-certs.values.json`,
-  '--set',
-  'linkerdVersion=test-version',
-];
-
-export async function runCli(args: string[]): Promise<{ out: string; err: string; exitCode: number }> {
-  let out = '';
-  let err = '';
-  const program = createProgram({ out: (t) => (out += t), err: (t) => (err += t) });
-  let exitCode = 0;
-  try {
-    await program.parseAsync(['node', 'tsmesh', ...args]);
-  } catch (e) {
-    exitCode = (e as { exitCode?: number }).exitCode ?? 1;
-  }
-  return {
-    out: out.replaceAll(VERSION, '<VERSION>'),
-    err: err.replaceAll(fixtures, '<fixtures>/'),
-    exitCode,
-  };
-}
 
 function golden(name: string, actual: string): void {
   const url = new URL(name, goldenDir);

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { CoreKinds } from '@tsmesh/kube';
-import { connectKube } from '../check/kube-connection.js';
+import { connectKube } from '../check/index.js';
 import { defaultValues } from '../install/index.js';
 import { VERSION } from '../version.js';
 

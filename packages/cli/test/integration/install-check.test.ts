@@ -1,0 +1,202 @@
+// `tsmesh install`, `check` and `uninstall` against a real kube-apiserver (testenv), with the
+// kubectl testenv builds from the same Kubernetes module:
+//   check --pre passes on a fresh server and fails, with a hint, without permissions;
+//   check fails (CRDs and linkerd-config missing) before install;
+//   install --crds | kubectl apply --server-side, install | kubectl apply --dry-run=server, then for real;
+//   check passes once the control-plane pods (made by kube-controller-manager) report ready.
+// Golden: check --pre -o json. Regenerate with TSMESH_UPDATE_GOLDEN=1.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { KubeConfig } from '@kubernetes/client-node';
+import { CoreKinds, createKubeApiClient, type KubeApiClient, type KubeObject } from '@tsmesh/kube';
+import { ensureBinaries, startTestEnv, type TestEnv } from '@tsmesh/testenv';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import { FIXED_CERTS, runCli } from '../../src/commands/install.test-support.js';
+
+const update = process.env.TSMESH_UPDATE_GOLDEN === '1';
+const goldenDir = new URL('../golden/check/', import.meta.url);
+function golden(name: string, actual: string): void {
+  const url = new URL(name, goldenDir);
+  if (update || !existsSync(url)) writeFileSync(url, actual);
+  expect(actual).toBe(readFileSync(url, 'utf8'));
+}
+
+let env: TestEnv;
+let kubectl: string;
+let client: KubeApiClient;
+
+beforeAll(async () => {
+  kubectl = (await ensureBinaries({ components: ['kubectl'] })).kubectl;
+  env = await startTestEnv();
+  const kc = new KubeConfig();
+  kc.loadFromFile(env.kubeconfigPath);
+  client = createKubeApiClient(kc);
+}, 45 * 60_000);
+
+afterAll(async () => {
+  client?.close();
+  await env?.stop();
+});
+
+function apply(manifest: string, ...args: string[]) {
+  const r = spawnSync(kubectl, ['--kubeconfig', env.kubeconfigPath, 'apply', ...args, '-f', '-'], {
+    input: manifest,
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  return { status: r.status, out: r.stdout, err: r.stderr };
+}
+
+const kube = () => ['--kubeconfig', env.kubeconfigPath];
+
+/** A kubeconfig for a ServiceAccount that may do nothing. */
+async function powerlessKubeconfig(): Promise<string> {
+  await client.create(CoreKinds.Namespace, {
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: { name: 'nobody-ns' },
+  });
+  await client.create(CoreKinds.ServiceAccount, {
+    apiVersion: 'v1',
+    kind: 'ServiceAccount',
+    metadata: { name: 'nobody', namespace: 'nobody-ns' },
+  });
+  const token = await client.request<{ status: { token: string } }>({
+    method: 'POST',
+    path: '/api/v1/namespaces/nobody-ns/serviceaccounts/nobody/token',
+    body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 3600 } },
+  });
+  const admin = new KubeConfig();
+  admin.loadFromFile(env.kubeconfigPath);
+  const cluster = admin.getCurrentCluster()!;
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [cluster],
+    users: [{ name: 'nobody', token: token.status.token }],
+    contexts: [{ name: 'nobody', cluster: cluster.name, user: 'nobody' }],
+    currentContext: 'nobody',
+  });
+  const path = `${env.dir}/nobody.kubeconfig`;
+  writeFileSync(path, kc.exportConfig());
+  return path;
+}
+
+/** What a kubelet would write: every container (and native-sidecar init container) running and ready. */
+async function markPodsReady(namespace: string): Promise<number> {
+  const pods = await client.list<
+    KubeObject & {
+      spec: { containers: { name: string }[]; initContainers?: { name: string; restartPolicy?: string }[] };
+    }
+  >(CoreKinds.Pod, { namespace });
+  for (const pod of pods.items) {
+    const running = (name: string) => ({
+      name,
+      ready: true,
+      started: true,
+      restartCount: 0,
+      image: 'x',
+      imageID: '',
+      state: { running: { startedAt: new Date().toISOString() } },
+    });
+    const status = {
+      phase: 'Running',
+      podIP: '198.18.0.10',
+      conditions: ['Initialized', 'ContainersReady', 'Ready', 'PodScheduled'].map((type) => ({
+        type,
+        status: 'True',
+        lastTransitionTime: new Date().toISOString(),
+      })),
+      containerStatuses: pod.spec.containers.map((c) => running(c.name)),
+      initContainerStatuses: (pod.spec.initContainers ?? []).map((c) =>
+        c.restartPolicy === 'Always'
+          ? running(c.name)
+          : { ...running(c.name), ready: false, state: { terminated: { exitCode: 0, reason: 'Completed' } } },
+      ),
+    };
+    await client.request({
+      method: 'PATCH',
+      path: `/api/v1/namespaces/${namespace}/pods/${pod.metadata!.name}/status`,
+      contentType: 'application/merge-patch+json',
+      body: { status },
+    });
+  }
+  return pods.items.length;
+}
+
+describe('tsmesh install and check against kube-apiserver', () => {
+  it('check --pre passes on a fresh server (golden JSON)', async () => {
+    const r = await runCli(['check', '--pre', '-o', 'json', ...kube()]);
+    expect(r.exitCode, r.out + r.err).toBe(0);
+    golden('check-pre.json.golden', r.out);
+  });
+
+  it('check --pre fails with a hint when the user may not create anything', async () => {
+    const path = await powerlessKubeconfig();
+    const r = await runCli(['check', '--pre', '--kubeconfig', path]);
+    expect(r.exitCode).toBe(1);
+    expect(r.out).toMatch(/× can create non-namespaced resources\n {4}not allowed to create namespaces/);
+    expect(r.out).toMatch(/see https:\/\/linkerd\.io\/2\/checks\/#pre-k8s for hints/);
+    expect(r.out).toMatch(/Status check results are ×/);
+  });
+
+  it('check fails before install: CRDs and linkerd-config missing, with hints', async () => {
+    const r = await runCli(['check', '--wait', '0s', ...kube()]);
+    expect(r.exitCode).toBe(1);
+    expect(r.out).toMatch(
+      /× control plane CustomResourceDefinitions exist\n {4}missing servers\.policy\.linkerd\.io/,
+    );
+    expect(r.out).toMatch(/tsmesh install --crds \| kubectl apply --server-side -f -/);
+    expect(r.out).toMatch(/× 'linkerd-config' config map exists/);
+  });
+
+  it('install --crds | kubectl apply --server-side, install | kubectl apply --dry-run=server, then check passes', async () => {
+    const crds = await runCli(['install', '--crds']);
+    const a = apply(crds.out, '--server-side');
+    expect(a.status, a.err).toBe(0);
+    expect(a.out).toMatch(/servers\.policy\.linkerd\.io serverside-applied/);
+
+    const install = await runCli(['install', ...FIXED_CERTS]);
+    expect(install.exitCode).toBe(0);
+    // The namespace first: a dry run creates nothing for the namespaced objects to go in.
+    const ns = parseAllDocuments(install.out)[0]!.toString();
+    expect(apply(ns).status).toBe(0);
+    const dry = apply(install.out, '--dry-run=server');
+    expect(dry.status, dry.err).toBe(0);
+    expect(dry.out).toMatch(/deployment\.apps\/linkerd-destination created \(server dry run\)/);
+    const real = apply(install.out);
+    expect(real.status, real.err).toBe(0);
+
+    // kube-controller-manager turns the Deployments into pods; play kubelet for them.
+    let pods = 0;
+    for (let i = 0; i < 60 && pods < 3; i++) {
+      pods = (await client.list(CoreKinds.Pod, { namespace: 'linkerd' })).items.length;
+      if (pods < 3) await new Promise((r) => setTimeout(r, 500));
+    }
+    expect(pods).toBe(3);
+    await markPodsReady('linkerd');
+
+    const check = await runCli(['check', '--wait', '10s', '-o', 'json', ...kube()]);
+    const report = JSON.parse(check.out) as {
+      success: boolean;
+      categories: { checks: { result: string; description: string; error?: string }[] }[];
+    };
+    const failed = report.categories.flatMap((c) => c.checks).filter((c) => c.result === 'error');
+    expect(failed).toEqual([]);
+    expect(report.success).toBe(true);
+    expect(check.exitCode).toBe(0);
+  });
+
+  it('uninstall | kubectl delete removes what install created', async () => {
+    const u = await runCli(['uninstall']);
+    const r = spawnSync(kubectl, [...kube(), 'delete', '--ignore-not-found', '--wait=false', '-f', '-'], {
+      input: u.out,
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(
+      /mutatingwebhookconfiguration.admissionregistration.k8s.io "linkerd-proxy-injector-webhook-config" deleted/,
+    );
+  });
+});
