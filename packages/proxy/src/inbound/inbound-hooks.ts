@@ -66,6 +66,8 @@ export interface InboundRequest {
 export interface InboundHooks {
   /** Resolves when the port's policy is known (or its first-answer wait ran out). */
   ready(port: number): Promise<void>;
+  /** The Server's protocol detection timeout (ProxyProtocol.Detect.timeout), when it sets one. */
+  detectTimeoutMs(port: number): number | undefined;
   /** How to serve the port: the Server's protocol; PROXY-protocol ports are always opaque. */
   protocol(port: number): ServerProtocol;
   /**
@@ -107,6 +109,7 @@ export function createInboundHooks(options: InboundHooksOptions): InboundHooks {
   const waitMs = options.initialPolicyTimeoutMs ?? 1000;
   return {
     ready: (port) => (policy ? policy.port(port).whenSynced(waitMs) : Promise.resolve()),
+    detectTimeoutMs: (port) => policy?.port(port).server.detectTimeoutMs,
     protocol(port) {
       if (options.proxyProtocolPorts.has(port)) return 'opaque';
       return policy ? policy.port(port).server.protocol : 'detect';

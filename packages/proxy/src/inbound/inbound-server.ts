@@ -148,8 +148,12 @@ export async function startInbound(options: InboundOptions): Promise<InboundServ
     );
   };
 
+  // The Server's ProxyProtocol.Detect timeout when the policy sets one, else the configured one.
+  const detectTimeoutFor = (port: number | undefined) =>
+    (port === undefined ? undefined : hooks.detectTimeoutMs(port)) ?? config.inbound.detectTimeoutMs;
+
   const serve = async (stream: Socket, conn: Conn) => {
-    const d = await detectProtocol(stream, { timeoutMs: config.inbound.detectTimeoutMs });
+    const d = await detectProtocol(stream, { timeoutMs: detectTimeoutFor(conn.target.port) });
     if (d.closed && d.buffered.length === 0) {
       stream.destroy();
       return;
@@ -244,7 +248,7 @@ export async function startInbound(options: InboundOptions): Promise<InboundServ
     void (async () => {
       // The port's policy (its Server's protocol and authorizations) before serving it.
       if (target !== undefined) await hooks.ready(target.port);
-      const d = await detectProtocol(socket, { timeoutMs: config.inbound.detectTimeoutMs });
+      const d = await detectProtocol(socket, { timeoutMs: detectTimeoutFor(target?.port) });
       if (d.closed && d.buffered.length === 0) {
         socket.destroy();
         return;

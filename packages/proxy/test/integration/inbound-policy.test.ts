@@ -471,3 +471,30 @@ describe('a policy controller that never answers', () => {
     }
   });
 });
+
+describe('the Server protocol from the policy', () => {
+  it("uses the Server's detection timeout: a server-speaks-first app is reached after it", async () => {
+    const cp = await startTestPolicyServer();
+    const banner = await listenTcp((s) => s.write('220 ready\r\n'));
+    cp.setServer(
+      banner.port,
+      server('smtp', { detect: { timeout: { nanos: 200_000_000 } } }, [allowAll('everyone')]),
+    );
+    const h = await startHarness({ ...policyEnv(cp), ...forwardTo(banner.port) });
+    try {
+      const started = Date.now();
+      const sock = connect(h.inboundPort, '127.0.0.1');
+      sock.on('error', () => undefined);
+      const [data] = (await once(sock, 'data')) as [Buffer];
+      const elapsed = Date.now() - started;
+      sock.destroy();
+      expect(data.toString()).toBe('220 ready\r\n');
+      expect(elapsed).toBeGreaterThanOrEqual(150);
+      expect(elapsed).toBeLessThan(3000); // the configured detection timeout is 10 s
+    } finally {
+      await h.close();
+      await cp.close();
+      await closeServer(banner.server);
+    }
+  });
+});
