@@ -154,6 +154,23 @@ describe('tsmesh inject', () => {
     expect(result.err).toContain('namespace "emojivoto" injected');
   });
 
+  it('reports a malformed workload, leaves it as written and carries on', async () => {
+    const text =
+      'apiVersion: v1\nkind: Pod\nmetadata:\n  name: odd\nspec:\n  containers: 5\n---\n' +
+      readFileSync(`${fixtures}dir/worker.yaml`, 'utf8');
+    const result = await run(['inject', '--manual', '-', ...MANUAL.slice(1)], text);
+    expect(result.exitCode).toBe(0);
+    expect(result.err).toContain(
+      'pod "odd" skipped: malformed: spec.containers is not a list of named items',
+    );
+    expect(result.err).toContain('deployment "worker" injected');
+    expect(
+      result.out.startsWith(
+        'apiVersion: v1\nkind: Pod\nmetadata:\n  name: odd\nspec:\n  containers: 5\n---\n',
+      ),
+    ).toBe(true);
+  });
+
   it('warns when --manual has no trust anchors', async () => {
     const result = await run(['inject', '--manual', `${fixtures}dir/worker.yaml`]);
     expect(result.exitCode).toBe(0);

@@ -73,7 +73,9 @@ async function readProcessStdin(): Promise<string> {
 export function formatReportLine(entry: InjectReportEntry): string {
   const what = `${entry.kind.toLowerCase()} "${entry.name}"`;
   if (entry.status !== 'skipped') return `${what} ${entry.status}`;
-  if (entry.reason === 'unsupported_resource') return `${what} skipped`;
+  // Kinds without a pod template are skipped silently (as Linkerd does); malformed ones say why.
+  if (entry.reason === 'unsupported_resource' && !entry.message?.startsWith('malformed'))
+    return `${what} skipped`;
   return `${what} skipped: ${entry.message ?? entry.reason}`;
 }
 

@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { applyJsonPatch } from '../patch/index.js';
 import { createInjectorConfig } from '../config/index.js';
-import { inject, uninject } from './inject.js';
+import { annotate, inject, uninject } from './inject.js';
 import { WORKLOAD_TEMPLATE_PATHS, type Workload } from './workload.js';
 
 const name = fc.stringMatching(/^[a-z][a-z0-9-]{0,10}[a-z0-9]$/);
@@ -160,6 +160,57 @@ describe('inject properties', () => {
         expect(inject(first.object, cfg, ns).patch).toEqual([]);
       }),
       { numRuns: 200 },
+    );
+  });
+});
+
+describe('inject on malformed objects', () => {
+  it('never throws, whatever the shapes under the pod template', () => {
+    const cfg = createInjectorConfig();
+    const any = fc.anything({ maxDepth: 3 });
+    const containerish = fc.oneof(
+      any,
+      fc.record({ name: fc.oneof(name, any), ports: any, restartPolicy: any }),
+    );
+    const listish = fc.oneof(any, fc.array(containerish, { maxLength: 3 }));
+    const meta = fc.oneof(
+      any,
+      fc.record(
+        {
+          name: fc.oneof(name, any),
+          annotations: fc.oneof(any, fc.dictionary(fc.constantFrom('linkerd.io/inject', 'a'), any)),
+          labels: any,
+          ownerReferences: fc.oneof(any, fc.array(fc.record({ kind: any, name: any, controller: any }))),
+        },
+        { requiredKeys: [] },
+      ),
+    );
+    const spec = fc.oneof(
+      any,
+      fc.record(
+        { containers: listish, initContainers: listish, volumes: listish, hostNetwork: any, template: any },
+        { requiredKeys: [] },
+      ),
+    );
+    const junk = fc.oneof(
+      meta,
+      spec,
+      fc.array(fc.record({ kind: fc.constant('Pod'), metadata: meta, spec })),
+    );
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...Object.keys(WORKLOAD_TEMPLATE_PATHS), 'List'),
+        junk,
+        junk,
+        junk,
+        (kind, metadata, spec, items) => {
+          const object = { kind, metadata, spec, items } as unknown as Workload;
+          expect(() => inject(object, cfg, undefined, { requireAnnotation: false })).not.toThrow();
+          expect(() => uninject(object)).not.toThrow();
+          expect(() => annotate(object, { 'config.linkerd.io/proxy-log-level': 'debug' })).not.toThrow();
+        },
+      ),
+      { numRuns: 2000 },
     );
   });
 });

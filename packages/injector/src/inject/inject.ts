@@ -30,6 +30,7 @@ import {
   OWNER_LABELS,
   ownerOf,
   podTemplateOf,
+  podTemplateProblem,
   type Container,
   type NamespaceLike,
   type PodTemplate,
@@ -255,6 +256,11 @@ export function inject<T extends Workload>(
     const skip = (reason: InjectionSkipReason) =>
       entries.push({ ...id, status: 'skipped', reason, message: SKIP_MESSAGES[reason], warnings });
     if (!template) return skip(InjectionSkipReason.UnsupportedResource);
+    const problem = podTemplateProblem(template);
+    if (problem) {
+      const reason = InjectionSkipReason.UnsupportedResource;
+      return entries.push({ ...id, status: 'skipped', reason, message: `malformed: ${problem}`, warnings });
+    }
     const reason = skipReason(template, namespace, options.requireAnnotation ?? true);
     if (reason) return skip(reason);
     const owner = w.kind === 'Pod' ? (options.owner ?? ownerOf(w)) : ownerOf(w);
@@ -344,12 +350,13 @@ export function uninject<T extends Workload>(workload: T): InjectResult<T> {
   eachWorkload(object, (w) => {
     const id = describe(w, undefined);
     const template = podTemplateOf(w);
-    if (!template) {
+    const problem = template ? podTemplateProblem(template) : undefined;
+    if (!template || problem) {
       entries.push({
         ...id,
         status: 'skipped',
         reason: InjectionSkipReason.UnsupportedResource,
-        message: SKIP_MESSAGES.unsupported_resource,
+        message: problem ? `malformed: ${problem}` : SKIP_MESSAGES.unsupported_resource,
         warnings: [],
       });
       return;
@@ -390,6 +397,17 @@ export function annotate<T extends Workload>(
     const skip = (reason: InjectionSkipReason) =>
       entries.push({ ...id, status: 'skipped', reason, message: SKIP_MESSAGES[reason], warnings: [] });
     if (!template) return skip(InjectionSkipReason.UnsupportedResource);
+    const problem = podTemplateProblem(template);
+    if (problem) {
+      const reason = InjectionSkipReason.UnsupportedResource;
+      return entries.push({
+        ...id,
+        status: 'skipped',
+        reason,
+        message: `malformed: ${problem}`,
+        warnings: [],
+      });
+    }
     if (hasProxy(template)) return skip(InjectionSkipReason.SidecarAlreadyExists);
     if (template.spec?.hostNetwork === true) return skip(InjectionSkipReason.HostNetworkEnabled);
     if (Object.keys(add).length) {
