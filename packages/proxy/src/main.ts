@@ -130,7 +130,14 @@ async function run(): Promise<number> {
   } else {
     log(`identity disabled (${identitySetup.reason}): no mesh TLS`, 'WARN');
   }
-  const proxy = await startProxy({ config, registry, certificates: identity });
+  const proxy = await startProxy({
+    config,
+    registry,
+    certificates: identity,
+    // The last good policy stays in force; say why the controller's answer is missing or unusable.
+    onPolicyError: (port, err) =>
+      log(`inbound policy for port ${port}: ${MeshError.is(err) ? err.describe() : String(err)}`, 'WARN'),
+  });
   log(
     `inbound ${formatSocketAddr(proxy.inbound.listener.address)}, outbound ${proxy.outbound.listeners
       .map((l) => formatSocketAddr(l.address))
