@@ -4,9 +4,16 @@
 // backends with `Service not found` failure injectors for missing ones, retries and timeouts from
 // route rules, route annotations or Service annotations, failure accrual on the HTTP/gRPC
 // protocol, and the `egress-fallback` / `undefined-port` answers.
-import type { BackendRef, GrpcRoute, HttpRoute, HttpRouteRule, outbound } from '@tsmesh/core';
 import {
-  effectiveAnnotations,
+  parseDurationMs,
+  POLICY_GROUP,
+  type BackendRef,
+  type GrpcRoute,
+  type HttpRoute,
+  type HttpRouteRule,
+  type outbound,
+} from '@tsmesh/core';
+import {
   parseGrpcRetry,
   parseHttpRetry,
   parseTimeouts,
@@ -153,7 +160,25 @@ class Translator {
   }
 
   private weightedBackend(ref: BackendRef, grpc: boolean): Msg {
-    const port = ref.port ?? this.model.port;
+    if (!(ref.kind === 'Service' && (ref.group === '' || ref.group === 'core'))) {
+      const group = ref.group === '' ? 'core' : ref.group;
+      return invalidBackend(
+        ref.weight,
+        `unsupported backend type ${group} ${ref.kind}`,
+        defaultMeta('invalid'),
+        grpc,
+      );
+    }
+    // Gateway API: the port is required when the backend is a Service.
+    if (ref.port === undefined) {
+      return invalidBackend(
+        ref.weight,
+        `missing port for backend Service ${ref.name}`,
+        defaultMeta('invalid'),
+        grpc,
+      );
+    }
+    const port = ref.port;
     const meta = resourceMeta({
       group: 'core',
       kind: 'Service',
@@ -161,9 +186,6 @@ class Translator {
       namespace: ref.namespace,
       port,
     });
-    if (!(ref.kind === 'Service' && (ref.group === '' || ref.group === 'core'))) {
-      return invalidBackend(ref.weight, `unsupported backend kind ${ref.kind}`, defaultMeta('invalid'), grpc);
-    }
     if (!this.state.service(ref.namespace, ref.name)) {
       return invalidBackend(ref.weight, `Service not found ${ref.name}`, meta, grpc);
     }
@@ -186,29 +208,49 @@ class Translator {
     return { randomAvailable: { backends: refs.map((r) => this.weightedBackend(r, grpc)) } };
   }
 
-  private annotations(route: HttpRoute | GrpcRoute | undefined) {
-    return effectiveAnnotations(this.model.service.annotations, route?.meta.annotations);
+  /** Service-level timeouts, used by rules whose route sets none. */
+  private serviceTimeouts(): RouteTimeoutsMs {
+    return parseTimeouts(this.model.service.annotations, this.report);
   }
 
-  private ruleTimeouts(route: HttpRoute | undefined, rule: HttpRouteRule | undefined): RouteTimeoutsMs {
-    const fromRule = parseTimeouts(
-      {
-        ...(rule?.timeouts.request !== undefined
-          ? { 'timeout.linkerd.io/request': rule.timeouts.request }
-          : {}),
-        ...(rule?.timeouts.backendRequest !== undefined
-          ? { 'timeout.linkerd.io/response': rule.timeouts.backendRequest }
-          : {}),
-      },
-      (m) => this.report(`HTTPRoute ${route?.meta.namespace}/${route?.meta.name}: ${m}`),
+  /**
+   * As Linkerd: a rule's timeouts come from its route's `timeout.linkerd.io/*` annotations (and, for
+   * policy.linkerd.io routes, the rule's `timeouts.request` when the annotation sets no request
+   * timeout); a rule left without any falls back to the Service's.
+   */
+  private ruleTimeouts(
+    route: HttpRoute | GrpcRoute | undefined,
+    rule: HttpRouteRule | undefined,
+  ): RouteTimeoutsMs {
+    if (!route) return this.serviceTimeouts();
+    const where = `${route.kind} ${route.meta.namespace}/${route.meta.name}`;
+    const t: { requestMs?: number; responseMs?: number; idleMs?: number } = {
+      ...parseTimeouts(route.meta.annotations, (m) => this.report(`${where}: ${m}`)),
+    };
+    const request = rule?.timeouts.request;
+    if (route.group === POLICY_GROUP && t.requestMs === undefined && request !== undefined) {
+      const ms = parseDurationMs(request);
+      if (ms === undefined) this.report(`${where}: timeouts.request "${request}" is not a duration`);
+      else if (ms !== 0) t.requestMs = ms;
+    }
+    return Object.keys(t).length > 0 ? t : this.serviceTimeouts();
+  }
+
+  private httpRetry(route: HttpRoute | undefined): HttpRetry | undefined {
+    const fromRoute = route ? parseHttpRetry(route.meta.annotations, this.report) : undefined;
+    return fromRoute ?? parseHttpRetry(this.model.service.annotations, this.report);
+  }
+
+  private grpcRetry(route: GrpcRoute): GrpcRetry | undefined {
+    return (
+      parseGrpcRetry(route.meta.annotations, this.report) ??
+      parseGrpcRetry(this.model.service.annotations, this.report)
     );
-    if (fromRule.requestMs !== undefined || fromRule.responseMs !== undefined) return fromRule;
-    return parseTimeouts(this.annotations(route), this.report);
   }
 
   private httpRule(route: HttpRoute | undefined, rule: HttpRouteRule | undefined, matches: Msg[]): Msg {
     const timeouts = this.ruleTimeouts(route, rule);
-    const retry = parseHttpRetry(this.annotations(route), this.report);
+    const retry = this.httpRetry(route);
     const out: Msg = {
       matches,
       filters: (rule?.filters ?? []).map((f) => httpFilterMsg(f, 'outbound')).filter(defined),
@@ -244,9 +286,8 @@ class Translator {
 
   grpcRoutes(): Msg[] {
     return this.model.grpcRoutes.map((route) => {
-      const annotations = this.annotations(route);
-      const timeouts = parseTimeouts(annotations, this.report);
-      const retry = parseGrpcRetry(annotations, this.report);
+      const timeouts = this.ruleTimeouts(route, undefined);
+      const retry = this.grpcRetry(route);
       return {
         metadata: resourceMeta({
           group: route.group,

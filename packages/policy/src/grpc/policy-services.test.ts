@@ -206,6 +206,39 @@ describe('OutboundPolicies', () => {
     );
   });
 
+  it('takes timeouts and retries from the route before the Service, as Linkerd does', async () => {
+    source.put(
+      MeshKinds.PolicyHTTPRoute,
+      httpRoute(
+        'web-slow',
+        [{ group: 'core', kind: 'Service', name: 'web', port: 80 }],
+        [
+          { matches: [{ path: { type: 'PathPrefix', value: '/slow' } }], timeouts: { request: '30s' } },
+          { matches: [{ path: { type: 'PathPrefix', value: '/odd' } }], backendRefs: [{ name: 'web-v2' }] },
+        ],
+        'policy.linkerd.io',
+        NS,
+        { annotations: { 'retry.linkerd.io/http': 'gateway-error' } },
+      ),
+    );
+    await expect.poll(() => svc.state()?.httpRoutes.length).toBe(1);
+    const res = await getOutbound(c, {
+      sourceWorkload: `${NS}:client`,
+      authority: `web.${NS}.svc.cluster.local:80`,
+    });
+    const [slow, odd] = res.protocol?.detect?.http1?.routes?.[0]?.rules ?? [];
+    expect(Number(slow?.timeouts?.request?.seconds)).toBe(30);
+    expect(slow?.retry?.conditions?.statusRanges).toEqual([{ start: 502, end: 504 }]);
+    // The second rule sets no timeout: the Service's timeout.linkerd.io/request applies.
+    expect(Number(odd?.timeouts?.request?.seconds)).toBe(5);
+    const backend = odd?.backends?.randomAvailable?.backends?.[0]?.backend;
+    expect(backend?.backend?.metadata?.default).toBe('invalid');
+    expect(backend?.filters?.[0]?.failureInjector).toMatchObject({
+      status: 500,
+      message: 'missing port for backend Service web-v2',
+    });
+  });
+
   it('answers HTTPRoute backends and weights (golden), the fallbacks, and Watch updates', async () => {
     await expect.poll(() => svc.state()?.service(NS, 'web')).toBeTruthy();
     const call = c.outbound.watch({

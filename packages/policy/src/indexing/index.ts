@@ -13,7 +13,6 @@ export {
 } from './outbound-model.js';
 export {
   Annotation,
-  effectiveAnnotations,
   parseFailureAccrual,
   parseGrpcRetry,
   parseHttpRetry,

@@ -1,11 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  effectiveAnnotations,
-  parseFailureAccrual,
-  parseGrpcRetry,
-  parseHttpRetry,
-  parseTimeouts,
-} from './service-annotations.js';
+import { parseFailureAccrual, parseGrpcRetry, parseHttpRetry, parseTimeouts } from './service-annotations.js';
 
 describe('Service annotations', () => {
   it('parses HTTP retries: 5xx, gateway-error, codes and ranges; limit and timeout', () => {
@@ -71,14 +65,5 @@ describe('Service annotations', () => {
     expect(
       parseFailureAccrual({ 'balancer.linkerd.io/failure-accrual': 'unified' }, () => undefined),
     ).toMatchObject({ kind: 'unified', successRateThreshold: 0.8, windowMs: 10_000, minRequests: 5 });
-  });
-
-  it('lets route annotations override the Service, group by group', () => {
-    expect(
-      effectiveAnnotations(
-        { 'retry.linkerd.io/http': '5xx', 'retry.linkerd.io/limit': '2', 'timeout.linkerd.io/request': '1s' },
-        { 'retry.linkerd.io/http': '429' },
-      ),
-    ).toEqual({ 'retry.linkerd.io/http': '429', 'timeout.linkerd.io/request': '1s' });
   });
 });

@@ -131,28 +131,6 @@ export function parseStatusRanges(text: string, report: AnnotationProblem): Stat
   return out;
 }
 
-const RETRY_KEYS = [
-  Annotation.RetryHttp,
-  Annotation.RetryGrpc,
-  Annotation.RetryLimit,
-  Annotation.RetryTimeout,
-];
-const TIMEOUT_KEYS = [Annotation.TimeoutRequest, Annotation.TimeoutResponse, Annotation.TimeoutIdle];
-
-/** Route annotations override the Service's, group by group (retries, timeouts). */
-export function effectiveAnnotations(service: Annotations, route: Annotations | undefined): Annotations {
-  if (!route) return service;
-  const out: Record<string, string> = { ...service };
-  for (const group of [RETRY_KEYS, TIMEOUT_KEYS]) {
-    if (!group.some((k) => route[k] !== undefined)) continue;
-    for (const k of group) {
-      if (route[k] === undefined) delete out[k];
-      else out[k] = route[k];
-    }
-  }
-  return out;
-}
-
 /** Linkerd: a retry exists when any of limit (non-zero), timeout (non-zero) or conditions is set. */
 function retryBase(
   a: Annotations,
