@@ -147,6 +147,18 @@ spec:
       expect(route.condition?.all?.matches).toHaveLength(2);
       profiles.cancel();
 
+      await writeFile(
+        join(dir, 'external.yaml'),
+        'apiVersion: v1\nkind: Service\nmetadata: { name: ext, namespace: shop }\nspec: { type: ExternalName, externalName: example.invalid }\n',
+      );
+      await expect
+        .poll(
+          async () => (await getEndpoints(client, 'ext.shop.svc.cluster.local:80').stream.ended)?.details,
+          {
+            timeout: 10_000,
+          },
+        )
+        .toContain('ExternalName');
       const bad = getEndpoints(client, 'web.shop:80');
       const status = await bad.stream.ended;
       expect(status?.code).toBe(3);
