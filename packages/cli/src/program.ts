@@ -7,6 +7,7 @@ import { registerIdentityCommand } from './commands/identity.js';
 import { registerInjectCommands } from './commands/inject.js';
 import { registerInstallCommand } from './commands/install.js';
 import { registerUninstallCommand } from './commands/uninstall.js';
+import { registerUpgradeCommand } from './commands/upgrade.js';
 import { registerPolicyCommand } from './commands/policy.js';
 import { registerRunCommand } from './commands/run.js';
 import { registerUpCommand } from './commands/up.js';
@@ -36,6 +37,7 @@ export function createProgram(io: ProgramIo = defaultIo): Command {
   registerPolicyCommand(program, io.out, io.err);
   registerInjectCommands(program, io.out, io.err);
   registerInstallCommand(program, io.out, io.err);
+  registerUpgradeCommand(program, io.out, io.err);
   registerUninstallCommand(program, io.out, io.err);
   registerCheckCommand(program, io.out, io.err);
   registerUpCommand(program, io.out, io.err);

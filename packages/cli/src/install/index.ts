@@ -29,3 +29,4 @@ export {
 } from './render-control-plane.js';
 export { resolveInstallValues, type InstallFlags } from './install-values.js';
 export { uninstallManifests } from './uninstall-manifests.js';
+export { installedValuesFromCluster, installedValuesFromManifests } from './existing-install.js';

@@ -187,6 +187,13 @@ describe('tsmesh install and check against kube-apiserver', () => {
     expect(check.exitCode).toBe(0);
   });
 
+  it('upgrade reads the installed values and certificates from the cluster', async () => {
+    const install = await runCli(['install', ...FIXED_CERTS]);
+    const upgrade = await runCli(['upgrade', '--set', 'linkerdVersion=test-version', ...kube()]);
+    expect(upgrade.err).toBe('');
+    expect(upgrade.out).toBe(install.out);
+  });
+
   it('uninstall | kubectl delete removes what install created', async () => {
     const u = await runCli(['uninstall']);
     const r = spawnSync(kubectl, [...kube(), 'delete', '--ignore-not-found', '--wait=false', '-f', '-'], {
