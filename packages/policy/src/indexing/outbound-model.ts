@@ -32,9 +32,10 @@ export interface OutboundModel {
 /** Linkerd's reading of a Service port's appProtocol. */
 export function parseAppProtocol(value: string | undefined): AppProtocol {
   if (value === undefined) return undefined;
-  if (value === 'http') return 'http1';
-  if (value === 'kubernetes.io/h2c') return 'http2';
-  if (value === 'linkerd.io/opaque') return 'opaque';
+  const v = value.toLowerCase();
+  if (v === 'http') return 'http1';
+  if (v === 'kubernetes.io/h2c') return 'http2';
+  if (v === 'linkerd.io/opaque' || v === 'linkerd.io/tcp') return 'opaque';
   return 'unknown';
 }
 
