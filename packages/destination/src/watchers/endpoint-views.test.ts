@@ -159,6 +159,22 @@ describe('endpoint and profile views', () => {
     expect(
       ipView(state, config, '198.18.9.9', 80, undefined).addresses.get('198.18.9.9:80')!.pod,
     ).toBeUndefined();
+    // A hostNetwork pod is found by its node's IP and the port it listens on.
+    source.put(CoreKinds.Pod, {
+      metadata: { name: 'agent', namespace: 'shop' },
+      spec: {
+        hostNetwork: true,
+        containers: [{ name: 'a', ports: [{ containerPort: 9100, hostPort: 9100 }] }],
+      },
+      status: { phase: 'Running', podIP: '198.18.200.1', hostIP: '198.18.200.1' },
+    });
+    await settle();
+    expect(
+      ipView(state, config, '198.18.200.1', 9100, undefined).addresses.get('198.18.200.1:9100')!.pod?.name,
+    ).toBe('agent');
+    expect(
+      ipView(state, config, '198.18.200.1', 9200, undefined).addresses.get('198.18.200.1:9200')!.pod,
+    ).toBeUndefined();
   });
 
   test('client-namespace ServiceProfile wins; opaque_protocol from the Service annotation', async () => {
