@@ -20,7 +20,12 @@ import {
   type KubeObjectSource,
   type ResourceKind,
 } from '@tsmesh/kube';
-import { startPolicyService, type PolicyService } from '../../src/index.js';
+import {
+  PolicyIndexer,
+  startPolicyService,
+  startRouteStatusController,
+  type PolicyService,
+} from '../../src/index.js';
 import {
   authorizationPolicy,
   clients,
@@ -438,6 +443,27 @@ describe('policy controller on kube-apiserver', () => {
       }
     },
   );
+
+  kubeTest('only the holder of the Lease writes status; a second replica waits', async () => {
+    const indexer = new PolicyIndexer({ source, index: {} });
+    await indexer.start();
+    const other = startRouteStatusController({
+      client,
+      indexer,
+      leaseNamespace: 'default',
+      identity: 'policy-it-1',
+      retryPeriodMs: 300,
+      renewDeadlineMs: 4000,
+      leaseDurationMs: 6000,
+    });
+    try {
+      await expect.poll(() => other.elector.leader, { timeout: 20_000 }).toBe('policy-it-0');
+      expect(other.elector.isLeader).toBe(false);
+    } finally {
+      await other.close();
+      await indexer.close();
+    }
+  });
 
   kubeTest('admin: /ready, /live and /metrics', async () => {
     const base = `http://127.0.0.1:${svc.adminPort}`;
