@@ -29,6 +29,12 @@ export interface InboundPolicyOptions {
   readonly controlPlane?: { readonly client: InboundServerPoliciesClient; readonly workload: string };
   /** Ports whose default policy requires a client identity (LINKERD2_PROXY_INBOUND_PORTS_REQUIRE_IDENTITY). */
   readonly requireIdentityPorts?: { has(port: number): boolean };
+  /**
+   * A port nobody used for this long stops being watched (LINKERD2_PROXY_INBOUND_DISCOVERY_IDLE_TIMEOUT,
+   * linkerd2-proxy's default 90 s), so connections to arbitrary ports cannot pile up watches.
+   * Ports in `ports` are kept.
+   */
+  readonly idleTimeoutMs?: number;
   /** Ports watched from the start (LINKERD2_PROXY_INBOUND_PORTS); others on first use. */
   readonly ports?: Iterable<number>;
   readonly backoff?: BackoffOptions;
@@ -98,6 +104,9 @@ interface WatchedConnection {
 
 interface PortState extends PortPolicy {
   limiter: RateLimiter | undefined;
+  /** performance.now() of the last use; idle ports' watches are closed. */
+  lastUsed: number;
+  readonly stop: AbortController;
   readonly open: Set<WatchedConnection>;
 }
 
@@ -119,12 +128,15 @@ export function createInboundPolicy(options: InboundPolicyOptions): InboundPolic
       ? (fallbackWithIdentity ??= defaultServer(options.defaultPolicy, options.clusterNetworks, true))
       : fallback;
   const metrics = createPolicyMetrics(options.registry);
-  const abort = new AbortController();
   const ports = new Map<number, PortState>();
 
   const port = (p: number): PortState => {
     let state = ports.get(p);
-    if (state) return state;
+    if (state) {
+      state.lastUsed = performance.now();
+      return state;
+    }
+    const stop = new AbortController();
     const waiters = new Set<() => void>();
     let firstWait: Promise<void> | undefined;
     const s: PortState = {
@@ -133,6 +145,8 @@ export function createInboundPolicy(options: InboundPolicyOptions): InboundPolic
       synced: false,
       limiter: undefined,
       open: new Set(),
+      lastUsed: performance.now(),
+      stop,
       whenSynced(timeoutMs) {
         if (s.synced || !options.controlPlane) return Promise.resolve();
         // One wait per port: connections arriving while the controller is silent share it, and
@@ -157,7 +171,7 @@ export function createInboundPolicy(options: InboundPolicyOptions): InboundPolic
         client: cp.client,
         workload: cp.workload,
         port: p,
-        signal: abort.signal,
+        signal: stop.signal,
         backoff: options.backoff,
         onUpdate(server) {
           s.limiter = server.rateLimit ? createRateLimiter(server.rateLimit) : undefined;
@@ -171,7 +185,21 @@ export function createInboundPolicy(options: InboundPolicyOptions): InboundPolic
     }
     return s;
   };
-  for (const p of options.ports ?? []) port(p);
+  const pinned = new Set(options.ports ?? []);
+  for (const p of pinned) port(p);
+  const idleMs = options.idleTimeoutMs ?? 90_000;
+  const sweep = setInterval(
+    () => {
+      const now = performance.now();
+      for (const [p, s] of ports) {
+        if (pinned.has(p) || s.open.size > 0 || now - s.lastUsed < idleMs) continue;
+        s.stop.abort();
+        ports.delete(p);
+      }
+    },
+    Math.max(1000, Math.min(idleMs, 30_000)),
+  );
+  sweep.unref();
 
   // linkerd2-proxy closes open connections a new policy no longer authorizes.
   const revokeUnauthorized = (s: PortState) => {
@@ -272,7 +300,9 @@ export function createInboundPolicy(options: InboundPolicyOptions): InboundPolic
       return { ok: true, labels, headers: decision.rule.headers };
     },
     close() {
-      abort.abort();
+      clearInterval(sweep);
+      for (const s of ports.values()) s.stop.abort();
+      ports.clear();
     },
   };
 }
