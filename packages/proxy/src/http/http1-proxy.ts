@@ -143,7 +143,15 @@ class ForwardHandler {
     // corked until res.end() or, for a streamed body, the end of this tick.
     res.cork();
     process.nextTick(uncorkLater, res);
-    res.writeHead(statusCode, responseHeaders(raw, this));
+    try {
+      res.writeHead(statusCode, responseHeaders(raw, this));
+    } catch {
+      // A header Node refuses to send (the parser let it through): answer 502, keep serving.
+      this.status = undefined;
+      this.onError(new Error('invalid response header from upstream'));
+      this.abort?.();
+      return false;
+    }
     return true;
   }
 
