@@ -158,7 +158,10 @@ export function createInboundHooks(options: InboundHooksOptions): InboundHooks {
         else if (verdict.headers) {
           addHeaders = {};
           for (const [k, v] of verdict.headers.add) addHeaders[k] = v;
-          for (const [k, v] of verdict.headers.set) addHeaders[k] = v;
+          for (const [k, v] of verdict.headers.set) {
+            addHeaders[k] = v;
+            removeHeaders.push(k); // set replaces what the client sent
+          }
           removeHeaders.push(...verdict.headers.remove);
         }
       }

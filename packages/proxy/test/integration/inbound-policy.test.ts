@@ -498,3 +498,53 @@ describe('the Server protocol from the policy', () => {
     }
   });
 });
+
+describe('route filters', () => {
+  it('applies a RequestHeaderModifier and injects failures on the matched rule', async () => {
+    const cp = await startTestPolicyServer();
+    const app = await listenHttp((req, res) =>
+      res.end(`x-env=${String(req.headers['x-env'])} x-debug=${String(req.headers['x-debug'])}\n`),
+    );
+    const headerRoute: inbound.HttpRoute.$Properties = {
+      ...route('tagged', '/', [allowAll('everyone')]),
+      rules: [
+        {
+          matches: [{ path: { prefix: '/' } }],
+          filters: [
+            {
+              requestHeaderModifier: {
+                set: { headers: [{ name: 'x-env', value: Buffer.from('mesh') }] },
+                remove: ['x-debug'],
+              },
+            },
+          ],
+        },
+        {
+          matches: [{ path: { prefix: '/broken' } }],
+          filters: [
+            {
+              failureInjector: {
+                status: 503,
+                message: 'chaos drill',
+                ratio: { numerator: 1, denominator: 1 },
+              },
+            },
+          ],
+        },
+      ],
+    };
+    cp.setServer(app.port, server('web-http', { http1: { routes: [headerRoute] } }));
+    const h = await startHarness({ ...policyEnv(cp), ...forwardTo(app.port) });
+    try {
+      const r = await curl(`http://127.0.0.1:${h.inboundPort}/x`, '-H', 'x-env: prod', '-H', 'x-debug: 1');
+      expect(r.body).toBe('x-env=mesh x-debug=undefined\n');
+      const broken = await curl(`http://127.0.0.1:${h.inboundPort}/broken/1`);
+      expect(broken.status).toBe(503);
+      expect(broken.headers).toContain('l5d-proxy-error: injected_failure: chaos drill');
+    } finally {
+      await h.close();
+      await cp.close();
+      await closeServer(app.server);
+    }
+  });
+});
