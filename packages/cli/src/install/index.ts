@@ -30,3 +30,4 @@ export {
 export { resolveInstallValues, type InstallFlags } from './install-values.js';
 export { uninstallManifests } from './uninstall-manifests.js';
 export { installedValuesFromCluster, installedValuesFromManifests } from './existing-install.js';
+export { generateHelmCharts } from './helm-chart.js';

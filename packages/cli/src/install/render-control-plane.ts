@@ -85,7 +85,7 @@ export function renderControlPlane(values: InstallValues, options: RenderOptions
     timeoutSeconds: 1,
     failureThreshold: 3,
   });
-  const resources = (r: Values) => (Object.keys(r).length ? { resources: r } : {});
+  const resources = (r: Values) => ({ resources: r });
   const logLevel = (l: string) => l || values.controllerLogLevel;
 
   const out: KubeManifest[] = [];
@@ -299,17 +299,14 @@ export function renderControlPlane(values: InstallValues, options: RenderOptions
         replicas: values.controllerReplicas,
         revisionHistoryLimit: 10,
         selector: { matchLabels: selector },
-        ...(values.controllerReplicas > 1
-          ? { strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: '25%', maxUnavailable: 1 } } }
-          : {}),
+        strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: '25%', maxUnavailable: '25%' } },
         template: {
           metadata: {
             annotations: {
               'cluster-autoscaler.kubernetes.io/safe-to-evict': 'true',
               [ConfigAnnotation.DefaultInboundPolicy]: 'all-unauthenticated',
-              ...values.podAnnotations,
             },
-            labels: { ...labels(component), ...selector, ...values.podLabels },
+            labels: { ...labels(component), ...selector },
           },
           spec: {
             serviceAccountName: name,

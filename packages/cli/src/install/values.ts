@@ -57,9 +57,6 @@ export interface InstallValues {
   /** Pod Security admission level of the control-plane namespace (linkerd-init needs privileged unless cniEnabled). */
   podSecurityEnforce: string;
   cniEnabled: boolean;
-  /** Extra labels and annotations on every pod of the control plane. */
-  podLabels: Record<string, string>;
-  podAnnotations: Record<string, string>;
   identity: ComponentValues & {
     issuer: {
       /** Leaf lifetime. */
@@ -98,8 +95,6 @@ export function defaultValues(): InstallValues {
     controllerLogLevel: 'info',
     podSecurityEnforce: 'privileged',
     cniEnabled: false,
-    podLabels: {},
-    podAnnotations: {},
     identity: {
       image: image('identity'),
       resources: {},
@@ -136,13 +131,13 @@ export function defaultValues(): InstallValues {
   };
 }
 
-const HA_RESOURCES = {
-  cpu: { request: '100m' },
-  memory: { request: '50Mi', limit: '250Mi' },
-};
 const haContainer = { requests: { cpu: '100m', memory: '50Mi' }, limits: { memory: '250Mi' } };
 
-/** What --ha adds (Linkerd's values-ha.yaml): 3 replicas, anti-affinity, PDBs, resources. */
+/**
+ * What --ha adds (from Linkerd's values-ha.yaml): 3 replicas, anti-affinity, PDBs, controller
+ * resources. Proxy resources are left to `--set proxy.resources...` (the Helm chart bakes the
+ * control plane's own proxy spec at its default proxy values).
+ */
 export function haValues(): Values {
   return {
     controllerReplicas: 3,
@@ -152,7 +147,6 @@ export function haValues(): Values {
     destination: { resources: haContainer },
     policyController: { resources: haContainer },
     proxyInjector: { resources: haContainer },
-    proxy: { resources: HA_RESOURCES },
   };
 }
 
@@ -298,7 +292,6 @@ const webhookProps: Record<string, Schema> = {
   caBundle: str('PEM of the CA that signed crtPEM'),
   failurePolicy: { type: 'string', enum: ['Ignore', 'Fail'], description: 'webhook failurePolicy' },
 };
-const stringMap: Schema = { type: 'object', additionalProperties: { type: 'string' } };
 
 /** JSON schema of the values (charts/tsmesh-control-plane/values.schema.json). */
 export const VALUES_SCHEMA: Schema & { $schema?: string; title?: string } = {
@@ -338,8 +331,6 @@ export const VALUES_SCHEMA: Schema & { $schema?: string; title?: string } = {
       description: 'pod-security.kubernetes.io/enforce of the control-plane namespace',
     },
     cniEnabled: { type: 'boolean', description: 'the CNI plugin sets up iptables (no linkerd-init)' },
-    podLabels: stringMap,
-    podAnnotations: stringMap,
     identity: component({
       issuer: {
         type: 'object',
