@@ -122,9 +122,19 @@ export async function startDestinationService(
   });
   const endpointTopics = new Topics<EndpointView>('endpoints', logger);
   const profileTopics = new Topics<Profile>('profiles', logger);
-  const stopListening = state.onChange(() => {
-    endpointTopics.refresh();
-    profileTopics.refresh();
+  // Topic keys are `svc:<ns>/…`, `host:<ns>/…` or `ip:…`; IP topics may be any pod's, so they are
+  // always recomputed, the others only when their namespace changed.
+  const stopListening = state.onChange((changed) => {
+    const only =
+      changed === 'all'
+        ? undefined
+        : (key: string) => {
+            if (key.startsWith('ip:')) return true;
+            const start = key.indexOf(':') + 1;
+            return changed.has(key.slice(start, key.indexOf('/', start)));
+          };
+    endpointTopics.refresh(only);
+    profileTopics.refresh(only);
   });
   state.start(controller.signal);
 

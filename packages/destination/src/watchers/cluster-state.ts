@@ -2,7 +2,7 @@
 // followed through an ObjectSource (the Kubernetes API or a directory of YAML files), with
 // indexes built lazily once per snapshot. Changes are announced, coalesced, to `onChange`
 // listeners (the topics), which recompute what their streams show.
-import { CoreKinds, kindKey, MeshKinds, silentLogger } from '@tsmesh/kube';
+import { CoreKinds, diffSnapshots, kindKey, MeshKinds, silentLogger } from '@tsmesh/kube';
 import type { KubeObject, Logger, ObjectSnapshot, ObjectSource, ResourceKind } from '@tsmesh/kube';
 import {
   SERVICE_NAME_LABEL,
@@ -39,11 +39,15 @@ export interface ClusterStateOptions {
 
 const EMPTY: readonly never[] = Object.freeze([]);
 
+/** Namespaces whose objects changed since the last notification, or 'all'. */
+export type ChangedNamespaces = ReadonlySet<string> | 'all';
+
 export class ClusterState {
   readonly #o: ClusterStateOptions;
   readonly #logger: Logger;
   readonly #snapshots = new Map<KindName, ObjectSnapshot>();
-  readonly #listeners = new Set<() => void>();
+  readonly #listeners = new Set<(changed: ChangedNamespaces) => void>();
+  #changed: Set<string> | 'all' = new Set();
   readonly #indexes = new WeakMap<ObjectSnapshot, Map<string, unknown>>();
   readonly #reported = new WeakSet<object>();
   #scheduled = false;
@@ -98,6 +102,7 @@ export class ClusterState {
     while (!signal.aborted) {
       try {
         for await (const snapshot of this.#o.source.watch(kind, { signal })) {
+          this.#noteChanges(name, this.#snapshots.get(name), snapshot);
           this.#snapshots.set(name, snapshot);
           if (!this.#synced.has(name)) {
             this.#synced.add(name);
@@ -115,14 +120,33 @@ export class ClusterState {
     }
   }
 
+  /**
+   * Which namespaces a new snapshot touches. Nodes (zones of every pod), ServiceProfiles (a
+   * client namespace's profile overrides the service's) and first snapshots touch everything.
+   */
+  #noteChanges(name: KindName, before: ObjectSnapshot | undefined, after: ObjectSnapshot): void {
+    if (this.#changed === 'all') return;
+    if (!before || name === 'Node' || name === 'ServiceProfile') {
+      this.#changed = 'all';
+      return;
+    }
+    const diff = diffSnapshots(before, after);
+    for (const object of [...diff.added, ...diff.removed, ...diff.updated.map((u) => u.after)]) {
+      const ns = name === 'Namespace' ? object.metadata?.name : object.metadata?.namespace;
+      this.#changed.add(ns ?? '');
+    }
+  }
+
   #schedule(): void {
     if (this.#scheduled) return;
     this.#scheduled = true;
     setImmediate(() => {
       this.#scheduled = false;
+      const changed = this.#changed;
+      this.#changed = new Set();
       for (const listener of [...this.#listeners]) {
         try {
-          listener();
+          listener(changed);
         } catch (err) {
           this.#logger.error({ error: String(err) }, 'change listener failed');
         }
@@ -130,8 +154,11 @@ export class ClusterState {
     });
   }
 
-  /** Calls `listener` (coalesced, asynchronously) after changes; returns the unsubscribe. */
-  onChange(listener: () => void): () => void {
+  /**
+   * Calls `listener` (coalesced, asynchronously) after changes with the namespaces they touched;
+   * returns the unsubscribe.
+   */
+  onChange(listener: (changed: ChangedNamespaces) => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
   }

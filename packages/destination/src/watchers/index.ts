@@ -1,5 +1,11 @@
 // Watchers: cluster state through an ObjectSource, and the views streams follow.
-export { ClusterState, podIps, WATCHED_KINDS, type ClusterStateOptions } from './cluster-state.js';
+export {
+  ClusterState,
+  podIps,
+  WATCHED_KINDS,
+  type ChangedNamespaces,
+  type ClusterStateOptions,
+} from './cluster-state.js';
 export { Topics, type TopicLease } from './topics.js';
 export {
   ipAddress,

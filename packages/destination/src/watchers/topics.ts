@@ -57,9 +57,10 @@ export class Topics<V> {
     };
   }
 
-  /** Recomputes every topic; publishes those whose value changed. */
-  refresh(): void {
+  /** Recomputes every topic (or those whose key `only` accepts); publishes those that changed. */
+  refresh(only?: (key: string) => boolean): void {
     for (const [key, topic] of this.#topics) {
+      if (only && !only(key)) continue;
       const previous = topic.value.get();
       let next: V;
       try {
