@@ -1,0 +1,8 @@
+export {
+  formatSample,
+  parsePrometheusText,
+  parsePrometheusTextDetailed,
+  type ParsedText,
+  type ParseProblem,
+  type Sample,
+} from './parse.js';
