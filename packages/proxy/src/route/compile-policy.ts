@@ -14,6 +14,7 @@ import {
 import { fromWeightedAddr } from '../discovery/index.js';
 import {
   durationToMs,
+  listOf,
   toHostnames,
   toHttpRouteMatch,
   toStringMatches,
@@ -130,14 +131,14 @@ function compileBackend(b: Any, index: string): BackendSpec {
 
 function compileDistribution(d: Any, where: string): WeightedBackend[] {
   if (d?.firstAvailable) {
-    const list = (d.firstAvailable.backends ?? []) as Any[];
+    const list = listOf(d.firstAvailable.backends);
     // FirstAvailable: the first backend takes everything while it is there.
     return list
       .slice(0, 1)
       .map((rb, i) => ({ weight: 1, backend: compileBackend(rb?.backend, `${where}.${i}`) }));
   }
   if (d?.randomAvailable) {
-    return ((d.randomAvailable.backends ?? []) as Any[])
+    return listOf(d.randomAvailable.backends)
       .map((wb, i) => ({
         weight: wb?.weight ?? 0,
         backend: compileBackend(wb?.backend?.backend, `${where}.${i}`),
@@ -150,13 +151,11 @@ function compileDistribution(d: Any, where: string): WeightedBackend[] {
 function headerEdits(m: Any): HeaderEdits | undefined {
   if (!m) return undefined;
   const pairs = (h: Any) =>
-    ((h?.headers ?? []) as Any[]).map(
-      (x) => [String(x?.name ?? '').toLowerCase(), bytesToText(x?.value)] as const,
-    );
+    listOf(h?.headers).map((x) => [String(x?.name ?? '').toLowerCase(), bytesToText(x?.value)] as const);
   return {
     add: pairs(m.add),
     set: pairs(m.set),
-    remove: ((m.remove ?? []) as string[]).map((n) => n.toLowerCase()),
+    remove: listOf(m.remove).map((n) => n.toLowerCase()),
   };
 }
 
@@ -192,8 +191,7 @@ function retryPolicy(r: Any, grpc: boolean): RetryPolicy | undefined {
   if (grpc) {
     for (const [field, code] of GRPC_RETRY_CONDITIONS) if (r.conditions?.[field]) codes.add(code);
   } else {
-    for (const s of (r.conditions?.statusRanges ?? []) as Any[])
-      ranges.push([s?.start ?? 0, s?.end || s?.start || 0]);
+    for (const s of listOf(r.conditions?.statusRanges)) ranges.push([s?.start ?? 0, s?.end || s?.start || 0]);
   }
   return {
     maxRetries: r.maxRetries ?? 0,
@@ -209,7 +207,7 @@ function compileRule(rule: Any, grpc: boolean, where: string): RouteRule {
   let requestHeaders: HeaderEdits | undefined;
   let responseHeaders: HeaderEdits | undefined;
   let failure: InjectedFailure | undefined;
-  for (const f of (rule?.filters ?? []) as Any[]) {
+  for (const f of listOf(rule?.filters)) {
     if (f?.requestHeaderModifier) requestHeaders = headerEdits(f.requestHeaderModifier);
     else if (f?.responseHeaderModifier) responseHeaders = headerEdits(f.responseHeaderModifier);
     else if (f?.failureInjector) failure = injectedFailure(f.failureInjector, grpc);
@@ -261,10 +259,10 @@ function buildTable(routes: Any[], grpc: boolean): RouteTable<OutboundRoute> {
     const route: OutboundRoute = {
       kind: grpc ? 'grpc' : 'http',
       labels: routeLabels(r?.metadata, grpc ? 'GRPCRoute' : 'HTTPRoute'),
-      rules: ((r?.rules ?? []) as Any[]).map((rule, i) => compileRule(rule, grpc, `r${ri}.${i}`)),
+      rules: listOf(r?.rules).map((rule, i) => compileRule(rule, grpc, `r${ri}.${i}`)),
     };
-    const rules = ((r?.rules ?? []) as Any[]).map((rule): CompiledMatch[] => {
-      const matches = (rule?.matches ?? []) as Any[];
+    const rules = listOf(r?.rules).map((rule): CompiledMatch[] => {
+      const matches = listOf(rule?.matches);
       if (matches.length === 0)
         return [
           grpc
@@ -300,7 +298,7 @@ export function compilePolicy(
       opaqueBackends: [],
     };
   }
-  const opaqueRoutes = (proto.opaque?.routes ?? proto.detect?.opaque?.routes ?? []) as Any[];
+  const opaqueRoutes = listOf(proto.opaque?.routes ?? proto.detect?.opaque?.routes);
   const opaqueBackends = compileDistribution(opaqueRoutes[0]?.rules?.[0]?.backends, 'opaque');
   if (http || !proto.opaque) {
     return {

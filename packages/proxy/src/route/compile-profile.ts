@@ -5,7 +5,7 @@
 // their response classes, 5xx by default) within the profile's retry budget.
 import { RouteTable, type CompiledMatch, type destination, type PreparedRequest } from '@tsmesh/core';
 import { createRetryBudget, DEFAULT_RETRY_BUDGET } from '../retry/index.js';
-import { durationToMs, methodName } from './proto-values.js';
+import { durationToMs, listOf, methodName } from './proto-values.js';
 import {
   DEFAULT_EWMA,
   DEFAULT_QUEUE,
@@ -26,7 +26,7 @@ type Test = (req: PreparedRequest) => boolean;
  */
 function compileCondition<A>(m: Any, leaf: (m: Any) => ((a: A) => boolean) | undefined): (a: A) => boolean {
   if (!m) return () => true;
-  const seq = (s: Any) => ((s?.matches ?? []) as Any[]).map((x) => compileCondition(x, leaf));
+  const seq = (s: Any) => listOf(s?.matches).map((x) => compileCondition(x, leaf));
   if (m.all) {
     const ts = seq(m.all);
     return (a) => ts.every((t) => t(a));
@@ -134,7 +134,7 @@ export function compileProfile(
   parent: ParentLabels,
 ): RoutingPlan {
   const p = profile as Any;
-  const overrides = ((p.dstOverrides ?? []) as Any[]).filter((o) => o?.authority && (o.weight ?? 0) > 0);
+  const overrides = listOf(p.dstOverrides).filter((o) => o?.authority && (o.weight ?? 0) > 0);
   const backends: WeightedBackend[] =
     overrides.length > 0
       ? overrides.map((o) => {
@@ -152,9 +152,9 @@ export function compileProfile(
         }
       : DEFAULT_RETRY_BUDGET,
   );
-  const routes = (p.routes ?? []) as Any[];
+  const routes = listOf(p.routes);
   const inputs = routes.map((r, i) => {
-    const classes = ((r?.responseClasses ?? []) as Any[]).map((c) => ({
+    const classes = listOf(r?.responseClasses).map((c) => ({
       test: responseFailure(c?.condition),
       isFailure: !!c?.isFailure,
     }));

@@ -1,4 +1,5 @@
 import { PreparedRequest, type destination, type outbound } from '@tsmesh/core';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { compilePolicy, compileProfile, profileHasRouting } from './index.js';
 
@@ -93,6 +94,79 @@ describe('compilePolicy', () => {
 
   it('survives an empty or odd policy', () => {
     expect(() => compilePolicy({} as outbound.OutboundPolicy, 'x', 1)).not.toThrow();
+  });
+
+  it('property: any JSON-shaped policy or profile compiles (bad input never takes the proxy down)', () => {
+    const shaped = fc.letrec((tie) => ({
+      value: fc.oneof(
+        { depthSize: 'small' },
+        fc.constant(null),
+        fc.boolean(),
+        fc.integer(),
+        fc.string({ maxLength: 8 }),
+        fc.array(tie('value'), { maxLength: 3 }),
+        fc.dictionary(
+          fc.constantFrom(
+            'protocol',
+            'detect',
+            'http1',
+            'grpc',
+            'opaque',
+            'routes',
+            'rules',
+            'matches',
+            'backends',
+            'randomAvailable',
+            'firstAvailable',
+            'backend',
+            'balancer',
+            'forward',
+            'timeouts',
+            'retry',
+            'filters',
+            'path',
+            'prefix',
+            'regex',
+            'weight',
+            'metadata',
+            'condition',
+            'all',
+            'any',
+            'not',
+            'status',
+            'dstOverrides',
+            'retryBudget',
+            'failureAccrual',
+            'consecutiveFailures',
+          ),
+          tie('value'),
+          { maxKeys: 4 },
+        ),
+      ),
+    })).value;
+    const parent = {
+      parent_group: '',
+      parent_kind: '',
+      parent_namespace: '',
+      parent_name: 'x',
+      parent_port: '',
+      parent_section_name: '',
+    };
+    fc.assert(
+      fc.property(shaped, (v) => {
+        // The watch hands compilation only objects (null means "not found" and never gets here).
+        fc.pre(typeof v === 'object' && v !== null && !Array.isArray(v));
+        const plan = compilePolicy(v as unknown as outbound.OutboundPolicy, 'x', 80);
+        plan.table.find(req('/a'));
+        const prof = compileProfile(
+          v as unknown as destination.DestinationProfile,
+          'x.ns.svc.cluster.local:80',
+          parent,
+        );
+        prof.table.find(req('/a'));
+      }),
+      { numRuns: 300 },
+    );
   });
 });
 

@@ -1,6 +1,13 @@
 // Small protobuf → domain conversions shared by the outbound route compilers.
 import type { HttpRouteMatch, StringMatch } from '@tsmesh/core';
 
+/**
+ * A repeated field as an array. Decoded protobuf always has arrays; plain objects from elsewhere
+ * (tests, JSON) may not, and a wrong shape must never crash route compilation.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export const listOf = (value: unknown): any[] => (Array.isArray(value) ? value : []);
+
 type DurationLike = { seconds?: unknown; nanos?: number | null } | null | undefined;
 
 /** google.protobuf.Duration → milliseconds; undefined when absent, zero or negative. */
@@ -28,7 +35,7 @@ type ProtoNameValue = { name?: string | null; exact?: Uint8Array | string | null
 
 /** http_route.HeaderMatch / QueryParamMatch → the policy engine's StringMatch. */
 export function toStringMatches(list: readonly ProtoNameValue[] | null | undefined): StringMatch[] {
-  return (list ?? []).map((h): StringMatch =>
+  return listOf(list).map((h: ProtoNameValue): StringMatch =>
     h.regex !== undefined && h.regex !== null
       ? { type: 'RegularExpression', name: h.name ?? '', value: h.regex }
       : { type: 'Exact', name: h.name ?? '', value: text(h.exact) },
@@ -66,8 +73,9 @@ export function toHostnames(
     | null
     | undefined,
 ): string[] {
-  return (hosts ?? []).map((h) =>
-    h.exact ? h.exact.toLowerCase() : `*.${[...(h.suffix?.reverseLabels ?? [])].reverse().join('.')}`,
+  return listOf(hosts).map(
+    (h: { exact?: string | null; suffix?: { reverseLabels?: string[] | null } | null }) =>
+      h.exact ? h.exact.toLowerCase() : `*.${[...listOf(h.suffix?.reverseLabels)].reverse().join('.')}`,
   );
 }
 
