@@ -103,10 +103,23 @@ export class PolicyIndexer {
         })(),
       );
     }
+    // A kind that never lists (e.g. its CRD is not installed) holds the first state back: say which.
+    const waiting = setInterval(() => {
+      const missing = this.#kinds
+        .filter((k) => !this.#snapshots.has(k))
+        .map((k) => `${k.kind}.${k.group || 'core'}`);
+      if (missing.length > 0)
+        this.#logger.warn(
+          { kinds: missing },
+          `policy index: still waiting for the first list of ${missing.join(', ')} (are their CRDs installed?)`,
+        );
+    }, 10_000);
+    waiting.unref();
     await Promise.race([
-      this.#syncedPromise,
+      this.#syncedPromise.finally(() => clearInterval(waiting)),
       new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true })),
     ]);
+    clearInterval(waiting);
   }
 
   /** The newest state (undefined before the first). */
