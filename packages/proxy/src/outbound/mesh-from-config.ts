@@ -30,7 +30,7 @@ export interface MeshFromConfigOptions {
   /** A control-plane stream failed (it is retried with backoff; the last state stays in force). */
   onDiscoveryError?(what: string, err: Error): void;
   /** A request the proxy answered itself with an error (for the recent-errors listing). */
-  onProxyError?(err: ProxyError): void;
+  onProxyError?(err: ProxyError, layer: 'http' | 'tcp'): void;
 }
 
 export interface ConfiguredMesh {

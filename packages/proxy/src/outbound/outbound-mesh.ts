@@ -95,7 +95,7 @@ export interface OutboundMeshOptions {
   /** Linkerd's request_total/response_total (per endpoint, direction="outbound"). */
   readonly proxyMetrics?: ProxyMetrics;
   /** Counts a request the mesh could not serve at all (outbound_http_errors_total). */
-  onError?(err: ProxyError): void;
+  onError?(err: ProxyError, layer: 'http' | 'tcp'): void;
 }
 
 export interface OutboundMesh {
@@ -170,7 +170,7 @@ export function createOutboundMesh(options: OutboundMeshOptions): OutboundMesh {
           metrics: options.metrics,
           discoveryTimeoutMs: options.discoveryTimeoutMs,
           profileTimeoutMs: options.profileTimeoutMs,
-          onError: options.onError,
+          onError: (err) => options.onError?.(err, 'http'),
           proxyMetrics: options.proxyMetrics,
         }),
         lastUsed: Date.now(),
@@ -190,7 +190,7 @@ export function createOutboundMesh(options: OutboundMeshOptions): OutboundMesh {
         ProxyErrorCode.NoTarget,
         'no target for this request (missing or invalid Host/:authority)',
       );
-      options.onError?.(err);
+      options.onError?.(err, 'http');
       ex.fail(err);
       return;
     }
@@ -201,7 +201,7 @@ export function createOutboundMesh(options: OutboundMeshOptions): OutboundMesh {
         const pe = ProxyError.is(err)
           ? err
           : new ProxyError(ProxyErrorCode.Unexpected, String(err), { cause: err });
-        options.onError?.(pe);
+        options.onError?.(pe, 'http');
         ex.fail(pe);
       })
       .finally(() => {
@@ -225,7 +225,7 @@ export function createOutboundMesh(options: OutboundMeshOptions): OutboundMesh {
       origDsts.get(req.socket),
     );
     const refuse = (err: ProxyError) => {
-      options.onError?.(err);
+      options.onError?.(err, 'http');
       socket.end(
         `HTTP/1.1 ${err.httpStatus} Proxy Error\r\nconnection: close\r\ncontent-length: 0\r\nl5d-proxy-error: ${err.headerValue()}\r\n\r\n`,
       );
@@ -322,7 +322,7 @@ export function createOutboundMesh(options: OutboundMeshOptions): OutboundMesh {
           await forwardTcp(socket, upstream, initial);
         })
         .catch((err: unknown) => {
-          options.onError?.(toProxyError(err));
+          options.onError?.(toProxyError(err), 'tcp');
           socket.destroy();
         })
         .finally(() => {

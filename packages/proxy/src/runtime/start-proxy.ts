@@ -12,6 +12,7 @@ import { createInboundPolicy, type InboundPolicy } from '../inbound-policy/index
 import { createRecentErrors, type RecentErrors } from '../recent-errors/index.js';
 import { createTapHub, startTapServer, type TapHub, type TapServer } from '../tap/index.js';
 import { createProxyMetrics } from '../metrics/index.js';
+import { PROXY_ERRORS } from '../errors/index.js';
 import { createOutboundMeshFromConfig, startOutbound, type OutboundServer } from '../outbound/index.js';
 import {
   controlPlaneChannelCredentials,
@@ -124,13 +125,15 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
     meshTls,
     destination: destinationChannel,
     policy: policyChannel,
-    onProxyError: (err) =>
+    onProxyError: (err, layer) => {
+      metrics.error('outbound', layer, PROXY_ERRORS[err.code].errorLabel);
       recentErrors.record({
         code: err.code,
         direction: 'outbound',
         message: err.message,
         ...(err.cause instanceof Error ? { cause: err.cause.message } : {}),
-      }),
+      });
+    },
   });
   const outbound = await startOutbound({ config, metrics, meshTls, identityFor, mesh: outboundMesh?.mesh });
   const isReady = () => (options.certificates ? meshTls?.isReady() === true : true);

@@ -109,7 +109,14 @@ describe('outbound mesh between two proxies', () => {
     const res = await requestVia(a.outboundPort, IMPOSTOR);
     expect(res.status).toBe(502);
     expect(res.headers['l5d-proxy-error']).toMatch(/^IDENTITY_MISMATCH: /);
-    expect(a.proxy.recentErrors.list()[0]).toMatchObject({ direction: 'outbound' });
+    expect(a.proxy.recentErrors.list()[0]).toMatchObject({
+      direction: 'outbound',
+      code: 'IDENTITY_MISMATCH',
+    });
+    const text = await (await fetch(`${a.adminUrl}/metrics`)).text();
+    expect(sample(text, 'outbound_http_errors_total', { error: 'identity required' })).toBeGreaterThanOrEqual(
+      1,
+    );
   });
 
   it('carries opaque TCP with opaque transport when the profile endpoint hints it', async () => {
