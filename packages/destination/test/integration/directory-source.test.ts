@@ -159,6 +159,23 @@ spec:
           },
         )
         .toContain('ExternalName');
+      // IP lookups: a cluster IP resolves to its Service, a pod IP to that pod's endpoint.
+      const byClusterIp = getProfile(client, '198.19.0.10:80');
+      await byClusterIp.until(() => byClusterIp.messages.length >= 1, 10_000, 'cluster IP profile');
+      expect(byClusterIp.messages[0]!.fullyQualifiedName).toBe('web.shop.svc.cluster.local');
+      byClusterIp.cancel();
+      const byPodIp = getProfile(client, '127.0.1.2:8080');
+      await byPodIp.until(() => byPodIp.messages.length >= 1, 10_000, 'pod IP profile');
+      expect(byPodIp.messages[0]!.endpoint?.metricLabels).toMatchObject({ pod: 'web-1' });
+      expect(byPodIp.messages[0]!.endpoint?.tlsIdentity?.dnsLikeIdentity?.name).toBe(
+        'web.shop.serviceaccount.identity.linkerd.cluster.local',
+      );
+      byPodIp.cancel();
+      const podGet = getEndpoints(client, '127.0.1.2:8080');
+      await podGet.stream.until(() => podGet.model.addrs.size === 1, 10_000, 'pod IP endpoint');
+      expect(podGet.model.addrs.get('127.0.1.2:8080')?.metricLabels).toMatchObject({ pod: 'web-1' });
+      podGet.stream.cancel();
+
       const bad = getEndpoints(client, 'web.shop:80');
       const status = await bad.stream.ended;
       expect(status?.code).toBe(3);
