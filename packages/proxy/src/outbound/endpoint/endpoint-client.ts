@@ -24,6 +24,7 @@ export interface AttemptRequest {
   /** Path and query. */
   readonly path: string;
   readonly authority: string;
+  /** Without hop-by-hop headers and pseudo-headers (the exchange strips them). */
   readonly headers: Headers;
   /** A buffered body (replayable) or a stream (one attempt only); null for none. */
   readonly body: Buffer | Readable | null;
@@ -143,9 +144,8 @@ export function createEndpointClient(options: EndpointClientOptions): EndpointCl
   };
 
   const sendHttp1 = async (req: AttemptRequest, signal: AbortSignal): Promise<AttemptResponse> => {
-    const headers = stripHopByHop(req.headers);
-    for (const k of Object.keys(headers)) if (k.startsWith(':')) delete headers[k];
-    headers.host = req.authority;
+    // The exchange already dropped hop-by-hop and pseudo-headers: one copy, with the authority.
+    const headers = { ...req.headers, host: req.authority };
     let data: Awaited<ReturnType<Pool['request']>>;
     try {
       data = await poolFor().request({
