@@ -1,4 +1,5 @@
-import { DefaultInboundPolicy, type inbound } from '@tsmesh/core';
+import { DefaultInboundPolicy, InboundServerPoliciesService, MeshError, type inbound } from '@tsmesh/core';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   authorizeConnection,
@@ -124,5 +125,36 @@ describe('local rate limit', () => {
     ]);
     t += 1000;
     expect(limiter.check('a', t)).toBeUndefined();
+  });
+});
+
+describe('compiling whatever the controller sends (property)', () => {
+  // Any bytes that decode as an inbound.Server either compile or are refused with a MeshError
+  // naming the field — never another exception that would escape the watch.
+  const encoded = InboundServerPoliciesService.watchPort.response.encode(server);
+  const mutate = fc.tuple(fc.nat(encoded.length - 1), fc.nat(255), fc.nat(3)).map(([at, byte, times]) => {
+    const b = Buffer.from(encoded);
+    for (let i = 0; i <= times; i++) b[(at + i * 7) % b.length] = byte;
+    return b;
+  });
+  it('never throws anything but a MeshError', () => {
+    fc.assert(
+      fc.property(fc.oneof(mutate, fc.uint8Array({ maxLength: 200 })), (bytes) => {
+        let message;
+        try {
+          message = InboundServerPoliciesService.watchPort.response.decode(bytes);
+        } catch {
+          return; // not a Server at all: the gRPC layer refuses it
+        }
+        try {
+          const compiled = compileServer(message);
+          authorizeRequest(compiled, { path: '/admin/x' }, { ip: '127.0.0.1', tls: false, id: undefined });
+          authorizeConnection(compiled, { ip: '127.0.0.1', tls: false, id: undefined });
+        } catch (err) {
+          expect(MeshError.is(err), String(err)).toBe(true);
+        }
+      }),
+      { numRuns: 500 },
+    );
   });
 });
