@@ -187,6 +187,53 @@ describe('tsmesh install and check against kube-apiserver', () => {
     expect(check.exitCode).toBe(0);
   });
 
+  it('check --proxy: data-plane proxies ready, a stale proxy version is a warning (‼), an unready proxy an error', async () => {
+    await client.create(CoreKinds.Namespace, {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: 'apps' },
+    });
+    const pod = (name: string, version: string) => ({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {
+        name,
+        namespace: 'apps',
+        labels: { 'linkerd.io/control-plane-ns': 'linkerd' },
+        annotations: { 'linkerd.io/proxy-version': version },
+      },
+      spec: {
+        containers: [
+          { name: 'app', image: 'app' },
+          { name: 'linkerd-proxy', image: 'ghcr.io/tsmesh/proxy:test-version' },
+        ],
+      },
+    });
+    await client.create(CoreKinds.Pod, pod('web', 'test-version'));
+    await markPodsReady('apps');
+    const ok = await runCli(['check', '--proxy', '-n', 'apps', '--wait', '5s', ...kube()]);
+    expect(ok.out).toMatch(
+      /linkerd-data-plane\n-+\n√ data plane namespace exists\n√ data plane proxies are ready\n√ data plane is up-to-date/,
+    );
+    expect(ok.exitCode).toBe(0);
+
+    await client.create(CoreKinds.Pod, pod('old', 'stable-2.14.0'));
+    await markPodsReady('apps');
+    const stale = await runCli(['check', '--proxy', '-n', 'apps', '--wait', '5s', ...kube()]);
+    expect(stale.out).toMatch(
+      /‼ data plane is up-to-date\n {4}apps\/old \(stable-2\.14\.0\) not running test-version/,
+    );
+    expect(stale.exitCode).toBe(0);
+
+    await client.create(CoreKinds.Pod, pod('pending', 'test-version'));
+    const progress = await runCli(['check', '--proxy', '-n', 'apps', '--wait', '2s', ...kube()]);
+    expect(progress.exitCode).toBe(1);
+    expect(progress.out).toMatch(
+      /× data plane proxies are ready\n {4}pod\/pending \(apps\): linkerd-proxy is not ready/,
+    );
+    expect(progress.err).toMatch(/\.\.\. data plane proxies are ready: .* \(retry 1, waiting\)/);
+  });
+
   it('upgrade reads the installed values and certificates from the cluster', async () => {
     const install = await runCli(['install', ...FIXED_CERTS]);
     const upgrade = await runCli(['upgrade', '--set', 'linkerdVersion=test-version', ...kube()]);
