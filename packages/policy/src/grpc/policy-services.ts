@@ -249,8 +249,25 @@ export class PolicyServices {
     this.#active[service]++;
     this.#metrics?.active.inc({ service });
     let last: Buffer | undefined;
+    let seen = -1;
+    let wake: (() => void) | undefined;
+    const poke = () => {
+      const w = wake;
+      wake = undefined;
+      w?.();
+    };
+    const indexer = this.#o.indexer;
+    const unsubscribe = indexer.onChange(poke);
+    context.signal.addEventListener('abort', poke, { once: true });
     try {
-      for await (const state of this.#o.indexer.subscribe(context.signal)) {
+      while (!context.signal.aborted) {
+        const state = indexer.current;
+        if (!state || state.version === seen) {
+          if (indexer.closed) return;
+          await new Promise<void>((resolve) => (wake = resolve));
+          continue;
+        }
+        seen = state.version;
         const a = compute(state);
         if (!a.ok) {
           // The target went away (pod or Service deleted): the stream ends, as in Linkerd.
@@ -264,6 +281,8 @@ export class PolicyServices {
         yield a.encoded as unknown as M;
       }
     } finally {
+      unsubscribe();
+      context.signal.removeEventListener('abort', poke);
       this.#active[service]--;
       this.#metrics?.active.dec({ service });
     }

@@ -66,6 +66,8 @@ export class PolicyIndexer {
   readonly #parsed = new WeakMap<object, Parsed>();
   readonly #reported = new Set<string>();
   readonly #state = new LatestValue<ClusterState>();
+  readonly #listeners = new Set<() => void>();
+  #closed = false;
   readonly #metrics: IndexerMetrics | undefined;
   readonly #controller = new AbortController();
   readonly #readers: Promise<void>[] = [];
@@ -141,7 +143,35 @@ export class PolicyIndexer {
     return this.#state.subscribe(signal);
   }
 
+  /**
+   * Calls `listener` after each published state and once on close; returns the unsubscribe
+   * function. For many subscribers this is cheaper than `subscribe` (no generator, no per-wait
+   * abort listener); the listener only learns that something changed and reads `current`.
+   */
+  onChange(listener: () => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  #notify(): void {
+    for (const listener of [...this.#listeners]) {
+      try {
+        listener();
+      } catch (err) {
+        this.#logger.error({ error: String(err) }, 'policy index: change listener failed');
+      }
+    }
+  }
+
   async close(): Promise<void> {
+    if (!this.#closed) {
+      this.#closed = true;
+      this.#notify();
+    }
     this.#controller.abort();
     this.#state.close();
     await Promise.allSettled(this.#readers);
@@ -236,6 +266,7 @@ export class PolicyIndexer {
     }
     if (this.#reported.size > 10_000) this.#reported.clear();
     this.#state.set(state);
+    this.#notify();
     this.#metrics?.rebuilds.inc();
     this.#metrics?.invalid.set(problems.length);
     this.#metrics?.version.set(state.version);
