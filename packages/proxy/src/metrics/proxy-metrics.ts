@@ -30,6 +30,14 @@ export interface TargetLabels extends TlsLabels {
   readonly target_ip: string;
   readonly target_port: string;
   readonly authority?: string;
+  /** Inbound HTTP: the policy Server and route (srv_*, route_*). */
+  readonly srv_group?: string;
+  readonly srv_kind?: string;
+  readonly srv_name?: string;
+  readonly srv_port?: string;
+  readonly route_group?: string;
+  readonly route_kind?: string;
+  readonly route_name?: string;
 }
 
 const TARGET = [
@@ -43,7 +51,17 @@ const TARGET = [
   MetricLabel.NoTlsReason,
   MetricLabel.Sni,
 ] as const;
-const HTTP = [...TARGET, MetricLabel.Authority] as const;
+/** Inbound policy labels: the Server and route that admitted the request (empty outbound). */
+const POLICY = [
+  MetricLabel.SrvGroup,
+  MetricLabel.SrvKind,
+  MetricLabel.SrvName,
+  MetricLabel.SrvPort,
+  MetricLabel.RouteGroup,
+  MetricLabel.RouteKind,
+  MetricLabel.RouteName,
+] as const;
+const HTTP = [...TARGET, MetricLabel.Authority, ...POLICY] as const;
 const RESPONSE = [
   ...HTTP,
   MetricLabel.StatusCode,
