@@ -131,6 +131,12 @@ describe('inbound HTTP policy from InboundServerPolicies', () => {
     expect(cp.workloads.has('{"ns":"default","pod":"web-0"}')).toBe(true);
   });
 
+  it('refuses over HTTP/2 too (curl --http2-prior-knowledge)', async () => {
+    const denied = await curl(`${url}/admin/users`, '--http2-prior-knowledge');
+    expect(denied.status).toBe(403);
+    expect(denied.headers).toMatch(/l5d-proxy-error: forbidden: .*httproute\/admin/);
+  });
+
   it('lets probes through their own route', async () => {
     expect((await curl(`${url}/live`)).status).toBe(200);
   });
