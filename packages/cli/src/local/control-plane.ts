@@ -167,6 +167,7 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions):
     cleanups.push(() => source.close());
 
     const pods = new PodRegistry();
+    cleanups.push(() => pods.close());
     pods.onChange(() => source.setObjects(CoreKinds.Pod, pods.pods()));
     source.setObjects(CoreKinds.Pod, []);
     const endpoints = runEndpointsController(source, controller.signal);

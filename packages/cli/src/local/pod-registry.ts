@@ -2,7 +2,10 @@
 // IP of its own (127.0.1.N, then 127.0.2.N, …) and builds the Pod a cluster would hold for an
 // injected workload, so the controllers treat it exactly like a meshed pod.
 import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DefaultPort, MeshError, MeshErrorCode } from '@tsmesh/core';
 import type { KubeObject } from '@tsmesh/kube';
 import { CONTROL_PLANE_NAMESPACE } from './state-dir.js';
@@ -54,10 +57,66 @@ export function canBind(host: string, port: number): Promise<boolean> {
   });
 }
 
+/**
+ * Pod addresses are claimed machine-wide with a file per address holding the claimer's pid
+ * (created exclusively), so two local control planes never hand out the same address; a claim
+ * whose process is gone is taken over.
+ */
+export function createAddressClaims(dir = join(tmpdir(), 'tsmesh-pod-addresses')) {
+  mkdirSync(dir, { recursive: true });
+  const held = new Set<string>();
+  const fileOf = (ip: string) => join(dir, ip);
+  const tryCreate = (ip: string) => {
+    try {
+      writeFileSync(fileOf(ip), String(process.pid), { flag: 'wx' });
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  return {
+    claim(ip: string): boolean {
+      if (held.has(ip)) return true;
+      if (!tryCreate(ip)) {
+        let owner = NaN;
+        try {
+          owner = Number(readFileSync(fileOf(ip), 'utf8'));
+        } catch {
+          // released meanwhile
+        }
+        if (Number.isInteger(owner) && owner !== process.pid && pidAlive(owner)) return false;
+        rmSync(fileOf(ip), { force: true });
+        if (!tryCreate(ip)) return false;
+      }
+      held.add(ip);
+      return true;
+    },
+    release(ip: string): void {
+      if (held.delete(ip)) rmSync(fileOf(ip), { force: true });
+    },
+    releaseAll(): void {
+      for (const ip of [...held]) this.release(ip);
+    },
+  };
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export type AddressClaims = ReturnType<typeof createAddressClaims>;
+
 export interface PodRegistryOptions {
   /** First address handed out; default 127.0.1.1. */
   readonly firstAddress?: string;
   readonly probe?: (host: string, port: number) => Promise<boolean>;
+  /** Machine-wide address claims; default files in the temporary directory. */
+  readonly claims?: AddressClaims;
 }
 
 export class PodRegistry {
@@ -65,11 +124,18 @@ export class PodRegistry {
   readonly #ips = new Set<string>();
   readonly #first: number;
   readonly #probe: (host: string, port: number) => Promise<boolean>;
+  readonly #claims: AddressClaims;
   #onChange: (() => void) | undefined;
 
   constructor(options: PodRegistryOptions = {}) {
     this.#first = ipToNumber(options.firstAddress ?? '127.0.1.1');
     this.#probe = options.probe ?? canBind;
+    this.#claims = options.claims ?? createAddressClaims();
+  }
+
+  /** Gives up every address this registry holds (the control plane stops). */
+  close(): void {
+    this.#claims.releaseAll();
   }
 
   onChange(listener: () => void): void {
@@ -87,13 +153,15 @@ export class PodRegistry {
       (await Promise.all(ports.map((p) => this.#probe(ip, p.port)))).every(Boolean);
     // A workload registering again (control-plane restart) holds its address itself: its proxy is
     // listening there, so no bind probe — only no other registered pod may have it.
-    if (hint && !this.#ips.has(hint)) return hint;
+    if (hint && !this.#ips.has(hint) && this.#claims.claim(hint)) return hint;
     // 127.0.1.1 … 127.0.1.254, 127.0.2.1 …: never .0 or .255 in the last octet.
     for (let n = this.#first; n < ipToNumber('127.255.255.0'); n++) {
       const last = n & 0xff;
       if (last === 0 || last === 255) continue;
       const ip = numberToIp(n);
+      if (this.#ips.has(ip) || !this.#claims.claim(ip)) continue;
       if (await free(ip)) return ip;
+      this.#claims.release(ip);
     }
     throw new MeshError(MeshErrorCode.Unavailable, 'no free loopback pod address', {
       hint: 'stop some local workloads',
@@ -118,7 +186,9 @@ export class PodRegistry {
     const pod = this.#pods.get(`${namespace}/${name}`);
     if (!pod) return;
     this.#pods.delete(`${namespace}/${name}`);
-    this.#ips.delete((pod.status as { podIP: string }).podIP);
+    const ip = (pod.status as { podIP: string }).podIP;
+    this.#ips.delete(ip);
+    this.#claims.release(ip);
     this.#onChange?.();
   }
 }

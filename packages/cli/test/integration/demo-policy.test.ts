@@ -1,46 +1,23 @@
 // Policy edits apply live in the running demo: changing voting's AuthorizationPolicy so that only
 // vote-bot's identity may call it makes voting's proxy refuse web (inbound_http_authz_deny_total
 // rises, web's votes fail); restoring the file lets web vote again.
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parsePrometheusText, type Sample } from '../../src/demo/index.js';
-
-const cli = new URL('../../bin/tsmesh.js', import.meta.url).pathname;
-const built = existsSync(new URL('../../dist/main.js', import.meta.url));
-
-const sum = (samples: readonly Sample[], name: string, labels: Record<string, string> = {}) =>
-  samples
-    .filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))
-    .reduce((n, s) => n + s.value, 0);
+import { built, startDemo, sum } from './demo-process.js';
 
 describe.skipIf(!built)('tsmesh demo: a policy edit applies live (built CLI)', () => {
   const state = mkdtempSync(join(tmpdir(), 'tsmesh-demo-policy-'));
   afterAll(() => rmSync(state, { recursive: true, force: true }));
 
   it('denies web → voting after the edit and allows it again after the revert', async () => {
-    const child = spawn(
-      process.execPath,
-      [cli, 'demo', '--duration', '90s', '--state', state, '--port', '0'],
-      {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    let output = '';
-    child.stdout.setEncoding('utf8').on('data', (t: string) => (output += t));
-    child.stderr.setEncoding('utf8').on('data', (t: string) => (output += t));
-    const exited = new Promise((resolve) => child.once('exit', resolve));
+    const demo = startDemo(state, ['--duration', '90s']);
     try {
-      const deadline = Date.now() + 90_000;
-      while (!output.includes('The app: ')) {
-        if (Date.now() > deadline || child.exitCode !== null)
-          throw new Error(`the demo did not come up:\n${output}`);
-        await new Promise((r) => setTimeout(r, 200));
-      }
-      const votingAdmin = /^\s+voting\s+pod \S+\s+proxy admin (\S+)$/m.exec(output)![1]!;
+      const { admin } = await demo.up();
+      const votingAdmin = admin.voting!;
       const scrape = async () => parsePrometheusText(await (await fetch(votingAdmin)).text());
       const waitFor = async (what: string, ok: (s: Sample[]) => boolean) => {
         const until = Date.now() + 30_000;
@@ -87,9 +64,9 @@ describe.skipIf(!built)('tsmesh demo: a policy edit applies live (built CLI)', (
       writeFileSync(file, original);
       await waitFor('web allowed again', (s) => webCalls(s) > deniedWebCalls);
     } finally {
-      child.kill('SIGTERM');
-      await exited;
+      demo.child.kill('SIGTERM');
+      await demo.exited;
     }
-    expect(output).toMatch(/stopped; nothing left running/);
+    expect(demo.output()).toMatch(/stopped; nothing left running/);
   }, 180_000);
 });

@@ -2,15 +2,13 @@
 // four workloads each behind its own proxy process. While it runs, the proxies' own /metrics must
 // show mutual TLS between them (tls="true" with the peer's identity) and the failing vote as
 // gRPC failures; the app answers through web's proxy; afterwards no process it started is left.
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parsePrometheusText, type Sample } from '../../src/demo/index.js';
+import { built, startDemo, sum } from './demo-process.js';
 
-const cli = new URL('../../bin/tsmesh.js', import.meta.url).pathname;
-const built = existsSync(new URL('../../dist/main.js', import.meta.url));
 const id = (sa: string) => `${sa}.emojivoto.serviceaccount.identity.linkerd.cluster.local`;
 
 /** Every live descendant of a process (from /proc). */
@@ -38,15 +36,6 @@ function descendants(root: number): number[] {
   return out;
 }
 
-/** The demo's own logs, for a failure message (the state directory is removed afterwards). */
-function logsOf(state: string): string {
-  const dir = join(state, 'logs');
-  if (!existsSync(dir)) return '(no logs)';
-  return readdirSync(dir)
-    .map((f) => `--- ${f}\n${readFileSync(join(dir, f), 'utf8').split('\n').slice(-15).join('\n')}`)
-    .join('\n');
-}
-
 const alive = (pid: number) => {
   try {
     process.kill(pid, 0);
@@ -56,43 +45,15 @@ const alive = (pid: number) => {
   }
 };
 
-const sum = (samples: readonly Sample[], name: string, labels: Record<string, string>) =>
-  samples
-    .filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))
-    .reduce((n, s) => n + s.value, 0);
-
 describe.skipIf(!built)('tsmesh demo (built CLI; `npm run build` first)', () => {
   const stateRoot = mkdtempSync(join(tmpdir(), 'tsmesh-demo-test-'));
   const state = join(stateRoot, 'timed');
   afterAll(() => rmSync(stateRoot, { recursive: true, force: true }));
 
   it('runs web, emoji, voting and vote-bot behind mTLS proxies, shows the failing vote, and leaves nothing running', async () => {
-    const child = spawn(
-      process.execPath,
-      [cli, 'demo', '--duration', '20s', '--state', state, '--port', '0'],
-      {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    let output = '';
-    child.stdout.setEncoding('utf8').on('data', (t: string) => (output += t));
-    child.stderr.setEncoding('utf8').on('data', (t: string) => (output += t));
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-
-    // Wait for the app line, then let the bot vote for a while.
-    const deadline = Date.now() + 90_000;
-    while (!/The app: http:\/\/127\.0\.0\.1:\d+\//.test(output)) {
-      if (Date.now() > deadline || child.exitCode !== null)
-        throw new Error(`the demo did not come up:\n${output}\n${logsOf(state)}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    const appUrl = /The app: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(output)![1]!;
-    const admin = Object.fromEntries(
-      [...output.matchAll(/^\s+(\S+)\s+pod (127\.\d+\.\d+\.\d+)\s+proxy admin (\S+)$/gm)].map((m) => [
-        m[1]!,
-        m[3]!,
-      ]),
-    );
+    const demo = startDemo(state, ['--duration', '20s']);
+    const { child, exited } = demo;
+    const { appUrl, admin } = await demo.up();
     expect(Object.keys(admin).sort()).toEqual(['emoji', 'vote-bot', 'voting', 'web']);
     const started = descendants(child.pid!);
     expect(started.length).toBeGreaterThanOrEqual(8); // four `tsmesh run` processes and their apps
@@ -153,33 +114,21 @@ describe.skipIf(!built)('tsmesh demo (built CLI; `npm run build` first)', () => 
     ).toBeGreaterThan(0);
 
     expect(await exited).toBe(0);
-    expect(output).toMatch(/\[\d+s\] voting inbound success=\d+\.\d% /); // plain lines when not a TTY
-    expect(output).toMatch(/stopped; nothing left running/);
+    expect(demo.output()).toMatch(/\[\d+s\] voting inbound success=\d+\.\d% /); // plain lines when not a TTY
+    expect(demo.output()).toMatch(/stopped; nothing left running/);
     await new Promise((r) => setTimeout(r, 500));
     expect(started.filter(alive)).toEqual([]);
   }, 180_000);
 
   it('stops everything on Ctrl-C (SIGINT to the whole process group, as a terminal sends it)', async () => {
-    const state = join(stateRoot, 'interrupted');
-    const child = spawn(process.execPath, [cli, 'demo', '--port', '0', '--state', state], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true, // its own process group, like a foreground job
-    });
-    let output = '';
-    child.stdout.setEncoding('utf8').on('data', (t: string) => (output += t));
-    child.stderr.setEncoding('utf8').on('data', (t: string) => (output += t));
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    const deadline = Date.now() + 90_000;
-    while (!output.includes('The app: ')) {
-      if (Date.now() > deadline || child.exitCode !== null)
-        throw new Error(`the demo did not come up:\n${output}\n${logsOf(state)}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    const demo = startDemo(join(stateRoot, 'interrupted'), [], true); // own process group
+    const { child, exited } = demo;
+    await demo.up();
     const started = descendants(child.pid!);
     expect(started.length).toBeGreaterThanOrEqual(8);
     process.kill(-child.pid!, 'SIGINT');
     expect(await exited).toBe(0);
-    expect(output).toMatch(/stopped; nothing left running/);
+    expect(demo.output()).toMatch(/stopped; nothing left running/);
     await new Promise((r) => setTimeout(r, 500));
     expect(started.filter(alive)).toEqual([]);
   }, 180_000);
