@@ -64,9 +64,9 @@ export function registerRunCommand(
         if (opts.netns)
           throw new MeshError(
             MeshErrorCode.FailedPrecondition,
-            'transparent mode (--netns) is not available yet',
+            'transparent mode (--netns) is not implemented in tsmesh run yet',
             {
-              hint: 'it needs `tsmesh-proxy init`, which is not built yet; run without --netns (explicit mode)',
+              hint: 'run without --netns (explicit mode: the app dials TSMESH_OUTBOUND); the iptables rules themselves exist as `tsmesh-proxy init`',
             },
           );
         const [cmd, ...args] = command;

@@ -54,6 +54,10 @@ describe('tsmesh up / run options', () => {
       expect(
         (await run(['run', '--workload', 'web', '--port', 'x', '--state', state, '--', 'true'])).out,
       ).toContain('invalid --port "x"');
+      // Transparent mode (own network namespace, root) is not built: said plainly, whoever runs it.
+      expect(
+        (await run(['run', '--workload', 'web', '--netns', '--state', state, '--', 'true'])).out,
+      ).toMatch(/transparent mode \(--netns\) is not implemented.*run without --netns/s);
     } finally {
       rmSync(state, { recursive: true, force: true });
     }
