@@ -130,6 +130,35 @@ describe('InboundServerPolicies', () => {
     expect(res.labels).toEqual({ group: 'policy.linkerd.io', kind: 'server', name: 'web-http' });
   });
 
+  it('answers ExternalWorkload ports selected by externalWorkloadSelector', async () => {
+    source.put(MeshKinds.ExternalWorkload, {
+      apiVersion: 'workload.linkerd.io/v1beta1',
+      kind: 'ExternalWorkload',
+      metadata: { name: 'vm-0', namespace: NS, labels: { app: 'legacy' } },
+      spec: {
+        meshTLS: { identity: 'spiffe://cluster.local/vm', serverName: 'vm-0.cluster.local' },
+        workloadIPs: [{ ip: '198.18.5.1' }],
+        ports: [{ name: 'http', port: 8080 }],
+      },
+    });
+    source.put(
+      MeshKinds.Server,
+      server('legacy-http', {
+        podSelector: undefined,
+        externalWorkloadSelector: { matchLabels: { app: 'legacy' } },
+        proxyProtocol: 'opaque',
+      }),
+    );
+    const workload = JSON.stringify({ ns: NS, external_workload: 'vm-0' });
+    await expect
+      .poll(async () => (await getPort(c, { workload, port: 8080 }).catch(() => undefined))?.labels?.name)
+      .toBe('legacy-http');
+    const res = await getPort(c, { workload, port: 8080 });
+    expect(res.protocol?.opaque).toBeTruthy();
+    // The pod of the same namespace keeps its default policy (the Server selects external workloads).
+    expect((await getPort(c, { workload: WEB, port: 8080 })).labels.kind).toBe('default');
+  });
+
   it('WatchPort sends the latest state after each change and ends on cancel', async () => {
     const call = c.inbound.watchPort({ workload: WEB, port: 8080 });
     const stream = collect(call);
