@@ -12,6 +12,7 @@ import { registerPolicyCommand } from './commands/policy.js';
 import { registerRunCommand } from './commands/run.js';
 import { registerUpCommand } from './commands/up.js';
 import { registerVersionCommand } from './commands/version.js';
+import { registerVizCommand } from './commands/viz.js';
 import { VERSION } from './version.js';
 
 export interface ProgramIo {
@@ -42,5 +43,6 @@ export function createProgram(io: ProgramIo = defaultIo): Command {
   registerCheckCommand(program, io.out, io.err);
   registerUpCommand(program, io.out, io.err);
   registerRunCommand(program, io.out, io.err);
+  registerVizCommand(program, io.out, io.err);
   return program;
 }

@@ -39,3 +39,12 @@ export {
   type StatRow,
   type WindowVectors,
 } from './metrics-api/index.js';
+export { podScrapeTargets, podTargetLabels } from './scrape-config/index.js';
+export {
+  formatEdgesTable,
+  formatRoutesTable,
+  formatStatTable,
+  formatTable,
+  type Cell,
+  type StatTableOptions,
+} from './table/index.js';

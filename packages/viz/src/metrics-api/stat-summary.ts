@@ -15,6 +15,8 @@ export interface StatQuery {
   readonly allNamespaces?: boolean;
   readonly from?: Resource & { readonly namespace?: string };
   readonly to?: Resource & { readonly namespace?: string };
+  /** Only series of this resource's proxies (e.g. the routes of one deployment). */
+  readonly within?: Resource;
 }
 
 export interface StatRow {
@@ -89,6 +91,7 @@ function planOf(q: StatQuery): Plan {
     if (q.to.namespace && q.to.type !== 'namespace' && q.to.type !== 'authority')
       m.dst_namespace = q.to.namespace;
   }
+  if (q.within?.name !== undefined) m[sourceLabel(q.within.type)] = q.within.name;
   const direction = outbound ? 'outbound' : 'inbound';
   return { matchers: { ...m, direction }, nameLabel, nsLabel, direction, peer: outbound ? 'dst' : 'src' };
 }

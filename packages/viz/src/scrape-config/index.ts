@@ -1,0 +1,1 @@
+export { podScrapeTargets, podTargetLabels } from './pod-targets.js';

@@ -1,0 +1,8 @@
+export {
+  formatEdgesTable,
+  formatRoutesTable,
+  formatStatTable,
+  formatTable,
+  type Cell,
+  type StatTableOptions,
+} from './format-tables.js';
