@@ -14,7 +14,6 @@ import {
 import { duration, httpPolicy, retryProfile, splitProfile } from './support/policies.js';
 
 const WEB = 'web.emojivoto.svc.cluster.local:80';
-const dur = (ms: number) => ({ seconds: Math.floor(ms / 1000), nanos: (ms % 1000) * 1e6 });
 
 let cp: TestControlPlane;
 let proxy: MeshOutbound | undefined;
@@ -77,54 +76,7 @@ describe('outbound mesh', () => {
 
   it('answers 503 with l5d-proxy-error when the service has no endpoints (fail-fast)', async () => {
     cp.setEndpoints(WEB, []);
-    cp.setPolicy(WEB, {
-      metadata: {
-        resource: { group: 'core', kind: 'Service', namespace: 'emojivoto', name: 'web', port: 80 },
-      },
-      protocol: {
-        detect: {
-          timeout: dur(10_000),
-          http1: {
-            routes: [
-              {
-                metadata: { default: 'http' },
-                rules: [
-                  {
-                    backends: {
-                      randomAvailable: {
-                        backends: [
-                          {
-                            weight: 1,
-                            backend: {
-                              backend: {
-                                metadata: {
-                                  resource: {
-                                    group: 'core',
-                                    kind: 'Service',
-                                    namespace: 'emojivoto',
-                                    name: 'web',
-                                    port: 80,
-                                  },
-                                },
-                                balancer: {
-                                  discovery: { dst: { path: WEB } },
-                                  peakEwma: { defaultRtt: dur(30), decay: dur(10_000) },
-                                },
-                                queue: { capacity: 10, failfastTimeout: dur(300) },
-                              },
-                            },
-                          },
-                        ],
-                      },
-                    },
-                  },
-                ],
-              },
-            ],
-          },
-        },
-      },
-    });
+    cp.setPolicy(WEB, httpPolicy(WEB, [{ backends: [{ path: WEB, failfastMs: 300 }] }]));
     proxy = await startMeshOutbound(cp);
     const started = Date.now();
     const res = await requestVia(proxy.port, WEB);
