@@ -2,7 +2,7 @@
 // IP of its own (127.0.1.N, then 127.0.2.N, …) and builds the Pod a cluster would hold for an
 // injected workload, so the controllers treat it exactly like a meshed pod.
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, chmodSync, constants, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -62,7 +62,7 @@ export function canBind(host: string, port: number): Promise<boolean> {
  * (created exclusively), so two local control planes never hand out the same address; a claim
  * whose process is gone is taken over.
  */
-export function createAddressClaims(dir = join(tmpdir(), 'tsmesh-pod-addresses')) {
+export function createAddressClaims(dir = claimsDir()) {
   mkdirSync(dir, { recursive: true });
   const held = new Set<string>();
   const fileOf = (ip: string) => join(dir, ip);
@@ -98,6 +98,26 @@ export function createAddressClaims(dir = join(tmpdir(), 'tsmesh-pod-addresses')
       for (const ip of [...held]) this.release(ip);
     },
   };
+}
+
+/**
+ * The shared claims directory, world-writable and sticky like /tmp so every user's local mesh
+ * coordinates; a per-user one when the shared one cannot be written.
+ */
+function claimsDir(): string {
+  const shared = join(tmpdir(), 'tsmesh-pod-addresses');
+  try {
+    mkdirSync(shared, { recursive: true });
+    try {
+      chmodSync(shared, 0o1777);
+    } catch {
+      // someone else's: fine if it is writable
+    }
+    accessSync(shared, constants.W_OK);
+    return shared;
+  } catch {
+    return join(tmpdir(), `tsmesh-pod-addresses-${process.getuid?.() ?? 'user'}`);
+  }
 }
 
 function pidAlive(pid: number): boolean {
