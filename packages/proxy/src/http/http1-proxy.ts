@@ -31,6 +31,8 @@ export interface HttpRequestContext {
    * `l5d-proxy-error` header.
    */
   readonly reject?: ProxyError;
+  /** Answer with a redirect instead of forwarding (an HTTPRoute RequestRedirect filter). */
+  readonly redirect?: { readonly statusCode: number; readonly location: string };
   onResponse?(
     statusCode: number | undefined,
     grpcStatus: number | undefined,
@@ -275,6 +277,12 @@ export function createHttp1Proxy<C>(options: Http1ProxyOptions<C>): Http1Proxy<C
 
   const handle = (req: IncomingMessage, res: ServerResponse) => {
     const ctx = options.route(req, conns.get(req.socket));
+    if (ctx.redirect !== undefined) {
+      ctx.onResponse?.(ctx.redirect.statusCode, undefined, undefined);
+      res.writeHead(ctx.redirect.statusCode, { location: ctx.redirect.location, 'content-length': 0 });
+      res.end();
+      return;
+    }
     if (ctx.reject !== undefined) {
       const status = ctx.reject.httpStatus;
       ctx.onResponse?.(status, undefined, undefined);

@@ -100,6 +100,16 @@ export function createHttp2Proxy<C>(options: Http2ProxyOptions<C>): Http2Proxy<C
       }
       stream.respond({ ':status': status, [L5D_PROXY_ERROR]: message }, { endStream: true });
     };
+    if (ctx.redirect !== undefined) {
+      ctx.onResponse?.(ctx.redirect.statusCode, undefined, undefined);
+      if (!stream.destroyed && !stream.closed) {
+        stream.respond(
+          { ':status': ctx.redirect.statusCode, location: ctx.redirect.location },
+          { endStream: true },
+        );
+      }
+      return;
+    }
     if (ctx.reject !== undefined) {
       // gRPC clients get a trailers-only response with the error's gRPC status (e.g. an
       // unauthorized call is PERMISSION_DENIED); others the error's HTTP status.

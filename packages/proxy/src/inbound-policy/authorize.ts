@@ -35,9 +35,13 @@ export type RequestDecision =
       readonly route: CompiledRoute;
       readonly rule: CompiledRule;
       readonly authz: CompiledAuthz;
+      /** Which match of the rule matched (for a redirect's ReplacePrefixMatch). */
+      readonly matchIndex: number;
     }
   | { readonly kind: 'deny'; readonly route: CompiledRoute; readonly reason: string }
   | { readonly kind: 'route-not-found'; readonly reason: string };
+
+const NO_FILTERS: CompiledRule = { headers: undefined, failure: undefined, redirect: undefined, matches: [] };
 
 export const formatMeta = (m: PolicyMeta): string =>
   m.kind === 'default' ? `default:${m.name}` : `${m.kind.toLowerCase()}/${m.name}`;
@@ -99,7 +103,8 @@ export function authorizeRequest(
         kind: 'allow',
         route,
         authz,
-        rule: route.rules[hit.ruleIndex] ?? { headers: undefined, failure: undefined },
+        rule: route.rules[hit.ruleIndex] ?? NO_FILTERS,
+        matchIndex: hit.matchIndex,
       };
     }
   }

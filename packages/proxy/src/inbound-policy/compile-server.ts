@@ -18,6 +18,7 @@ import {
   type inbound,
   type meta,
   type NetworkMatch,
+  type RequestRedirect,
   type StringMatch,
 } from '@tsmesh/core';
 import { formatProtoIp } from './proto-ip.js';
@@ -52,6 +53,9 @@ export interface FailureInjection {
 export interface CompiledRule {
   readonly headers: HeaderEdit | undefined;
   readonly failure: FailureInjection | undefined;
+  /** An HTTPRoute RequestRedirect filter, with the rule's matches (for ReplacePrefixMatch). */
+  readonly redirect: RequestRedirect | undefined;
+  readonly matches: readonly HttpRouteMatch[];
 }
 
 export interface CompiledRoute {
@@ -217,11 +221,44 @@ type ProtoFilter = {
     set?: { headers?: { name?: string | null; value?: Uint8Array | null }[] | null } | null;
     remove?: string[] | null;
   } | null;
+  redirect?: {
+    scheme?: { registered?: number | null; unregistered?: string | null } | null;
+    host?: string | null;
+    path?: { full?: string | null; prefix?: string | null } | null;
+    port?: number | null;
+    status?: number | null;
+  } | null;
 };
 
-function compileRule(filters: readonly ProtoFilter[] | null | undefined, grpc: boolean): CompiledRule {
+function compileRedirect(r: NonNullable<ProtoFilter['redirect']>): RequestRedirect {
+  const scheme = r.scheme
+    ? r.scheme.unregistered
+      ? (r.scheme.unregistered.toLowerCase() as 'http' | 'https')
+      : r.scheme.registered === 1
+        ? 'https'
+        : 'http'
+    : undefined;
+  return {
+    scheme,
+    hostname: r.host || undefined,
+    path: r.path?.full
+      ? { type: 'ReplaceFullPath', value: r.path.full }
+      : r.path?.prefix
+        ? { type: 'ReplacePrefixMatch', value: r.path.prefix }
+        : undefined,
+    port: r.port || undefined,
+    statusCode: r.status === 301 ? 301 : 302,
+  };
+}
+
+function compileRule(
+  filters: readonly ProtoFilter[] | null | undefined,
+  grpc: boolean,
+  matches: readonly HttpRouteMatch[],
+): CompiledRule {
   let headers: HeaderEdit | undefined;
   let failure: FailureInjection | undefined;
+  let redirect: RequestRedirect | undefined;
   for (const f of filters ?? []) {
     if (f.requestHeaderModifier) {
       const pairs = (
@@ -232,6 +269,8 @@ function compileRule(filters: readonly ProtoFilter[] | null | undefined, grpc: b
         set: pairs(f.requestHeaderModifier.set),
         remove: (f.requestHeaderModifier.remove ?? []).map((n) => n.toLowerCase()),
       };
+    } else if (f.redirect && !grpc) {
+      redirect = compileRedirect(f.redirect);
     } else if (f.failureInjector) {
       const fi = f.failureInjector;
       const den = fi.ratio?.denominator ?? 0;
@@ -243,7 +282,7 @@ function compileRule(filters: readonly ProtoFilter[] | null | undefined, grpc: b
       };
     }
   }
-  return { headers, failure };
+  return { headers, failure, redirect, matches };
 }
 
 const MATCH_ALL: HttpRouteMatch = {
@@ -262,7 +301,7 @@ export function defaultRouteTable(authorizations: readonly CompiledAuthz[]): Rou
   const route: CompiledRoute = {
     meta: { group: '', kind: 'default', name: 'default' },
     authorizations,
-    rules: [{ headers: undefined, failure: undefined }],
+    rules: [{ headers: undefined, failure: undefined, redirect: undefined, matches: [] }],
   };
   return new RouteTable([{ route, hostnames: [], rules: [[compileHttpMatch(MATCH_ALL)]] }]);
 }
@@ -280,9 +319,16 @@ function compileRoutes(
     const route: CompiledRoute = {
       meta: metaOf(r.metadata),
       authorizations: compileAuthzs(r.authorizations, `${where}[${i}].authorizations`),
-      rules: (r.rules ?? []).map((rule) =>
-        compileRule(rule.filters as ProtoFilter[] | null | undefined, grpc),
-      ),
+      rules: (r.rules ?? []).map((rule) => {
+        const hm = grpc
+          ? []
+          : ((rule.matches ?? []) as NonNullable<inbound.HttpRoute.Rule.$Properties['matches']>);
+        return compileRule(
+          rule.filters as ProtoFilter[] | null | undefined,
+          grpc,
+          hm.length === 0 ? [MATCH_ALL] : hm.map(httpMatch),
+        );
+      }),
     };
     const rules = (r.rules ?? []).map((rule, j): CompiledMatch[] => {
       const matches = rule.matches ?? [];

@@ -3,7 +3,13 @@
 // when no controller is configured), and the enforcement calls the inbound server makes — one per
 // connection (TCP/opaque) or per request (HTTP/gRPC). Each decision is counted with Linkerd's authz
 // metrics; each refusal becomes a ProxyError with a stable code and is recorded for /errors.
-import type { DefaultInboundPolicy, HttpRequestInfo, InboundServerPoliciesClient } from '@tsmesh/core';
+import {
+  redirectFor,
+  type DefaultInboundPolicy,
+  type HttpRequestInfo,
+  type InboundServerPoliciesClient,
+  type RedirectResponse,
+} from '@tsmesh/core';
 import type { Registry } from 'prom-client';
 import { ProxyError, ProxyErrorCode } from '../errors/index.js';
 import type { BackoffOptions } from '../identity/index.js';
@@ -62,10 +68,13 @@ export type RequestVerdict =
       readonly labels: Readonly<Record<string, string>>;
       /** The matched rule's RequestHeaderModifier. */
       readonly headers: HeaderEdit | undefined;
+      /** The matched rule's RequestRedirect, resolved for this request: answer it, do not forward. */
+      readonly redirect?: RedirectResponse;
     }
   | { readonly ok: false; readonly labels: Readonly<Record<string, string>>; readonly error: ProxyError };
 
 export interface RequestFacts extends HttpRequestInfo {
+  readonly scheme?: 'http' | 'https';
   /** `ip:port` the request was for, for the error log. */
   readonly target: string;
 }
@@ -296,6 +305,19 @@ export function createInboundPolicy(options: InboundPolicyOptions): InboundPolic
         );
         record(error, what, request.target, client, formatMeta(decision.route.meta));
         return { ok: false, labels, error };
+      }
+      const redirect = decision.rule.redirect;
+      if (redirect) {
+        return {
+          ok: true,
+          labels,
+          headers: undefined,
+          redirect: redirectFor(
+            redirect,
+            { host: request.host, path: request.path, scheme: request.scheme },
+            decision.rule.matches[decision.matchIndex],
+          ),
+        };
       }
       return { ok: true, labels, headers: decision.rule.headers };
     },

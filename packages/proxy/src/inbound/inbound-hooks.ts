@@ -57,6 +57,8 @@ export interface InboundRequest {
   readonly labels: TargetLabels;
   /** Set when the proxy answers the request itself (policy refusal, rate limit, injected failure). */
   readonly reject: ProxyError | undefined;
+  /** Set when the matched route answers with a redirect (RequestRedirect filter). */
+  readonly redirect: { readonly statusCode: number; readonly location: string } | undefined;
   readonly addHeaders: Record<string, string> | undefined;
   readonly removeHeaders: readonly string[];
   /** Call once when the response completed or failed. */
@@ -138,6 +140,7 @@ export function createInboundHooks(options: InboundHooksOptions): InboundHooks {
       const client = clientOf(conn);
       let labels = conn.labels;
       let reject: ProxyError | undefined;
+      let redirect: InboundRequest['redirect'];
       let addHeaders: Record<string, string> | undefined;
       const removeHeaders: string[] = [];
       if (policy) {
@@ -147,6 +150,7 @@ export function createInboundHooks(options: InboundHooksOptions): InboundHooks {
             method: head.method,
             path: head.path,
             host: head.authority,
+            scheme: head.scheme,
             headers: head.headers,
             target: conn.labels.target_addr,
           },
@@ -155,6 +159,7 @@ export function createInboundHooks(options: InboundHooksOptions): InboundHooks {
         );
         labels = withPolicyLabels(conn, verdict.labels);
         if (!verdict.ok) reject = verdict.error;
+        else if (verdict.redirect) redirect = verdict.redirect;
         else if (verdict.headers) {
           addHeaders = {};
           for (const [k, v] of verdict.headers.add) addHeaders[k] = v;
@@ -189,6 +194,7 @@ export function createInboundHooks(options: InboundHooksOptions): InboundHooks {
       return {
         labels,
         reject,
+        redirect,
         addHeaders,
         removeHeaders,
         done(statusCode, grpcStatus, error) {

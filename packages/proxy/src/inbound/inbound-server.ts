@@ -98,6 +98,7 @@ export async function startInbound(options: InboundOptions): Promise<InboundServ
     return {
       target: conn.target,
       reject: req.reject,
+      redirect: req.redirect,
       removeHeaders: [L5D_CLIENT_ID, ...req.removeHeaders],
       addHeaders: req.addHeaders ? { ...req.addHeaders, ...clientId } : clientId,
       onResponse: (statusCode, grpcStatus, error) => {

@@ -554,3 +554,40 @@ describe('route filters', () => {
     }
   });
 });
+
+describe('route redirects', () => {
+  it('answers a RequestRedirect filter with its status and Location', async () => {
+    const cp = await startTestPolicyServer();
+    const app = await listenHttp((_req, res) => res.end('app\n'));
+    cp.setServer(
+      app.port,
+      server('web-http', {
+        http1: {
+          routes: [
+            {
+              ...route('moved', '/old', [allowAll('everyone')]),
+              rules: [
+                {
+                  matches: [{ path: { prefix: '/old' } }],
+                  filters: [{ redirect: { path: { prefix: '/new' }, status: 301 } }],
+                },
+              ],
+            },
+            route('rest', '/', [allowAll('everyone')]),
+          ],
+        },
+      }),
+    );
+    const h = await startHarness({ ...policyEnv(cp), ...forwardTo(app.port) });
+    try {
+      const r = await curl(`http://127.0.0.1:${h.inboundPort}/old/page?q=1`);
+      expect(r.status).toBe(301);
+      expect(r.headers).toContain(`location: http://127.0.0.1:${h.inboundPort}/new/page?q=1`);
+      expect((await curl(`http://127.0.0.1:${h.inboundPort}/other`)).body).toBe('app\n');
+    } finally {
+      await h.close();
+      await cp.close();
+      await closeServer(app.server);
+    }
+  });
+});
