@@ -5,14 +5,13 @@ import type { Command } from 'commander';
 import { MeshError, MeshErrorCode } from '@tsmesh/core';
 import { formatCrdManifestsYaml } from '@tsmesh/kube';
 import {
-  defaultValues,
+  formatDefaultValues,
   formatManifests,
   renderControlPlane,
   resolveInstallValues,
   VALUES_SCHEMA,
   type InstallFlags,
 } from '../install/index.js';
-import { stringify } from 'yaml';
 import { guarded } from './command-errors.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -77,7 +76,7 @@ export function registerInstallCommand(
         return;
       }
       if (flags.printValues) {
-        out(stringify(defaultValues(), { lineWidth: 0 }));
+        out(formatDefaultValues());
         return;
       }
       if (flags.crds) {

@@ -11,7 +11,7 @@ import { formatCrdManifestsYaml } from '@tsmesh/kube';
 import { stringify } from 'yaml';
 import { VERSION } from '../version.js';
 import { renderControlPlane } from './render-control-plane.js';
-import { defaultValues, VALUES_SCHEMA, type InstallValues } from './values.js';
+import { defaultValues, formatDefaultValues, VALUES_SCHEMA, type InstallValues } from './values.js';
 
 type Replacement = { token: string; expr: string };
 
@@ -47,10 +47,9 @@ export function generateHelmCharts(): Map<string, string> {
       'The tsmesh control plane (Linkerd-compatible): identity, destination, policy, proxy injector.',
     ),
   );
-  const values = defaultValues();
   files.set(
     'tsmesh-control-plane/values.yaml',
-    `${header}# Certificates: identityTrustAnchorsPEM and identity.issuer.tls are required; the webhook\n# crtPEM/keyPEM/caBundle are required too (tsmesh install generates all of them).\n${stringify(values, { lineWidth: 0 })}`,
+    `${header}# Certificates: identityTrustAnchorsPEM and identity.issuer.tls are required; the webhook\n# crtPEM/keyPEM/caBundle are required too (tsmesh install generates all of them).\n${formatDefaultValues()}`,
   );
   files.set(
     'tsmesh-control-plane/values.schema.json',
@@ -110,8 +109,14 @@ function controlPlaneTemplates(): Map<string, string> {
   const resourceTokens: { token: string; path: string }[] = [];
   for (const c of ['identity', 'destination', 'policyController', 'proxyInjector'] as const) {
     const path = `.Values.${c}`;
+    const component = {
+      identity: 'identity',
+      destination: 'destination',
+      policyController: 'policy',
+      proxyInjector: 'injector',
+    }[c];
     sv[c].image = {
-      name: tok(`${path}.image.name`),
+      name: tok(`(${path}.image.name | default (printf "%s/${component}" .Values.imageRegistry))`),
       version: tok(`(${path}.image.version | default .Values.linkerdVersion)`),
     };
     sv[c].logLevel = tok(`(${path}.logLevel | default .Values.controllerLogLevel)`);

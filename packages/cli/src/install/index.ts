@@ -1,5 +1,6 @@
 export {
   defaultValues,
+  formatDefaultValues,
   haValues,
   mergeValues,
   parseSetFlag,

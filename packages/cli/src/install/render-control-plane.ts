@@ -68,7 +68,8 @@ export function renderControlPlane(values: InstallValues, options: RenderOptions
     labels: labels(component),
     ...extra,
   });
-  const imageOf = (i: { name: string; version: string }) => `${i.name}:${i.version || version}`;
+  const imageOf = (i: { name: string; version: string }, component: string) =>
+    `${i.name || `${values.imageRegistry}/${component}`}:${i.version || version}`;
   const securityContext = {
     allowPrivilegeEscalation: false,
     capabilities: { drop: ['ALL'] },
@@ -131,7 +132,6 @@ export function renderControlPlane(values: InstallValues, options: RenderOptions
       rule(['policy.linkerd.io'], ['httproutes/status'], ['patch']),
       rule(['gateway.networking.k8s.io'], ['httproutes', 'grpcroutes'], watch),
       rule(['gateway.networking.k8s.io'], ['httproutes/status', 'grpcroutes/status'], ['patch']),
-      rule(['authentication.k8s.io'], ['tokenreviews'], ['create']),
     ],
     'proxy-injector': [
       rule([''], ['events'], ['create', 'patch']),
@@ -352,7 +352,7 @@ export function renderControlPlane(values: InstallValues, options: RenderOptions
       [
         controller(
           'identity',
-          imageOf(idv.image),
+          imageOf(idv.image, 'identity'),
           [
             'tsmesh-identity',
             '--addr=0.0.0.0:8080',
@@ -381,7 +381,7 @@ export function renderControlPlane(values: InstallValues, options: RenderOptions
       [
         controller(
           'destination',
-          imageOf(dst.image),
+          imageOf(dst.image, 'destination'),
           [
             'tsmesh-destination',
             '-addr=:8086',
@@ -399,7 +399,7 @@ export function renderControlPlane(values: InstallValues, options: RenderOptions
         ),
         controller(
           'sp-validator',
-          imageOf(dst.image),
+          imageOf(dst.image, 'destination'),
           [
             'tsmesh-destination',
             'sp-validator',
@@ -416,7 +416,7 @@ export function renderControlPlane(values: InstallValues, options: RenderOptions
         ),
         controller(
           'policy',
-          imageOf(pol.image),
+          imageOf(pol.image, 'policy'),
           [
             'tsmesh-policy',
             '--grpc-addr=0.0.0.0:8090',
@@ -451,7 +451,7 @@ export function renderControlPlane(values: InstallValues, options: RenderOptions
       [
         controller(
           'proxy-injector',
-          imageOf(inj.image),
+          imageOf(inj.image, 'injector'),
           [
             'tsmesh-injector',
             '--addr=:8443',

@@ -7,13 +7,13 @@
 // injector can be configured from it (injectorConfigFromLinkerdValues).
 import { readFileSync } from 'node:fs';
 import { MeshError, MeshErrorCode } from '@tsmesh/core';
-import { parse as parseYaml } from 'yaml';
+import { Document, isMap, isScalar, parse as parseYaml } from 'yaml';
 import { VERSION } from '../version.js';
 
 export type Values = Record<string, unknown>;
 
 export interface ImageValues {
-  /** Default ghcr.io/tsmesh/<component>. */
+  /** Default <imageRegistry>/<component>. */
   name: string;
   /** Default: linkerdVersion. */
   version: string;
@@ -74,7 +74,7 @@ export interface InstallValues {
   proxy: Values;
 }
 
-const image = (component: string): ImageValues => ({ name: `ghcr.io/tsmesh/${component}`, version: '' });
+const image = (): ImageValues => ({ name: '', version: '' });
 const webhook = () => ({ crtPEM: '', keyPEM: '', caBundle: '', failurePolicy: 'Ignore' as const });
 
 /** The defaults, as documented in charts/tsmesh-control-plane/values.yaml. A fresh copy per call. */
@@ -96,7 +96,7 @@ export function defaultValues(): InstallValues {
     podSecurityEnforce: 'privileged',
     cniEnabled: false,
     identity: {
-      image: image('identity'),
+      image: image(),
       resources: {},
       logLevel: '',
       issuer: {
@@ -106,19 +106,19 @@ export function defaultValues(): InstallValues {
       },
     },
     destination: {
-      image: image('destination'),
+      image: image(),
       resources: {},
       logLevel: '',
       defaultOpaquePorts: '25,587,3306,4444,5432,6379,9300,11211',
     },
     policyController: {
-      image: image('policy'),
+      image: image(),
       resources: {},
       logLevel: '',
       defaultPolicy: 'all-unauthenticated',
       probeNetworks: '0.0.0.0/0,::/0',
     },
-    proxyInjector: { image: image('injector'), resources: {}, logLevel: '', ...webhook() },
+    proxyInjector: { image: image(), resources: {}, logLevel: '', ...webhook() },
     profileValidator: webhook(),
     policyValidator: webhook(),
     proxy: {
@@ -211,6 +211,22 @@ export function readValuesFile(file: string): Values {
   return parsed;
 }
 
+/** The defaults as YAML, each key with its schema description as a comment (the chart's values.yaml). */
+export function formatDefaultValues(): string {
+  const doc = new Document(defaultValues(), { aliasDuplicateObjects: false });
+  const annotate = (node: unknown, schema: Schema | undefined) => {
+    if (!isMap(node) || !schema?.properties) return;
+    for (const pair of node.items) {
+      const key = isScalar(pair.key) ? String(pair.key.value) : '';
+      const sub = schema.properties[key];
+      if (sub?.description && isScalar(pair.key)) pair.key.commentBefore = ` ${sub.description}`;
+      annotate(pair.value, sub);
+    }
+  };
+  annotate(doc.contents, VALUES_SCHEMA);
+  return doc.toString({ lineWidth: 0 });
+}
+
 /** Checks the values against VALUES_SCHEMA's types (unknown keys under proxy are passed through). */
 export function validateValues(values: unknown): InstallValues {
   const problems: string[] = [];
@@ -272,12 +288,13 @@ const imageSchema: Schema = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    name: str('image repository'),
+    name: str('image repository (default <imageRegistry>/<component>)'),
     version: str('image tag (default linkerdVersion)'),
   },
 };
-const component = (extra: Record<string, Schema> = {}): Schema => ({
+const component = (extra: Record<string, Schema> = {}, description?: string): Schema => ({
   type: 'object',
+  description,
   additionalProperties: false,
   properties: {
     image: imageSchema,
@@ -331,40 +348,59 @@ export const VALUES_SCHEMA: Schema & { $schema?: string; title?: string } = {
       description: 'pod-security.kubernetes.io/enforce of the control-plane namespace',
     },
     cniEnabled: { type: 'boolean', description: 'the CNI plugin sets up iptables (no linkerd-init)' },
-    identity: component({
-      issuer: {
-        type: 'object',
-        additionalProperties: false,
-        properties: {
-          issuanceLifetime: str('lifetime of proxy certificates'),
-          clockSkewAllowance: str('notBefore backdating'),
-          tls: {
-            type: 'object',
-            additionalProperties: false,
-            properties: { crtPEM: str('issuer certificate PEM'), keyPEM: str('issuer private key PEM') },
+    identity: component(
+      {
+        issuer: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            issuanceLifetime: str('lifetime of proxy certificates'),
+            clockSkewAllowance: str('notBefore backdating'),
+            tls: {
+              type: 'object',
+              additionalProperties: false,
+              properties: { crtPEM: str('issuer certificate PEM'), keyPEM: str('issuer private key PEM') },
+            },
           },
         },
       },
-    }),
-    destination: component({ defaultOpaquePorts: str('ports treated as opaque by default') }),
-    policyController: component({
-      defaultPolicy: {
-        type: 'string',
-        enum: [
-          'all-unauthenticated',
-          'all-authenticated',
-          'cluster-unauthenticated',
-          'cluster-authenticated',
-          'deny',
-          'audit',
-        ],
-        description: 'default inbound policy',
+      'the identity controller (linkerd-identity); issuer.tls is the issuer certificate and key',
+    ),
+    destination: component(
+      { defaultOpaquePorts: str('ports treated as opaque by default') },
+      'the destination controller (linkerd-destination: destination and sp-validator containers)',
+    ),
+    policyController: component(
+      {
+        defaultPolicy: {
+          type: 'string',
+          enum: [
+            'all-unauthenticated',
+            'all-authenticated',
+            'cluster-unauthenticated',
+            'cluster-authenticated',
+            'deny',
+            'audit',
+          ],
+          description: 'default inbound policy',
+        },
+        probeNetworks: str('where kubelet probes come from'),
       },
-      probeNetworks: str('where kubelet probes come from'),
-    }),
-    proxyInjector: component(webhookProps),
-    profileValidator: { type: 'object', additionalProperties: false, properties: webhookProps },
-    policyValidator: { type: 'object', additionalProperties: false, properties: webhookProps },
+      'the policy controller (policy container of linkerd-destination)',
+    ),
+    proxyInjector: component(webhookProps, 'the proxy injector webhook (linkerd-proxy-injector)'),
+    profileValidator: {
+      type: 'object',
+      description: 'the ServiceProfile validating webhook (sp-validator container)',
+      additionalProperties: false,
+      properties: webhookProps,
+    },
+    policyValidator: {
+      type: 'object',
+      description: 'the policy validating webhook (policy container)',
+      additionalProperties: false,
+      properties: webhookProps,
+    },
     proxy: { type: 'object', description: "the proxy, as Linkerd's chart values configure it" },
   },
 };
