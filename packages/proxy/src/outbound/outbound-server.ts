@@ -58,10 +58,30 @@ export async function startOutbound(options: OutboundOptions): Promise<OutboundS
   const { config, metrics, meshTls } = options;
   const connectTimeoutMs = config.outbound.connectTimeoutMs;
 
-  /** Labels and TLS decision for one target. */
+  /**
+   * Labels and TLS decision for one target, built once per (target, authority, identity): the
+   * same labels object on every request lets the metrics find their children by identity.
+   */
+  const plans = new Map<string, { labels: TargetLabels; serverIdentity?: string }>();
   const plan = (
     target: UpstreamTarget,
     authority?: string,
+  ): { labels: TargetLabels; serverIdentity?: string } => {
+    const id = options.identityFor?.(target);
+    const meshed = id !== undefined && meshTls?.isReady() === true;
+    const key = `${target.host} ${target.port} ${authority ?? ''} ${meshed ? id : ''}`;
+    let p = plans.get(key);
+    if (p === undefined) {
+      if (plans.size >= 10_000) plans.clear();
+      p = buildPlan(target, authority, meshed ? id : undefined);
+      plans.set(key, p);
+    }
+    return p;
+  };
+  const buildPlan = (
+    target: UpstreamTarget,
+    authority: string | undefined,
+    id: string | undefined,
   ): { labels: TargetLabels; serverIdentity?: string } => {
     const base = {
       direction: 'outbound' as const,
@@ -70,8 +90,7 @@ export async function startOutbound(options: OutboundOptions): Promise<OutboundS
       target_port: String(target.port),
       ...(authority === undefined ? {} : { authority }),
     };
-    const id = options.identityFor?.(target);
-    if (id !== undefined && meshTls?.isReady()) {
+    if (id !== undefined) {
       return { labels: { ...base, tls: TlsLabel.True, server_id: id }, serverIdentity: id };
     }
     return {
