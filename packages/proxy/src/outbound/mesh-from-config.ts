@@ -74,6 +74,7 @@ export function createOutboundMeshFromConfig(options: MeshFromConfigOptions): Co
     idleTimeoutMs: d.idleTimeoutMs,
     discoveryTimeoutMs: d.httpFailfastTimeoutMs,
     profileTimeoutMs: d.profileInitialTimeoutMs,
+    queue: { capacity: d.httpQueueCapacity, failfastMs: d.httpFailfastTimeoutMs },
     http2: { initialStreamWindowSize: config.http2.initialStreamWindowSize },
     onError: options.onProxyError,
     proxyMetrics: options.proxyMetrics,

@@ -91,6 +91,8 @@ export interface OutboundMeshOptions {
   readonly discoveryTimeoutMs: number;
   /** LINKERD2_PROXY_DESTINATION_PROFILE_INITIAL_TIMEOUT. */
   readonly profileTimeoutMs: number;
+  /** Queue for backends without control-plane settings (capacity, fail-fast timeout). */
+  readonly queue?: { readonly capacity: number; readonly failfastMs: number };
   readonly http2?: { readonly initialStreamWindowSize?: number };
   /** Linkerd's request_total/response_total (per endpoint, direction="outbound"). */
   readonly proxyMetrics?: ProxyMetrics;
@@ -170,6 +172,7 @@ export function createOutboundMesh(options: OutboundMeshOptions): OutboundMesh {
           metrics: options.metrics,
           discoveryTimeoutMs: options.discoveryTimeoutMs,
           profileTimeoutMs: options.profileTimeoutMs,
+          queue: options.queue,
           onError: (err) => options.onError?.(err, 'http'),
           proxyMetrics: options.proxyMetrics,
         }),

@@ -69,7 +69,12 @@ const responseFailure = (m: Any): ((status: number) => boolean) =>
   });
 
 /** A balancer backend over Destination.Get(path). */
-export function balancerBackend(path: string, name: string, port: string): BackendSpec {
+export function balancerBackend(
+  path: string,
+  name: string,
+  port: string,
+  queue: BackendSpec['queue'] = DEFAULT_QUEUE,
+): BackendSpec {
   return {
     key: `balancer@${path}`,
     labels: {
@@ -81,7 +86,7 @@ export function balancerBackend(path: string, name: string, port: string): Backe
       backend_section_name: '',
     },
     dispatch: { kind: 'balancer', path, ewma: DEFAULT_EWMA },
-    queue: DEFAULT_QUEUE,
+    queue,
   };
 }
 
@@ -132,6 +137,8 @@ export function compileProfile(
   profile: destination.DestinationProfile,
   authority: string,
   parent: ParentLabels,
+  /** The proxy's HTTP queue settings (ServiceProfiles carry none). */
+  queue: BackendSpec['queue'] = DEFAULT_QUEUE,
 ): RoutingPlan {
   const p = profile as Any;
   const overrides = listOf(p.dstOverrides).filter((o) => o?.authority && (o.weight ?? 0) > 0);
@@ -139,9 +146,12 @@ export function compileProfile(
     overrides.length > 0
       ? overrides.map((o) => {
           const [name, port] = splitAuthority(o.authority as string);
-          return { weight: o.weight as number, backend: balancerBackend(o.authority as string, name, port) };
+          return {
+            weight: o.weight as number,
+            backend: balancerBackend(o.authority as string, name, port, queue),
+          };
         })
-      : [{ weight: 1, backend: balancerBackend(authority, ...splitAuthority(authority)) }];
+      : [{ weight: 1, backend: balancerBackend(authority, ...splitAuthority(authority), queue) }];
   const rb = p.retryBudget;
   const budget = createRetryBudget(
     rb

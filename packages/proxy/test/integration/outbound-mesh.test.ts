@@ -287,4 +287,20 @@ describe('outbound mesh', () => {
     expect((await requestVia(p.port, WEB)).status).toBe(200);
     expect(cp.subscriptions('get', WEB)).toBe(2);
   });
+
+  it('without a policy, fails fast after the configured HTTP fail-fast timeout; sheds a full queue', async () => {
+    cp.setEndpoints(WEB, []);
+    proxy = await startMeshOutbound(cp, { withPolicy: false, queue: { capacity: 1, failfastMs: 400 } });
+    const p = proxy;
+    const started = Date.now();
+    const [first, second] = await Promise.all([requestVia(p.port, WEB), requestVia(p.port, WEB)]);
+    const statuses = [first.headers['l5d-proxy-error'], second.headers['l5d-proxy-error']].map(
+      (h) => h?.split(':')[0],
+    );
+    // One waits the fail-fast timeout in the queue of one; the other finds it full.
+    expect(statuses.sort()).toEqual(['LOAD_SHED', 'NO_ENDPOINTS']);
+    expect(first.status).toBe(503);
+    expect(second.status).toBe(503);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(350);
+  });
 });

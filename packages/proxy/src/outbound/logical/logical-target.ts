@@ -22,6 +22,7 @@ import {
   balancerBackend,
   compilePolicy,
   compileProfile,
+  DEFAULT_QUEUE,
   defaultPlan,
   profileHasRouting,
   type BackendSpec,
@@ -50,6 +51,11 @@ export interface LogicalTargetOptions {
   /** How long a first request waits for the control plane's first answers. */
   readonly discoveryTimeoutMs: number;
   readonly profileTimeoutMs: number;
+  /**
+   * Queue of backends the control plane gives no settings for (default and profile plans):
+   * LINKERD2_PROXY_OUTBOUND_HTTP_QUEUE_CAPACITY and _HTTP_FAILFAST_TIMEOUT.
+   */
+  readonly queue?: { readonly capacity: number; readonly failfastMs: number };
   readonly random?: () => number;
   /** Every error the proxy answered a request with (recent-errors listing, logs). */
   onError?(err: ProxyError): void;
@@ -147,6 +153,7 @@ const sleep = (ms: number, signal: AbortSignal) =>
 export function createLogicalTarget(options: LogicalTargetOptions): LogicalTarget {
   const { discovery, metrics, target } = options;
   const random = options.random ?? Math.random;
+  const queue = options.queue ?? DEFAULT_QUEUE;
   const { name, port } = splitAuthority(options.authority);
   const balancers = new Map<string, Balancer>();
   let plan: RoutingPlan | undefined;
@@ -198,7 +205,7 @@ export function createLogicalTarget(options: LogicalTargetOptions): LogicalTarge
           backend_section_name: '',
         },
         dispatch: { kind: 'forward', endpoint },
-        queue: { capacity: 100, failfastMs: 3000 },
+        queue,
       },
     };
   };
@@ -208,14 +215,19 @@ export function createLogicalTarget(options: LogicalTargetOptions): LogicalTarge
     const profile = profileWatch?.current();
     try {
       if (profileHasRouting(profile))
-        return compileProfile(profile as NonNullable<ProfileValue>, options.authority, fallbackParent());
+        return compileProfile(
+          profile as NonNullable<ProfileValue>,
+          options.authority,
+          fallbackParent(),
+          queue,
+        );
       if (policy) return compilePolicy(policy, name, port);
     } catch {
       // A malformed control-plane answer: keep serving with the default plan below.
     }
     if (target.kind === 'name' && discovery?.hasDestination)
       return defaultPlan(fallbackParent(), [
-        { weight: 1, backend: balancerBackend(options.authority, name, String(port ?? '')) },
+        { weight: 1, backend: balancerBackend(options.authority, name, String(port ?? ''), queue) },
       ]);
     return defaultPlan(fallbackParent(), [forwardBackend(profile)]);
   };

@@ -31,6 +31,8 @@ export interface MeshOutboundOptions {
   readonly idleTimeoutMs?: number;
   readonly withPolicy?: boolean;
   readonly discoveryTimeoutMs?: number;
+  /** Queue for backends without control-plane settings. */
+  readonly queue?: { readonly capacity: number; readonly failfastMs: number };
 }
 
 export async function startMeshOutbound(
@@ -68,6 +70,7 @@ export async function startMeshOutbound(
     idleTimeoutMs: opts.idleTimeoutMs ?? 60_000,
     discoveryTimeoutMs: opts.discoveryTimeoutMs ?? 3000,
     profileTimeoutMs: 500,
+    queue: opts.queue,
   });
   const outbound: OutboundServer = await startOutbound({
     config,
