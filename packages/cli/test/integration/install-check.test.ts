@@ -8,6 +8,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { KubeConfig } from '@kubernetes/client-node';
+import { createIntermediateCertificate, createRootCertificate, formatPrivateKey } from '@tsmesh/core';
 import { CoreKinds, createKubeApiClient, type KubeApiClient, type KubeObject } from '@tsmesh/kube';
 import { ensureBinaries, startTestEnv, type TestEnv } from '@tsmesh/testenv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -234,7 +235,63 @@ describe('tsmesh install and check against kube-apiserver', () => {
     expect(progress.err).toMatch(/\.\.\. data plane proxies are ready: .* \(retry 1, waiting\)/);
   });
 
+  it('check: anchors and issuer expiring within 60 days are ‼, an issuer from other anchors is ×', async () => {
+    const original = {
+      roots: await client.get<KubeObject & { data: Record<string, string> }>(CoreKinds.ConfigMap, {
+        namespace: 'linkerd',
+        name: 'linkerd-identity-trust-roots',
+      }),
+      issuer: await client.get<KubeObject & { data: Record<string, string> }>(CoreKinds.Secret, {
+        namespace: 'linkerd',
+        name: 'linkerd-identity-issuer',
+      }),
+    };
+    const put = async (
+      anchorsPem: string,
+      issuer: { certificate: { pem: string }; privateKey: Parameters<typeof formatPrivateKey>[0] },
+    ) => {
+      await client.replace(CoreKinds.ConfigMap, { ...original.roots, data: { 'ca-bundle.crt': anchorsPem } });
+      await client.replace(CoreKinds.Secret, {
+        ...original.issuer,
+        data: {
+          'crt.pem': Buffer.from(issuer.certificate.pem).toString('base64'),
+          'key.pem': Buffer.from(formatPrivateKey(issuer.privateKey)).toString('base64'),
+        },
+      });
+      original.roots = await client.get(CoreKinds.ConfigMap, {
+        namespace: 'linkerd',
+        name: 'linkerd-identity-trust-roots',
+      });
+      original.issuer = await client.get(CoreKinds.Secret, {
+        namespace: 'linkerd',
+        name: 'linkerd-identity-issuer',
+      });
+    };
+    const DAY = 86_400_000;
+    const root = createRootCertificate({ lifetimeMs: 30 * DAY });
+    await put(root.certificate.pem, createIntermediateCertificate({ issuer: root, lifetimeMs: 20 * DAY }));
+    const soon = await runCli(['check', '--wait', '5s', ...kube()]);
+    expect(soon.out).toMatch(
+      /‼ trust anchors are valid for at least 60 days\n {4}CN=root\.linkerd\.cluster\.local expires in 29 days/,
+    );
+    expect(soon.out).toMatch(
+      /‼ issuer cert is valid for at least 60 days\n {4}CN=identity\.linkerd\.cluster\.local expires in 19 days/,
+    );
+    expect(soon.out).toMatch(/√ issuer cert is issued by the trust anchor/);
+    expect(soon.exitCode).toBe(0);
+
+    const other = createRootCertificate();
+    await put(root.certificate.pem, createIntermediateCertificate({ issuer: other }));
+    const wrong = await runCli(['check', '--wait', '5s', ...kube()]);
+    expect(wrong.out).toMatch(
+      /× issuer cert is issued by the trust anchor\n {4}.+\n {4}see https:\/\/linkerd\.io\/2\/checks\/#l5d-identity-issuer-cert-issued-by-trust-anchor for hints/,
+    );
+    expect(wrong.exitCode).toBe(1);
+  });
+
   it('upgrade reads the installed values and certificates from the cluster', async () => {
+    // Back to the fixture certificates (the test before replaced them).
+    expect(apply((await runCli(['install', ...FIXED_CERTS])).out).status).toBe(0);
     const install = await runCli(['install', ...FIXED_CERTS]);
     const upgrade = await runCli(['upgrade', '--set', 'linkerdVersion=test-version', ...kube()]);
     expect(upgrade.err).toBe('');
