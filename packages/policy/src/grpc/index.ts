@@ -2,6 +2,7 @@
 export { authzMsg, INBOUND_DETECT_TIMEOUT_MS, serverLabels, toInboundServer } from './inbound-translate.js';
 export {
   egressFallbackPolicy,
+  egressNetworkPolicy,
   OUTBOUND_DETECT_TIMEOUT_MS,
   serviceAuthority,
   toOutboundPolicy,

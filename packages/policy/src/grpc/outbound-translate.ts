@@ -417,6 +417,61 @@ export function egressFallbackPolicy(ip: Msg, port: number): outbound.OutboundPo
   } as outbound.OutboundPolicy.$Properties;
 }
 
+/**
+ * An address captured by an EgressNetwork: forwarded to the original destination (Allow) or refused
+ * (Deny: HTTP 403 `traffic not allowed`, opaque connections forbidden), with Linkerd's default
+ * route names `http-egress-allow|deny` and `tcp-egress-allow|deny`.
+ */
+export function egressNetworkPolicy(
+  egress: { readonly namespace: string; readonly name: string; readonly trafficPolicy: 'Allow' | 'Deny' },
+  ip: Msg,
+  port: number,
+): outbound.OutboundPolicy.$Properties {
+  const metadata = resourceMeta({
+    group: 'policy.linkerd.io',
+    kind: 'EgressNetwork',
+    name: egress.name,
+    namespace: egress.namespace,
+    port,
+  });
+  const backend = { metadata, queue: queueMsg(), forward: { addr: { ip, port }, weight: 1 } };
+  const deny = egress.trafficPolicy === 'Deny';
+  const first = { firstAvailable: { backends: [{ backend, filters: [] }] } };
+  const httpRoutes = [
+    {
+      metadata: defaultMeta(deny ? 'http-egress-deny' : 'http-egress-allow'),
+      hosts: [],
+      rules: [
+        {
+          matches: [{ path: { prefix: '/' } }],
+          filters: deny ? [{ failureInjector: { status: 403, message: 'traffic not allowed' } }] : [],
+          backends: first,
+          timeouts: {},
+          allowL5dRequestHeaders: false,
+        },
+      ],
+    },
+  ];
+  return {
+    metadata,
+    protocol: {
+      detect: {
+        timeout: durationMsg(OUTBOUND_DETECT_TIMEOUT_MS),
+        opaque: {
+          routes: [
+            {
+              metadata: defaultMeta(deny ? 'tcp-egress-deny' : 'tcp-egress-allow'),
+              rules: [{ backends: first, filters: deny ? [{ forbidden: {} }] : [] }],
+            },
+          ],
+        },
+        http1: { routes: httpRoutes },
+        http2: { routes: httpRoutes },
+      },
+    },
+  } as outbound.OutboundPolicy.$Properties;
+}
+
 /** A Service port the Service does not define: opaque, forbidden. */
 export function undefinedPortPolicy(
   namespace: string,

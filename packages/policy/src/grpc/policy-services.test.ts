@@ -268,6 +268,46 @@ describe('OutboundPolicies', () => {
     });
   });
 
+  it('answers EgressNetworks: the client namespace before the global one, Deny forbids', async () => {
+    const egress = (name: string, ns: string, spec: Record<string, unknown>) => ({
+      apiVersion: 'policy.linkerd.io/v1alpha1',
+      kind: 'EgressNetwork',
+      metadata: { name, namespace: ns },
+      spec,
+    });
+    source.put(
+      MeshKinds.EgressNetwork,
+      egress('all-egress', 'linkerd-egress', { trafficPolicy: 'Allow' }),
+      egress('no-docs', NS, { trafficPolicy: 'Deny', networks: [{ cidr: '192.0.2.0/24' }] }),
+    );
+    await expect.poll(() => svc.state()?.egressNetworks.length).toBe(2);
+    const get = (a: number, b: number, cc: number, d: number) =>
+      getOutbound(c, {
+        sourceWorkload: `${NS}:client`,
+        addr: { ip: { ipv4: ((a << 24) | (b << 16) | (cc << 8) | d) >>> 0 }, port: 443 },
+      });
+    const denied = await get(192, 0, 2, 7);
+    expect(denied.metadata?.resource).toMatchObject({
+      group: 'policy.linkerd.io',
+      kind: 'EgressNetwork',
+      name: 'no-docs',
+      port: 443,
+    });
+    const detect = denied.protocol?.detect;
+    expect(detect?.opaque?.routes?.[0]?.metadata?.default).toBe('tcp-egress-deny');
+    expect(detect?.opaque?.routes?.[0]?.rules?.[0]?.filters?.[0]?.forbidden).toBeTruthy();
+    expect(detect?.http1?.routes?.[0]?.metadata?.default).toBe('http-egress-deny');
+    expect(detect?.http1?.routes?.[0]?.rules?.[0]?.filters?.[0]?.failureInjector).toMatchObject({
+      status: 403,
+      message: 'traffic not allowed',
+    });
+    const allowed = await get(203, 0, 113, 9);
+    expect(allowed.metadata?.resource?.name).toBe('all-egress');
+    expect(allowed.protocol?.detect?.http1?.routes?.[0]?.metadata?.default).toBe('http-egress-allow');
+    // In-cluster addresses are not captured by a default (network-less) EgressNetwork.
+    await expect(get(198, 18, 0, 99)).rejects.toMatchObject({ code: 5 });
+  });
+
   it('answers HTTPRoute backends and weights (golden), the fallbacks, and Watch updates', async () => {
     await expect.poll(() => svc.state()?.service(NS, 'web')).toBeTruthy();
     const call = c.outbound.watch({

@@ -19,9 +19,19 @@ import {
 import { silentLogger, type Logger } from '@tsmesh/kube';
 import type { Counter, Gauge, Registry } from 'prom-client';
 import { counter, gauge } from '../metrics/index.js';
-import { outboundModel, type ClusterState, type PolicyIndexer } from '../indexing/index.js';
+import {
+  outboundModel,
+  selectEgressNetwork,
+  type ClusterState,
+  type PolicyIndexer,
+} from '../indexing/index.js';
 import { toInboundServer } from './inbound-translate.js';
-import { egressFallbackPolicy, toOutboundPolicy, undefinedPortPolicy } from './outbound-translate.js';
+import {
+  egressFallbackPolicy,
+  egressNetworkPolicy,
+  toOutboundPolicy,
+  undefinedPortPolicy,
+} from './outbound-translate.js';
 import { EncodedMessage, inboundServerCodec, outboundPolicyCodec } from './pre-encoded.js';
 import type { Msg } from './proto-convert.js';
 import { parseWorkloadRef, type WorkloadRef } from './workload-ref.js';
@@ -30,6 +40,8 @@ export interface PolicyServicesOptions {
   readonly indexer: PolicyIndexer;
   readonly clusterDomain: string;
   readonly defaultOpaquePorts: readonly number[];
+  /** Where cluster-wide EgressNetworks live. Default `linkerd-egress`. */
+  readonly globalEgressNetworkNamespace?: string;
   readonly logger?: Logger;
   readonly registry?: Registry;
 }
@@ -216,6 +228,16 @@ export class PolicyServices {
         if (!service) {
           if (target.kind === 'service') throw notFound('unknown target');
           const ip = parseIpAddress(target.ip);
+          const egress =
+            ip &&
+            selectEgressNetwork(
+              state.egressNetworks,
+              ip,
+              source,
+              this.#o.globalEgressNetworkNamespace ?? 'linkerd-egress',
+              state.policy.clusterNetworks,
+            );
+          if (egress) return egressNetworkPolicy(egress, target.ipMsg, target.port);
           if (ip && state.policy.clusterNetworks.some((n) => networkMatchContains(n, ip)))
             throw notFound('No such service');
           return egressFallbackPolicy(target.ipMsg, target.port);

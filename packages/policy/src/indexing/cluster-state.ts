@@ -10,6 +10,7 @@ import {
   type PolicyResource,
   type Workload,
 } from '@tsmesh/core';
+import type { EgressNetworkInfo } from './egress-network.js';
 import type { ServiceInfo } from './service-info.js';
 
 /** A resource that was skipped, and why (the message names the resource and the field). */
@@ -24,6 +25,7 @@ export interface ClusterStateInput {
   readonly version: number;
   readonly resources: readonly PolicyResource[];
   readonly services: readonly ServiceInfo[];
+  readonly egressNetworks?: readonly EgressNetworkInfo[];
   readonly problems: readonly ResourceProblem[];
   readonly options: PolicyIndexOptions;
 }
@@ -35,6 +37,7 @@ export class ClusterState {
   readonly resources: readonly PolicyResource[];
   readonly httpRoutes: readonly HttpRoute[];
   readonly grpcRoutes: readonly GrpcRoute[];
+  readonly egressNetworks: readonly EgressNetworkInfo[];
   readonly #services = new Map<string, ServiceInfo>();
   readonly #servicesByIp = new Map<string, ServiceInfo>();
   readonly #workloads = new Map<string, Workload>();
@@ -54,6 +57,7 @@ export class ClusterState {
       else if (r.kind === 'Pod' || r.kind === 'ExternalWorkload')
         this.#workloads.set(`${r.kind}/${r.meta.namespace}/${r.meta.name}`, r);
     }
+    this.egressNetworks = input.egressNetworks ?? [];
     this.httpRoutes = http;
     this.grpcRoutes = grpc;
     for (const svc of input.services) {

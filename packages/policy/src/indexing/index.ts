@@ -24,3 +24,4 @@ export {
   type HttpRetry,
   type RouteTimeoutsMs,
 } from './service-annotations.js';
+export { parseEgressNetwork, selectEgressNetwork, type EgressNetworkInfo } from './egress-network.js';

@@ -17,6 +17,7 @@ import {
 import type { Counter, Gauge, Registry } from 'prom-client';
 import { counter, gauge } from '../metrics/index.js';
 import { ClusterState, type ResourceProblem } from './cluster-state.js';
+import { parseEgressNetwork, type EgressNetworkInfo } from './egress-network.js';
 import { parseService, type ServiceInfo } from './service-info.js';
 import { POLICY_WATCHED_KINDS } from './watched-kinds.js';
 
@@ -31,7 +32,7 @@ export interface PolicyIndexerOptions {
 }
 
 type Parsed =
-  | { readonly ok: true; readonly resource: PolicyResource | ServiceInfo | undefined }
+  | { readonly ok: true; readonly resource: PolicyResource | ServiceInfo | EgressNetworkInfo | undefined }
   | { readonly ok: false; readonly problem: ResourceProblem };
 
 interface IndexerMetrics {
@@ -202,6 +203,8 @@ export class PolicyIndexer {
     try {
       if (kind.kind === 'Service' && kind.group === '') {
         parsed = { ok: true, resource: parseService(object) };
+      } else if (kind.kind === 'EgressNetwork') {
+        parsed = { ok: true, resource: parseEgressNetwork(object) };
       } else {
         const full =
           object.apiVersion && object.kind
@@ -228,6 +231,7 @@ export class PolicyIndexer {
   #rebuild(): void {
     const resources: PolicyResource[] = [];
     const services: ServiceInfo[] = [];
+    const egressNetworks: EgressNetworkInfo[] = [];
     const problems: ResourceProblem[] = [];
     for (const kind of this.#kinds) {
       const snapshot = this.#snapshots.get(kind);
@@ -249,6 +253,7 @@ export class PolicyIndexer {
         const r = parsed.resource;
         if (r === undefined) continue;
         if ('clusterIPs' in r) services.push(r);
+        else if ('trafficPolicy' in r) egressNetworks.push(r);
         else resources.push(r);
       }
     }
@@ -256,6 +261,7 @@ export class PolicyIndexer {
       version: ++this.#version,
       resources,
       services,
+      egressNetworks,
       problems,
       options: this.#o.index,
     });

@@ -15,6 +15,7 @@ export const POLICY_WATCHED_KINDS: readonly ResourceKind[] = Object.freeze([
   MeshKinds.GatewayHTTPRoute,
   MeshKinds.GatewayGRPCRoute,
   MeshKinds.HTTPLocalRateLimitPolicy,
+  MeshKinds.EgressNetwork,
 ]);
 
 /** The route kinds whose status the controller writes. */

@@ -28,6 +28,7 @@ export interface PolicyConfig {
   readonly probeNetworks: readonly string[] | undefined;
   readonly kubeconfig: string | undefined;
   readonly controlPlaneNamespace: string;
+  readonly globalEgressNetworkNamespace: string;
   /** Local mode: read manifests from this directory instead of the Kubernetes API. */
   readonly sourceDir: string | undefined;
   /** Lease holder identity for status writes (default: $POD_NAME or the host name, plus a suffix). */
@@ -52,6 +53,7 @@ io.linkerd.proxy.outbound.OutboundPolicies, the policy validating webhook, route
   --probe-networks CIDRS           where kubelet probes come from (default 0.0.0.0/0,::/0)
   --kubeconfig FILE                (default in-cluster or ~/.kube/config)
   --control-plane-namespace NS     (default linkerd)
+  --global-egress-network-namespace NS  cluster-wide EgressNetworks (default linkerd-egress)
   --source-dir DIR                 local mode: manifests from DIR instead of the Kubernetes API
   --lease-identity NAME            holder identity for the status Lease
   --log-level LEVEL                debug|info|warn|error (default info)
@@ -119,6 +121,7 @@ export function parsePolicyConfig(argv: readonly string[]): PolicyConfig | 'help
         'probe-networks': { type: 'string' },
         kubeconfig: { type: 'string' },
         'control-plane-namespace': { type: 'string' },
+        'global-egress-network-namespace': { type: 'string' },
         'source-dir': { type: 'string' },
         'lease-identity': { type: 'string' },
         'log-level': { type: 'string' },
@@ -181,6 +184,11 @@ export function parsePolicyConfig(argv: readonly string[]): PolicyConfig | 'help
         : undefined,
     kubeconfig: values.kubeconfig,
     controlPlaneNamespace: name('--control-plane-namespace', values['control-plane-namespace'], 'linkerd'),
+    globalEgressNetworkNamespace: name(
+      '--global-egress-network-namespace',
+      values['global-egress-network-namespace'],
+      'linkerd-egress',
+    ),
     sourceDir: values['source-dir'],
     leaseIdentity: values['lease-identity'],
     logLevel: logLevel as PolicyConfig['logLevel'],

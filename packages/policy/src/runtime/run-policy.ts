@@ -62,6 +62,7 @@ export async function runPolicy(argv: readonly string[], env: NodeJS.ProcessEnv)
       defaultPolicy: config.defaultPolicy,
       defaultOpaquePorts: config.defaultOpaquePorts,
       probeNetworks: config.probeNetworks,
+      globalEgressNetworkNamespace: config.globalEgressNetworkNamespace,
       logger,
       registry,
       signal: controller.signal,

@@ -49,6 +49,8 @@ export interface PolicyServiceOptions {
   readonly defaultOpaquePorts?: readonly number[];
   /** Networks kubelet probes come from. Default all. */
   readonly probeNetworks?: readonly string[];
+  /** Namespace of cluster-wide EgressNetworks. Default `linkerd-egress`. */
+  readonly globalEgressNetworkNamespace?: string;
   readonly logger?: Logger;
   readonly registry?: Registry;
   readonly signal?: AbortSignal;
@@ -143,7 +145,14 @@ export async function startPolicyService(options: PolicyServiceOptions): Promise
     registry,
     signal: controller.signal,
   });
-  const services = new PolicyServices({ indexer, clusterDomain, defaultOpaquePorts, logger, registry });
+  const services = new PolicyServices({
+    indexer,
+    clusterDomain,
+    defaultOpaquePorts,
+    globalEgressNetworkNamespace: options.globalEgressNetworkNamespace,
+    logger,
+    registry,
+  });
   const server = new Server({ 'grpc.max_receive_message_length': 1 << 20 });
   addProxyApiService(server, InboundPoliciesDefinition, services.inboundHandlers);
   addProxyApiService(server, OutboundPoliciesDefinition, services.outboundHandlers);
