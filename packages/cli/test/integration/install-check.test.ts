@@ -165,6 +165,9 @@ describe('tsmesh install and check against kube-apiserver', () => {
     const dry = apply(install.out, '--dry-run=server');
     expect(dry.status, dry.err).toBe(0);
     expect(dry.out).toMatch(/deployment\.apps\/linkerd-destination created \(server dry run\)/);
+    const ha = apply((await runCli(['install', '--ha', ...FIXED_CERTS])).out, '--dry-run=server');
+    expect(ha.status, ha.err).toBe(0);
+    expect(ha.out).toMatch(/poddisruptionbudget\.policy\/linkerd-identity created \(server dry run\)/);
     const real = apply(install.out);
     expect(real.status, real.err).toBe(0);
 
