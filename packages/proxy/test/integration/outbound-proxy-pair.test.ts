@@ -117,6 +117,10 @@ describe('outbound mesh between two proxies', () => {
     expect(sample(text, 'outbound_http_errors_total', { error: 'identity required' })).toBeGreaterThanOrEqual(
       1,
     );
+    // The stable code is also the error label of Linkerd's response_total.
+    expect(
+      sample(text, 'response_total', { direction: 'outbound', error: 'IDENTITY_MISMATCH' }),
+    ).toBeGreaterThanOrEqual(1);
   });
 
   it('carries opaque TCP with opaque transport when the profile endpoint hints it', async () => {

@@ -5,7 +5,7 @@
 // response timeouts, retries (bodies buffered up to the route's limit; within the profile's retry
 // budget or the route's max retries), route and backend metrics.
 import { isIP } from 'node:net';
-import { NoTlsReason, PreparedRequest, ProxyErrorLabel, TlsLabel } from '@tsmesh/core';
+import { NoTlsReason, PreparedRequest, TlsLabel } from '@tsmesh/core';
 import type { ProxyMetrics, TargetLabels } from '../../metrics/index.js';
 import { Readable } from 'node:stream';
 import type {
@@ -321,7 +321,8 @@ export function createLogicalTarget(options: LogicalTargetOptions): LogicalTarge
   };
 
   // Linkerd's per-endpoint request_total/response_total/response_latency_ms labels, one object per
-  // endpoint client (the metrics layer caches by object).
+  // endpoint client (the metrics layer caches by object). A proxy error's `error` label is its
+  // stable code (as on the inbound side), the same code as in l5d-proxy-error.
   const legacyLabels = new WeakMap<EndpointClient, TargetLabels>();
   const legacyLabelsOf = (client: EndpointClient): TargetLabels => {
     let l = legacyLabels.get(client);
@@ -533,7 +534,7 @@ export function createLogicalTarget(options: LogicalTargetOptions): LogicalTarge
             options.proxyMetrics?.response(legacy, {
               statusCode: response.status,
               grpcStatus: outcome.grpcStatus ?? grpcStatus,
-              error: outcome.streamError ? ProxyErrorLabel.Io : undefined,
+              error: outcome.streamError ? ProxyErrorCode.EndpointReset : undefined,
               latencyMs: performance.now() - attemptStarted,
             });
           finish(statusLabel, outcome.streamError ? 'IO' : '');
@@ -562,7 +563,7 @@ export function createLogicalTarget(options: LogicalTargetOptions): LogicalTarge
             options.proxyMetrics?.response(legacy, {
               statusCode: undefined,
               grpcStatus: undefined,
-              error: PROXY_ERRORS[error.code].errorLabel,
+              error: error.code,
               latencyMs: seconds * 1000,
             });
         }
