@@ -5,8 +5,8 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { parseAllDocuments } from 'yaml';
-import { inject, createInjectorConfig } from '@tsmesh/injector';
+import { parse as parseYaml, parseAllDocuments } from 'yaml';
+import { createInjectorConfig, inject, injectorConfigFromLinkerdValues, uninject } from '@tsmesh/injector';
 import { parseCertificates } from '@tsmesh/core';
 import { FIXED_CERTS, runCli } from './install.test-support.js';
 
@@ -114,6 +114,26 @@ describe('tsmesh install', () => {
     for (const d of objects.filter((o) => o.kind === 'Deployment')) {
       const again = inject(d as never, config, undefined, { requireAnnotation: false });
       expect(again.report.entries[0]?.status).toBe('skipped');
+    }
+  });
+
+  it('meshes its pods exactly as the injector configured from linkerd-config would (uninject, inject again)', async () => {
+    const objects = docs((await runCli(['install', ...FIXED_CERTS])).out);
+    const cm = objects.find((o) => o.metadata.name === 'linkerd-config') as unknown as {
+      data: { values: string };
+    };
+    const input = injectorConfigFromLinkerdValues(parseYaml(cm.data.values), {
+      controlPlaneNamespace: 'linkerd',
+    });
+    const config = createInjectorConfig({
+      ...input,
+      createdBy: 'tsmesh/cli test-version',
+      proxy: { ...input.proxy, loadTrustBundleFromConfigMap: true },
+    });
+    for (const d of objects.filter((o) => o.kind === 'Deployment')) {
+      const bare = uninject(d as never).object;
+      expect(JSON.stringify(bare)).not.toContain('"name":"linkerd-proxy"');
+      expect(inject(bare, config, undefined, { requireAnnotation: false }).object).toEqual(d);
     }
   });
 
