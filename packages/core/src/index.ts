@@ -144,6 +144,7 @@ export {
   addInboundServerPoliciesService,
   addOutboundPoliciesService,
   addProxyApiService,
+  shutdownGrpcServer,
   addTapService,
   createMessageCodec,
   decodeMessage,

@@ -1,6 +1,7 @@
 // emoji: a gRPC service listing the demo's emojis and finding one by shortcode.
 import { Server, ServerCredentials, status, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
 import { EMOJIS, findEmoji } from './emoji-data.js';
+import { shutdownGrpcServer } from '@tsmesh/core';
 import { EmojiServiceDefinition } from './grpc-json.js';
 
 export interface DemoServer {
@@ -15,18 +16,6 @@ export async function bindGrpc(server: Server, port: number): Promise<number> {
     ),
   );
 }
-
-export const closeGrpc = (server: Server) =>
-  new Promise<void>((resolve) => {
-    const timer = setTimeout(() => {
-      server.forceShutdown();
-      resolve();
-    }, 2000);
-    server.tryShutdown(() => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
 
 export async function startEmojiService(port: number): Promise<DemoServer> {
   const server = new Server();
@@ -43,5 +32,5 @@ export async function startEmojiService(port: number): Promise<DemoServer> {
     },
   });
   const bound = await bindGrpc(server, port);
-  return { port: bound, close: () => closeGrpc(server) };
+  return { port: bound, close: () => shutdownGrpcServer(server) };
 }

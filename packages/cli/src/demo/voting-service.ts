@@ -2,7 +2,8 @@
 // UNKNOWN, as in the application this demo imitates, so its failure shows in the metrics.
 import { Server, status, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
 import { FAILING_SHORTCODE, findEmoji } from './emoji-data.js';
-import { bindGrpc, closeGrpc, type DemoServer } from './emoji-service.js';
+import { bindGrpc, type DemoServer } from './emoji-service.js';
+import { shutdownGrpcServer } from '@tsmesh/core';
 import { VotingServiceDefinition } from './grpc-json.js';
 
 export async function startVotingService(port: number): Promise<DemoServer> {
@@ -30,5 +31,5 @@ export async function startVotingService(port: number): Promise<DemoServer> {
       }),
   });
   const bound = await bindGrpc(server, port);
-  return { port: bound, close: () => closeGrpc(server) };
+  return { port: bound, close: () => shutdownGrpcServer(server) };
 }

@@ -191,3 +191,21 @@ function toStatus(err: unknown): Partial<StatusObject> & { message: string } {
   const { code, details } = toGrpcStatus(err);
   return { code, details, message: details };
 }
+
+/**
+ * Stops a server the way every tsmesh controller does: calls in flight may finish (watch streams
+ * end on their own abort signals), and whatever is still open after `graceMs` is cut.
+ */
+export function shutdownGrpcServer(server: Server, graceMs = 2000): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(() => {
+      server.forceShutdown();
+      resolve();
+    }, graceMs);
+    timer.unref?.();
+    server.tryShutdown(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}

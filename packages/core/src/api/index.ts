@@ -41,6 +41,7 @@ export {
   type HandlersFor,
   type ServerStreamingHandler,
   type UnaryHandler,
+  shutdownGrpcServer,
 } from './grpc-server.js';
 export {
   addDestinationService,

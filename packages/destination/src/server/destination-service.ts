@@ -7,6 +7,7 @@ import {
   DEFAULT_OPAQUE_PORTS,
   MeshError,
   MeshErrorCode,
+  shutdownGrpcServer,
   type destination,
 } from '@tsmesh/core';
 import {
@@ -219,16 +220,7 @@ export async function startDestinationService(
       stopListening();
       endpointTopics.closeAll();
       profileTopics.closeAll();
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(() => {
-          server.forceShutdown();
-          resolve();
-        }, 2000);
-        server.tryShutdown(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
+      await shutdownGrpcServer(server);
       await state.stopped();
       await admin?.close();
     })();

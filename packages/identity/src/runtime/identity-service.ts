@@ -3,7 +3,7 @@
 // loaded, /live). Everything ends when close() is called or the signal aborts.
 import { experimental, Server, ServerCredentials } from '@grpc/grpc-js';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { addIdentityService } from '@tsmesh/core';
+import { addIdentityService, shutdownGrpcServer } from '@tsmesh/core';
 import { startAdminServer, type AdminServer } from '@tsmesh/kube';
 import type { Registry } from 'prom-client';
 import { createCertifyHandler } from '../certify/index.js';
@@ -191,16 +191,7 @@ export async function startIdentityService(options: IdentityServiceOptions): Pro
       options.signal?.removeEventListener('abort', onOuterAbort);
       controller.abort();
       selfCertificate?.close();
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(() => {
-          server.forceShutdown();
-          resolve();
-        }, 2000);
-        server.tryShutdown(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
+      await shutdownGrpcServer(server);
       await admin?.close();
     })();
     return closing;

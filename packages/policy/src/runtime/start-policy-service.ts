@@ -12,6 +12,7 @@ import {
   MeshErrorCode,
   parseDefaultInboundPolicy,
   parseIpNetwork,
+  shutdownGrpcServer,
 } from '@tsmesh/core';
 import {
   createAdmissionWebhookServer,
@@ -171,18 +172,8 @@ export async function startPolicyService(options: PolicyServiceOptions): Promise
       await status?.close();
       await indexer.close();
       if (grpcBound) {
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(() => {
-            server.forceShutdown();
-            resolve();
-          }, 2000);
-          server.tryShutdown(() => {
-            clearTimeout(timer);
-            resolve();
-          });
-          // Watches end when their client goes; on shutdown they are cancelled.
-          server.forceShutdown();
-        });
+        // Watches end when their client goes; on shutdown they are cut at once.
+        await shutdownGrpcServer(server, 0);
       }
       await webhook?.close();
       await admin?.close();
