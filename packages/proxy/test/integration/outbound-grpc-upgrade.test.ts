@@ -21,7 +21,10 @@ const unary = {
   responseSerialize: pass,
   responseDeserialize: pass,
 } as const;
-const Service = { listAll: unary };
+const Service = {
+  listAll: unary,
+  chat: { ...unary, path: '/emojivoto.v1.EmojiService/Chat', requestStream: true, responseStream: true },
+};
 
 let cp: TestControlPlane;
 let proxy: MeshOutbound | undefined;
@@ -45,6 +48,10 @@ async function grpcServer(host: string, handler: (n: number) => grpc.ServiceErro
       const err = handler(calls);
       if (err) cb(err);
       else cb(null, Buffer.concat([Buffer.from(`${host}:`), call.request]));
+    },
+    chat: (call: grpc.ServerDuplexStream<Buffer, Buffer>) => {
+      call.on('data', (m: Buffer) => call.write(Buffer.concat([Buffer.from('re:'), m])));
+      call.on('end', () => call.end());
     },
   });
   const port = await new Promise<number>((resolve, reject) =>
@@ -190,5 +197,31 @@ describe('outbound mesh: gRPC and tunnels', () => {
     await expect.poll(() => got, { timeout: 5000 }).toContain('101 Switching Protocols');
     socket.write('ping-through-tunnel');
     await expect.poll(() => got, { timeout: 5000 }).toContain('ping-through-tunnel');
+  });
+
+  it('carries a bidirectional gRPC stream through the mesh', async () => {
+    const a = await grpcServer('127.0.1.24', () => undefined);
+    cp.setEndpoints(EMOJI, [a]);
+    cp.setPolicy(EMOJI, grpcPolicy(false));
+    proxy = await startMeshOutbound(cp);
+    const Client = grpc.makeGenericClientConstructor(Service, 'EmojiService');
+    const c = new Client(`127.0.0.1:${proxy.port}`, grpc.credentials.createInsecure(), {
+      'grpc.default_authority': EMOJI,
+    }) as unknown as grpc.Client & { chat: () => grpc.ClientDuplexStream<Buffer, Buffer> };
+    cleanups.push(() => c.close());
+    const call = c.chat();
+    const got: string[] = [];
+    call.on('data', (m: Buffer) => got.push(m.toString()));
+    const ended = new Promise<void>((resolve, reject) => {
+      call.on('end', resolve);
+      call.on('error', reject);
+    });
+    for (const m of ['one', 'two', 'three']) {
+      call.write(Buffer.from(m));
+      await expect.poll(() => got.length, { timeout: 5000 }).toBe(['one', 'two', 'three'].indexOf(m) + 1);
+    }
+    call.end();
+    await ended;
+    expect(got).toEqual(['re:one', 're:two', 're:three']);
   });
 });
