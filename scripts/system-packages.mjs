@@ -16,6 +16,7 @@ const NEEDS = {
     { command: 'iptables', pkg: 'iptables' }, // SO_ORIGINAL_DST test behind a REDIRECT rule (root)
     { command: 'haproxy', pkg: 'haproxy' }, // the baseline proxy pair of bench/proxy
     { command: 'wrk', pkg: 'wrk' }, // HTTP/1.1 load generator of bench/proxy
+    { command: 'prometheus', pkg: 'prometheus' }, // the real Prometheus of viz's metrics tests
   ],
 };
 

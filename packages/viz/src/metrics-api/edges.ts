@@ -34,18 +34,26 @@ export async function edgesOf(vectors: WindowVectors, q: EdgesQuery): Promise<Ed
   const src = sourceLabel(q.type);
   const dst = destinationLabel(q.type);
   const ns: Record<string, string> = q.namespace ? { namespace: q.namespace } : {};
-  const [outbound, inbound] = await Promise.all([
+  const [outbound, inbound, instances] = await Promise.all([
     vectors.increase(ProxyMetric.ResponseTotal, { direction: 'outbound', ...ns }, [
       src,
       'namespace',
       dst,
       'dst_namespace',
+      'target_ip',
       'server_id',
       'tls',
       'no_tls_reason',
     ]),
     vectors.increase(ProxyMetric.ResponseTotal, { direction: 'inbound' }, [src, 'namespace', 'client_id']),
+    // Which resource each scraped address is, for destinations without dst_* labels.
+    vectors.gauge('process_start_time_seconds', {}, ['instance', src, 'namespace']),
   ]);
+  const byIp = new Map<string, { name: string; namespace: string }>();
+  for (const s of instances) {
+    const host = (s.labels.instance ?? '').replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1');
+    if (host && s.labels[src]) byIp.set(host, { name: s.labels[src], namespace: s.labels.namespace ?? '' });
+  }
   const clients = new Map<string, string[]>();
   for (const s of inbound) {
     const id = s.labels.client_id ?? '';
@@ -53,13 +61,15 @@ export async function edgesOf(vectors: WindowVectors, q: EdgesQuery): Promise<Ed
     const key = `${s.labels.namespace ?? ''}/${s.labels[src] ?? ''}`;
     clients.set(key, [...(clients.get(key) ?? []), id]);
   }
-  const out: Edge[] = [];
+  const out = new Map<string, Edge>();
   for (const s of outbound) {
     const name = s.labels[src] ?? '';
-    const dstName = s.labels[dst] ?? '';
+    // A proxy without the destination's metric labels: the endpoint's address names it.
+    const known = s.labels[dst] ? undefined : byIp.get(s.labels.target_ip ?? '');
+    const dstName = s.labels[dst] ?? known?.name ?? '';
     if (!name || !dstName || !(s.value > 0)) continue;
     const srcNs = s.labels.namespace ?? '';
-    const dstNs = s.labels.dst_namespace ?? '';
+    const dstNs = s.labels.dst_namespace ?? known?.namespace ?? '';
     const secured = s.labels.tls === 'true';
     const seen = clients.get(`${dstNs}/${dstName}`) ?? [];
     // The client id whose service account names the source (or the only one the server saw).
@@ -67,17 +77,27 @@ export async function edgesOf(vectors: WindowVectors, q: EdgesQuery): Promise<Ed
       ? (seen.find((id) => accountOf(id).ns === srcNs && accountOf(id).sa === name) ??
         (seen.length === 1 ? seen[0]! : ''))
       : '';
-    out.push({
+    const key = JSON.stringify([
+      srcNs,
+      name,
+      dstNs,
+      dstName,
+      s.labels.server_id,
+      secured,
+      s.labels.no_tls_reason,
+    ]);
+    const prev = out.get(key);
+    out.set(key, {
       src: { namespace: srcNs, name },
       dst: { namespace: dstNs, name: dstName },
       clientId,
       serverId: s.labels.server_id ?? '',
       secured,
       noTlsReason: secured ? '' : (s.labels.no_tls_reason ?? ''),
-      requests: s.value,
+      requests: s.value + (prev?.requests ?? 0),
     });
   }
-  return out.sort((a, b) =>
+  return [...out.values()].sort((a, b) =>
     `${a.src.namespace}/${a.src.name}>${a.dst.name}`.localeCompare(
       `${b.src.namespace}/${b.src.name}>${b.dst.name}`,
     ),

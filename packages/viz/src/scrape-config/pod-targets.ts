@@ -1,7 +1,7 @@
 // The scrape targets of meshed Pods, labelled as linkerd-viz's Prometheus scrape configuration
 // (job `linkerd-proxy`) relabels them: the proxy's admin port (`linkerd-admin`, 4191) of each
 // running Pod with a `linkerd-proxy` container, with `namespace`, `pod`, the owner label from
-// `linkerd.io/proxy-<kind>` (deployment, statefulset, …), `serviceaccount` and
+// `linkerd.io/proxy-<kind>` (deployment, statefulset, …), `serviceaccount`, `instance` and
 // `control_plane_ns`. Direct-scrape mode uses these so its series carry the labels Prometheus'
 // series would.
 import { DefaultPort } from '@tsmesh/core';
@@ -45,7 +45,11 @@ export function podScrapeTargets(pods: readonly KubeObject[]): ScrapeTarget[] {
     if (!proxy || !ip || (p.status?.phase && p.status.phase !== 'Running')) continue;
     const port = proxy.ports?.find((x) => x.name === 'linkerd-admin')?.containerPort ?? DefaultPort.Admin;
     const host = ip.includes(':') ? `[${ip}]` : ip;
-    out.push({ url: `http://${host}:${port}/metrics`, labels: podTargetLabels(pod) });
+    // `instance` is the scraped address, as Prometheus sets it.
+    out.push({
+      url: `http://${host}:${port}/metrics`,
+      labels: { ...podTargetLabels(pod), instance: `${host}:${port}` },
+    });
   }
   return out;
 }

@@ -1,0 +1,236 @@
+// `tsmesh viz stat|edges` against a REAL Prometheus (Debian's `prometheus`) scraping the running
+// demo's proxies every second: the CLI's numbers from --prometheus-url agree with Prometheus'
+// own answers to independently written queries for the same window, and the local direct-scrape
+// mode (--state, no Prometheus) agrees with Prometheus too. Prometheus listens on 127.0.0.1 only,
+// keeps its storage in a temporary directory and is stopped at the end.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { podScrapeTargets, queryPrometheus, type Series } from '@tsmesh/viz';
+import { localPods } from '../../src/commands/viz.js';
+import { createProgram } from '../../src/program.js';
+import { built, startDemo, type DemoProcess } from './demo-process.js';
+
+const hasPrometheus = spawnSync('sh', ['-c', 'command -v prometheus'], { stdio: 'ignore' }).status === 0;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as { port: number };
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+async function run(args: string[]): Promise<string> {
+  let out = '';
+  let err = '';
+  const program = createProgram({ out: (t) => (out += `${t}\n`), err: (t) => (err += `${t}\n`) });
+  await program.parseAsync(['node', 'tsmesh', ...args]).catch((e: unknown) => {
+    throw new Error(`tsmesh ${args.join(' ')} failed: ${err || String(e)}`);
+  });
+  return out;
+}
+
+interface Row {
+  name: string;
+  successRate?: number;
+  rps: number;
+  latencyMsP50?: number;
+  latencyMsP95?: number;
+  meshedPods: number;
+}
+
+const byName = (series: Series[], label = 'deployment'): Record<string, number> =>
+  Object.fromEntries(series.map((s) => [s.labels[label] ?? '', s.value]));
+
+describe.skipIf(!built || !hasPrometheus)('tsmesh viz against a real Prometheus scraping the demo', () => {
+  const root = mkdtempSync(join(tmpdir(), 'tsmesh-viz-prom-'));
+  const state = join(root, 'demo');
+  let demo: DemoProcess;
+  let prometheus: ChildProcess | undefined;
+  let url = '';
+  let prometheusLog = '';
+
+  beforeAll(async () => {
+    demo = startDemo(state, ['--duration', '150s']);
+    await demo.up();
+    const targets = podScrapeTargets(await localPods(state));
+    expect(targets.map((t) => t.labels.deployment).sort()).toEqual(['emoji', 'vote-bot', 'voting', 'web']);
+    const config = [
+      'global:',
+      '  scrape_interval: 1s',
+      '  scrape_timeout: 900ms',
+      '  evaluation_interval: 1s',
+      'scrape_configs:',
+      '  - job_name: linkerd-proxy',
+      '    static_configs:',
+      ...targets.map((t) => {
+        const u = new URL(t.url);
+        return `      - targets: ['${u.host}']\n        labels: ${JSON.stringify(Object.fromEntries(Object.entries(t.labels).filter(([k]) => k !== 'job')))}`;
+      }),
+    ].join('\n');
+    writeFileSync(join(root, 'prometheus.yml'), `${config}\n`);
+    const port = await freePort();
+    url = `http://127.0.0.1:${port}`;
+    prometheus = spawn(
+      'prometheus',
+      [
+        `--config.file=${join(root, 'prometheus.yml')}`,
+        `--storage.tsdb.path=${join(root, 'tsdb')}`,
+        `--web.listen-address=127.0.0.1:${port}`,
+        '--storage.tsdb.retention.time=1h',
+        '--log.level=warn',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    prometheus.stdout!.on('data', (d: Buffer) => (prometheusLog += d.toString()));
+    prometheus.stderr!.on('data', (d: Buffer) => (prometheusLog += d.toString()));
+    // Every target up, then enough scrapes for a 10s window.
+    const deadline = Date.now() + 60_000;
+    let last = '';
+    for (;;) {
+      try {
+        const up = await queryPrometheus(url, 'sum(up{job="linkerd-proxy"})');
+        if (up[0]?.value === 4) break;
+        last = JSON.stringify(up);
+      } catch (e) {
+        last = String(e); // not listening yet
+      }
+      if (Date.now() > deadline || prometheus.exitCode !== null) {
+        const targetsNow = await fetch(`${url}/api/v1/targets`).then((r) => r.text(), String);
+        throw new Error(
+          `Prometheus did not scrape the proxies: ${last}\n${targetsNow}\n${config}\n${prometheusLog}`,
+        );
+      }
+      await sleep(500);
+    }
+    await sleep(15_000);
+  }, 150_000);
+
+  afterAll(async () => {
+    if (prometheus && prometheus.exitCode === null) {
+      const exited = new Promise((r) => prometheus!.once('exit', r));
+      prometheus.kill('SIGTERM');
+      await exited;
+    }
+    if (demo && demo.child.exitCode === null) {
+      demo.child.kill('SIGTERM');
+      await demo.exited;
+    }
+    rmSync(root, { recursive: true, force: true });
+  }, 60_000);
+
+  it('viz stat --prometheus-url agrees with Prometheus for the same window', async () => {
+    const at = Date.now();
+    const rows = JSON.parse(
+      await run([
+        'viz',
+        'stat',
+        'deploy',
+        '-n',
+        'emojivoto',
+        '--prometheus-url',
+        url,
+        '-t',
+        '10s',
+        '-o',
+        'json',
+      ]),
+    ) as Row[];
+    const sel = '{direction="inbound", namespace="emojivoto"}';
+    const [rps, ok, all, p50] = await Promise.all([
+      queryPrometheus(url, `sum by (deployment) (rate(response_total${sel}[10s]))`, { atMs: at }),
+      queryPrometheus(
+        url,
+        `sum by (deployment) (increase(response_total{direction="inbound", namespace="emojivoto", classification="success"}[10s]))`,
+        { atMs: at },
+      ),
+      queryPrometheus(url, `sum by (deployment) (increase(response_total${sel}[10s]))`, { atMs: at }),
+      queryPrometheus(
+        url,
+        `histogram_quantile(0.5, sum by (le, deployment) (irate(response_latency_ms_bucket${sel}[10s])))`,
+        { atMs: at },
+      ),
+    ]);
+    const [rpsOf, okOf, allOf, p50Of] = [rps, ok, all, p50].map((s) => byName(s)) as Record<
+      string,
+      number
+    >[] as [Record<string, number>, Record<string, number>, Record<string, number>, Record<string, number>];
+    const served = rows.filter((r) => r.rps > 0);
+    expect(served.map((r) => r.name).sort()).toEqual(['emoji', 'voting', 'web']);
+    for (const r of served) {
+      expect(r.rps).toBeCloseTo(rpsOf[r.name]!, 0);
+      expect(Math.abs(r.rps - rpsOf[r.name]!) / rpsOf[r.name]!).toBeLessThan(0.15);
+      expect(r.successRate).toBeCloseTo(okOf[r.name]! / allOf[r.name]!, 1);
+      // Linkerd's latency query uses irate (the last two scrapes), so a scrape landing between the
+      // two evaluations moves it: a bucket's width of tolerance.
+      expect(Math.abs(r.latencyMsP50! - p50Of[r.name]!)).toBeLessThanOrEqual(
+        Math.max(3, 0.5 * p50Of[r.name]!),
+      );
+      expect(r.meshedPods).toBe(1);
+    }
+    // The demo's voting service fails some votes on purpose.
+    expect(served.find((r) => r.name === 'voting')!.successRate).toBeLessThan(1);
+  });
+
+  it('direct scrapes (--state, no Prometheus) agree with Prometheus over the same window', async () => {
+    const start = Date.now();
+    const rows = JSON.parse(
+      await run(['viz', 'stat', 'deploy', '-n', 'emojivoto', '--state', state, '-t', '10s', '-o', 'json']),
+    ) as Row[];
+    const seconds = Math.round((Date.now() - start) / 1000);
+    await sleep(2000); // Prometheus' last scrape of the window
+    const at = Date.now() - 1000;
+    const sel = '{direction="inbound", namespace="emojivoto"}';
+    const [rps, ok, all] = await Promise.all([
+      queryPrometheus(url, `sum by (deployment) (rate(response_total${sel}[${seconds}s]))`, { atMs: at }),
+      queryPrometheus(
+        url,
+        `sum by (deployment) (increase(response_total{direction="inbound", namespace="emojivoto", classification="success"}[${seconds}s]))`,
+        { atMs: at },
+      ),
+      queryPrometheus(url, `sum by (deployment) (increase(response_total${sel}[${seconds}s]))`, { atMs: at }),
+    ]);
+    const [rpsOf, okOf, allOf] = [byName(rps), byName(ok), byName(all)];
+    const served = rows.filter((r) => r.rps > 0);
+    expect(served.map((r) => r.name).sort()).toEqual(['emoji', 'voting', 'web']);
+    for (const r of served) {
+      expect(Math.abs(r.rps - rpsOf[r.name]!) / rpsOf[r.name]!).toBeLessThan(0.25);
+      expect(Math.abs(r.successRate! - okOf[r.name]! / allOf[r.name]!)).toBeLessThan(0.1);
+    }
+  }, 60_000);
+
+  it('viz edges --prometheus-url shows the demo calls secured by mTLS with both identities', async () => {
+    const edges = JSON.parse(
+      await run([
+        'viz',
+        'edges',
+        'deploy',
+        '-n',
+        'emojivoto',
+        '--prometheus-url',
+        url,
+        '-t',
+        '10s',
+        '-o',
+        'json',
+      ]),
+    ) as {
+      src: { name: string };
+      dst: { name: string };
+      secured: boolean;
+      clientId: string;
+      serverId: string;
+    }[];
+    const web = edges.find((e) => e.src.name === 'web' && e.dst.name === 'emoji');
+    expect(web).toMatchObject({
+      secured: true,
+      serverId: 'emoji.emojivoto.serviceaccount.identity.linkerd.cluster.local',
+      clientId: 'web.emojivoto.serviceaccount.identity.linkerd.cluster.local',
+    });
+  });
+});
