@@ -1,6 +1,6 @@
-// `tsmesh viz …`: Linkerd's viz views of the mesh — stat, routes, edges (and tap/top, see
-// viz-tap.ts). The numbers come from a Prometheus server (--prometheus-url, queries as
-// linkerd-viz's metrics-api writes them) or, in local mode, from the proxies' /metrics scraped
+// `tsmesh viz …`: Linkerd's viz views of the mesh — stat, routes, edges (tap and top: not yet).
+// The numbers come from a Prometheus server (--prometheus-url, queries as linkerd-viz's
+// metrics-api writes them) or, in local mode, from the proxies' /metrics scraped
 // twice a window apart (--state: the pods the local control plane knows).
 import type { Command } from 'commander';
 import { DURATION_SYNTAX, MeshError, MeshErrorCode, parseDurationMs } from '@tsmesh/core';
@@ -24,7 +24,6 @@ import {
 } from '@tsmesh/viz';
 import { defaultStateDir, readControlPlaneInfo, statePaths } from '../local/index.js';
 import { guarded } from './command-errors.js';
-import { registerVizTapCommands } from './viz-tap.js';
 
 export interface VizSourceFlags {
   prometheusUrl?: string;
@@ -167,9 +166,7 @@ export function registerVizCommand(
   out: (line: string) => void,
   err: (line: string) => void,
 ): void {
-  const viz = program
-    .command('viz')
-    .description('Golden metrics, edges, routes, top and tap of meshed workloads');
+  const viz = program.command('viz').description('Golden metrics, routes and edges of meshed workloads');
 
   sourceOptions(
     viz
@@ -243,6 +240,4 @@ export function registerVizCommand(
         );
       }),
     );
-
-  registerVizTapCommands(viz, out, err);
 }
