@@ -4,7 +4,7 @@
 // mode (--state, no Prometheus) agrees with Prometheus too. Prometheus listens on 127.0.0.1 only,
 // keeps its storage in a temporary directory and is stopped at the end.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -232,5 +232,23 @@ describe.skipIf(!built || !hasPrometheus)('tsmesh viz against a real Prometheus 
       serverId: 'emoji.emojivoto.serviceaccount.identity.linkerd.cluster.local',
       clientId: 'web.emojivoto.serviceaccount.identity.linkerd.cluster.local',
     });
+  });
+
+  it("the Grafana dashboard's queries run on Prometheus and show the demo's traffic", async () => {
+    const dashboard = JSON.parse(
+      readFileSync(new URL('../../../viz/grafana/tsmesh-proxy.json', import.meta.url), 'utf8'),
+    ) as { panels: { title: string; targets: { expr: string }[] }[] };
+    const answered: Record<string, number> = {};
+    for (const panel of dashboard.panels)
+      for (const { expr } of panel.targets) {
+        const promql = expr
+          .replaceAll('$__rate_interval', '10s')
+          .replaceAll('$namespace', 'emojivoto')
+          .replaceAll('$deployment', '.*');
+        answered[panel.title] = (answered[panel.title] ?? 0) + (await queryPrometheus(url, promql)).length;
+      }
+    expect(answered['Success rate (inbound)']).toBeGreaterThanOrEqual(3);
+    expect(answered['Latency (inbound)']).toBeGreaterThanOrEqual(9);
+    expect(answered['Share of requests on mTLS']).toBe(2);
   });
 });
