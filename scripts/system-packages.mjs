@@ -17,6 +17,7 @@ const NEEDS = {
     { command: 'haproxy', pkg: 'haproxy' }, // the baseline proxy pair of bench/proxy
     { command: 'wrk', pkg: 'wrk' }, // HTTP/1.1 load generator of bench/proxy
     { command: 'prometheus', pkg: 'prometheus' }, // the real Prometheus of viz's metrics tests
+    { command: 'buildah', pkg: 'buildah' }, // the daemonless proxy image build (images/build-proxy-image.sh)
   ],
 };
 
