@@ -310,11 +310,18 @@ export function compilePolicy(
       opaqueBackends,
     };
   }
+  // An opaque policy (e.g. a Service port whose appProtocol the controller does not know) still
+  // receives HTTP when the app addresses the target by authority through the outbound port
+  // (explicit mode): those requests take the opaque route's backends, as a TCP connection would.
+  const authorityRoutes = opaqueRoutes.map((r) => ({
+    metadata: r?.metadata,
+    rules: listOf(r?.rules).map((rule) => ({ matches: [], backends: rule?.backends })),
+  }));
   return {
     source: 'policy',
     protocol: 'opaque',
     parent,
-    table: new RouteTable([]),
+    table: buildTable(authorityRoutes, false),
     failureAccrual: undefined,
     opaqueBackends,
   };

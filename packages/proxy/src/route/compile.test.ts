@@ -92,6 +92,38 @@ describe('compilePolicy', () => {
     expect(plan.table.find(req('/other'))).toBeUndefined();
   });
 
+  it('sends authority-addressed HTTP under an opaque policy to the opaque route backend', () => {
+    // What the policy controller answers for a Service port whose appProtocol it does not know
+    // (e.g. `grpc`): an opaque route to the Service itself.
+    const opaque = {
+      metadata: policy.metadata,
+      protocol: {
+        opaque: {
+          routes: [
+            {
+              metadata: { default: 'opaq' },
+              rules: [
+                {
+                  backends: {
+                    firstAvailable: { backends: [{ backend: backend('web.ns.svc.cluster.local:80') }] },
+                  },
+                },
+              ],
+            },
+          ],
+        },
+      },
+    } as unknown as outbound.OutboundPolicy;
+    const plan = compilePolicy(opaque, 'web.ns.svc.cluster.local', 80);
+    expect(plan.protocol).toBe('opaque');
+    expect(plan.opaqueBackends[0]?.backend.dispatch).toMatchObject({ path: 'web.ns.svc.cluster.local:80' });
+    const hit = plan.table.find(req('/tsmesh.demo.v1.EmojiService/ListAll', 'POST'));
+    expect(hit?.route.rules[hit.ruleIndex]?.backends[0]?.backend.dispatch).toMatchObject({
+      kind: 'balancer',
+      path: 'web.ns.svc.cluster.local:80',
+    });
+  });
+
   it('survives an empty or odd policy', () => {
     expect(() => compilePolicy({} as outbound.OutboundPolicy, 'x', 1)).not.toThrow();
   });
