@@ -108,6 +108,18 @@ async function waitFor<T>(
   );
 }
 
+/** Whether something accepts TCP connections at host:port (true), or not yet (undefined). */
+function accepts(host: string, port: number): Promise<true | undefined> {
+  return new Promise((resolve) => {
+    const socket = connect(port, host);
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(undefined));
+  });
+}
+
 /** A TCP forward from 127.0.0.1:port to the target (what `kubectl port-forward` gives). */
 async function startForward(port: number, target: { host: string; port: number }): Promise<Server> {
   const sockets = new Set<Socket>();
@@ -244,6 +256,18 @@ export async function runDemo(options: DemoOptions): Promise<void> {
         },
         gone,
       ).catch(fail);
+      // A ready proxy is not a listening app: until the app accepts on its port, requests that
+      // reach its proxy get 502 (the first page load raced this).
+      const appPort = w.port;
+      if (appPort !== undefined) {
+        await waitFor(
+          `${w.name} listening on 127.0.0.1:${appPort}`,
+          30_000,
+          signal,
+          () => accepts('127.0.0.1', appPort),
+          gone,
+        ).catch(fail);
+      }
       windows.set(w.name, new GoldenWindow(10_000));
       line(
         `  ${w.name.padEnd(8)} pod ${w.podIP}  proxy admin http://${w.podIP}:${DefaultPort.Admin}/metrics`,
