@@ -1,5 +1,5 @@
 /**
- * `testenv up --dir D` / `testenv down --dir D` / `testenv build [kube] [etcd] [helm]` / `testenv env`
+ * `testenv up --dir D` / `testenv down --dir D` / `testenv build [kube] [etcd] [helm] [kubectl]` / `testenv env`
  */
 import { parseArgs } from 'node:util';
 import { ensureBinaries, locateBinaries, type BinaryComponent } from './binaries.js';
@@ -11,7 +11,7 @@ const USAGE = `usage:
       start etcd, kube-apiserver and kube-controller-manager in the background; writes DIR/kubeconfig
   testenv down --dir DIR
       stop exactly the processes 'up' recorded in DIR and remove its files
-  testenv build [kube] [etcd] [helm]
+  testenv build [kube] [etcd] [helm] [kubectl]
       build missing binaries into the cache (default: all three)
   testenv env
       print the pinned versions and binary paths`;
@@ -68,10 +68,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     case 'build': {
       const components = (
-        positionals.length > 0 ? positionals : ['kube', 'etcd', 'helm']
+        positionals.length > 0 ? positionals : ['kube', 'etcd', 'helm', 'kubectl']
       ) as BinaryComponent[];
       for (const c of components) {
-        if (!['kube', 'etcd', 'helm'].includes(c))
+        if (!['kube', 'etcd', 'helm', 'kubectl'].includes(c))
           throw new TestEnvError('INVALID_ARGUMENT', `unknown component ${c}\n${USAGE}`);
       }
       const b = await ensureBinaries({ components, onLog: (line) => console.error(line) });
@@ -96,6 +96,7 @@ function printBinaries(b: Awaited<ReturnType<typeof locateBinaries>>): void {
         kubeControllerManager: b.kubeControllerManager,
         etcd: b.etcd,
         helm: b.helm,
+        kubectl: b.kubectl,
         cacheDir: b.cacheDir,
       },
       null,
