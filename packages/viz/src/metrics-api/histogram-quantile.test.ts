@@ -44,6 +44,17 @@ describe('histogramQuantile (Prometheus bucketQuantile)', () => {
         ]),
       ),
     ).toBeNaN();
+    // q = 0 with every observation in +Inf: rank 0 falls in the first (empty) bucket.
+    expect(
+      histogramQuantile(
+        0,
+        new Map([
+          [1, 0],
+          [5, 0],
+          [Infinity, 1],
+        ]),
+      ),
+    ).toBe(0);
     expect(histogramQuantile(-1, h)).toBe(-Infinity);
     expect(histogramQuantile(2, h)).toBe(Infinity);
   });

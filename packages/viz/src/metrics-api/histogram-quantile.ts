@@ -27,5 +27,8 @@ export function histogramQuantile(q: number, buckets: Buckets): number {
   const end = sorted[b]![0];
   const below = b === 0 ? 0 : sorted[b - 1]![1];
   const inBucket = sorted[b]![1] - below;
+  // Rank 0 can land in an empty bucket (q = 0, or every observation above it): its lower bound,
+  // rather than the 0/0 a literal reading of the interpolation gives.
+  if (inBucket === 0) return start;
   return start + (end - start) * ((rank - below) / inBucket);
 }
