@@ -11,12 +11,12 @@
 // Needs the built proxy (`pnpm exec nx run @tsmesh/proxy:build`), wrk and taskset.
 import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import { Server, ServerCredentials } from '@grpc/grpc-js';
 import { addInboundServerPoliciesService } from '@tsmesh/core';
+import { CLK_TCK, cpuTicks } from './process-stats.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 // wrk runs asynchronously: the policy server lives in this process and must keep answering.
@@ -76,11 +76,6 @@ const policyPort = await new Promise((resolve, reject) =>
 const app = await jsonChild([join(HERE, 'backend.mjs')], {});
 const appPort = app.info.port;
 
-const ticks = (pid) => {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return Number(f[11]) + Number(f[12]); // utime + stime, in clock ticks (100/s)
-};
-
 const base = {
   LINKERD2_PROXY_INBOUND_LISTEN_ADDR: '127.0.0.1:0',
   LINKERD2_PROXY_OUTBOUND_LISTEN_ADDR: '127.0.0.1:0',
@@ -109,7 +104,7 @@ for (let round = 0; round < Number(args.rounds); round++)
     const url = `http://127.0.0.1:${info.inbound}/api/items`;
     // Warm up (and let the policy arrive), then measure.
     await run('taskset', ['-c', '0', 'wrk', '-t1', `-c${args.connections}`, '-d1s', url]);
-    const before = ticks(child.pid);
+    const before = cpuTicks(child.pid);
     const { stdout: out } = await run('taskset', [
       '-c',
       '0',
@@ -120,7 +115,7 @@ for (let round = 0; round < Number(args.rounds); round++)
       '--latency',
       url,
     ]);
-    const cpuMs = (ticks(child.pid) - before) * 10;
+    const cpuMs = ((cpuTicks(child.pid) - before) * 1000) / CLK_TCK;
     const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
     const total = Number(/(\d+) requests in/.exec(out)?.[1]);
     const p50 = /^\s+50%\s+(\S+)/m.exec(out)?.[1];

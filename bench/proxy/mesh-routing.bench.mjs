@@ -28,6 +28,7 @@ import {
   generateKeyPair,
   issueLeafCertificate,
 } from '@tsmesh/core';
+import { CLK_TCK, cpuTicks, loadAverage, rssMb } from './process-stats.mjs';
 
 const execFileAsync = promisify(execFile);
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -220,13 +221,6 @@ const mesh = await outbound(
 );
 
 // --- load --------------------------------------------------------------------------------------
-const CLK_TCK = 100;
-const cpuTicks = (pid) => {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return Number(f[11]) + Number(f[12]);
-};
-const rssMb = (pid) =>
-  Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
 // Tools run asynchronously: the control plane lives in this process and must keep answering.
 async function run(cmd, argv) {
   const { stdout } = await execFileAsync(cmd, argv, { encoding: 'utf8', timeout: (Number(D) + 30) * 1000 });
@@ -311,7 +305,7 @@ const probe = await run('curl', [
   `http://127.0.0.1:${mesh.info.outbound}/api/items`,
 ]);
 if (!/^HTTP\/1.1 200/.test(probe)) console.error('mesh path probe failed:', probe);
-const load = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+const load = loadAverage;
 console.log(`mesh routing bench: ${D}s per scenario, ${CONNS} wrk connections, load average ${load()}`);
 for (const p of paths)
   run('wrk', ['-t1', `-c${CONNS}`, '-d2s', '-H', `Host: ${WEB}`, `http://127.0.0.1:${p.port}/api/items`]);

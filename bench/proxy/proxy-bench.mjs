@@ -29,6 +29,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { CLK_TCK, cpuTicks, loadAverage, rssMb } from './process-stats.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const { values: args } = parseArgs({
@@ -256,17 +257,7 @@ backend app_h2
 }
 
 // --- measurement ----------------------------------------------------------------------------
-const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
-// taskset execs the program, so the child's pid is the proxy's own.
-const cpuTicks = (pid) => {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return Number(f[11]) + Number(f[12]);
-};
-const rssMb = (pid) => {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : 0;
-};
+// taskset execs the program, so the child's pid is the proxy's own (cpuTicks, rssMb).
 
 function runTool(cmd, argv) {
   return new Promise((resolve, reject) => {
@@ -413,7 +404,7 @@ const runners = {
 };
 
 // --- run --------------------------------------------------------------------------------------
-const load = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+const load = loadAverage;
 console.log(`proxy bench: ${DURATION}s per scenario, ${CONNS} wrk connections, load average ${load()}`);
 const app = await startJsonChild(process.execPath, [join(HERE, 'backend.mjs')]);
 const appPort = app.info.port;
