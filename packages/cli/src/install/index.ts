@@ -16,7 +16,6 @@ export {
 export { completeCertificates, type IdentityFiles } from './certificates.js';
 export {
   createWebhookCertificate,
-  signServingCertificate,
   type WebhookCertificate,
 } from './webhook-certificates.js';
 export {

@@ -1,4 +1,4 @@
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, X509Certificate } from 'node:crypto';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MeshErrorCode } from '../errors/index.js';
@@ -14,6 +14,7 @@ import {
   generateKeyPair,
   IdentityError,
   issueLeafCertificate,
+  issueServingCertificate,
   parseCertificate,
   parseCertificates,
   parseTrustBundle,
@@ -349,6 +350,54 @@ describe('leaf certificates', () => {
         },
       ),
       { numRuns: 300 },
+    );
+  });
+});
+
+describe('serving certificates (webhooks)', () => {
+  const ca = createRootCertificate({
+    commonName: 'webhook.linkerd-proxy-injector.linkerd.svc',
+    pathLength: 0,
+  });
+  const host = 'linkerd-proxy-injector.linkerd.svc';
+
+  it('is a TLS server certificate for the names that openssl verifies against its CA', () => {
+    const { publicKey } = generateKeyPair();
+    const cert = issueServingCertificate({ issuer: ca, publicKey, dnsNames: [host, 'alt.linkerd.svc'] });
+    expect(cert.subjectCommonName).toBe(host);
+    expect(cert.dnsNames).toEqual([host, 'alt.linkerd.svc']);
+    expect(cert.isCa).toBe(false);
+    expect(cert.extKeyUsage).toEqual(['serverAuth']);
+    openssl.write('serving-ca.pem', ca.certificate.pem);
+    openssl.write('serving.pem', cert.pem);
+    const out = openssl.run([
+      'verify',
+      '-CAfile',
+      'serving-ca.pem',
+      '-purpose',
+      'sslserver',
+      '-verify_hostname',
+      host,
+      'serving.pem',
+    ]);
+    expect(out).toContain('serving.pem: OK');
+  });
+
+  it('always encodes as strict DER (OpenSSL parses every one of 400, whatever the random serial)', () => {
+    // A serial whose first byte is 0x00 before a byte < 0x80 is non-minimal DER and OpenSSL refuses
+    // it ("illegal padding"): one certificate in 512 when the high bit is merely masked off.
+    const { publicKey } = generateKeyPair();
+    for (let i = 0; i < 400; i++) {
+      const cert = issueServingCertificate({ issuer: ca, publicKey, dnsNames: [host] });
+      expect(() => new X509Certificate(cert.der)).not.toThrow();
+      expect(cert.serialNumber).toMatch(/^(?!00)[0-7][0-9a-f]{31}$/);
+    }
+  });
+
+  it('refuses an empty name list', () => {
+    const { publicKey } = generateKeyPair();
+    expect(errorOf(() => issueServingCertificate({ issuer: ca, publicKey, dnsNames: [] })).message).toMatch(
+      /at least one DNS name/,
     );
   });
 });

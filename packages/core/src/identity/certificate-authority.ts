@@ -25,8 +25,11 @@ import { formatSpiffeId } from './spiffe-id.js';
 import {
   authorityKeyIdExtension,
   basicConstraintsExtension,
+  ExtKeyUsageOid,
+  extKeyUsageExtension,
   keyIdentifier,
   keyUsageExtension,
+  subjectAltNameExtension,
   subjectKeyIdExtension,
 } from './x509-extensions.js';
 import { encodeCommonNameSubject } from './x509-name.js';
@@ -388,5 +391,60 @@ export function issueLeafCertificate(options: IssueLeafOptions): IssuedCertifica
     intermediates: Object.freeze([issuer.certificate, ...issuer.chain.filter((cert) => !isSelfIssued(cert))]),
     identity,
     validUntil: certificate.notAfter,
+  });
+}
+
+export interface IssueServingOptions {
+  issuer: Issuer;
+  /** The key to certify (public or private; only its public half is used). */
+  publicKey: KeyObject;
+  /** DNS names for the SAN; the first is also the subject CN. */
+  dnsNames: readonly string[];
+  /** Default 365 days (what Linkerd's chart gives webhook certificates); clamped to the issuer's expiry. */
+  lifetimeMs?: number;
+  clockSkewMs?: number;
+  now?: Date;
+}
+
+/**
+ * A TLS server certificate for DNS names (an admission webhook's `<service>.<namespace>.svc`), not
+ * a mesh identity: keyUsage digitalSignature+keyEncipherment, extKeyUsage serverAuth, CA:FALSE.
+ */
+export function issueServingCertificate(options: IssueServingOptions): Certificate {
+  const where = 'issueServingCertificate';
+  const { issuer } = options;
+  if (options.dnsNames.length === 0) {
+    throw fail(
+      MeshErrorCode.InvalidArgument,
+      IdentityErrorReason.InvalidOptions,
+      'give at least one DNS name',
+      where,
+    );
+  }
+  const publicKey =
+    options.publicKey.type === 'private' ? createPublicKey(options.publicKey) : options.publicKey;
+  const now = options.now ?? new Date();
+  const lifetime = checkLifetime(options.lifetimeMs, 365 * 24 * HOUR_MS, 'lifetimeMs', where);
+  const skew = checkSkew(options.clockSkewMs, where);
+  const end = signingWindowEnd(issuer, now, where);
+  const wanted = new Date(now.getTime() + lifetime);
+  return buildCertificate({
+    issuerDer: issuer.certificate.subjectDer,
+    subjectDer: encodeCommonNameSubject(options.dnsNames[0]),
+    notBefore: new Date(now.getTime() - skew),
+    notAfter: wanted < end ? wanted : end,
+    publicKey,
+    extensions: [
+      keyUsageExtension(['digitalSignature', 'keyEncipherment']),
+      extKeyUsageExtension([ExtKeyUsageOid.serverAuth]),
+      basicConstraintsExtension(false),
+      subjectAltNameExtension({ dnsNames: options.dnsNames }, false),
+      authorityKeyIdExtension(
+        issuer.certificate.subjectKeyId
+          ? new Uint8Array(Buffer.from(issuer.certificate.subjectKeyId, 'hex'))
+          : keyIdentifier(issuer.certificate.publicKey),
+      ),
+    ],
+    signingKey: issuer.privateKey,
   });
 }

@@ -77,6 +77,7 @@ export {
   DEFAULT_ROOT_COMMON_NAME,
   DEFAULT_ROOT_LIFETIME_MS,
   issueLeafCertificate,
+  issueServingCertificate,
   type CertifiedKey,
   type CreateIntermediateOptions,
   type CreateIssuerOptions,
@@ -84,6 +85,7 @@ export {
   type IssuedCertificate,
   type Issuer,
   type IssueLeafOptions,
+  type IssueServingOptions,
 } from './certificate-authority.js';
 export {
   createTrustBundle,
