@@ -1,6 +1,8 @@
 export {
   classify,
   createProxyMetrics,
+  DST_LABELS,
+  dstLabels,
   type ProxyMetrics,
   type ResponseOutcome,
   type TargetLabels,

@@ -38,6 +38,46 @@ export interface TargetLabels extends TlsLabels {
   readonly route_group?: string;
   readonly route_kind?: string;
   readonly route_name?: string;
+  /** Outbound: the Destination API's metric labels of the endpoint and its set (dstLabels). */
+  readonly [dst: `dst_${string}`]: string | undefined;
+}
+
+/**
+ * The destination metric labels an outbound series can carry: Linkerd's proxy prefixes every
+ * `metric_labels` entry of Destination.Get (the set's `namespace`/`service`, the address's `pod`,
+ * owner kind, `serviceaccount`, `zone`, ...) with `dst_`. prom-client needs its label names up
+ * front, so the labels the destination controllers send are listed; others are left out.
+ */
+export const DST_LABELS = [
+  'dst_namespace',
+  'dst_service',
+  'dst_pod',
+  'dst_pod_template_hash',
+  'dst_serviceaccount',
+  'dst_control_plane_ns',
+  'dst_deployment',
+  'dst_replicaset',
+  'dst_statefulset',
+  'dst_daemonset',
+  'dst_replicationcontroller',
+  'dst_k8s_job',
+  'dst_cronjob',
+  'dst_external_workload',
+  'dst_zone',
+  'dst_zone_locality',
+  'dst_target_cluster',
+] as const;
+const DST_KNOWN: ReadonlySet<string> = new Set(DST_LABELS);
+
+/** `dst_*` labels from an endpoint's metric labels (unknown names are dropped). */
+export function dstLabels(metricLabels: Readonly<Record<string, string>>): Record<`dst_${string}`, string> {
+  const out: Record<`dst_${string}`, string> = {};
+  for (const k in metricLabels) {
+    const name = `dst_${k}` as const;
+    const v = metricLabels[k];
+    if (DST_KNOWN.has(name) && typeof v === 'string') out[name] = v;
+  }
+  return out;
 }
 
 const TARGET = [
@@ -61,7 +101,7 @@ const POLICY = [
   MetricLabel.RouteKind,
   MetricLabel.RouteName,
 ] as const;
-const HTTP = [...TARGET, MetricLabel.Authority, ...POLICY] as const;
+const HTTP = [...TARGET, MetricLabel.Authority, ...POLICY, ...DST_LABELS] as const;
 const RESPONSE = [
   ...HTTP,
   MetricLabel.StatusCode,
@@ -69,7 +109,7 @@ const RESPONSE = [
   MetricLabel.GrpcStatus,
   MetricLabel.Error,
 ] as const;
-const TCP = [...TARGET, MetricLabel.Peer] as const;
+const TCP = [...TARGET, MetricLabel.Peer, ...DST_LABELS] as const;
 const TCP_CLOSE = [...TCP, MetricLabel.Errno] as const;
 /** Connection lifetimes span milliseconds to days: Linkerd's duration buckets. */
 const DURATION_BUCKETS_MS = [1, 10, 100, 1000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000] as const;

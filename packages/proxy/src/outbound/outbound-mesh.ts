@@ -9,7 +9,7 @@ import {
   type IncomingHttpHeaders,
   type ServerHttp2Stream,
 } from 'node:http2';
-import type { Socket } from 'node:net';
+import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import {
   formatHostPort,
@@ -23,7 +23,7 @@ import { ProxyError, ProxyErrorCode, toProxyError } from '../errors/index.js';
 import { parseAuthority } from '../http/index.js';
 import type { ProxyMetrics } from '../metrics/index.js';
 import type { MeshTls } from '../tls/index.js';
-import { connectTcp, createReplayStream, forwardTcp } from '../transport/index.js';
+import { connectTcp, createReplayStream, forwardTcp, onSocketClose } from '../transport/index.js';
 import {
   createLogicalTarget,
   http1Exchange,
@@ -31,6 +31,7 @@ import {
   type Exchange,
   type LogicalTarget,
 } from './logical/index.js';
+import { outboundEndpointLabels } from './endpoint-labels.js';
 import type { MeshMetrics } from './mesh-metrics.js';
 
 /**
@@ -322,6 +323,16 @@ export function createOutboundMesh(options: OutboundMeshOptions): OutboundMesh {
             throw err;
           }
           lease.release({ failed: false, latencyMs: performance.now() - started });
+          // tcp_* of the endpoint connection (peer="dst") with the endpoint's dst_* labels.
+          const closed = options.proxyMetrics?.tcpOpen(
+            outboundEndpointLabels(
+              undefined,
+              ep,
+              ep.identity !== undefined && options.meshTls?.isReady() === true,
+            ),
+            'dst',
+          );
+          if (closed && upstream instanceof Socket) onSocketClose(upstream, closed);
           await forwardTcp(socket, upstream, initial);
         })
         .catch((err: unknown) => {

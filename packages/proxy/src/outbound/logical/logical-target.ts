@@ -4,9 +4,9 @@
 // injected failures and header edits, a weighted backend per attempt, per-route request and
 // response timeouts, retries (bodies buffered up to the route's limit; within the profile's retry
 // budget or the route's max retries), route and backend metrics.
-import { isIP } from 'node:net';
-import { NoTlsReason, PreparedRequest, TlsLabel } from '@tsmesh/core';
+import { PreparedRequest } from '@tsmesh/core';
 import type { ProxyMetrics, TargetLabels } from '../../metrics/index.js';
+import { outboundEndpointLabels } from '../endpoint-labels.js';
 import { Readable } from 'node:stream';
 import type {
   Discovery,
@@ -320,31 +320,15 @@ export function createLogicalTarget(options: LogicalTargetOptions): LogicalTarge
     return k;
   };
 
-  // Linkerd's per-endpoint request_total/response_total/response_latency_ms labels, one object per
-  // endpoint client (the metrics layer caches by object). A proxy error's `error` label is its
-  // stable code (as on the inbound side), the same code as in l5d-proxy-error.
+  // Linkerd's per-endpoint request_total/response_total/response_latency_ms labels (dst_* from
+  // discovery included), one object per endpoint client (the metrics layer caches by object). A
+  // proxy error's `error` label is its stable code (as on the inbound side), the same code as in
+  // l5d-proxy-error.
   const legacyLabels = new WeakMap<EndpointClient, TargetLabels>();
   const legacyLabelsOf = (client: EndpointClient): TargetLabels => {
     let l = legacyLabels.get(client);
     if (!l) {
-      const ep = client.endpoint;
-      const base = {
-        direction: 'outbound' as const,
-        authority: options.authority,
-        target_addr: ep.key,
-        target_ip: isIP(ep.addr.host) ? ep.addr.host : '',
-        target_port: String(ep.addr.port),
-      };
-      l =
-        client.tls && ep.identity !== undefined
-          ? { ...base, tls: TlsLabel.True, server_id: ep.identity }
-          : {
-              ...base,
-              tls: TlsLabel.NoIdentity,
-              no_tls_reason: ep.addr.host.startsWith('127.')
-                ? NoTlsReason.Loopback
-                : NoTlsReason.NotProvidedByServiceDiscovery,
-            };
+      l = outboundEndpointLabels(options.authority, client.endpoint, client.tls);
       legacyLabels.set(client, l);
     }
     return l;
