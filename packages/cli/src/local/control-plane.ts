@@ -36,6 +36,7 @@ import {
   type LocalServiceAddress,
   type StatePaths,
 } from './state-dir.js';
+import { WorkloadKind } from './workload-form.js';
 
 /** Cluster networks in local mode (the contract): all of loopback. */
 export const LOCAL_CLUSTER_NETWORKS = ['127.0.0.0/8', '::1/128'] as const;
@@ -161,9 +162,10 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions):
       logger,
       registry,
       onError: options.onManifestError,
+      kinds: [WorkloadKind],
     });
     await directory.start();
-    const source = new LocalObjectSource(directory);
+    const source = new LocalObjectSource(directory, { onWorkloadError: options.onManifestError });
     cleanups.push(() => source.close());
 
     const pods = new PodRegistry();
@@ -236,7 +238,7 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions):
       pods,
       tokens,
       trustAnchorsPem: trust.trustAnchorsPem,
-      manifestErrors: () => directory.errors(),
+      manifestErrors: () => [...directory.errors(), ...source.workloadErrors()],
       logger,
     });
     cleanups.push(() => api.close());

@@ -39,3 +39,14 @@ export {
 export { createTextLogger, type LogLevel } from './text-logger.js';
 export { runWorkload, WorkloadEnv, type RunWorkloadOptions } from './workload-runner.js';
 export { EXIT_WITH_PARENT_ENV, exitWithParent } from './exit-with-parent.js';
+export {
+  EXPANDED_FROM_LABEL,
+  expandWorkload,
+  expandWorkloads,
+  validateWorkload,
+  WORKLOAD_API_GROUP,
+  WorkloadKind,
+  type WorkloadFormPort,
+  type WorkloadFormSpec,
+  type WorkloadProblem,
+} from './workload-form.js';

@@ -1,6 +1,7 @@
 // The local control plane's ObjectSource: what the manifest directory holds, plus objects the
 // control plane itself maintains — Pods registered by `tsmesh run` and the EndpointSlices the
-// local endpoints controller derives. Controllers read it exactly as they read the API server.
+// local endpoints controller derives — and the objects compact `kind: Workload` documents expand
+// into (workload-form.ts). Controllers read it exactly as they read the API server.
 import { setMaxListeners } from 'node:events';
 import {
   kindKey,
@@ -13,12 +14,20 @@ import {
   type ResourceKind,
   type WatchKindOptions,
 } from '@tsmesh/kube';
-import { firstOf } from '@tsmesh/kube';
+import { firstOf, type ManifestError } from '@tsmesh/kube';
+import { expandWorkloads, WorkloadKind } from './workload-form.js';
 
 interface KindState {
   readonly store: ObjectStore;
   directory: ObjectSnapshot | undefined;
+  /** Objects expanded from Workload documents (a file's own object of the same name wins). */
+  expanded: ReadonlyMap<string, KubeObject>;
   overlay: ReadonlyMap<string, KubeObject>;
+}
+
+export interface LocalObjectSourceOptions {
+  /** Each problem of a Workload document, once per change of the Workloads. */
+  readonly onWorkloadError?: (error: ManifestError) => void;
 }
 
 export class LocalObjectSource implements ObjectSource {
@@ -27,11 +36,57 @@ export class LocalObjectSource implements ObjectSource {
   readonly #controller = new AbortController();
   readonly #pumps: Promise<void>[] = [];
   #resourceVersion = 0;
+  #workloadErrors: ManifestError[] = [];
+  readonly #options: LocalObjectSourceOptions;
 
-  constructor(directory: DirectoryObjectSource) {
+  constructor(directory: DirectoryObjectSource, options: LocalObjectSourceOptions = {}) {
     this.#directory = directory;
+    this.#options = options;
     // One listener per watched kind.
     setMaxListeners(0, this.#controller.signal);
+    this.#pumps.push(this.#expandWorkloads());
+  }
+
+  /** Problems of the Workload documents now in the directory (file, document, field). */
+  workloadErrors(): readonly ManifestError[] {
+    return this.#workloadErrors;
+  }
+
+  async #expandWorkloads(): Promise<void> {
+    const signal = this.#controller.signal;
+    let reported = new Set<string>();
+    try {
+      for await (const snapshot of this.#directory.watch(WorkloadKind, { signal })) {
+        if (!snapshot.synced) continue;
+        const { objects, errors } = expandWorkloads(snapshot.list(), this.#directory.dir);
+        this.#workloadErrors = errors;
+        const now = new Set(errors.map((e) => `${e.describe()} ${e.field}`));
+        for (const e of errors)
+          if (!reported.has(`${e.describe()} ${e.field}`)) this.#options.onWorkloadError?.(e);
+        reported = now;
+        const byKind = new Map<string, { kind: ResourceKind; objects: Map<string, KubeObject> }>();
+        for (const { kind, object } of objects) {
+          const key = kindKey(kind);
+          if (!byKind.has(key)) byKind.set(key, { kind, objects: new Map() });
+          byKind.get(key)!.objects.set(objectKey(object), object);
+        }
+        // Kinds that had expansions before and have none now are emptied too.
+        for (const [key, state] of this.#kinds)
+          if (!byKind.has(key) && state.expanded.size > 0) {
+            state.expanded = new Map();
+            this.#publish(state);
+          }
+        for (const { kind, objects: expanded } of byKind.values()) {
+          const state = this.#state(kind);
+          const { next, changed } = this.#versioned(state.expanded, expanded.values());
+          if (!changed) continue;
+          state.expanded = next;
+          this.#publish(state);
+        }
+      }
+    } catch {
+      // The directory source is closed; so is this one.
+    }
   }
 
   get directory(): DirectoryObjectSource {
@@ -42,7 +97,7 @@ export class LocalObjectSource implements ObjectSource {
     const key = kindKey(kind);
     let state = this.#kinds.get(key);
     if (!state) {
-      state = { store: new ObjectStore(kind), directory: undefined, overlay: new Map() };
+      state = { store: new ObjectStore(kind), directory: undefined, expanded: new Map(), overlay: new Map() };
       this.#kinds.set(key, state);
       const current = state;
       const signal = this.#controller.signal;
@@ -65,6 +120,7 @@ export class LocalObjectSource implements ObjectSource {
   #publish(state: KindState): void {
     if (!state.directory?.synced) return;
     const merged = new Map<string, KubeObject>();
+    for (const [key, object] of state.expanded) merged.set(key, object);
     for (const object of state.directory.list()) merged.set(objectKey(object), object);
     // Objects the control plane maintains win over a file defining the same name.
     for (const [key, object] of state.overlay) merged.set(key, object);
@@ -78,14 +134,25 @@ export class LocalObjectSource implements ObjectSource {
    */
   setObjects(kind: ResourceKind, objects: readonly KubeObject[]): void {
     const state = this.#state(kind);
+    const { next, changed } = this.#versioned(state.overlay, objects);
+    if (!changed) return;
+    state.overlay = next;
+    this.#publish(state);
+  }
+
+  /** Objects with server-set fields; one keeps its resourceVersion while its content is unchanged. */
+  #versioned(
+    before: ReadonlyMap<string, KubeObject>,
+    objects: Iterable<KubeObject>,
+  ): { next: Map<string, KubeObject>; changed: boolean } {
     const next = new Map<string, KubeObject>();
-    let changed = objects.length !== state.overlay.size;
+    let changed = false;
     for (const object of objects) {
       const key = objectKey(object);
-      const before = state.overlay.get(key);
+      const previous = before.get(key);
       const bare = stripVersion(object);
-      if (before && JSON.stringify(stripVersion(before)) === JSON.stringify(bare)) {
-        next.set(key, before);
+      if (previous && JSON.stringify(stripVersion(previous)) === JSON.stringify(bare)) {
+        next.set(key, previous);
         continue;
       }
       changed = true;
@@ -95,15 +162,13 @@ export class LocalObjectSource implements ObjectSource {
           ...bare.metadata,
           resourceVersion: `local-${++this.#resourceVersion}`,
           creationTimestamp:
-            before?.metadata?.creationTimestamp ??
+            previous?.metadata?.creationTimestamp ??
             bare.metadata?.creationTimestamp ??
             new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
         },
       });
     }
-    if (!changed) return;
-    state.overlay = next;
-    this.#publish(state);
+    return { next, changed: changed || next.size !== before.size };
   }
 
   watch<T extends KubeObject = KubeObject>(
