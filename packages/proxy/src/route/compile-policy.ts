@@ -222,6 +222,7 @@ function compileRule(rule: Any, grpc: boolean, where: string): RouteRule {
       ...(durationToMs(t?.idle) === undefined ? {} : { idleMs: durationToMs(t?.idle) }),
     },
     retry: retryPolicy(rule?.retry, grpc),
+    allowL5dRequestHeaders: rule?.allowL5dRequestHeaders === true,
     requestHeaders,
     responseHeaders,
     failure,

@@ -105,6 +105,8 @@ export interface RouteRule {
   readonly requestHeaders: HeaderEdits | undefined;
   readonly responseHeaders: HeaderEdits | undefined;
   readonly failure: InjectedFailure | undefined;
+  /** Honour the l5d-retry-* and l5d-*-timeout request headers (route/request-headers.ts). */
+  readonly allowL5dRequestHeaders?: boolean;
   /** ServiceProfile response classes: statuses that count as failures (default: 5xx). */
   readonly isFailure?: (status: number) => boolean;
 }

@@ -24,6 +24,7 @@ import {
   compileProfile,
   DEFAULT_QUEUE,
   defaultPlan,
+  perRequestPolicy,
   profileHasRouting,
   type BackendSpec,
   type HeaderEdits,
@@ -366,7 +367,12 @@ export function createLogicalTarget(options: LogicalTargetOptions): LogicalTarge
       return;
     }
 
-    const { requestMs, responseMs, idleMs } = rule.timeouts;
+    // Routes that allow it take retry and timeout overrides from l5d-* request headers (taken off
+    // the request); other routes cost nothing here.
+    const perRequest = rule.allowL5dRequestHeaders
+      ? perRequestPolicy(ex.headers, rule.retry, rule.timeouts)
+      : undefined;
+    const { requestMs, responseMs, idleMs } = perRequest?.timeouts ?? rule.timeouts;
     // Without a request or idle timeout the client's own signal is the deadline: no controller per
     // request.
     const deadline = requestMs === undefined && idleMs === undefined ? undefined : new AbortController();
@@ -403,7 +409,7 @@ export function createLogicalTarget(options: LogicalTargetOptions): LogicalTarge
             requestMs,
           );
 
-    const retry = rule.retry;
+    const retry = perRequest ? perRequest.retry : rule.retry;
     let body: Buffer | Readable | null = ex.body;
     if (retry && body) {
       const len = Number(ex.headers['content-length'] ?? NaN);
@@ -411,7 +417,7 @@ export function createLogicalTarget(options: LogicalTargetOptions): LogicalTarge
     }
     const replayable = body === null || Buffer.isBuffer(body);
     retry?.budget?.deposit();
-    const headers = applyEdits(ex.headers, rule.requestHeaders);
+    const headers = applyEdits(perRequest?.headers ?? ex.headers, rule.requestHeaders);
 
     let attempt = 0;
     try {
