@@ -41,6 +41,11 @@ export const OUTBOUND_DETECT_TIMEOUT_MS = 10_000;
 
 export interface OutboundTranslateOptions {
   readonly clusterDomain: string;
+  /**
+   * Let proxies take retry and timeout overrides from l5d-* request headers on Service routes
+   * (Linkerd's --allow-l5d-request-headers; off by default).
+   */
+  readonly allowL5dRequestHeaders?: boolean;
   /** Problems with annotations are passed here (once per state). */
   readonly report?: (message: string) => void;
 }
@@ -256,7 +261,7 @@ class Translator {
       filters: (rule?.filters ?? []).map((f) => httpFilterMsg(f, 'outbound')).filter(defined),
       backends: this.distribution(rule?.backendRefs ?? [], false),
       timeouts: timeoutsMsg(timeouts),
-      allowL5dRequestHeaders: false,
+      allowL5dRequestHeaders: this.o.allowL5dRequestHeaders === true,
     };
     if (timeouts.requestMs !== undefined) out.requestTimeout = durationMsg(timeouts.requestMs);
     if (retry) out.retry = httpRetryMsg(retry);
@@ -302,7 +307,7 @@ class Translator {
             filters: rule.filters.map(grpcFilterMsg).filter(defined),
             backends: this.distribution(rule.backendRefs, true),
             timeouts: timeoutsMsg(timeouts),
-            allowL5dRequestHeaders: false,
+            allowL5dRequestHeaders: this.o.allowL5dRequestHeaders === true,
           };
           if (timeouts.requestMs !== undefined) out.requestTimeout = durationMsg(timeouts.requestMs);
           if (retry) out.retry = grpcRetryMsg(retry);

@@ -268,6 +268,41 @@ describe('OutboundPolicies', () => {
     });
   });
 
+  it('marks Service routes allow_l5d_request_headers only with --allow-l5d-request-headers', async () => {
+    source.put(
+      MeshKinds.PolicyHTTPRoute,
+      httpRoute(
+        'web-api',
+        [{ group: 'core', kind: 'Service', name: 'web', port: 80 }],
+        [{}],
+        'policy.linkerd.io',
+        NS,
+      ),
+    );
+    await expect.poll(() => svc.state()?.httpRoutes.length).toBe(1);
+    const spec = { sourceWorkload: `${NS}:client`, authority: `web.${NS}.svc.cluster.local:80` };
+    const rulesOf = (res: outbound.OutboundPolicy) => res.protocol?.detect?.http1?.routes?.[0]?.rules ?? [];
+    const off = rulesOf(await getOutbound(c, spec));
+    expect(off.length).toBeGreaterThan(0);
+    expect(off.every((r) => r.allowL5dRequestHeaders === false)).toBe(true);
+    const allowing = await startPolicyService({
+      source,
+      port: 0,
+      clusterNetworks: ['198.18.0.0/15'],
+      allowL5dRequestHeaders: true,
+    });
+    const c2 = clients(allowing.address);
+    try {
+      await expect.poll(() => allowing.state()?.httpRoutes.length).toBe(1);
+      const on = rulesOf(await getOutbound(c2, spec));
+      expect(on.length).toBeGreaterThan(0);
+      expect(on.every((r) => r.allowL5dRequestHeaders === true)).toBe(true);
+    } finally {
+      c2.close();
+      await allowing.close();
+    }
+  });
+
   it('answers EgressNetworks: the client namespace before the global one, Deny forbids', async () => {
     const egress = (name: string, ns: string, spec: Record<string, unknown>) => ({
       apiVersion: 'policy.linkerd.io/v1alpha1',

@@ -42,6 +42,8 @@ export interface PolicyServicesOptions {
   readonly defaultOpaquePorts: readonly number[];
   /** Where cluster-wide EgressNetworks live. Default `linkerd-egress`. */
   readonly globalEgressNetworkNamespace?: string;
+  /** Service routes allow l5d-* per-request retry/timeout headers (--allow-l5d-request-headers). */
+  readonly allowL5dRequestHeaders?: boolean;
   readonly logger?: Logger;
   readonly registry?: Registry;
 }
@@ -247,6 +249,7 @@ export class PolicyServices {
         const model = outboundModel(state, service, target.port, source, this.#o.defaultOpaquePorts);
         return toOutboundPolicy(state, model, {
           clusterDomain: this.#o.clusterDomain,
+          allowL5dRequestHeaders: this.#o.allowL5dRequestHeaders,
           report: (message) => this.#reportOnce(message),
         });
       }),

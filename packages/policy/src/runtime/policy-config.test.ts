@@ -13,6 +13,10 @@ describe('tsmesh-policy flags', () => {
       clusterDomain: 'cluster.local',
       controlPlaneNamespace: 'linkerd',
       defaultOpaquePorts: [25, 587, 3306, 4444, 5432, 6379, 9300, 11211],
+      allowL5dRequestHeaders: false,
+    });
+    expect(parsePolicyConfig(['--allow-l5d-request-headers'])).toMatchObject({
+      allowL5dRequestHeaders: true,
     });
   });
 

@@ -29,6 +29,8 @@ export interface PolicyConfig {
   readonly kubeconfig: string | undefined;
   readonly controlPlaneNamespace: string;
   readonly globalEgressNetworkNamespace: string;
+  /** Proxies honour l5d-retry-* / l5d-*-timeout request headers on Service routes. */
+  readonly allowL5dRequestHeaders: boolean;
   /** Local mode: read manifests from this directory instead of the Kubernetes API. */
   readonly sourceDir: string | undefined;
   /** Lease holder identity for status writes (default: $POD_NAME or the host name, plus a suffix). */
@@ -54,6 +56,7 @@ io.linkerd.proxy.outbound.OutboundPolicies, the policy validating webhook, route
   --kubeconfig FILE                (default in-cluster or ~/.kube/config)
   --control-plane-namespace NS     (default linkerd)
   --global-egress-network-namespace NS  cluster-wide EgressNetworks (default linkerd-egress)
+  --allow-l5d-request-headers      proxies honour l5d-retry-*/l5d-*-timeout request headers
   --source-dir DIR                 local mode: manifests from DIR instead of the Kubernetes API
   --lease-identity NAME            holder identity for the status Lease
   --log-level LEVEL                debug|info|warn|error (default info)
@@ -122,6 +125,7 @@ export function parsePolicyConfig(argv: readonly string[]): PolicyConfig | 'help
         kubeconfig: { type: 'string' },
         'control-plane-namespace': { type: 'string' },
         'global-egress-network-namespace': { type: 'string' },
+        'allow-l5d-request-headers': { type: 'boolean' },
         'source-dir': { type: 'string' },
         'lease-identity': { type: 'string' },
         'log-level': { type: 'string' },
@@ -189,6 +193,7 @@ export function parsePolicyConfig(argv: readonly string[]): PolicyConfig | 'help
       values['global-egress-network-namespace'],
       'linkerd-egress',
     ),
+    allowL5dRequestHeaders: values['allow-l5d-request-headers'] === true,
     sourceDir: values['source-dir'],
     leaseIdentity: values['lease-identity'],
     logLevel: logLevel as PolicyConfig['logLevel'],

@@ -63,6 +63,7 @@ export async function runPolicy(argv: readonly string[], env: NodeJS.ProcessEnv)
       defaultOpaquePorts: config.defaultOpaquePorts,
       probeNetworks: config.probeNetworks,
       globalEgressNetworkNamespace: config.globalEgressNetworkNamespace,
+      allowL5dRequestHeaders: config.allowL5dRequestHeaders,
       logger,
       registry,
       signal: controller.signal,

@@ -52,6 +52,8 @@ export interface PolicyServiceOptions {
   readonly probeNetworks?: readonly string[];
   /** Namespace of cluster-wide EgressNetworks. Default `linkerd-egress`. */
   readonly globalEgressNetworkNamespace?: string;
+  /** Service routes allow l5d-* per-request retry/timeout headers. Default false. */
+  readonly allowL5dRequestHeaders?: boolean;
   readonly logger?: Logger;
   readonly registry?: Registry;
   readonly signal?: AbortSignal;
@@ -151,6 +153,7 @@ export async function startPolicyService(options: PolicyServiceOptions): Promise
     clusterDomain,
     defaultOpaquePorts,
     globalEgressNetworkNamespace: options.globalEgressNetworkNamespace,
+    allowL5dRequestHeaders: options.allowL5dRequestHeaders,
     logger,
     registry,
   });
