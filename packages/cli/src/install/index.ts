@@ -14,10 +14,7 @@ export {
   type WebhookValues,
 } from './values.js';
 export { completeCertificates, type IdentityFiles } from './certificates.js';
-export {
-  createWebhookCertificate,
-  type WebhookCertificate,
-} from './webhook-certificates.js';
+export { createWebhookCertificate, type WebhookCertificate } from './webhook-certificates.js';
 export {
   CONTROL_PLANE_COMPONENTS,
   formatManifests,
