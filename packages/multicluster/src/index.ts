@@ -1,1 +1,44 @@
+// @tsmesh/multicluster: Linkerd's multicluster extension — the Link resource, the service mirror
+// controller (one per Link), gateway probes, remote-cluster credentials, and the manifests and
+// checks behind `tsmesh multicluster …`.
 export { PACKAGE_NAME, VERSION } from './version.js';
+export { LinkDefaults, matchesKeyPattern, parseLink, type Link, type ProbeSpec } from './link/index.js';
+export {
+  KUBECONFIG_KEY,
+  kubeConfigFromSecret,
+  parseKubeConfig,
+  readClusterCredentials,
+} from './credentials/index.js';
+export {
+  applyMirrorChanges,
+  desiredMirrors,
+  EndpointsKind,
+  federatedMemberRef,
+  federatedMembers,
+  federatedServiceName,
+  listLocalMirrors,
+  mirrorServiceName,
+  planChanges,
+  remoteNameOf,
+  removeLinkMirrors,
+  ServiceMirror,
+  type DesiredMirror,
+  type DesiredState,
+  type EndpointsObject,
+  type GatewayState,
+  type LocalView,
+  type MirrorChange,
+  type MirrorMode,
+  type RemoteView,
+  type ServiceMirrorOptions,
+  type ServiceMirrorPhase,
+  type ServiceObject,
+} from './mirror/index.js';
+export {
+  createGatewayProbeMetrics,
+  GatewayProbe,
+  PROBE_LATENCY_BUCKETS_MS,
+  probeOnce,
+  type GatewayProbeMetrics,
+  type GatewayProbeOptions,
+} from './probe/index.js';
