@@ -9,6 +9,7 @@ import type { ProxyConfig } from '../config/index.js';
 import { createDiscovery, type Discovery } from '../discovery/index.js';
 import type { ProxyError } from '../errors/index.js';
 import type { ProxyMetrics } from '../metrics/index.js';
+import type { TapHub } from '../tap/index.js';
 import type { MeshTls } from '../tls/index.js';
 import { createMeshMetrics } from './mesh-metrics.js';
 import { createOutboundMesh, type OutboundMesh } from './outbound-mesh.js';
@@ -27,6 +28,8 @@ export interface MeshFromConfigOptions {
   readonly meshTls: MeshTls | undefined;
   readonly destination: ControlChannel | undefined;
   readonly policy: ControlChannel | undefined;
+  /** Live tap hub (outbound requests are tapped as well as inbound ones). */
+  readonly tap?: TapHub;
   /** A control-plane stream failed (it is retried with backoff; the last state stays in force). */
   onDiscoveryError?(what: string, err: Error): void;
   /** A request the proxy answered itself with an error (for the recent-errors listing). */
@@ -78,6 +81,7 @@ export function createOutboundMeshFromConfig(options: MeshFromConfigOptions): Co
     http2: { initialStreamWindowSize: config.http2.initialStreamWindowSize },
     onError: options.onProxyError,
     proxyMetrics: options.proxyMetrics,
+    tap: options.tap,
   });
   return {
     mesh,

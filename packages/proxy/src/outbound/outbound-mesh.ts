@@ -22,6 +22,7 @@ import { connectWithTransportHeader } from '../transport-header/index.js';
 import { ProxyError, ProxyErrorCode, toProxyError } from '../errors/index.js';
 import { parseAuthority } from '../http/index.js';
 import type { ProxyMetrics } from '../metrics/index.js';
+import type { TapHub } from '../tap/index.js';
 import type { MeshTls } from '../tls/index.js';
 import { connectTcp, createReplayStream, forwardTcp, onSocketClose } from '../transport/index.js';
 import {
@@ -97,6 +98,8 @@ export interface OutboundMeshOptions {
   readonly http2?: { readonly initialStreamWindowSize?: number };
   /** Linkerd's request_total/response_total (per endpoint, direction="outbound"). */
   readonly proxyMetrics?: ProxyMetrics;
+  /** Live tap: outbound requests are offered per attempt, with the endpoint as destination. */
+  readonly tap?: TapHub;
   /** Counts a request the mesh could not serve at all (outbound_http_errors_total). */
   onError?(err: ProxyError, layer: 'http' | 'tcp'): void;
 }
@@ -124,6 +127,8 @@ export function createOutboundMesh(options: OutboundMeshOptions): OutboundMesh {
   }
   const targets = new Map<string, Entry>();
   const origDsts = new WeakMap<object, HostPort | undefined>();
+  /** The client address of an HTTP/2 session (its socket is wrapped in a replay stream). */
+  const peers = new WeakMap<object, { ip: string; port: number }>();
   const accepted = new Set<Duplex>();
 
   const sweep = setInterval(
@@ -176,6 +181,7 @@ export function createOutboundMesh(options: OutboundMeshOptions): OutboundMesh {
           queue: options.queue,
           onError: (err) => options.onError?.(err, 'http'),
           proxyMetrics: options.proxyMetrics,
+          tap: options.tap,
         }),
         lastUsed: Date.now(),
         inFlight: 0,
@@ -287,12 +293,17 @@ export function createOutboundMesh(options: OutboundMeshOptions): OutboundMesh {
     settings: { initialWindowSize: options.http2?.initialStreamWindowSize ?? 65_535 },
   });
   let pendingOrig: HostPort | undefined;
+  let pendingPeer: { ip: string; port: number } | undefined;
   http2.on('session', (session) => {
     origDsts.set(session, pendingOrig);
+    if (pendingPeer) peers.set(session, pendingPeer);
     session.on('error', () => undefined);
   });
   http2.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) =>
-    dispatch(http2Exchange(stream, headers), origDsts.get(stream.session as object)),
+    dispatch(
+      http2Exchange(stream, headers, () => peers.get(stream.session as object)),
+      origDsts.get(stream.session as object),
+    ),
   );
 
   return {
@@ -358,10 +369,12 @@ export function createOutboundMesh(options: OutboundMeshOptions): OutboundMesh {
       accepted.add(stream);
       stream.once('close', () => accepted.delete(stream));
       pendingOrig = origDst;
+      pendingPeer = { ip: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 };
       try {
         http2.emit('connection', stream);
       } finally {
         pendingOrig = undefined;
+        pendingPeer = undefined;
       }
     },
     async close() {

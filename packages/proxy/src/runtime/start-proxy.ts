@@ -122,6 +122,7 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
     config,
     registry,
     proxyMetrics: metrics,
+    tap,
     meshTls,
     destination: destinationChannel,
     policy: policyChannel,

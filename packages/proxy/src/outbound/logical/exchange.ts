@@ -28,6 +28,8 @@ export interface Exchange {
   readonly body: Readable | null;
   /** Aborted when the client goes away. */
   readonly signal: AbortSignal;
+  /** The client's address (read only when asked: tap). */
+  peer(): { readonly ip: string; readonly port: number };
   readonly headersSent: boolean;
   /** Streams an endpoint's response to the client; resolves when it is complete. */
   respond(res: AttemptResponse, extraHeaders: Headers | undefined): Promise<ResponseOutcome>;
@@ -71,7 +73,14 @@ function relay(from: Readable, to: Writable, done: (failed: boolean) => void): v
 
 const isGrpc = (h: Record<string, unknown>) => String(h['content-type'] ?? '').startsWith('application/grpc');
 
-export function http1Exchange(req: IncomingMessage, res: ServerResponse): Exchange {
+type Peer = { readonly ip: string; readonly port: number };
+const NO_PEER: Peer = Object.freeze({ ip: '', port: 0 });
+
+export function http1Exchange(
+  req: IncomingMessage,
+  res: ServerResponse,
+  peer: () => Peer | undefined = () => undefined,
+): Exchange {
   const abort = new AbortController();
   res.once('close', () => {
     if (!res.writableFinished) abort.abort(new Error('the client went away'));
@@ -92,6 +101,7 @@ export function http1Exchange(req: IncomingMessage, res: ServerResponse): Exchan
     grpc: isGrpc(headers),
     body: hasBody ? req : null,
     signal: abort.signal,
+    peer: () => peer() ?? { ip: req.socket.remoteAddress ?? '', port: req.socket.remotePort ?? 0 },
     get headersSent() {
       return res.headersSent;
     },
@@ -116,7 +126,11 @@ export function http1Exchange(req: IncomingMessage, res: ServerResponse): Exchan
   };
 }
 
-export function http2Exchange(stream: ServerHttp2Stream, reqHeaders: IncomingHttpHeaders): Exchange {
+export function http2Exchange(
+  stream: ServerHttp2Stream,
+  reqHeaders: IncomingHttpHeaders,
+  peer: () => Peer | undefined = () => undefined,
+): Exchange {
   const abort = new AbortController();
   stream.on('error', () => undefined);
   stream.once('close', () => {
@@ -134,6 +148,7 @@ export function http2Exchange(stream: ServerHttp2Stream, reqHeaders: IncomingHtt
     grpc: isGrpc(headers),
     body: stream.readableEnded ? null : stream,
     signal: abort.signal,
+    peer: () => peer() ?? NO_PEER,
     get headersSent() {
       return stream.headersSent;
     },

@@ -35,6 +35,7 @@ import {
   type RoutingPlan,
   type WeightedBackend,
 } from '../../route/index.js';
+import type { TapHandle, TapHub } from '../../tap/index.js';
 import type { MeshTls } from '../../tls/index.js';
 import { createBalancer, isFailureResponse, type Balancer, type EndpointLease } from '../concrete/index.js';
 import type { AttemptRequest, AttemptResponse, EndpointClient, Headers } from '../endpoint/index.js';
@@ -62,6 +63,8 @@ export interface LogicalTargetOptions {
   onError?(err: ProxyError): void;
   /** Linkerd's per-endpoint request_total/response_total families. */
   readonly proxyMetrics?: ProxyMetrics;
+  /** Live tap: each attempt is offered once its endpoint is chosen (proxy_direction OUTBOUND). */
+  readonly tap?: TapHub;
 }
 
 export interface LogicalTarget {
@@ -335,6 +338,33 @@ export function createLogicalTarget(options: LogicalTargetOptions): LogicalTarge
     return l;
   };
 
+  /**
+   * Offers one attempt to the open taps: the app as source, the chosen endpoint as destination
+   * with its discovery labels and TLS status, the route's name as route label.
+   */
+  const tapAttempt = (
+    hub: TapHub,
+    ex: Exchange,
+    client: EndpointClient,
+    route: OutboundRoute,
+    headers: Headers,
+  ): TapHandle | undefined => {
+    const ep = client.endpoint;
+    const labels = legacyLabelsOf(client);
+    return hub.start({
+      direction: 'outbound',
+      source: ex.peer(),
+      destination: { ip: ep.addr.host, port: ep.addr.port },
+      destinationLabels: { ...ep.labels, tls: labels.tls === 'true' ? 'true' : (labels.no_tls_reason ?? '') },
+      routeLabels: { route: route.labels.route_name },
+      method: ex.method,
+      scheme: 'http',
+      authority: ex.authority,
+      path: ex.path,
+      headers,
+    });
+  };
+
   const retryable = (
     policy: RetryPolicy,
     rule: RouteRule,
@@ -445,12 +475,14 @@ export function createLogicalTarget(options: LogicalTargetOptions): LogicalTarge
               );
         const attemptStarted = performance.now();
         let legacy: TargetLabels | undefined;
+        let tapped: TapHandle | undefined;
         let response: AttemptResponse | undefined;
         let error: ProxyError | undefined;
         try {
           const lease = await balancerFor(backend, p).acquire(attemptSignal);
           metrics.backendRequest(proto, bKey);
           legacy = legacyLabelsOf(lease.client);
+          if (options.tap?.active) tapped = tapAttempt(options.tap, ex, lease.client, route, headers);
           options.proxyMetrics?.request(legacy);
           const request: AttemptRequest = {
             method: ex.method,
@@ -527,6 +559,11 @@ export function createLogicalTarget(options: LogicalTargetOptions): LogicalTarge
               error: outcome.streamError ? ProxyErrorCode.EndpointReset : undefined,
               latencyMs: performance.now() - attemptStarted,
             });
+          tapped?.end({
+            statusCode: response.status,
+            grpcStatus: outcome.grpcStatus ?? grpcStatus,
+            error: outcome.streamError ? 'stream error' : undefined,
+          });
           finish(statusLabel, outcome.streamError ? 'IO' : '');
           return;
         }
@@ -540,6 +577,7 @@ export function createLogicalTarget(options: LogicalTargetOptions): LogicalTarge
           );
           response.body.on('error', () => undefined);
           response.body.resume();
+          tapped?.end({ statusCode: response.status, grpcStatus, error: undefined });
           if (legacy)
             options.proxyMetrics?.response(legacy, {
               statusCode: response.status,
@@ -549,6 +587,7 @@ export function createLogicalTarget(options: LogicalTargetOptions): LogicalTarge
             });
         } else if (error) {
           metrics.backendResponse(proto, bKey, seconds, '', PROXY_ERRORS[error.code].routeErrorLabel);
+          tapped?.end({ statusCode: undefined, grpcStatus: undefined, error: error.code });
           if (legacy)
             options.proxyMetrics?.response(legacy, {
               statusCode: undefined,
