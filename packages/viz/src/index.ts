@@ -48,3 +48,23 @@ export {
   type Cell,
   type StatTableOptions,
 } from './table/index.js';
+export {
+  authzSummary,
+  createDashboardApi,
+  createPrometheusSource,
+  createScrapeSource,
+  createStatHistory,
+  defaultWebDir,
+  startDashboardServer,
+  type ApiAnswer,
+  type AuthzRow,
+  type DashboardApi,
+  type DashboardServer,
+  type DashboardServerOptions,
+  type DashboardSource,
+  type PrometheusSourceOptions,
+  type ScrapeSourceOptions,
+  type SeriesPoint,
+  type StatHistory,
+  type TapHandler,
+} from './dashboard/index.js';
