@@ -2,15 +2,19 @@
 // detection already classified), the upstream side is undici's Pool — keep-alive connections
 // reused per target, about twice the throughput of Node's http client. Bodies stream both ways
 // (chunked or sized, any length); Upgrade (WebSocket) becomes a raw socket pipe after the
-// request head.
+// request head. To a peer proxy that accepts HTTP/2 (discovery's h2 hint), requests travel as
+// streams on one HTTP/2 connection instead, marked with Linkerd's `l5d-orig-proto`.
+import { constants as h2constants, type ClientHttp2Stream, type IncomingHttpHeaders } from 'node:http2';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { ProxyErrorLabel } from '@tsmesh/core';
-import { Pool } from 'undici';
 import { connectTcp } from '../transport/index.js';
 import { forwardTcp } from '../transport/index.js';
 import { connectionNamed, isHopByHop, L5D_PROXY_ERROR } from './headers.js';
+import { canCarryOverHttp2, L5D_ORIG_PROTO, upgradedRequestHeaders } from './orig-proto.js';
+import { ResponseRelay } from './response-relay.js';
+import { createHttp1Pools, createHttp2Sessions, type Http2Sessions } from './upstream-pools.js';
 import type { ProxyError } from '../errors/index.js';
 import type { MeshTls } from '../tls/index.js';
 import type { UpstreamTarget } from './upstream-target.js';
@@ -25,6 +29,11 @@ export interface HttpRequestContext {
   readonly removeHeaders?: readonly string[];
   /** When set, the upstream connection is mesh TLS to a peer that must present this identity. */
   readonly serverIdentity?: string;
+  /**
+   * The target is a proxy that accepts HTTP/2 (discovery's protocol hint h2): HTTP/1 requests go
+   * to it as HTTP/2 streams with `l5d-orig-proto` (not Upgrade or CONNECT requests).
+   */
+  readonly upgradeToHttp2?: boolean;
   /**
    * Answer here instead of forwarding (a policy refusal, a rate limit, an injected failure): the
    * error's status (gRPC requests: its gRPC status in a trailers-only response) and its
@@ -52,6 +61,9 @@ export interface Http1ProxyOptions<C> {
   onClientError?(err: Error): void;
   /** Mesh TLS for targets with a serverIdentity. */
   readonly meshTls?: MeshTls;
+  /** HTTP/2 settings of the sessions that carry upgraded requests. */
+  readonly initialStreamWindowSize?: number;
+  readonly initialConnectionWindowSize?: number;
 }
 
 export interface Http1Proxy<C> {
@@ -102,44 +114,14 @@ function requestHeaders(
 
 /**
  * One forwarded request, as undici's dispatch handler: the response is written to the client as
- * it arrives (backpressure through undici's resume), with no promise, stream pipeline or abort
- * controller per request. A client that goes away aborts the upstream request.
+ * it arrives.
  */
-class ForwardHandler {
-  private abort: ((err?: Error) => void) | undefined;
-  private resume: (() => void) | undefined;
-  private status: number | undefined;
-  private grpcStatus: string | undefined;
-  private done = false;
-
-  constructor(
-    private readonly res: ServerResponse,
-    private readonly ctx: HttpRequestContext,
-  ) {
-    res.once('close', this.onClientClose);
-  }
-
-  private readonly onClientClose = () => {
-    if (!this.done) {
-      this.done = true;
-      this.ctx.onResponse?.(this.status, undefined, ProxyErrorLabel.Io);
-      this.abort?.();
-    }
-  };
-
-  private readonly onDrain = () => this.resume?.();
-
-  onConnect(abort: (err?: Error) => void) {
-    // The client may have gone while the request waited for a pooled connection.
-    if (this.done) abort();
-    else this.abort = abort;
-  }
-
+class ForwardHandler extends ResponseRelay<ServerResponse> {
   onHeaders(statusCode: number, raw: Buffer[], resume: () => void): boolean {
     if (statusCode < 200) return true; // 1xx: the client's server sends its own 100-continue.
     this.status = statusCode;
     this.resume = resume;
-    const res = this.res;
+    const res = this.out;
     if (res.destroyed) return false;
     // Head and body of a small response leave in one write (one TLS record, one syscall):
     // corked until res.end() or, for a streamed body, the end of this tick.
@@ -162,40 +144,28 @@ class ForwardHandler {
     this.grpcStatus = value;
   }
 
-  onData(chunk: Buffer): boolean {
-    if (this.res.write(chunk)) return true;
-    this.res.once('drain', this.onDrain);
-    return false;
-  }
-
   // undici passes the raw trailer lines (Buffers, though its types say strings).
   onComplete(trailers: readonly (Buffer | string)[] | null) {
     if (this.done) return;
-    this.done = true;
     if (trailers) {
       for (let i = 0; i < trailers.length; i += 2) {
         if (latin1(trailers[i]).toLowerCase() === 'grpc-status') this.grpcStatus = latin1(trailers[i + 1]);
       }
     }
-    this.res.end();
-    this.ctx.onResponse?.(
-      this.status,
-      this.grpcStatus === undefined ? undefined : Number(this.grpcStatus),
-      undefined,
-    );
+    this.out.end();
+    this.finish(undefined);
   }
 
   onError(err: Error) {
-    if (this.done) return;
-    this.done = true;
     if (this.status !== undefined) {
-      this.ctx.onResponse?.(this.status, undefined, ProxyErrorLabel.Io);
-      this.res.destroy();
+      if (this.finish(ProxyErrorLabel.Io)) this.out.destroy();
       return;
     }
+    if (this.done) return;
+    this.done = true;
     const timeout = (err as { code?: string }).code === 'UND_ERR_CONNECT_TIMEOUT';
     fail(
-      this.res,
+      this.out,
       this.ctx,
       502,
       ProxyErrorLabel.Io,
@@ -232,48 +202,88 @@ function responseHeaders(raw: Buffer[], handler: ForwardHandler): string[] {
   return kept;
 }
 
+/**
+ * An HTTP/1 request carried as an HTTP/2 stream: the stream's response goes back to the client
+ * in HTTP/1 (without `l5d-orig-proto`), and either side going away cancels the other.
+ */
+function relayUpgraded(
+  req: IncomingMessage,
+  res: ServerResponse,
+  ctx: HttpRequestContext,
+  upstream: ClientHttp2Stream,
+  body: boolean,
+): void {
+  let status: number | undefined;
+  let grpcStatus: number | undefined;
+  let done = false;
+  const report = (error: string | undefined) => {
+    if (done) return;
+    done = true;
+    ctx.onResponse?.(status, grpcStatus, error);
+  };
+  const failed = (message: string) => {
+    if (done) return;
+    if (status === undefined) {
+      done = true;
+      fail(res, ctx, 502, ProxyErrorLabel.Io, message);
+      return;
+    }
+    report(ProxyErrorLabel.Io);
+    res.destroy();
+  };
+  upstream.on('response', (h: IncomingHttpHeaders, flags: number) => {
+    const code = Number(h[':status']);
+    if (res.destroyed) return;
+    const out: Record<string, string | string[]> = {};
+    for (const k in h) {
+      if (k.charCodeAt(0) === 58 /* : */ || k === L5D_ORIG_PROTO || isHopByHop(k)) continue;
+      const v = h[k];
+      if (v !== undefined) out[k] = v;
+    }
+    res.cork();
+    process.nextTick(uncorkLater, res);
+    try {
+      res.writeHead(code, out);
+    } catch {
+      failed('invalid response header from upstream');
+      upstream.close(h2constants.NGHTTP2_CANCEL);
+      return;
+    }
+    status = code;
+    const g = h['grpc-status'];
+    if (typeof g === 'string') grpcStatus = Number(g);
+    if ((flags & h2constants.NGHTTP2_FLAG_END_STREAM) !== 0) {
+      res.end();
+      report(undefined);
+      return;
+    }
+    upstream.pipe(res);
+  });
+  upstream.on('end', () => {
+    if (status !== undefined) report(undefined);
+  });
+  upstream.on('error', () => failed('upstream connection failed'));
+  upstream.on('close', () => {
+    if (!done) failed(`upstream reset the stream (code ${upstream.rstCode})`);
+  });
+  res.once('close', () => {
+    if (!upstream.closed) upstream.close(h2constants.NGHTTP2_CANCEL);
+    if (!done) report(ProxyErrorLabel.Io);
+  });
+  if (body) req.pipe(upstream);
+}
+
 export function createHttp1Proxy<C>(options: Http1ProxyOptions<C>): Http1Proxy<C> {
   const conns = new WeakMap<object, C>();
-  // identity ('' for plaintext) → host → port → pool: found without building a key per request.
-  const pools = new Map<string, Map<string, Map<number, Pool>>>();
-  const poolFor = (t: UpstreamTarget, serverIdentity: string | undefined): Pool => {
-    let byHost = pools.get(serverIdentity ?? '');
-    if (!byHost) pools.set(serverIdentity ?? '', (byHost = new Map()));
-    let byPort = byHost.get(t.host);
-    if (!byPort) byHost.set(t.host, (byPort = new Map()));
-    let pool = byPort.get(t.port);
-    if (!pool) {
-      const origin = t.host.includes(':') ? `http://[${t.host}]:${t.port}` : `http://${t.host}:${t.port}`;
-      const meshTls = options.meshTls;
-      const connect =
-        serverIdentity !== undefined && meshTls !== undefined
-          ? (_opts: unknown, cb: (err: Error | null, socket: Socket | null) => void) => {
-              connectTcp({ host: t.host, port: t.port, timeoutMs: options.connectTimeoutMs })
-                .then((s) =>
-                  meshTls.connect(s, serverIdentity, {
-                    alpn: ['http/1.1'],
-                    timeoutMs: options.connectTimeoutMs * 10,
-                  }),
-                )
-                .then(
-                  (s) => cb(null, s),
-                  (e: Error) => cb(e, null),
-                );
-            }
-          : { timeout: options.connectTimeoutMs };
-      pool = new Pool(origin, {
-        connections: options.maxConnectionsPerTarget ?? 1024,
-        pipelining: 1,
-        keepAliveTimeout: options.idleTimeoutMs ?? 3000,
-        keepAliveMaxTimeout: options.idleTimeoutMs ?? 3000,
-        connect: connect as Pool.Options['connect'],
-        headersTimeout: 0,
-        bodyTimeout: 0,
-      });
-      byPort.set(t.port, pool);
-    }
-    return pool;
-  };
+  const pools = createHttp1Pools(options);
+  let sessions: Http2Sessions | undefined;
+  const sessionsFor = () =>
+    (sessions ??= createHttp2Sessions({
+      connectTimeoutMs: options.connectTimeoutMs,
+      meshTls: options.meshTls,
+      settings: { initialWindowSize: options.initialStreamWindowSize ?? 65_535, enablePush: false },
+      initialConnectionWindowSize: options.initialConnectionWindowSize,
+    }));
 
   const handle = (req: IncomingMessage, res: ServerResponse) => {
     const ctx = options.route(req, conns.get(req.socket));
@@ -299,9 +309,13 @@ export function createHttp1Proxy<C>(options: Http1ProxyOptions<C>): Http1Proxy<C
       fail(res, ctx, 400, ProxyErrorLabel.Unexpected, 'no target for this request (missing or invalid Host)');
       return;
     }
+    if (ctx.upgradeToHttp2 === true && canCarryOverHttp2(req.method, req.headers.upgrade)) {
+      forwardOverHttp2(req, res, ctx, ctx.target);
+      return;
+    }
     const body = hasBody(req) ? req : null;
     const handler = new ForwardHandler(res, ctx);
-    poolFor(ctx.target, ctx.serverIdentity).dispatch(
+    pools.get(ctx.target, ctx.serverIdentity).dispatch(
       {
         path: req.url ?? '/',
         method: (req.method ?? 'GET') as 'GET',
@@ -310,6 +324,34 @@ export function createHttp1Proxy<C>(options: Http1ProxyOptions<C>): Http1Proxy<C
       },
       handler,
     );
+  };
+
+  const forwardOverHttp2 = (
+    req: IncomingMessage,
+    res: ServerResponse,
+    ctx: HttpRequestContext,
+    target: UpstreamTarget,
+  ) => {
+    const body = hasBody(req);
+    let upstream: ClientHttp2Stream;
+    try {
+      const headers = upgradedRequestHeaders({
+        method: req.method ?? 'GET',
+        url: req.url ?? '/',
+        httpVersion: req.httpVersion,
+        rawHeaders: req.rawHeaders,
+        remove: ctx.removeHeaders,
+        add: ctx.addHeaders,
+        defaultAuthority: target.host.includes(':')
+          ? `[${target.host}]:${target.port}`
+          : `${target.host}:${target.port}`,
+      });
+      upstream = sessionsFor().get(target, ctx.serverIdentity).request(headers, { endStream: !body });
+    } catch {
+      fail(res, ctx, 502, ProxyErrorLabel.Io, 'upstream connection failed');
+      return;
+    }
+    relayUpgraded(req, res, ctx, upstream, body);
   };
 
   const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -371,9 +413,8 @@ export function createHttp1Proxy<C>(options: Http1ProxyOptions<C>): Http1Proxy<C
     },
     async close() {
       server.closeAllConnections();
-      const all = [...pools.values()].flatMap((h) => [...h.values()].flatMap((p) => [...p.values()]));
-      await Promise.all(all.map((p) => p.destroy().catch(() => undefined)));
-      pools.clear();
+      sessions?.close();
+      await pools.close();
     },
   };
 }

@@ -3,7 +3,6 @@
 // Trailers are carried (gRPC status), trailers-only responses stay trailers-only, and a reset on
 // either side cancels the other (gRPC cancellation and deadlines).
 import {
-  connect as h2connect,
   constants,
   createServer,
   type ClientHttp2Session,
@@ -16,11 +15,13 @@ import { TLSSocket } from 'node:tls';
 import { ProxyErrorLabel } from '@tsmesh/core';
 import { formatGrpcMessage } from '../errors/index.js';
 import { L5D_PROXY_ERROR, stripHopByHop } from './headers.js';
-import { connect as netConnect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { createReplayStream } from '../transport/index.js';
 import type { MeshTls } from '../tls/index.js';
 import type { HttpRequestContext } from './http1-proxy.js';
-import type { UpstreamTarget } from './upstream-target.js';
+import { L5D_ORIG_PROTO, parseOrigProto } from './orig-proto.js';
+import { forwardDowngraded } from './orig-proto-downgrade.js';
+import { createHttp1Pools, createHttp2Sessions, type Http1Pools } from './upstream-pools.js';
 
 export interface Http2ProxyOptions<C> {
   route(headers: IncomingHttpHeaders, conn: C | undefined): HttpRequestContext;
@@ -30,6 +31,12 @@ export interface Http2ProxyOptions<C> {
   onClientError?(err: Error): void;
   /** Mesh TLS for targets with a serverIdentity. */
   readonly meshTls?: MeshTls;
+  /**
+   * Streams carrying `l5d-orig-proto` (HTTP/1 requests a peer proxy upgraded) go to the target
+   * as HTTP/1 again, and their responses say the app's version in `l5d-orig-proto`. On by
+   * default (the inbound side); the outbound side turns it off.
+   */
+  readonly downgradeOrigProto?: boolean;
 }
 
 export interface Http2Proxy<C> {
@@ -49,44 +56,14 @@ export function createHttp2Proxy<C>(options: Http2ProxyOptions<C>): Http2Proxy<C
     initialWindowSize: options.initialStreamWindowSize ?? 65_535,
     enablePush: false,
   };
-  const sessions = new Map<string, ClientHttp2Session>();
-  const sessionFor = (t: UpstreamTarget, serverIdentity: string | undefined): ClientHttp2Session => {
-    const origin = t.host.includes(':') ? `http://[${t.host}]:${t.port}` : `http://${t.host}:${t.port}`;
-    const key = serverIdentity === undefined ? origin : `${origin}#${serverIdentity}`;
-    let s = sessions.get(key);
-    if (!s || s.closed || s.destroyed) {
-      const meshTls = options.meshTls;
-      const session =
-        serverIdentity !== undefined && meshTls !== undefined
-          ? h2connect(origin, {
-              settings,
-              createConnection: () =>
-                meshTls.wrapClient(
-                  netConnect({ host: t.host, port: t.port, noDelay: true }),
-                  serverIdentity,
-                  ['h2'],
-                ),
-            })
-          : h2connect(origin, { settings });
-      const forget = () => {
-        if (sessions.get(key) === session) sessions.delete(key);
-      };
-      session.on('error', forget);
-      session.on('close', forget);
-      session.on('goaway', forget);
-      session.setTimeout(options.connectTimeoutMs, () => {
-        if (!session.socket || session.connecting) session.destroy(new Error('connect timed out'));
-      });
-      session.once('connect', () => {
-        session.setTimeout(0);
-        if (options.initialConnectionWindowSize)
-          session.setLocalWindowSize(options.initialConnectionWindowSize);
-      });
-      sessions.set(key, session);
-      s = session;
-    }
-    return s;
-  };
+  const sessions = createHttp2Sessions({
+    connectTimeoutMs: options.connectTimeoutMs,
+    meshTls: options.meshTls,
+    settings,
+    initialConnectionWindowSize: options.initialConnectionWindowSize,
+  });
+  // HTTP/1 upstream for streams a peer proxy upgraded (l5d-orig-proto), made on first use.
+  let http1Pools: Http1Pools | undefined;
 
   const onStream = (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => {
     const ctx = options.route(headers, conns.get(stream.session as object));
@@ -139,12 +116,21 @@ export function createHttp2Proxy<C>(options: Http2ProxyOptions<C>): Http2Proxy<C
       );
       return;
     }
+    if (options.downgradeOrigProto !== false && headers[L5D_ORIG_PROTO] !== undefined) {
+      const orig = parseOrigProto(headers[L5D_ORIG_PROTO]);
+      if (orig !== undefined) {
+        http1Pools ??= createHttp1Pools({ connectTimeoutMs: options.connectTimeoutMs });
+        forwardDowngraded(stream, headers, ctx, orig, http1Pools.get(ctx.target, ctx.serverIdentity));
+        return;
+      }
+    }
     const reqHeaders = stripHopByHop(headers) as Record<string, string | string[]>;
+    delete reqHeaders[L5D_ORIG_PROTO];
     for (const h of ctx.removeHeaders ?? []) delete reqHeaders[h];
     if (ctx.addHeaders) Object.assign(reqHeaders, ctx.addHeaders);
     let upstream: ReturnType<ClientHttp2Session['request']>;
     try {
-      upstream = sessionFor(ctx.target, ctx.serverIdentity).request(reqHeaders, {
+      upstream = sessions.get(ctx.target, ctx.serverIdentity).request(reqHeaders, {
         endStream: stream.readableEnded,
       });
     } catch {
@@ -245,9 +231,9 @@ export function createHttp2Proxy<C>(options: Http2ProxyOptions<C>): Http2Proxy<C
       }
     },
     async close() {
-      for (const s of sessions.values()) s.destroy();
-      sessions.clear();
+      sessions.close();
       for (const s of accepted) s.destroy();
+      await http1Pools?.close();
     },
   };
 }

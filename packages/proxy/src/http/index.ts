@@ -6,4 +6,21 @@ export {
   type HttpRequestContext,
 } from './http1-proxy.js';
 export { createHttp2Proxy, type Http2Proxy, type Http2ProxyOptions } from './http2-proxy.js';
+export {
+  canCarryOverHttp2,
+  isAbsoluteForm,
+  L5D_ORIG_PROTO,
+  origProtoValue,
+  parseOrigProto,
+  upgradedRequestHeaders,
+  type OrigProto,
+} from './orig-proto.js';
+export {
+  createHttp1Pools,
+  createHttp2Sessions,
+  type Http1Pools,
+  type Http1PoolsOptions,
+  type Http2Sessions,
+  type Http2SessionsOptions,
+} from './upstream-pools.js';
 export { parseAuthority, type UpstreamTarget } from './upstream-target.js';

@@ -36,6 +36,8 @@ export interface OutboundOptions {
   readonly meshTls?: MeshTls;
   /** The identity a target's proxy must present, when it is meshed (discovery's TLS hint). */
   identityFor?(target: UpstreamTarget): string | undefined;
+  /** 'h2' when a target's proxy accepts HTTP/2 (discovery's protocol hint): HTTP/1 goes over HTTP/2. */
+  protocolHintFor?(target: UpstreamTarget): 'h2' | undefined;
   /**
    * The discovery-driven mesh stack (routes, balancing, retries, timeouts, breakers). When set,
    * every detected HTTP connection is served by it; without it HTTP is forwarded as-is.
@@ -62,11 +64,9 @@ export async function startOutbound(options: OutboundOptions): Promise<OutboundS
    * Labels and TLS decision for one target, built once per (target, authority, identity): the
    * same labels object on every request lets the metrics find their children by identity.
    */
-  const plans = new Map<string, { labels: TargetLabels; serverIdentity?: string }>();
-  const plan = (
-    target: UpstreamTarget,
-    authority?: string,
-  ): { labels: TargetLabels; serverIdentity?: string } => {
+  type Plan = { labels: TargetLabels; serverIdentity?: string; upgradeToHttp2?: boolean };
+  const plans = new Map<string, Plan>();
+  const plan = (target: UpstreamTarget, authority?: string): Plan => {
     const id = options.identityFor?.(target);
     const meshed = id !== undefined && meshTls?.isReady() === true;
     const key = `${target.host} ${target.port} ${authority ?? ''} ${meshed ? id : ''}`;
@@ -74,15 +74,12 @@ export async function startOutbound(options: OutboundOptions): Promise<OutboundS
     if (p === undefined) {
       if (plans.size >= 10_000) plans.clear();
       p = buildPlan(target, authority, meshed ? id : undefined);
+      if (options.protocolHintFor?.(target) === 'h2') p.upgradeToHttp2 = true;
       plans.set(key, p);
     }
     return p;
   };
-  const buildPlan = (
-    target: UpstreamTarget,
-    authority: string | undefined,
-    id: string | undefined,
-  ): { labels: TargetLabels; serverIdentity?: string } => {
+  const buildPlan = (target: UpstreamTarget, authority: string | undefined, id: string | undefined): Plan => {
     const base = {
       direction: 'outbound' as const,
       target_addr: formatSocketAddr(target),
@@ -110,12 +107,13 @@ export async function startOutbound(options: OutboundOptions): Promise<OutboundS
   ): HttpRequestContext => {
     const target = connTarget ?? parseAuthority(authority);
     if (target === undefined) return { target: undefined };
-    const { labels, serverIdentity } = plan(target, authority ?? formatSocketAddr(target));
+    const { labels, serverIdentity, upgradeToHttp2 } = plan(target, authority ?? formatSocketAddr(target));
     const started = performance.now();
     metrics.request(labels);
     return {
       target,
       serverIdentity,
+      upgradeToHttp2,
       onResponse: (statusCode, grpcStatus, error) =>
         metrics.response(labels, { statusCode, grpcStatus, error, latencyMs: performance.now() - started }),
     };
@@ -126,9 +124,12 @@ export async function startOutbound(options: OutboundOptions): Promise<OutboundS
     connectTimeoutMs,
     onClientError,
     meshTls,
+    initialStreamWindowSize: config.http2.initialStreamWindowSize,
+    initialConnectionWindowSize: config.http2.initialConnectionWindowSize,
   });
   const http2 = createHttp2Proxy<Conn>({
     route: (headers, conn) => route(conn?.target, headers[':authority'] ?? headers.host),
+    downgradeOrigProto: false,
     connectTimeoutMs,
     initialStreamWindowSize: config.http2.initialStreamWindowSize,
     initialConnectionWindowSize: config.http2.initialConnectionWindowSize,

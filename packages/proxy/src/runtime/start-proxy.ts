@@ -28,6 +28,8 @@ export interface StartProxyOptions {
   /** Defaults to config.identity.trustAnchorsPem. */
   readonly trustAnchorsPem?: string;
   identityFor?(target: UpstreamTarget): string | undefined;
+  /** 'h2' for targets whose proxy accepts HTTP/2 without discovery: HTTP/1 to them goes over HTTP/2 (l5d-orig-proto). */
+  protocolHintFor?(target: UpstreamTarget): 'h2' | undefined;
   /** Defaults to a fresh registry with process metrics. */
   readonly registry?: Registry;
   onLogFilterChange?(filter: string): void;
@@ -136,7 +138,14 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
       });
     },
   });
-  const outbound = await startOutbound({ config, metrics, meshTls, identityFor, mesh: outboundMesh?.mesh });
+  const outbound = await startOutbound({
+    config,
+    metrics,
+    meshTls,
+    identityFor,
+    protocolHintFor: options.protocolHintFor,
+    mesh: outboundMesh?.mesh,
+  });
   const isReady = () => (options.certificates ? meshTls?.isReady() === true : true);
   let requestShutdown!: () => void;
   const shutdownRequested = new Promise<void>((resolve) => (requestShutdown = resolve));

@@ -1,21 +1,28 @@
 // The endpoint level of the outbound stack: one attempt of one request to one address. HTTP/1
 // requests go over a keep-alive undici Pool per endpoint; HTTP/2 (gRPC) requests are streams on
 // one multiplexed session per endpoint. When discovery gives the endpoint a TLS identity the
-// connection is mesh TLS and the peer must present exactly that identity.
+// connection is mesh TLS and the peer must present exactly that identity. An endpoint whose proxy
+// accepts HTTP/2 (protocol hint h2) gets HTTP/1 requests as HTTP/2 streams too, marked with
+// Linkerd's `l5d-orig-proto` (Upgrade requests never reach this layer: they become tunnels).
 import {
   connect as h2connect,
   constants,
   type ClientHttp2Session,
   type IncomingHttpHeaders,
 } from 'node:http2';
-import { connect as netConnect, type Socket } from 'node:net';
+import { connect as netConnect } from 'node:net';
 import type { Readable } from 'node:stream';
-import { Pool } from 'undici';
+import type { Pool } from 'undici';
 import type { Endpoint } from '../../discovery/index.js';
 import { ProxyError, ProxyErrorCode } from '../../errors/index.js';
-import { stripHopByHop } from '../../http/index.js';
+import {
+  createHttp1Pools,
+  isAbsoluteForm,
+  L5D_ORIG_PROTO,
+  origProtoValue,
+  stripHopByHop,
+} from '../../http/index.js';
 import type { MeshTls } from '../../tls/index.js';
-import { connectTcp } from '../../transport/index.js';
 
 export type Headers = Record<string, string | string[]>;
 
@@ -81,43 +88,23 @@ export function createEndpointClient(options: EndpointClientOptions): EndpointCl
   const { host, port } = endpoint.addr;
   const identity = endpoint.identity !== undefined && meshTls?.isReady() ? endpoint.identity : undefined;
   const origin = host.includes(':') ? `http://[${host}]:${port}` : `http://${host}:${port}`;
-  let pool: Pool | undefined;
+  let usedPool = false;
   let session: ClientHttp2Session | undefined;
 
+  const pools = createHttp1Pools({
+    connectTimeoutMs,
+    idleTimeoutMs: options.idleTimeoutMs,
+    meshTls,
+    tlsError: (e, id) =>
+      new ProxyError(
+        ProxyErrorCode.IdentityMismatch,
+        `mesh TLS with the endpoint failed (expected identity ${id}): ${(e as Error).message}`,
+        { cause: e },
+      ),
+  });
   const poolFor = (): Pool => {
-    if (pool) return pool;
-    const connect =
-      identity !== undefined && meshTls
-        ? (_opts: unknown, cb: (err: Error | null, socket: Socket | null) => void) => {
-            connectTcp({ host, port, timeoutMs: connectTimeoutMs })
-              .then((s) =>
-                meshTls
-                  .connect(s, identity, { alpn: ['http/1.1'], timeoutMs: connectTimeoutMs * 10 })
-                  .catch((e: unknown) => {
-                    s.destroy();
-                    throw new ProxyError(
-                      ProxyErrorCode.IdentityMismatch,
-                      `mesh TLS with the endpoint failed (expected identity ${identity}): ${(e as Error).message}`,
-                      { cause: e },
-                    );
-                  }),
-              )
-              .then(
-                (s) => cb(null, s),
-                (e: Error) => cb(e, null),
-              );
-          }
-        : { timeout: connectTimeoutMs };
-    pool = new Pool(origin, {
-      connections: 1024,
-      pipelining: 1,
-      keepAliveTimeout: options.idleTimeoutMs ?? 3000,
-      keepAliveMaxTimeout: options.idleTimeoutMs ?? 3000,
-      connect: connect as Pool.Options['connect'],
-      headersTimeout: 0,
-      bodyTimeout: 0,
-    });
-    return pool;
+    usedPool = true;
+    return pools.get(endpoint.addr, identity);
   };
 
   const sessionFor = (): ClientHttp2Session => {
@@ -179,7 +166,12 @@ export function createEndpointClient(options: EndpointClientOptions): EndpointCl
     };
   };
 
-  const sendHttp2 = (req: AttemptRequest, signal: AbortSignal): Promise<AttemptResponse> =>
+  /** origProto: an HTTP/1 request carried over HTTP/2, with this `l5d-orig-proto` value. */
+  const sendHttp2 = (
+    req: AttemptRequest,
+    signal: AbortSignal,
+    origProto?: string,
+  ): Promise<AttemptResponse> =>
     new Promise((resolve, reject) => {
       let s: ClientHttp2Session;
       try {
@@ -195,6 +187,18 @@ export function createEndpointClient(options: EndpointClientOptions): EndpointCl
       headers[':path'] = req.path;
       headers[':authority'] = req.authority;
       headers[':scheme'] = 'http';
+      if (origProto !== undefined) {
+        headers[L5D_ORIG_PROTO] = origProto;
+        if (isAbsoluteForm(req.path)) {
+          try {
+            const u = new URL(req.path);
+            headers[':path'] = `${u.pathname}${u.search}`;
+            headers[':authority'] = u.host;
+          } catch {
+            // Not a URL: sent as is, the peer answers 400.
+          }
+        }
+      }
       const body = req.body;
       let stream: ReturnType<ClientHttp2Session['request']>;
       try {
@@ -225,6 +229,7 @@ export function createEndpointClient(options: EndpointClientOptions): EndpointCl
         const status = Number(h[':status']);
         const out = stripHopByHop(h);
         for (const k of Object.keys(out)) if (k.startsWith(':')) delete out[k];
+        delete out[L5D_ORIG_PROTO];
         const endStream = (flags & constants.NGHTTP2_FLAG_END_STREAM) !== 0;
         stream.once('close', () => signal.removeEventListener('abort', onAbort));
         resolve({ status, headers: out, body: stream, trailers: () => trailers, endStream });
@@ -262,19 +267,18 @@ export function createEndpointClient(options: EndpointClientOptions): EndpointCl
   return {
     endpoint,
     tls: identity !== undefined,
-    send: (req, signal) => (req.http2 ? sendHttp2(req, signal) : sendHttp1(req, signal)),
+    send: (req, signal) =>
+      req.http2
+        ? sendHttp2(req, signal)
+        : endpoint.protocolHint === 'h2'
+          ? sendHttp2(req, signal, origProtoValue('1.1', req.path))
+          : sendHttp1(req, signal),
     async close(graceful = false) {
       const s = session;
       session = undefined;
-      const p = pool;
-      pool = undefined;
-      if (graceful) {
-        s?.close();
-        await p?.close().catch(() => undefined);
-        return;
-      }
-      s?.destroy();
-      await p?.destroy().catch(() => undefined);
+      if (graceful) s?.close();
+      else s?.destroy();
+      if (usedPool) await pools.close(graceful);
     },
   };
 }
