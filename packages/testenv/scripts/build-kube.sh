@@ -5,16 +5,19 @@
 #
 #   $CACHE/kube/<k8s-version>/bin/{kube-apiserver,kube-controller-manager}
 #   $CACHE/kube/<k8s-version>/bin/kubectl          (component `kubectl`; same module and version)
+#   $CACHE/kube/<k8s-version>/bin/{kubelet,kube-scheduler,kube-proxy}  (component `node`: what a
+#                                                  one-node cluster adds; not built by default)
+#   $CACHE/coredns/<coredns-version>/bin/coredns   (component `coredns`: the cluster DNS; not default)
 #   $CACHE/etcd/<etcd-version>/bin/etcd
 #   $CACHE/helm/<helm-version>/bin/helm
 #
 #   CACHE = ${TSMESH_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/tsmesh}
 #
 # Usage:
-#   build-kube.sh [kube] [etcd] [helm] [kubectl]   build what is missing (default: all four)
+#   build-kube.sh [kube] [etcd] [helm] [kubectl] [node] [coredns]   build what is missing (default: the first four)
 #   build-kube.sh --print-env            print KEY=VALUE lines (versions and binary paths); builds nothing
 #
-# Overrides: K8S_VERSION, ETCD_VERSION, HELM_VERSION, GO (path to the go command).
+# Overrides: K8S_VERSION, ETCD_VERSION, HELM_VERSION, COREDNS_VERSION, GO (path to the go command).
 # A binary that exists is never rebuilt. Binaries are written under a temporary name and renamed
 # into place, so an interrupted build never leaves a half-written binary behind. A lock file
 # serialises concurrent invocations (two test runs starting at once build only once).
@@ -33,11 +36,14 @@ set -euo pipefail
 K8S_VERSION=${K8S_VERSION:-v1.34.10}
 ETCD_VERSION=${ETCD_VERSION:-v3.6.16}
 HELM_VERSION=${HELM_VERSION:-v3.22.0}
+# CoreDNS: kubeadm 1.34 deploys v1.12.1; v1.12.4 is the newest patch of that line here.
+COREDNS_VERSION=${COREDNS_VERSION:-v1.12.4}
 
 CACHE=${TSMESH_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/tsmesh}
 KUBE_DIR=$CACHE/kube/$K8S_VERSION
 ETCD_DIR=$CACHE/etcd/$ETCD_VERSION
 HELM_DIR=$CACHE/helm/$HELM_VERSION
+COREDNS_DIR=$CACHE/coredns/$COREDNS_VERSION
 
 print_env() {
   cat <<EOF
@@ -45,11 +51,16 @@ TSMESH_CACHE_DIR=$CACHE
 K8S_VERSION=$K8S_VERSION
 ETCD_VERSION=$ETCD_VERSION
 HELM_VERSION=$HELM_VERSION
+COREDNS_VERSION=$COREDNS_VERSION
 KUBE_APISERVER=$KUBE_DIR/bin/kube-apiserver
 KUBE_CONTROLLER_MANAGER=$KUBE_DIR/bin/kube-controller-manager
 KUBECTL=$KUBE_DIR/bin/kubectl
+KUBELET=$KUBE_DIR/bin/kubelet
+KUBE_SCHEDULER=$KUBE_DIR/bin/kube-scheduler
+KUBE_PROXY=$KUBE_DIR/bin/kube-proxy
 ETCD=$ETCD_DIR/bin/etcd
 HELM=$HELM_DIR/bin/helm
+COREDNS=$COREDNS_DIR/bin/coredns
 EOF
 }
 
@@ -61,7 +72,7 @@ fi
 components=("$@")
 [[ ${#components[@]} -eq 0 ]] && components=(kube etcd helm kubectl)
 for c in "${components[@]}"; do
-  case $c in kube | etcd | helm | kubectl) ;; *) echo "build-kube.sh: unknown component '$c' (kube, etcd, helm, kubectl)" >&2; exit 2 ;; esac
+  case $c in kube | etcd | helm | kubectl | node | coredns) ;; *) echo "build-kube.sh: unknown component '$c' (kube, etcd, helm, kubectl, node, coredns)" >&2; exit 2 ;; esac
 done
 
 log() { printf '[build-kube %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
@@ -93,6 +104,20 @@ install_bins() {
     [[ -x $tmp/$b ]] || { echo "build-kube.sh: build produced no $b" >&2; return 1; }
     mv -f "$tmp/$b" "$dest/$b"
   done
+}
+
+# The -ldflags of the Kubernetes binaries. Stamps the version: otherwise /version says
+# v0.0.0-master+$Format:%H$ and Helm kubeVersion checks and kubectl skew warnings misbehave. Same
+# keys as upstream hack/lib/version.sh. `kube_ldflags with-date` adds buildDate (server binaries).
+kube_ldflags() {
+  local v=${K8S_VERSION#v} maj min p ldf="-s -w"
+  maj=${v%%.*}; min=$(cut -d. -f2 <<<"$v")
+  for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    ldf+=" -X $p.gitVersion=$K8S_VERSION -X $p.gitMajor=$maj -X $p.gitMinor=$min"
+    ldf+=" -X $p.gitTreeState=clean -X $p.gitCommit=module-$K8S_VERSION"
+    [[ ${1:-} != with-date ]] || ldf+=" -X $p.buildDate=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  done
+  printf '%s' "$ldf"
 }
 
 build_kube() {
@@ -135,15 +160,8 @@ build_kube() {
     timed "go get kubernetes" "$GO" get -tool "k8s.io/kubernetes/cmd/kube-apiserver@$K8S_VERSION" \
       "k8s.io/kubernetes/cmd/kube-controller-manager@$K8S_VERSION"
     timed "go mod tidy kubernetes" "$GO" mod tidy
-    local v=${K8S_VERSION#v} maj min p ldf="-s -w"
-    maj=${v%%.*}; min=$(cut -d. -f2 <<<"$v")
-    # Stamp the version: otherwise /version says v0.0.0-master+$Format:%H$ and Helm kubeVersion
-    # checks and kubectl skew warnings misbehave. Same keys as upstream hack/lib/version.sh.
-    for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
-      ldf+=" -X $p.gitVersion=$K8S_VERSION -X $p.gitMajor=$maj -X $p.gitMinor=$min"
-      ldf+=" -X $p.gitTreeState=clean -X $p.gitCommit=module-$K8S_VERSION"
-      ldf+=" -X $p.buildDate=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
-    done
+    local ldf
+    ldf=$(kube_ldflags with-date)
     local tmp
     tmp=$(mktemp -d "$KUBE_DIR/bin/.build.XXXXXX")
     trap 'rm -rf "$tmp"' EXIT
@@ -169,12 +187,8 @@ build_kubectl() {
     cd "$KUBE_DIR/module"
     timed "go get kubectl" "$GO" get -tool "k8s.io/kubernetes/cmd/kubectl@$K8S_VERSION"
     timed "go mod tidy kubectl" "$GO" mod tidy
-    local v=${K8S_VERSION#v} maj min p ldf="-s -w"
-    maj=${v%%.*}; min=$(cut -d. -f2 <<<"$v")
-    for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
-      ldf+=" -X $p.gitVersion=$K8S_VERSION -X $p.gitMajor=$maj -X $p.gitMinor=$min"
-      ldf+=" -X $p.gitTreeState=clean -X $p.gitCommit=module-$K8S_VERSION"
-    done
+    local ldf
+    ldf=$(kube_ldflags)
     local tmp
     tmp=$(mktemp -d "$KUBE_DIR/bin/.build.XXXXXX")
     trap 'rm -rf "$tmp"' EXIT
@@ -183,6 +197,36 @@ build_kubectl() {
     install_bins "$tmp" "$KUBE_DIR/bin" kubectl
   )
   log "kubectl $K8S_VERSION: done"
+}
+
+# kubelet, kube-scheduler and kube-proxy (component `node`): what `testenv up --cluster` adds to the
+# control plane. Same wrapper module, version and flags as the server binaries. Not part of the
+# default build (CI's control-plane tests do not need them); the cluster tests ask for it.
+build_node() {
+  local names=(kubelet kube-scheduler kube-proxy) n missing=()
+  for n in "${names[@]}"; do [[ -x $KUBE_DIR/bin/$n ]] || missing+=("$n"); done
+  if [[ ${#missing[@]} -eq 0 ]]; then log "node binaries $K8S_VERSION: present"; return 0; fi
+  [[ -f $KUBE_DIR/module/go.mod ]] || build_kube
+  log "node binaries $K8S_VERSION: building ${missing[*]} (several minutes each on 2 cores)"
+  (
+    cd "$KUBE_DIR/module"
+    local tools=()
+    for n in "${missing[@]}"; do tools+=("k8s.io/kubernetes/cmd/$n@$K8S_VERSION"); done
+    timed "go get node binaries" "$GO" get -tool "${tools[@]}"
+    timed "go mod tidy node binaries" "$GO" mod tidy
+    local ldf
+    ldf=$(kube_ldflags with-date)
+    local tmp
+    tmp=$(mktemp -d "$KUBE_DIR/bin/.build.XXXXXX")
+    trap 'rm -rf "$tmp"' EXIT
+    for n in "${missing[@]}"; do
+      timed "go build $n" "$GO" build -trimpath -tags selinux,notest,grpcnotrace -ldflags "$ldf" \
+        -o "$tmp/$n" "k8s.io/kubernetes/cmd/$n"
+      "$tmp/$n" --version >&2
+    done
+    install_bins "$tmp" "$KUBE_DIR/bin" "${missing[@]}"
+  )
+  log "node binaries $K8S_VERSION: done"
 }
 
 build_etcd() {
@@ -238,6 +282,27 @@ build_helm() {
   log "helm $HELM_VERSION: done"
 }
 
+build_coredns() {
+  local bin=$COREDNS_DIR/bin/coredns
+  if all_present "$bin"; then log "coredns $COREDNS_VERSION: present"; return 0; fi
+  log "coredns $COREDNS_VERSION: building"
+  mkdir -p "$COREDNS_DIR/bin"
+  local tmp
+  tmp=$(mktemp -d "$COREDNS_DIR/bin/.build.XXXXXX")
+  (
+    trap 'rm -rf "$tmp"' EXIT
+    cd "$tmp"
+    # CoreDNS's go.mod has no replace directives and its main package is the module root, so
+    # `go install pkg@version` works. Static (CGO_ENABLED=0): it runs from an image with no libc.
+    GOBIN=$tmp timed "go install coredns" "$GO" install -trimpath \
+      -ldflags "-s -w -X github.com/coredns/coredns/coremain.GitCommit=module-$COREDNS_VERSION" \
+      "github.com/coredns/coredns@$COREDNS_VERSION"
+    "$tmp/coredns" -version >&2
+    install_bins "$tmp" "$COREDNS_DIR/bin" coredns
+  )
+  log "coredns $COREDNS_VERSION: done"
+}
+
 mkdir -p "$CACHE"
 # One build at a time per cache (and these builds are CPU- and memory-heavy anyway).
 exec 9>"$CACHE/.build.lock"
@@ -252,6 +317,8 @@ for c in "${components[@]}"; do
     etcd) build_etcd ;;
     helm) build_helm ;;
     kubectl) build_kubectl ;;
+    node) build_node ;;
+    coredns) build_coredns ;;
   esac
 done
 print_env

@@ -11,12 +11,41 @@ export interface Binaries {
   readonly helm: string;
   /** kubectl built from the same Kubernetes module (component `kubectl`). */
   readonly kubectl: string;
-  readonly versions: { readonly kubernetes: string; readonly etcd: string; readonly helm: string };
+  /** What a one-node cluster adds (component `node`; not built by default). */
+  readonly kubelet: string;
+  readonly kubeScheduler: string;
+  readonly kubeProxy: string;
+  /** The cluster DNS (component `coredns`; not built by default). */
+  readonly coredns: string;
+  readonly versions: {
+    readonly kubernetes: string;
+    readonly etcd: string;
+    readonly helm: string;
+    readonly coredns: string;
+  };
   /** The cache root (`$TSMESH_CACHE_DIR`, else `$XDG_CACHE_HOME/tsmesh`, else `~/.cache/tsmesh`). */
   readonly cacheDir: string;
 }
 
-export type BinaryComponent = 'kube' | 'etcd' | 'helm' | 'kubectl';
+export type BinaryComponent = 'kube' | 'etcd' | 'helm' | 'kubectl' | 'node' | 'coredns';
+
+/** Every component the build script knows; `testenv build` without arguments builds {@link DEFAULT_BUILD_COMPONENTS}. */
+export const BINARY_COMPONENTS: readonly BinaryComponent[] = Object.freeze([
+  'kube',
+  'etcd',
+  'helm',
+  'kubectl',
+  'node',
+  'coredns',
+]);
+
+/** What CI's control-plane tests need; the cluster's `node` and `coredns` are built on demand. */
+export const DEFAULT_BUILD_COMPONENTS: readonly BinaryComponent[] = Object.freeze([
+  'kube',
+  'etcd',
+  'helm',
+  'kubectl',
+]);
 
 export interface EnsureBinariesOptions {
   /** What to build if missing. Default: kube and etcd (what a test environment runs). */
@@ -28,6 +57,15 @@ export interface EnsureBinariesOptions {
 
 /** The build script shipped in this package (the single place where versions are pinned). */
 export const buildScriptPath: string = fileURLToPath(new URL('../scripts/build-kube.sh', import.meta.url));
+
+/** Helper scripts shipped in this package (`scripts/`), e.g. the cluster's egress proxy. */
+export const packageScriptsDir: string = fileURLToPath(new URL('../scripts/', import.meta.url));
+
+/**
+ * The repository's `images/` directory (image build scripts). This package is private to the
+ * repository, so it is always there, from `src/` and from `dist/` alike.
+ */
+export const repositoryImagesDir: string = fileURLToPath(new URL('../../../images/', import.meta.url));
 
 /** Where the binaries live (or will), without building anything. */
 export async function locateBinaries(signal?: AbortSignal): Promise<Binaries> {
@@ -48,6 +86,8 @@ export async function ensureBinaries(options: EnsureBinariesOptions = {}): Promi
     etcd: [located.etcd],
     helm: [located.helm],
     kubectl: [located.kubectl],
+    node: [located.kubelet, located.kubeScheduler, located.kubeProxy],
+    coredns: [located.coredns],
   };
   const missing: BinaryComponent[] = [];
   for (const c of components) {
@@ -147,7 +187,16 @@ function parseEnv(text: string): Binaries {
     etcd: get('ETCD'),
     helm: get('HELM'),
     kubectl: get('KUBECTL'),
-    versions: { kubernetes: get('K8S_VERSION'), etcd: get('ETCD_VERSION'), helm: get('HELM_VERSION') },
+    kubelet: get('KUBELET'),
+    kubeScheduler: get('KUBE_SCHEDULER'),
+    kubeProxy: get('KUBE_PROXY'),
+    coredns: get('COREDNS'),
+    versions: {
+      kubernetes: get('K8S_VERSION'),
+      etcd: get('ETCD_VERSION'),
+      helm: get('HELM_VERSION'),
+      coredns: get('COREDNS_VERSION'),
+    },
     cacheDir: get('TSMESH_CACHE_DIR'),
   };
 }

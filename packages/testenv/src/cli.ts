@@ -1,18 +1,29 @@
 /**
- * `testenv up --dir D` / `testenv down --dir D` / `testenv build [kube] [etcd] [helm] [kubectl]` / `testenv env`
+ * `testenv up --dir D [--cluster]` / `testenv down --dir D` / `testenv build [component…]` / `testenv env`
  */
 import { parseArgs } from 'node:util';
-import { ensureBinaries, locateBinaries, type BinaryComponent } from './binaries.js';
+import {
+  BINARY_COMPONENTS,
+  DEFAULT_BUILD_COMPONENTS,
+  ensureBinaries,
+  locateBinaries,
+  type BinaryComponent,
+} from './binaries.js';
+import { readClusterState, startCluster, stopClusterInDir } from './cluster/index.js';
 import { startTestEnv, stopTestEnvInDir } from './test-env.js';
 import { isTestEnvError, TestEnvError } from './test-env-error.js';
 
 const USAGE = `usage:
   testenv up --dir DIR [--no-controller-manager] [--timeout-ms N]
       start etcd, kube-apiserver and kube-controller-manager in the background; writes DIR/kubeconfig
+  testenv up --cluster --dir DIR [--no-dns] [--timeout-ms N]
+      a one-node cluster (root): the control plane plus kube-scheduler, and a node in its own network
+      namespace (containerd, runc, CNI bridge, kubelet, kube-proxy, CoreDNS); writes DIR/kubeconfig
   testenv down --dir DIR
-      stop exactly the processes 'up' recorded in DIR and remove its files
-  testenv build [kube] [etcd] [helm] [kubectl]
-      build missing binaries into the cache (default: all three)
+      stop exactly the processes 'up' recorded in DIR and remove its files (for a cluster also its
+      containers, mounts, cgroups and network namespace)
+  testenv build [kube] [etcd] [helm] [kubectl] [node] [coredns]
+      build missing binaries into the cache (default: kube etcd helm kubectl)
   testenv env
       print the pinned versions and binary paths`;
 
@@ -24,6 +35,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     options: {
       dir: { type: 'string' },
       'no-controller-manager': { type: 'boolean', default: false },
+      cluster: { type: 'boolean', default: false },
+      'no-dns': { type: 'boolean', default: false },
       'timeout-ms': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -42,6 +55,24 @@ export async function main(argv: readonly string[]): Promise<number> {
       const timeout = values['timeout-ms'] === undefined ? undefined : Number(values['timeout-ms']);
       if (timeout !== undefined && !(timeout > 0))
         throw new TestEnvError('INVALID_ARGUMENT', '--timeout-ms must be a positive number');
+      if (values.cluster) {
+        const cluster = await startCluster({
+          dir: requireDir(),
+          detached: true,
+          dns: !values['no-dns'],
+          ...(timeout === undefined ? {} : { startTimeoutMs: timeout }),
+          onLog: (line) => console.error(line),
+        });
+        console.error(
+          `testenv: timings ${JSON.stringify(cluster.timings, (_k, v: unknown) => (typeof v === 'number' ? Math.round(v) : v))} ms; ` +
+            `pids ${JSON.stringify({ ...cluster.controlPlane.pids, ...cluster.pids })}`,
+        );
+        console.error(
+          `testenv: pods, Services and the node IP ${cluster.nodeIp} are reachable only inside: nsenter --net=/run/netns/${cluster.netns} …`,
+        );
+        console.log(`export KUBECONFIG=${cluster.kubeconfigPath}`);
+        return 0;
+      }
       const env = await startTestEnv({
         dir: requireDir(),
         detached: true,
@@ -60,7 +91,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     case 'down': {
       const dir = requireDir();
-      const found = await stopTestEnvInDir(dir);
+      const found = (await readClusterState(dir)) ? await stopClusterInDir(dir) : await stopTestEnvInDir(dir);
       console.error(
         found ? `testenv: stopped the environment in ${dir}` : `testenv: no environment recorded in ${dir}`,
       );
@@ -68,10 +99,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     case 'build': {
       const components = (
-        positionals.length > 0 ? positionals : ['kube', 'etcd', 'helm', 'kubectl']
+        positionals.length > 0 ? positionals : DEFAULT_BUILD_COMPONENTS
       ) as BinaryComponent[];
       for (const c of components) {
-        if (!['kube', 'etcd', 'helm', 'kubectl'].includes(c))
+        if (!BINARY_COMPONENTS.includes(c))
           throw new TestEnvError('INVALID_ARGUMENT', `unknown component ${c}\n${USAGE}`);
       }
       const b = await ensureBinaries({ components, onLog: (line) => console.error(line) });
@@ -97,6 +128,10 @@ function printBinaries(b: Awaited<ReturnType<typeof locateBinaries>>): void {
         etcd: b.etcd,
         helm: b.helm,
         kubectl: b.kubectl,
+        kubelet: b.kubelet,
+        kubeScheduler: b.kubeScheduler,
+        kubeProxy: b.kubeProxy,
+        coredns: b.coredns,
         cacheDir: b.cacheDir,
       },
       null,

@@ -7,7 +7,13 @@ export {
   DEFAULT_SERVICE_CLUSTER_IP_RANGE,
 } from './test-env.js';
 export type { StartTestEnvOptions, StartupTimings, TestEnv } from './test-env.js';
-export { ensureBinaries, locateBinaries, buildScriptPath } from './binaries.js';
+export {
+  ensureBinaries,
+  locateBinaries,
+  buildScriptPath,
+  BINARY_COMPONENTS,
+  DEFAULT_BUILD_COMPONENTS,
+} from './binaries.js';
 export type { Binaries, BinaryComponent, EnsureBinariesOptions } from './binaries.js';
 export { createCertificateAuthority, issueCertificate, generateControlPlanePki } from './pki.js';
 export type {
@@ -34,3 +40,31 @@ export type { MarkPodRunningOptions } from './test-objects.js';
 export { acquireSharedTestEnv, releaseSharedTestEnv, KUBECONFIG_ENV, KUBECONFIG_KEY } from './shared-env.js';
 export { TestEnvError, isTestEnvError } from './test-env-error.js';
 export type { TestEnvErrorCode } from './test-env-error.js';
+export {
+  startCluster,
+  stopClusterInDir,
+  readClusterState,
+  clusterUnsupportedReason,
+  ensureClusterImages,
+  importImages,
+  clusterImagesScript,
+  CLUSTER_DNS_IP,
+  CLUSTER_HOST_COMMANDS,
+  CLUSTER_POD_CIDR,
+  CLUSTER_SERVICE_CIDR,
+  CLUSTER_STATE_FILE,
+  DEFAULT_NODE_NAME,
+  NODE_IP,
+  NODE_POD_GATEWAY,
+  NODE_POD_SUBNET,
+} from './cluster/index.js';
+export type {
+  Cluster,
+  ClusterImages,
+  ClusterProcessName,
+  ClusterState,
+  ClusterTimings,
+  CommandResult,
+  RunCommandOptions,
+  StartClusterOptions,
+} from './cluster/index.js';

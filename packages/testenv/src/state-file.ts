@@ -24,8 +24,23 @@ export async function writeState(state: TestEnvState): Promise<void> {
   await rename(`${path}.tmp`, path);
 }
 
-export async function readState(dir: string): Promise<TestEnvState | undefined> {
-  const path = join(dir, STATE_FILE);
+export function readState(dir: string): Promise<TestEnvState | undefined> {
+  return readStateFile(
+    join(dir, STATE_FILE),
+    'testenv state file',
+    (s: TestEnvState) => s.version === 1 && typeof s.pids === 'object',
+  );
+}
+
+/**
+ * Reads a JSON state file: undefined if it does not exist, STATE_INVALID if it cannot be read or
+ * `isValid` rejects it (`kind` names it in the message).
+ */
+export async function readStateFile<T>(
+  path: string,
+  kind: string,
+  isValid: (state: T) => boolean,
+): Promise<T | undefined> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -33,17 +48,14 @@ export async function readState(dir: string): Promise<TestEnvState | undefined> 
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new TestEnvError('STATE_INVALID', `cannot read ${path}: ${(err as Error).message}`, { cause: err });
   }
+  let state: T;
   try {
-    const state = JSON.parse(text) as TestEnvState;
-    if (state.version !== 1 || typeof state.pids !== 'object') throw new Error('unknown format');
-    return state;
+    state = JSON.parse(text) as T;
   } catch (err) {
-    throw new TestEnvError(
-      'STATE_INVALID',
-      `${path} is not a testenv state file: ${(err as Error).message}`,
-      {
-        cause: err,
-      },
-    );
+    throw new TestEnvError('STATE_INVALID', `${path} is not a ${kind}: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
+  if (!isValid(state)) throw new TestEnvError('STATE_INVALID', `${path} is not a ${kind}: unknown format`);
+  return state;
 }

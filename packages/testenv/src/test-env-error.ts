@@ -13,7 +13,9 @@ export type TestEnvErrorCode =
   /** The state file in the environment directory is missing or unreadable. */
   | 'STATE_INVALID'
   /** Invalid options or command-line arguments. */
-  | 'INVALID_ARGUMENT';
+  | 'INVALID_ARGUMENT'
+  /** The host cannot run a cluster node (not root, Debian packages missing). */
+  | 'HOST_UNSUPPORTED';
 
 const brand = Symbol.for('@tsmesh/testenv/TestEnvError');
 

@@ -57,6 +57,8 @@ export interface StartTestEnvOptions {
   advertiseAddress?: string;
   /** kube-controller-manager controllers; `false` runs no controller manager. Default {@link DEFAULT_CONTROLLERS}. */
   controllers?: readonly string[] | false;
+  /** kube-apiserver `--authorization-mode` (a list flag: it cannot be overridden through `apiserverArgs`). Default `['RBAC']`. */
+  authorizationModes?: readonly string[];
   /** Extra flags appended to the kube-apiserver command line (`--feature-gates=…`, `--v=4`, …). */
   apiserverArgs?: readonly string[];
   /** Extra flags appended to the kube-controller-manager command line. */
@@ -291,7 +293,7 @@ export async function startTestEnv(options: StartTestEnvOptions = {}): Promise<T
           `--service-account-key-file=${pki.serviceAccountPublicKeyPath}`,
           `--service-account-signing-key-file=${pki.serviceAccountKeyPath}`,
           `--service-cluster-ip-range=${serviceClusterIpRange}`,
-          '--authorization-mode=RBAC',
+          `--authorization-mode=${(options.authorizationModes ?? ['RBAC']).join(',')}`,
           '--allow-privileged=true',
           // Request-header (front proxy) authentication, as kubeadm sets it up: completes the
           // extension-apiserver-authentication ConfigMap that delegating components read.

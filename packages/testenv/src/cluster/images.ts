@@ -1,0 +1,73 @@
+import { createHash } from 'node:crypto';
+import { access, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { repositoryImagesDir } from '../binaries.js';
+import { TestEnvError } from '../test-env-error.js';
+import { runCommand } from './run-command.js';
+
+/** The image archives a cluster node imports, and their references. */
+export interface ClusterImages {
+  readonly dir: string;
+  readonly pause: { readonly ref: string; readonly archive: string };
+  /** The machine's Node.js with its libraries and /bin/sh: `node -e …` pods, tsmesh images' base. */
+  readonly nodeBase: { readonly ref: string; readonly archive: string };
+  readonly coredns: { readonly ref: string; readonly archive: string };
+}
+
+export const clusterImagesScript: string = join(repositoryImagesDir, 'build-cluster-images.sh');
+
+/**
+ * Builds the pause, node-base and CoreDNS image archives with images/build-cluster-images.sh into
+ * `<cacheDir>/images/<key>/`, where the key hashes the script, pause.c, the Node.js binary's
+ * version and size, and the CoreDNS binary's size and mtime. Cached: a second call is a stat.
+ */
+export async function ensureClusterImages(options: {
+  cacheDir: string;
+  corednsBinary: string;
+}): Promise<ClusterImages> {
+  const hash = createHash('sha256');
+  hash.update(await readFile(clusterImagesScript));
+  hash.update(await readFile(join(repositoryImagesDir, 'pause', 'pause.c')));
+  hash.update(process.version);
+  hash.update(String((await stat(process.execPath)).size));
+  const dns = await stat(options.corednsBinary);
+  hash.update(`${dns.size}:${dns.mtimeMs}`);
+  const dir = join(options.cacheDir, 'images', hash.digest('hex').slice(0, 16));
+  const envFile = join(dir, 'images.env');
+  try {
+    await access(envFile);
+  } catch {
+    await runCommand('bash', [clusterImagesScript, dir, options.corednsBinary], { timeoutMs: 300_000 });
+  }
+  const env = new Map(
+    (await readFile(envFile, 'utf8'))
+      .split('\n')
+      .filter((l) => l.includes('='))
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)] as const),
+  );
+  const ref = (key: string): string => {
+    const value = env.get(key);
+    if (!value) throw new TestEnvError('BUILD_FAILED', `${envFile} has no ${key}`);
+    return value;
+  };
+  return {
+    dir,
+    pause: { ref: ref('PAUSE_IMAGE'), archive: join(dir, 'pause.oci.tar') },
+    nodeBase: { ref: ref('NODE_BASE_IMAGE'), archive: join(dir, 'node-base.oci.tar') },
+    coredns: { ref: ref('COREDNS_IMAGE'), archive: join(dir, 'coredns.oci.tar') },
+  };
+}
+
+/**
+ * Imports OCI archives into containerd's `k8s.io` namespace (the CRI plugin's) and unpacks them for
+ * the overlayfs snapshotter, so that pods with `imagePullPolicy: Never` find them.
+ */
+export async function importImages(containerdSocket: string, archives: readonly string[]): Promise<void> {
+  for (const archive of archives) {
+    await runCommand(
+      'ctr',
+      ['--address', containerdSocket, '--namespace', 'k8s.io', 'images', 'import', archive],
+      { timeoutMs: 120_000 },
+    );
+  }
+}

@@ -1,0 +1,25 @@
+export {
+  startCluster,
+  stopClusterInDir,
+  readClusterState,
+  clusterUnsupportedReason,
+  CLUSTER_DNS_IP,
+  CLUSTER_HOST_COMMANDS,
+  CLUSTER_POD_CIDR,
+  CLUSTER_SERVICE_CIDR,
+  CLUSTER_STATE_FILE,
+  DEFAULT_NODE_NAME,
+  NODE_IP,
+  NODE_POD_GATEWAY,
+  NODE_POD_SUBNET,
+} from './cluster.js';
+export type {
+  Cluster,
+  ClusterProcessName,
+  ClusterState,
+  ClusterTimings,
+  StartClusterOptions,
+} from './cluster.js';
+export { ensureClusterImages, importImages, clusterImagesScript } from './images.js';
+export type { ClusterImages } from './images.js';
+export type { CommandResult, RunCommandOptions } from './run-command.js';

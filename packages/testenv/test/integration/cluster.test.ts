@@ -1,0 +1,207 @@
+import { readFile, stat } from 'node:fs/promises';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { CLUSTER_DNS_IP, clusterUnsupportedReason, startCluster, type Cluster } from '../../src/index.js';
+
+// A real one-node cluster: kubelet + containerd + runc + CNI bridge + kube-proxy + CoreDNS in a
+// network namespace of its own. Needs root and the Debian packages (CI runs as root and installs them).
+const unsupported = await clusterUnsupportedReason();
+if (unsupported) console.warn(`cluster tests skipped: ${unsupported}`);
+
+const WEB_SERVER = `
+const http = require('node:http');
+const fs = require('node:fs');
+http.createServer((req, res) => {
+  if (req.url === '/ready') {
+    const ok = fs.existsSync('/tmp/ready');
+    res.writeHead(ok ? 200 : 503).end(ok ? 'ready' : 'not ready');
+    return;
+  }
+  res.end('hello from ' + process.env.HOSTNAME + ' ' + req.url);
+}).listen(8080, () => console.log('web listening on 8080'));
+`;
+
+describe.skipIf(unsupported !== undefined)('one-node cluster', () => {
+  let cluster: Cluster;
+  const ns = 'cluster-e2e';
+  const kubectl = async (...args: string[]): Promise<string> => (await cluster.kubectl(args)).stdout;
+  const kubectlIn = (input: string, ...args: string[]): Promise<unknown> => cluster.kubectl(args, { input });
+  const podField = (name: string, jsonpath: string): Promise<string> =>
+    kubectl('-n', ns, 'get', 'pod', name, '-o', `jsonpath=${jsonpath}`);
+  const readyOf = (name: string): Promise<string> =>
+    podField(name, '{.status.conditions[?(@.type=="Ready")].status}');
+
+  /** Polls `fn` until it returns true; fails with `what` and the last observation. */
+  const eventually = async (what: string, fn: () => Promise<boolean | string>, timeoutMs = 60_000) => {
+    const deadline = Date.now() + timeoutMs;
+    let last = '';
+    for (;;) {
+      try {
+        const r = await fn();
+        if (r === true) return;
+        last = String(r);
+      } catch (err) {
+        last = (err as Error).message;
+      }
+      if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms (last: ${last})`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  };
+
+  beforeAll(async () => {
+    cluster = await startCluster({ onLog: (l) => process.stderr.write(`${l}\n`) });
+    const t = cluster.timings;
+    process.stderr.write(
+      `cluster timings (ms): ${JSON.stringify(t, (_k, v: unknown) => (typeof v === 'number' ? Math.round(v) : v))}\n`,
+    );
+  }, 300_000);
+  afterAll(async () => {
+    await cluster?.stop();
+  }, 120_000);
+
+  test('the node is Ready with its node IP, pod CIDR from 198.18.0.0/16 and cgroup v1 allowed', async () => {
+    const node = JSON.parse(await kubectl('get', 'node', cluster.nodeName, '-o', 'json')) as {
+      status: {
+        addresses: { type: string; address: string }[];
+        conditions: { type: string; status: string }[];
+      };
+    };
+    expect(node.status.conditions.find((c) => c.type === 'Ready')?.status).toBe('True');
+    expect(node.status.addresses).toContainEqual({ type: 'InternalIP', address: cluster.nodeIp });
+    const dns = JSON.parse(await kubectl('-n', 'kube-system', 'get', 'svc', 'kube-dns', '-o', 'json')) as {
+      spec: { clusterIP: string };
+    };
+    expect(dns.spec.clusterIP).toBe(CLUSTER_DNS_IP);
+  });
+
+  test('a pod runs from the node-base image, a readiness probe gates it, a Service routes to it, exec and logs work', async () => {
+    await kubectl('create', 'namespace', ns);
+    await eventually('default ServiceAccount', async () =>
+      (await kubectl('-n', ns, 'get', 'sa', '-o', 'name')).includes('serviceaccount/default'),
+    );
+    const image = cluster.images.nodeBase.ref;
+    const pod = (name: string, labels: Record<string, string>, args: string[], probe: boolean) => ({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name, namespace: ns, labels },
+      spec: {
+        terminationGracePeriodSeconds: 1,
+        containers: [
+          {
+            name: 'main',
+            image,
+            imagePullPolicy: 'Never',
+            command: ['node'],
+            args,
+            ports: [{ containerPort: 8080 }],
+            ...(probe
+              ? {
+                  readinessProbe: {
+                    httpGet: { path: '/ready', port: 8080 },
+                    periodSeconds: 1,
+                    failureThreshold: 1,
+                  },
+                }
+              : {}),
+          },
+        ],
+      },
+    });
+    const service = {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'web', namespace: ns },
+      spec: { selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080 }] },
+    };
+    const items = [
+      pod('web', { app: 'web' }, ['-e', WEB_SERVER], true),
+      pod('client', { app: 'client' }, ['-e', 'setInterval(() => {}, 1 << 30)'], false),
+      service,
+    ];
+    await kubectlIn(JSON.stringify({ apiVersion: 'v1', kind: 'List', items }), 'apply', '-f', '-');
+
+    // Running but not Ready: the probe answers 503 until /tmp/ready exists.
+    await eventually(
+      'web Running',
+      async () => (await podField('web', '{.status.phase}')) === 'Running' || 'pending',
+    );
+    await eventually(
+      'client Running',
+      async () => (await podField('client', '{.status.phase}')) === 'Running' || 'pending',
+    );
+    const podIp = await podField('web', '{.status.podIP}');
+    expect(podIp).toMatch(/^198\.18\.0\.\d+$/);
+    await sleepMs(2_000);
+    expect(await readyOf('web')).toBe('False');
+
+    // kubectl logs and exec (apiserver → egress proxy → kubelet → containerd).
+    await eventually('web logs', async () =>
+      (await kubectl('-n', ns, 'logs', 'web')).includes('web listening on 8080'),
+    );
+    await kubectl(
+      '-n',
+      ns,
+      'exec',
+      'web',
+      '--',
+      'node',
+      '-e',
+      "require('fs').writeFileSync('/tmp/ready', '')",
+    );
+    await eventually('web Ready after the probe passes', async () => (await readyOf('web')) === 'True');
+
+    // The Service through kube-proxy's iptables rules: from the node, and from a pod by DNS name.
+    const clusterIp = await kubectl('-n', ns, 'get', 'svc', 'web', '-o', 'jsonpath={.spec.clusterIP}');
+    expect(clusterIp).toMatch(/^198\.19\.\d+\.\d+$/);
+    await eventually('Service from the node', async () => {
+      const r = await cluster.execInNode(
+        'curl',
+        ['-sS', '--max-time', '3', `http://${clusterIp}/from-node`],
+        { allowFailure: true },
+      );
+      return r.stdout.includes('hello from web /from-node') || r.stderr;
+    });
+    await eventually('Service by DNS name from another pod', async () => {
+      const r = await cluster.kubectl(
+        [
+          '-n',
+          ns,
+          'exec',
+          'client',
+          '--',
+          'node',
+          '-e',
+          `fetch('http://web.${ns}.svc.cluster.local/from-pod').then(r => r.text()).then(t => console.log(t), e => { console.log(String(e.cause ?? e)); })`,
+        ],
+        { allowFailure: true },
+      );
+      return r.stdout.includes('hello from web /from-pod') || r.stdout + r.stderr;
+    });
+
+    // The probe failing again takes the pod out of the Service's endpoints.
+    await kubectl('-n', ns, 'exec', 'web', '--', 'node', '-e', "require('fs').unlinkSync('/tmp/ready')");
+    await eventually('web not Ready after the probe fails', async () => (await readyOf('web')) === 'False');
+    await eventually('Service without ready endpoints refuses', async () => {
+      const r = await cluster.execInNode('curl', ['-sS', '--max-time', '3', `http://${clusterIp}/`], {
+        allowFailure: true,
+      });
+      return r.code !== 0 || r.stdout;
+    });
+  }, 150_000);
+
+  test('memory of the node components (RSS, MB)', async () => {
+    const rss: Record<string, number> = {};
+    const pids = { ...cluster.pids, ...cluster.controlPlane.pids } as Record<string, number | undefined>;
+    for (const [name, pid] of Object.entries(pids)) {
+      if (pid === undefined) continue;
+      const status = await readFile(`/proc/${pid}/status`, 'utf8');
+      rss[name] = Math.round(Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024);
+    }
+    process.stderr.write(`cluster RSS (MB): ${JSON.stringify(rss)}\n`);
+    expect(rss.kubelet).toBeGreaterThan(0);
+    expect((await stat(cluster.kubeconfigPath)).isFile()).toBe(true);
+  });
+});
+
+function sleepMs(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
