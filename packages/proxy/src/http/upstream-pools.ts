@@ -134,9 +134,12 @@ export function createHttp2Sessions(options: Http2SessionsOptions): Http2Session
         ? h2connect(origin, {
             settings: options.settings,
             createConnection: () =>
-              meshTls.wrapClient(netConnect({ host: t.host, port: t.port, noDelay: true }), serverIdentity, [
-                'h2',
-              ]),
+              meshTls.wrapClient(
+                netConnect({ host: t.host, port: t.port, noDelay: true }),
+                serverIdentity,
+                ['h2'],
+                `${t.host}:${t.port}`,
+              ),
           })
         : h2connect(origin, { settings: options.settings });
     const forget = () => sessions.delete(t, serverIdentity, session);

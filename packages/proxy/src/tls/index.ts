@@ -3,7 +3,13 @@ export {
   type CertificateSource,
   type MeshCertificate,
 } from './certificate-source.js';
-export { createMeshTls, dnsSans, OPAQUE_TRANSPORT_ALPN, type MeshTls } from './mesh-tls.js';
+export {
+  createMeshTls,
+  dnsSans,
+  OPAQUE_TRANSPORT_ALPN,
+  type MeshTls,
+  type MeshTlsOptions,
+} from './mesh-tls.js';
 export {
   controlPlaneChannelCredentials,
   createControlPlaneTlsCredentials,

@@ -3,6 +3,16 @@
 // Outbound connects with the workload certificate and checks the server presents exactly the
 // expected identity. Contexts are rebuilt when the certificate renews; connections already open
 // keep theirs, so renewal drops nothing.
+//
+// Session resumption between proxies: the server side issues session tickets (keys belong to the
+// context, so a renewed certificate — a new context — no longer accepts tickets issued before),
+// the client side keeps the latest session per (peer address, expected identity) and offers it on
+// the next connection to that peer. A resumed session carries the peer certificate of its full
+// handshake: the server reads the client identity from it as on a full one; the client (Node
+// skips checkServerIdentity on a resumed session) checks the identity the session was verified
+// for at its full handshake. Only sessions of handshakes that passed the identity check are kept,
+// and the client cache is dropped when the local certificate renews, so a resumed session never
+// presents a retired certificate.
 import type { Socket } from 'node:net';
 import {
   connect as tlsConnect,
@@ -27,8 +37,11 @@ export interface MeshTls {
     socket: Socket,
     options?: { timeoutMs?: number },
   ): Promise<{ socket: TLSSocket; clientId: string | undefined; alpn: string | false }>;
-  /** Starts mesh TLS over a socket at once (handshake errors surface as 'error' events). */
-  wrapClient(socket: Socket, serverIdentity: string, alpn?: string[]): TLSSocket;
+  /**
+   * Starts mesh TLS over a socket at once (handshake errors surface as 'error' events). `peer`
+   * (`host:port`) keys session resumption when the socket is not connected yet.
+   */
+  wrapClient(socket: Socket, serverIdentity: string, alpn?: string[], peer?: string): TLSSocket;
   /** Opens mesh TLS over a connected socket, verifying the server's identity. */
   connect(
     socket: Socket,
@@ -78,9 +91,25 @@ function withTimeout<T>(
   });
 }
 
-export function createMeshTls(source: CertificateSource, trustAnchorsPem: string): MeshTls {
+/** Most client sessions kept for resumption (one per peer address and identity). */
+const MAX_CLIENT_SESSIONS = 4096;
+
+export interface MeshTlsOptions {
+  /** Offer and accept TLS session resumption (default true). */
+  readonly sessionResumption?: boolean;
+}
+
+export function createMeshTls(
+  source: CertificateSource,
+  trustAnchorsPem: string,
+  options: MeshTlsOptions = {},
+): MeshTls {
   let context: SecureContext | undefined;
   let identity: string | undefined;
+  const resumption = options.sessionResumption !== false;
+  // `${identity} ${host}:${port}` → the latest session that peer gave us, with the server
+  // identities (DNS SANs) its full handshake verified.
+  const sessions = new Map<string, { readonly session: Buffer; readonly sans: readonly string[] }>();
   const rebuild = () => {
     const cert = source.current();
     if (!cert) return;
@@ -90,8 +119,12 @@ export function createMeshTls(source: CertificateSource, trustAnchorsPem: string
       ca: trustAnchorsPem,
       minVersion: 'TLSv1.2',
       ecdhCurve: 'auto',
+      // Resumption with client certificates needs a session id context (OpenSSL refuses it
+      // otherwise); tickets are bound to this context's keys.
+      sessionIdContext: 'tsmesh-mesh-tls',
     });
     identity = cert.identity;
+    sessions.clear();
   };
   rebuild();
   const unsubscribe = source.subscribe(rebuild);
@@ -148,20 +181,67 @@ export function createMeshTls(source: CertificateSource, trustAnchorsPem: string
       });
       return withTimeout(handshake, options.timeoutMs ?? 10_000, () => tls.destroy(), 'TLS handshake');
     },
-    wrapClient(socket, serverIdentity, alpn) {
+    wrapClient(socket, serverIdentity, alpn, peer) {
       const ctx = context;
       if (!ctx) throw notReady();
-      return tlsConnect({
+      const addr =
+        peer ??
+        (socket.remoteAddress === undefined ? undefined : `${socket.remoteAddress}:${socket.remotePort}`);
+      const key = resumption && addr !== undefined ? `${serverIdentity} ${addr}` : undefined;
+      const cached = key === undefined ? undefined : sessions.get(key);
+      const tls = tlsConnect({
         socket,
         secureContext: ctx,
         servername: serverIdentity,
         ALPNProtocols: alpn,
         rejectUnauthorized: true,
+        session: cached?.session,
         checkServerIdentity: (_host, cert) =>
           dnsSans(cert).includes(serverIdentity)
             ? undefined
             : new Error(`server identity ${JSON.stringify(dnsSans(cert))} is not ${serverIdentity}`),
       });
+      if (key !== undefined) {
+        // A session is kept only once its handshake passed verification ('secureConnect'; with
+        // TLS 1.2 the session arrives before it), with the identities verified for it.
+        let verifiedSans: readonly string[] | undefined;
+        let pending: Buffer | undefined;
+        const keep = (session: Buffer) => {
+          // Only sessions from this context (a renewal clears the cache and swaps the context).
+          if (context !== ctx || verifiedSans === undefined) return;
+          if (sessions.size >= MAX_CLIENT_SESSIONS && !sessions.has(key)) {
+            const oldest = sessions.keys().next().value;
+            if (oldest !== undefined) sessions.delete(oldest);
+          }
+          sessions.delete(key);
+          sessions.set(key, { session, sans: verifiedSans });
+        };
+        tls.on('session', (session: Buffer) => {
+          if (verifiedSans === undefined) pending = session;
+          else keep(session);
+        });
+        tls.once('secureConnect', () => {
+          if (tls.isSessionReused()) {
+            // Node does not call checkServerIdentity on a resumed session: check the identity
+            // the session was verified for.
+            if (!cached?.sans.includes(serverIdentity)) {
+              sessions.delete(key);
+              tls.destroy(new Error(`resumed session is not verified for ${serverIdentity}`));
+              return;
+            }
+            verifiedSans = cached.sans;
+          } else {
+            verifiedSans = dnsSans(tls.getPeerCertificate());
+          }
+          if (pending !== undefined) keep(pending);
+          pending = undefined;
+        });
+        // A failed handshake forgets the peer's session.
+        tls.once('error', () => {
+          if (verifiedSans === undefined) sessions.delete(key);
+        });
+      }
+      return tls;
     },
     connect(socket, serverIdentity, options = {}) {
       let tls: TLSSocket;
@@ -186,6 +266,7 @@ export function createMeshTls(source: CertificateSource, trustAnchorsPem: string
     },
     close() {
       unsubscribe();
+      sessions.clear();
     },
   };
 }

@@ -113,7 +113,12 @@ export function createEndpointClient(options: EndpointClientOptions): EndpointCl
       identity !== undefined && meshTls
         ? h2connect(origin, {
             createConnection: () =>
-              meshTls.wrapClient(netConnect({ host, port, noDelay: true }), identity, ['h2']),
+              meshTls.wrapClient(
+                netConnect({ host, port, noDelay: true }),
+                identity,
+                ['h2'],
+                `${host}:${port}`,
+              ),
           })
         : h2connect(origin);
     s.on('error', () => undefined);
