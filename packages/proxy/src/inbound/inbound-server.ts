@@ -31,6 +31,7 @@ import {
 } from './inbound-hooks.js';
 import type { TLSSocket } from 'node:tls';
 import { readTransportHeader } from '../transport-header/index.js';
+import { firstBytes, TLS_HANDSHAKE } from './first-bytes.js';
 
 export interface InboundOptions {
   readonly config: ProxyConfig;
@@ -153,7 +154,29 @@ export async function startInbound(options: InboundOptions): Promise<InboundServ
   const detectTimeoutFor = (port: number | undefined) =>
     (port === undefined ? undefined : hooks.detectTimeoutMs(port)) ?? config.inbound.detectTimeoutMs;
 
+  // A Server that declares HTTP/1, HTTP/2 or gRPC: plaintext connections skip HTTP detection, as
+  // in Linkerd (meshed HTTP/1 is the exception, see serve).
+  const declaredHttp = (port: number): 'http1' | 'http2' | undefined => {
+    const p = hooks.protocol(port);
+    return p === 'http1' ? 'http1' : p === 'http2' || p === 'grpc' ? 'http2' : undefined;
+  };
+
+  // After mesh TLS: HTTP/2 and gRPC Servers skip detection; an HTTP/1 Server still detects, since
+  // a peer proxy may carry HTTP/1 over HTTP/2 (Linkerd does the same).
   const serve = async (stream: Socket, conn: Conn) => {
+    const declared = declaredHttp(conn.target.port) === 'http2' ? 'http2' : undefined;
+    if (declared !== undefined) {
+      // No detection, but the first bytes are read in JS before the HTTP server gets the stream
+      // (a TLS socket handed over unread stalls in Node's HTTP servers).
+      const first = await firstBytes(stream, detectTimeoutFor(conn.target.port));
+      if (first.kind === 'closed') {
+        stream.destroy();
+        return;
+      }
+      const head = first.kind === 'data' ? first.chunk : EMPTY;
+      http2.accept(stream, head, conn);
+      return;
+    }
     const d = await detectProtocol(stream, { timeoutMs: detectTimeoutFor(conn.target.port) });
     if (d.closed && d.buffered.length === 0) {
       stream.destroy();
@@ -249,7 +272,28 @@ export async function startInbound(options: InboundOptions): Promise<InboundServ
     void (async () => {
       // The port's policy (its Server's protocol and authorizations) before serving it.
       if (target !== undefined) await hooks.ready(target.port);
-      const d = await detectProtocol(socket, { timeoutMs: detectTimeoutFor(target?.port) });
+      const declared = target === undefined ? undefined : declaredHttp(target.port);
+      if (target !== undefined && declared !== undefined) {
+        // Only TLS (a meshed peer) is told apart, from the first chunk; the rest is served as declared.
+        const first = await firstBytes(socket, detectTimeoutFor(target.port));
+        if (first.kind === 'closed') {
+          socket.destroy();
+          return;
+        }
+        const head = first.kind === 'data' ? first.chunk : EMPTY;
+        if (head[0] !== TLS_HANDSHAKE) {
+          onSocketClose(socket, metrics.tcpOpen(plainLabels, 'src'));
+          const conn: Conn = { target, labels: plainLabels, clientId: undefined, peer };
+          if (declared === 'http1') http1.accept(socket, head, conn);
+          else http2.accept(socket, head, conn);
+          return;
+        }
+        socket.unshift(head);
+      }
+      const detecting = detectProtocol(socket, { timeoutMs: detectTimeoutFor(target?.port) });
+      // firstBytes left the socket paused: flowing again now that detection listens.
+      if (declared !== undefined) socket.resume();
+      const d = await detecting;
       if (d.closed && d.buffered.length === 0) {
         socket.destroy();
         return;

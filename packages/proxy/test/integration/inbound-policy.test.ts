@@ -132,7 +132,18 @@ describe('inbound HTTP policy from InboundServerPolicies', () => {
   });
 
   it('refuses over HTTP/2 too (curl --http2-prior-knowledge)', async () => {
+    // The same routes under an HTTP/2 Server: a plaintext HTTP/1 Server is served as HTTP/1
+    // without detection (as Linkerd does), so prior-knowledge HTTP/2 needs an HTTP/2 Server.
+    const routes = [
+      route('public', '/', [allowAll('everyone')]),
+      route('admin', '/admin', [identityOnly('web-only', WEB)]),
+    ];
+    const protocolNow = () => Promise.resolve(h.proxy.inboundPolicy.port(app.port).server.protocol);
+    cp.setServer(app.port, server('web-http', { http2: { routes } }));
+    await until('the HTTP/2 Server', protocolNow, (p) => p === 'http2');
     const denied = await curl(`${url}/admin/users`, '--http2-prior-knowledge');
+    cp.setServer(app.port, fullPolicy());
+    await until('the HTTP/1 Server again', protocolNow, (p) => p === 'http1');
     expect(denied.status).toBe(403);
     expect(denied.headers).toMatch(/l5d-proxy-error: forbidden: .*httproute\/admin/);
   });
