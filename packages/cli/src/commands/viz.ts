@@ -1,4 +1,4 @@
-// `tsmesh viz …`: Linkerd's viz views of the mesh — stat, routes, edges (tap and top: not yet).
+// `tsmesh viz …`: Linkerd's viz views of the mesh — stat, routes, edges; tap and top in viz-tap.ts.
 // The numbers come from a Prometheus server (--prometheus-url, queries as linkerd-viz's
 // metrics-api writes them) or, in local mode, from the proxies' /metrics scraped
 // twice a window apart (--state: the pods the local control plane knows).
@@ -24,6 +24,7 @@ import {
 } from '@tsmesh/viz';
 import { defaultStateDir, readControlPlaneInfo, statePaths } from '../local/index.js';
 import { guarded } from './command-errors.js';
+import { registerVizTapCommands } from './viz-tap.js';
 
 export interface VizSourceFlags {
   prometheusUrl?: string;
@@ -240,4 +241,5 @@ export function registerVizCommand(
         );
       }),
     );
+  registerVizTapCommands(viz, out, err);
 }

@@ -2,6 +2,7 @@
 // linkerd-proxy container, with the pod's loopback address in place of 0.0.0.0 (every local pod
 // shares the host's network namespace), plus tsmesh's explicit-mode variables.
 import { DEFAULT_PROXY_LOG, DefaultPort, ProxyEnv } from '@tsmesh/core';
+import { tapIdentity } from '@tsmesh/viz';
 import type { ControlPlaneInfo } from './state-dir.js';
 
 /** tsmesh's explicit-mode proxy variables (see the local-mode contract). */
@@ -48,6 +49,12 @@ export function localProxyEnv(o: LocalProxyEnvOptions): Record<string, string> {
     [ProxyEnv.IdentityLocalName]: o.identity,
     [ProxyEnv.IdentitySvcAddr]: o.info.identity.addr,
     [ProxyEnv.IdentitySvcName]: o.info.identity.name,
+    // The viz tap service's identity, as linkerd-viz's tap-injector sets it: the only client the
+    // proxy's tap server (PODIP:4190) accepts.
+    [ProxyEnv.TapSvcName]: tapIdentity({
+      trustDomain: o.info.trustDomain,
+      controlPlaneNamespace: o.info.controlPlaneNamespace,
+    }),
     // Explicit mode: no iptables. Extra inbound listeners on PODIP:PORT for every app port, so a
     // peer dialling the endpoint Destination returns reaches this proxy; a connection on
     // PODIP:4143 without a redirect goes to the (first) app port.

@@ -1,0 +1,300 @@
+// `tsmesh viz tap` and `tsmesh viz top`: live requests of a resource's pods through the tap
+// service. In local mode (--state, the default) the CLI is the tap service: it lists the local
+// control plane's pods, signs itself the tap identity's certificate with the state directory's
+// issuer (reading it is the local authorization: only the mesh's operator can) and opens Observe
+// on each proxy's control port. Against a cluster (--kubeconfig/--context) it asks the tap
+// service's APIService through the Kubernetes API, which authenticates the user and the tap
+// service checks RBAC (SubjectAccessReview on tap.linkerd.io).
+import { readFileSync } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { DURATION_SYNTAX, MeshError, MeshErrorCode, parseDurationMs } from '@tsmesh/core';
+import {
+  createTapService,
+  createTopTable,
+  formatTopTable,
+  issueTapCertificate,
+  parseTapQuery,
+  pluralResourceName,
+  renderTapLine,
+  TAP_API_GROUP,
+  TAP_API_VERSION,
+  type TapEventJson,
+  type TapQuery,
+  type TapService,
+  type TapStreamItem,
+} from '@tsmesh/viz';
+import { loadKubeConfig } from '../check/index.js';
+import { defaultStateDir, readControlPlaneInfo, statePaths } from '../local/index.js';
+import { guarded } from './command-errors.js';
+import { localPods } from './viz.js';
+
+interface TapFlags {
+  namespace: string;
+  to?: string;
+  toNamespace?: string;
+  method?: string;
+  path?: string;
+  authority?: string;
+  scheme?: string;
+  maxRps?: string;
+  output?: string;
+  state?: string;
+  kubeconfig?: string;
+  context?: string;
+  /** Stop after this long (default: until Ctrl-C). */
+  duration?: string;
+  hideSources?: boolean;
+  window?: string;
+}
+
+/** The tap service of a local mesh (`tsmesh up`/`demo` state directory), for the CLI and the dashboard. */
+export function localTapService(stateDir: string): TapService {
+  const paths = statePaths(stateDir);
+  const info = readControlPlaneInfo(paths);
+  const read = (file: string) => {
+    try {
+      return readFileSync(file, 'utf8');
+    } catch (cause) {
+      throw new MeshError(MeshErrorCode.PermissionDenied, `cannot read ${file}`, {
+        cause,
+        where: stateDir,
+        hint: 'tap in local mode needs the state directory of `tsmesh up` (the user who started it, or root)',
+      });
+    }
+  };
+  const tls = issueTapCertificate({
+    issuerCertificatePem: read(join(paths.issuerDir, 'tls.crt')),
+    issuerKeyPem: read(join(paths.issuerDir, 'tls.key')),
+    trustAnchorsPem: read(paths.anchorCert),
+    trustDomain: info.trustDomain,
+    controlPlaneNamespace: info.controlPlaneNamespace,
+  });
+  return createTapService({
+    listPods: (signal) => localPods(stateDir, signal),
+    tls,
+    trustDomain: info.trustDomain,
+    controlPlaneNamespace: info.controlPlaneNamespace,
+  });
+}
+
+function queryOf(resource: string, name: string | undefined, o: TapFlags, extract: boolean): TapQuery {
+  return parseTapQuery({
+    resource: name ? `${resource}/${name}` : resource,
+    namespace: o.namespace,
+    ...(o.to ? { toResource: o.to } : {}),
+    ...(o.toNamespace ? { toNamespace: o.toNamespace } : {}),
+    ...(o.method ? { method: o.method } : {}),
+    ...(o.path ? { path: o.path } : {}),
+    ...(o.authority ? { authority: o.authority } : {}),
+    ...(o.scheme ? { scheme: o.scheme } : {}),
+    ...(o.maxRps ? { maxRps: o.maxRps } : {}),
+    extract,
+  });
+}
+
+function durationMs(text: string | undefined, where: string): number | undefined {
+  if (text === undefined) return undefined;
+  const ms = parseDurationMs(text);
+  if (ms === undefined || ms <= 0)
+    throw new MeshError(MeshErrorCode.InvalidArgument, `bad duration ${JSON.stringify(text)}`, {
+      where,
+      hint: `use ${DURATION_SYNTAX}`,
+    });
+  return ms;
+}
+
+/** Server-sent events of the cluster's tap APIService, as TapStreamItems. */
+async function* clusterTap(q: TapQuery, o: TapFlags, signal: AbortSignal): AsyncGenerator<TapStreamItem> {
+  const kc = loadKubeConfig(o);
+  const cluster = kc.getCurrentCluster();
+  if (!cluster)
+    throw new MeshError(MeshErrorCode.Config, 'the kubeconfig has no current cluster', {
+      where: 'kubeconfig',
+    });
+  const r = q.resource;
+  const base = `/apis/${TAP_API_GROUP}/${TAP_API_VERSION}/watch/namespaces/${encodeURIComponent(r.namespace)}`;
+  const path =
+    r.type === 'namespace'
+      ? `${base}/tap`
+      : `${base}/${pluralResourceName(r.type)}/${encodeURIComponent(r.name ?? '')}/tap`;
+  const params = new URLSearchParams({
+    resource: r.name ? `${r.type}/${r.name}` : r.type,
+    namespace: r.namespace,
+    maxRps: String(q.maxRps),
+  });
+  if (q.to) {
+    params.set('toResource', q.to.name ? `${q.to.type}/${q.to.name}` : q.to.type);
+    params.set('toNamespace', q.to.namespace);
+  }
+  for (const k of ['method', 'path', 'authority', 'scheme'] as const) if (q[k]) params.set(k, String(q[k]));
+  if (q.extract) params.set('extract', 'true');
+  const url = new URL(`${path}?${params}`, cluster.server);
+  const options: Parameters<typeof httpsRequest>[1] = {
+    method: 'GET',
+    headers: { accept: 'text/event-stream' },
+    signal,
+  };
+  await kc.applyToHTTPSOptions(options);
+  const res = await new Promise<IncomingMessage>((resolve, reject) => {
+    const req = httpsRequest(url, options, resolve);
+    req.on('error', reject);
+    req.end();
+  });
+  if (res.statusCode !== 200) {
+    let body = '';
+    for await (const c of res) body += String(c);
+    let message = body.trim();
+    try {
+      message =
+        (JSON.parse(body) as { error?: string; message?: string }).error ??
+        (JSON.parse(body) as { message?: string }).message ??
+        message;
+    } catch {
+      // not JSON: keep the text
+    }
+    throw new MeshError(
+      res.statusCode === 403 ? MeshErrorCode.PermissionDenied : MeshErrorCode.Unavailable,
+      `the tap API answered ${res.statusCode}: ${message}`,
+      {
+        where: url.pathname,
+        hint:
+          res.statusCode === 403
+            ? 'ask for a RoleBinding to linkerd-linkerd-viz-tap-admin (or a Role with watch on tap.linkerd.io)'
+            : 'is viz installed? `tsmesh viz check`',
+      },
+    );
+  }
+  let buffer = '';
+  for await (const chunk of res) {
+    buffer += String(chunk);
+    let end: number;
+    while ((end = buffer.indexOf('\n\n')) >= 0) {
+      const message = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      const event = /^event: (.*)$/m.exec(message)?.[1];
+      const data = /^data: (.*)$/m.exec(message)?.[1];
+      if (!data) continue;
+      if (event === 'tap') yield { kind: 'event', event: JSON.parse(data) as TapEventJson };
+      else if (event === 'error')
+        yield {
+          kind: 'error',
+          error: new MeshError(MeshErrorCode.Unavailable, (JSON.parse(data) as { error: string }).error),
+        };
+    }
+  }
+}
+
+async function openStream(
+  q: TapQuery,
+  o: TapFlags,
+  signal: AbortSignal,
+): Promise<AsyncIterable<TapStreamItem>> {
+  if (o.kubeconfig || o.context) return clusterTap(q, o, signal);
+  return localTapService(o.state ?? defaultStateDir()).tap(q, signal);
+}
+
+const tapOptions = (cmd: Command) =>
+  cmd
+    .argument('<resource>', 'TYPE/NAME or TYPE (deploy, po, ns, sts, ds, rs, rc, job, cj)')
+    .argument('[name]', 'the resource name')
+    .option('-n, --namespace <ns>', 'namespace of the resource', 'default')
+    .option('--to <resource>', 'only requests to this resource (e.g. deploy/voting, svc/emoji-svc)')
+    .option('--to-namespace <ns>', 'namespace of --to (default: --namespace)')
+    .option('--method <method>', 'only requests with this HTTP method')
+    .option('--path <prefix>', 'only requests whose path starts with this prefix')
+    .option('--authority <authority>', 'only requests with this :authority')
+    .option('--scheme <scheme>', 'only requests with this scheme')
+    .option('--max-rps <n>', 'most requests a second to tap (default 100)')
+    .option('--state <dir>', 'local mode: the state directory of `tsmesh up` / `tsmesh demo`')
+    .option('--kubeconfig <file>', 'tap a cluster through its tap APIService (else: local mode)')
+    .option('--context <name>', 'kubeconfig context (implies a cluster)');
+
+function signalFor(ms: number | undefined): { signal: AbortSignal; done: () => void } {
+  const controller = new AbortController();
+  const onSigint = () => controller.abort();
+  process.once('SIGINT', onSigint);
+  const timer = ms ? setTimeout(() => controller.abort(), ms) : undefined;
+  return {
+    signal: controller.signal,
+    done() {
+      process.off('SIGINT', onSigint);
+      if (timer) clearTimeout(timer);
+      controller.abort();
+    },
+  };
+}
+
+export function registerVizTapCommands(
+  viz: Command,
+  out: (line: string) => void,
+  err: (line: string) => void,
+): void {
+  tapOptions(
+    viz
+      .command('tap')
+      .description(
+        'Listen to a live stream of requests of a resource (req/rsp/end lines, as linkerd viz tap)',
+      ),
+  )
+    .option('-o, --output <format>', 'wide or json')
+    .option('-d, --duration <d>', 'stop after this long (default: until Ctrl-C)')
+    .action(
+      guarded('viz tap', err, async (resource: string, name: string | undefined, o: TapFlags) => {
+        if (o.output !== undefined && o.output !== 'wide' && o.output !== 'json')
+          throw new MeshError(
+            MeshErrorCode.InvalidArgument,
+            `output format ${JSON.stringify(o.output)} not recognized`,
+            { where: '--output', hint: 'use wide or json' },
+          );
+        const q = queryOf(resource, name, o, o.output === 'json');
+        const run = signalFor(durationMs(o.duration, '--duration'));
+        try {
+          const stream = await openStream(q, o, run.signal);
+          for await (const item of stream) {
+            if (item.kind === 'error') err(`viz tap: ${item.error.message}`);
+            else if (o.output === 'json') out(JSON.stringify(item.event, null, 2));
+            else out(renderTapLine(item.event, o.output === 'wide' ? q.resource.type : undefined));
+          }
+        } finally {
+          run.done();
+        }
+      }),
+    );
+
+  tapOptions(
+    viz
+      .command('top')
+      .description('Live table of the most requested paths of a resource (as linkerd viz top)'),
+  )
+    .option('--hide-sources', 'hide the source column')
+    .option('-w, --window <d>', 'without a terminal: print one table after this long (default 10s)')
+    .action(
+      guarded('viz top', err, async (resource: string, name: string | undefined, o: TapFlags) => {
+        const q = queryOf(resource, name, o, false);
+        const tty = process.stdout.isTTY === true;
+        const windowMs = durationMs(o.window ?? '10s', '--window');
+        const run = signalFor(tty ? undefined : windowMs);
+        const table = createTopTable();
+        const draw = () => {
+          const text = formatTopTable(table.rows(), { hideSources: !!o.hideSources });
+          // Clear the screen and draw from the top, as linkerd's top redraws every 100 ms.
+          process.stdout.write(`\x1b[H\x1b[2J(press Ctrl-C to quit)\n\n${text}\n`);
+        };
+        const timer = tty ? setInterval(draw, 100) : undefined;
+        try {
+          const stream = await openStream(q, o, run.signal);
+          for await (const item of stream) {
+            if (item.kind === 'error') err(`viz top: ${item.error.message}`);
+            else table.insert(item.event);
+          }
+        } finally {
+          if (timer) clearInterval(timer);
+          run.done();
+        }
+        if (!tty) out(formatTopTable(table.rows(), { hideSources: !!o.hideSources }));
+      }),
+    );
+}

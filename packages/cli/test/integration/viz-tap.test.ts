@@ -1,0 +1,176 @@
+// `tsmesh viz tap|top` against the running demo: the CLI (as the local tap service, with the tap
+// identity signed by the demo's issuer) opens Observe on the proxies' control ports over mutual
+// TLS and prints live request/response/end lines with the right fields; top folds them into its
+// table; the HTTP API streams the same events as server-sent events to a caller with the state
+// directory's token and refuses one without it.
+import { createServer, type Server } from 'node:http';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bearerTokenAuthenticator, createTapHttpHandler, parseTapQuery } from '@tsmesh/viz';
+import { localTapService } from '../../src/commands/viz-tap.js';
+import { createProgram } from '../../src/program.js';
+import { built, startDemo, type DemoProcess } from './demo-process.js';
+
+async function run(args: string[]): Promise<{ out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const program = createProgram({ out: (t) => (out += `${t}\n`), err: (t) => (err += `${t}\n`) });
+  await program.parseAsync(['node', 'tsmesh', ...args]).catch((e: unknown) => {
+    throw new Error(`tsmesh ${args.join(' ')} failed: ${err || String(e)}`);
+  });
+  return { out, err };
+}
+
+describe.skipIf(!built)('tsmesh viz tap and top on the demo', () => {
+  const root = mkdtempSync(join(tmpdir(), 'tsmesh-viz-tap-'));
+  const state = join(root, 'demo');
+  let demo: DemoProcess;
+
+  beforeAll(async () => {
+    demo = startDemo(state, ['--duration', '150s']);
+    await demo.up();
+  }, 120_000);
+
+  /** `tsmesh viz CMD RESOURCE -n emojivoto --state STATE FLAG VALUE …` (FLAG: --duration or --window). */
+  const viz = (cmd: string, resource: string, flag: string, value: string, ...rest: string[]) =>
+    run(['viz', cmd, resource, '-n', 'emojivoto', '--state', state, flag, value, ...rest]);
+
+  afterAll(async () => {
+    demo?.child.kill('SIGINT');
+    await demo?.exited;
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('prints req, rsp and end lines of the web deployment (inbound, HTTP)', async () => {
+    const { out } = await viz('tap', 'deploy/web', '--duration', '5s');
+    const lines = out.trim().split('\n');
+    const req = lines.find((l) => l.startsWith('req '));
+    expect(req, out).toMatch(
+      /^req id=\d+:\d+ proxy=in  src=127\.\d+\.\d+\.\d+:\d+ dst=127\.0\.\d+\.\d+:\d+ tls=\S* :method=GET :authority=\S+ :path=\/api\/(vote|list)/,
+    );
+    expect(
+      lines.some((l) => /^rsp id=\d+:\d+ proxy=in .* :status=(200|500|502) latency=\d+µs$/.test(l)),
+      out,
+    ).toBe(true);
+    expect(
+      lines.some((l) => /^end id=\d+:\d+ proxy=in .* duration=\d+µs response-length=\d+B$/.test(l)),
+      out,
+    ).toBe(true);
+    // Each request's three events share an id.
+    const id = /id=(\d+:\d+)/.exec(req!)![1];
+    expect(lines.filter((l) => l.includes(`id=${id} `)).map((l) => l.slice(0, 3))).toEqual([
+      'req',
+      'rsp',
+      'end',
+    ]);
+  }, 30_000);
+
+  it('filters by path and shows gRPC status and wide resources for the voting service', async () => {
+    const { out } = await viz(
+      'tap',
+      'deploy/voting',
+      '--duration',
+      '6s',
+      '-o',
+      'wide',
+      '--path',
+      '/tsmesh.demo.v1.VotingService/',
+    );
+    const lines = out.trim().split('\n');
+    expect(lines.length, out).toBeGreaterThan(0);
+    for (const l of lines.filter((x) => x.startsWith('req ')))
+      expect(l).toMatch(
+        /:method=POST :authority=\S+ :path=\/tsmesh\.demo\.v1\.VotingService\/\w+ .*dst_res=deploy\/voting dst_ns=emojivoto/,
+      );
+    expect(
+      lines.some((l) => /^end .* grpc-status=(OK|Unknown|Internal|Unavailable) duration=\d+µs/.test(l)),
+      out,
+    ).toBe(true);
+  }, 30_000);
+
+  it('prints linkerd-shaped JSON with -o json', async () => {
+    const { out } = await viz('tap', 'deploy/web', '--duration', '4s', '-o', 'json', '--method', 'GET');
+    const first = JSON.parse(out.slice(0, out.indexOf('\n}\n') + 2)) as {
+      proxyDirection: string;
+      destination: { metadata: Record<string, string> };
+      requestInitEvent: { method: string; scheme: string; headers: unknown };
+    };
+    expect(first.proxyDirection).toBe('INBOUND');
+    expect(first.destination.metadata).toMatchObject({ namespace: 'emojivoto', deployment: 'web' });
+    expect(first.requestInitEvent).toMatchObject({ method: 'GET', scheme: 'HTTP' });
+    expect(Array.isArray(first.requestInitEvent.headers)).toBe(true);
+  }, 30_000);
+
+  it('top prints one table of the most requested paths after its window when not on a terminal', async () => {
+    const { out } = await viz('top', 'deploy/web', '--window', '5s');
+    const [header, ...rows] = out.trim().split('\n');
+    expect(header).toMatch(
+      /^Source\s+Destination\s+Method\s+Path\s+Count\s+Best\s+Worst\s+Last\s+Success Rate$/,
+    );
+    expect(rows.length, out).toBeGreaterThan(0);
+    // Inbound calls to web (from the vote bot) and web's outbound gRPC calls to emoji and voting.
+    expect(
+      rows.some((r) => /\sweb-\S+\s+GET\s+\/api\/\S+\s+\d+\s+\S+\s+\S+\s+\S+\s+\d+\.\d\d%$/.test(r)),
+      out,
+    ).toBe(true);
+    const counts = rows.map((r) => Number(/\s(\d+)\s+\S+\s+\S+\s+\S+\s+\S+%$/.exec(r)?.[1]));
+    expect(counts).toEqual([...counts].sort((a, b) => b - a));
+  }, 30_000);
+
+  it('serves server-sent events to a caller with the token and refuses others', async () => {
+    const token = 'a-test-token-of-this-state';
+    const handler = createTapHttpHandler({
+      service: localTapService(state),
+      authenticate: bearerTokenAuthenticator(token),
+      authorize: async () => ({ allowed: true, reason: 'local operator' }),
+    });
+    const server: Server = createServer((req, res) => {
+      if (!handler(req, res)) res.writeHead(404).end();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const { port } = server.address() as { port: number };
+    const url = `http://127.0.0.1:${port}/api/tap?resource=deploy/web&namespace=emojivoto`;
+    try {
+      const refused = await fetch(url, { headers: { authorization: 'Bearer wrong' } });
+      expect(refused.status).toBe(401);
+      expect(((await refused.json()) as { error: string }).error).toContain('credentials');
+      const bad = await fetch(`http://127.0.0.1:${port}/api/tap?namespace=emojivoto`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(bad.status).toBe(400);
+      const none = await fetch(
+        `http://127.0.0.1:${port}/api/tap?resource=deploy/nothing&namespace=emojivoto`,
+        {
+          headers: { authorization: `Bearer ${token}` },
+        },
+      );
+      expect(none.status).toBe(404);
+      await none.body?.cancel();
+      const controller = new AbortController();
+      const res = await fetch(url, {
+        headers: { authorization: `Bearer ${token}` },
+        signal: controller.signal,
+      });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toBe('text/event-stream');
+      const reader = res.body!.getReader();
+      let text = '';
+      const deadline = Date.now() + 15_000;
+      while (!/event: tap\ndata: .*\n\n/.test(text) && Date.now() < deadline) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += Buffer.from(value).toString('utf8');
+      }
+      controller.abort();
+      const data = /event: tap\ndata: (.*)\n\n/.exec(text)?.[1];
+      expect(data, text).toBeDefined();
+      expect(JSON.parse(data!)).toHaveProperty('proxyDirection', 'INBOUND');
+    } finally {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
+    expect(parseTapQuery({ resource: 'deploy/web' }).maxRps).toBe(100);
+  }, 40_000);
+});
