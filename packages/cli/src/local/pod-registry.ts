@@ -235,7 +235,13 @@ export function buildPod(reg: WorkloadRegistration & { podIP: string; podName: s
         'linkerd.io/workload-ns': reg.namespace,
         'linkerd.io/proxy-deployment': reg.workload,
       },
-      annotations: { 'linkerd.io/inject': 'enabled', 'linkerd.io/proxy-version': 'tsmesh-local' },
+      annotations: {
+        'linkerd.io/inject': 'enabled',
+        'linkerd.io/proxy-version': 'tsmesh-local',
+        // Every local proxy is given the tap identity (LINKERD2_PROXY_TAP_SVC_NAME), as viz's
+        // tap-injector marks the pods it configured.
+        'viz.linkerd.io/tap-enabled': 'true',
+      },
     },
     spec: {
       serviceAccountName: reg.serviceAccount,
