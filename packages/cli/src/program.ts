@@ -3,12 +3,15 @@
 import { Command } from 'commander';
 import { registerCheckCommand } from './commands/check.js';
 import { registerDemoCommand } from './commands/demo.js';
+import { registerDiagnosticsCommand } from './commands/diagnostics/index.js';
+import { addGlobalClusterOptions } from './commands/global-options.js';
 import { registerIdentityCommand } from './commands/identity.js';
 import { registerInjectCommands } from './commands/inject.js';
 import { registerInstallCommand } from './commands/install.js';
 import { registerUninstallCommand } from './commands/uninstall.js';
 import { registerUpgradeCommand } from './commands/upgrade.js';
 import { registerPolicyCommand } from './commands/policy.js';
+import { registerProfileCommand } from './commands/profile/index.js';
 import { registerRunCommand } from './commands/run.js';
 import { registerUpCommand } from './commands/up.js';
 import { registerVersionCommand } from './commands/version.js';
@@ -32,6 +35,7 @@ export function createProgram(io: ProgramIo = defaultIo): Command {
     .showHelpAfterError()
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .exitOverride();
+  addGlobalClusterOptions(program);
   registerVersionCommand(program, io.out);
   registerDemoCommand(program, io.out, io.err);
   registerIdentityCommand(program, io.out, io.err);
@@ -44,5 +48,7 @@ export function createProgram(io: ProgramIo = defaultIo): Command {
   registerUpCommand(program, io.out, io.err);
   registerRunCommand(program, io.out, io.err);
   registerVizCommand(program, io.out, io.err);
+  registerDiagnosticsCommand(program, io.out, io.err);
+  registerProfileCommand(program, io);
   return program;
 }

@@ -1,0 +1,230 @@
+// `tsmesh diagnostics proxy-metrics|controller-metrics|endpoints|policy`: linkerd's diagnostics
+// commands against the cluster named by the global --kubeconfig, --context and -n.
+import type { Command } from 'commander';
+import { MeshError, MeshErrorCode } from '@tsmesh/core';
+import { guarded } from '../command-errors.js';
+import { globalClusterFlags } from '../global-options.js';
+import {
+  openClusterSession,
+  parseWaitMs,
+  withClusterSession,
+  type ClusterSession,
+} from './cluster-session.js';
+import { controlPlaneAddress } from './control-plane-address.js';
+import { formatEndpoints, queryEndpoints } from './endpoints.js';
+import {
+  controllerMetrics,
+  formatControllerMetrics,
+  formatProxyMetrics,
+  proxyMetrics,
+  type ScrapeResult,
+} from './metrics.js';
+import { parsePodRoute } from './pod-http.js';
+import { formatPolicy, parsePolicyTarget, parsePort, queryPolicy } from './policy.js';
+
+export { endpointRows, formatEndpoints, formatNetIp, queryEndpoints, type EndpointRow } from './endpoints.js';
+export {
+  formatControllerMetrics,
+  formatProxyMetrics,
+  obfuscateMetrics,
+  type ScrapeResult,
+} from './metrics.js';
+export { parseWorkloadRef, podsOf, selectorString, type WorkloadRef } from './workload-pods.js';
+export { formatPolicy, parsePolicyTarget, queryPolicy, type PolicyTarget } from './policy.js';
+
+type Out = (text: string) => void;
+
+interface ScrapeFlags {
+  via: string;
+  wait: string;
+}
+
+const VIA_HELP = 'how to reach pods: apiserver (the API server pods/proxy subresource) or direct (pod IPs)';
+
+function failIfAllFailed(results: readonly ScrapeResult[], what: string): void {
+  if (results.length > 0 && results.every((r) => r.error !== undefined)) {
+    throw new MeshError(MeshErrorCode.Unavailable, `no ${what} could be scraped: ${results[0]!.error}`, {
+      where: results[0]!.pod,
+      hint: 'see the # ERROR lines above; --via direct reaches pod IPs from the pod network',
+    });
+  }
+}
+
+function checkOutput<T extends string>(value: string, allowed: readonly T[]): T {
+  if ((allowed as readonly string[]).includes(value)) return value as T;
+  throw new MeshError(MeshErrorCode.InvalidArgument, `unknown output format "${value}"`, {
+    where: '-o',
+    hint: `use ${allowed.join(' or ')}`,
+  });
+}
+
+export function registerDiagnosticsCommand(program: Command, out: Out, err: Out): void {
+  const diagnostics = program
+    .command('diagnostics')
+    .alias('diag')
+    .description('Commands used to diagnose the control plane and the proxies');
+
+  diagnostics
+    .command('proxy-metrics')
+    .description("Fetch metrics directly from the proxies of a resource's pods (port linkerd-admin)")
+    .argument('<resource...>', 'TYPE/NAME, e.g. po/web-0, deploy/web, sts/db (or TYPE NAME)')
+    .option('--obfuscate', 'hash authorities, identities and addresses in the labels')
+    .option('--via <route>', VIA_HELP, 'apiserver')
+    .option('-w, --wait <duration>', 'time allowed for each scrape', '30s')
+    .addHelpText('after', '\nExamples:\n  tsmesh diagnostics proxy-metrics -n emojivoto deploy/web\n')
+    .action(
+      guarded(
+        'diagnostics proxy-metrics',
+        err,
+        async (resource: string[], flags: ScrapeFlags & { obfuscate?: boolean }, cmd: Command) => {
+          const options = { route: parsePodRoute(flags.via), timeoutMs: parseWaitMs(flags.wait) };
+          if (resource.length > 2) {
+            throw new MeshError(MeshErrorCode.InvalidArgument, 'one resource at a time', {
+              where: 'RESOURCE',
+              hint: 'e.g. deploy/web',
+            });
+          }
+          const results = await withClusterSession(globalClusterFlags(cmd), (s) =>
+            proxyMetrics(s, resource, options),
+          );
+          out(formatProxyMetrics(results, flags.obfuscate ?? false));
+          failIfAllFailed(results, 'proxy');
+        },
+      ),
+    );
+
+  diagnostics
+    .command('controller-metrics')
+    .alias('cp-metrics')
+    .description('Fetch metrics directly from the control-plane containers (port admin-http)')
+    .option('--controller-namespace <ns>', 'namespace of the control plane', 'linkerd')
+    .option('--via <route>', VIA_HELP, 'apiserver')
+    .option('-w, --wait <duration>', 'time allowed for each scrape', '30s')
+    .action(
+      guarded(
+        'diagnostics controller-metrics',
+        err,
+        async (flags: ScrapeFlags & { controllerNamespace: string }, cmd: Command) => {
+          const options = { route: parsePodRoute(flags.via), timeoutMs: parseWaitMs(flags.wait) };
+          const results = await withClusterSession(globalClusterFlags(cmd), (s) =>
+            controllerMetrics(s, flags.controllerNamespace, options),
+          );
+          out(formatControllerMetrics(results));
+          failIfAllFailed(results, 'control-plane container');
+        },
+      ),
+    );
+
+  diagnostics
+    .command('endpoints')
+    .alias('ep')
+    .description("Introspect the destination service's discovery state for authorities")
+    .argument('<authorities...>', 'HOST:PORT, e.g. web.emojivoto.svc.cluster.local:80')
+    .option('-o, --output <format>', 'table or json', 'table')
+    .option('--destination-addr <host:port>', 'dial the destination service here instead of its pod IP')
+    .option('--destination-pod <name>', 'ask this destination pod when there are several')
+    .option('--controller-namespace <ns>', 'namespace of the control plane', 'linkerd')
+    .option('-w, --wait <duration>', 'time allowed for each answer', '10s')
+    .action(
+      guarded(
+        'diagnostics endpoints',
+        err,
+        async (
+          authorities: string[],
+          flags: {
+            output: string;
+            destinationAddr?: string;
+            destinationPod?: string;
+            controllerNamespace: string;
+            wait: string;
+          },
+          cmd: Command,
+        ) => {
+          const output = checkOutput(flags.output, ['table', 'json'] as const);
+          const timeoutMs = parseWaitMs(flags.wait);
+          const session = flags.destinationAddr ? undefined : openClusterSession(globalClusterFlags(cmd));
+          try {
+            const address = await controlPlaneAddress(session, {
+              explicit: flags.destinationAddr,
+              flag: '--destination-addr',
+              controllerNamespace: flags.controllerNamespace,
+              container: 'destination',
+              pod: flags.destinationPod,
+            });
+            const rows = await queryEndpoints(address, authorities, timeoutMs);
+            if (rows.length === 0 && output === 'table') err('No endpoints found.');
+            else out(formatEndpoints(rows, output));
+          } finally {
+            session?.close();
+          }
+        },
+      ),
+    );
+
+  diagnostics
+    .command('policy')
+    .description(
+      "Introspect the policy controller's state for a pod port (inbound) or a Service port (outbound)",
+    )
+    .argument('<resource>', 'po/NAME (inbound) or svc/NAME (outbound)')
+    .argument('<port>', 'port number')
+    .option('-o, --output <format>', 'yaml or json', 'yaml')
+    .option('--policy-addr <host:port>', 'dial the policy service here instead of its pod IP')
+    .option('--destination-pod <name>', 'ask the policy container of this destination pod')
+    .option('--controller-namespace <ns>', 'namespace of the control plane', 'linkerd')
+    .option('--cluster-domain <domain>', 'DNS suffix of Services', 'cluster.local')
+    .option('-w, --wait <duration>', 'time allowed for the answer', '10s')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  tsmesh diagnostics policy -n emojivoto po/emoji-6d66d87995-bvrnn 8080\n  tsmesh diagnostics policy -n emojivoto svc/web-svc 80\n',
+    )
+    .action(
+      guarded(
+        'diagnostics policy',
+        err,
+        async (
+          resource: string,
+          portText: string,
+          flags: {
+            output: string;
+            policyAddr?: string;
+            destinationPod?: string;
+            controllerNamespace: string;
+            clusterDomain: string;
+            wait: string;
+          },
+          cmd: Command,
+        ) => {
+          const output = checkOutput(flags.output, ['yaml', 'json'] as const);
+          const target = parsePolicyTarget(resource);
+          const port = parsePort(portText);
+          const timeoutMs = parseWaitMs(flags.wait);
+          const global = globalClusterFlags(cmd);
+          // With an explicit address and -n, no kubeconfig is needed (e.g. tsmesh up's control plane).
+          const session: ClusterSession | undefined =
+            flags.policyAddr && global.namespace ? undefined : openClusterSession(global);
+          try {
+            const address = await controlPlaneAddress(session, {
+              explicit: flags.policyAddr,
+              flag: '--policy-addr',
+              controllerNamespace: flags.controllerNamespace,
+              container: 'policy',
+              pod: flags.destinationPod,
+            });
+            const namespace = global.namespace ?? session!.namespace;
+            const policy = await queryPolicy({
+              address,
+              namespace,
+              target,
+              port,
+              clusterDomain: flags.clusterDomain,
+              timeoutMs,
+            });
+            out(formatPolicy(policy, output));
+          } finally {
+            session?.close();
+          }
+        },
+      ),
+    );
+}
