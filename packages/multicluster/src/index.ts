@@ -42,3 +42,42 @@ export {
   type GatewayProbeMetrics,
   type GatewayProbeOptions,
 } from './probe/index.js';
+export {
+  parseServiceMirrorConfig,
+  runServiceMirror,
+  SERVICE_MIRROR_HELP,
+  type ServiceMirrorConfig,
+} from './runtime/index.js';
+export {
+  credentialsSecretName,
+  DEFAULT_IMAGE_REGISTRY,
+  DEFAULT_REMOTE_ACCESS_ACCOUNT,
+  GATEWAY_NAME,
+  gatewayIdentity,
+  linkCrdManifest,
+  MULTICLUSTER_NAMESPACE,
+  gatherLinkInput,
+  readGatewayFacts,
+  readMeshFacts,
+  remoteAccessManifests,
+  renderInstall,
+  renderLink,
+  serviceAccountKubeconfig,
+  serviceMirrorName,
+  type GatewayFacts,
+  type GatherLinkOptions,
+  type InstallOptions,
+  type LinkInput,
+  type Manifest,
+  type MeshFacts,
+} from './manifests/index.js';
+export {
+  multiclusterChecks,
+  parseAnchors,
+  sharedAnchors,
+  type AnchorInfo,
+  type MulticlusterCheck,
+  type MulticlusterCheckCategory,
+  type MulticlusterCheckOptions,
+  type MulticlusterChecks,
+} from './check/index.js';

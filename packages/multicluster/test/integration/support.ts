@@ -2,7 +2,16 @@
 // ("west") cluster; a second real kube-apiserver with its controller manager is the target
 // ("east"). Plus a bounded poll that fails with what it last saw.
 import { readFile } from 'node:fs/promises';
-import { crdManifests, createKubeApiClient, installCrds, type KubeApiClient } from '@tsmesh/kube';
+import {
+  CoreKinds,
+  crdManifests,
+  createKubeApiClient,
+  installCrds,
+  MeshKinds,
+  type KubeApiClient,
+  type KubeObject,
+  type ResourceKind,
+} from '@tsmesh/kube';
 import { ensureTestNode, startTestEnv, type TestEnv } from '@tsmesh/testenv';
 import { testKubeConfig } from '@tsmesh/testenv/vitest';
 import { loadKubeConfig } from '@tsmesh/testenv';
@@ -60,5 +69,41 @@ export async function eventually<T>(
       throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last: ${String(last)}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+const RBAC = (kind: string, plural: string, namespaced: boolean) => ({
+  group: 'rbac.authorization.k8s.io',
+  version: 'v1',
+  kind,
+  plural,
+  namespaced,
+  servedVersions: ['v1'],
+});
+
+/** Resource kinds of the manifests `tsmesh multicluster install|link` render. */
+export const MANIFEST_KINDS: Record<string, ResourceKind> = {
+  Namespace: CoreKinds.Namespace,
+  Secret: CoreKinds.Secret,
+  Service: CoreKinds.Service,
+  ServiceAccount: CoreKinds.ServiceAccount,
+  Deployment: CoreKinds.Deployment,
+  CustomResourceDefinition: CoreKinds.CustomResourceDefinition,
+  Link: MeshKinds.Link,
+  Server: MeshKinds.Server,
+  MeshTLSAuthentication: MeshKinds.MeshTLSAuthentication,
+  AuthorizationPolicy: MeshKinds.AuthorizationPolicy,
+  ClusterRole: RBAC('ClusterRole', 'clusterroles', false),
+  ClusterRoleBinding: RBAC('ClusterRoleBinding', 'clusterrolebindings', false),
+  Role: RBAC('Role', 'roles', true),
+  RoleBinding: RBAC('RoleBinding', 'rolebindings', true),
+};
+
+/** Server-side applies rendered manifests, in order. */
+export async function applyManifests(client: KubeApiClient, objects: readonly KubeObject[]): Promise<void> {
+  for (const object of objects) {
+    const kind = MANIFEST_KINDS[object.kind ?? ''];
+    if (!kind) throw new Error(`no resource kind for ${object.kind}`);
+    await client.apply(kind, object, { force: true });
   }
 }

@@ -1,0 +1,8 @@
+// The tsmesh-service-mirror binary.
+export { runServiceMirror } from './run-service-mirror.js';
+export {
+  parseServiceMirrorConfig,
+  PROGRAM,
+  SERVICE_MIRROR_HELP,
+  type ServiceMirrorConfig,
+} from './service-mirror-config.js';
