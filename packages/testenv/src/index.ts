@@ -47,7 +47,9 @@ export {
   clusterUnsupportedReason,
   ensureClusterImages,
   importImages,
+  buildTsmeshImages,
   clusterImagesScript,
+  tsmeshImagesScript,
   CLUSTER_DNS_IP,
   CLUSTER_HOST_COMMANDS,
   CLUSTER_POD_CIDR,
@@ -67,4 +69,5 @@ export type {
   CommandResult,
   RunCommandOptions,
   StartClusterOptions,
+  TsmeshImageComponent,
 } from './cluster/index.js';

@@ -141,6 +141,8 @@ export interface Cluster extends AsyncDisposable {
   readonly logsDir: string;
   /** Runs a command in the node's network namespace (e.g. `curl` to a ClusterIP). */
   execInNode(command: string, args: readonly string[], options?: RunCommandOptions): Promise<CommandResult>;
+  /** Imports OCI image archives into the node's containerd (`k8s.io` namespace); pods then use them without a pull. */
+  importImages(archives: readonly string[]): Promise<void>;
   /** Runs the cluster's kubectl with the admin kubeconfig. */
   kubectl(args: readonly string[], options?: RunCommandOptions): Promise<CommandResult>;
   /** Stops everything and removes its state, containers, mounts, cgroups and network namespace. Idempotent. */
@@ -574,6 +576,7 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<C
       const [cmd, a] = inNetns(state.netns, command, args);
       return runCommand(cmd, a, runOptions);
     },
+    importImages: (archives) => importImages(paths.containerdSocket, archives),
     kubectl: (args, runOptions) =>
       runCommand(bins.kubectl, ['--kubeconfig', kubeconfigPath, ...args], runOptions),
     stop,

@@ -15,6 +15,10 @@ export interface ClusterImages {
 }
 
 export const clusterImagesScript: string = join(repositoryImagesDir, 'build-cluster-images.sh');
+export const tsmeshImagesScript: string = join(repositoryImagesDir, 'build-tsmesh-images.sh');
+
+/** The tsmesh components images/build-tsmesh-images.sh packs (packages/<component>). */
+export type TsmeshImageComponent = 'proxy' | 'identity' | 'destination' | 'policy' | 'injector' | 'cli';
 
 /**
  * Builds the pause, node-base and CoreDNS image archives with images/build-cluster-images.sh into
@@ -27,6 +31,7 @@ export async function ensureClusterImages(options: {
 }): Promise<ClusterImages> {
   const hash = createHash('sha256');
   hash.update(await readFile(clusterImagesScript));
+  hash.update(await readFile(join(repositoryImagesDir, 'lib', 'oci-archive.sh')));
   hash.update(await readFile(join(repositoryImagesDir, 'pause', 'pause.c')));
   hash.update(process.version);
   hash.update(String((await stat(process.execPath)).size));
@@ -56,6 +61,35 @@ export async function ensureClusterImages(options: {
     nodeBase: { ref: ref('NODE_BASE_IMAGE'), archive: join(dir, 'node-base.oci.tar') },
     coredns: { ref: ref('COREDNS_IMAGE'), archive: join(dir, 'coredns.oci.tar') },
   };
+}
+
+/**
+ * Builds tsmesh's images (`ghcr.io/tsmesh/<component>:<tag>`, the names `tsmesh install` renders)
+ * as OCI archives in `outDir` with images/build-tsmesh-images.sh: the node-base layer plus the
+ * component packed by `pnpm deploy --prod`. The packages must be built (their `dist/`). Returns the
+ * archive and reference per component.
+ */
+export async function buildTsmeshImages(options: {
+  outDir: string;
+  tag: string;
+  components: readonly TsmeshImageComponent[];
+}): Promise<Record<string, { ref: string; archive: string }>> {
+  const { stdout } = await runCommand(
+    'bash',
+    [tsmeshImagesScript, options.outDir, options.tag, ...options.components],
+    { timeoutMs: 600_000 },
+  );
+  const result: Record<string, { ref: string; archive: string }> = {};
+  for (const line of stdout.split('\n')) {
+    const eq = line.indexOf('=');
+    if (eq <= 0) continue;
+    const component = line.slice(0, eq);
+    result[component] = {
+      ref: line.slice(eq + 1),
+      archive: join(options.outDir, `tsmesh-${component}.oci.tar`),
+    };
+  }
+  return result;
 }
 
 /**

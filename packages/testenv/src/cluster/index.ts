@@ -20,6 +20,12 @@ export type {
   ClusterTimings,
   StartClusterOptions,
 } from './cluster.js';
-export { ensureClusterImages, importImages, clusterImagesScript } from './images.js';
-export type { ClusterImages } from './images.js';
+export {
+  ensureClusterImages,
+  importImages,
+  buildTsmeshImages,
+  clusterImagesScript,
+  tsmeshImagesScript,
+} from './images.js';
+export type { ClusterImages, TsmeshImageComponent } from './images.js';
 export type { CommandResult, RunCommandOptions } from './run-command.js';

@@ -1,6 +1,16 @@
-import { readFile, stat } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { CLUSTER_DNS_IP, clusterUnsupportedReason, startCluster, type Cluster } from '../../src/index.js';
+import {
+  buildTsmeshImages,
+  CLUSTER_DNS_IP,
+  clusterUnsupportedReason,
+  startCluster,
+  type Cluster,
+} from '../../src/index.js';
 
 // A real one-node cluster: kubelet + containerd + runc + CNI bridge + kube-proxy + CoreDNS in a
 // network namespace of its own. Needs root and the Debian packages (CI runs as root and installs them).
@@ -189,6 +199,48 @@ describe.skipIf(unsupported !== undefined)('one-node cluster', () => {
       return r.code !== 0 || r.stdout;
     });
   }, 150_000);
+
+  // `npm test` builds every package before the tests; run alone, build the proxy first.
+  const proxyBuilt = existsSync(fileURLToPath(new URL('../../../proxy/dist/main.js', import.meta.url)));
+  test.skipIf(!proxyBuilt)(
+    'the tsmesh proxy image, built as an OCI archive and imported, runs in a pod as its own user',
+    async () => {
+      const out = await mkdtemp(join(tmpdir(), 'tsmesh-cluster-images-'));
+      try {
+        const images = await buildTsmeshImages({ outDir: out, tag: 'cluster-test', components: ['proxy'] });
+        expect(images.proxy?.ref).toBe('ghcr.io/tsmesh/proxy:cluster-test');
+        await cluster.importImages([images.proxy!.archive]);
+      } finally {
+        await rm(out, { recursive: true, force: true });
+      }
+      const pod = {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'proxy-help', namespace: ns },
+        spec: {
+          restartPolicy: 'Never',
+          containers: [
+            {
+              name: 'proxy',
+              image: 'ghcr.io/tsmesh/proxy:cluster-test',
+              imagePullPolicy: 'Never',
+              command: ['sh', '-c', 'node -e "console.log(process.getuid())"; exec tsmesh-proxy --help'],
+            },
+          ],
+        },
+      };
+      await kubectlIn(JSON.stringify(pod), 'apply', '-f', '-');
+      await eventually('proxy-help Succeeded', async () => {
+        const phase = await podField('proxy-help', '{.status.phase}');
+        if (phase === 'Failed') throw new Error(await kubectl('-n', ns, 'logs', 'proxy-help'));
+        return phase === 'Succeeded' || phase;
+      });
+      const logs = await kubectl('-n', ns, 'logs', 'proxy-help');
+      expect(logs).toMatch(/^2102\n/);
+      expect(logs).toMatch(/Usage: tsmesh-proxy/);
+    },
+    180_000,
+  );
 
   test('memory of the node components (RSS, MB)', async () => {
     const rss: Record<string, number> = {};

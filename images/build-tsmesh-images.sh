@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Builds tsmesh's own images as OCI archives without a container daemon, a registry or a download:
+# the node-base layer (this machine's Node.js, its libraries, /bin/sh, /usr/bin/env, passwd) and a
+# layer with the component packed by `pnpm deploy --prod` (build the packages first:
+# pnpm exec nx run @tsmesh/<component>:build). Same layout as images/Dockerfile: the package in
+# /opt/tsmesh/<component>, its binary linked into /usr/local/bin, run as 2102 (proxy) or 2103.
+#
+#   images/build-tsmesh-images.sh OUT_DIR TAG [COMPONENT...]
+#
+# COMPONENT: proxy identity destination policy injector cli (default: all). Writes
+# OUT_DIR/tsmesh-<component>.oci.tar named ghcr.io/tsmesh/<component>:TAG — the names `tsmesh install`
+# renders (imageRegistry ghcr.io/tsmesh), so imported images are used without a pull — and
+# OUT_DIR/tsmesh-images.env (COMPONENT=reference lines). The base layer is the same in every archive.
+set -euo pipefail
+OUT=${1:?usage: build-tsmesh-images.sh OUT_DIR TAG [COMPONENT...]}
+TAG=${2:?usage: build-tsmesh-images.sh OUT_DIR TAG [COMPONENT...]}
+shift 2
+components=("$@")
+[[ ${#components[@]} -gt 0 ]] || components=(proxy identity destination policy injector cli)
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/.." && pwd)
+mkdir -p "$OUT"
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/tsmesh-images.XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+log() { printf '[build-tsmesh-images %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+# shellcheck source=lib/oci-archive.sh
+source "$HERE/lib/oci-archive.sh"
+
+PNPM=${PNPM:-$(command -v pnpm || echo "$ROOT/.tsmesh-tmp/bin/pnpm")}
+for c in "${components[@]}"; do
+  case $c in proxy | identity | destination | policy | injector | cli) ;; *)
+    echo "build-tsmesh-images.sh: unknown component '$c' (proxy identity destination policy injector cli)" >&2
+    exit 2
+    ;;
+  esac
+  [[ -d $ROOT/packages/$c/dist ]] || {
+    echo "build-tsmesh-images.sh: packages/$c is not built (pnpm exec nx run @tsmesh/$c:build)" >&2
+    exit 1
+  }
+done
+
+base=$WORK/base
+node_base_rootfs "$base"
+: >"$WORK/images.env"
+for c in "${components[@]}"; do
+  bin=tsmesh-$c user=2103:2103
+  [[ $c == cli ]] && bin=tsmesh
+  [[ $c == proxy ]] && user=2102:2102
+  app=$WORK/app-$c
+  mkdir -p "$app/opt/tsmesh" "$app/usr/local/bin"
+  log "packing @tsmesh/$c (pnpm deploy --prod)"
+  (cd "$ROOT" && COREPACK_INTEGRITY_KEYS=0 "$PNPM" --filter "@tsmesh/$c" deploy --legacy --prod --prefer-offline \
+    "$app/opt/tsmesh/$c" >&2)
+  [[ -f $app/opt/tsmesh/$c/bin/$bin.js ]] || { echo "build-tsmesh-images.sh: no bin/$bin.js in @tsmesh/$c" >&2; exit 1; }
+  ln -s "/opt/tsmesh/$c/bin/$bin.js" "$app/usr/local/bin/$bin"
+  ref=ghcr.io/tsmesh/$c:$TAG
+  oci_archive "$ref" "$OUT/tsmesh-$c.oci.tar" 'null' "$(json_array "$bin")" "$user" "$base" "$app"
+  echo "$c=$ref" >>"$WORK/images.env"
+  rm -rf "$app"
+done
+mv -f "$WORK/images.env" "$OUT/tsmesh-images.env"
+cat "$OUT/tsmesh-images.env"
