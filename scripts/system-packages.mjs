@@ -18,6 +18,13 @@ const NEEDS = {
     { command: 'wrk', pkg: 'wrk' }, // HTTP/1.1 load generator of bench/proxy
     { command: 'prometheus', pkg: 'prometheus' }, // the real Prometheus of viz's metrics tests
     { command: 'buildah', pkg: 'buildah' }, // the daemonless proxy image build (images/build-proxy-image.sh)
+    // testenv's one-node cluster (`testenv up --cluster`, packages/testenv/test/integration/cluster.test.ts)
+    { command: 'containerd', pkg: 'containerd' },
+    { command: 'runc', pkg: 'runc' },
+    { file: '/usr/lib/cni/bridge', pkg: 'containernetworking-plugins' },
+    { command: 'socat', pkg: 'socat' }, // relays the host's apiserver into the node's network namespace
+    { command: 'conntrack', pkg: 'conntrack' }, // kube-proxy clears UDP conntrack entries with it
+    { command: 'tshark', pkg: 'tshark' }, // proves TLS on the wire between netns workloads (cli local-netns test)
   ],
 };
 

@@ -5,6 +5,7 @@ import {
   createTextLogger,
   defaultStateDir,
   exitWithParent,
+  runTransparentWorkload,
   runWorkload,
   type LogLevel,
 } from '../local/index.js';
@@ -18,6 +19,7 @@ interface RunOptions {
   label: string[];
   state: string;
   netns?: boolean;
+  iptablesMode?: string;
   logLevel: string;
 }
 
@@ -56,17 +58,21 @@ export function registerRunCommand(
     .option('--port <[name=]port>', 'a port the app listens on at 127.0.0.1 (repeatable)', collect, [])
     .option('--label <key=value>', 'extra pod label (repeatable)', collect, [])
     .option('--state <dir>', 'state directory of `tsmesh up`', defaultStateDir())
-    .option('--netns', 'transparent mode: run in its own network namespace with proxy-init rules (root)')
+    .option(
+      '--netns',
+      'transparent mode (root): its own network namespace and pod address, proxy-init iptables rules, no env hints',
+    )
+    .option('--iptables-mode <mode>', 'with --netns: legacy (default, as linkerd2-proxy-init) or nft')
     .option('--log-level <level>', 'debug, info, warn or error', 'info')
     .argument('<command...>', 'the app and its arguments (after --)')
     .action(
       guarded('tsmesh run', err, async (command: string[], opts: RunOptions) => {
-        if (opts.netns)
+        if (opts.iptablesMode !== undefined && opts.iptablesMode !== 'legacy' && opts.iptablesMode !== 'nft')
           throw new MeshError(
-            MeshErrorCode.FailedPrecondition,
-            'transparent mode (--netns) is not implemented in tsmesh run yet',
+            MeshErrorCode.InvalidArgument,
+            `invalid --iptables-mode ${JSON.stringify(opts.iptablesMode)}`,
             {
-              hint: 'run without --netns (explicit mode: the app dials TSMESH_OUTBOUND); the iptables rules themselves exist as `tsmesh-proxy init`',
+              hint: 'legacy or nft',
             },
           );
         const [cmd, ...args] = command;
@@ -78,7 +84,14 @@ export function registerRunCommand(
         process.once('SIGTERM', onSignal);
         const stopWatching = exitWithParent(onSignal);
         try {
-          const code = await runWorkload({
+          const run = opts.netns
+            ? (o: Parameters<typeof runWorkload>[0]) =>
+                runTransparentWorkload({
+                  ...o,
+                  iptablesMode: opts.iptablesMode as 'legacy' | 'nft' | undefined,
+                })
+            : runWorkload;
+          const code = await run({
             stateDir: opts.state,
             workload: opts.workload,
             namespace: opts.namespace,

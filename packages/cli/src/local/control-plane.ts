@@ -38,8 +38,11 @@ import {
 } from './state-dir.js';
 import { WorkloadKind } from './workload-form.js';
 
-/** Cluster networks in local mode (the contract): all of loopback. */
-export const LOCAL_CLUSTER_NETWORKS = ['127.0.0.0/8', '::1/128'] as const;
+/**
+ * Cluster networks in local mode (the contract): all of loopback, and 198.18.0.0/15 for the pods
+ * and Service clusterIPs of transparent mode (`tsmesh run --netns`).
+ */
+export const LOCAL_CLUSTER_NETWORKS = ['127.0.0.0/8', '::1/128', '198.18.0.0/15'] as const;
 
 const controlName = (serviceAccount: string) =>
   `${serviceAccount}.${CONTROL_PLANE_NAMESPACE}.serviceaccount.identity.${CONTROL_PLANE_NAMESPACE}.${TRUST_DOMAIN}`;

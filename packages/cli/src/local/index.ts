@@ -39,6 +39,25 @@ export {
 export { createTextLogger, type LogLevel } from './text-logger.js';
 export { runWorkload, WorkloadEnv, type RunWorkloadOptions } from './workload-runner.js';
 export { EXIT_WITH_PARENT_ENV, exitWithParent } from './exit-with-parent.js';
+export { startControlPlaneGateway, type ControlPlaneGateway } from './control-plane-gateway.js';
+export {
+  cleanupTransparentNetworks,
+  createPodNetwork,
+  HUB_NETNS,
+  isNetnsPodAddress,
+  NETNS_HOST_ADDRESS,
+  NETNS_SUBNET,
+  podNetworkNames,
+  transparentModeUnavailable,
+  type PodNetwork,
+} from './netns-network.js';
+export { keepRegistered, register, type Registration } from './registration.js';
+export {
+  podHostsFile,
+  PROXY_UID,
+  runTransparentWorkload,
+  type RunTransparentOptions,
+} from './transparent-runner.js';
 export {
   EXPANDED_FROM_LABEL,
   expandWorkload,

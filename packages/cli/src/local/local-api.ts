@@ -3,6 +3,7 @@
 //                        pod IP and ServiceAccount token) and stays open: the Pod lives as long as
 //                        this request does, so a workload that dies is deregistered at once.
 //   GET  /v1/pods        the Pods the controllers see.
+//   GET  /v1/services    the Services (transparent mode writes their clusterIPs into pods' hosts).
 //   GET  /v1/resolve?authority=svc.ns.svc.cluster.local:port
 //                        the Service's ready endpoints with the mesh identity of each.
 //   GET  /v1/status      manifest problems (file, document, field) and object counts.
@@ -15,6 +16,7 @@ import { SERVICE_NAME_LABEL } from './endpoints-controller.js';
 import type { LocalObjectSource } from './local-object-source.js';
 import { validateRegistration, type PodRegistry } from './pod-registry.js';
 import { CONTROL_PLANE_NAMESPACE, TRUST_DOMAIN } from './state-dir.js';
+import { EXPANDED_FROM_LABEL } from './workload-form.js';
 
 export interface ResolvedEndpoint {
   /** podIP:targetPort, what Destination returns. */
@@ -138,7 +140,16 @@ export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi>
       sendJson(res, 400, { error: MeshError.is(err) ? err.describe() : (err as Error).message });
       return;
     }
-    const pod = await pods.register(reg);
+    // A workload declared in the compact form passes on its config annotations (opaque ports).
+    const declared = (await source.snapshot(CoreKinds.Pod)).get(reg.namespace, reg.workload);
+    const inherited = Object.fromEntries(
+      Object.entries(
+        declared?.metadata?.labels?.[EXPANDED_FROM_LABEL] === reg.workload
+          ? (declared.metadata.annotations ?? {})
+          : {},
+      ).filter(([key]) => key.startsWith('config.linkerd.io/')),
+    );
+    const pod = await pods.register({ ...reg, annotations: { ...inherited, ...reg.annotations } });
     const name = pod.metadata!.name!;
     const podIP = (pod.status as { podIP: string }).podIP;
     logger.info({ pod: `${reg.namespace}/${name}`, podIP }, 'workload registered');
@@ -171,6 +182,8 @@ export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi>
     switch (url.pathname) {
       case '/v1/pods':
         return sendJson(res, 200, { items: (await source.snapshot(CoreKinds.Pod)).list() });
+      case '/v1/services':
+        return sendJson(res, 200, { items: (await source.snapshot(CoreKinds.Service)).list() });
       case '/v1/resolve': {
         const authority = url.searchParams.get('authority') ?? '';
         const endpoints = await resolveAuthority(source, authority);

@@ -8,6 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DefaultPort, MeshError, MeshErrorCode } from '@tsmesh/core';
 import type { KubeObject } from '@tsmesh/kube';
+import { pidAlive } from './process-alive.js';
+import { isNetnsPodAddress, NETNS_HOST_ADDRESS, NETNS_SUBNET } from './netns-network.js';
 import { CONTROL_PLANE_NAMESPACE } from './state-dir.js';
 
 export interface WorkloadPort {
@@ -22,6 +24,13 @@ export interface WorkloadRegistration {
   readonly serviceAccount: string;
   readonly ports: readonly WorkloadPort[];
   readonly labels?: Readonly<Record<string, string>>;
+  /**
+   * `loopback` (default, explicit mode): a 127.x.y.z address. `netns` (transparent mode): an
+   * address of the transparent-mode pod subnet, for the workload's own network namespace.
+   */
+  readonly network?: 'loopback' | 'netns';
+  /** Extra Pod annotations (e.g. config.linkerd.io/opaque-ports of the declared Workload). */
+  readonly annotations?: Readonly<Record<string, string>>;
   /** Ask for this pod IP again (a workload re-registering after a control-plane restart). */
   readonly podIP?: string;
   readonly podName?: string;
@@ -43,7 +52,19 @@ export function validateRegistration(input: unknown): WorkloadRegistration {
     if (!Number.isInteger(p.port) || (p.port as number) < 1 || (p.port as number) > 65535)
       throw bad(`ports[${i}].port`, 'a port from 1 to 65535');
   }
-  if (r.podIP !== undefined && (typeof r.podIP !== 'string' || !/^127\.\d+\.\d+\.\d+$/.test(r.podIP)))
+  if (
+    r.annotations !== undefined &&
+    (typeof r.annotations !== 'object' ||
+      r.annotations === null ||
+      Object.values(r.annotations).some((v) => typeof v !== 'string'))
+  )
+    throw bad('annotations', 'a map of names to strings');
+  if (r.network !== undefined && r.network !== 'loopback' && r.network !== 'netns')
+    throw bad('network', 'loopback or netns');
+  if (r.network === 'netns') {
+    if (r.podIP !== undefined && (typeof r.podIP !== 'string' || !isNetnsPodAddress(r.podIP)))
+      throw bad('podIP', `an address of ${NETNS_SUBNET.prefix}.0/${NETNS_SUBNET.bits}`);
+  } else if (r.podIP !== undefined && (typeof r.podIP !== 'string' || !/^127\.\d+\.\d+\.\d+$/.test(r.podIP)))
     throw bad('podIP', 'a 127.x.y.z address');
   return r as unknown as WorkloadRegistration;
 }
@@ -120,15 +141,6 @@ function claimsDir(): string {
   }
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 export type AddressClaims = ReturnType<typeof createAddressClaims>;
 
 export interface PodRegistryOptions {
@@ -166,6 +178,18 @@ export class PodRegistry {
     return [...this.#pods.values()];
   }
 
+  /** A transparent-mode address: nothing binds it on the host, so the claim alone decides. */
+  #allocateNetns(hint: string | undefined): string {
+    if (hint && !this.#ips.has(hint) && this.#claims.claim(hint)) return hint;
+    for (let last = 2; last <= 254; last++) {
+      const ip = `${NETNS_SUBNET.prefix}.${last}`;
+      if (!this.#ips.has(ip) && this.#claims.claim(ip)) return ip;
+    }
+    throw new MeshError(MeshErrorCode.Unavailable, 'no free transparent-mode pod address', {
+      hint: 'stop some workloads run with --netns',
+    });
+  }
+
   async #allocate(hint: string | undefined, ports: readonly WorkloadPort[]): Promise<string> {
     const free = async (ip: string) =>
       !this.#ips.has(ip) &&
@@ -190,7 +214,8 @@ export class PodRegistry {
 
   /** Registers a workload instance; returns its Pod. */
   async register(reg: WorkloadRegistration): Promise<KubeObject> {
-    const podIP = await this.#allocate(reg.podIP, reg.ports);
+    const podIP =
+      reg.network === 'netns' ? this.#allocateNetns(reg.podIP) : await this.#allocate(reg.podIP, reg.ports);
     this.#ips.add(podIP);
     const name =
       reg.podName && !this.#pods.has(`${reg.namespace}/${reg.podName}`)
@@ -236,6 +261,7 @@ export function buildPod(reg: WorkloadRegistration & { podIP: string; podName: s
         'linkerd.io/proxy-deployment': reg.workload,
       },
       annotations: {
+        ...reg.annotations,
         'linkerd.io/inject': 'enabled',
         'linkerd.io/proxy-version': 'tsmesh-local',
         // Every local proxy is given the tap identity (LINKERD2_PROXY_TAP_SVC_NAME), as viz's
@@ -267,7 +293,7 @@ export function buildPod(reg: WorkloadRegistration & { podIP: string; podName: s
       phase: 'Running',
       podIP: reg.podIP,
       podIPs: [{ ip: reg.podIP }],
-      hostIP: '127.0.0.1',
+      hostIP: reg.network === 'netns' ? NETNS_HOST_ADDRESS : '127.0.0.1',
       startTime: now,
       conditions: [
         { type: 'Initialized', status: 'True', lastTransitionTime: now },

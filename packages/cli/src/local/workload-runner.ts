@@ -2,10 +2,8 @@
 // gives it a loopback pod IP and a ServiceAccount token), start its proxy, start the app once the
 // proxy holds a certificate, and when the app exits shut the proxy down and deregister — what
 // the injector, the kubelet and `linkerd-await` do for a pod.
-import { setMaxListeners } from 'node:events';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { request, type IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import { DefaultPort, MeshError, MeshErrorCode } from '@tsmesh/core';
 import type { KubeObject, Logger } from '@tsmesh/kube';
@@ -19,9 +17,10 @@ import {
 } from '@tsmesh/proxy';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { podIdentity } from './local-api.js';
+import { openRegistration } from './registration.js';
 import type { WorkloadPort } from './pod-registry.js';
 import { localProxyEnv } from './proxy-env.js';
-import { readControlPlaneInfo, statePaths, type ControlPlaneInfo } from './state-dir.js';
+import type { ControlPlaneInfo } from './state-dir.js';
 
 /** Environment variables the app gets, telling it where it runs and how to reach dependencies. */
 export const WorkloadEnv = {
@@ -60,62 +59,6 @@ export interface RunWorkloadOptions {
   readonly stdio?: 'inherit' | 'ignore';
   readonly readyTimeoutMs?: number;
   readonly signal?: AbortSignal;
-}
-
-interface Registration {
-  readonly pod: KubeObject;
-  readonly podIP: string;
-  readonly identity: string;
-  readonly token: string;
-  readonly trustAnchorsPem: string;
-  /** Ends (resolves) when the control plane drops the registration. */
-  readonly lost: Promise<void>;
-  release(): void;
-}
-
-function register(
-  info: ControlPlaneInfo,
-  body: Record<string, unknown>,
-  signal: AbortSignal,
-): Promise<Registration> {
-  return new Promise((resolve, reject) => {
-    const url = new URL('/v1/workloads', info.api);
-    const req = request(url, { method: 'POST', headers: { 'content-type': 'application/json' }, signal });
-    req.on('error', (err) =>
-      reject(
-        new MeshError(MeshErrorCode.Unavailable, `cannot reach the local control plane: ${err.message}`, {
-          where: info.api,
-          hint: 'is `tsmesh up` running with the same --state?',
-          cause: err,
-        }),
-      ),
-    );
-    req.on('response', (res: IncomingMessage) => {
-      let buffered = '';
-      let answered = false;
-      const lost = new Promise<void>((done) => res.on('close', () => done()));
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        if (answered) return;
-        buffered += chunk;
-        const newline = buffered.indexOf('\n');
-        if (newline < 0) return;
-        answered = true;
-        const line = buffered.slice(0, newline);
-        if (res.statusCode !== 200) {
-          reject(new MeshError(MeshErrorCode.InvalidArgument, `registration refused: ${line}`));
-          return;
-        }
-        const answer = JSON.parse(line) as Omit<Registration, 'lost' | 'release'>;
-        resolve({ ...answer, lost, release: () => req.destroy() });
-      });
-      res.on('end', () => {
-        if (!answered)
-          reject(new MeshError(MeshErrorCode.Unavailable, 'registration ended without an answer'));
-      });
-    });
-    req.end(JSON.stringify(body));
-  });
 }
 
 /**
@@ -165,23 +108,9 @@ const PROXY_RESOLVES_NAMES = true;
 /** Runs the workload until its app exits (resolves with the app's exit code) or the signal aborts. */
 export async function runWorkload(options: RunWorkloadOptions): Promise<number> {
   const { logger } = options;
-  const paths = statePaths(options.stateDir);
-  const controller = new AbortController();
-  // Every watch and stream of the process listens on it.
-  setMaxListeners(0, controller.signal);
-  const onAbort = () => controller.abort();
-  options.signal?.addEventListener('abort', onAbort, { once: true });
-  const info = readControlPlaneInfo(paths);
-  const body = {
-    workload: options.workload,
-    namespace: options.namespace,
-    serviceAccount: options.serviceAccount,
-    ports: options.ports,
-    labels: options.labels,
-  };
-  let registration = await register(info, body, controller.signal);
-  const podName = registration.pod.metadata?.name ?? options.workload;
-  const podIP = registration.podIP;
+  const session = await openRegistration(options);
+  const { controller, paths, info, podName, podIP } = session;
+  let registration = session.first;
   const workDir = join(paths.workloadsDir, options.namespace, podName);
   mkdirSync(workDir, { recursive: true, mode: 0o700 });
   const tokenFile = join(workDir, 'token');
@@ -193,27 +122,11 @@ export async function runWorkload(options: RunWorkloadOptions): Promise<number> 
 
   // Keep the registration: when the control plane restarts, register again with the same name and
   // address (the proxy keeps serving meanwhile, as proxies do when the control plane is down).
-  const keep = (async () => {
-    while (!controller.signal.aborted) {
-      await Promise.race([
-        registration.lost,
-        new Promise((r) => controller.signal.addEventListener('abort', r, { once: true })),
-      ]);
-      while (!controller.signal.aborted) {
-        await new Promise((r) => setTimeout(r, 1000).unref());
-        if (controller.signal.aborted) break;
-        try {
-          const fresh = readControlPlaneInfo(paths);
-          registration = await register(fresh, { ...body, podIP, podName }, controller.signal);
-          writeFileSync(tokenFile, registration.token, { mode: 0o600 });
-          logger.info({ pod: `${options.namespace}/${podName}` }, 'registered again with the control plane');
-          break;
-        } catch {
-          // not back yet
-        }
-      }
-    }
-  })();
+  const keep = session.keep((fresh) => {
+    registration = fresh;
+    writeFileSync(tokenFile, fresh.token, { mode: 0o600 });
+    logger.info({ pod: `${options.namespace}/${podName}` }, 'registered again with the control plane');
+  });
 
   const proxyEnv = localProxyEnv({
     info,
@@ -309,7 +222,7 @@ export async function runWorkload(options: RunWorkloadOptions): Promise<number> 
     identity?.close();
     registration.release();
     await keep;
-    options.signal?.removeEventListener('abort', onAbort);
+    session.detach();
     rmSync(workDir, { recursive: true, force: true });
   }
 }
