@@ -273,7 +273,7 @@ export function createOutboundMesh(options: OutboundMeshOptions): OutboundMesh {
           lease.release({ failed: false, latencyMs: performance.now() - started });
           await forwardTcp(socket, upstream, preamble);
         } catch (err) {
-          lease.release({ failed: true, latencyMs: undefined });
+          lease.release({ failed: !abort.signal.aborted, latencyMs: undefined });
           throw err;
         }
       })
@@ -330,7 +330,7 @@ export function createOutboundMesh(options: OutboundMeshOptions): OutboundMesh {
           try {
             upstream = await connectEndpointTcp(ep, options.meshTls, options.connectTimeoutMs, abort.signal);
           } catch (err) {
-            lease.release({ failed: true, latencyMs: undefined });
+            lease.release({ failed: !abort.signal.aborted, latencyMs: undefined });
             throw err;
           }
           lease.release({ failed: false, latencyMs: performance.now() - started });

@@ -495,7 +495,9 @@ export function createLogicalTarget(options: LogicalTargetOptions): LogicalTarge
           try {
             response = await lease.client.send(request, attemptSignal);
           } catch (err) {
-            lease.release({ failed: true, latencyMs: undefined });
+            // A client that went away is not the endpoint's failure: failure accrual must not eject
+            // an endpoint because load generators or impatient clients hung up mid-request.
+            lease.release({ failed: !ex.signal.aborted, latencyMs: undefined });
             throw err;
           }
           const latency = performance.now() - attemptStarted;
@@ -608,8 +610,11 @@ export function createLogicalTarget(options: LogicalTargetOptions): LogicalTarge
       const e = toProxyError(
         deadlineSignal.aborted && ProxyError.is(deadlineSignal.reason) ? deadlineSignal.reason : err,
       );
-      if (!ex.signal.aborted) ex.fail(e);
-      options.onError?.(e);
+      // When the client went away there is nobody to answer and nothing the proxy did wrong.
+      if (!ex.signal.aborted) {
+        ex.fail(e);
+        options.onError?.(e);
+      }
       finish(
         proto === 'grpc' ? String(PROXY_ERRORS[e.code].grpcStatus) : String(e.httpStatus),
         PROXY_ERRORS[e.code].routeErrorLabel,
