@@ -16,6 +16,7 @@ import { registerRunCommand } from './commands/run.js';
 import { registerUpCommand } from './commands/up.js';
 import { registerVersionCommand } from './commands/version.js';
 import { registerVizCommand } from './commands/viz.js';
+import { registerVizDashboardCommand } from './commands/viz-dashboard.js';
 import { VERSION } from './version.js';
 
 export interface ProgramIo {
@@ -48,6 +49,7 @@ export function createProgram(io: ProgramIo = defaultIo): Command {
   registerUpCommand(program, io.out, io.err);
   registerRunCommand(program, io.out, io.err);
   registerVizCommand(program, io.out, io.err);
+  registerVizDashboardCommand(program, io.out, io.err);
   registerDiagnosticsCommand(program, io.out, io.err);
   registerProfileCommand(program, io);
   return program;

@@ -6,6 +6,7 @@ import { runDemo, runDemoAppProcess } from '../demo/index.js';
 import { exitWithParent } from '../local/index.js';
 import { guarded } from './command-errors.js';
 import { parseControllers, untilInterrupted } from './up.js';
+import { startDashboard } from './viz-dashboard.js';
 
 export function registerDemoCommand(
   program: Command,
@@ -36,6 +37,8 @@ export function registerDemoCommand(
               cliEntry: process.argv[1]!,
               tty: process.stdout.isTTY === true,
               write: (text) => process.stdout.write(text),
+              // On linkerd's dashboard port when it is free, any other port if not.
+              dashboard: (stateDir, signal) => startDashboard({ stateDir, signal, anyPortIfTaken: true }),
               signal: controller.signal,
             });
           } finally {

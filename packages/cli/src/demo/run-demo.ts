@@ -36,6 +36,11 @@ export interface DemoOptions {
   readonly refreshMs?: number;
   /** Controllers besides identity (default destination and policy). */
   readonly controllers?: readonly ('destination' | 'policy')[];
+  /** Starts the web dashboard over this demo's state directory (`tsmesh demo` passes viz's). */
+  readonly dashboard?: (
+    stateDir: string,
+    signal: AbortSignal,
+  ) => Promise<{ readonly url: string; close(): Promise<void> }>;
   readonly signal?: AbortSignal;
 }
 
@@ -168,6 +173,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   }));
   let plane: LocalControlPlane | undefined;
   let forward: Server | undefined;
+  let dashboard: { readonly url: string; close(): Promise<void> } | undefined;
   let failed: unknown;
   const windows = new Map<string, GoldenWindow>();
 
@@ -281,8 +287,10 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     const webPort = await freePort('127.0.0.1', options.webPort ?? 8080);
     // Like a Service endpoint: web's pod IP at its app port, where its proxy listens.
     forward = await startForward(webPort, { host: web.podIP!, port: web.port! });
+    dashboard = await options.dashboard?.(stateDir, signal);
     line('');
     line(`The app: http://127.0.0.1:${webPort}/ (web, through its proxy)`);
+    if (dashboard) line(`The dashboard: ${dashboard.url} (golden metrics, topology, routes, top and tap)`);
     line(
       options.durationMs
         ? `Golden metrics below; stopping after ${Math.round(options.durationMs / 1000)}s (Ctrl-C stops earlier).`
@@ -337,6 +345,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     controller.abort();
     line('stopping: workloads, proxies, control plane');
     forward?.close();
+    await dashboard?.close();
     await Promise.all(
       workloads.map(async (w) => {
         const child = w.process;

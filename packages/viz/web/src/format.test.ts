@@ -18,7 +18,8 @@ describe('dashboard number formats', () => {
 
   it('shows requests a second, latency and bytes with units', () => {
     expect([0, 0.001, 1.234, 250.4].map(formatRps)).toEqual(['0', '< 0.01', '1.23', '250']);
-    expect([0.5, 4.25, 37.6, 1500, NaN, Infinity].map(formatLatency)).toEqual([
+    expect([0, 0.5, 4.25, 37.6, 1500, NaN, Infinity].map(formatLatency)).toEqual([
+      '0 ms',
       '0.50 ms',
       '4.3 ms',
       '38 ms',

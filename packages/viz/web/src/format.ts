@@ -25,6 +25,7 @@ export function formatRps(rps: number | null | undefined): string {
 
 export function formatLatency(ms: number | null | undefined): string {
   if (ms === undefined || ms === null || !Number.isFinite(ms)) return '-';
+  if (ms === 0) return '0 ms';
   if (ms >= 1000) return `${(ms / 1000).toFixed(2)} s`;
   if (ms >= 10) return `${Math.round(ms)} ms`;
   return `${ms.toFixed(ms < 1 ? 2 : 1)} ms`;

@@ -77,8 +77,7 @@ export function TopologyGraph({ edges, stats, windowSeconds, onOpen }: TopologyP
             <title>{title}</title>
             <path d={d} className={`edge edge-${kind}`} markerEnd={`url(#arrow-${kind})`} />
             <text x={(x1 + x2) / 2} y={(y1 + y2) / 2 - 6} textAnchor="middle" className="edge-label">
-              {e.secured ? '🔒 ' : '⚠ '}
-              {formatRps(e.requests / windowSeconds)} rps
+              {e.secured ? 'mTLS' : 'plain'} · {formatRps(e.requests / windowSeconds)} rps
             </text>
           </g>
         );

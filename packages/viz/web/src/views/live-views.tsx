@@ -5,7 +5,7 @@ import { useEffect, useRef, useState } from 'react';
 import { query } from '../api.js';
 import { formatLatency, formatPercent } from '../format.js';
 import { applyTapEvent, type TapEvent, type TapRow } from './tap-rows.js';
-import { Empty, SuccessRate } from './tables.js';
+import { Empty, Lock, SuccessRate } from './tables.js';
 
 interface TopRow {
   readonly source: string;
@@ -152,7 +152,7 @@ export function LiveTap({ namespace, name }: { namespace: string; name: string }
                 <td className="path">{r.path}</td>
                 <td className="num">{r.status ?? '…'}</td>
                 <td className="num">{formatLatency(r.latencyMs)}</td>
-                <td>{r.tls === 'true' ? '🔒' : r.tls || '-'}</td>
+                <td>{r.tls === 'true' ? <Lock /> : r.tls || '-'}</td>
               </tr>
             ))}
           </tbody>

@@ -106,7 +106,7 @@ export function NamespacePage({ namespace, meta }: { namespace: string; meta: Me
               onOpen={(ns, name) => navigate(pathOf({ page: 'workload', namespace: ns, name }))}
             />
             <p className="hint">
-              🔒 green: mutual TLS · ⚠ dashed red: not secured. Click a workload to open it.
+              Green: secured by mutual TLS · dashed red: not secured. Click a workload to open it.
             </p>
           </>
         )}
@@ -193,9 +193,12 @@ export function WorkloadPage({
       <DataSection title="Routes (inbound)" id="routes" polled={routes}>
         {(rows) => <StatTable rows={rows} nameHeader="Route" />}
       </DataSection>
-      <DataSection title="Calls out (by destination)" polled={outbound}>
-        {(rows) => <StatTable rows={rows} nameHeader="Destination" link={workloadOf} />}
-      </DataSection>
+      {/* Needs the proxies' dst_* labels; without them the edges below show the calls out. */}
+      {(outbound.data?.rows.length ?? 0) > 0 && (
+        <DataSection title="Calls out (by destination)" polled={outbound}>
+          {(rows) => <StatTable rows={rows} nameHeader="Destination" link={workloadOf} />}
+        </DataSection>
+      )}
       <DataSection title="Edges" id="edges" polled={edges}>
         {(rows) => <EdgesTable edges={rows.filter(involves)} windowSeconds={windowSeconds} />}
       </DataSection>

@@ -31,6 +31,21 @@ export function SuccessRate({ rate }: { rate: number | undefined }) {
   );
 }
 
+/** A padlock (inline SVG: no emoji font needed). */
+export function Lock({ open = false }: { open?: boolean }) {
+  return (
+    <svg className="lock" viewBox="0 0 12 14" width="11" height="13" aria-hidden="true">
+      <path
+        d={open ? 'M3 6V4a3 3 0 0 1 5.8-1' : 'M3 6V4a3 3 0 0 1 6 0v2'}
+        fill="none"
+        stroke="currentColor"
+        strokeWidth="1.6"
+      />
+      <rect x="1" y="6" width="10" height="7.5" rx="1.5" fill="currentColor" />
+    </svg>
+  );
+}
+
 export function Empty({ children }: { children: ReactNode }) {
   return <p className="empty">{children}</p>;
 }
@@ -131,9 +146,13 @@ export function EdgesTable({ edges, windowSeconds }: { edges: readonly Edge[]; w
             <td className="num">{formatRps(e.requests / windowSeconds)}</td>
             <td>
               {e.secured ? (
-                <span className="tls tls-yes">🔒 mTLS</span>
+                <span className="tls tls-yes">
+                  <Lock /> mTLS
+                </span>
               ) : (
-                <span className="tls tls-no">⚠ {e.noTlsReason || 'not secured'}</span>
+                <span className="tls tls-no">
+                  <Lock open /> {e.noTlsReason || 'not secured'}
+                </span>
               )}
             </td>
           </tr>
