@@ -18,6 +18,7 @@ const NEEDS = {
     { command: 'wrk', pkg: 'wrk' }, // HTTP/1.1 load generator of bench/proxy
     { command: 'prometheus', pkg: 'prometheus' }, // the real Prometheus of viz's metrics tests
     { command: 'buildah', pkg: 'buildah' }, // the daemonless proxy image build (images/build-proxy-image.sh)
+    { command: 'chromium', pkg: 'chromium' }, // the real browser of viz's dashboard test (driven by playwright-core)
     // testenv's one-node cluster (`testenv up --cluster`, packages/testenv/test/integration/cluster.test.ts)
     { command: 'containerd', pkg: 'containerd' },
     { command: 'runc', pkg: 'runc' },
