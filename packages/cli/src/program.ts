@@ -8,6 +8,7 @@ import { addGlobalClusterOptions } from './commands/global-options.js';
 import { registerIdentityCommand } from './commands/identity.js';
 import { registerInjectCommands } from './commands/inject.js';
 import { registerInstallCommand } from './commands/install.js';
+import { registerMulticlusterCommand } from './commands/multicluster.js';
 import { registerUninstallCommand } from './commands/uninstall.js';
 import { registerUpgradeCommand } from './commands/upgrade.js';
 import { registerPolicyCommand } from './commands/policy.js';
@@ -49,6 +50,7 @@ export function createProgram(io: ProgramIo = defaultIo): Command {
   registerUpCommand(program, io.out, io.err);
   registerRunCommand(program, io.out, io.err);
   registerVizCommand(program, io.out, io.err);
+  registerMulticlusterCommand(program, io.out, io.err);
   registerVizDashboardCommand(program, io.out, io.err);
   registerDiagnosticsCommand(program, io.out, io.err);
   registerProfileCommand(program, io);
