@@ -1,14 +1,15 @@
 // The `tsmesh` command tree. Built by a function (no module-level state) so tests can run it
 // in-process and capture its output.
 import { Command } from 'commander';
+import { registerAuthzCommand } from './commands/authz/index.js';
 import { registerCheckCommand } from './commands/check.js';
+import { registerCompletionCommand } from './commands/completion.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerDiagnosticsCommand } from './commands/diagnostics/index.js';
 import { addGlobalClusterOptions } from './commands/global-options.js';
 import { registerIdentityCommand } from './commands/identity.js';
 import { registerInjectCommands } from './commands/inject.js';
 import { registerInstallCommand } from './commands/install.js';
-import { registerMulticlusterCommand } from './commands/multicluster.js';
 import { registerUninstallCommand } from './commands/uninstall.js';
 import { registerUpgradeCommand } from './commands/upgrade.js';
 import { registerPolicyCommand } from './commands/policy.js';
@@ -17,7 +18,6 @@ import { registerRunCommand } from './commands/run.js';
 import { registerUpCommand } from './commands/up.js';
 import { registerVersionCommand } from './commands/version.js';
 import { registerVizCommand } from './commands/viz.js';
-import { registerVizDashboardCommand } from './commands/viz-dashboard.js';
 import { VERSION } from './version.js';
 
 export interface ProgramIo {
@@ -50,9 +50,9 @@ export function createProgram(io: ProgramIo = defaultIo): Command {
   registerUpCommand(program, io.out, io.err);
   registerRunCommand(program, io.out, io.err);
   registerVizCommand(program, io.out, io.err);
-  registerMulticlusterCommand(program, io.out, io.err);
-  registerVizDashboardCommand(program, io.out, io.err);
   registerDiagnosticsCommand(program, io.out, io.err);
   registerProfileCommand(program, io);
+  registerAuthzCommand(program, io.out, io.err);
+  registerCompletionCommand(program, io.out, io.err);
   return program;
 }

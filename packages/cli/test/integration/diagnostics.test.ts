@@ -345,4 +345,58 @@ describe('tsmesh diagnostics against kube-apiserver', () => {
     expect(noPod.code).toBe(1);
     expect(noPod.err).toMatch(/InboundServerPolicies.GetPort/);
   });
+
+  it('authz: the Server, ServerAuthorization and AuthorizationPolicies (Server and route) of a workload', async () => {
+    const meta = (name: string) => ({ name, namespace: ns });
+    await client.create(MeshKinds.ServerAuthorization, {
+      metadata: meta('api-any'),
+      spec: { server: { name: 'api-http' }, client: { unauthenticated: true } },
+    } as KubeObject);
+    await client.create(MeshKinds.AuthorizationPolicy, {
+      metadata: meta('api-server-ap'),
+      spec: {
+        targetRef: { group: 'policy.linkerd.io', kind: 'Server', name: 'api-http' },
+        requiredAuthenticationRefs: [],
+      },
+    } as KubeObject);
+    await client.create(MeshKinds.PolicyHTTPRoute, {
+      metadata: meta('api-write'),
+      spec: {
+        parentRefs: [{ group: 'policy.linkerd.io', kind: 'Server', name: 'api-http' }],
+        rules: [{ matches: [{ method: 'POST' }] }],
+      },
+    } as KubeObject);
+    await client.create(MeshKinds.AuthorizationPolicy, {
+      metadata: meta('api-write-ap'),
+      spec: {
+        targetRef: { group: 'policy.linkerd.io', kind: 'HTTPRoute', name: 'api-write' },
+        requiredAuthenticationRefs: [],
+      },
+    } as KubeObject);
+
+    const table = await kube('authz', 'po/api-0');
+    expect(table.err).toBe('');
+    expect(
+      table.out
+        .trimEnd()
+        .split('\n')
+        .map((l) => l.split(/\s{3,}/)),
+    ).toEqual([
+      ['ROUTE', 'SERVER', 'AUTHORIZATION_POLICY', 'SERVER_AUTHORIZATION'],
+      ['*', 'api-http', 'api-any'],
+      ['*', 'api-http', 'api-server-ap'],
+      ['api-write', 'api-http', 'api-write-ap'],
+    ]);
+    const json = await kube('authz', '-o', 'json', 'po', 'api-1');
+    expect(JSON.parse(json.out)).toContainEqual({
+      route: 'api-write',
+      server: 'api-http',
+      authorizationPolicy: 'api-write-ap',
+      serverAuthorization: '',
+    });
+    // web-0 is selected by no Server: only the header.
+    expect((await kube('authz', 'deploy/web')).out.trimEnd().split('\n')).toHaveLength(1);
+    const missing = await kube('authz', 'po/nope');
+    expect(missing.err).toContain(`no Pod ${ns}/nope`);
+  });
 });

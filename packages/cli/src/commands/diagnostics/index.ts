@@ -29,6 +29,7 @@ export {
   obfuscateMetrics,
   type ScrapeResult,
 } from './metrics.js';
+export { withClusterSession, type ClusterSession } from './cluster-session.js';
 export { parseWorkloadRef, podsOf, selectorString, type WorkloadRef } from './workload-pods.js';
 export { formatPolicy, parsePolicyTarget, queryPolicy, type PolicyTarget } from './policy.js';
 
@@ -50,7 +51,8 @@ function failIfAllFailed(results: readonly ScrapeResult[], what: string): void {
   }
 }
 
-function checkOutput<T extends string>(value: string, allowed: readonly T[]): T {
+/** The -o value when it is one of `allowed`; an error listing them otherwise. */
+export function checkOutput<T extends string>(value: string, allowed: readonly T[]): T {
   if ((allowed as readonly string[]).includes(value)) return value as T;
   throw new MeshError(MeshErrorCode.InvalidArgument, `unknown output format "${value}"`, {
     where: '-o',
