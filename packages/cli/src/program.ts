@@ -10,6 +10,7 @@ import { addGlobalClusterOptions } from './commands/global-options.js';
 import { registerIdentityCommand } from './commands/identity.js';
 import { registerInjectCommands } from './commands/inject.js';
 import { registerInstallCommand } from './commands/install.js';
+import { registerMulticlusterCommand } from './commands/multicluster.js';
 import { registerUninstallCommand } from './commands/uninstall.js';
 import { registerUpgradeCommand } from './commands/upgrade.js';
 import { registerPolicyCommand } from './commands/policy.js';
@@ -18,6 +19,7 @@ import { registerRunCommand } from './commands/run.js';
 import { registerUpCommand } from './commands/up.js';
 import { registerVersionCommand } from './commands/version.js';
 import { registerVizCommand } from './commands/viz.js';
+import { registerVizDashboardCommand } from './commands/viz-dashboard.js';
 import { VERSION } from './version.js';
 
 export interface ProgramIo {
@@ -50,6 +52,8 @@ export function createProgram(io: ProgramIo = defaultIo): Command {
   registerUpCommand(program, io.out, io.err);
   registerRunCommand(program, io.out, io.err);
   registerVizCommand(program, io.out, io.err);
+  registerMulticlusterCommand(program, io.out, io.err);
+  registerVizDashboardCommand(program, io.out, io.err);
   registerDiagnosticsCommand(program, io.out, io.err);
   registerProfileCommand(program, io);
   registerAuthzCommand(program, io.out, io.err);
