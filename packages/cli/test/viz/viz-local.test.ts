@@ -130,8 +130,9 @@ describe('tsmesh viz in local mode (direct scrapes)', () => {
       'LATENCY_P99',
       'TCP_CONN',
     ]);
-    // 10 requests between the two scrapes, a second apart.
-    expect(lines[0]).toMatch(/^emoji\s+1\/1\s+90\.00%\s+(9\.\d|10\.0)rps\s+15ms\s+20ms\s+20ms\s+1$/);
+    // 10 requests between the two scrapes. The rate divides by the measured time between them:
+    // 1 s asked for, longer on a loaded machine (1.15 s in one CI run gave 8.7rps), never shorter.
+    expect(lines[0]).toMatch(/^emoji\s+1\/1\s+90\.00%\s+(\d\.\d|10\.0)rps\s+15ms\s+20ms\s+20ms\s+1$/);
     expect(lines[1]).toMatch(/^web\s+1\/1\s+-\s+-\s+-\s+-\s+-\s+0$/);
   });
 
