@@ -9,7 +9,8 @@
 // local mode does. Each proxy is pinned to its own core (outbound CPU 0, inbound CPU 1).
 // Scenarios: h1-max (wrk -c --connections, saturated) and h1-1k (h2load --h1, 1,000 req/s, p50/p99).
 //
-// Usage: node bench/proxy/mesh-routing.bench.mjs [--duration 8] [--connections 50]
+// Usage: node bench/proxy/mesh-routing.bench.mjs [--duration 8] [--connections 50] [--hint h2|none]
+//          [--mesh-base OUTDIR]   (another build from build-revision.mjs, measured as tsmesh-mesh-base)
 // Needs `pnpm exec nx run @tsmesh/proxy:build`, wrk, h2load, taskset.
 import { execFile, spawn, spawnSync } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -36,8 +37,15 @@ const { values: args } = parseArgs({
   options: {
     duration: { type: 'string', default: '8' },
     connections: { type: 'string', default: '50' },
+    // Another build of the proxy (build-revision.mjs OUTDIR) measured as a fourth path, tsmesh-mesh-base.
+    'mesh-base': { type: 'string' },
+    // The endpoint's protocol hint: h2 (as the destination controller sends for meshed pods: HTTP/1
+    // travels as HTTP/2 between the proxies, l5d-orig-proto) or none (HTTP/1 over mTLS). The plain
+    // path gets the same hint.
+    hint: { type: 'string', default: 'h2' },
   },
 });
+const HINT = args.hint === 'none' ? 'none' : 'h2';
 const D = String(Number(args.duration));
 const CONNS = Number(args.connections);
 const WEB = 'web.bench.svc.cluster.local:80';
@@ -138,6 +146,7 @@ addDestinationService(cp, {
             addr: { ip: { ipv4: u32('127.0.0.1') }, port: endpointPort },
             weight: 10_000,
             tlsIdentity: { dnsLikeIdentity: { name: B_ID } },
+            ...(HINT === 'h2' ? { protocolHint: { h2: {} } } : {}),
             metricLabels: { pod: 'web-0' },
           },
         ],
@@ -205,20 +214,24 @@ const outbound = (extra, flags = []) =>
 const plain = await outbound({
   BENCH_PEER_PORT: String(endpointPort),
   BENCH_PEER_IDENTITY: B_ID,
+  BENCH_PEER_HINT: HINT,
   TSMESH_PROXY_OUTBOUND_FORWARD_ADDR: `127.0.0.1:${endpointPort}`,
 });
 const cpName = 'linkerd-destination.linkerd.serviceaccount.identity.linkerd.cluster.local';
-const mesh = await outbound(
-  {
-    LINKERD2_PROXY_DESTINATION_SVC_ADDR: `127.0.0.1:${cpPort}`,
-    LINKERD2_PROXY_DESTINATION_SVC_NAME: cpName,
-    LINKERD2_PROXY_POLICY_SVC_ADDR: `127.0.0.1:${cpPort}`,
-    LINKERD2_PROXY_POLICY_SVC_NAME: cpName,
-    LINKERD2_PROXY_POLICY_WORKLOAD: '{"ns":"bench","pod":"client-0"}',
-    LINKERD2_PROXY_DESTINATION_CONTEXT: '{"ns":"bench","nodeName":"local"}',
-  },
-  (process.env.MESH_NODE_FLAGS ?? '').split(' ').filter(Boolean),
-);
+const meshEnv = {
+  LINKERD2_PROXY_DESTINATION_SVC_ADDR: `127.0.0.1:${cpPort}`,
+  LINKERD2_PROXY_DESTINATION_SVC_NAME: cpName,
+  LINKERD2_PROXY_POLICY_SVC_ADDR: `127.0.0.1:${cpPort}`,
+  LINKERD2_PROXY_POLICY_SVC_NAME: cpName,
+  LINKERD2_PROXY_POLICY_WORKLOAD: '{"ns":"bench","pod":"client-0"}',
+  LINKERD2_PROXY_DESTINATION_CONTEXT: '{"ns":"bench","nodeName":"local"}',
+  // The target stays resolved while the other paths are measured (default idle eviction: 5 s).
+  LINKERD2_PROXY_OUTBOUND_DISCOVERY_IDLE_TIMEOUT: '120s',
+};
+const mesh = await outbound(meshEnv, (process.env.MESH_NODE_FLAGS ?? '').split(' ').filter(Boolean));
+const meshBase = args['mesh-base']
+  ? await outbound({ ...meshEnv, BENCH_PROXY_DIST: join(args['mesh-base'], 'dist/index.js') })
+  : undefined;
 
 // --- load --------------------------------------------------------------------------------------
 // Tools run asynchronously: the control plane lives in this process and must keep answering.
@@ -295,6 +308,15 @@ const paths = [
     port: mesh.info.outbound,
     pids: { outbound: mesh.child.pid, inbound: inbound.child.pid },
   },
+  ...(meshBase
+    ? [
+        {
+          name: 'tsmesh-mesh-base',
+          port: meshBase.info.outbound,
+          pids: { outbound: meshBase.child.pid, inbound: inbound.child.pid },
+        },
+      ]
+    : []),
 ];
 const probe = await run('curl', [
   '-si',
@@ -306,13 +328,18 @@ const probe = await run('curl', [
 ]);
 if (!/^HTTP\/1.1 200/.test(probe)) console.error('mesh path probe failed:', probe);
 const load = loadAverage;
-console.log(`mesh routing bench: ${D}s per scenario, ${CONNS} wrk connections, load average ${load()}`);
-for (const p of paths)
-  run('wrk', ['-t1', `-c${CONNS}`, '-d2s', '-H', `Host: ${WEB}`, `http://127.0.0.1:${p.port}/api/items`]);
+console.log(
+  `mesh routing bench: ${D}s per scenario, ${CONNS} wrk connections, endpoint hint ${HINT}, load average ${load()}`,
+);
+// Each measurement starts warm: one second of the same load on the same path right before it
+// (pools connected, discovery answered), so scenarios compare steady states.
+const warm = (port) =>
+  run('wrk', ['-t1', `-c${CONNS}`, '-d1s', '-H', `Host: ${WEB}`, `http://127.0.0.1:${port}/api/items`]);
 const results = {};
 for (const [s, fn] of Object.entries(scenarios)) {
   results[s] = {};
   for (const p of paths) {
+    await warm(p.port);
     const t0 = Object.fromEntries(Object.entries(p.pids).map(([k, pid]) => [k, cpuTicks(pid)]));
     const started = performance.now();
     const r = await fn(p.port, `${s}-${p.name}`);
@@ -320,7 +347,9 @@ for (const [s, fn] of Object.entries(scenarios)) {
     const use = Object.entries(p.pids)
       .map(([k, pid]) => {
         const cpu = (cpuTicks(pid) - t0[k]) / CLK_TCK;
-        return `${k} ${((cpu * 1e6) / (r.rps * secs)).toFixed(0)}µs/req ${rssMb(pid).toFixed(0)}MB`;
+        const us = (cpu * 1e6) / (r.rps * secs);
+        if (k === 'outbound') r.outboundUs = us;
+        return `${k} ${us.toFixed(0)}µs/req ${rssMb(pid).toFixed(0)}MB`;
       })
       .join(', ');
     results[s][p.name] = r;
@@ -340,9 +369,15 @@ for (const [s, fn] of Object.entries(scenarios)) {
 const m = results['h1-max'];
 const k = results['h1-1k'];
 console.log(`\nload average after: ${load()}`);
-console.log(`h1-max throughput mesh/plain ${(m['tsmesh-mesh'].rps / m['tsmesh-plain'].rps).toFixed(2)}`);
+const ratio = (a, b) => (a / b).toFixed(2);
+for (const name of ['tsmesh-mesh', 'tsmesh-mesh-base']) {
+  if (!m[name]) continue;
+  console.log(
+    `${name}: h1-max throughput /plain ${ratio(m[name].rps, m['tsmesh-plain'].rps)}, outbound CPU per request /plain h1-max ${ratio(m[name].outboundUs, m['tsmesh-plain'].outboundUs)} h1-1k ${ratio(k[name].outboundUs, k['tsmesh-plain'].outboundUs)}, h1-1k p99 added over direct ${(k[name].p99 - k.direct.p99).toFixed(2)} ms`,
+  );
+}
 console.log(
-  `h1-1k p99 added over direct: plain ${(k['tsmesh-plain'].p99 - k.direct.p99).toFixed(2)} ms, mesh ${(k['tsmesh-mesh'].p99 - k.direct.p99).toFixed(2)} ms`,
+  `tsmesh-plain: h1-1k p99 added over direct ${(k['tsmesh-plain'].p99 - k.direct.p99).toFixed(2)} ms`,
 );
 cp.forceShutdown();
 // SIGTERM lets the proxies shut down (and write a CPU profile when asked to).

@@ -186,6 +186,15 @@ export function createProxyMetrics(registry: Registry): ProxyMetrics {
     base,
     /** `status|grpc|error` → that outcome's children. */
     outcomes: new Map<string, ResponseChildren>(),
+    /** The previous outcome, looked at first. */
+    last: undefined as
+      | {
+          readonly statusCode: number | undefined;
+          readonly grpcStatus: number | undefined;
+          readonly error: string | undefined;
+          readonly children: ResponseChildren;
+        }
+      | undefined,
   }));
   const tcpOpenTotal = new Counter({
     name: ProxyMetric.TcpOpenTotal,
@@ -274,6 +283,18 @@ export function createProxyMetrics(registry: Registry): ProxyMetrics {
     },
     response(labels, outcome) {
       const target = targets.get(labels);
+      // Most responses of a target repeat the previous outcome: no key string for those.
+      const last = target.last;
+      if (
+        last !== undefined &&
+        last.statusCode === outcome.statusCode &&
+        last.grpcStatus === outcome.grpcStatus &&
+        last.error === outcome.error
+      ) {
+        last.children.total.pending += 1;
+        last.children.latency.observe(outcome.latencyMs);
+        return;
+      }
       const key = `${outcome.statusCode ?? ''}|${outcome.grpcStatus ?? ''}|${outcome.error ?? ''}`;
       let children = target.outcomes.get(key);
       if (children === undefined) {
@@ -290,6 +311,12 @@ export function createProxyMetrics(registry: Registry): ProxyMetrics {
         };
         target.outcomes.set(key, children);
       }
+      target.last = {
+        statusCode: outcome.statusCode,
+        grpcStatus: outcome.grpcStatus,
+        error: outcome.error,
+        children,
+      };
       children.total.pending += 1;
       children.latency.observe(outcome.latencyMs);
     },

@@ -164,35 +164,51 @@ export function createMeshMetrics(registry: Registry): MeshMetrics {
     registers: [registry],
   });
   const statusKey = (proto: RouteProtocol) => (proto === 'http' ? 'http_status' : 'grpc_status');
-  // prom-client hashes the label set on every inc/observe; the stack passes the same label objects
-  // for a route or route-backend (cached per plan), so the metric children are resolved once per
-  // object (and per status/error pair) and reused.
-  // Children are resolved once per label object (the stack keeps one per route and route-backend)
-  // and per status/error pair, then only added to.
-  const children = new WeakMap<object, Map<string, PendingCount | HistogramChild>>();
-  const child = <C extends PendingCount | HistogramChild>(key: object, slot: string, make: () => C): C => {
-    let m = children.get(key);
-    if (!m) children.set(key, (m = new Map()));
-    let c = m.get(slot);
-    if (!c) m.set(slot, (c = make()));
-    return c as C;
+  // prom-client hashes the label set on every inc/observe. The stack passes the same label object
+  // for a route or route-backend (cached per plan), so children are resolved once per object,
+  // protocol and status/error pair, then only added to: no key string is built per request.
+  interface ProtoChildren {
+    duration?: HistogramChild;
+    requests?: PendingCount;
+    readonly statuses: Map<string, Map<string, PendingCount>>;
+  }
+  const children = new WeakMap<object, { http?: ProtoChildren; grpc?: ProtoChildren }>();
+  const of = (key: object, proto: RouteProtocol): ProtoChildren => {
+    let byProto = children.get(key);
+    if (!byProto) children.set(key, (byProto = {}));
+    return (byProto[proto] ??= { statuses: new Map() });
+  };
+  const statusChild = (
+    c: ProtoChildren,
+    status: string,
+    error: string,
+    make: () => PendingCount,
+  ): PendingCount => {
+    let byError = c.statuses.get(status);
+    if (!byError) c.statuses.set(status, (byError = new Map()));
+    let child = byError.get(error);
+    if (!child) byError.set(error, (child = make()));
+    return child;
   };
   const labelsOf = (key: object): Record<string, string> => cleanLabels(key);
   return {
     routeRequest(proto, key, seconds, status, error) {
       const f = fams[proto];
-      child(key, `${proto}|d`, () => f.requestDuration.child(labelsOf(key))).observe(seconds);
-      child(key, `${proto}|s|${status}|${error}`, () =>
+      const c = of(key, proto);
+      (c.duration ??= f.requestDuration.child(labelsOf(key))).observe(seconds);
+      statusChild(c, status, error, () =>
         f.requestStatuses.child({ ...labelsOf(key), [statusKey(proto)]: status, error }),
       ).pending++;
     },
     backendRequest(proto, key) {
-      child(key, `${proto}|r`, () => fams[proto].backendRequests.child(labelsOf(key))).pending++;
+      const c = of(key, proto);
+      (c.requests ??= fams[proto].backendRequests.child(labelsOf(key))).pending++;
     },
     backendResponse(proto, key, seconds, status, error) {
       const f = fams[proto];
-      child(key, `${proto}|d`, () => f.backendResponseDuration.child(labelsOf(key))).observe(seconds);
-      child(key, `${proto}|s|${status}|${error}`, () =>
+      const c = of(key, proto);
+      (c.duration ??= f.backendResponseDuration.child(labelsOf(key))).observe(seconds);
+      statusChild(c, status, error, () =>
         f.backendResponseStatuses.child({ ...labelsOf(key), [statusKey(proto)]: status, error }),
       ).pending++;
     },

@@ -26,8 +26,15 @@ export interface Exchange {
   readonly grpc: boolean;
   /** The request body, or null when there is none. */
   readonly body: Readable | null;
-  /** Aborted when the client goes away. */
+  /**
+   * Aborted when the client goes away or when the stack ends the exchange (abort(), e.g. a route
+   * timeout). Created on first use: an exchange nobody asks for a signal allocates none.
+   */
   readonly signal: AbortSignal;
+  /** True once the client went away (the signal is aborted then too). */
+  readonly gone: boolean;
+  /** Ends the exchange's signal with a reason (route request and idle timeouts). */
+  abort(reason: unknown): void;
   /** The client's address (read only when asked: tap). */
   peer(): { readonly ip: string; readonly port: number };
   readonly headersSent: boolean;
@@ -71,19 +78,56 @@ function relay(from: Readable, to: Writable, done: (failed: boolean) => void): v
   from.pipe(to);
 }
 
+function uncorkLater(res: ServerResponse): void {
+  if (!res.writableEnded) res.uncork();
+}
+
 const isGrpc = (h: Record<string, unknown>) => String(h['content-type'] ?? '').startsWith('application/grpc');
 
 type Peer = { readonly ip: string; readonly port: number };
 const NO_PEER: Peer = Object.freeze({ ip: '', port: 0 });
+
+/**
+ * The signal of one exchange, made only when first asked for (most requests of a route without
+ * timeouts never need one before the endpoint call; a controller, its signal and the abort
+ * reason were measurable per request).
+ */
+class LazyAbort {
+  private controller: AbortController | undefined;
+  private reason: unknown;
+  private aborted = false;
+  gone = false;
+
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.aborted) this.controller.abort(this.reason);
+    }
+    return this.controller.signal;
+  }
+
+  abort(reason: unknown): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.reason = reason;
+    this.controller?.abort(reason);
+  }
+
+  clientGone(): void {
+    if (this.gone) return;
+    this.gone = true;
+    this.abort(new Error('the client went away'));
+  }
+}
 
 export function http1Exchange(
   req: IncomingMessage,
   res: ServerResponse,
   peer: () => Peer | undefined = () => undefined,
 ): Exchange {
-  const abort = new AbortController();
+  const abort = new LazyAbort();
   res.once('close', () => {
-    if (!res.writableFinished) abort.abort(new Error('the client went away'));
+    if (!res.writableFinished) abort.clientGone();
   });
   const headers = stripHopByHop(req.headers);
   const method = req.method ?? 'GET';
@@ -100,19 +144,28 @@ export function http1Exchange(
     http2: false,
     grpc: isGrpc(headers),
     body: hasBody ? req : null,
-    signal: abort.signal,
+    get signal() {
+      return abort.signal;
+    },
+    get gone() {
+      return abort.gone;
+    },
+    abort: (reason) => abort.abort(reason),
     peer: () => peer() ?? { ip: req.socket.remoteAddress ?? '', port: req.socket.remotePort ?? 0 },
     get headersSent() {
       return res.headersSent;
     },
     respond(up, extra) {
-      const out = { ...up.headers, ...extra };
-      res.writeHead(up.status, out);
       return new Promise((resolve) => {
+        // The body is piped first so that its first chunk (usually already buffered) is written in
+        // the tick the pipe resumes, before the uncork below: head and body leave in one write.
         relay(up.body, res, (err) => {
           const t = up.trailers();
           resolve({ status: up.status, grpcStatus: grpcOf(t) ?? grpcOf(up.headers), streamError: err });
         });
+        res.cork();
+        process.nextTick(uncorkLater, res);
+        res.writeHead(up.status, extra ? { ...up.headers, ...extra } : up.headers);
       });
     },
     fail(err) {
@@ -131,10 +184,12 @@ export function http2Exchange(
   reqHeaders: IncomingHttpHeaders,
   peer: () => Peer | undefined = () => undefined,
 ): Exchange {
-  const abort = new AbortController();
+  const abort = new LazyAbort();
   stream.on('error', () => undefined);
   stream.once('close', () => {
-    if (!abort.signal.aborted) abort.abort(new Error('the client went away'));
+    // A stream closes after a complete exchange too; only a close before the response ended is
+    // the client going away.
+    if (!stream.writableFinished) abort.clientGone();
   });
   const headers: Headers = {};
   for (const [k, v] of Object.entries(stripHopByHop(reqHeaders))) if (!k.startsWith(':')) headers[k] = v;
@@ -147,7 +202,13 @@ export function http2Exchange(
     http2: true,
     grpc: isGrpc(headers),
     body: stream.readableEnded ? null : stream,
-    signal: abort.signal,
+    get signal() {
+      return abort.signal;
+    },
+    get gone() {
+      return abort.gone;
+    },
+    abort: (reason) => abort.abort(reason),
     peer: () => peer() ?? NO_PEER,
     get headersSent() {
       return stream.headersSent;

@@ -403,16 +403,12 @@ export function createLogicalTarget(options: LogicalTargetOptions): LogicalTarge
       ? perRequestPolicy(ex.headers, rule.retry, rule.timeouts)
       : undefined;
     const { requestMs, responseMs, idleMs } = perRequest?.timeouts ?? rule.timeouts;
-    // Without a request or idle timeout the client's own signal is the deadline: no controller per
-    // request.
-    const deadline = requestMs === undefined && idleMs === undefined ? undefined : new AbortController();
-    const deadlineSignal = deadline?.signal ?? ex.signal;
-    const onClientGone = () => deadline?.abort(ex.signal.reason);
-    if (deadline) ex.signal.addEventListener('abort', onClientGone, { once: true });
+    // The exchange's own signal is the deadline: the client going away and the route's request and
+    // idle timeouts all end it (one controller per request, made when first needed).
     // The idle timeout: nothing received for idleMs ends the exchange.
     let idleTimer: NodeJS.Timeout | undefined;
     const idleExpired = () =>
-      deadline?.abort(
+      ex.abort(
         new ProxyError(ProxyErrorCode.IdleTimeout, `nothing moved for the route's ${idleMs}ms idle timeout`),
       );
     const touchIdle =
@@ -426,11 +422,11 @@ export function createLogicalTarget(options: LogicalTargetOptions): LogicalTarge
     // 'data' listener would switch the request stream to flowing before its consumer attaches.)
     touchIdle?.();
     const requestTimer =
-      requestMs === undefined || deadline === undefined
+      requestMs === undefined
         ? undefined
         : setTimeout(
             () =>
-              deadline.abort(
+              ex.abort(
                 new ProxyError(
                   ProxyErrorCode.RequestTimeout,
                   `no complete response within the route's ${requestMs}ms request timeout`,
@@ -460,6 +456,7 @@ export function createLogicalTarget(options: LogicalTargetOptions): LogicalTarge
         const perTry = retry?.timeoutMs ?? responseMs;
         // A controller per attempt only when the attempt has its own timeout.
         const attemptAbort = perTry === undefined ? undefined : new AbortController();
+        const deadlineSignal = ex.signal;
         const attemptSignal = attemptAbort?.signal ?? deadlineSignal;
         const linkAbort = () => attemptAbort?.abort(deadlineSignal.reason);
         if (attemptAbort) deadlineSignal.addEventListener('abort', linkAbort, { once: true });
@@ -497,7 +494,7 @@ export function createLogicalTarget(options: LogicalTargetOptions): LogicalTarge
           } catch (err) {
             // A client that went away is not the endpoint's failure: failure accrual must not eject
             // an endpoint because load generators or impatient clients hung up mid-request.
-            lease.release({ failed: !ex.signal.aborted, latencyMs: undefined });
+            lease.release({ failed: !ex.gone, latencyMs: undefined });
             throw err;
           }
           const latency = performance.now() - attemptStarted;
@@ -521,7 +518,7 @@ export function createLogicalTarget(options: LogicalTargetOptions): LogicalTarge
         let wantsRetry =
           retry !== undefined &&
           replayable &&
-          !deadlineSignal.aborted &&
+          !ex.signal.aborted &&
           (response
             ? retryable(retry, rule, response.status, grpcStatus)
             : error !== undefined && error.code !== ProxyErrorCode.LoadShed);
@@ -603,15 +600,13 @@ export function createLogicalTarget(options: LogicalTargetOptions): LogicalTarge
         if (retry.backoff) {
           const { minMs, maxMs, jitter } = retry.backoff;
           const base = Math.min(maxMs, minMs * 2 ** Math.min(20, attempt - 1));
-          await sleep(base * (1 + jitter * (2 * random() - 1)), deadlineSignal);
+          await sleep(base * (1 + jitter * (2 * random() - 1)), ex.signal);
         }
       }
     } catch (err) {
-      const e = toProxyError(
-        deadlineSignal.aborted && ProxyError.is(deadlineSignal.reason) ? deadlineSignal.reason : err,
-      );
+      const e = toProxyError(ex.signal.aborted && ProxyError.is(ex.signal.reason) ? ex.signal.reason : err);
       // When the client went away there is nobody to answer and nothing the proxy did wrong.
-      if (!ex.signal.aborted) {
+      if (!ex.gone) {
         ex.fail(e);
         options.onError?.(e);
       }
@@ -622,7 +617,6 @@ export function createLogicalTarget(options: LogicalTargetOptions): LogicalTarge
     } finally {
       clearTimeout(requestTimer);
       clearTimeout(idleTimer);
-      ex.signal.removeEventListener('abort', onClientGone);
     }
   };
 
