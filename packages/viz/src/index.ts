@@ -41,6 +41,7 @@ export {
 } from './metrics-api/index.js';
 export { podScrapeTargets, podTargetLabels } from './scrape-config/index.js';
 export {
+  formatAuthzTable,
   formatEdgesTable,
   formatRoutesTable,
   formatStatTable,

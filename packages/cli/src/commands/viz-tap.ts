@@ -29,7 +29,7 @@ import {
 import { loadKubeConfig } from '../check/index.js';
 import { defaultStateDir, readControlPlaneInfo, statePaths } from '../local/index.js';
 import { guarded } from './command-errors.js';
-import { localPods } from './viz.js';
+import { localPods } from './viz/viz-source.js';
 
 interface TapFlags {
   namespace: string;

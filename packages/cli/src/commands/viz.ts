@@ -3,34 +3,26 @@
 // metrics-api writes them) or, in local mode, from the proxies' /metrics scraped
 // twice a window apart (--state: the pods the local control plane knows).
 import type { Command } from 'commander';
-import { DURATION_SYNTAX, MeshError, MeshErrorCode, parseDurationMs } from '@tsmesh/core';
+import { MeshError, MeshErrorCode } from '@tsmesh/core';
 import type { KubeObject } from '@tsmesh/kube';
 import {
-  createPrometheusVectors,
-  createScrapeVectors,
   edgesOf,
   formatEdgesTable,
   formatRoutesTable,
   formatStatTable,
   parseResource,
-  podScrapeTargets,
   podTargetLabels,
-  scrapeTargets,
   statSummary,
   type Resource,
   type StatQuery,
   type StatRow,
-  type WindowVectors,
 } from '@tsmesh/viz';
-import { defaultStateDir, readControlPlaneInfo, statePaths } from '../local/index.js';
 import { guarded } from './command-errors.js';
+import { openSource, type VizSourceFlags } from './viz/viz-source.js';
 import { registerVizTapCommands } from './viz-tap.js';
+import { registerVizInstallCommands } from './viz/index.js';
 
-export interface VizSourceFlags {
-  prometheusUrl?: string;
-  state?: string;
-  timeWindow?: string;
-}
+export { localPods, openSource, type VizSourceFlags } from './viz/viz-source.js';
 
 interface StatFlags extends VizSourceFlags {
   namespace: string;
@@ -40,76 +32,6 @@ interface StatFlags extends VizSourceFlags {
   to?: string;
   toNamespace?: string;
   output?: string;
-}
-
-/** The metrics source and, in local mode, the pods (for MESHED's total). */
-interface Source {
-  readonly vectors: WindowVectors;
-  readonly pods: readonly KubeObject[] | undefined;
-}
-
-function windowSecondsOf(flags: VizSourceFlags): number {
-  const text = flags.timeWindow ?? (flags.prometheusUrl ? '1m' : '10s');
-  const ms = parseDurationMs(text);
-  if (ms === undefined || ms < 1000)
-    throw new MeshError(MeshErrorCode.InvalidArgument, `bad time window ${JSON.stringify(text)}`, {
-      where: '--time-window',
-      hint: `use ${DURATION_SYNTAX}, at least 1s`,
-    });
-  return ms / 1000;
-}
-
-/** The pods the local control plane in `stateDir` knows (its API's /v1/pods). */
-export async function localPods(stateDir: string, signal?: AbortSignal): Promise<KubeObject[]> {
-  const info = readControlPlaneInfo(statePaths(stateDir));
-  try {
-    const res = await fetch(new URL('/v1/pods', info.api), {
-      signal: AbortSignal.any([AbortSignal.timeout(5000), ...(signal ? [signal] : [])]),
-    });
-    return ((await res.json()) as { items: KubeObject[] }).items;
-  } catch (cause) {
-    throw new MeshError(MeshErrorCode.Unavailable, `the local control plane at ${info.api} did not answer`, {
-      cause,
-      where: statePaths(stateDir).controlPlane,
-      hint: 'start it with `tsmesh up` (or `tsmesh demo`) on this state directory',
-    });
-  }
-}
-
-export async function openSource(flags: VizSourceFlags, signal?: AbortSignal): Promise<Source> {
-  const windowSeconds = windowSecondsOf(flags);
-  if (flags.prometheusUrl) {
-    try {
-      new URL(flags.prometheusUrl);
-    } catch {
-      throw new MeshError(MeshErrorCode.InvalidArgument, `bad URL ${JSON.stringify(flags.prometheusUrl)}`, {
-        where: '--prometheus-url',
-        hint: 'e.g. http://127.0.0.1:9090',
-      });
-    }
-    return {
-      vectors: createPrometheusVectors({
-        url: flags.prometheusUrl,
-        windowSeconds,
-        ...(signal ? { signal } : {}),
-      }),
-      pods: undefined,
-    };
-  }
-  const pods = await localPods(flags.state ?? defaultStateDir(), signal);
-  const targets = podScrapeTargets(pods);
-  if (targets.length === 0)
-    throw new MeshError(MeshErrorCode.NotFound, 'no meshed pods are running', {
-      where: flags.state ?? defaultStateDir(),
-      hint: 'start workloads with `tsmesh run` (or `tsmesh demo`)',
-    });
-  const first = await scrapeTargets(targets, signal ? { signal } : {});
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(resolve, windowSeconds * 1000);
-    signal?.addEventListener('abort', () => (clearTimeout(timer), reject(signal.reason)), { once: true });
-  });
-  const second = await scrapeTargets(targets, signal ? { signal } : {});
-  return { vectors: createScrapeVectors(first, second), pods };
 }
 
 /** MESHED's total: the pods of each row's resource the local control plane knows. */
@@ -242,4 +164,5 @@ export function registerVizCommand(
       }),
     );
   registerVizTapCommands(viz, out, err);
+  registerVizInstallCommands(viz, out, err);
 }

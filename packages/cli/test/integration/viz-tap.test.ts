@@ -119,6 +119,33 @@ describe.skipIf(!built)('tsmesh viz tap and top on the demo', () => {
     expect(counts).toEqual([...counts].sort((a, b) => b - a));
   }, 30_000);
 
+  it('authz lists the authorization decisions per route of voting (the demo policy allows web)', async () => {
+    // web calls voting on most of the vote bot's requests; on a loaded machine the first window
+    // may see none yet, so look at up to three windows.
+    const allowed =
+      /^default\s+server\/voting-grpc\s+authorizationpolicy\/\S+\s+0\.0rps\s+\d+\.\d\d%\s+\d+\.\drps\s+\d+ms/;
+    let out = '';
+    for (let i = 0; i < 3 && !out.split('\n').some((r) => allowed.test(r)); i++)
+      ({ out } = await run([
+        'viz',
+        'authz',
+        'deploy/voting',
+        '-n',
+        'emojivoto',
+        '--state',
+        state,
+        '-t',
+        '4s',
+      ]));
+    expect(out.split('\n')[0]).toMatch(
+      /^ROUTE\s+SERVER\s+AUTHORIZATION\s+UNAUTHORIZED\s+SUCCESS\s+RPS\s+LATENCY_P50\s+LATENCY_P95\s+LATENCY_P99$/,
+    );
+    expect(
+      out.split('\n').some((r) => allowed.test(r)),
+      out,
+    ).toBe(true);
+  }, 40_000);
+
   it('serves server-sent events to a caller with the token and refuses others', async () => {
     const token = 'a-test-token-of-this-state';
     const handler = createTapHttpHandler({

@@ -3,6 +3,7 @@
 // first across namespaces), `edges` (SRC DST SRC_NS DST_NS SECURED, identities with -o wide) and
 // `routes`. Values as Linkerd prints them: 100.00%, 1.5rps, 12ms, `-` for no traffic. Columns are
 // padded to their widest cell with three spaces between, so the table fits a terminal.
+import type { AuthzRow } from '../dashboard/index.js';
 import type { Edge, StatRow } from '../metrics-api/index.js';
 
 export type Cell = string;
@@ -103,5 +104,43 @@ export function formatEdgesTable(edges: readonly Edge[], options: { wide?: boole
       secured(e),
     ]),
     Infinity,
+  );
+}
+
+/**
+ * `viz authz`: ROUTE SERVER AUTHORIZATION UNAUTHORIZED SUCCESS RPS LATENCY_P50 LATENCY_P95
+ * LATENCY_P99 — the decisions per route (`authzSummary`), with the success rate and latency of
+ * each route's allowed requests from its inbound route stats.
+ */
+export function formatAuthzTable(rows: readonly AuthzRow[], routeStats: readonly StatRow[] = []): string {
+  const header = [
+    'ROUTE',
+    'SERVER',
+    'AUTHORIZATION',
+    'UNAUTHORIZED',
+    'SUCCESS',
+    'RPS',
+    'LATENCY_P50',
+    'LATENCY_P95',
+    'LATENCY_P99',
+  ];
+  const stats = new Map(routeStats.map((r) => [r.name, r]));
+  return formatTable(
+    header,
+    rows.map((r) => {
+      const s = r.authorization ? stats.get(r.route) : undefined;
+      return [
+        r.route || '-',
+        r.server.replace(':', '/') || '-',
+        r.authorization.replace(':', '/') || '-',
+        `${r.deniedPerSec.toFixed(1)}rps`,
+        percent(s?.successRate),
+        `${r.allowedPerSec.toFixed(1)}rps`,
+        ms(s?.latencyMsP50),
+        ms(s?.latencyMsP95),
+        ms(s?.latencyMsP99),
+      ];
+    }),
+    3,
   );
 }

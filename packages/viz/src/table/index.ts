@@ -1,4 +1,5 @@
 export {
+  formatAuthzTable,
   formatEdgesTable,
   formatRoutesTable,
   formatStatTable,

@@ -1,0 +1,170 @@
+// `tsmesh viz install|uninstall|check|authz`: the extension's manifests and checks, and the
+// authorization decisions per route read from the proxies' metrics.
+import type { Command } from 'commander';
+import { CommanderError } from 'commander';
+import { DURATION_SYNTAX, MeshError, MeshErrorCode, parseDurationMs } from '@tsmesh/core';
+import { authzSummary, formatAuthzTable, parseResource, statSummary } from '@tsmesh/viz';
+import { connectKube, formatReport, runChecks, type KubeConnectionFlags } from '../../check/index.js';
+import { formatManifests } from '../../install/index.js';
+import { guarded } from '../command-errors.js';
+import { openSource, type VizSourceFlags } from './viz-source.js';
+import { vizCheckCategories } from './viz-checks.js';
+import { applyVizSets, DEFAULT_VIZ_VALUES, vizManifests, type VizValues } from './viz-manifests.js';
+
+export { vizCheckCategories, vizComponents } from './viz-checks.js';
+export { applyVizSets, DEFAULT_VIZ_VALUES, VIZ_NS, vizManifests, type VizValues } from './viz-manifests.js';
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+function valuesOf(flags: { set: string[]; namespace?: string }): VizValues {
+  try {
+    return applyVizSets(
+      { ...DEFAULT_VIZ_VALUES, ...(flags.namespace ? { namespace: flags.namespace } : {}) },
+      flags.set,
+    );
+  } catch (err) {
+    throw new MeshError(MeshErrorCode.InvalidArgument, (err as Error).message, {
+      where: '--set',
+      hint: 'e.g. --set prometheusUrl=http://prometheus.monitoring.svc:9090',
+    });
+  }
+}
+
+/** The reference form of an object (for `kubectl delete -f -`). */
+const refOf = (o: Record<string, unknown>) => {
+  const m = o.metadata as { name: string; namespace?: string };
+  return {
+    apiVersion: o.apiVersion,
+    kind: o.kind,
+    metadata: { name: m.name, ...(m.namespace ? { namespace: m.namespace } : {}) },
+  };
+};
+
+export function registerVizInstallCommands(
+  viz: Command,
+  out: (line: string) => void,
+  err: (line: string) => void,
+): void {
+  viz
+    .command('install')
+    .description(
+      'Print the linkerd-viz extension manifests (metrics-api, tap, tap-injector, web, Prometheus)',
+    )
+    .option('--set <key=value>', 'a value (e.g. prometheusUrl=…, imageRegistry=…); repeatable', collect, [])
+    .option('-n, --namespace <ns>', 'namespace of the extension', 'linkerd-viz')
+    .action(
+      guarded('viz install', err, (flags: { set: string[]; namespace?: string }) => {
+        out(formatManifests(vizManifests(valuesOf(flags))).trimEnd());
+      }),
+    );
+
+  viz
+    .command('uninstall')
+    .description('Print what viz install created (for kubectl delete -f -)')
+    .option('-n, --namespace <ns>', 'namespace of the extension', 'linkerd-viz')
+    .action(
+      guarded('viz uninstall', err, (flags: { namespace?: string }) => {
+        // Namespaced objects go with the namespace; list it last so kubectl deletes the rest first.
+        const objects = vizManifests(valuesOf({ set: [], ...flags })).map(refOf);
+        const clusterScoped = objects.filter((o) => !o.metadata.namespace && o.kind !== 'Namespace');
+        const elsewhere = objects.filter(
+          (o) => o.metadata.namespace && o.metadata.namespace !== flags.namespace,
+        );
+        const ns = objects.filter((o) => o.kind === 'Namespace');
+        out(formatManifests([...clusterScoped, ...elsewhere, ...ns]).trimEnd());
+      }),
+    );
+
+  viz
+    .command('check')
+    .description('Check the linkerd-viz extension (namespace, RBAC, tap APIService and certificate, pods)')
+    .option('--kubeconfig <file>', 'kubeconfig (default $KUBECONFIG or ~/.kube/config)')
+    .option('--context <name>', 'kubeconfig context')
+    .option('-n, --namespace <ns>', 'namespace of the extension', 'linkerd-viz')
+    .option('--wait <d>', 'how long to wait for pods and the tap API to become ready', '0s')
+    .option('--external-prometheus', 'Prometheus is not viz’s own (installed with --set prometheusUrl=)')
+    .option('-o, --output <format>', 'table or json', 'table')
+    .action(
+      guarded(
+        'viz check',
+        err,
+        async (
+          flags: KubeConnectionFlags & {
+            namespace: string;
+            wait: string;
+            output: string;
+            externalPrometheus?: boolean;
+          },
+        ) => {
+          const waitMs = parseDurationMs(flags.wait);
+          if (waitMs === undefined)
+            throw new MeshError(MeshErrorCode.InvalidArgument, `"${flags.wait}" is not a duration`, {
+              where: '--wait',
+              hint: `use ${DURATION_SYNTAX}`,
+            });
+          let client: ReturnType<typeof connectKube> | undefined;
+          try {
+            const report = await runChecks(
+              vizCheckCategories({
+                connect: () => (client = connectKube(flags)),
+                namespace: flags.namespace,
+                externalPrometheus: !!flags.externalPrometheus,
+              }),
+              { waitMs, ...(flags.output === 'json' ? {} : { onProgress: (line: string) => err(line) }) },
+            );
+            out(flags.output === 'json' ? JSON.stringify(report, null, 2) : formatReport(report).trimEnd());
+            if (!report.success) throw new CommanderError(1, 'viz.check.failed', 'viz checks failed');
+          } finally {
+            client?.close();
+          }
+        },
+      ),
+    );
+
+  viz
+    .command('authz')
+    .description(
+      'Authorization decisions per route of a resource (allowed and denied requests, from proxy metrics)',
+    )
+    .argument('<resource>', 'deploy/NAME (or deploy NAME)')
+    .argument('[name]', 'the resource name')
+    .option('-n, --namespace <ns>', 'namespace of the resource', 'default')
+    .option('--prometheus-url <url>', 'query this Prometheus (default: scrape the local proxies directly)')
+    .option('--state <dir>', 'local mode: the state directory of `tsmesh up` / `tsmesh demo`')
+    .option(
+      '-t, --time-window <window>',
+      'the window rates are over (default 1m with Prometheus, 10s locally)',
+    )
+    .option('-o, --output <format>', 'json for rows as JSON')
+    .action(
+      guarded(
+        'viz authz',
+        err,
+        async (
+          resource: string,
+          name: string | undefined,
+          o: VizSourceFlags & { namespace: string; output?: string },
+        ) => {
+          const r = parseResource(resource, name);
+          if (r.type !== 'deployment' && r.type !== 'namespace')
+            throw new MeshError(
+              MeshErrorCode.InvalidArgument,
+              `authz shows deployments (or a namespace), not ${r.type}`,
+              {
+                where: 'resource',
+                hint: 'e.g. tsmesh viz authz deploy/web -n emojivoto',
+              },
+            );
+          const source = await openSource(o);
+          const [rows, routes] = await Promise.all([
+            authzSummary(source.vectors, {
+              namespace: r.type === 'namespace' ? (r.name ?? o.namespace) : o.namespace,
+              ...(r.type === 'deployment' && r.name ? { deployment: r.name } : {}),
+            }),
+            statSummary(source.vectors, { resource: { type: 'route' }, namespace: o.namespace, within: r }),
+          ]);
+          out(o.output === 'json' ? JSON.stringify(rows, null, 2) : formatAuthzTable(rows, routes));
+        },
+      ),
+    );
+}

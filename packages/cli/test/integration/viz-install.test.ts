@@ -1,0 +1,199 @@
+// `tsmesh viz install | kubectl apply`, `viz check`, `viz uninstall | kubectl delete` against a
+// real kube-apiserver (testenv), and the tap service's authorization with the real RBAC those
+// manifests create: a SubjectAccessReview for `watch deployments/tap` allows a user bound to
+// `linkerd-linkerd-viz-tap-admin` and refuses others; the tap HTTP API (caller from the
+// aggregator's request headers) answers 403 to the refused user.
+import { spawnSync } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import { KubeConfig } from '@kubernetes/client-node';
+import { CoreKinds, createKubeApiClient, type KubeApiClient } from '@tsmesh/kube';
+import { ensureBinaries, startTestEnv, type TestEnv } from '@tsmesh/testenv';
+import {
+  createSubjectAccessReviewAuthorizer,
+  createTapHttpHandler,
+  createTapService,
+  parseTapTarget,
+  requestHeaderAuthenticator,
+} from '@tsmesh/viz';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import { runCli } from '../../src/commands/install.test-support.js';
+
+let env: TestEnv;
+let kubectl: string;
+let client: KubeApiClient;
+
+beforeAll(async () => {
+  kubectl = (await ensureBinaries({ components: ['kubectl'] })).kubectl;
+  env = await startTestEnv();
+  const kc = new KubeConfig();
+  kc.loadFromFile(env.kubeconfigPath);
+  client = createKubeApiClient(kc);
+}, 45 * 60_000);
+
+afterAll(async () => {
+  client?.close();
+  await env?.stop();
+});
+
+function kubectlRun(args: string[], input?: string) {
+  const r = spawnSync(kubectl, ['--kubeconfig', env.kubeconfigPath, ...args], {
+    ...(input !== undefined ? { input } : {}),
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  return { status: r.status, out: r.stdout, err: r.stderr };
+}
+
+interface Report {
+  success: boolean;
+  categories: { categoryName: string; checks: { description: string; result: string; error?: string }[] }[];
+}
+
+const checks = async (...more: string[]) => {
+  const r = await runCli(['viz', 'check', '--kubeconfig', env.kubeconfigPath, '-o', 'json', ...more]);
+  const report = JSON.parse(r.out) as Report;
+  return {
+    exitCode: r.exitCode,
+    byName: Object.fromEntries(report.categories[0]!.checks.map((c) => [c.description, c])),
+  };
+};
+
+describe('viz install, check and uninstall on a real apiserver', () => {
+  it('check fails before install, with the fix', async () => {
+    const { exitCode, byName } = await checks();
+    expect(exitCode).toBe(1);
+    expect(byName['linkerd-viz Namespace exists']).toMatchObject({ result: 'error' });
+    expect(byName['linkerd-viz Namespace exists']?.error).toContain('tsmesh viz install');
+  });
+
+  it('renders linkerd-viz objects, applies them and checks them', async () => {
+    const install = await runCli([
+      'viz',
+      'install',
+      '--set',
+      'prometheusUrl=http://prometheus.monitoring.svc:9090',
+    ]);
+    expect(install.exitCode, install.err).toBe(0);
+    const objects = parseAllDocuments(install.out).map(
+      (d) => d.toJS() as { kind: string; metadata: { name: string } },
+    );
+    const names = objects.map((o) => `${o.kind}/${o.metadata.name}`);
+    for (const n of [
+      'Namespace/linkerd-viz',
+      'APIService/v1alpha1.tap.linkerd.io',
+      'ClusterRole/linkerd-linkerd-viz-tap-admin',
+      'ClusterRoleBinding/linkerd-linkerd-viz-tap-auth-delegator',
+      'RoleBinding/linkerd-linkerd-viz-tap-auth-reader',
+      'MutatingWebhookConfiguration/linkerd-tap-injector-webhook-config',
+      'Deployment/metrics-api',
+      'Deployment/tap',
+      'Deployment/tap-injector',
+      'Deployment/web',
+      'Service/tap',
+    ])
+      expect(names).toContain(n);
+    // An external Prometheus: none of viz's own, and metrics-api points at it.
+    expect(names).not.toContain('Deployment/prometheus');
+    expect(install.out).toContain('-prometheus-url=http://prometheus.monitoring.svc:9090');
+    expect((await runCli(['viz', 'install'])).out).toContain(
+      'kind: Deployment\nmetadata:\n  name: prometheus',
+    );
+    const bad = await runCli(['viz', 'install', '--set', 'nope=1']);
+    expect(bad.exitCode).toBe(1);
+    expect(bad.err).toContain('unknown value "nope"');
+
+    const applied = kubectlRun(['apply', '-f', '-'], install.out);
+    expect(applied.status, applied.err).toBe(0);
+
+    const { exitCode, byName } = await checks('--external-prometheus');
+    for (const d of [
+      'linkerd-viz Namespace exists',
+      'linkerd-viz ClusterRoles exist',
+      'linkerd-viz ClusterRoleBindings exist',
+      'tap API server has valid cert',
+      'tap API server cert is valid for at least 60 days',
+    ])
+      expect(byName[d], d).toMatchObject({ result: 'success' });
+    // No kubelet here: the APIService's backend and the pods never become ready.
+    expect(exitCode).toBe(1);
+    expect(byName['tap API service is running']).toMatchObject({ result: 'error' });
+    expect(byName['tap API service is running']?.error).toContain('v1alpha1.tap.linkerd.io is not available');
+  }, 120_000);
+
+  it('authorizes tap with RBAC: the tap-admin role allows, anything else is refused (SubjectAccessReview)', async () => {
+    const binding = [
+      'apiVersion: v1',
+      'kind: Namespace',
+      'metadata: {name: tap-team}',
+      '---',
+      'apiVersion: rbac.authorization.k8s.io/v1',
+      'kind: RoleBinding',
+      'metadata: {name: alice-taps, namespace: tap-team}',
+      'roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: linkerd-linkerd-viz-tap-admin}',
+      'subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: alice}]',
+      '',
+    ].join('\n');
+    const applied = kubectlRun(['apply', '-f', '-'], binding);
+    expect(applied.status, applied.err).toBe(0);
+    const authorize = createSubjectAccessReviewAuthorizer(client);
+    const web = parseTapTarget('deploy/web', 'tap-team');
+    // RBAC caches refresh quickly but not instantly after a write: allow a bounded wait.
+    let decision = await authorize({ user: 'alice', groups: [] }, web);
+    for (let i = 0; i < 50 && !decision.allowed; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      decision = await authorize({ user: 'alice', groups: [] }, web);
+    }
+    expect(decision).toMatchObject({ allowed: true });
+    expect(
+      await authorize({ user: 'alice', groups: [] }, parseTapTarget('deploy/web', 'default')),
+    ).toMatchObject({
+      allowed: false,
+    });
+    const bob = await authorize({ user: 'bob', groups: ['dev'] }, web);
+    expect(bob.allowed).toBe(false);
+    expect(bob.reason).toContain('user "bob" cannot watch deployments/tap web in namespace tap-team');
+
+    // The HTTP API behind the aggregator: 403 for bob, and alice gets past RBAC (no pods here: 404).
+    const handler = createTapHttpHandler({
+      service: createTapService({
+        listPods: async (signal) => (await client.list(CoreKinds.Pod, { signal })).items,
+        tls: { trustAnchorsPem: '', certificateChainPem: '', privateKeyPem: '' },
+      }),
+      authenticate: requestHeaderAuthenticator(),
+      authorize,
+    });
+    const server: Server = createServer((req, res) => {
+      if (!handler(req, res)) res.writeHead(404).end();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const { port } = server.address() as { port: number };
+    const url = `http://127.0.0.1:${port}/api/tap?resource=deploy/web&namespace=tap-team`;
+    try {
+      const anonymous = await fetch(url);
+      expect(anonymous.status).toBe(401);
+      const refused = await fetch(url, { headers: { 'x-remote-user': 'bob', 'x-remote-group': 'dev' } });
+      expect(refused.status).toBe(403);
+      expect(((await refused.json()) as { error: string }).error).toContain('tap authorization failed');
+      const allowed = await fetch(url, { headers: { 'x-remote-user': 'alice' } });
+      expect(allowed.status).toBe(404);
+      expect(((await allowed.json()) as { error: string }).error).toContain(
+        'no pods to tap for deployment/web',
+      );
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
+  }, 60_000);
+
+  it('uninstall lists what install created, for kubectl delete', async () => {
+    const r = await runCli(['viz', 'uninstall']);
+    expect(r.exitCode, r.err).toBe(0);
+    const kinds = parseAllDocuments(r.out).map((d) => (d.toJS() as { kind: string }).kind);
+    expect(kinds.at(-1)).toBe('Namespace');
+    const deleted = kubectlRun(['delete', '--ignore-not-found', '--wait=false', '-f', '-'], r.out);
+    expect(deleted.status, deleted.err).toBe(0);
+    const left = kubectlRun(['get', 'clusterroles', '-l', 'linkerd.io/extension=viz', '-o', 'name']);
+    expect(left.out.trim()).toBe('');
+    expect(kubectlRun(['get', 'apiservice', 'v1alpha1.tap.linkerd.io']).status).not.toBe(0);
+  }, 60_000);
+});
