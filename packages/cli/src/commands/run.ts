@@ -4,8 +4,10 @@ import { MeshError, MeshErrorCode } from '@tsmesh/core';
 import {
   createTextLogger,
   defaultStateDir,
+  cleanupTransparentNetworks,
   exitWithParent,
   runTransparentWorkload,
+  transparentModeUnavailable,
   runWorkload,
   type LogLevel,
 } from '../local/index.js';
@@ -46,7 +48,7 @@ export function parseLabel(spec: string): [string, string] {
 
 export function registerRunCommand(
   program: Command,
-  _out: (line: string) => void,
+  out: (line: string) => void,
   err: (line: string) => void,
 ): void {
   program
@@ -109,6 +111,24 @@ export function registerRunCommand(
           process.off('SIGINT', onSignal);
           process.off('SIGTERM', onSignal);
         }
+      }),
+    );
+
+  // What a crashed `tsmesh run --netns` leaves (its proxy and app end with it; its namespace does
+  // not): removed here, as each new transparent-mode run also does before it starts.
+  program
+    .command('down')
+    .description('Remove what transparent-mode workloads (tsmesh run --netns) left behind (root)')
+    .option('--all', 'also the namespaces of workloads still running')
+    .action(
+      guarded('tsmesh down', err, async (opts: { all?: boolean }) => {
+        const unavailable = await transparentModeUnavailable();
+        if (unavailable)
+          throw new MeshError(MeshErrorCode.FailedPrecondition, unavailable, {
+            hint: 'only transparent mode (tsmesh run --netns) leaves anything to remove',
+          });
+        const removed = await cleanupTransparentNetworks({ all: opts.all === true });
+        out(removed.length === 0 ? 'nothing to remove' : `removed ${removed.join(', ')}`);
       }),
     );
 }

@@ -273,7 +273,8 @@ export async function runTransparentWorkload(options: RunTransparentOptions): Pr
     const proxyExited = exitOf(proxy);
 
     // Ready: the admin server (not redirected: proxy-init skips 4191) answers /ready.
-    const deadline = Date.now() + (options.readyTimeoutMs ?? 30_000);
+    // A new node process on a busy machine: more time than the in-process proxy of explicit mode.
+    const deadline = Date.now() + (options.readyTimeoutMs ?? 60_000);
     for (;;) {
       if (controller.signal.aborted) return 130;
       if (proxy.exitCode !== null)

@@ -112,9 +112,12 @@ async function until(
   ok: () => boolean,
   context: () => string,
   timeoutMs = 60_000,
+  gone?: ChildProcess,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!ok()) {
+    if (gone && gone.exitCode !== null)
+      throw new Error(`exited (${gone.exitCode}) before ${what}:\n${context()}`);
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}:\n${context()}`);
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -173,7 +176,13 @@ describe.skipIf(skipReason !== undefined)('tsmesh run --netns (transparent mode,
       join(dir, 'server.mjs'),
     ]);
     children.push(server.child);
-    await until('the server workload', () => server.output().includes('server listening'), server.output);
+    await until(
+      'the server workload',
+      () => server.output().includes('server listening'),
+      server.output,
+      120_000,
+      server.child,
+    );
     const podName = /pod=default\/(server-[a-z0-9]+)/.exec(server.output())![1]!;
     const serverIP = /podIP=(198\.19\.\d+\.\d+)/.exec(server.output())![1]!;
     const { netns, hubVeth } = podNetworkNames(podName);
@@ -236,6 +245,9 @@ describe.skipIf(skipReason !== undefined)('tsmesh run --netns (transparent mode,
       podNetworkNames(/pod=default\/(client-[a-z0-9]+)/.exec(client.output())![1]!).netns,
     );
 
+    // The capture ends before the metrics are scraped (the host's own plain HTTP to the admin port).
+    tsharkRun.kill('SIGINT');
+    await new Promise((r) => (tsharkRun.exitCode !== null ? r(undefined) : tsharkRun.once('exit', r)));
     // The server's proxy: inbound HTTP and the opaque TCP from the client's identity, over TLS.
     const metrics = await (await fetch(`http://${serverIP}:4191/metrics`)).text();
     expect(metrics).toMatch(
@@ -251,8 +263,6 @@ describe.skipIf(skipReason !== undefined)('tsmesh run --netns (transparent mode,
       ),
     );
 
-    tsharkRun.kill('SIGINT');
-    await new Promise((r) => (tsharkRun.exitCode !== null ? r(undefined) : tsharkRun.once('exit', r)));
     // Between the namespaces: HTTP goes to the server's pod address at port 8080 (redirected to
     // its proxy's 4143 inside the namespace), the opaque echo to 4143 with the transport header —
     // both TLS from the first byte; no HTTP is seen anywhere, not one byte of payload in the clear.
@@ -265,7 +275,10 @@ describe.skipIf(skipReason !== undefined)('tsmesh run --netns (transparent mode,
         .filter(Boolean).length;
     expect(frames('tls.handshake.type==1 && tcp.dstport==8080'), conversations).toBeGreaterThanOrEqual(1);
     expect(frames('tls.handshake.type==1 && tcp.dstport==4143'), conversations).toBeGreaterThanOrEqual(1);
-    expect(frames('(tls.record.content_type==23 || tls.record.opaque_type==23)'), conversations).toBeGreaterThan(0);
+    expect(
+      frames('(tls.record.content_type==23 || tls.record.opaque_type==23)'),
+      conversations,
+    ).toBeGreaterThan(0);
     expect(frames('tcp.port==9000'), conversations).toBe(0);
     expect(tshark(['-r', capture, ...asTls, '-Y', 'http'])).toBe('');
     const raw = readFileSync(capture);
@@ -287,5 +300,43 @@ describe.skipIf(skipReason !== undefined)('tsmesh run --netns (transparent mode,
       expect(left).not.toContain(HUB_NETNS);
       expect(spawnSync('ip', ['link', 'show', 'tsmesh-host'], { stdio: 'ignore' }).status).not.toBe(0);
     }
+  }, 180_000);
+
+  it('a run killed hard takes its proxy and app with it, and `tsmesh down` removes its namespace', async () => {
+    const state = join(dir, 'state');
+    const run = startRun(state, ['--workload', 'crasher', '--port', '8082', '--', 'sleep', '300']);
+    children.push(run.child);
+    await until(
+      'the proxy of the run to kill',
+      () => run.output().includes('proxy ready'),
+      run.output,
+      120_000,
+      run.child,
+    );
+    const { netns } = podNetworkNames(/pod=default\/(crasher-[a-z0-9]+)/.exec(run.output())![1]!);
+    const pids = () =>
+      spawnSync('ip', ['netns', 'pids', netns], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
+    await until(
+      'the app to run in the namespace',
+      () => pids().length >= 2,
+      () => pids().join(' '),
+      30_000,
+    );
+
+    run.child.kill('SIGKILL');
+    await run.exited;
+    // Proxy and app get SIGTERM from the kernel when their parent dies (setpriv --pdeathsig).
+    await until(
+      'the proxy and the app to end',
+      () => pids().length === 0,
+      () => pids().join(' '),
+      30_000,
+    );
+    expect(spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout).toContain(netns);
+
+    const down = spawnSync(process.execPath, [cli, 'down'], { encoding: 'utf8', timeout: 60_000 });
+    expect(down.status, down.stderr).toBe(0);
+    expect(down.stdout).toContain(`removed ${netns}`);
+    expect(spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout).not.toContain(netns);
   }, 180_000);
 });
