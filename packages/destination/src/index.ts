@@ -31,6 +31,17 @@ export {
   type DestinationServiceOptions,
 } from './server/index.js';
 export {
+  CLUSTER_DOMAIN_ANNOTATION,
+  CLUSTER_NAME_LABEL,
+  remoteMembersOf,
+  secretRemoteClusterDiscovery,
+  TRUST_DOMAIN_ANNOTATION,
+  type RemoteClusterDiscovery,
+  type RemoteClusterSpec,
+  type RemoteMembers,
+  type SecretRemoteClusterDiscoveryOptions,
+} from './watchers/index.js';
+export {
   createServiceProfileValidator,
   validateServiceProfileRequest,
   type ServiceProfileValidatorOptions,

@@ -35,6 +35,8 @@ export interface EndpointAddress {
   readonly port: number;
   readonly zone: string | undefined;
   readonly pod: PodEndpointInfo | undefined;
+  /** The trust domain of the pod's identity when it is not ours (a linked cluster's pod). */
+  readonly trustDomain?: string;
 }
 
 /** `ip:port` (IPv6 in brackets): the identity of an endpoint in a stream. */

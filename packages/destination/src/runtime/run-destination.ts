@@ -12,6 +12,7 @@ import {
 } from '@tsmesh/kube';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { startDestinationService } from '../server/index.js';
+import { secretRemoteClusterDiscovery } from '../watchers/index.js';
 import { createServiceProfileValidator } from '../webhook/index.js';
 import { parseDestinationConfig, PROGRAM, type DestinationConfig } from './destination-config.js';
 
@@ -67,6 +68,9 @@ async function serveDestination(
   else kubeConfig.loadFromDefault();
   const client = createKubeApiClient(kubeConfig);
   const source = createKubeObjectSource({ client, logger, registry });
+  // Linked clusters' credentials (multicluster remote discovery) live in our own namespace, which
+  // is all our RBAC lets us read Secrets in.
+  const secrets = createKubeObjectSource({ client, logger, namespace: config.controllerNamespace });
   try {
     const service = await startDestinationService({
       source,
@@ -80,6 +84,11 @@ async function serveDestination(
       defaultOpaquePorts: config.defaultOpaquePorts,
       enableH2Upgrade: config.enableH2Upgrade,
       enableIpv6: config.enableIpv6,
+      remoteDiscovery: secretRemoteClusterDiscovery({
+        source: secrets,
+        namespace: config.controllerNamespace,
+        logger,
+      }),
       logger,
       registry,
     });
@@ -87,6 +96,7 @@ async function serveDestination(
     await service.close();
   } finally {
     await source.close();
+    await secrets.close();
     client.close();
   }
 }

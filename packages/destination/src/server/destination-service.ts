@@ -20,7 +20,13 @@ import {
 import { Registry } from 'prom-client';
 import { parsePortSet } from '../domain/index.js';
 import { DEFAULT_MESHED_HTTP2, type EndpointView } from '../translators/index.js';
-import { ClusterState, Topics, type Profile } from '../watchers/index.js';
+import {
+  ClusterState,
+  RemoteClusters,
+  Topics,
+  type Profile,
+  type RemoteClusterDiscovery,
+} from '../watchers/index.js';
 import { createDestinationHandlers, type DestinationHandlerConfig } from './destination-handlers.js';
 import { createDestinationMetrics, type DestinationMetrics } from './destination-metrics.js';
 
@@ -51,6 +57,11 @@ export interface DestinationServiceOptions {
   readonly ipQueries?: boolean;
   /** How long streams wait for the first read of every kind before serving what there is; default 10 s. */
   readonly syncTimeoutMs?: number;
+  /**
+   * Linked clusters for remote discovery (multicluster): Services labelled by the service mirror
+   * for remote discovery, and federated Services, resolve to those clusters' endpoints. Default none.
+   */
+  readonly remoteDiscovery?: RemoteClusterDiscovery;
   /** Admin server port (/metrics, /ready, /live); default none. */
   readonly adminPort?: number;
   readonly adminHost?: string;
@@ -115,11 +126,16 @@ export async function startDestinationService(
   const onOuterAbort = () => void close();
   options.signal?.addEventListener('abort', onOuterAbort, { once: true });
 
+  // A linked cluster's change can move the endpoints of any remote-discovery Service.
+  const remote = options.remoteDiscovery
+    ? new RemoteClusters({ logger, onChange: () => refreshRemoteViews() })
+    : undefined;
   const state = new ClusterState({
     source: options.source,
     logger,
     onWatchRestart: (kind) => metrics.watchRestarts.inc({ kind }),
     onMalformed: (kind) => metrics.malformed.inc({ kind }),
+    ...(remote ? { remoteClusters: remote.lookup } : {}),
   });
   const endpointTopics = new Topics<EndpointView>('endpoints', logger);
   const profileTopics = new Topics<Profile>('profiles', logger);
@@ -138,6 +154,10 @@ export async function startDestinationService(
     profileTopics.refresh(only);
   });
   state.start(controller.signal);
+  if (remote && options.remoteDiscovery) remote.start(options.remoteDiscovery, controller.signal);
+  function refreshRemoteViews(): void {
+    endpointTopics.refresh((key) => key.startsWith('svc:'));
+  }
 
   const syncTimeoutMs = options.syncTimeoutMs ?? 10_000;
   let synced: Promise<void> | undefined;
@@ -191,6 +211,7 @@ export async function startDestinationService(
   } catch (err) {
     controller.abort();
     await state.stopped();
+    await remote?.stopped();
     throw err;
   }
 
@@ -222,6 +243,7 @@ export async function startDestinationService(
       profileTopics.closeAll();
       await shutdownGrpcServer(server);
       await state.stopped();
+      await remote?.stopped();
       await admin?.close();
     })();
     return closing;

@@ -62,8 +62,10 @@ export function toWeightedAddr(
       else if (t.enableH2Upgrade) hint.h2 = {};
       wa.protocolHint = hint;
     }
-    if (t.trustDomain && pod.controlPlaneNamespace === t.controlPlaneNamespace && !pod.skippedInbound) {
-      const name = identityName(pod.serviceAccount, pod.namespace, t.controlPlaneNamespace, t.trustDomain);
+    // A linked cluster's pod (remote discovery) has an identity in that cluster's trust domain.
+    const trustDomain = t.trustDomain ? (address.trustDomain ?? t.trustDomain) : '';
+    if (trustDomain && pod.controlPlaneNamespace === t.controlPlaneNamespace && !pod.skippedInbound) {
+      const name = identityName(pod.serviceAccount, pod.namespace, t.controlPlaneNamespace, trustDomain);
       if (name) wa.tlsIdentity = { dnsLikeIdentity: { name }, serverName: { name } };
     }
   }

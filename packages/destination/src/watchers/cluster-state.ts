@@ -35,7 +35,20 @@ export interface ClusterStateOptions {
   readonly onMalformed?: (kind: string) => void;
   /** Delay before restarting a watch that ended. Default 500 ms. */
   readonly restartDelayMs?: number;
+  /** Kinds to follow; default all of WATCHED_KINDS (a linked cluster's state needs fewer). */
+  readonly kinds?: readonly (keyof typeof WATCHED_KINDS)[];
+  /** Linked clusters for remote discovery (multicluster); none by default. */
+  readonly remoteClusters?: RemoteClusterLookup;
 }
+
+/** A linked cluster as remote discovery reads it: its state and the trust domain of its pods. */
+export interface RemoteClusterView {
+  readonly state: ClusterState;
+  readonly trustDomain: string;
+}
+
+/** The linked cluster with this name (the Link's targetClusterName), if it is known. */
+export type RemoteClusterLookup = (cluster: string) => RemoteClusterView | undefined;
 
 const EMPTY: readonly never[] = Object.freeze([]);
 
@@ -55,14 +68,22 @@ export class ClusterState {
   #synced = new Set<KindName>();
   #syncWaiters: (() => void)[] = [];
 
+  readonly #kinds: readonly KindName[];
+
   constructor(options: ClusterStateOptions) {
     this.#o = options;
     this.#logger = options.logger ?? silentLogger;
+    this.#kinds = options.kinds ?? (Object.keys(WATCHED_KINDS) as KindName[]);
+  }
+
+  /** Linked clusters (remote discovery), when the service was given them. */
+  get remoteClusters(): RemoteClusterLookup | undefined {
+    return this.#o.remoteClusters;
   }
 
   /** Starts following every kind; ends when `signal` aborts. */
   start(signal: AbortSignal): void {
-    for (const name of Object.keys(WATCHED_KINDS) as KindName[]) {
+    for (const name of this.#kinds) {
       this.#running.push(this.#follow(name, WATCHED_KINDS[name], signal));
     }
   }
@@ -74,12 +95,12 @@ export class ClusterState {
 
   /** True once every kind has delivered its first snapshot. */
   get synced(): boolean {
-    return this.#synced.size === Object.keys(WATCHED_KINDS).length;
+    return this.#synced.size === this.#kinds.length;
   }
 
   /** Names of kinds not read yet. */
   unsynced(): string[] {
-    return (Object.keys(WATCHED_KINDS) as KindName[]).filter((k) => !this.#synced.has(k));
+    return this.#kinds.filter((k) => !this.#synced.has(k));
   }
 
   /** Waits until every kind is read, or `timeoutMs` passes (then serves what it has). */

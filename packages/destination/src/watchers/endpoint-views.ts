@@ -14,6 +14,7 @@ import {
 } from '../domain/index.js';
 import { fingerprintOf, type EndpointView } from '../translators/index.js';
 import type { ClusterState } from './cluster-state.js';
+import { remoteMembersOf, remoteServiceView } from './remote-endpoint-views.js';
 
 export interface ViewConfig {
   readonly defaultOpaquePorts: ReadonlySet<number>;
@@ -123,6 +124,10 @@ export function serviceView(
   const labels = { namespace: target.namespace, service: target.name };
   const service = state.service(target.namespace, target.name);
   if (!service) return { exists: false, addresses: new Map(), labels };
+  const members = state.remoteClusters ? remoteMembersOf(service) : undefined;
+  if (members) {
+    return remoteServiceView(state, target, members, previous, (s, t) => serviceView(s, config, t, previous));
+  }
   const targetPort = serviceTargetPort(service, target.port);
   const candidates: { key: string; address: EndpointAddress; family: 4 | 6; podKey: string | undefined }[] =
     [];

@@ -5,7 +5,21 @@ export {
   WATCHED_KINDS,
   type ChangedNamespaces,
   type ClusterStateOptions,
+  type RemoteClusterLookup,
+  type RemoteClusterView,
 } from './cluster-state.js';
+export {
+  CLUSTER_DOMAIN_ANNOTATION,
+  CLUSTER_NAME_LABEL,
+  RemoteClusters,
+  secretRemoteClusterDiscovery,
+  TRUST_DOMAIN_ANNOTATION,
+  type RemoteClusterDiscovery,
+  type RemoteClusterSpec,
+  type RemoteClustersOptions,
+  type SecretRemoteClusterDiscoveryOptions,
+} from './remote-clusters.js';
+export { remoteMembersOf, type RemoteMember, type RemoteMembers } from './remote-endpoint-views.js';
 export { Topics, type TopicLease } from './topics.js';
 export {
   ipAddress,
