@@ -334,8 +334,12 @@ describe('tsmesh diagnostics against kube-apiserver', () => {
     expect(server.labels).toMatchObject({ kind: 'server', name: 'api-http' });
     expect(server.protocol).toHaveProperty('http1');
 
-    const outbound = await cli(...base, 'svc/api', '80');
-    expect(outbound.code).toBe(0);
+    // The policy controller indexes Services from its own watch: wait for it to know api.
+    const outbound = await until(
+      () => cli(...base, 'svc/api', '80'),
+      (r) => r.code === 0,
+      'the outbound policy of svc/api',
+    );
     const parsed = parseYaml(outbound.out) as { metadata?: unknown };
     expect(JSON.stringify(parsed.metadata)).toContain('api');
 
@@ -398,5 +402,38 @@ describe('tsmesh diagnostics against kube-apiserver', () => {
     expect((await kube('authz', 'deploy/web')).out.trimEnd().split('\n')).toHaveLength(1);
     const missing = await kube('authz', 'po/nope');
     expect(missing.err).toContain(`no Pod ${ns}/nope`);
+  });
+
+  it('a user without permissions is told how to check them', async () => {
+    await client.create(CoreKinds.ServiceAccount, {
+      metadata: { name: 'nobody', namespace: ns },
+    } as KubeObject);
+    const token = await client.request<{ status: { token: string } }>({
+      method: 'POST',
+      path: `/api/v1/namespaces/${ns}/serviceaccounts/nobody/token`,
+      body: {
+        apiVersion: 'authentication.k8s.io/v1',
+        kind: 'TokenRequest',
+        spec: { expirationSeconds: 3600 },
+      },
+    });
+    const admin = new KubeConfig();
+    admin.loadFromFile(env.kubeconfigPath);
+    const cluster = admin.getCurrentCluster()!;
+    const nobody = new KubeConfig();
+    nobody.loadFromOptions({
+      clusters: [cluster],
+      users: [{ name: 'nobody', token: token.status.token }],
+      contexts: [{ name: 'nobody', cluster: cluster.name, user: 'nobody', namespace: ns }],
+      currentContext: 'nobody',
+    });
+    const file = join(dir, 'nobody.kubeconfig');
+    writeFileSync(file, nobody.exportConfig());
+    const r = await cli('--kubeconfig', file, 'authz', 'po/api-0');
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('forbidden');
+    expect(r.err).toContain('kubectl auth can-i');
+    const ep = await cli('--kubeconfig', file, 'diagnostics', 'endpoints', `api.${ns}.svc.cluster.local:80`);
+    expect(ep.err).toContain('kubectl auth can-i');
   });
 });

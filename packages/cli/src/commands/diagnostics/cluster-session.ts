@@ -28,9 +28,25 @@ export async function withClusterSession<T>(
   const session = openClusterSession(flags);
   try {
     return await body(session);
+  } catch (err) {
+    throw withAccessHint(err);
   } finally {
     session.close();
   }
+}
+
+/** Adds how to fix it to the API server's 401 and 403 answers (which say only what was refused). */
+export function withAccessHint(err: unknown): unknown {
+  const status = (err as { statusCode?: number }).statusCode;
+  if (!MeshError.is(err) || err.hint || (status !== 401 && status !== 403)) return err;
+  return new MeshError(err.code, err.message, {
+    where: err.where,
+    hint:
+      status === 401
+        ? 'the kubeconfig credentials were not accepted: refresh them or pick another --context'
+        : 'the kubeconfig user lacks this permission: check with kubectl auth can-i, or use another --context',
+    cause: err,
+  });
 }
 
 export function parseWaitMs(value: string, where = '--wait'): number {

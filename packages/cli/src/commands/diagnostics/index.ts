@@ -7,6 +7,7 @@ import { globalClusterFlags } from '../global-options.js';
 import {
   openClusterSession,
   parseWaitMs,
+  withAccessHint,
   withClusterSession,
   type ClusterSession,
 } from './cluster-session.js';
@@ -156,6 +157,8 @@ export function registerDiagnosticsCommand(program: Command, out: Out, err: Out)
             const rows = await queryEndpoints(address, authorities, timeoutMs);
             if (rows.length === 0 && output === 'table') err('No endpoints found.');
             else out(formatEndpoints(rows, output));
+          } catch (e) {
+            throw withAccessHint(e);
           } finally {
             session?.close();
           }
@@ -223,6 +226,8 @@ export function registerDiagnosticsCommand(program: Command, out: Out, err: Out)
               timeoutMs,
             });
             out(formatPolicy(policy, output));
+          } catch (e) {
+            throw withAccessHint(e);
           } finally {
             session?.close();
           }
