@@ -12,7 +12,7 @@
 // pod namespace records its owner's pid, so the namespaces of a crashed owner are swept.
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MeshError, MeshErrorCode } from '@tsmesh/core';
 import { pidAlive } from './process-alive.js';
@@ -94,7 +94,9 @@ async function withLock<T>(fn: () => Promise<T>): Promise<T> {
       } catch {
         // being created or removed
       }
-      if (Number.isInteger(holder) && holder > 0 && !pidAlive(holder))
+      // A dead holder's lock, or one whose holder died between creating it and writing its pid.
+      const age = Date.now() - (statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
+      if (Number.isInteger(holder) && holder > 0 ? !pidAlive(holder) : age > 10_000)
         rmSync(lock, { recursive: true, force: true });
       if (Date.now() > deadline)
         throw new MeshError(MeshErrorCode.Timeout, 'the transparent-mode network lock is held too long', {

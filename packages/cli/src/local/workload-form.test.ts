@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { CoreKinds, DirectoryObjectSource, type KubeObject, type ManifestError } from '@tsmesh/kube';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LocalObjectSource } from './local-object-source.js';
-import { expandWorkloads, validateWorkload, WorkloadKind } from './workload-form.js';
+import { assignClusterIPs, expandWorkloads, validateWorkload, WorkloadKind } from './workload-form.js';
 
 const workload = (spec: unknown, name = 'web'): KubeObject => ({
   apiVersion: 'local.tsmesh.io/v1alpha1',
@@ -146,5 +146,26 @@ describe('the compact workload form', () => {
     } finally {
       await source.close();
     }
+  });
+
+  it('gives Workloads without one a stable clusterIP from 198.18.128.0/17, distinct from the others', () => {
+    const keys = Array.from({ length: 300 }, (_, i) => ({ key: `ns${i % 3}/w${i}` }));
+    const first = assignClusterIPs([...keys, { key: 'shop/fixed', clusterIP: '198.18.10.1' }]);
+    const ips = [...first.values()];
+    expect(new Set(ips).size).toBe(301);
+    expect(first.get('shop/fixed')).toBe('198.18.10.1');
+    for (const ip of ips.filter((i) => i !== '198.18.10.1')) {
+      const [a, b, c, d] = ip.split('.').map(Number) as [number, number, number, number];
+      expect([a, b]).toEqual([198, 18]);
+      expect(c).toBeGreaterThanOrEqual(128);
+      expect(d === 0 || d === 255).toBe(false);
+    }
+    // The same set in another order gets the same addresses.
+    expect(assignClusterIPs([...keys].reverse())).toEqual(assignClusterIPs(keys));
+    const { objects } = expandWorkloads([workload({ ports: [{ port: 80 }] })], '/nonexistent');
+    const service = objects.find((o) => o.object.kind === 'Service')!.object as KubeObject & {
+      spec: { clusterIP: string };
+    };
+    expect(service.spec.clusterIP).toBe(assignClusterIPs([{ key: 'shop/web' }]).get('shop/web'));
   });
 });

@@ -2,6 +2,7 @@
 // local.tsmesh.io) stands for the three objects a cluster would hold for a small app — its
 // ServiceAccount, a Pod (the declared shape; `tsmesh run` registers the running instances) and a
 // Service selecting it. Expansion is pure; a bad Workload yields problems naming the field.
+import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { isIPv4 } from 'node:net';
 import { extname, join, relative, sep } from 'node:path';
@@ -267,10 +268,11 @@ export function expandWorkloads(
 ): { objects: ExpandedObject[]; errors: ManifestError[] } {
   const objects: ExpandedObject[] = [];
   const errors: ManifestError[] = [];
+  const valid: { workload: KubeObject; spec: WorkloadFormSpec }[] = [];
   for (const workload of workloads) {
     const { spec, problems } = validateWorkload(workload);
     if (spec) {
-      objects.push(...expandWorkload(workload, spec));
+      valid.push({ workload, spec });
       continue;
     }
     const namespace = workload.metadata?.namespace ?? 'default';
@@ -291,5 +293,49 @@ export function expandWorkloads(
         }),
       );
   }
+  const clusterIPs = assignClusterIPs(
+    valid.map(({ workload, spec }) => ({ key: keyOf(workload), clusterIP: spec.clusterIP })),
+  );
+  for (const { workload, spec } of valid)
+    objects.push(...expandWorkload(workload, { ...spec, clusterIP: clusterIPs.get(keyOf(workload)) }));
   return { objects, errors };
+}
+
+const keyOf = (o: KubeObject) => `${o.metadata?.namespace ?? 'default'}/${o.metadata?.name ?? ''}`;
+
+/** Where Workloads without a clusterIP get one (as an API server assigns them): 198.18.128.0/17. */
+export const WORKLOAD_CLUSTER_IP_RANGE = Object.freeze({
+  base: 198 * 2 ** 24 + 18 * 2 ** 16 + 128 * 2 ** 8,
+  size: 2 ** 15,
+});
+
+/**
+ * clusterIPs for Workloads: the given one, else one derived from the namespace/name (stable across
+ * restarts and edits), the next free address on a collision (in name order, so the outcome does
+ * not depend on file order). Never .0 or .255 of a /24.
+ */
+export function assignClusterIPs(
+  entries: readonly { key: string; clusterIP?: string }[],
+): Map<string, string> {
+  const out = new Map<string, string>();
+  const taken = new Set<string>();
+  for (const e of entries)
+    if (e.clusterIP) {
+      out.set(e.key, e.clusterIP);
+      taken.add(e.clusterIP);
+    }
+  const { base, size } = WORKLOAD_CLUSTER_IP_RANGE;
+  for (const e of [...entries].filter((x) => !x.clusterIP).sort((a, b) => (a.key < b.key ? -1 : 1))) {
+    let offset = createHash('sha256').update(e.key).digest().readUInt32BE(0) % size;
+    for (let tries = 0; tries < size; tries++, offset = (offset + 1) % size) {
+      const n = base + offset;
+      const last = n & 0xff;
+      const ip = [n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, last].join('.');
+      if (last === 0 || last === 255 || taken.has(ip)) continue;
+      taken.add(ip);
+      out.set(e.key, ip);
+      break;
+    }
+  }
+  return out;
 }

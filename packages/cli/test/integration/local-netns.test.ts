@@ -29,7 +29,6 @@ const skipReason =
     : undefined);
 if (skipReason) console.warn(`local-netns: skipped — ${skipReason}`);
 
-const CLUSTER_IP = '198.18.77.1';
 const HTTP_MARKER = 'plaintext-marker-7f3a91';
 const ECHO_MARKER = 'echo-marker-c41d0e';
 
@@ -38,7 +37,6 @@ kind: Workload
 metadata:
   name: server
 spec:
-  clusterIP: ${CLUSTER_IP}
   ports:
     - name: http
       port: 80
