@@ -3,7 +3,8 @@
 # the node-base layer (this machine's Node.js, its libraries, /bin/sh, /usr/bin/env, passwd) and a
 # layer with the component packed by `pnpm deploy --prod` (build the packages first:
 # pnpm exec nx run @tsmesh/<component>:build). Same layout as images/Dockerfile: the package in
-# /opt/tsmesh/<component>, its binary linked into /usr/local/bin, run as 2102 (proxy) or 2103.
+# /opt/tsmesh/<component>, its binary linked into /usr/local/bin, run as 2102 (proxy) or 2103; the
+# proxy image also has iptables-nft (with NET_ADMIN/NET_RAW file capabilities) for `tsmesh-proxy init`.
 #
 #   images/build-tsmesh-images.sh OUT_DIR TAG [COMPONENT...]
 #
@@ -53,8 +54,34 @@ for c in "${components[@]}"; do
     "$app/opt/tsmesh/$c" >&2)
   [[ -f $app/opt/tsmesh/$c/bin/$bin.js ]] || { echo "build-tsmesh-images.sh: no bin/$bin.js in @tsmesh/$c" >&2; exit 1; }
   ln -s "/opt/tsmesh/$c/bin/$bin.js" "$app/usr/local/bin/$bin"
+  if [[ $c == proxy ]]; then
+    # `tsmesh-proxy init` (linkerd-init) runs iptables-nft as uid 65534 with NET_ADMIN and NET_RAW
+    # (what tsmesh install renders, as Linkerd does): the binary carries those file capabilities,
+    # which no_new_privs still honours because the init process holds them in its permitted set.
+    copy_with_libs "$app" /usr/sbin/xtables-nft-multi /usr/sbin/xtables-nft-multi
+    for l in iptables-nft iptables-nft-save iptables-nft-restore ip6tables-nft ip6tables-nft-save ip6tables-nft-restore; do
+      ln -s xtables-nft-multi "$app/usr/sbin/$l"
+    done
+    mkdir -p "$app/usr/lib/x86_64-linux-gnu"
+    cp -a /usr/lib/x86_64-linux-gnu/xtables "$app/usr/lib/x86_64-linux-gnu/"
+    setcap cap_net_admin,cap_net_raw+eip "$app/usr/sbin/xtables-nft-multi"
+  fi
+  layer_base=$base
+  if [[ $c == proxy ]]; then
+    # A non-root container's entry process loses every capability at runc's execve (no ambient
+    # capabilities from the CRI), and under no_new_privs a child can never gain more than its
+    # parent holds. So `node` itself (and env) carries NET_ADMIN/NET_RAW as file capabilities in this image;
+    # the container's bounding set still limits them (the proxy container drops ALL).
+    layer_base=$WORK/base-proxy
+    [[ -d $layer_base ]] || cp -a "$base" "$layer_base"
+    # The launcher's `#!/usr/bin/env` shebang runs env first, so env carries them too. Permitted
+    # only (+ip, no effective bit): where the bounding set lacks them (the proxy container drops ALL)
+    # the kernel then starts the program without them instead of refusing the exec (EPERM).
+    setcap cap_net_admin,cap_net_raw+ip "$layer_base/usr/bin/node"
+    setcap cap_net_admin,cap_net_raw+ip "$layer_base/usr/bin/env"
+  fi
   ref=ghcr.io/tsmesh/$c:$TAG
-  oci_archive "$ref" "$OUT/tsmesh-$c.oci.tar" 'null' "$(json_array "$bin")" "$user" "$base" "$app"
+  oci_archive "$ref" "$OUT/tsmesh-$c.oci.tar" 'null' "$(json_array "$bin")" "$user" "$layer_base" "$app"
   echo "$c=$ref" >>"$WORK/images.env"
   rm -rf "$app"
 done

@@ -39,8 +39,10 @@ oci_archive() {
 
   local rootfs layers='' diff_ids='' hex size
   for rootfs in "$@"; do
+    # --xattrs keeps file capabilities (security.capability, e.g. the proxy image's iptables).
     tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner --format=posix \
       --pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime \
+      --xattrs --xattrs-include=security.capability \
       -C "$rootfs" -cf "$WORK/layer.tar" .
     size=$(_oci_size "$WORK/layer.tar")
     hex=$(_oci_put_blob "$layout" "$WORK/layer.tar")
@@ -49,7 +51,7 @@ oci_archive() {
     diff_ids+="${diff_ids:+,}\"sha256:$hex\""
   done
 
-  printf '{"architecture":"amd64","os":"linux","created":"1970-01-01T00:00:00Z","config":{"User":"%s","Env":["PATH=/usr/local/bin:/usr/bin:/bin"],"Entrypoint":%s,"Cmd":%s,"WorkingDir":"/"},"rootfs":{"type":"layers","diff_ids":[%s]},"history":[{"created":"1970-01-01T00:00:00Z","created_by":"images/lib/oci-archive.sh"}]}' \
+  printf '{"architecture":"amd64","os":"linux","created":"1970-01-01T00:00:00Z","config":{"User":"%s","Env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],"Entrypoint":%s,"Cmd":%s,"WorkingDir":"/"},"rootfs":{"type":"layers","diff_ids":[%s]},"history":[{"created":"1970-01-01T00:00:00Z","created_by":"images/lib/oci-archive.sh"}]}' \
     "$user" "$entrypoint" "$cmd" "$diff_ids" >"$WORK/config.json"
   local config_size config_hex
   config_size=$(_oci_size "$WORK/config.json")

@@ -21,6 +21,13 @@ export function corednsManifests(options: { image: string; clusterIp: string }):
     loop
     loadbalance
 }
+localhost:53 {
+    errors
+    hosts {
+        127.0.0.1 localhost
+        ::1 localhost
+    }
+}
 `;
   const objects = [
     {

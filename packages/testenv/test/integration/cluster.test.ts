@@ -203,7 +203,7 @@ describe.skipIf(unsupported !== undefined)('one-node cluster', () => {
   // `npm test` builds every package before the tests; run alone, build the proxy first.
   const proxyBuilt = existsSync(fileURLToPath(new URL('../../../proxy/dist/main.js', import.meta.url)));
   test.skipIf(!proxyBuilt)(
-    'the tsmesh proxy image, built as an OCI archive and imported, runs in a pod as its own user',
+    'the tsmesh proxy image, built as an OCI archive and imported: linkerd-init sets up iptables as uid 65534, the proxy runs as 2102',
     async () => {
       const out = await mkdtemp(join(tmpdir(), 'tsmesh-cluster-images-'));
       try {
@@ -213,20 +213,54 @@ describe.skipIf(unsupported !== undefined)('one-node cluster', () => {
       } finally {
         await rm(out, { recursive: true, force: true });
       }
+      // As `tsmesh install` renders linkerd-init (Linkerd's securityContext): uid 65534, no privilege
+      // escalation, NET_ADMIN/NET_RAW added, read-only root; then a container that drops ALL.
       const pod = {
         apiVersion: 'v1',
         kind: 'Pod',
         metadata: { name: 'proxy-help', namespace: ns },
         spec: {
           restartPolicy: 'Never',
+          initContainers: [
+            {
+              name: 'linkerd-init',
+              image: 'ghcr.io/tsmesh/proxy:cluster-test',
+              imagePullPolicy: 'Never',
+              command: ['tsmesh-proxy', 'init'],
+              args: [
+                '--firewall-bin-path',
+                'iptables-nft',
+                '--firewall-save-bin-path',
+                'iptables-nft-save',
+                '--ipv6=false',
+                '--incoming-proxy-port',
+                '4143',
+                '--outgoing-proxy-port',
+                '4140',
+                '--proxy-uid',
+                '2102',
+              ],
+              securityContext: {
+                allowPrivilegeEscalation: false,
+                capabilities: { add: ['NET_ADMIN', 'NET_RAW'] },
+                runAsUser: 65534,
+                runAsGroup: 65534,
+                runAsNonRoot: true,
+                readOnlyRootFilesystem: true,
+              },
+              volumeMounts: [{ name: 'xtables-lock', mountPath: '/run' }],
+            },
+          ],
           containers: [
             {
               name: 'proxy',
               image: 'ghcr.io/tsmesh/proxy:cluster-test',
               imagePullPolicy: 'Never',
               command: ['sh', '-c', 'node -e "console.log(process.getuid())"; exec tsmesh-proxy --help'],
+              securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
             },
           ],
+          volumes: [{ name: 'xtables-lock', emptyDir: {} }],
         },
       };
       await kubectlIn(JSON.stringify(pod), 'apply', '-f', '-');
@@ -238,6 +272,8 @@ describe.skipIf(unsupported !== undefined)('one-node cluster', () => {
       const logs = await kubectl('-n', ns, 'logs', 'proxy-help');
       expect(logs).toMatch(/^2102\n/);
       expect(logs).toMatch(/Usage: tsmesh-proxy/);
+      const init = await kubectl('-n', ns, 'logs', 'proxy-help', '-c', 'linkerd-init');
+      expect(init).toMatch(/PROXY_INIT_REDIRECT -p tcp .*REDIRECT --to-ports 4143/);
     },
     180_000,
   );
