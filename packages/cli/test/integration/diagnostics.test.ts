@@ -323,6 +323,27 @@ describe('tsmesh diagnostics against kube-apiserver', () => {
     expect(noCp.err).toContain('--destination-addr');
   });
 
+  it('profile: GetProfile for an authority, JSON and YAML', async () => {
+    const authority = `api.${ns}.svc.cluster.local:80`;
+    const base = [...inTestenv(), 'diagnostics', 'profile', '--controller-namespace', cpNs];
+    const json = await kube(
+      'diagnostics',
+      'profile',
+      '--controller-namespace',
+      cpNs,
+      '--token',
+      JSON.stringify({ ns }),
+      authority,
+    );
+    expect(json.err).toBe('');
+    const profile = JSON.parse(json.out) as { fullyQualifiedName?: string; retryBudget?: unknown };
+    expect(profile.fullyQualifiedName).toBe(`api.${ns}.svc.cluster.local`);
+    const yaml = await cli(...base, '-o', 'yaml', authority);
+    expect(parseYaml(yaml.out)).toEqual(profile);
+    const bad = await cli(...base, 'api');
+    expect(bad.err).toContain('"api" is not HOST:PORT');
+  });
+
   it('policy: inbound for a pod port (the Server), outbound for a Service port', async () => {
     const base = [...inTestenv(), 'diagnostics', 'policy', '--controller-namespace', cpNs];
     const inbound = await until(

@@ -1,7 +1,7 @@
 // `tsmesh diagnostics endpoints AUTHORITY:PORT…`: the first answer of the destination service's Get
 // for each authority — what a proxy would be told — as linkerd's table (NAMESPACE IP PORT POD
 // SERVICE) or JSON rows {namespace, ip, port, pod, service}.
-import { credentials } from '@grpc/grpc-js';
+import { credentials, type ClientReadableStream } from '@grpc/grpc-js';
 import { DestinationClient, MeshError, MeshErrorCode, type destination, type net } from '@tsmesh/core';
 import { formatTable } from '@tsmesh/viz';
 
@@ -74,7 +74,15 @@ export async function queryEndpoints(
   }
   const client = new DestinationClient(address, credentials.createInsecure());
   try {
-    const answers = await Promise.all(authorities.map((a) => firstUpdate(client, address, a, timeoutMs)));
+    const answers = await Promise.all(
+      authorities.map((a) =>
+        firstMessage(
+          client.get({ scheme: 'k8s', path: a }, { deadline: Date.now() + timeoutMs }),
+          address,
+          `Destination.Get(${a})`,
+        ),
+      ),
+    );
     return answers
       .flatMap(endpointRows)
       .sort(
@@ -89,14 +97,9 @@ export async function queryEndpoints(
   }
 }
 
-function firstUpdate(
-  client: DestinationClient,
-  address: string,
-  authority: string,
-  timeoutMs: number,
-): Promise<destination.Update> {
+/** The first message of a server stream, then the stream is cancelled; gRPC errors explained. */
+export function firstMessage<T>(stream: ClientReadableStream<T>, address: string, what: string): Promise<T> {
   return new Promise((resolve, reject) => {
-    const stream = client.get({ scheme: 'k8s', path: authority }, { deadline: Date.now() + timeoutMs });
     let done = false;
     const finish = (fn: () => void) => {
       if (done) return;
@@ -104,7 +107,7 @@ function firstUpdate(
       fn();
       stream.cancel();
     };
-    stream.on('data', (update: destination.Update) => finish(() => resolve(update)));
+    stream.on('data', (message: T) => finish(() => resolve(message)));
     stream.on('error', (err: { code?: number; details?: string; message: string }) =>
       finish(() =>
         reject(
@@ -114,7 +117,7 @@ function firstUpdate(
               : err.code === 4
                 ? MeshErrorCode.Timeout
                 : MeshErrorCode.Unavailable,
-            `Destination.Get(${authority}): ${err.details || err.message}`,
+            `${what}: ${err.details || err.message}`,
             {
               where: address,
               hint:
@@ -130,9 +133,7 @@ function firstUpdate(
     stream.on('end', () =>
       finish(() =>
         reject(
-          new MeshError(MeshErrorCode.Unavailable, `Destination.Get(${authority}) ended without an answer`, {
-            where: address,
-          }),
+          new MeshError(MeshErrorCode.Unavailable, `${what} ended without an answer`, { where: address }),
         ),
       ),
     );

@@ -12,6 +12,7 @@ import {
   type ClusterSession,
 } from './cluster-session.js';
 import { controlPlaneAddress } from './control-plane-address.js';
+import { queryProfile } from './destination-profile.js';
 import { formatEndpoints, queryEndpoints } from './endpoints.js';
 import {
   controllerMetrics,
@@ -21,7 +22,7 @@ import {
   type ScrapeResult,
 } from './metrics.js';
 import { parsePodRoute } from './pod-http.js';
-import { formatPolicy, parsePolicyTarget, parsePort, queryPolicy } from './policy.js';
+import { formatProtoJson, parsePolicyTarget, parsePort, queryPolicy } from './policy.js';
 
 export { endpointRows, formatEndpoints, formatNetIp, queryEndpoints, type EndpointRow } from './endpoints.js';
 export {
@@ -32,7 +33,7 @@ export {
 } from './metrics.js';
 export { withClusterSession, type ClusterSession } from './cluster-session.js';
 export { parseWorkloadRef, podsOf, selectorString, type WorkloadRef } from './workload-pods.js';
-export { formatPolicy, parsePolicyTarget, queryPolicy, type PolicyTarget } from './policy.js';
+export { formatProtoJson, parsePolicyTarget, queryPolicy, type PolicyTarget } from './policy.js';
 
 type Out = (text: string) => void;
 
@@ -167,6 +168,53 @@ export function registerDiagnosticsCommand(program: Command, out: Out, err: Out)
     );
 
   diagnostics
+    .command('profile')
+    .description("Introspect the destination service's profile for an authority or IP:PORT")
+    .argument('<address>', 'HOST:PORT, e.g. web.emojivoto.svc.cluster.local:80 or 198.18.0.7:8080')
+    .option('-o, --output <format>', 'json or yaml', 'json')
+    .option('--token <token>', 'the context token a proxy would send, e.g. {"ns":"emojivoto"}', '')
+    .option('--destination-addr <host:port>', 'dial the destination service here instead of its pod IP')
+    .option('--destination-pod <name>', 'ask this destination pod when there are several')
+    .option('--controller-namespace <ns>', 'namespace of the control plane', 'linkerd')
+    .option('-w, --wait <duration>', 'time allowed for the answer', '10s')
+    .action(
+      guarded(
+        'diagnostics profile',
+        err,
+        async (
+          target: string,
+          flags: {
+            output: string;
+            token: string;
+            destinationAddr?: string;
+            destinationPod?: string;
+            controllerNamespace: string;
+            wait: string;
+          },
+          cmd: Command,
+        ) => {
+          const output = checkOutput(flags.output, ['json', 'yaml'] as const);
+          const timeoutMs = parseWaitMs(flags.wait);
+          const session = flags.destinationAddr ? undefined : openClusterSession(globalClusterFlags(cmd));
+          try {
+            const address = await controlPlaneAddress(session, {
+              explicit: flags.destinationAddr,
+              flag: '--destination-addr',
+              controllerNamespace: flags.controllerNamespace,
+              container: 'destination',
+              pod: flags.destinationPod,
+            });
+            out(formatProtoJson(await queryProfile(address, target, flags.token, timeoutMs), output));
+          } catch (e) {
+            throw withAccessHint(e);
+          } finally {
+            session?.close();
+          }
+        },
+      ),
+    );
+
+  diagnostics
     .command('policy')
     .description(
       "Introspect the policy controller's state for a pod port (inbound) or a Service port (outbound)",
@@ -225,7 +273,7 @@ export function registerDiagnosticsCommand(program: Command, out: Out, err: Out)
               clusterDomain: flags.clusterDomain,
               timeoutMs,
             });
-            out(formatPolicy(policy, output));
+            out(formatProtoJson(policy, output));
           } catch (e) {
             throw withAccessHint(e);
           } finally {

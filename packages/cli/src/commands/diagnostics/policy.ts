@@ -115,6 +115,7 @@ export async function queryPolicy(query: PolicyQuery): Promise<unknown> {
   }
 }
 
-export function formatPolicy(policy: unknown, output: 'yaml' | 'json'): string {
+/** A message in the proto3 JSON mapping, as YAML or indented JSON. */
+export function formatProtoJson(policy: unknown, output: 'yaml' | 'json'): string {
   return output === 'json' ? `${JSON.stringify(policy, null, 2)}\n` : toYaml(policy);
 }
