@@ -25,6 +25,7 @@ const NEEDS = {
     { file: '/usr/lib/cni/bridge', pkg: 'containernetworking-plugins' },
     { command: 'socat', pkg: 'socat' }, // relays the host's apiserver into the node's network namespace
     { command: 'conntrack', pkg: 'conntrack' }, // kube-proxy clears UDP conntrack entries with it
+    { command: 'setcap', pkg: 'libcap2-bin' }, // file capabilities in the proxy image (images/build-tsmesh-images.sh)
     { command: 'tshark', pkg: 'tshark' }, // proves TLS on the wire between netns workloads (cli local-netns test)
   ],
 };
