@@ -7,15 +7,18 @@ import { DURATION_SYNTAX, MeshError, MeshErrorCode, parseDurationMs } from '@tsm
 import {
   createPrometheusSource,
   createScrapeSource,
+  createTapHttpHandler,
   podScrapeTargets,
   startDashboardServer,
   type DashboardServer,
   type DashboardSource,
+  type TapHandler,
 } from '@tsmesh/viz';
 import { defaultStateDir } from '../local/index.js';
 import { guarded } from './command-errors.js';
 import { untilInterrupted } from './up.js';
 import { localPods } from './viz.js';
+import { localTapService } from './viz-tap.js';
 
 /** linkerd viz dashboard's default port. */
 export const DASHBOARD_PORT = 50750;
@@ -31,6 +34,8 @@ export interface DashboardOptions {
   readonly allowedHosts?: readonly string[];
   /** When the port is taken, take any free one instead of failing (`tsmesh demo`). */
   readonly anyPortIfTaken?: boolean;
+  /** Told what does not work (e.g. tap without the issuer), the dashboard running anyway. */
+  readonly onProblem?: (text: string) => void;
   readonly signal?: AbortSignal;
 }
 
@@ -55,6 +60,30 @@ function portFlag(text: string): number {
   return port;
 }
 
+/**
+ * Live top and tap for a local mesh: the dashboard is the tap client (it signs the tap identity's
+ * certificate with the state directory's issuer, as `tsmesh viz tap` does), so whoever reaches
+ * the dashboard — 127.0.0.1 by default — may tap, like linkerd's dashboard with its own account.
+ * Undefined, with why, when the state directory's issuer cannot be read.
+ */
+function localTap(stateDir: string): { handler?: TapHandler; problem?: string } {
+  try {
+    const service = localTapService(stateDir);
+    return {
+      handler: createTapHttpHandler({
+        service,
+        authenticate: () => ({ user: 'tsmesh-dashboard', groups: ['system:authenticated'] }),
+        authorize: async () => ({
+          allowed: true,
+          reason: 'local mode: the dashboard reads the state directory',
+        }),
+      }),
+    };
+  } catch (e) {
+    return { problem: e instanceof MeshError ? e.describe() : (e as Error).message };
+  }
+}
+
 /** The dashboard over Prometheus or the local mesh in `stateDir`; shared by the command and `tsmesh demo`. */
 export async function startDashboard(options: DashboardOptions): Promise<DashboardServer> {
   const stateDir = options.stateDir ?? defaultStateDir();
@@ -68,9 +97,12 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
         targets: async (signal) => podScrapeTargets(await localPods(stateDir, signal)),
         windowMs: options.windowMs ?? 10_000,
       });
+  const tap = options.prometheusUrl ? {} : localTap(stateDir);
+  if (tap.problem) options.onProblem?.(`live top and tap are off: ${tap.problem}`);
   const start = (port: number) =>
     startDashboardServer({
       source,
+      ...(tap.handler ? { tap: tap.handler } : {}),
       address: options.address ?? '127.0.0.1',
       port,
       ...(options.intervalMs !== undefined ? { intervalMs: options.intervalMs } : {}),
@@ -139,6 +171,7 @@ export function registerVizDashboardCommand(
           address: o.address,
           port: portFlag(o.port),
           ...(o.allowedHost ? { allowedHosts: o.allowedHost } : {}),
+          onProblem: err,
           signal: controller.signal,
         });
         if (o.show === 'url') out(dashboard.url);

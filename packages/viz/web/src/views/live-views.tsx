@@ -21,6 +21,21 @@ interface TopRow {
 
 type Status = { state: 'idle' } | { state: 'running' } | { state: 'error'; message: string };
 
+/** The JSON error of a refused stream request (aborted at once if it streams after all). */
+async function reasonOf(path: string): Promise<string> {
+  const controller = new AbortController();
+  try {
+    const res = await fetch(path, { signal: controller.signal });
+    if (res.ok) return 'the tap stream closed';
+    const body = (await res.json()) as { error?: string; hint?: string };
+    return body.hint ? `${body.error} (${body.hint})` : (body.error ?? `HTTP ${res.status}`);
+  } catch {
+    return 'the tap stream closed';
+  } finally {
+    controller.abort();
+  }
+}
+
 function useStream(path: string, running: boolean, event: string, onData: (data: unknown) => void): Status {
   const [status, setStatus] = useState<Status>({ state: 'idle' });
   const handler = useRef(onData);
@@ -31,6 +46,7 @@ function useStream(path: string, running: boolean, event: string, onData: (data:
       return;
     }
     const source = new EventSource(path);
+    let active = true;
     setStatus({ state: 'running' });
     source.addEventListener(event, (m) => handler.current(JSON.parse((m as MessageEvent<string>).data)));
     source.addEventListener('error', (m) => {
@@ -39,13 +55,15 @@ function useStream(path: string, running: boolean, event: string, onData: (data:
         const { error } = JSON.parse(data) as { error?: string };
         setStatus({ state: 'error', message: error ?? 'tap error' });
       } else if (source.readyState === EventSource.CLOSED) {
-        setStatus({
-          state: 'error',
-          message: 'the tap stream closed (is tap allowed and the workload meshed?)',
-        });
+        // EventSource hides a refused request's body: ask once more to show the server's reason.
+        setStatus({ state: 'error', message: 'the tap stream closed' });
+        void reasonOf(path).then((message) => active && setStatus({ state: 'error', message }));
       }
     });
-    return () => source.close();
+    return () => {
+      active = false;
+      source.close();
+    };
   }, [path, running, event]);
   return status;
 }
@@ -81,7 +99,7 @@ export function LiveTop({ namespace, name }: { namespace: string; name: string }
       {rows.length === 0 ? (
         <Empty>{running ? 'Waiting for requests…' : 'Start to see the most frequent requests live.'}</Empty>
       ) : (
-        <table className="stat">
+        <table className="stat top" data-live="top">
           <thead>
             <tr>
               <th>Source</th>
@@ -129,7 +147,7 @@ export function LiveTap({ namespace, name }: { namespace: string; name: string }
       {rows.length === 0 ? (
         <Empty>{running ? 'Waiting for requests…' : 'Start to see each request live.'}</Empty>
       ) : (
-        <table className="stat tap">
+        <table className="stat tap" data-live="tap">
           <thead>
             <tr>
               <th>Direction</th>
