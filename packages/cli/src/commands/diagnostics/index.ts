@@ -3,7 +3,8 @@
 import type { Command } from 'commander';
 import { MeshError, MeshErrorCode } from '@tsmesh/core';
 import { guarded } from '../command-errors.js';
-import { globalClusterFlags } from '../global-options.js';
+import { loadKubeConfig } from '../../check/index.js';
+import { globalClusterFlags, resolveNamespace } from '../global-options.js';
 import {
   openClusterSession,
   parseWaitMs,
@@ -60,6 +61,56 @@ export function checkOutput<T extends string>(value: string, allowed: readonly T
     where: '-o',
     hint: `use ${allowed.join(' or ')}`,
   });
+}
+
+interface ControlPlaneFlags {
+  destinationAddr?: string;
+  policyAddr?: string;
+  destinationPod?: string;
+  controllerNamespace: string;
+  wait: string;
+}
+
+/** The options every gRPC diagnostics command has: where the service is, and how long to wait. */
+function controlPlaneOptions(command: Command, container: 'destination' | 'policy'): Command {
+  return command
+    .option(`--${container}-addr <host:port>`, `dial the ${container} service here instead of its pod IP`)
+    .option('--destination-pod <name>', 'ask this destination pod when there are several')
+    .option('--controller-namespace <ns>', 'namespace of the control plane', 'linkerd')
+    .option('-w, --wait <duration>', 'time allowed for each answer', '10s');
+}
+
+/**
+ * Runs `body` with the address of the destination or policy service and the namespace (-n, else
+ * the context's). With an explicit address (e.g. tsmesh up's control plane, or a port-forward) and
+ * -n, no kubeconfig is read.
+ */
+async function withControlPlane(
+  cmd: Command,
+  container: 'destination' | 'policy',
+  flags: ControlPlaneFlags,
+  body: (address: string, namespace: () => string, timeoutMs: number) => Promise<void>,
+): Promise<void> {
+  const timeoutMs = parseWaitMs(flags.wait);
+  const global = globalClusterFlags(cmd);
+  const explicit = container === 'policy' ? flags.policyAddr : flags.destinationAddr;
+  const session: ClusterSession | undefined = explicit ? undefined : openClusterSession(global);
+  try {
+    const address = await controlPlaneAddress(session, {
+      explicit,
+      flag: `--${container}-addr`,
+      controllerNamespace: flags.controllerNamespace,
+      container,
+      pod: flags.destinationPod,
+    });
+    const namespace = () =>
+      global.namespace ?? session?.namespace ?? resolveNamespace(global, loadKubeConfig(global));
+    await body(address, namespace, timeoutMs);
+  } catch (e) {
+    throw withAccessHint(e);
+  } finally {
+    session?.close();
+  }
 }
 
 export function registerDiagnosticsCommand(program: Command, out: Out, err: Out): void {
@@ -119,167 +170,90 @@ export function registerDiagnosticsCommand(program: Command, out: Out, err: Out)
       ),
     );
 
-  diagnostics
-    .command('endpoints')
-    .alias('ep')
-    .description("Introspect the destination service's discovery state for authorities")
-    .argument('<authorities...>', 'HOST:PORT, e.g. web.emojivoto.svc.cluster.local:80')
-    .option('-o, --output <format>', 'table or json', 'table')
-    .option('--destination-addr <host:port>', 'dial the destination service here instead of its pod IP')
-    .option('--destination-pod <name>', 'ask this destination pod when there are several')
-    .option('--controller-namespace <ns>', 'namespace of the control plane', 'linkerd')
-    .option('-w, --wait <duration>', 'time allowed for each answer', '10s')
-    .action(
-      guarded(
-        'diagnostics endpoints',
-        err,
-        async (
-          authorities: string[],
-          flags: {
-            output: string;
-            destinationAddr?: string;
-            destinationPod?: string;
-            controllerNamespace: string;
-            wait: string;
-          },
-          cmd: Command,
-        ) => {
-          const output = checkOutput(flags.output, ['table', 'json'] as const);
-          const timeoutMs = parseWaitMs(flags.wait);
-          const session = flags.destinationAddr ? undefined : openClusterSession(globalClusterFlags(cmd));
-          try {
-            const address = await controlPlaneAddress(session, {
-              explicit: flags.destinationAddr,
-              flag: '--destination-addr',
-              controllerNamespace: flags.controllerNamespace,
-              container: 'destination',
-              pod: flags.destinationPod,
-            });
-            const rows = await queryEndpoints(address, authorities, timeoutMs);
-            if (rows.length === 0 && output === 'table') err('No endpoints found.');
-            else out(formatEndpoints(rows, output));
-          } catch (e) {
-            throw withAccessHint(e);
-          } finally {
-            session?.close();
-          }
-        },
-      ),
-    );
+  controlPlaneOptions(
+    diagnostics
+      .command('endpoints')
+      .alias('ep')
+      .description("Introspect the destination service's discovery state for authorities")
+      .argument('<authorities...>', 'HOST:PORT, e.g. web.emojivoto.svc.cluster.local:80')
+      .option('-o, --output <format>', 'table or json', 'table'),
+    'destination',
+  ).action(
+    guarded(
+      'diagnostics endpoints',
+      err,
+      async (authorities: string[], flags: ControlPlaneFlags & { output: string }, cmd: Command) => {
+        const output = checkOutput(flags.output, ['table', 'json'] as const);
+        await withControlPlane(cmd, 'destination', flags, async (address, _ns, timeoutMs) => {
+          const rows = await queryEndpoints(address, authorities, timeoutMs);
+          if (rows.length === 0 && output === 'table') err('No endpoints found.');
+          else out(formatEndpoints(rows, output));
+        });
+      },
+    ),
+  );
 
-  diagnostics
-    .command('profile')
-    .description("Introspect the destination service's profile for an authority or IP:PORT")
-    .argument('<address>', 'HOST:PORT, e.g. web.emojivoto.svc.cluster.local:80 or 198.18.0.7:8080')
-    .option('-o, --output <format>', 'json or yaml', 'json')
-    .option('--token <token>', 'the context token a proxy would send, e.g. {"ns":"emojivoto"}', '')
-    .option('--destination-addr <host:port>', 'dial the destination service here instead of its pod IP')
-    .option('--destination-pod <name>', 'ask this destination pod when there are several')
-    .option('--controller-namespace <ns>', 'namespace of the control plane', 'linkerd')
-    .option('-w, --wait <duration>', 'time allowed for the answer', '10s')
-    .action(
-      guarded(
-        'diagnostics profile',
-        err,
-        async (
-          target: string,
-          flags: {
-            output: string;
-            token: string;
-            destinationAddr?: string;
-            destinationPod?: string;
-            controllerNamespace: string;
-            wait: string;
-          },
-          cmd: Command,
-        ) => {
-          const output = checkOutput(flags.output, ['json', 'yaml'] as const);
-          const timeoutMs = parseWaitMs(flags.wait);
-          const session = flags.destinationAddr ? undefined : openClusterSession(globalClusterFlags(cmd));
-          try {
-            const address = await controlPlaneAddress(session, {
-              explicit: flags.destinationAddr,
-              flag: '--destination-addr',
-              controllerNamespace: flags.controllerNamespace,
-              container: 'destination',
-              pod: flags.destinationPod,
-            });
-            out(formatProtoJson(await queryProfile(address, target, flags.token, timeoutMs), output));
-          } catch (e) {
-            throw withAccessHint(e);
-          } finally {
-            session?.close();
-          }
-        },
-      ),
-    );
+  controlPlaneOptions(
+    diagnostics
+      .command('profile')
+      .description("Introspect the destination service's profile for an authority or IP:PORT")
+      .argument('<address>', 'HOST:PORT, e.g. web.emojivoto.svc.cluster.local:80 or 198.18.0.7:8080')
+      .option('-o, --output <format>', 'json or yaml', 'json')
+      .option('--token <token>', 'the context token a proxy would send, e.g. {"ns":"emojivoto"}', ''),
+    'destination',
+  ).action(
+    guarded(
+      'diagnostics profile',
+      err,
+      async (target: string, flags: ControlPlaneFlags & { output: string; token: string }, cmd: Command) => {
+        const output = checkOutput(flags.output, ['json', 'yaml'] as const);
+        await withControlPlane(cmd, 'destination', flags, async (address, _ns, timeoutMs) => {
+          out(formatProtoJson(await queryProfile(address, target, flags.token, timeoutMs), output));
+        });
+      },
+    ),
+  );
 
-  diagnostics
-    .command('policy')
-    .description(
-      "Introspect the policy controller's state for a pod port (inbound) or a Service port (outbound)",
-    )
-    .argument('<resource>', 'po/NAME (inbound) or svc/NAME (outbound)')
-    .argument('<port>', 'port number')
-    .option('-o, --output <format>', 'yaml or json', 'yaml')
-    .option('--policy-addr <host:port>', 'dial the policy service here instead of its pod IP')
-    .option('--destination-pod <name>', 'ask the policy container of this destination pod')
-    .option('--controller-namespace <ns>', 'namespace of the control plane', 'linkerd')
-    .option('--cluster-domain <domain>', 'DNS suffix of Services', 'cluster.local')
-    .option('-w, --wait <duration>', 'time allowed for the answer', '10s')
-    .addHelpText(
-      'after',
-      '\nExamples:\n  tsmesh diagnostics policy -n emojivoto po/emoji-6d66d87995-bvrnn 8080\n  tsmesh diagnostics policy -n emojivoto svc/web-svc 80\n',
-    )
-    .action(
-      guarded(
-        'diagnostics policy',
-        err,
-        async (
-          resource: string,
-          portText: string,
-          flags: {
-            output: string;
-            policyAddr?: string;
-            destinationPod?: string;
-            controllerNamespace: string;
-            clusterDomain: string;
-            wait: string;
-          },
-          cmd: Command,
-        ) => {
-          const output = checkOutput(flags.output, ['yaml', 'json'] as const);
-          const target = parsePolicyTarget(resource);
-          const port = parsePort(portText);
-          const timeoutMs = parseWaitMs(flags.wait);
-          const global = globalClusterFlags(cmd);
-          // With an explicit address and -n, no kubeconfig is needed (e.g. tsmesh up's control plane).
-          const session: ClusterSession | undefined =
-            flags.policyAddr && global.namespace ? undefined : openClusterSession(global);
-          try {
-            const address = await controlPlaneAddress(session, {
-              explicit: flags.policyAddr,
-              flag: '--policy-addr',
-              controllerNamespace: flags.controllerNamespace,
-              container: 'policy',
-              pod: flags.destinationPod,
-            });
-            const namespace = global.namespace ?? session!.namespace;
-            const policy = await queryPolicy({
-              address,
-              namespace,
-              target,
-              port,
-              clusterDomain: flags.clusterDomain,
-              timeoutMs,
-            });
-            out(formatProtoJson(policy, output));
-          } catch (e) {
-            throw withAccessHint(e);
-          } finally {
-            session?.close();
-          }
-        },
+  controlPlaneOptions(
+    diagnostics
+      .command('policy')
+      .description(
+        "Introspect the policy controller's state for a pod port (inbound) or a Service port (outbound)",
+      )
+      .argument('<resource>', 'po/NAME (inbound) or svc/NAME (outbound)')
+      .argument('<port>', 'port number')
+      .option('-o, --output <format>', 'yaml or json', 'yaml')
+      .option('--cluster-domain <domain>', 'DNS suffix of Services', 'cluster.local')
+      .addHelpText(
+        'after',
+        '\nExamples:\n  tsmesh diagnostics policy -n emojivoto po/emoji-6d66d87995-bvrnn 8080\n  tsmesh diagnostics policy -n emojivoto svc/web-svc 80\n',
       ),
-    );
+    'policy',
+  ).action(
+    guarded(
+      'diagnostics policy',
+      err,
+      async (
+        resource: string,
+        portText: string,
+        flags: ControlPlaneFlags & { output: string; clusterDomain: string },
+        cmd: Command,
+      ) => {
+        const output = checkOutput(flags.output, ['yaml', 'json'] as const);
+        const target = parsePolicyTarget(resource);
+        const port = parsePort(portText);
+        await withControlPlane(cmd, 'policy', flags, async (address, namespace, timeoutMs) => {
+          const policy = await queryPolicy({
+            address,
+            namespace: namespace(),
+            target,
+            port,
+            clusterDomain: flags.clusterDomain,
+            timeoutMs,
+          });
+          out(formatProtoJson(policy, output));
+        });
+      },
+    ),
+  );
 }
