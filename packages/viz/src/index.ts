@@ -80,6 +80,7 @@ export {
   type TapClientTls,
 } from './tap-client/index.js';
 export {
+  aggregatorAuthenticator,
   bearerTokenAuthenticator,
   createSubjectAccessReviewAuthorizer,
   createTapHttpHandler,
@@ -95,7 +96,9 @@ export {
   renderTapLine,
   requestHeaderAuthenticator,
   selectTapPods,
+  startTapApiServer,
   TAP_API_GROUP,
+  TAP_API_PREFIX,
   TAP_API_VERSION,
   TAP_DISABLED_ANNOTATION,
   TAP_ENABLED_ANNOTATION,
@@ -103,6 +106,8 @@ export {
   tapResourceAttributes,
   toTapEventJson,
   topRowsJson,
+  type TapApiServer,
+  type TapApiServerOptions,
   type TapAuthenticator,
   type TapAuthorizer,
   type TapCaller,

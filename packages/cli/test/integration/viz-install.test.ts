@@ -4,6 +4,8 @@
 // `linkerd-linkerd-viz-tap-admin` and refuses others; the tap HTTP API (caller from the
 // aggregator's request headers) answers 403 to the refused user.
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
 import { createServer, type Server } from 'node:http';
 import { KubeConfig } from '@kubernetes/client-node';
 import { CoreKinds, createKubeApiClient, type KubeApiClient } from '@tsmesh/kube';
@@ -14,10 +16,12 @@ import {
   createTapService,
   parseTapTarget,
   requestHeaderAuthenticator,
+  startTapApiServer,
 } from '@tsmesh/viz';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { runCli } from '../../src/commands/install.test-support.js';
+import { createWebhookCertificate } from '../../src/install/index.js';
 
 let env: TestEnv;
 let kubectl: string;
@@ -182,6 +186,66 @@ describe('viz install, check and uninstall on a real apiserver', () => {
       );
     } finally {
       await new Promise((r) => server.close(r));
+    }
+  }, 60_000);
+
+  it('serves the aggregated tap API over TLS: request headers count only from the front proxy', async () => {
+    const pki = env.pki;
+    const serving = createWebhookCertificate('tap', 'linkerd-viz');
+    const server = await startTapApiServer({
+      service: createTapService({
+        listPods: async (signal) => (await client.list(CoreKinds.Pod, { signal })).items,
+        tls: { trustAnchorsPem: '', certificateChainPem: '', privateKeyPem: '' },
+      }),
+      authorize: createSubjectAccessReviewAuthorizer(client),
+      certificatePem: serving.crtPEM,
+      privateKeyPem: serving.keyPEM,
+      requestHeaderClientCaPem: readFileSync(pki.frontProxyCa.certPath, 'utf8'),
+      requestHeaderAllowedNames: ['front-proxy-client'],
+      host: '127.0.0.1',
+    });
+    const frontProxy = {
+      cert: readFileSync(pki.frontProxyClient.certPath),
+      key: readFileSync(pki.frontProxyClient.keyPath),
+    };
+    const get = (path: string, headers: Record<string, string>, clientCert?: typeof frontProxy) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = httpsRequest(
+          {
+            host: '127.0.0.1',
+            port: server.port,
+            path,
+            headers,
+            ca: serving.caBundle,
+            servername: 'tap.linkerd-viz.svc',
+            ...(clientCert ?? {}),
+          },
+          (res) => {
+            let body = '';
+            res.setEncoding('utf8').on('data', (c: string) => (body += c));
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+          },
+        );
+        req.on('error', reject);
+        req.end();
+      });
+    const path = '/apis/tap.linkerd.io/v1alpha1/watch/namespaces/tap-team/deployments/web/tap';
+    try {
+      const discovery = await get('/apis/tap.linkerd.io/v1alpha1', {});
+      expect(JSON.parse(discovery.body)).toMatchObject({
+        kind: 'APIResourceList',
+        groupVersion: 'tap.linkerd.io/v1alpha1',
+      });
+      // Headers from a client without the front proxy's certificate are not believed.
+      expect((await get(path, { 'X-Remote-User': 'alice' })).status).toBe(401);
+      const bob = await get(path, { 'X-Remote-User': 'bob', 'X-Remote-Group': 'dev' }, frontProxy);
+      expect(bob.status).toBe(403);
+      expect(bob.body).toContain('cannot watch deployments/tap web in namespace tap-team');
+      const alice = await get(path, { 'X-Remote-User': 'alice' }, frontProxy);
+      expect(alice.status).toBe(404);
+      expect(alice.body).toContain('no pods to tap for deployment/web in namespace tap-team');
+    } finally {
+      await server.close();
     }
   }, 60_000);
 

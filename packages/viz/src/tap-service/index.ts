@@ -19,8 +19,15 @@ export {
   type TapStreamId,
 } from './tap-event-json.js';
 export {
+  aggregatorAuthenticator,
+  startTapApiServer,
+  type TapApiServer,
+  type TapApiServerOptions,
+} from './tap-api-server.js';
+export {
   bearerTokenAuthenticator,
   createTapHttpHandler,
+  TAP_API_PREFIX,
   requestHeaderAuthenticator,
   type TapAuthenticator,
   type TapHttpOptions,

@@ -67,9 +67,29 @@ export function requestHeaderAuthenticator(
   };
 }
 
+/** The aggregated API's tap path prefix (APIService v1alpha1.tap.linkerd.io). */
+export const TAP_API_PREFIX = '/apis/tap.linkerd.io/v1alpha1/watch/namespaces/';
+
+/**
+ * `/apis/tap.linkerd.io/v1alpha1/watch/namespaces/NS/tap` (the namespace) or
+ * `…/namespaces/NS/TYPES/NAME/tap`, as linkerd-viz's tap API routes them: the resource and
+ * namespace come from the path (what the Kubernetes API authorized the caller to reach), the
+ * filters from the query string.
+ */
+function apiPathResource(pathname: string): { resource: string; namespace: string } | undefined {
+  if (!pathname.startsWith(TAP_API_PREFIX) || !pathname.endsWith('/tap')) return undefined;
+  const parts = pathname.slice(TAP_API_PREFIX.length, -'/tap'.length).split('/').map(decodeURIComponent);
+  if (parts.length === 1 && parts[0]) return { resource: `ns/${parts[0]}`, namespace: parts[0] };
+  if (parts.length === 3 && parts.every((x) => x !== ''))
+    return { resource: `${parts[1]}/${parts[2]}`, namespace: parts[0]! };
+  return undefined;
+}
+
 function queryOf(url: URL): TapQuery {
   const p = url.searchParams;
-  const get = (k: string) => p.get(k) ?? undefined;
+  const fromPath = apiPathResource(url.pathname);
+  const get = (k: string) =>
+    fromPath && (k === 'resource' || k === 'namespace') ? fromPath[k] : (p.get(k) ?? undefined);
   const resource = get('resource');
   if (!resource)
     throw new MeshError(MeshErrorCode.InvalidArgument, 'resource is required', {
@@ -99,15 +119,17 @@ function queryOf(url: URL): TapQuery {
 }
 
 /**
- * A request handler for `/api/tap` and `/api/top`; answers false (without touching the response)
- * for any other path, so an embedding server can route the rest itself.
+ * A request handler for `/api/tap`, `/api/top` and the aggregated API's tap paths (streamed as
+ * `/api/tap`); answers false (without touching the response) for any other path, so an embedding
+ * server can route the rest itself.
  */
 export function createTapHttpHandler(
   o: TapHttpOptions,
 ): (req: IncomingMessage, res: ServerResponse) => boolean {
   return (req, res) => {
     const url = new URL(req.url ?? '/', 'http://tap.invalid');
-    if (url.pathname !== '/api/tap' && url.pathname !== '/api/top') return false;
+    const isApi = url.pathname.startsWith(TAP_API_PREFIX) && url.pathname.endsWith('/tap');
+    if (url.pathname !== '/api/tap' && url.pathname !== '/api/top' && !isApi) return false;
     void serve(url, req, res).catch((err: unknown) => sendError(res, err));
     return true;
   };
@@ -123,7 +145,7 @@ export function createTapHttpHandler(
     if (!caller)
       throw new MeshError(MeshErrorCode.Unauthenticated, 'no valid credentials', {
         where: url.pathname,
-        hint: 'local mode: send authorization: Bearer <STATE/viz/tap-token>',
+        hint: 'call the tap API through the Kubernetes API (kubectl/tsmesh viz tap), or the dashboard',
       });
     const abort = new AbortController();
     const stop = () => abort.abort();
