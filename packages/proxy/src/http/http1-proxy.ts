@@ -234,11 +234,13 @@ function relayUpgraded(
   upstream.on('response', (h: IncomingHttpHeaders, flags: number) => {
     const code = Number(h[':status']);
     if (res.destroyed) return;
-    const out: Record<string, string | string[]> = {};
+    // A flat [name, value, …] list: writeHead stores it without per-header validation calls.
+    const out: string[] = [];
     for (const k in h) {
       if (k.charCodeAt(0) === 58 /* : */ || k === L5D_ORIG_PROTO || isHopByHop(k)) continue;
       const v = h[k];
-      if (v !== undefined) out[k] = v;
+      if (typeof v === 'string') out.push(k, v);
+      else if (v !== undefined) for (const x of v) out.push(k, x);
     }
     res.cork();
     process.nextTick(uncorkLater, res);
@@ -267,8 +269,11 @@ function relayUpgraded(
     if (!done) failed(`upstream reset the stream (code ${upstream.rstCode})`);
   });
   res.once('close', () => {
+    // Only an unfinished exchange is cancelled: resetting streams that already ended would make
+    // the peer's nghttp2 end the whole session after a burst of them (rapid-reset limit).
+    if (done) return;
     if (!upstream.closed) upstream.close(h2constants.NGHTTP2_CANCEL);
-    if (!done) report(ProxyErrorLabel.Io);
+    report(ProxyErrorLabel.Io);
   });
   if (body) req.pipe(upstream);
 }

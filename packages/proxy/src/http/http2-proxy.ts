@@ -139,6 +139,10 @@ export function createHttp2Proxy<C>(options: Http2ProxyOptions<C>): Http2Proxy<C
     }
     let status: number | undefined;
     let trailers: IncomingHttpHeaders = {};
+    // Once the upstream response is complete there is nothing to cancel: a reset then would
+    // only cost a frame, and resets by the thousand make a peer end the session (nghttp2's
+    // rapid-reset limit answers GOAWAY INTERNAL_ERROR).
+    let upstreamEnded = false;
     let reported = false;
     const report = (error: string | undefined) => {
       if (reported) return;
@@ -152,6 +156,7 @@ export function createHttp2Proxy<C>(options: Http2ProxyOptions<C>): Http2Proxy<C
       if ((flags & constants.NGHTTP2_FLAG_END_STREAM) !== 0) {
         // Trailers-only (e.g. a gRPC error): keep it one HEADERS frame with END_STREAM.
         trailers = h;
+        upstreamEnded = true;
         if (!stream.closed) stream.respond(out, { endStream: true });
         report(undefined);
         return;
@@ -182,9 +187,10 @@ export function createHttp2Proxy<C>(options: Http2ProxyOptions<C>): Http2Proxy<C
         report(ProxyErrorLabel.Io);
       }
     });
+    upstream.once('end', () => (upstreamEnded = true));
     stream.on('close', () => {
       // The client went away or cancelled: cancel upstream too.
-      if (!upstream.closed) upstream.close(NGHTTP2_CANCEL);
+      if (!upstream.closed && !upstreamEnded) upstream.close(NGHTTP2_CANCEL);
       report(stream.rstCode && stream.rstCode !== 0 ? ProxyErrorLabel.Io : undefined);
     });
     if (!stream.readableEnded) stream.pipe(upstream);

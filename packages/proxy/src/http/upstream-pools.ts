@@ -146,7 +146,13 @@ export function createHttp2Sessions(options: Http2SessionsOptions): Http2Session
     session.on('error', forget);
     session.on('close', forget);
     session.on('goaway', forget);
-    session.setTimeout(options.connectTimeoutMs, () => {
+    // TCP connect and, for mesh TLS, the handshake: as the HTTP/1 pools, the handshake gets ten
+    // times the connect timeout (a busy peer may take a while to answer it).
+    const setupMs =
+      serverIdentity !== undefined && meshTls !== undefined
+        ? options.connectTimeoutMs * 10
+        : options.connectTimeoutMs;
+    session.setTimeout(setupMs, () => {
       if (!session.socket || session.connecting) session.destroy(new Error('connect timed out'));
     });
     session.once('connect', () => {

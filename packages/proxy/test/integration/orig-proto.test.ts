@@ -14,6 +14,7 @@ import { connect } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { promisify } from 'node:util';
 import { ProxyEnv } from '@tsmesh/core';
+import { Pool } from 'undici';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { createStaticCertificateSource } from '../../src/tls/index.js';
 import { createTestCa } from '../../src/tls/test-certs.test-support.js';
@@ -209,6 +210,42 @@ describe('HTTP/1 over HTTP/2 between proxies (l5d-orig-proto)', () => {
     // Its own mesh TLS connection, not a stream on the HTTP/2 one.
     await expect.poll(inboundConnections, { timeout: 5000 }).toBe(before + 1);
   });
+
+  it('does not reset finished streams: 1,300 requests keep the one HTTP/2 connection', async () => {
+    // Resetting every stream after its response (a cancel on the client's close) let B's nghttp2
+    // end the session after its rapid-reset allowance (1,000 resets, then 33/s): GOAWAY
+    // INTERNAL_ERROR and a 502 for every request in flight.
+    const c = await startHarness(
+      {},
+      {
+        certificates: createStaticCertificateSource(ca.issue(A_ID)),
+        trustAnchorsPem: ca.trustAnchorsPem,
+        identityFor: (t) => (t.port === b.inboundPort ? B_ID : undefined),
+        protocolHintFor: (t) => (t.port === b.inboundPort ? 'h2' : undefined),
+      },
+    );
+    onTestFinished(() => c.close());
+    const before = await inboundConnections();
+    const pool = new Pool(`http://127.0.0.1:${c.outboundPort}`, { connections: 25 });
+    onTestFinished(() => pool.close());
+    const statuses = new Map<number, number>();
+    let next = 0;
+    const worker = async () => {
+      while (next < 1300) {
+        next++;
+        const res = await pool.request({
+          path: '/many',
+          method: 'GET',
+          headers: { host: `127.0.0.1:${b.inboundPort}` },
+        });
+        await res.body.dump();
+        statuses.set(res.statusCode, (statuses.get(res.statusCode) ?? 0) + 1);
+      }
+    };
+    await Promise.all(Array.from({ length: 25 }, worker));
+    expect(Object.fromEntries(statuses)).toEqual({ 200: 1300 });
+    expect(await inboundConnections()).toBe(before + 1);
+  }, 60_000);
 
   it('upgrades without discovery when the peer hint is given (protocolHintFor)', async () => {
     const c = await startHarness(

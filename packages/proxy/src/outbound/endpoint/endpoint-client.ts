@@ -127,7 +127,8 @@ export function createEndpointClient(options: EndpointClientOptions): EndpointCl
     };
     s.on('close', forget);
     s.on('goaway', forget);
-    s.setTimeout(connectTimeoutMs, () => {
+    // With mesh TLS the handshake gets ten times the connect timeout, as for HTTP/1 connections.
+    s.setTimeout(identity !== undefined && meshTls ? connectTimeoutMs * 10 : connectTimeoutMs, () => {
       if (s.connecting) s.destroy(new ProxyError(ProxyErrorCode.ConnectFailed, 'connect timed out'));
     });
     s.once('connect', () => s.setTimeout(0));
