@@ -36,6 +36,9 @@ async function reasonOf(path: string): Promise<string> {
   }
 }
 
+/** A 5xx, or a gRPC status other than OK in the trailers. */
+const failed = (r: TapRow) => (r.status !== undefined && r.status >= 500) || (r.grpcStatus ?? 0) > 0;
+
 function useStream(path: string, running: boolean, event: string, onData: (data: unknown) => void): Status {
   const [status, setStatus] = useState<Status>({ state: 'idle' });
   const handler = useRef(onData);
@@ -162,13 +165,16 @@ export function LiveTap({ namespace, name }: { namespace: string; name: string }
           </thead>
           <tbody>
             {rows.map((r) => (
-              <tr key={r.key} className={r.status !== undefined && r.status >= 500 ? 'failed' : ''}>
+              <tr key={r.key} className={failed(r) ? 'failed' : ''}>
                 <td>{r.direction}</td>
                 <td>{r.source}</td>
                 <td>{r.destination}</td>
                 <td>{r.method}</td>
                 <td className="path">{r.path}</td>
-                <td className="num">{r.status ?? '…'}</td>
+                <td className="num">
+                  {r.status ?? '…'}
+                  {r.grpcStatus ? ` · gRPC ${r.grpcStatus}` : ''}
+                </td>
                 <td className="num">{formatLatency(r.latencyMs)}</td>
                 <td>{r.tls === 'true' ? <Lock /> : r.tls || '-'}</td>
               </tr>
@@ -179,8 +185,8 @@ export function LiveTap({ namespace, name }: { namespace: string; name: string }
       {rows.length > 0 && (
         <p className="hint">
           {rows.filter((r) => r.done).length} of the last {rows.length} requests complete;{' '}
-          {formatPercent(rows.filter((r) => r.status !== undefined && r.status < 500).length / rows.length)}{' '}
-          without a 5xx.
+          {formatPercent(rows.filter((r) => r.status !== undefined && !failed(r)).length / rows.length)}{' '}
+          answered without failing (no 5xx, gRPC OK).
         </p>
       )}
     </section>
