@@ -11,6 +11,7 @@
 //
 // Usage: node bench/proxy/mesh-routing.bench.mjs [--duration 8] [--connections 50] [--hint h2|none]
 //          [--mesh-base OUTDIR]   (another build from build-revision.mjs, measured as tsmesh-mesh-base)
+//          [--rounds N]           (repeat with the paths' order rotating; medians in the summary)
 // Needs `pnpm exec nx run @tsmesh/proxy:build`, wrk, h2load, taskset.
 import { execFile, spawn, spawnSync } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -43,8 +44,12 @@ const { values: args } = parseArgs({
     // travels as HTTP/2 between the proxies, l5d-orig-proto) or none (HTTP/1 over mTLS). The plain
     // path gets the same hint.
     hint: { type: 'string', default: 'h2' },
+    // Rounds: every scenario runs this many times per path, the paths' order rotating each round;
+    // the summary takes per-path medians, so a burst of load from other work hits paths alike.
+    rounds: { type: 'string', default: '1' },
   },
 });
+const ROUNDS = Math.max(1, Number(args.rounds) || 1);
 const HINT = args.hint === 'none' ? 'none' : 'h2';
 const D = String(Number(args.duration));
 const CONNS = Number(args.connections);
@@ -335,36 +340,66 @@ console.log(
 // (pools connected, discovery answered), so scenarios compare steady states.
 const warm = (port) =>
   run('wrk', ['-t1', `-c${CONNS}`, '-d1s', '-H', `Host: ${WEB}`, `http://127.0.0.1:${port}/api/items`]);
-const results = {};
-for (const [s, fn] of Object.entries(scenarios)) {
-  results[s] = {};
-  for (const p of paths) {
-    await warm(p.port);
-    const t0 = Object.fromEntries(Object.entries(p.pids).map(([k, pid]) => [k, cpuTicks(pid)]));
-    const started = performance.now();
-    const r = await fn(p.port, `${s}-${p.name}`);
-    const secs = (performance.now() - started) / 1000;
-    const use = Object.entries(p.pids)
-      .map(([k, pid]) => {
-        const cpu = (cpuTicks(pid) - t0[k]) / CLK_TCK;
-        const us = (cpu * 1e6) / (r.rps * secs);
-        if (k === 'outbound') r.outboundUs = us;
-        return `${k} ${us.toFixed(0)}µs/req ${rssMb(pid).toFixed(0)}MB`;
-      })
-      .join(', ');
-    results[s][p.name] = r;
-    if (process.env.MESH_DEBUG_CONNS) {
-      const text = await (await fetch(`http://127.0.0.1:${inbound.info.admin}/metrics`)).text();
-      const opened = text
-        .split('\n')
-        .filter((l) => l.startsWith('tcp_open_total{') && l.includes('direction="inbound"'))
-        .reduce((a, l) => a + Number(l.split(' ').pop()), 0);
-      console.log(`  inbound connections opened so far: ${opened}`);
+const runs = {};
+for (let round = 0; round < ROUNDS; round++)
+  for (const [s, fn] of Object.entries(scenarios)) {
+    runs[s] ??= {};
+    const order = paths.map((_, i) => paths[(i + round) % paths.length]);
+    for (const p of order) {
+      await warm(p.port);
+      const t0 = Object.fromEntries(Object.entries(p.pids).map(([k, pid]) => [k, cpuTicks(pid)]));
+      const started = performance.now();
+      const r = await fn(p.port, `${s}-${p.name}`);
+      const secs = (performance.now() - started) / 1000;
+      const use = Object.entries(p.pids)
+        .map(([k, pid]) => {
+          const cpu = (cpuTicks(pid) - t0[k]) / CLK_TCK;
+          const us = (cpu * 1e6) / (r.rps * secs);
+          if (k === 'outbound') r.outboundUs = us;
+          return `${k} ${us.toFixed(0)}µs/req ${rssMb(pid).toFixed(0)}MB`;
+        })
+        .join(', ');
+      (runs[s][p.name] ??= []).push(r);
+      if (process.env.MESH_DEBUG_CONNS) {
+        const text = await (await fetch(`http://127.0.0.1:${inbound.info.admin}/metrics`)).text();
+        const opened = text
+          .split('\n')
+          .filter((l) => l.startsWith('tcp_open_total{') && l.includes('direction="inbound"'))
+          .reduce((a, l) => a + Number(l.split(' ').pop()), 0);
+        console.log(`  inbound connections opened so far: ${opened}`);
+      }
+      console.log(
+        `${ROUNDS > 1 ? `[${round + 1}] ` : ''}${s.padEnd(7)} ${p.name.padEnd(13)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms  errors ${r.errors}${use ? `  | ${use}` : ''}`,
+      );
     }
-    console.log(
-      `${s.padEnd(7)} ${p.name.padEnd(13)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms  errors ${r.errors}${use ? `  | ${use}` : ''}`,
-    );
   }
+// Per path and scenario: the median of each figure over the rounds.
+const median = (xs) => {
+  const v = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  if (v.length === 0) return NaN;
+  const mid = v.length >> 1;
+  return v.length % 2 === 1 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
+};
+const results = Object.fromEntries(
+  Object.entries(runs).map(([s, byPath]) => [
+    s,
+    Object.fromEntries(
+      Object.entries(byPath).map(([name, rs]) => [
+        name,
+        Object.fromEntries(
+          ['rps', 'p50', 'p99', 'errors', 'outboundUs'].map((f) => [f, median(rs.map((r) => r[f]))]),
+        ),
+      ]),
+    ),
+  ]),
+);
+if (ROUNDS > 1) {
+  console.log(`\nmedians over ${ROUNDS} rounds:`);
+  for (const [s, byPath] of Object.entries(results))
+    for (const [name, r] of Object.entries(byPath))
+      console.log(
+        `${s.padEnd(7)} ${name.padEnd(16)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms${Number.isFinite(r.outboundUs) ? `  outbound ${r.outboundUs.toFixed(0)}µs/req` : ''}`,
+      );
 }
 const m = results['h1-max'];
 const k = results['h1-1k'];
