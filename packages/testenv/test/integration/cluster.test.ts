@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -289,6 +289,39 @@ describe.skipIf(unsupported !== undefined)('one-node cluster', () => {
     process.stderr.write(`cluster RSS (MB): ${JSON.stringify(rss)}\n`);
     expect(rss.kubelet).toBeGreaterThan(0);
     expect((await stat(cluster.kubeconfigPath)).isFile()).toBe(true);
+  });
+
+  test('stop() removes what the cluster made: processes, containers, mounts, cgroups, netns, files', async () => {
+    const { dir, netns } = cluster;
+    const pids = Object.values({ ...cluster.pids, ...cluster.controlPlane.pids }) as number[];
+    const containerPids = (
+      await cluster.execInNode('sh', [
+        '-c',
+        `cat $(find /sys/fs/cgroup/pids/${netns} -name cgroup.procs) 2>/dev/null || true`,
+      ])
+    ).stdout
+      .split('\n')
+      .filter(Boolean)
+      .map(Number);
+    expect(containerPids.length).toBeGreaterThan(0); // CoreDNS, web, client
+    const t = performance.now();
+    await cluster.stop();
+    process.stderr.write(`cluster stop: ${Math.round(performance.now() - t)} ms\n`);
+    const alive = (pid: number): boolean => {
+      try {
+        return !/\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+      } catch {
+        return false;
+      }
+    };
+    expect(pids.filter(alive)).toEqual([]);
+    expect(containerPids.filter(alive)).toEqual([]);
+    expect(readFileSync('/proc/self/mountinfo', 'utf8')).not.toContain(dir);
+    expect(existsSync(`/run/netns/${netns}`)).toBe(false);
+    expect(existsSync(dir)).toBe(false);
+    for (const h of ['cpu', 'memory', 'pids', 'unified']) {
+      expect(existsSync(`/sys/fs/cgroup/${h}/${netns}`)).toBe(false);
+    }
   });
 });
 
