@@ -5,7 +5,7 @@
 // are reached with --via direct; the API server refuses to proxy to loopback pod IPs, which the
 // apiserver-route test checks is reported with a fix. Service endpoints use 198.18.0.0/15 IPs
 // (data only, never dialled).
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
@@ -312,6 +312,29 @@ describe('tsmesh diagnostics against kube-apiserver', () => {
     );
     expect(direct.code).toBe(0);
     expect(JSON.parse(direct.out)).toHaveLength(2);
+
+    // The local mesh's control-plane.json (tsmesh up --state DIR) names the address.
+    const state = join(dir, 'state');
+    mkdirSync(state);
+    writeFileSync(
+      join(state, 'control-plane.json'),
+      JSON.stringify({ destination: { addr: destination.address, name: 'linkerd-destination' } }),
+    );
+    const local = await cli(
+      '--kubeconfig',
+      join(dir, 'missing'),
+      'diagnostics',
+      'ep',
+      '--state',
+      state,
+      '-o',
+      'json',
+      authority,
+    );
+    expect(local.err).toBe('');
+    expect(JSON.parse(local.out)).toHaveLength(2);
+    const noPolicy = await cli('diagnostics', 'policy', '--state', state, 'po/api-0', '8080');
+    expect(noPolicy.err).toContain('the local control plane runs no policy service');
 
     const unknown = await cli(...base, `nothing.${ns}.svc.cluster.local:80`);
     expect(unknown.code).toBe(1);

@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { MeshError, MeshErrorCode } from '@tsmesh/core';
 import { guarded } from '../command-errors.js';
 import { loadKubeConfig } from '../../check/index.js';
+import { readControlPlaneInfo, statePaths } from '../../local/index.js';
 import { globalClusterFlags, resolveNamespace } from '../global-options.js';
 import {
   openClusterSession,
@@ -64,6 +65,7 @@ export function checkOutput<T extends string>(value: string, allowed: readonly T
 }
 
 interface ControlPlaneFlags {
+  state?: string;
   destinationAddr?: string;
   policyAddr?: string;
   destinationPod?: string;
@@ -77,7 +79,21 @@ function controlPlaneOptions(command: Command, container: 'destination' | 'polic
     .option(`--${container}-addr <host:port>`, `dial the ${container} service here instead of its pod IP`)
     .option('--destination-pod <name>', 'ask this destination pod when there are several')
     .option('--controller-namespace <ns>', 'namespace of the control plane', 'linkerd')
+    .option('--state <dir>', "the local mesh of `tsmesh up --state DIR`: its control-plane.json's address")
     .option('-w, --wait <duration>', 'time allowed for each answer', '10s');
+}
+
+/** The destination or policy address a local control plane (`tsmesh up`) recorded. */
+function localAddress(stateDir: string, container: 'destination' | 'policy'): string {
+  const paths = statePaths(stateDir);
+  const addr = readControlPlaneInfo(paths)[container]?.addr;
+  if (!addr) {
+    throw new MeshError(MeshErrorCode.Unavailable, `the local control plane runs no ${container} service`, {
+      where: paths.controlPlane,
+      hint: `start tsmesh up with ${container} among --controllers`,
+    });
+  }
+  return addr;
 }
 
 /**
@@ -93,7 +109,9 @@ async function withControlPlane(
 ): Promise<void> {
   const timeoutMs = parseWaitMs(flags.wait);
   const global = globalClusterFlags(cmd);
-  const explicit = container === 'policy' ? flags.policyAddr : flags.destinationAddr;
+  const explicit =
+    (container === 'policy' ? flags.policyAddr : flags.destinationAddr) ??
+    (flags.state === undefined ? undefined : localAddress(flags.state, container));
   const session: ClusterSession | undefined = explicit ? undefined : openClusterSession(global);
   try {
     const address = await controlPlaneAddress(session, {
@@ -104,7 +122,9 @@ async function withControlPlane(
       pod: flags.destinationPod,
     });
     const namespace = () =>
-      global.namespace ?? session?.namespace ?? resolveNamespace(global, loadKubeConfig(global));
+      global.namespace ??
+      session?.namespace ??
+      (flags.state === undefined ? resolveNamespace(global, loadKubeConfig(global)) : 'default');
     await body(address, namespace, timeoutMs);
   } catch (e) {
     throw withAccessHint(e);
