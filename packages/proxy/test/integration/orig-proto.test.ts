@@ -48,6 +48,21 @@ describe('HTTP/1 over HTTP/2 between proxies (l5d-orig-proto)', () => {
   // /hold/N requests wait until N of them are at the app at once (bounded by a timer).
   const held: (() => void)[] = [];
 
+  /** A proxy told B's identity and h2 hint without discovery (startProxy's protocolHintFor). */
+  const startStaticClient = async () => {
+    const c = await startHarness(
+      {},
+      {
+        certificates: createStaticCertificateSource(ca.issue(A_ID)),
+        trustAnchorsPem: ca.trustAnchorsPem,
+        identityFor: (t) => (t.port === b.inboundPort ? B_ID : undefined),
+        protocolHintFor: (t) => (t.port === b.inboundPort ? 'h2' : undefined),
+      },
+    );
+    onTestFinished(() => c.close());
+    return c;
+  };
+
   const inboundConnections = async () =>
     sample(await (await fetch(`${b.adminUrl}/metrics`)).text(), 'tcp_open_total', {
       direction: 'inbound',
@@ -215,16 +230,7 @@ describe('HTTP/1 over HTTP/2 between proxies (l5d-orig-proto)', () => {
     // Resetting every stream after its response (a cancel on the client's close) let B's nghttp2
     // end the session after its rapid-reset allowance (1,000 resets, then 33/s): GOAWAY
     // INTERNAL_ERROR and a 502 for every request in flight.
-    const c = await startHarness(
-      {},
-      {
-        certificates: createStaticCertificateSource(ca.issue(A_ID)),
-        trustAnchorsPem: ca.trustAnchorsPem,
-        identityFor: (t) => (t.port === b.inboundPort ? B_ID : undefined),
-        protocolHintFor: (t) => (t.port === b.inboundPort ? 'h2' : undefined),
-      },
-    );
-    onTestFinished(() => c.close());
+    const c = await startStaticClient();
     const before = await inboundConnections();
     const pool = new Pool(`http://127.0.0.1:${c.outboundPort}`, { connections: 25 });
     onTestFinished(() => pool.close());
@@ -248,16 +254,7 @@ describe('HTTP/1 over HTTP/2 between proxies (l5d-orig-proto)', () => {
   }, 60_000);
 
   it('upgrades without discovery when the peer hint is given (protocolHintFor)', async () => {
-    const c = await startHarness(
-      {},
-      {
-        certificates: createStaticCertificateSource(ca.issue(A_ID)),
-        trustAnchorsPem: ca.trustAnchorsPem,
-        identityFor: (t) => (t.port === b.inboundPort ? B_ID : undefined),
-        protocolHintFor: (t) => (t.port === b.inboundPort ? 'h2' : undefined),
-      },
-    );
-    onTestFinished(() => c.close());
+    const c = await startStaticClient();
     const before = await inboundConnections();
     seen.length = 0;
     const outs = await Promise.all(
