@@ -44,6 +44,20 @@ spec:
     - name: echo
       port: 9000
       opaque: true
+    - name: admin
+      port: 8443
+---
+# A Server without any authorization: the server's proxy refuses it (policy through the gateway).
+apiVersion: policy.linkerd.io/v1beta3
+kind: Server
+metadata:
+  name: server-admin
+spec:
+  podSelector:
+    matchLabels:
+      app: server
+  port: 8443
+  proxyProtocol: HTTP/1
 ---
 apiVersion: local.tsmesh.io/v1alpha1
 kind: Workload
@@ -58,11 +72,12 @@ spec:
 const SERVER = `import http from 'node:http';
 import net from 'node:net';
 let up = 0;
-const ready = () => { if (++up === 2) console.error('server listening'); };
+const ready = () => { if (++up === 3) console.error('server listening'); };
 http.createServer((req, res) => {
   res.setHeader('content-type', 'application/json');
   res.end(JSON.stringify({ path: req.url, clientId: req.headers['l5d-client-id'] ?? null }) + '\\n');
 }).listen(8080, '0.0.0.0', ready);
+http.createServer((req, res) => res.end('admin\\n')).listen(8443, '0.0.0.0', ready);
 net.createServer((s) => { s.on('error', () => {}); s.pipe(s); }).listen(9000, '0.0.0.0', ready);
 `;
 
@@ -80,6 +95,7 @@ s.setEncoding("utf8").on("data", (d) => { got += d; if (got.includes("\\n")) { c
 s.on("error", (e) => { console.log("echo-error:" + e.message); process.exit(3); });
 setTimeout(() => { console.log("echo-timeout"); process.exit(4); }, 15000).unref();
 '
+echo "admin:$(curl -sS --max-time 15 -o /dev/null -w '%{http_code}' http://server:8443/)"
 curl -sS --max-time 5 http://127.0.0.1:4191/metrics | grep -E '^(request_total|tcp_open_total)[{]direction="outbound"' || true
 `;
 
@@ -169,6 +185,8 @@ describe.skipIf(skipReason !== undefined)('tsmesh run --netns (transparent mode,
       'http=8080',
       '--port',
       'echo=9000',
+      '--port',
+      'admin=8443',
       '--',
       process.execPath,
       join(dir, 'server.mjs'),
@@ -233,6 +251,8 @@ describe.skipIf(skipReason !== undefined)('tsmesh run --netns (transparent mode,
       { path: `/${HTTP_MARKER}-2`, clientId: identity },
     ]);
     expect(client.stdout()).toContain(`echo:${ECHO_MARKER}`);
+    // The Server without authorizations (policy.linkerd.io) is enforced by the server's proxy.
+    expect(client.stdout()).toContain('admin:403');
     // The client's proxy counted its outbound traffic as TLS.
     expect(client.stdout()).toMatch(/^request_total\{direction="outbound".*tls="true".*\} [1-9]/m);
     expect(client.stdout()).toMatch(
@@ -264,7 +284,7 @@ describe.skipIf(skipReason !== undefined)('tsmesh run --netns (transparent mode,
     // Between the namespaces: HTTP goes to the server's pod address at port 8080 (redirected to
     // its proxy's 4143 inside the namespace), the opaque echo to 4143 with the transport header —
     // both TLS from the first byte; no HTTP is seen anywhere, not one byte of payload in the clear.
-    const asTls = ['-d', 'tcp.port==8080,tls', '-d', 'tcp.port==4143,tls'];
+    const asTls = ['-d', 'tcp.port==8080,tls', '-d', 'tcp.port==4143,tls', '-d', 'tcp.port==8443,tls'];
     const between = `ip.addr==${clientIP} && ip.addr==${serverIP}`;
     const conversations = tshark(['-r', capture, '-q', '-z', 'conv,tcp']);
     const frames = (filter: string) =>
