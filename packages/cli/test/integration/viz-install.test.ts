@@ -4,7 +4,9 @@
 // `linkerd-linkerd-viz-tap-admin` and refuses others; the tap HTTP API (caller from the
 // aggregator's request headers) answers 403 to the refused user.
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { request as httpsRequest } from 'node:https';
 import { createServer, type Server } from 'node:http';
 import { KubeConfig } from '@kubernetes/client-node';
@@ -16,11 +18,11 @@ import {
   createTapService,
   parseTapTarget,
   requestHeaderAuthenticator,
-  startTapApiServer,
 } from '@tsmesh/viz';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { runCli } from '../../src/commands/install.test-support.js';
+import { readRequestHeaderConfig, runTapServer } from '../../src/commands/viz/index.js';
 import { createWebhookCertificate } from '../../src/install/index.js';
 
 let env: TestEnv;
@@ -192,17 +194,25 @@ describe('viz install, check and uninstall on a real apiserver', () => {
   it('serves the aggregated tap API over TLS: request headers count only from the front proxy', async () => {
     const pki = env.pki;
     const serving = createWebhookCertificate('tap', 'linkerd-viz');
-    const server = await startTapApiServer({
-      service: createTapService({
-        listPods: async (signal) => (await client.list(CoreKinds.Pod, { signal })).items,
-        tls: { trustAnchorsPem: '', certificateChainPem: '', privateKeyPem: '' },
-      }),
-      authorize: createSubjectAccessReviewAuthorizer(client),
-      certificatePem: serving.crtPEM,
-      privateKeyPem: serving.keyPEM,
-      requestHeaderClientCaPem: readFileSync(pki.frontProxyCa.certPath, 'utf8'),
-      requestHeaderAllowedNames: ['front-proxy-client'],
+    // The tap Deployment's server: the aggregator's request-header settings come from the real
+    // apiserver's kube-system/extension-apiserver-authentication.
+    const tlsDir = mkdtempSync(join(tmpdir(), 'tsmesh-tap-tls-'));
+    writeFileSync(join(tlsDir, 'tls.crt'), serving.crtPEM);
+    writeFileSync(join(tlsDir, 'tls.key'), serving.keyPEM);
+    const server = await runTapServer({
+      client,
+      tlsDir,
       host: '127.0.0.1',
+      port: 0,
+      controlPlaneNamespace: 'linkerd',
+      trustDomain: 'cluster.local',
+      tapTls: () => ({ trustAnchorsPem: '', certificateChainPem: '', privateKeyPem: '' }),
+    });
+    rmSync(tlsDir, { recursive: true, force: true });
+    expect(await readRequestHeaderConfig(client)).toMatchObject({
+      allowedNames: ['front-proxy-client'],
+      usernameHeader: 'x-remote-user',
+      groupHeader: 'x-remote-group',
     });
     const frontProxy = {
       cert: readFileSync(pki.frontProxyClient.certPath),

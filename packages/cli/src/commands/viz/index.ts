@@ -8,9 +8,11 @@ import { connectKube, formatReport, runChecks, type KubeConnectionFlags } from '
 import { formatManifests } from '../../install/index.js';
 import { guarded } from '../command-errors.js';
 import { openSource, type VizSourceFlags } from './viz-source.js';
+import { runTapServer, tapIdentityFromIdentityService } from './tap-server.js';
 import { vizCheckCategories } from './viz-checks.js';
 import { applyVizSets, DEFAULT_VIZ_VALUES, vizManifests, type VizValues } from './viz-manifests.js';
 
+export { readRequestHeaderConfig, runTapServer, tapIdentityFromIdentityService } from './tap-server.js';
 export { vizCheckCategories, vizComponents } from './viz-checks.js';
 export { applyVizSets, DEFAULT_VIZ_VALUES, VIZ_NS, vizManifests, type VizValues } from './viz-manifests.js';
 
@@ -116,6 +118,79 @@ export function registerVizInstallCommands(
             if (!report.success) throw new CommanderError(1, 'viz.check.failed', 'viz checks failed');
           } finally {
             client?.close();
+          }
+        },
+      ),
+    );
+
+  viz
+    .command('tap-server')
+    .description(
+      'Run the tap service (the tap Deployment of viz install: the tap.linkerd.io APIService backend)',
+    )
+    .option('--addr <host:port>', 'the HTTPS listener of the aggregated API', '0.0.0.0:8089')
+    .option('--tls-dir <dir>', 'its serving certificate (tls.crt, tls.key)', '/var/run/linkerd/tls')
+    .option('--controller-namespace <ns>', 'the control plane namespace', 'linkerd')
+    .option('--trust-domain <domain>', 'the identity trust domain', 'cluster.local')
+    .option(
+      '--identity-addr <host:port>',
+      'the identity service',
+      'linkerd-identity-headless.linkerd.svc.cluster.local:8080',
+    )
+    .option('--identity-token-file <file>', 'the ServiceAccount token for Identity.Certify')
+    .option('--kubeconfig <file>', 'kubeconfig (default: in-cluster)')
+    .action(
+      guarded(
+        'viz tap-server',
+        err,
+        async (
+          o: KubeConnectionFlags & {
+            addr: string;
+            tlsDir: string;
+            controllerNamespace: string;
+            trustDomain: string;
+            identityAddr: string;
+            identityTokenFile?: string;
+          },
+        ) => {
+          const colon = o.addr.lastIndexOf(':');
+          const port = Number(o.addr.slice(colon + 1));
+          if (colon < 0 || !Number.isInteger(port) || port < 0 || port > 65535)
+            throw new MeshError(MeshErrorCode.InvalidArgument, `bad address ${JSON.stringify(o.addr)}`, {
+              where: '--addr',
+              hint: 'host:port, e.g. 0.0.0.0:8089',
+            });
+          const client = connectKube(o);
+          const stop = new AbortController();
+          process.once('SIGTERM', () => stop.abort());
+          process.once('SIGINT', () => stop.abort());
+          try {
+            const tapTls = await tapIdentityFromIdentityService({
+              client,
+              identityAddr: o.identityAddr,
+              ...(o.identityTokenFile ? { tokenFile: o.identityTokenFile } : {}),
+              controlPlaneNamespace: o.controllerNamespace,
+              trustDomain: o.trustDomain,
+              signal: stop.signal,
+            });
+            const server = await runTapServer({
+              client,
+              tlsDir: o.tlsDir,
+              host: o.addr.slice(0, colon).replace(/^\[|\]$/g, '') || '0.0.0.0',
+              port,
+              controlPlaneNamespace: o.controllerNamespace,
+              trustDomain: o.trustDomain,
+              tapTls,
+              signal: stop.signal,
+            });
+            err(`viz tap-server: serving tap.linkerd.io/v1alpha1 on ${o.addr}`);
+            await new Promise<void>((resolve) =>
+              stop.signal.addEventListener('abort', () => resolve(), { once: true }),
+            );
+            await server.close();
+          } finally {
+            stop.abort();
+            client.close();
           }
         },
       ),

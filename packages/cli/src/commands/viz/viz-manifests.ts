@@ -94,7 +94,7 @@ export function vizManifests(v: VizValues, now = new Date()): Obj[] {
     name: string,
     args: string[],
     ports: Obj[],
-    extra: { volumes?: Obj[]; mounts?: Obj[]; image?: string } = {},
+    extra: { volumes?: Obj[]; mounts?: Obj[]; image?: string; command?: boolean } = {},
   ): Obj => ({
     apiVersion: 'apps/v1',
     kind: 'Deployment',
@@ -117,7 +117,7 @@ export function vizManifests(v: VizValues, now = new Date()): Obj[] {
               name,
               image: extra.image ?? image,
               imagePullPolicy: 'IfNotPresent',
-              args,
+              ...(extra.command ? { command: args } : { args }),
               ports,
               resources: { requests: { cpu: '10m', memory: '50Mi' } },
               securityContext: {
@@ -218,22 +218,51 @@ export function vizManifests(v: VizValues, now = new Date()): Obj[] {
       { name: 'grpc', port: 8088, targetPort: 8088 },
       { name: 'apiserver', port: 443, targetPort: 'apiserver' },
     ]),
+    // `tsmesh viz tap-server` (the CLI image): the APIService backend; it asks the identity service
+    // for the tap identity with its own ServiceAccount token (audience identity.l5d.io).
     deployment(
       'tap',
       [
-        'tap',
-        '-addr=:8088',
-        '-apiserver-addr=:8089',
-        '-admin-addr=:9998',
-        ...common,
-        '-tls-dir=/var/run/linkerd/tls',
+        'tsmesh',
+        'viz',
+        'tap-server',
+        '--addr=0.0.0.0:8089',
+        '--tls-dir=/var/run/linkerd/tls',
+        `--controller-namespace=${v.controlPlaneNamespace}`,
+        `--trust-domain=${v.clusterDomain}`,
+        `--identity-addr=linkerd-identity-headless.${v.controlPlaneNamespace}.svc.${v.clusterDomain}:8080`,
+        '--identity-token-file=/var/run/secrets/tokens/linkerd-identity-token',
       ],
       [
         { name: 'grpc', containerPort: 8088 },
         { name: 'apiserver', containerPort: 8089 },
         { name: 'admin-http', containerPort: 9998 },
       ],
-      tlsVolume('tap-k8s-tls'),
+      {
+        image: `${v.imageRegistry}/cli:${v.imageTag}`,
+        command: true,
+        volumes: [
+          ...tlsVolume('tap-k8s-tls').volumes,
+          {
+            name: 'linkerd-identity-token',
+            projected: {
+              sources: [
+                {
+                  serviceAccountToken: {
+                    path: 'linkerd-identity-token',
+                    expirationSeconds: 86400,
+                    audience: 'identity.l5d.io',
+                  },
+                },
+              ],
+            },
+          },
+        ],
+        mounts: [
+          ...tlsVolume('tap-k8s-tls').mounts,
+          { name: 'linkerd-identity-token', mountPath: '/var/run/secrets/tokens', readOnly: true },
+        ],
+      },
     ),
     // tap-injector
     sa('tap-injector'),
@@ -335,7 +364,7 @@ function prometheusObjects(
     name: string,
     args: string[],
     ports: Obj[],
-    extra?: { volumes?: Obj[]; mounts?: Obj[]; image?: string },
+    extra?: { volumes?: Obj[]; mounts?: Obj[]; image?: string; command?: boolean },
   ) => Obj,
 ): Obj[] {
   const ns = v.namespace;
