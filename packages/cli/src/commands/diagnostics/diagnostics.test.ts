@@ -38,7 +38,7 @@ describe('diagnostics parsing', () => {
     expect(() => parsePodRoute('ssh')).toThrow(/unknown route "ssh"/);
     expect(parsePolicyTarget('svc/web')).toEqual({ direction: 'outbound', service: 'web' });
     expect(parsePolicyTarget('web-0')).toEqual({ direction: 'inbound', pod: 'web-0' });
-    expect(() => parsePolicyTarget('deploy/web')).toThrow(/po\/NAME/);
+    expect(() => parsePolicyTarget('deploy/web')).toThrow(/"deploy\/web" is not a pod or a Service/);
     expect(parseHostPort('[::1]:8086', '--x')).toBe('[::1]:8086');
     expect(() => parseHostPort('localhost', '--x')).toThrow(
       /--x: "localhost" is not HOST:PORT|not HOST:PORT/,
