@@ -112,6 +112,7 @@ function logLines(child: ChildProcess, write: (line: string) => void, keep: stri
 const exitOf = (child: ChildProcess) =>
   new Promise<number>((resolve) => {
     if (child.exitCode !== null) return resolve(child.exitCode);
+    if (child.signalCode !== null) return resolve(128 + 15);
     child.once('exit', (code, signal) => resolve(code ?? (signal ? 128 + 15 : 1)));
     child.once('error', () => resolve(127));
   });
@@ -318,7 +319,6 @@ export async function runTransparentWorkload(options: RunTransparentOptions): Pr
     );
     const child = app;
     controller.signal.addEventListener('abort', () => void stop(child, 5000), { once: true });
-    void proxy.exitCode;
     void proxyExited.then((code) => {
       if (!controller.signal.aborted) {
         logger.error({ code, log: proxyLog.slice(-5).join(' | ') }, 'the proxy exited; stopping the app');
