@@ -92,7 +92,8 @@ describe.skipIf(!built || !CHROMIUM)('the dashboard in a real chromium over tsme
 
   beforeAll(async () => {
     mkdirSync(shots);
-    demo = startDemo(state, ['--duration', '170s']);
+    // Long enough for every test on a loaded machine; afterAll stops it sooner.
+    demo = startDemo(state, ['--duration', '400s']);
     await demo.up();
     dashboardUrl = /The dashboard: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(demo.output())?.[1] ?? '';
     expect(dashboardUrl, `the demo printed no dashboard URL:\n${demo.output()}`).not.toBe('');
@@ -167,7 +168,7 @@ describe.skipIf(!built || !CHROMIUM)('the dashboard in a real chromium over tsme
     await page.getByRole('tab', { name: 'Top' }).click();
     await page.locator('.controls button', { hasText: 'Start' }).click();
     const top = page.locator('table[data-live="top"] tbody tr');
-    await top.first().waitFor({ timeout: 30_000 });
+    await top.first().waitFor({ timeout: 60_000 });
     // A path column: `/api/…` of web's HTTP or `/tsmesh.demo.v1.…/…` of its gRPC calls.
     expect(await top.first().textContent()).toMatch(/(GET|POST)\//);
     await page.locator('.controls button', { hasText: 'Stop' }).click();
@@ -177,10 +178,10 @@ describe.skipIf(!built || !CHROMIUM)('the dashboard in a real chromium over tsme
     await page
       .locator('table[data-live="tap"] tbody tr td.num', { hasText: /^\d{3}$/ })
       .first()
-      .waitFor({ timeout: 30_000 });
+      .waitFor({ timeout: 60_000 });
     await page.screenshot({ path: join(shots, 'workload-web-tap.png'), fullPage: true });
     await page.locator('.controls button', { hasText: 'Stop' }).click();
-  }, 90_000);
+  }, 150_000);
 
   it('draws the topology of the namespace with its secured calls', async () => {
     await page.locator('nav.sidebar a', { hasText: 'emojivoto' }).click();
