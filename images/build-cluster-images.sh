@@ -24,7 +24,7 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/tsmesh-cluster-images.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 log() { printf '[build-cluster-images %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
-# shellcheck source=lib/oci-archive.sh
+# shellcheck source-path=SCRIPTDIR source=lib/oci-archive.sh
 source "$HERE/lib/oci-archive.sh"
 
 # --- pause ---------------------------------------------------------------------------------------

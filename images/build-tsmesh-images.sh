@@ -24,7 +24,7 @@ mkdir -p "$OUT"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/tsmesh-images.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 log() { printf '[build-tsmesh-images %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-# shellcheck source=lib/oci-archive.sh
+# shellcheck source-path=SCRIPTDIR source=lib/oci-archive.sh
 source "$HERE/lib/oci-archive.sh"
 
 PNPM=${PNPM:-$(command -v pnpm || echo "$ROOT/.tsmesh-tmp/bin/pnpm")}

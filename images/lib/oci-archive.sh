@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shell functions for making OCI image archives without a container daemon, a registry or any
 # download (sourced by images/build-cluster-images.sh and images/build-tsmesh-images.sh).
 # Callers set WORK (a scratch directory) and `log`. Needs tar, sha256sum, ldd.
@@ -17,6 +18,7 @@ _oci_put_blob() {
 json_array() {
   local out='' v
   for v in "$@"; do
+    # shellcheck disable=SC1003 # a backslash, not an escaped quote
     case $v in *'"'* | *'\'*) echo "oci-archive.sh: unsupported character in $v" >&2; exit 1 ;; esac
     out+="${out:+,}\"$v\""
   done
