@@ -45,7 +45,9 @@ export {
 export {
   parseServiceMirrorConfig,
   runServiceMirror,
+  serveServiceMirror,
   SERVICE_MIRROR_HELP,
+  type ServeServiceMirrorOptions,
   type ServiceMirrorConfig,
 } from './runtime/index.js';
 export {

@@ -1,5 +1,9 @@
 // The tsmesh-service-mirror binary.
-export { runServiceMirror } from './run-service-mirror.js';
+export {
+  runServiceMirror,
+  serveServiceMirror,
+  type ServeServiceMirrorOptions,
+} from './run-service-mirror.js';
 export {
   parseServiceMirrorConfig,
   PROGRAM,

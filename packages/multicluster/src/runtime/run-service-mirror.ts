@@ -1,12 +1,21 @@
 // tsmesh-service-mirror: the binary. Parses flags, creates the logger and registry (the only place
-// that does), runs one ServiceMirror for the named Link with the admin server, and stops on
-// SIGINT/SIGTERM. Exit codes: 0 after a clean stop, 1 when start-up fails, 2 for bad flags.
+// that does), runs the leader-elected ServiceMirror of the named Link with the admin server, and
+// stops on SIGINT/SIGTERM. Exit codes: 0 after a clean stop, 1 when start-up fails, 2 for bad flags.
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { KubeConfig } from '@kubernetes/client-node';
 import { MeshError } from '@tsmesh/core';
-import { createJsonLogger, createKubeApiClient, startAdminServer } from '@tsmesh/kube';
+import {
+  createJsonLogger,
+  createKubeApiClient,
+  LeaderElector,
+  startAdminServer,
+  type KubeApiClient,
+  type Logger,
+} from '@tsmesh/kube';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { ServiceMirror } from '../mirror/index.js';
-import { parseServiceMirrorConfig, PROGRAM } from './service-mirror-config.js';
+import { parseServiceMirrorConfig, PROGRAM, type ServiceMirrorConfig } from './service-mirror-config.js';
 
 export async function runServiceMirror(argv: readonly string[]): Promise<number> {
   let config;
@@ -35,30 +44,9 @@ export async function runServiceMirror(argv: readonly string[]): Promise<number>
     if (config.kubeconfig) kubeConfig.loadFromFile(config.kubeconfig);
     else kubeConfig.loadFromDefault();
     const local = createKubeApiClient(kubeConfig, { fieldManager: 'linkerd-service-mirror' });
-    const mirror = new ServiceMirror({
-      local,
-      linkNamespace: config.namespace,
-      linkName: config.linkName,
-      probeGateway: config.probeGateway,
-      repairPeriodMs: config.repairPeriodMs,
-      registry,
-      logger,
-    });
-    const admin = await startAdminServer({
-      registry,
-      host: config.adminHost,
-      port: config.adminPort,
-      isReady: () => mirror.phase === 'mirroring',
-      logger,
-    });
-    logger.info(
-      { link: `${config.namespace}/${config.linkName}`, adminPort: admin.port },
-      'service mirror started',
-    );
     try {
-      await mirror.run(stop.signal);
+      await serveServiceMirror(config, { local, logger, registry, signal: stop.signal });
     } finally {
-      await admin.close();
       local.close();
     }
     return 0;
@@ -67,5 +55,75 @@ export async function runServiceMirror(argv: readonly string[]): Promise<number>
     logger.error({ error: message }, 'could not start');
     process.stderr.write(`${PROGRAM}: ${message}\n`);
     return 1;
+  }
+}
+
+export interface ServeServiceMirrorOptions {
+  readonly local: KubeApiClient;
+  readonly logger: Logger;
+  readonly registry: Registry;
+  readonly signal: AbortSignal;
+  /** This replica's name in the Lease; default hostname plus a random suffix. */
+  readonly identity?: string;
+  /** Lease timings (tests shorten them); defaults as LeaderElector's. */
+  readonly leaseDurationMs?: number;
+  readonly renewDeadlineMs?: number;
+  readonly retryPeriodMs?: number;
+}
+
+/**
+ * The service mirror of one Link with its admin server, leader-elected (Lease
+ * `service-mirror-write-<link>` in the Link's namespace, as Linkerd's): only the leader writes
+ * mirrors; a replica that loses the Lease stops (mirrors stay) and the new leader carries on.
+ * Ready: a standby replica, or the leader once it mirrors.
+ */
+export async function serveServiceMirror(
+  config: ServiceMirrorConfig,
+  o: ServeServiceMirrorOptions,
+): Promise<void> {
+  let current: ServiceMirror | undefined;
+  const admin = await startAdminServer({
+    registry: o.registry,
+    host: config.adminHost,
+    port: config.adminPort,
+    isReady: () => current === undefined || current.phase === 'mirroring',
+    logger: o.logger,
+  });
+  const elector = new LeaderElector({
+    client: o.local,
+    namespace: config.namespace,
+    name: `service-mirror-write-${config.linkName}`,
+    identity: o.identity ?? `${hostname()}-${randomBytes(4).toString('hex')}`,
+    ...(o.leaseDurationMs ? { leaseDurationMs: o.leaseDurationMs } : {}),
+    ...(o.renewDeadlineMs ? { renewDeadlineMs: o.renewDeadlineMs } : {}),
+    ...(o.retryPeriodMs ? { retryPeriodMs: o.retryPeriodMs } : {}),
+    logger: o.logger,
+    registry: o.registry,
+    onStartedLeading: async (leading) => {
+      const mirror = new ServiceMirror({
+        local: o.local,
+        linkNamespace: config.namespace,
+        linkName: config.linkName,
+        probeGateway: config.probeGateway,
+        repairPeriodMs: config.repairPeriodMs,
+        registry: o.registry,
+        logger: o.logger,
+      });
+      current = mirror;
+      try {
+        await mirror.run(leading);
+      } finally {
+        if (current === mirror) current = undefined;
+      }
+    },
+  });
+  o.logger.info(
+    { link: `${config.namespace}/${config.linkName}`, adminPort: admin.port },
+    'service mirror started',
+  );
+  try {
+    await elector.run(o.signal);
+  } finally {
+    await admin.close();
   }
 }

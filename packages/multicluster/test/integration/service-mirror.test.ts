@@ -7,7 +7,16 @@ import { MulticlusterKey } from '@tsmesh/core';
 import { CoreKinds, isNotFound, MeshKinds, type KubeApiClient, type KubeObject } from '@tsmesh/kube';
 import { createTestNamespace, loadKubeConfig, markPodRunning, type TestNamespace } from '@tsmesh/testenv';
 import { testKubeConfig } from '@tsmesh/testenv/vitest';
-import { EndpointsKind, ServiceMirror, type EndpointsObject, type ServiceObject } from '../../src/index.js';
+import { Registry } from 'prom-client';
+import { silentLogger } from '@tsmesh/kube';
+import {
+  EndpointsKind,
+  parseServiceMirrorConfig,
+  serveServiceMirror,
+  ServiceMirror,
+  type EndpointsObject,
+  type ServiceObject,
+} from '../../src/index.js';
 import { eventually, startClusters, type Clusters } from './support.js';
 
 let clusters: Clusters;
@@ -53,6 +62,25 @@ async function eastNamespace(name: string): Promise<void> {
   );
 }
 
+/** Two test namespaces here (app, system) and the app namespace in east too. */
+async function namespacesFor(prefix: string): Promise<{ ns: string; system: string }> {
+  const kc = testKubeConfig();
+  const app = await createTestNamespace(kc, { prefix: `${prefix}-app` });
+  const system = await createTestNamespace(kc, { prefix: `${prefix}-system` });
+  namespaces.push(app, system);
+  await eastNamespace(app.name);
+  return { ns: app.name, system: system.name };
+}
+
+/** The credentials Secret `tsmesh multicluster link` writes, holding east's kubeconfig. */
+async function credentialsSecret(namespace: string, name: string): Promise<void> {
+  await clusters.west.create(CoreKinds.Secret, {
+    metadata: { name, namespace },
+    type: MulticlusterKey.RemoteKubeconfigSecretType,
+    data: { kubeconfig: Buffer.from(clusters.eastKubeconfig).toString('base64') },
+  });
+}
+
 function remoteService(namespace: string, name: string, labels: Record<string, string>): KubeObject {
   return {
     metadata: { name, namespace, labels, annotations: { 'example.com/owner': 'team-a' } },
@@ -84,12 +112,7 @@ async function remotePod(namespace: string, app: string, ip: string): Promise<vo
 }
 
 test('mirrors exported services through the gateway, follows changes, cleans up on unexport and unlink', async () => {
-  const kc = testKubeConfig();
-  const app = await createTestNamespace(kc, { prefix: 'mc-app' });
-  const system = await createTestNamespace(kc, { prefix: 'mc-system' });
-  namespaces.push(app, system);
-  const ns = app.name;
-  await eastNamespace(ns);
+  const { ns, system } = await namespacesFor('mc');
   const { west, east } = clusters;
 
   // The target cluster: an exported Service with a ready pod, one for remote discovery, one federated.
@@ -106,13 +129,9 @@ test('mirrors exported services through the gateway, follows changes, cleans up 
   await remotePod(ns, 'web', '198.18.1.10');
 
   // The link, as `tsmesh multicluster link` writes it.
-  await west.create(CoreKinds.Secret, {
-    metadata: { name: 'cluster-credentials-east', namespace: system.name },
-    type: MulticlusterKey.RemoteKubeconfigSecretType,
-    data: { kubeconfig: Buffer.from(clusters.eastKubeconfig).toString('base64') },
-  });
+  await credentialsSecret(system, 'cluster-credentials-east');
   await west.create(MeshKinds.Link, {
-    metadata: { name: 'east', namespace: system.name },
+    metadata: { name: 'east', namespace: system },
     spec: {
       targetClusterName: 'east',
       targetClusterDomain: 'cluster.local',
@@ -132,7 +151,7 @@ test('mirrors exported services through the gateway, follows changes, cleans up 
   // No probes: the gateway address is test data in 198.18.0.0/15, never dialled.
   const mirror = new ServiceMirror({
     local: west,
-    linkNamespace: system.name,
+    linkNamespace: system,
     linkName: 'east',
     probeGateway: false,
   });
@@ -156,7 +175,7 @@ test('mirrors exported services through the gateway, follows changes, cleans up 
       ['http', 80, 8080],
       ['admin', 9990, 9990],
     ]);
-    expect(mirror.phase).toBe('mirroring');
+    await eventually('the mirroring phase', async () => (mirror.phase === 'mirroring' ? true : undefined));
     const endpointsOf = (name: string) => getOrUndefined<EndpointsObject>(west, EndpointsKind, ns, name);
     const gatewayIps = async (ready: boolean) => {
       const ep = await endpointsOf('web-east');
@@ -210,7 +229,7 @@ test('mirrors exported services through the gateway, follows changes, cleans up 
     );
 
     // The gateway moves (two addresses now): the endpoints follow the Link.
-    const link = await west.get(MeshKinds.Link, { namespace: system.name, name: 'east' });
+    const link = await west.get(MeshKinds.Link, { namespace: system, name: 'east' });
     await west.replace(MeshKinds.Link, {
       ...link,
       spec: { ...(link.spec as object), gatewayAddress: '198.18.9.3,198.18.9.2', gatewayPort: '4150' },
@@ -242,12 +261,82 @@ test('mirrors exported services through the gateway, follows changes, cleans up 
     expect(await getOrUndefined(west, CoreKinds.Service, ns, 'api-east')).toBeDefined();
 
     // Unlink: everything the link made is removed.
-    await west.delete(MeshKinds.Link, { namespace: system.name, name: 'east' });
+    await west.delete(MeshKinds.Link, { namespace: system, name: 'east' });
     await eventually('api-east deleted', () => gone(west, CoreKinds.Service, ns, 'api-east'));
     await eventually('db-federated deleted', () => gone(west, CoreKinds.Service, ns, 'db-federated'));
-    expect(mirror.phase).toBe('waiting-for-link');
+    await eventually('the waiting-for-link phase', async () =>
+      mirror.phase === 'waiting-for-link' ? true : undefined,
+    );
   } finally {
     stop.abort();
     await running;
+  }
+});
+
+test('two leader-elected replicas: one mirrors, the other takes over when it stops', async () => {
+  const { ns, system } = await namespacesFor('mc-ha');
+  const { west, east } = clusters;
+  await east.create(CoreKinds.Service, remoteService(ns, 'one', { [MulticlusterKey.Exported]: 'true' }));
+  await credentialsSecret(system, 'creds');
+  await west.create(MeshKinds.Link, {
+    metadata: { name: 'east', namespace: system },
+    spec: {
+      targetClusterName: 'east',
+      clusterCredentialsSecret: 'creds',
+      selector: { matchLabels: { [MulticlusterKey.Exported]: 'true' } },
+    },
+  });
+  const config = parseServiceMirrorConfig([
+    `-namespace=${system}`,
+    '-admin-addr=127.0.0.1:0',
+    '-probe-gateway=false',
+    'east',
+  ]);
+  if ('help' in config) throw new Error('help');
+  const replica = (identity: string) => {
+    const stop = new AbortController();
+    const done = serveServiceMirror(config, {
+      local: west,
+      logger: silentLogger,
+      registry: new Registry(),
+      signal: stop.signal,
+      identity,
+      leaseDurationMs: 3000,
+      renewDeadlineMs: 2000,
+      retryPeriodMs: 200,
+    });
+    return { stop: () => (stop.abort(), done) };
+  };
+  const a = replica('replica-a');
+  const b = replica('replica-b');
+  try {
+    await eventually('mirror one-east', () => getOrUndefined(west, CoreKinds.Service, ns, 'one-east'));
+    const lease = await eventually('the lease', () =>
+      getOrUndefined<KubeObject & { spec?: { holderIdentity?: string } }>(
+        west,
+        {
+          group: 'coordination.k8s.io',
+          version: 'v1',
+          kind: 'Lease',
+          plural: 'leases',
+          namespaced: true,
+          servedVersions: ['v1'],
+        },
+        system,
+        'service-mirror-write-east',
+      ),
+    );
+    const leader = lease.spec?.holderIdentity;
+    expect(['replica-a', 'replica-b']).toContain(leader);
+    // The leader stops (releasing the Lease); the standby takes over and follows new exports.
+    await (leader === 'replica-a' ? a : b).stop();
+    await east.create(CoreKinds.Service, remoteService(ns, 'two', { [MulticlusterKey.Exported]: 'true' }));
+    await eventually('mirror two-east by the new leader', () =>
+      getOrUndefined(west, CoreKinds.Service, ns, 'two-east'),
+    );
+    expect(await getOrUndefined(west, CoreKinds.Service, ns, 'one-east')).toBeDefined();
+  } finally {
+    await a.stop();
+    await b.stop();
   }
 });
