@@ -20,7 +20,9 @@
 //          [--node-flags "--max-semi-space-size=4"]  (the tsmesh proxies' node flags; the bin's)
 //   A path tsmesh-LABEL:DIR runs another build of the proxy (bench/proxy/build-revision.mjs REV DIR)
 //   in the same run, e.g. --paths direct,tsmesh-base:/tmp/proxy-base,tsmesh,haproxy; a third part
-//   gives that path node flags: tsmesh-semi2::--max-semi-space-size=2 (several joined by +).
+//   gives that path node flags: tsmesh-semi2::--max-semi-space-size=2 (several joined by +), a
+//   fourth the protocol hint between the proxies: h2 (default, HTTP/1 over HTTP/2 as Linkerd does
+//   for meshed pods) or none (HTTP/1 stays HTTP/1), e.g. tsmesh-h1:::none.
 // Needs the built proxy (`pnpm exec nx run @tsmesh/proxy:build`), wrk, h2load, haproxy, openssl.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
@@ -164,7 +166,7 @@ async function waitPort(port) {
 
 const nodeFlags = args['node-flags'].split(' ').filter(Boolean);
 
-async function startTsmesh(appPort, dist, flags = nodeFlags) {
+async function startTsmesh(appPort, dist, flags = nodeFlags, hint = 'h2') {
   const base = {
     LINKERD2_PROXY_INBOUND_LISTEN_ADDR: '127.0.0.1:0',
     LINKERD2_PROXY_OUTBOUND_LISTEN_ADDR: '127.0.0.1:0',
@@ -186,6 +188,7 @@ async function startTsmesh(appPort, dist, flags = nodeFlags) {
     BENCH_IDENTITY: A_ID,
     BENCH_PEER_PORT: String(b.info.inbound),
     BENCH_PEER_IDENTITY: B_ID,
+    BENCH_PEER_HINT: hint,
     TSMESH_PROXY_OUTBOUND_FORWARD_ADDR: `127.0.0.1:${b.info.inbound}`,
   });
   const port = a.info.outbound;
@@ -414,9 +417,9 @@ for (const name of PATHS) {
   else if (name.startsWith('tsmesh')) {
     // tsmesh-LABEL:DIR runs another build of the proxy (build-revision.mjs) beside the current one.
     // tsmesh-LABEL:DIR:FLAG+FLAG also gives that build its own node flags.
-    const [label, dist, flags] = name.split(':');
+    const [label, dist, flags, hint] = name.split(':');
     const own = flags ? flags.split('+').filter(Boolean) : undefined;
-    targets.push({ name: label, ...(await startTsmesh(appPort, dist || undefined, own)) });
+    targets.push({ name: label, ...(await startTsmesh(appPort, dist || undefined, own, hint || undefined)) });
   } else if (name === 'haproxy') targets.push({ name, ...(await startHaproxy(appPort)) });
   else throw new Error(`unknown path ${name}`);
 }

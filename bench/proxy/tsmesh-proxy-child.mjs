@@ -4,6 +4,8 @@
 //   BENCH_CERT_DIR   directory with ca.crt and <BENCH_NAME>.crt / <BENCH_NAME>.key
 //   BENCH_NAME       which certificate is this proxy's (its identity is in BENCH_IDENTITY)
 //   BENCH_PEER_PORT  an outbound target on this port is meshed, with identity BENCH_PEER_IDENTITY
+//   BENCH_PEER_HINT  h2 (default): that peer gets HTTP/1 over HTTP/2 (l5d-orig-proto), as discovery's
+//                    h2 hint gives meshed pods; none: HTTP/1 stays HTTP/1 between the proxies
 //   BENCH_PROXY_DIST another build of the package (default: packages/proxy/dist/index.js)
 // Prints {"inbound":N,"outbound":N,"admin":N} once listening.
 import { readFileSync } from 'node:fs';
@@ -26,6 +28,7 @@ const proxy = await startProxy({
   certificates: { current: () => cert, subscribe: () => () => undefined },
   trustAnchorsPem: readFileSync(join(dir, 'ca.crt'), 'utf8'),
   identityFor: (t) => (t.port === peerPort ? env.BENCH_PEER_IDENTITY : undefined),
+  protocolHintFor: (t) => (t.port === peerPort && (env.BENCH_PEER_HINT ?? 'h2') === 'h2' ? 'h2' : undefined),
 });
 process.stdout.write(
   `${JSON.stringify({
