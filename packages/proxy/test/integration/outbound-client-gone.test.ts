@@ -2,36 +2,17 @@
 // the endpoint for it (a load generator stopping with requests in flight ejected the only endpoint
 // and later requests queued for the breaker's backoff), and it is not a proxy error either.
 import { request } from 'undici';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startTestControlPlane, type TestControlPlane } from './support/control-plane.js';
-import {
-  requestVia,
-  startMeshOutbound,
-  startTestServer,
-  type MeshOutbound,
-  type TestServer,
-} from './support/mesh-outbound.js';
+import { describe, expect, it } from 'vitest';
+import { meshTestbed, requestVia } from './support/mesh-outbound.js';
 import { httpPolicy } from './support/policies.js';
 
 const WEB = 'web.emojivoto.svc.cluster.local:80';
 
-let cp: TestControlPlane;
-let proxy: MeshOutbound | undefined;
-let web: TestServer | undefined;
-
-beforeEach(async () => {
-  cp = await startTestControlPlane();
-});
-afterEach(async () => {
-  await proxy?.close();
-  proxy = undefined;
-  await web?.close();
-  await cp.stop();
-});
+const t = meshTestbed();
 
 describe('clients that go away', () => {
   it('do not count as endpoint failures for the breaker', async () => {
-    web = await startTestServer('127.0.1.61', (req, res) => {
+    const web = await t.server('127.0.1.61', (req, res) => {
       if (req.url === '/slow') {
         const t = setTimeout(() => res.end('late'), 5000);
         res.once('close', () => clearTimeout(t));
@@ -39,9 +20,9 @@ describe('clients that go away', () => {
       }
       res.end('ok');
     });
-    cp.setEndpoints(WEB, [web]);
+    t.cp.setEndpoints(WEB, [web]);
     // Two consecutive failures would eject the endpoint for at least 30 s.
-    cp.setPolicy(
+    t.cp.setPolicy(
       WEB,
       httpPolicy(WEB, [{ backends: [{ path: WEB }] }], {
         maxFailures: 2,
@@ -49,7 +30,7 @@ describe('clients that go away', () => {
         maxPenaltyMs: 60_000,
       }),
     );
-    proxy = await startMeshOutbound(cp);
+    const proxy = await t.start();
     expect((await requestVia(proxy.port, WEB)).status).toBe(200);
 
     // Five requests whose clients hang up while the endpoint is still working on them.

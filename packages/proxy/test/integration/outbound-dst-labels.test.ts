@@ -4,16 +4,9 @@
 // discovered endpoint. Real HTTP/TCP servers on 127.0.1.N, a scriptable control plane.
 import { once } from 'node:events';
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { toTcpAddress } from '../../src/discovery/index.js';
-import { startTestControlPlane, type TestControlPlane } from './support/control-plane.js';
-import {
-  requestVia,
-  startMeshOutbound,
-  startTestServer,
-  type MeshOutbound,
-  type TestServer,
-} from './support/mesh-outbound.js';
+import { meshTestbed, requestVia, type MeshOutbound } from './support/mesh-outbound.js';
 
 const WEB = 'web.emojivoto.svc.cluster.local:80';
 const POD_LABELS = {
@@ -28,22 +21,7 @@ const POD_LABELS = {
   'not a label': 'x',
 };
 
-let cp: TestControlPlane;
-let proxy: MeshOutbound | undefined;
-let servers: TestServer[] = [];
-const closers: (() => Promise<void> | void)[] = [];
-
-beforeEach(async () => {
-  cp = await startTestControlPlane();
-});
-afterEach(async () => {
-  for (const c of closers.splice(0)) await c();
-  await proxy?.close();
-  proxy = undefined;
-  await Promise.all(servers.map((s) => s.close()));
-  servers = [];
-  await cp.stop();
-});
+const t = meshTestbed();
 
 /** The exposition lines of one family whose labels include all of `want`. */
 async function lines(p: MeshOutbound, family: string, want: Record<string, string>): Promise<string[]> {
@@ -56,10 +34,9 @@ async function lines(p: MeshOutbound, family: string, want: Record<string, strin
 
 describe('outbound dst_* labels', () => {
   it('labels request_total, response_total and response_latency_ms with the endpoint metric labels', async () => {
-    const web = await startTestServer('127.0.1.41', (_req, res) => res.end('ok'));
-    servers.push(web);
-    cp.setEndpoints(WEB, [{ host: web.host, port: web.port, labels: POD_LABELS }]);
-    proxy = await startMeshOutbound(cp);
+    const web = await t.server('127.0.1.41', (_req, res) => res.end('ok'));
+    t.cp.setEndpoints(WEB, [{ host: web.host, port: web.port, labels: POD_LABELS }]);
+    const proxy = await t.start();
     for (let i = 0; i < 3; i++) expect((await requestVia(proxy.port, WEB)).status).toBe(200);
 
     const dst = {
@@ -92,23 +69,22 @@ describe('outbound dst_* labels', () => {
     echo.listen(0, '127.0.1.42');
     await once(echo, 'listening');
     const port = (echo.address() as { port: number }).port;
-    closers.push(() => new Promise<void>((r) => echo.close(() => r())));
+    t.onClose(() => new Promise<void>((r) => echo.close(() => r())));
     const target = `127.0.1.42:${port}`;
-    cp.setProfile(target, {
+    t.cp.setProfile(target, {
       endpoint: {
         addr: toTcpAddress({ host: '127.0.1.42', port }),
         weight: 10_000,
         metricLabels: { namespace: 'db', pod: 'db-0', statefulset: 'db', serviceaccount: 'db' },
       },
     });
-    proxy = await startMeshOutbound(cp);
-    const p = proxy;
+    const p = await t.start();
     // The mesh's opaque path, fed by a listener of our own (as the outbound server does for
     // opaque ports).
     const front = createServer((s) => p.mesh.forwardOpaque(s, undefined, { host: '127.0.1.42', port }));
     front.listen(0, '127.0.0.1');
     await once(front, 'listening');
-    closers.push(() => new Promise<void>((r) => front.close(() => r())));
+    t.onClose(() => new Promise<void>((r) => front.close(() => r())));
     const client: Socket = connect((front.address() as { port: number }).port, '127.0.0.1');
     client.write('ping');
     const [echoed] = (await once(client, 'data')) as [Buffer];

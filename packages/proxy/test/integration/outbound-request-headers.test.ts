@@ -4,33 +4,13 @@
 // HTTP servers on 127.0.1.N and a scriptable control plane.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { outbound } from '@tsmesh/core';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startTestControlPlane, type TestControlPlane } from './support/control-plane.js';
-import {
-  requestVia,
-  startMeshOutbound,
-  startTestServer,
-  type MeshOutbound,
-  type TestServer,
-} from './support/mesh-outbound.js';
+import { describe, expect, it } from 'vitest';
+import { meshTestbed, requestVia, type TestServer } from './support/mesh-outbound.js';
 import { httpPolicy, type TestRule } from './support/policies.js';
 
 const WEB = 'web.emojivoto.svc.cluster.local:80';
 
-let cp: TestControlPlane;
-let proxy: MeshOutbound | undefined;
-let servers: TestServer[] = [];
-
-beforeEach(async () => {
-  cp = await startTestControlPlane();
-});
-afterEach(async () => {
-  await proxy?.close();
-  proxy = undefined;
-  await Promise.all(servers.map((s) => s.close()));
-  servers = [];
-  await cp.stop();
-});
+const t = meshTestbed();
 
 /** A policy whose one rule allows (or not) the l5d-* request headers. */
 function policyWith(rule: TestRule, allow: boolean): outbound.OutboundPolicy.$Properties {
@@ -48,7 +28,7 @@ function policyWith(rule: TestRule, allow: boolean): outbound.OutboundPolicy.$Pr
 async function flaky(host: string): Promise<TestServer & { seen: string[] }> {
   const attempts = new Map<string, number>();
   const seen: string[] = [];
-  const s = await startTestServer(host, (req: IncomingMessage, res: ServerResponse) => {
+  const s = await t.server(host, (req: IncomingMessage, res: ServerResponse) => {
     for (const k of Object.keys(req.headers)) if (k.startsWith('l5d-')) seen.push(k);
     if (req.url === '/slow') {
       const t = setTimeout(() => res.end('late'), 3000);
@@ -61,16 +41,15 @@ async function flaky(host: string): Promise<TestServer & { seen: string[] }> {
     res.statusCode = n === 1 ? 503 : 200;
     res.end(String(n));
   });
-  servers.push(s);
   return Object.assign(s, { seen });
 }
 
 describe('l5d-* request headers (allow_l5d_request_headers)', () => {
   it('retry headers make a retry policy on a route without one; the headers do not reach the app', async () => {
     const web = await flaky('127.0.1.51');
-    cp.setEndpoints(WEB, [web]);
-    cp.setPolicy(WEB, policyWith({ backends: [{ path: WEB }] }, true));
-    proxy = await startMeshOutbound(cp);
+    t.cp.setEndpoints(WEB, [web]);
+    t.cp.setPolicy(WEB, policyWith({ backends: [{ path: WEB }] }, true));
+    const proxy = await t.start();
 
     // No header: no retry policy, the first attempt's 503 is the answer.
     expect((await requestVia(proxy.port, WEB, '/', { headers: { 'x-id': 'a' } })).status).toBe(503);
@@ -96,12 +75,12 @@ describe('l5d-* request headers (allow_l5d_request_headers)', () => {
 
   it('l5d-retry-limit overrides the route retry policy (0 = no retry)', async () => {
     const web = await flaky('127.0.1.52');
-    cp.setEndpoints(WEB, [web]);
-    cp.setPolicy(
+    t.cp.setEndpoints(WEB, [web]);
+    t.cp.setPolicy(
       WEB,
       policyWith({ backends: [{ path: WEB }], retry: { maxRetries: 1, statuses: [[500, 599]] } }, true),
     );
-    proxy = await startMeshOutbound(cp);
+    const proxy = await t.start();
     expect((await requestVia(proxy.port, WEB, '/', { headers: { 'x-id': 'a' } })).status).toBe(200);
     const res = await requestVia(proxy.port, WEB, '/', { headers: { 'x-id': 'b', 'l5d-retry-limit': '0' } });
     expect(res.status).toBe(503);
@@ -112,9 +91,9 @@ describe('l5d-* request headers (allow_l5d_request_headers)', () => {
 
   it('l5d-timeout and l5d-response-timeout answer 504 on time', async () => {
     const web = await flaky('127.0.1.53');
-    cp.setEndpoints(WEB, [web]);
-    cp.setPolicy(WEB, policyWith({ backends: [{ path: WEB }] }, true));
-    proxy = await startMeshOutbound(cp);
+    t.cp.setEndpoints(WEB, [web]);
+    t.cp.setPolicy(WEB, policyWith({ backends: [{ path: WEB }] }, true));
+    const proxy = await t.start();
     let started = Date.now();
     const req = await requestVia(proxy.port, WEB, '/slow', { headers: { 'l5d-timeout': '200ms' } });
     expect(req.status).toBe(504);
@@ -133,9 +112,9 @@ describe('l5d-* request headers (allow_l5d_request_headers)', () => {
 
   it('ignores the headers on a route that does not allow them (and passes them on)', async () => {
     const web = await flaky('127.0.1.54');
-    cp.setEndpoints(WEB, [web]);
-    cp.setPolicy(WEB, policyWith({ backends: [{ path: WEB }] }, false));
-    proxy = await startMeshOutbound(cp);
+    t.cp.setEndpoints(WEB, [web]);
+    t.cp.setPolicy(WEB, policyWith({ backends: [{ path: WEB }] }, false));
+    const proxy = await t.start();
     const res = await requestVia(proxy.port, WEB, '/', {
       headers: { 'x-id': 'a', 'l5d-retry-http': '5xx', 'l5d-retry-limit': '2' },
     });

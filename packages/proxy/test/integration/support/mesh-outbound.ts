@@ -16,7 +16,8 @@ import {
   type OutboundMesh,
   type OutboundServer,
 } from '../../../src/outbound/index.js';
-import type { TestControlPlane } from './control-plane.js';
+import { afterEach, beforeEach } from 'vitest';
+import { startTestControlPlane, type TestControlPlane } from './control-plane.js';
 
 export interface MeshOutbound {
   readonly port: number;
@@ -153,4 +154,55 @@ export async function requestVia(
   for (const [k, v] of Object.entries(res.headers))
     if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
   return { status: res.statusCode, headers, body };
+}
+
+export interface MeshTestbed {
+  /** This test's control plane (a fresh one per test). */
+  readonly cp: TestControlPlane;
+  /** An outbound proxy on this test's control plane, closed after the test. */
+  start(opts?: MeshOutboundOptions): Promise<MeshOutbound>;
+  /** A test server, closed after the test. */
+  server(host: string, handler: Parameters<typeof startTestServer>[1]): Promise<TestServer>;
+  /** Anything else to close after the test (run first). */
+  onClose(close: () => Promise<void> | void): void;
+}
+
+/** Registers vitest hooks giving each test a control plane, and closing what the test started. */
+export function meshTestbed(): MeshTestbed {
+  let cp: TestControlPlane | undefined;
+  const closers: (() => Promise<void> | void)[] = [];
+  const proxies: MeshOutbound[] = [];
+  const servers: TestServer[] = [];
+  beforeEach(async () => {
+    cp = await startTestControlPlane();
+  });
+  afterEach(async () => {
+    for (const c of closers.splice(0)) await c();
+    for (const p of proxies.splice(0)) await p.close();
+    await Promise.all(servers.splice(0).map((s) => s.close()));
+    await cp?.stop();
+    cp = undefined;
+  });
+  const current = (): TestControlPlane => {
+    if (!cp) throw new Error('the test control plane exists only inside a test');
+    return cp;
+  };
+  return {
+    get cp() {
+      return current();
+    },
+    async start(opts) {
+      const p = await startMeshOutbound(current(), opts);
+      proxies.push(p);
+      return p;
+    },
+    async server(host, handler) {
+      const s = await startTestServer(host, handler);
+      servers.push(s);
+      return s;
+    },
+    onClose(close) {
+      closers.push(close);
+    },
+  };
 }
