@@ -17,7 +17,7 @@ import {
 import { defaultStateDir } from '../local/index.js';
 import { guarded } from './command-errors.js';
 import { untilInterrupted } from './up.js';
-import { localPods } from './viz.js';
+import { localPods } from './viz/viz-source.js';
 import { localTapService } from './viz-tap.js';
 
 /** linkerd viz dashboard's default port. */
