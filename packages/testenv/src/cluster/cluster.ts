@@ -239,6 +239,12 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<C
     await saveState();
     return p;
   };
+  // After teardown: the stopped PIDs are unregistered first, so that the watchdog, on close, never
+  // signals a PID the kernel has meanwhile given to another process.
+  const releaseWatchdog = (): void => {
+    for (const pid of Object.values(pids)) watchdog?.remove(pid);
+    watchdog?.close();
+  };
   const waitFor = async (
     what: string,
     proc: ManagedProcess | undefined,
@@ -537,7 +543,7 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<C
     }).catch((cleanupErr: unknown) =>
       log(`testenv: cleanup after failed start: ${(cleanupErr as Error).message}`),
     );
-    watchdog?.close();
+    releaseWatchdog();
     const message = `cluster failed to start: ${(err as Error).message}\n(logs kept in ${logsDir})`;
     if (err instanceof TestEnvError) {
       err.message = message;
@@ -552,7 +558,7 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<C
     stopped ??= (async () => {
       signal?.removeEventListener('abort', onAbort);
       await teardown(state, { stopControlPlane: () => cp.stop() });
-      watchdog?.close();
+      releaseWatchdog();
     })();
     return stopped;
   };
