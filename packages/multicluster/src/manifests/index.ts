@@ -23,3 +23,4 @@ export {
   type MeshFacts,
 } from './cluster-facts.js';
 export { gatherLinkInput, type GatherLinkOptions } from './link-input.js';
+export { generateMulticlusterChart, MULTICLUSTER_CHART, MULTICLUSTER_CHART_VALUES } from './helm-chart.js';
