@@ -142,7 +142,8 @@ export function renderControlPlane(values: InstallValues, options: RenderOptions
     ],
   };
   const roleRules: Record<ControlPlaneComponent, Values[]> = {
-    identity: [rule([''], ['secrets'], watch, undefined)],
+    // The issuer Secret, and the trust-roots ConfigMap tsmesh-identity watches for anchor rotation.
+    identity: [rule([''], ['secrets'], watch), rule([''], ['configmaps'], watch)],
     destination: [
       rule(['coordination.k8s.io'], ['leases'], ['create', 'get', 'patch', 'update']),
       rule([''], ['secrets'], watch),
@@ -305,6 +306,12 @@ export function renderControlPlane(values: InstallValues, options: RenderOptions
             annotations: {
               'cluster-autoscaler.kubernetes.io/safe-to-evict': 'true',
               [ConfigAnnotation.DefaultInboundPolicy]: 'all-unauthenticated',
+              // The identity pod's proxy gets its certificate from the identity container beside
+              // it, so nothing may wait for that proxy: as a native sidecar with await (a
+              // startupProbe on /ready) the kubelet never starts the identity container — a
+              // deadlock seen on a real kubelet. Linkerd's chart turns await off there too. An
+              // annotation (not injector config) so re-injecting the pod keeps it.
+              ...(component === 'identity' ? { [ConfigAnnotation.ProxyAwait]: 'disabled' } : {}),
             },
             labels: { ...labels(component), ...selector },
           },
