@@ -101,9 +101,9 @@ describe('Servers that declare their protocol skip HTTP detection', () => {
   /** Sets the Server for the app's port and waits until B serves with it. */
   const declare = async (protocol: inbound.ProxyProtocol.$Properties, kind: string) => {
     cp.setServer(app.port, serverWith(protocol));
-    const deadline = Date.now() + 5000;
+    const deadline = Date.now() + 10_000;
     while (b.proxy.inboundPolicy.port(app.port).server.protocol !== kind) {
-      if (Date.now() > deadline) throw new Error(`the proxy did not take the ${kind} Server within 5s`);
+      if (Date.now() > deadline) throw new Error(`the proxy did not take the ${kind} Server within 10s`);
       await new Promise((r) => setTimeout(r, 20));
     }
   };

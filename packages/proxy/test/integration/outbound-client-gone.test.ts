@@ -14,7 +14,7 @@ describe('clients that go away', () => {
   it('do not count as endpoint failures for the breaker', async () => {
     const web = await t.server('127.0.1.61', (req, res) => {
       if (req.url === '/slow') {
-        const t = setTimeout(() => res.end('late'), 5000);
+        const t = setTimeout(() => res.end('late'), 60_000);
         res.once('close', () => clearTimeout(t));
         return;
       }
@@ -45,7 +45,7 @@ describe('clients that go away', () => {
         () => 'aborted',
       );
       // Hang up once the endpoint has the request.
-      const deadline = Date.now() + 5000;
+      const deadline = Date.now() + 10_000;
       while (web.hits === before) {
         if (Date.now() > deadline) throw new Error('the endpoint never received the request');
         await new Promise((r) => setTimeout(r, 10));
@@ -58,7 +58,7 @@ describe('clients that go away', () => {
     const started = Date.now();
     const res = await requestVia(proxy.port, WEB);
     expect(res.status).toBe(200);
-    expect(Date.now() - started).toBeLessThan(2500);
+    expect(Date.now() - started).toBeLessThan(10_000);
     const stats = [...(proxy.mesh.target(WEB)?.balancers().values() ?? [])].map((b) => b.stats());
     expect(stats).toEqual([{ ready: 1, ejected: 0, total: 1 }]);
     expect(await proxy.metric('outbound_http_balancer_endpoint_ejections_total')).toBe(0);

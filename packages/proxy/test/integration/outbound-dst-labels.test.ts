@@ -101,7 +101,7 @@ describe('outbound dst_* labels', () => {
     expect(await p.metric('tcp_open_total', dst)).toBe(1);
     client.end();
     await once(client, 'close');
-    const deadline = Date.now() + 5000;
+    const deadline = Date.now() + 10_000;
     while ((await p.metric('tcp_close_total', dst)) < 1) {
       if (Date.now() > deadline)
         throw new Error('tcp_close_total{peer="dst",dst_pod="db-0"} never counted the close');

@@ -23,7 +23,7 @@ function policyWith(rule: TestRule, allow: boolean): outbound.OutboundPolicy.$Pr
 
 /**
  * Fails the first attempt of each request id (x-id) with 503, answers 200 after; `/slow` answers
- * after 3 s. Records the l5d-* headers it was sent.
+ * after 60 s (300 ms with `x-late: short`). Records the l5d-* headers it was sent.
  */
 async function flaky(host: string): Promise<TestServer & { seen: string[] }> {
   const attempts = new Map<string, number>();
@@ -31,7 +31,7 @@ async function flaky(host: string): Promise<TestServer & { seen: string[] }> {
   const s = await t.server(host, (req: IncomingMessage, res: ServerResponse) => {
     for (const k of Object.keys(req.headers)) if (k.startsWith('l5d-')) seen.push(k);
     if (req.url === '/slow') {
-      const t = setTimeout(() => res.end('late'), 3000);
+      const t = setTimeout(() => res.end('late'), req.headers['x-late'] === 'short' ? 300 : 60_000);
       res.once('close', () => clearTimeout(t));
       return;
     }
@@ -98,15 +98,18 @@ describe('l5d-* request headers (allow_l5d_request_headers)', () => {
     const req = await requestVia(proxy.port, WEB, '/slow', { headers: { 'l5d-timeout': '200ms' } });
     expect(req.status).toBe(504);
     expect(req.headers['l5d-proxy-error']).toMatch(/^REQUEST_TIMEOUT: /);
-    // Well before the endpoint's 3 s answer.
-    expect(Date.now() - started).toBeLessThan(2500);
+    // Far before the endpoint's answer (60 s): only the timeout can have ended it.
+    expect(Date.now() - started).toBeLessThan(10_000);
     started = Date.now();
     const resp = await requestVia(proxy.port, WEB, '/slow', { headers: { 'l5d-response-timeout': '200ms' } });
     expect(resp.status).toBe(504);
     expect(resp.headers['l5d-proxy-error']).toMatch(/^RESPONSE_HEADERS_TIMEOUT: /);
-    expect(Date.now() - started).toBeLessThan(2500);
+    // Far before the endpoint's answer (60 s): only the timeout can have ended it.
+    expect(Date.now() - started).toBeLessThan(10_000);
     // An unparsable duration is ignored (the endpoint's late answer comes through).
-    const late = await requestVia(proxy.port, WEB, '/slow', { headers: { 'l5d-timeout': 'soon' } });
+    const late = await requestVia(proxy.port, WEB, '/slow', {
+      headers: { 'l5d-timeout': 'soon', 'x-late': 'short' },
+    });
     expect(late.status).toBe(200);
   });
 

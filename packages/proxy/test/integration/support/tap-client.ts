@@ -22,7 +22,7 @@ export function tapClient(
 }
 
 /** Waits until the proxy reports an open tap (the Observe call registered). */
-export async function untilTapActive(tap: { readonly active: boolean }, timeoutMs = 5000): Promise<void> {
+export async function untilTapActive(tap: { readonly active: boolean }, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!tap.active) {
     if (Date.now() > deadline)
