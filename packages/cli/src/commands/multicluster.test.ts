@@ -1,7 +1,8 @@
 // `tsmesh multicluster …` in-process: manifests without a cluster, and against a real
 // kube-apiserver linked to itself (the Link's credentials point back at the same server):
 // link → apply → check passes; a trust-anchor mismatch makes check fail (exit 1) with a hint;
-// gateways probes; unlink lists what to delete; uninstall refuses while a Link exists.
+// remote discovery through the service mirror and the destination service; gateways probes;
+// unlink lists what to delete; uninstall refuses while a Link exists.
 import { spawnSync } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -9,9 +10,19 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments, stringify } from 'yaml';
-import { createRootCertificate } from '@tsmesh/core';
-import { CoreKinds, createKubeApiClient, crdManifests, installCrds, type KubeApiClient } from '@tsmesh/kube';
-import { ensureBinaries, startTestEnv, type TestEnv } from '@tsmesh/testenv';
+import { credentials } from '@grpc/grpc-js';
+import { createRootCertificate, DestinationClient, MulticlusterKey } from '@tsmesh/core';
+import { secretRemoteClusterDiscovery, startDestinationService } from '@tsmesh/destination';
+import {
+  CoreKinds,
+  createKubeApiClient,
+  createKubeObjectSource,
+  crdManifests,
+  installCrds,
+  type KubeApiClient,
+} from '@tsmesh/kube';
+import { ServiceMirror } from '@tsmesh/multicluster';
+import { ensureBinaries, ensureTestNode, markPodRunning, startTestEnv, type TestEnv } from '@tsmesh/testenv';
 import { parseSelectorFlag, registerMulticlusterCommand } from './multicluster.js';
 
 async function run(args: string[]): Promise<{ out: string; err: string; exitCode: number }> {
@@ -139,6 +150,95 @@ describe('tsmesh multicluster (one real apiserver linked to itself)', () => {
     await configMap('linkerd-identity-trust-roots', { 'ca-bundle.crt': pem });
   }
 
+  async function remoteDiscovery() {
+    await client.create(CoreKinds.Namespace, { metadata: { name: 'shop' } });
+    await eventuallyTrue(
+      'default ServiceAccount',
+      async () => (await client.list(CoreKinds.ServiceAccount, { namespace: 'shop' })).items.length > 0,
+    );
+    await client.create(CoreKinds.Service, {
+      metadata: {
+        name: 'api',
+        namespace: 'shop',
+        labels: { [MulticlusterKey.Exported]: 'remote-discovery' },
+      },
+      spec: { selector: { app: 'api' }, ports: [{ name: 'http', port: 80, targetPort: 8080 }] },
+    });
+    await client.create(CoreKinds.Pod, {
+      metadata: {
+        name: 'api-0',
+        namespace: 'shop',
+        labels: { app: 'api', 'linkerd.io/control-plane-ns': 'linkerd' },
+      },
+      spec: {
+        nodeName: await ensureTestNode(env.kubeconfigPath),
+        serviceAccountName: 'default',
+        containers: [
+          { name: 'app', image: 'example.invalid/api', ports: [{ name: 'http', containerPort: 8080 }] },
+        ],
+      },
+    });
+    await markPodRunning(env.kubeconfigPath, { namespace: 'shop', name: 'api-0', podIP: '198.18.3.1' });
+
+    const stop = new AbortController();
+    const mirror = new ServiceMirror({
+      local: client,
+      linkNamespace: 'linkerd-multicluster',
+      linkName: 'other',
+    });
+    const mirroring = mirror.run(stop.signal);
+    const source = createKubeObjectSource({ client });
+    const secrets = createKubeObjectSource({ client, namespace: 'linkerd' });
+    const destination = await startDestinationService({
+      source,
+      port: 0,
+      remoteDiscovery: secretRemoteClusterDiscovery({ source: secrets, namespace: 'linkerd' }),
+    });
+    const dst = new DestinationClient(destination.address, credentials.createInsecure());
+    try {
+      await eventuallyTrue('mirror api-other', async () =>
+        (await client.list(CoreKinds.Service, { namespace: 'shop' })).items.some(
+          (s) => s.metadata?.name === 'api-other',
+        ),
+      );
+      const identity = await new Promise<string>((resolve, reject) => {
+        const call = dst.get({ scheme: 'k8s', path: 'api-other.shop.svc.cluster.local:80' });
+        const timer = setTimeout(
+          () => (call.cancel(), reject(new Error('no remote endpoint within 30 s'))),
+          30_000,
+        );
+        call.on(
+          'data',
+          (update: { add?: { addrs?: { tlsIdentity?: { dnsLikeIdentity?: { name?: string } } }[] } }) => {
+            const name = update.add?.addrs?.[0]?.tlsIdentity?.dnsLikeIdentity?.name;
+            if (name) {
+              clearTimeout(timer);
+              call.cancel();
+              resolve(name);
+            }
+          },
+        );
+        call.on('error', () => {});
+      });
+      expect(identity).toBe('default.shop.serviceaccount.identity.linkerd.other.example');
+    } finally {
+      dst.close();
+      await destination.close();
+      stop.abort();
+      await mirroring;
+      await source.close();
+      await secrets.close();
+    }
+  }
+
+  async function eventuallyTrue(what: string, probe: () => Promise<boolean>, timeoutMs = 30_000) {
+    const deadline = Date.now() + timeoutMs;
+    while (!(await probe())) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
   it('link, check (and a trust-anchor mismatch), gateways, unlink, uninstall', async () => {
     await client.create(CoreKinds.Namespace, { metadata: { name: 'linkerd' } });
     await controlPlane('linkerd', createRootCertificate().certificate.pem);
@@ -200,6 +300,11 @@ describe('tsmesh multicluster (one real apiserver linked to itself)', () => {
     expect(failing.out).toContain('× clusters share trust anchors');
     expect(failing.out).toMatch(/other: trust anchors differ: cluster other has CN=root\.other\.example/);
     expect(failing.out).toContain('install both control planes with the same trust anchor');
+
+    // Remote discovery end to end: the service mirror (link "other") mirrors an exported Service
+    // without endpoints; the destination service reads the credentials Secret `link` put in its
+    // namespace and answers with the linked cluster's pod, in that cluster's trust domain.
+    await remoteDiscovery();
 
     const unlink = await run(['multicluster', 'unlink', ...kube(), '--cluster-name', 'other']);
     expect(docs(unlink.out).map((o) => `${o.kind}/${o.metadata.name}`)).toContain('Link/other');
