@@ -11,12 +11,10 @@ import {
   type ServerHttp2Stream,
 } from 'node:http2';
 import type { Duplex } from 'node:stream';
-import { TLSSocket } from 'node:tls';
 import { ProxyErrorLabel } from '@tsmesh/core';
 import { formatGrpcMessage } from '../errors/index.js';
 import { L5D_PROXY_ERROR, stripHopByHop } from './headers.js';
 import type { Socket } from 'node:net';
-import { createReplayStream } from '../transport/index.js';
 import type { MeshTls } from '../tls/index.js';
 import type { HttpRequestContext } from './http1-proxy.js';
 import { L5D_ORIG_PROTO, parseOrigProto } from './orig-proto.js';
@@ -216,17 +214,12 @@ export function createHttp2Proxy<C>(options: Http2ProxyOptions<C>): Http2Proxy<C
 
   return {
     accept(socket, head, conn) {
-      // node:http2 reads what is already buffered in a TCP socket before its handle, so the
-      // bytes detection read go back into the socket and the session runs on the native handle.
-      // A TLS socket goes through a replay stream: on Node 20 a session over a TLS socket that
-      // detection already read from dies at start (its handle is gone when it replays the
-      // buffered bytes).
-      let stream: Duplex;
-      if (socket instanceof TLSSocket) stream = createReplayStream(socket, head);
-      else {
-        if (head.length > 0) socket.unshift(head);
-        stream = socket;
-      }
+      // node:http2 reads what is already buffered in the socket before its handle, so the bytes
+      // detection read go back into the socket and the session runs on the native handle — a
+      // TCP socket, or a mesh TLS socket (no JS stream in between: mesh TLS marks accepted
+      // sockets as connected, which node:http2 waits for).
+      const stream: Duplex = socket;
+      if (head.length > 0) socket.unshift(head);
       accepted.add(stream);
       stream.once('close', () => accepted.delete(stream));
       pending = { conn };

@@ -148,6 +148,10 @@ export function createMeshTls(
         alpn: string | false;
       }>((resolve, reject) => {
         tls.once('secure', () => {
+          // Node clears this only for sockets a tls.Server owns; left true, node:http2 would
+          // wait for a 'secureConnect' that a server socket never emits (the session stalled,
+          // or died replaying bytes detection had read: it had no handle yet).
+          (tls as unknown as { secureConnecting: boolean }).secureConnecting = false;
           // A TLSSocket made outside a tls.Server does not set \`authorized\`; ask OpenSSL for the
           // verification result directly. A certificate that does not chain to our anchors is
           // refused; no certificate at all is allowed (an unmeshed TLS client, no client_id).
