@@ -335,6 +335,7 @@ class LinkSession {
         clusterName: cluster,
         address: () => this.#gateway.addresses[0],
         spec: () => this.#link.probeSpec,
+        enabled: () => this.#link.gatewayAddresses.length > 0,
         registry: this.#registry,
         logger,
         onChange: () => this.#kick(),

@@ -66,3 +66,39 @@ describe('GatewayProbe', () => {
     expect(await probe.probe()).toBe(false);
   });
 });
+
+describe('GatewayProbe.run', () => {
+  it('probes every period, not at all without a gateway, and drops its series when stopped', async () => {
+    const port = await gateway(() => 200);
+    const registry = new Registry();
+    let enabled = false;
+    let probes = 0;
+    const probe = new GatewayProbe({
+      clusterName: 'east',
+      address: () => (probes++, '127.0.0.1'),
+      spec: () => ({ path: '/ready', port, periodMs: 20, timeoutMs: 2000, failureThreshold: 1 }),
+      enabled: () => enabled,
+      registry,
+    });
+    const stop = new AbortController();
+    const running = probe.run(stop.signal);
+    const until = async (what: string, test: () => Promise<boolean>) => {
+      const deadline = Date.now() + 10_000;
+      while (!(await test())) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    };
+    await until('gateway_enabled 0', async () =>
+      (await registry.metrics()).includes('gateway_enabled{target_cluster_name="east"} 0'),
+    );
+    expect(probes).toBe(0);
+    enabled = true;
+    await until('a probe', async () =>
+      (await registry.metrics()).includes('gateway_alive{target_cluster_name="east"} 1'),
+    );
+    stop.abort();
+    await running;
+    expect(await registry.metrics()).not.toContain('gateway_alive{');
+  });
+});

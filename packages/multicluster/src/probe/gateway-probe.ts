@@ -64,6 +64,8 @@ export interface GatewayProbeOptions {
   /** The address to probe (the first resolved gateway address); called before each probe. */
   readonly address: () => string | undefined;
   readonly spec: () => ProbeSpec;
+  /** Whether there is a gateway to probe now (a remote-discovery-only Link has none); default true. */
+  readonly enabled?: () => boolean;
   readonly registry: Registry;
   readonly logger?: Logger;
   readonly onChange?: (alive: boolean) => void;
@@ -158,12 +160,13 @@ export class GatewayProbe {
   /** Probes every period (jittered by up to 10%) until `signal` aborts, then drops its series. */
   async run(signal: AbortSignal): Promise<void> {
     const labels = { target_cluster_name: this.#o.clusterName };
-    this.#metrics.enabled.set(labels, 1);
     try {
       while (!signal.aborted) {
         const period = this.#o.spec().periodMs;
         if (!(await sleep(period - Math.random() * period * 0.1, signal))) break;
-        await this.probe(signal);
+        const enabled = this.#o.enabled?.() ?? true;
+        this.#metrics.enabled.set(labels, enabled ? 1 : 0);
+        if (enabled) await this.probe(signal);
       }
     } finally {
       for (const metric of [
