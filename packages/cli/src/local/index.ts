@@ -48,6 +48,7 @@ export {
   NETNS_HOST_ADDRESS,
   NETNS_SUBNET,
   podNetworkNames,
+  podRunDir,
   transparentModeUnavailable,
   type PodNetwork,
 } from './netns-network.js';

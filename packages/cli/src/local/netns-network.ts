@@ -171,9 +171,13 @@ export function podNetworkNames(podName: string): { netns: string; hubVeth: stri
   return { netns: `${POD_NETNS_PREFIX}${podName}`, hubVeth: `tsmh-${id}`, podVeth: `tsmp-${id}` };
 }
 
+/** Where a pod's files live while it runs (its ServiceAccount token): removed with its namespace. */
+export const podRunDir = (netns: string): string => join('/run/tsmesh/pods', netns);
+
 async function removePodNamespace(netns: string): Promise<void> {
   await ip('netns', 'del', netns).catch(() => undefined);
   rmSync(join('/etc/netns', netns), { recursive: true, force: true });
+  rmSync(podRunDir(netns), { recursive: true, force: true });
   rmSync(join(RUN_DIR, netns), { force: true });
 }
 

@@ -18,6 +18,8 @@ import {
   createPodNetwork,
   exec,
   NETNS_HOST_ADDRESS,
+  podNetworkNames,
+  podRunDir,
   transparentModeUnavailable,
   type PodNetwork,
 } from './netns-network.js';
@@ -144,7 +146,8 @@ export async function runTransparentWorkload(options: RunTransparentOptions): Pr
   let proxy: ChildProcess | undefined;
   let app: ChildProcess | undefined;
   let hostsTimer: NodeJS.Timeout | undefined;
-  const runDir = join('/run/tsmesh/pods', `${options.namespace}.${podName}`);
+  // Named after the namespace, so the sweep of a crashed run removes its token too.
+  const runDir = podRunDir(podNetworkNames(podName).netns);
   let proxyUid: number | undefined;
   const tokenFile = join(runDir, 'token');
   const writeToken = (token: string) => {

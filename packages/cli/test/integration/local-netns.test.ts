@@ -13,6 +13,7 @@ import {
   cleanupTransparentNetworks,
   HUB_NETNS,
   podNetworkNames,
+  podRunDir,
   startLocalControlPlane,
   transparentModeUnavailable,
   type LocalControlPlane,
@@ -351,10 +352,12 @@ describe.skipIf(skipReason !== undefined)('tsmesh run --netns (transparent mode,
       30_000,
     );
     expect(spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout).toContain(netns);
+    expect(existsSync(join(podRunDir(netns), 'token'))).toBe(true);
 
     const down = spawnSync(process.execPath, [cli, 'down'], { encoding: 'utf8', timeout: 60_000 });
     expect(down.status, down.stderr).toBe(0);
     expect(down.stdout).toContain(`removed ${netns}`);
+    expect(existsSync(podRunDir(netns)), 'the token of the killed run').toBe(false);
     expect(spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout).not.toContain(netns);
   }, 180_000);
 });
