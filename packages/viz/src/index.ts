@@ -125,3 +125,4 @@ export {
   type TopRow,
   type TopTable,
 } from './tap-service/index.js';
+export { tapInjectionPatch } from './tap-injector/index.js';

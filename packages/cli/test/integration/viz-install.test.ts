@@ -3,15 +3,21 @@
 // manifests create: a SubjectAccessReview for `watch deployments/tap` allows a user bound to
 // `linkerd-linkerd-viz-tap-admin` and refuses others; the tap HTTP API (caller from the
 // aggregator's request headers) answers 403 to the refused user.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { request as httpsRequest } from 'node:https';
 import { createServer, type Server } from 'node:http';
 import { KubeConfig } from '@kubernetes/client-node';
 import { CoreKinds, createKubeApiClient, type KubeApiClient } from '@tsmesh/kube';
-import { ensureBinaries, startTestEnv, type TestEnv } from '@tsmesh/testenv';
+import {
+  createCertificateAuthority,
+  ensureBinaries,
+  issueCertificate,
+  startTestEnv,
+  type TestEnv,
+} from '@tsmesh/testenv';
 import {
   createSubjectAccessReviewAuthorizer,
   createTapHttpHandler,
@@ -22,7 +28,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { runCli } from '../../src/commands/install.test-support.js';
-import { readRequestHeaderConfig, runTapServer } from '../../src/commands/viz/index.js';
+import { readRequestHeaderConfig, runTapServer, startTapInjector } from '../../src/commands/viz/index.js';
 import { createWebhookCertificate } from '../../src/install/index.js';
 
 let env: TestEnv;
@@ -49,6 +55,28 @@ function kubectlRun(args: string[], input?: string) {
     timeout: 120_000,
   });
   return { status: r.status, out: r.stdout, err: r.stderr };
+}
+
+/** kubectl without blocking the event loop (for tests whose servers the apiserver calls back). */
+function kubectlAsync(
+  args: string[],
+  input?: string,
+): Promise<{ status: number | null; out: string; err: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(kubectl, ['--kubeconfig', env.kubeconfigPath, ...args], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.setEncoding('utf8').on('data', (t: string) => (out += t));
+    child.stderr.setEncoding('utf8').on('data', (t: string) => (err += t));
+    const timer = setTimeout(() => child.kill(), 60_000);
+    child.on('close', (status) => {
+      clearTimeout(timer);
+      resolve({ status, out, err });
+    });
+    child.stdin.end(input ?? '');
+  });
 }
 
 interface Report {
@@ -258,6 +286,128 @@ describe('viz install, check and uninstall on a real apiserver', () => {
       await server.close();
     }
   }, 60_000);
+
+  it('the tap injector gives meshed pods the tap identity when the apiserver creates them', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tsmesh-tap-injector-'));
+    const ca = await createCertificateAuthority({ dir, commonName: 'tap-injector-ca' });
+    const serving = await issueCertificate({
+      ca,
+      dir,
+      name: 'tls',
+      commonName: 'tap-injector',
+      ipAddresses: ['127.0.0.1'],
+      usage: 'server',
+    });
+    // kubectl runs asynchronously here: a blocking spawnSync would stall this process's webhook server.
+    // The webhook server reads tls.crt and tls.key from its directory.
+    const { server, port } = await startTapInjector({
+      client,
+      tlsDir: dirname(serving.certPath),
+      host: '127.0.0.1',
+      port: 0,
+      tapServiceName: 'tap.linkerd-viz.serviceaccount.identity.linkerd.cluster.local',
+    });
+    const webhook = {
+      apiVersion: 'admissionregistration.k8s.io/v1',
+      kind: 'MutatingWebhookConfiguration',
+      metadata: { name: 'test-tap-injector' },
+      webhooks: [
+        {
+          name: 'tap-injector.linkerd.io',
+          clientConfig: {
+            url: `https://127.0.0.1:${port}/`,
+            caBundle: readFileSync(ca.certPath).toString('base64'),
+          },
+          namespaceSelector: { matchLabels: { 'tap-injector-test': 'yes' } },
+          failurePolicy: 'Fail',
+          admissionReviewVersions: ['v1'],
+          rules: [{ operations: ['CREATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['pods'] }],
+          sideEffects: 'None',
+          timeoutSeconds: 10,
+        },
+      ],
+    };
+    const manifests = [
+      webhook,
+      {
+        apiVersion: 'v1',
+        kind: 'Namespace',
+        metadata: { name: 'tapped', labels: { 'tap-injector-test': 'yes' } },
+      },
+      {
+        apiVersion: 'v1',
+        kind: 'Namespace',
+        metadata: {
+          name: 'untapped',
+          labels: { 'tap-injector-test': 'yes' },
+          annotations: { 'viz.linkerd.io/disable-tap': 'true' },
+        },
+      },
+    ];
+    const pod = (ns: string) => ({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'web-0', namespace: ns },
+      spec: {
+        containers: [
+          { name: 'web', image: 'web' },
+          { name: 'linkerd-proxy', image: 'proxy', env: [{ name: 'LINKERD2_PROXY_LOG', value: 'info' }] },
+        ],
+      },
+    });
+    try {
+      // viz install's own webhook points at a Service nothing serves here (each pod creation would
+      // wait for its timeout): only this test's webhook stays.
+      kubectlRun([
+        'delete',
+        'mutatingwebhookconfiguration',
+        'linkerd-tap-injector-webhook-config',
+        '--ignore-not-found',
+      ]);
+      for (const m of manifests) expect(kubectlRun(['apply', '-f', '-'], JSON.stringify(m)).status).toBe(0);
+      type PodOut = {
+        metadata: { annotations?: Record<string, string> };
+        spec: { containers: { name: string; env?: { name: string; value: string }[] }[] };
+      };
+      // The webhook configuration takes effect within a moment: retry the first creation briefly.
+      let created: { status: number | null; out: string; err: string } = { status: 1, out: '', err: '' };
+      for (let i = 0; i < 20; i++) {
+        created = await kubectlAsync(['create', '-o', 'json', '-f', '-'], JSON.stringify(pod('tapped')));
+        const env =
+          created.status === 0 ? (JSON.parse(created.out) as PodOut).spec.containers[1]?.env : undefined;
+        if (env?.some((e) => e.name === 'LINKERD2_PROXY_TAP_SVC_NAME')) break;
+        await kubectlAsync([
+          'delete',
+          'pod',
+          '-n',
+          'tapped',
+          'web-0',
+          '--wait=false',
+          '--grace-period=0',
+          '--force',
+        ]);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(created.status, created.err).toBe(0);
+      const tapped = JSON.parse(created.out) as PodOut;
+      expect(tapped.spec.containers[1]?.env).toContainEqual({
+        name: 'LINKERD2_PROXY_TAP_SVC_NAME',
+        value: 'tap.linkerd-viz.serviceaccount.identity.linkerd.cluster.local',
+      });
+      expect(tapped.metadata.annotations?.['viz.linkerd.io/tap-enabled']).toBe('true');
+      const optedOut = await kubectlAsync(
+        ['create', '-o', 'json', '-f', '-'],
+        JSON.stringify(pod('untapped')),
+      );
+      expect(optedOut.status, optedOut.err).toBe(0);
+      const untapped = JSON.parse(optedOut.out) as PodOut;
+      expect(untapped.spec.containers[1]?.env?.map((e) => e.name)).toEqual(['LINKERD2_PROXY_LOG']);
+    } finally {
+      kubectlRun(['delete', 'mutatingwebhookconfiguration', 'test-tap-injector', '--ignore-not-found']);
+      await server.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 90_000);
 
   it('uninstall lists what install created, for kubectl delete', async () => {
     const r = await runCli(['viz', 'uninstall']);

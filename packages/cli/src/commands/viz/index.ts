@@ -9,14 +9,27 @@ import { formatManifests } from '../../install/index.js';
 import { guarded } from '../command-errors.js';
 import { openSource, type VizSourceFlags } from './viz-source.js';
 import { runTapServer, tapIdentityFromIdentityService } from './tap-server.js';
+import { startTapInjector } from './tap-injector-server.js';
 import { vizCheckCategories } from './viz-checks.js';
 import { applyVizSets, DEFAULT_VIZ_VALUES, vizManifests, type VizValues } from './viz-manifests.js';
 
 export { readRequestHeaderConfig, runTapServer, tapIdentityFromIdentityService } from './tap-server.js';
+export { startTapInjector } from './tap-injector-server.js';
 export { vizCheckCategories, vizComponents } from './viz-checks.js';
 export { applyVizSets, DEFAULT_VIZ_VALUES, VIZ_NS, vizManifests, type VizValues } from './viz-manifests.js';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
+
+function hostPort(addr: string): { host: string; port: number } {
+  const colon = addr.lastIndexOf(':');
+  const port = Number(addr.slice(colon + 1));
+  if (colon < 0 || !Number.isInteger(port) || port < 0 || port > 65535)
+    throw new MeshError(MeshErrorCode.InvalidArgument, `bad address ${JSON.stringify(addr)}`, {
+      where: '--addr',
+      hint: 'host:port, e.g. 0.0.0.0:8443',
+    });
+  return { host: addr.slice(0, colon).replace(/^\[|\]$/g, '') || '0.0.0.0', port };
+}
 
 function valuesOf(flags: { set: string[]; namespace?: string }): VizValues {
   try {
@@ -153,13 +166,7 @@ export function registerVizInstallCommands(
             identityTokenFile?: string;
           },
         ) => {
-          const colon = o.addr.lastIndexOf(':');
-          const port = Number(o.addr.slice(colon + 1));
-          if (colon < 0 || !Number.isInteger(port) || port < 0 || port > 65535)
-            throw new MeshError(MeshErrorCode.InvalidArgument, `bad address ${JSON.stringify(o.addr)}`, {
-              where: '--addr',
-              hint: 'host:port, e.g. 0.0.0.0:8089',
-            });
+          const { host, port } = hostPort(o.addr);
           const client = connectKube(o);
           const stop = new AbortController();
           process.once('SIGTERM', () => stop.abort());
@@ -176,7 +183,7 @@ export function registerVizInstallCommands(
             const server = await runTapServer({
               client,
               tlsDir: o.tlsDir,
-              host: o.addr.slice(0, colon).replace(/^\[|\]$/g, '') || '0.0.0.0',
+              host,
               port,
               controlPlaneNamespace: o.controllerNamespace,
               trustDomain: o.trustDomain,
@@ -190,6 +197,47 @@ export function registerVizInstallCommands(
             await server.close();
           } finally {
             stop.abort();
+            client.close();
+          }
+        },
+      ),
+    );
+
+  viz
+    .command('tap-injector')
+    .description('Run the tap injector webhook (the tap-injector Deployment of viz install)')
+    .option('--addr <host:port>', 'the webhook listener', '0.0.0.0:8443')
+    .option('--tls-dir <dir>', 'its serving certificate (tls.crt, tls.key)', '/var/run/linkerd/tls')
+    .option(
+      '--tap-service-name <identity>',
+      'the identity proxies accept tap from',
+      'tap.linkerd-viz.serviceaccount.identity.linkerd.cluster.local',
+    )
+    .option('--kubeconfig <file>', 'kubeconfig (default: in-cluster)')
+    .action(
+      guarded(
+        'viz tap-injector',
+        err,
+        async (o: KubeConnectionFlags & { addr: string; tlsDir: string; tapServiceName: string }) => {
+          const { host, port } = hostPort(o.addr);
+          const client = connectKube(o);
+          const stop = new AbortController();
+          process.once('SIGTERM', () => stop.abort());
+          process.once('SIGINT', () => stop.abort());
+          try {
+            const { server } = await startTapInjector({
+              client,
+              tlsDir: o.tlsDir,
+              host,
+              port,
+              tapServiceName: o.tapServiceName,
+            });
+            err(`viz tap-injector: serving on ${o.addr}`);
+            await new Promise<void>((resolve) =>
+              stop.signal.addEventListener('abort', () => resolve(), { once: true }),
+            );
+            await server.close();
+          } finally {
             client.close();
           }
         },

@@ -295,21 +295,22 @@ export function vizManifests(v: VizValues, now = new Date()): Obj[] {
       ],
     },
     service('tap-injector', [{ name: 'tap-injector', port: 443, targetPort: 'tap-injector' }]),
+    // `tsmesh viz tap-injector` (the CLI image).
     deployment(
       'tap-injector',
       [
+        'tsmesh',
+        'viz',
         'tap-injector',
-        '-addr=:8443',
-        '-admin-addr=:9995',
-        ...common,
-        `-tap-service-name=tap.${ns}.serviceaccount.identity.${v.controlPlaneNamespace}.${v.clusterDomain}`,
-        '-tls-dir=/var/run/linkerd/tls',
+        '--addr=0.0.0.0:8443',
+        '--tls-dir=/var/run/linkerd/tls',
+        `--tap-service-name=tap.${ns}.serviceaccount.identity.${v.controlPlaneNamespace}.${v.clusterDomain}`,
       ],
       [
         { name: 'tap-injector', containerPort: 8443 },
         { name: 'admin-http', containerPort: 9995 },
       ],
-      tlsVolume('tap-injector-k8s-tls'),
+      { ...tlsVolume('tap-injector-k8s-tls'), image: `${v.imageRegistry}/cli:${v.imageTag}`, command: true },
     ),
     // web
     sa('web'),

@@ -1,0 +1,1 @@
+export { tapInjectionPatch } from './tap-injector.js';
