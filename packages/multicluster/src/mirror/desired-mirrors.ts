@@ -56,6 +56,17 @@ export interface DesiredState {
   readonly federated: ReadonlyMap<string, FederatedMember>;
   /** Remote Services selected but not mirrored because their namespace is missing here. */
   readonly skippedNamespaces: readonly string[];
+  /** Every selected remote Service and what became of it (for the Link's status). */
+  readonly selected: readonly SelectedService[];
+}
+
+export interface SelectedService {
+  readonly namespace: string;
+  readonly name: string;
+  /** Selected for a mirror (gateway or remote discovery) and/or to join a federated Service. */
+  readonly mirror: boolean;
+  readonly federate: boolean;
+  readonly outcome: 'mirrored' | 'missing-namespace' | 'headless-not-federated';
 }
 
 export function mirrorServiceName(remoteName: string, cluster: string): string {
@@ -214,6 +225,7 @@ export function desiredMirrors(
   const mirrors = new Map<string, DesiredMirror>();
   const federated = new Map<string, FederatedMember>();
   const skipped = new Set<string>();
+  const selected: SelectedService[] = [];
   for (const service of remote.services) {
     const labels = service.metadata?.labels ?? {};
     const namespace = service.metadata?.namespace ?? '';
@@ -227,10 +239,14 @@ export function desiredMirrors(
         : undefined;
     const federate = selects(link.federatedServiceSelector, labels);
     if (mode === undefined && !federate) continue;
+    const record = (outcome: SelectedService['outcome']) =>
+      selected.push({ namespace, name: remoteName, mirror: mode !== undefined, federate, outcome });
     if (!localNamespaces.has(namespace)) {
       skipped.add(namespace);
+      record('missing-namespace');
       continue;
     }
+    record(federate && service.spec?.clusterIP === 'None' ? 'headless-not-federated' : 'mirrored');
     if (mode !== undefined) {
       const mirror = mirrorOf(link, service, mode, remote, gateway);
       mirrors.set(`${namespace}/${mirror.service.metadata?.name}`, mirror);
@@ -240,5 +256,5 @@ export function desiredMirrors(
       federated.set(`${namespace}/${federatedServiceName(remoteName)}`, federatedOf(link, service));
     }
   }
-  return { mirrors, federated, skippedNamespaces: [...skipped].sort() };
+  return { mirrors, federated, skippedNamespaces: [...skipped].sort(), selected };
 }

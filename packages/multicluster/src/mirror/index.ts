@@ -14,7 +14,14 @@ export {
   type GatewayState,
   type MirrorMode,
   type RemoteView,
+  type SelectedService,
 } from './desired-mirrors.js';
+export {
+  linkStatus,
+  SERVICE_MIRROR_CONTROLLER,
+  type LinkStatus,
+  type MirrorStatusEntry,
+} from './link-status.js';
 export {
   federatedMembers,
   planChanges,

@@ -3,6 +3,7 @@ import { MulticlusterKey } from '@tsmesh/core';
 import { parseLink } from '../link/index.js';
 import { desiredMirrors, type RemoteView } from './desired-mirrors.js';
 import type { ServiceObject } from './kube-types.js';
+import { linkStatus } from './link-status.js';
 import { planChanges, type LocalView } from './plan-changes.js';
 
 const link = parseLink({
@@ -185,7 +186,7 @@ describe('planChanges', () => {
     };
     const changes = planChanges(
       link,
-      { mirrors: new Map(), federated: new Map(), skippedNamespaces: [] },
+      { mirrors: new Map(), federated: new Map(), skippedNamespaces: [], selected: [] },
       {
         mirrorServices: [orphan, foreign],
         mirrorEndpoints: [{ metadata: { name: 'old-east', namespace: 'app' } }],
@@ -221,5 +222,60 @@ describe('planChanges', () => {
       op: 'replace',
       object: { metadata: { annotations: { [MulticlusterKey.RemoteDiscovery]: 'db@west,db@east' } } },
     });
+  });
+});
+
+describe('linkStatus', () => {
+  it('has one Mirrored condition per selected Service and keeps unchanged transition times', () => {
+    const state = desiredMirrors(
+      link,
+      remote([
+        svc('web', { [MulticlusterKey.Exported]: 'true' }),
+        {
+          ...svc('gone', { [MulticlusterKey.Exported]: 'true' }),
+          metadata: { name: 'gone', namespace: 'elsewhere', labels: { [MulticlusterKey.Exported]: 'true' } },
+        },
+      ]),
+      new Set(['app']),
+      gateway,
+    );
+    const first = linkStatus(link, state.selected, undefined, new Date('2026-01-01T00:00:00Z'));
+    expect(first.mirrorServices).toEqual(
+      [
+        {
+          controllerName: 'linkerd.io/service-mirror',
+          remoteRef: { group: '', kind: 'Service', name: 'web', namespace: 'app' },
+          conditions: [
+            {
+              type: 'Mirrored',
+              status: 'True',
+              reason: 'Mirrored',
+              message: '',
+              lastTransitionTime: '2026-01-01T00:00:00Z',
+              localRef: { group: '', kind: 'Service', name: 'web-east', namespace: 'app' },
+            },
+          ],
+        },
+        {
+          controllerName: 'linkerd.io/service-mirror',
+          remoteRef: { group: '', kind: 'Service', name: 'gone', namespace: 'elsewhere' },
+          conditions: [
+            {
+              type: 'Mirrored',
+              status: 'False',
+              reason: 'MissingNamespace',
+              message: 'namespace elsewhere does not exist in this cluster',
+              lastTransitionTime: '2026-01-01T00:00:00Z',
+            },
+          ],
+        },
+      ].sort((a, b) =>
+        `${a.remoteRef.namespace}/${a.remoteRef.name}`.localeCompare(
+          `${b.remoteRef.namespace}/${b.remoteRef.name}`,
+        ),
+      ),
+    );
+    const later = linkStatus(link, state.selected, first, new Date('2026-01-02T00:00:00Z'));
+    expect(later).toEqual(first);
   });
 });

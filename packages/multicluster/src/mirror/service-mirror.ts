@@ -18,6 +18,7 @@ import {
   createKubeApiClient,
   isNotFound,
   KubeApiError,
+  resourcePath,
   LatestValue,
   linkedAbortController,
   MeshKinds,
@@ -35,6 +36,7 @@ import { parseLink, type Link } from '../link/index.js';
 import { GatewayProbe } from '../probe/index.js';
 import { desiredMirrors, type GatewayState } from './desired-mirrors.js';
 import { EndpointsKind, type EndpointsObject, type ServiceObject } from './kube-types.js';
+import { linkStatus, type LinkStatus } from './link-status.js';
 import { planChanges, type LocalView, type MirrorChange } from './plan-changes.js';
 
 export interface ServiceMirrorOptions {
@@ -187,7 +189,7 @@ export async function removeLinkMirrors(
   const local = await listLocalMirrors(client, link.targetClusterName, options.signal);
   const changes = planChanges(
     link,
-    { mirrors: new Map(), federated: new Map(), skippedNamespaces: [] },
+    { mirrors: new Map(), federated: new Map(), skippedNamespaces: [], selected: [] },
     local,
   );
   await applyMirrorChanges(client, changes, options);
@@ -208,6 +210,8 @@ class LinkSession {
   #probe: GatewayProbe | undefined;
   #remote: KubeApiClient | undefined;
   #running: Promise<void> | undefined;
+  /** The status last written to the Link. */
+  #status: LinkStatus | undefined;
   mirroring = false;
 
   constructor(
@@ -422,13 +426,38 @@ class LinkSession {
     this.#gateway = { addresses: await this.#resolveGateway(), alive: this.#probe?.alive ?? true };
     const desired = desiredMirrors(link, remote, namespaces, this.#gateway);
     const changes = planChanges(link, desired, local);
-    if (changes.length === 0) return;
-    await applyMirrorChanges(this.#o.local, changes, {
-      logger: this.#logger,
-      signal,
-      onChange: (c) =>
-        this.#metrics.changes.inc({ target_cluster_name: link.targetClusterName, op: c.op, kind: c.kind }),
-    });
+    if (changes.length > 0) {
+      await applyMirrorChanges(this.#o.local, changes, {
+        logger: this.#logger,
+        signal,
+        onChange: (c) =>
+          this.#metrics.changes.inc({ target_cluster_name: link.targetClusterName, op: c.op, kind: c.kind }),
+      });
+    }
+    await this.#writeStatus(linkStatus(link, desired.selected, this.#status, new Date()), signal);
+  }
+
+  /** Merge-patches the Link's status when it changed; a failure is logged and retried next time. */
+  async #writeStatus(status: LinkStatus, signal: AbortSignal): Promise<void> {
+    if (JSON.stringify(status) === JSON.stringify(this.#status)) return;
+    try {
+      await this.#o.local.request({
+        method: 'PATCH',
+        path: resourcePath(MeshKinds.Link, {
+          namespace: this.#link.namespace,
+          name: this.#link.name,
+          subresource: 'status',
+        }),
+        contentType: 'application/merge-patch+json',
+        body: { status },
+        signal,
+      });
+      this.#status = status;
+    } catch (err) {
+      if (!signal.aborted) {
+        this.#logger.warn({ link: this.#link.name, error: String(err) }, 'cannot write the Link status');
+      }
+    }
   }
 }
 

@@ -208,6 +208,33 @@ test('mirrors exported services through the gateway, follows changes, cleans up 
     );
     expect(db.metadata?.annotations?.[MulticlusterKey.RemoteDiscovery]).toBe('db@east');
     expect(await getOrUndefined(west, CoreKinds.Service, ns, 'private-east')).toBeUndefined();
+    // The Link's status says what was mirrored, as Linkerd's service mirror writes it.
+    type Status = {
+      mirrorServices?: {
+        remoteRef: { name: string };
+        conditions: { status: string; localRef?: { name: string } }[];
+      }[];
+      federatedServices?: unknown[];
+    };
+    const status = await eventually('the Link status', async () => {
+      const link = await west.get<KubeObject & { status?: Status }>(MeshKinds.Link, {
+        namespace: system,
+        name: 'east',
+      });
+      return link.status?.mirrorServices?.length === 2 && link.status.federatedServices?.length === 1
+        ? link.status
+        : undefined;
+    });
+    expect(
+      status.mirrorServices?.map((m) => [
+        m.remoteRef.name,
+        m.conditions[0]?.status,
+        m.conditions[0]?.localRef?.name,
+      ]),
+    ).toEqual([
+      ['api', 'True', 'api-east'],
+      ['web', 'True', 'web-east'],
+    ]);
 
     // The remote pod stops being ready: the mirror has no endpoints; ready again: back at the gateway.
     await markPodRunning(loadKubeConfig(clusters.eastEnv.kubeconfigPath), {
