@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { CommanderError } from 'commander';
 import { DURATION_SYNTAX, MeshError, MeshErrorCode, parseDurationMs } from '@tsmesh/core';
 import { authzSummary, formatAuthzTable, parseResource, statSummary } from '@tsmesh/viz';
+import type { KubeApiClient } from '@tsmesh/kube';
 import { connectKube, formatReport, runChecks, type KubeConnectionFlags } from '../../check/index.js';
 import { formatManifests } from '../../install/index.js';
 import { guarded } from '../command-errors.js';
@@ -42,6 +43,39 @@ function valuesOf(flags: { set: string[]; namespace?: string }): VizValues {
       where: '--set',
       hint: 'e.g. --set prometheusUrl=http://prometheus.monitoring.svc:9090',
     });
+  }
+}
+
+/**
+ * A server process: started with the Kubernetes client, its listen address and a stop signal, it
+ * runs until SIGTERM or SIGINT, then closes.
+ */
+async function serveUntilStopped(
+  o: KubeConnectionFlags & { addr: string },
+  start: (
+    client: KubeApiClient,
+    host: string,
+    port: number,
+    signal: AbortSignal,
+  ) => Promise<() => Promise<void>>,
+): Promise<void> {
+  const { host, port } = hostPort(o.addr);
+  const client = connectKube(o);
+  const stop = new AbortController();
+  const onSignal = () => stop.abort();
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+  try {
+    const close = await start(client, host, port, stop.signal);
+    await new Promise<void>((resolve) =>
+      stop.signal.addEventListener('abort', () => resolve(), { once: true }),
+    );
+    await close();
+  } finally {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+    stop.abort();
+    client.close();
   }
 }
 
@@ -166,19 +200,14 @@ export function registerVizInstallCommands(
             identityTokenFile?: string;
           },
         ) => {
-          const { host, port } = hostPort(o.addr);
-          const client = connectKube(o);
-          const stop = new AbortController();
-          process.once('SIGTERM', () => stop.abort());
-          process.once('SIGINT', () => stop.abort());
-          try {
+          await serveUntilStopped(o, async (client, host, port, signal) => {
             const tapTls = await tapIdentityFromIdentityService({
               client,
               identityAddr: o.identityAddr,
               ...(o.identityTokenFile ? { tokenFile: o.identityTokenFile } : {}),
               controlPlaneNamespace: o.controllerNamespace,
               trustDomain: o.trustDomain,
-              signal: stop.signal,
+              signal,
             });
             const server = await runTapServer({
               client,
@@ -188,17 +217,11 @@ export function registerVizInstallCommands(
               controlPlaneNamespace: o.controllerNamespace,
               trustDomain: o.trustDomain,
               tapTls,
-              signal: stop.signal,
+              signal,
             });
             err(`viz tap-server: serving tap.linkerd.io/v1alpha1 on ${o.addr}`);
-            await new Promise<void>((resolve) =>
-              stop.signal.addEventListener('abort', () => resolve(), { once: true }),
-            );
-            await server.close();
-          } finally {
-            stop.abort();
-            client.close();
-          }
+            return () => server.close();
+          });
         },
       ),
     );
@@ -219,12 +242,7 @@ export function registerVizInstallCommands(
         'viz tap-injector',
         err,
         async (o: KubeConnectionFlags & { addr: string; tlsDir: string; tapServiceName: string }) => {
-          const { host, port } = hostPort(o.addr);
-          const client = connectKube(o);
-          const stop = new AbortController();
-          process.once('SIGTERM', () => stop.abort());
-          process.once('SIGINT', () => stop.abort());
-          try {
+          await serveUntilStopped(o, async (client, host, port) => {
             const { server } = await startTapInjector({
               client,
               tlsDir: o.tlsDir,
@@ -233,13 +251,8 @@ export function registerVizInstallCommands(
               tapServiceName: o.tapServiceName,
             });
             err(`viz tap-injector: serving on ${o.addr}`);
-            await new Promise<void>((resolve) =>
-              stop.signal.addEventListener('abort', () => resolve(), { once: true }),
-            );
-            await server.close();
-          } finally {
-            client.close();
-          }
+            return () => server.close();
+          });
         },
       ),
     );
