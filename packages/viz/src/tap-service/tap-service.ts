@@ -119,6 +119,8 @@ export function createTapService(o: TapServiceOptions): TapService {
         const key = `${pod.ip}/${id?.base}:${id?.stream}`;
         if (event.requestInitEvent) {
           if (!matchesTo(event, query)) return;
+          // Requests whose end never comes (a proxy went away) must not pile up.
+          if (admitted.size >= 10_000) admitted.delete(admitted.values().next().value as string);
           admitted.add(key);
         } else if (!admitted.has(key)) return;
         if (event.responseEndEvent) admitted.delete(key);
