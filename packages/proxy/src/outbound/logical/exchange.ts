@@ -120,6 +120,29 @@ class LazyAbort {
   }
 }
 
+/**
+ * The request target in origin form and the authority it names. A client that treats the proxy as
+ * an HTTP proxy (`HTTP_PROXY`, `curl -x`) sends the absolute form `http://host:port/path`
+ * (RFC 9112 §3.2.2): routes match on the path, the authority comes from the target rather than
+ * Host (RFC 9110 §7.2), and the request goes on in origin form, as a proxy forwards it to the
+ * origin server (RFC 9112 §3.2.1).
+ */
+export function originForm(target: string, host: string | undefined): { path: string; authority: string } {
+  if (target.charCodeAt(0) === 0x2f /* '/' */ || !/^https?:\/\//i.test(target))
+    return { path: target, authority: host ?? '' };
+  // Written out rather than through URL, which drops a default port (`:80`) and would rewrite
+  // the path's escapes; the authority keeps what the client wrote, the path its exact bytes.
+  const start = target.indexOf('//') + 2;
+  let end = start;
+  while (end < target.length && target[end] !== '/' && target[end] !== '?') end++;
+  const authority = target.slice(start, end);
+  const rest = target.slice(end);
+  return {
+    path: rest === '' ? '/' : rest.charCodeAt(0) === 0x3f /* '?' */ ? `/${rest}` : rest,
+    authority: authority === '' ? (host ?? '') : authority,
+  };
+}
+
 export function http1Exchange(
   req: IncomingMessage,
   res: ServerResponse,
@@ -131,6 +154,7 @@ export function http1Exchange(
   });
   const headers = stripHopByHop(req.headers);
   const method = req.method ?? 'GET';
+  const target = originForm(req.url ?? '/', req.headers.host);
   const hasBody =
     req.headers['transfer-encoding'] !== undefined ||
     (req.headers['content-length'] !== undefined
@@ -138,8 +162,8 @@ export function http1Exchange(
       : !NO_BODY_METHODS.has(method));
   return {
     method,
-    path: req.url ?? '/',
-    authority: req.headers.host ?? '',
+    path: target.path,
+    authority: target.authority,
     headers,
     http2: false,
     grpc: isGrpc(headers),
