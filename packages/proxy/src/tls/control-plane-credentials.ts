@@ -38,8 +38,12 @@ const SVC_NAME_VAR: Record<ControlPlaneServiceKind, string> = {
   policy: ProxyEnv.PolicySvcName,
 };
 
+/** Loopback literal or `localhost`, also fully qualified (`localhost.`, as Linkerd's chart renders the identity address). */
 export function isLoopbackHost(host: string): boolean {
-  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  const h = host
+    .replace(/^\[|\]$/g, '')
+    .replace(/\.$/, '')
+    .toLowerCase();
   return h === 'localhost' || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h) || /^::ffff:127\./.test(h);
 }
 
