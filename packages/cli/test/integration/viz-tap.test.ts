@@ -111,6 +111,23 @@ describe.skipIf(!built)('tsmesh viz tap and top on the demo', () => {
     ).toBe(true);
   }, 60_000);
 
+  it("--to keeps the tapped pods' outbound requests to that resource", async () => {
+    const query = parseTapQuery({
+      resource: 'deploy/web',
+      namespace: 'emojivoto',
+      toResource: 'deploy/voting',
+    });
+    const lines = await tapLines(query, true, (l) => l.some((x) => x.startsWith('end ')));
+    expect(
+      lines.some((l) => l.startsWith('end ')),
+      lines.join('\n'),
+    ).toBe(true);
+    for (const l of lines)
+      expect(l).toMatch(
+        /^\w+ id=\S+ proxy=out .* src_res=deploy\/web .*dst_res=deploy\/voting dst_ns=emojivoto/,
+      );
+  }, 60_000);
+
   it('prints linkerd-shaped JSON with -o json', async () => {
     // Up to three windows: a loaded machine may see no request in one.
     let out = '';
