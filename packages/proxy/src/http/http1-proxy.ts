@@ -15,39 +15,11 @@ import { connectionNamed, isHopByHop, L5D_PROXY_ERROR } from './headers.js';
 import { canCarryOverHttp2, L5D_ORIG_PROTO, upgradedRequestHeaders } from './orig-proto.js';
 import { ResponseRelay } from './response-relay.js';
 import { createHttp1Pools, createHttp2Sessions, type Http2Sessions } from './upstream-pools.js';
-import type { ProxyError } from '../errors/index.js';
 import type { MeshTls } from '../tls/index.js';
+import type { HttpRequestContext } from './request-context.js';
 import type { UpstreamTarget } from './upstream-target.js';
 
-/** Per-request hooks: where to send it, extra headers, and how it went (for metrics). */
-export interface HttpRequestContext {
-  /** The target, or undefined to answer 400 (explicit mode without a usable Host). */
-  readonly target: UpstreamTarget | undefined;
-  /** Headers to add (e.g. l5d-client-id on inbound). */
-  readonly addHeaders?: Readonly<Record<string, string>>;
-  /** Headers to drop from the client's request (e.g. a spoofed l5d-client-id). */
-  readonly removeHeaders?: readonly string[];
-  /** When set, the upstream connection is mesh TLS to a peer that must present this identity. */
-  readonly serverIdentity?: string;
-  /**
-   * The target is a proxy that accepts HTTP/2 (discovery's protocol hint h2): HTTP/1 requests go
-   * to it as HTTP/2 streams with `l5d-orig-proto` (not Upgrade or CONNECT requests).
-   */
-  readonly upgradeToHttp2?: boolean;
-  /**
-   * Answer here instead of forwarding (a policy refusal, a rate limit, an injected failure): the
-   * error's status (gRPC requests: its gRPC status in a trailers-only response) and its
-   * `l5d-proxy-error` header.
-   */
-  readonly reject?: ProxyError;
-  /** Answer with a redirect instead of forwarding (an HTTPRoute RequestRedirect filter). */
-  readonly redirect?: { readonly statusCode: number; readonly location: string };
-  onResponse?(
-    statusCode: number | undefined,
-    grpcStatus: number | undefined,
-    error: string | undefined,
-  ): void;
-}
+export type { HttpRequestContext } from './request-context.js';
 
 export interface Http1ProxyOptions<C> {
   /** Called once per request with its connection's context, before anything is sent upstream. */

@@ -16,7 +16,7 @@ import { formatGrpcMessage } from '../errors/index.js';
 import { L5D_PROXY_ERROR, stripHopByHop } from './headers.js';
 import type { Socket } from 'node:net';
 import type { MeshTls } from '../tls/index.js';
-import type { HttpRequestContext } from './http1-proxy.js';
+import type { HttpRequestContext } from './request-context.js';
 import { L5D_ORIG_PROTO, parseOrigProto } from './orig-proto.js';
 import { forwardDowngraded } from './orig-proto-downgrade.js';
 import { createHttp1Pools, createHttp2Sessions, type Http1Pools } from './upstream-pools.js';

@@ -12,7 +12,7 @@ import { PassThrough } from 'node:stream';
 import { ProxyErrorLabel } from '@tsmesh/core';
 import type { Pool } from 'undici';
 import { isHopByHop, L5D_PROXY_ERROR } from './headers.js';
-import type { HttpRequestContext } from './http1-proxy.js';
+import type { HttpRequestContext } from './request-context.js';
 import { L5D_ORIG_PROTO, type OrigProto } from './orig-proto.js';
 import { ResponseRelay } from './response-relay.js';
 

@@ -4,7 +4,7 @@
 // controller per request; a client that goes away aborts the upstream request.
 import type { Writable } from 'node:stream';
 import { ProxyErrorLabel } from '@tsmesh/core';
-import type { HttpRequestContext } from './http1-proxy.js';
+import type { HttpRequestContext } from './request-context.js';
 
 export abstract class ResponseRelay<W extends Writable> {
   protected abort: ((err?: Error) => void) | undefined;
