@@ -39,6 +39,11 @@ export {
   type StatRow,
   type WindowVectors,
 } from './metrics-api/index.js';
+export {
+  startMetricsApiServer,
+  type MetricsApiServer,
+  type MetricsApiServerOptions,
+} from './metrics-api-server/index.js';
 export { podScrapeTargets, podTargetLabels } from './scrape-config/index.js';
 export {
   formatAuthzTable,

@@ -29,6 +29,12 @@ export interface DashboardServerOptions {
   readonly tap?: TapHandler;
   /** Extra Host names accepted besides the loopback ones and the bound address. */
   readonly allowedHosts?: readonly string[];
+  /**
+   * When set, the Host header (name and optional port) must match it, whatever the bound address
+   * (linkerd-viz web's -enforced-host: in a cluster the server binds 0.0.0.0 and still refuses
+   * DNS-rebinding hosts). Replaces the loopback/allowedHosts check.
+   */
+  readonly enforcedHost?: RegExp;
   readonly logger?: Logger;
   readonly signal?: AbortSignal;
 }
@@ -79,7 +85,12 @@ export async function startDashboardServer(options: DashboardServerOptions): Pro
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
-    if (checkHost && !allowed.has(hostName(req.headers.host).toLowerCase()))
+    if (options.enforcedHost && !options.enforcedHost.test(req.headers.host ?? ''))
+      return send(res, 403, {
+        error: `host ${JSON.stringify(req.headers.host ?? '')} is not allowed`,
+        hint: `the dashboard accepts hosts matching ${String(options.enforcedHost)} (--enforced-host)`,
+      });
+    if (!options.enforcedHost && checkHost && !allowed.has(hostName(req.headers.host).toLowerCase()))
       return send(res, 403, {
         error: `host ${JSON.stringify(req.headers.host ?? '')} is not allowed`,
         hint: `open the dashboard at http://${address}:PORT/ (or pass --allowed-host)`,

@@ -1,0 +1,5 @@
+export {
+  startMetricsApiServer,
+  type MetricsApiServer,
+  type MetricsApiServerOptions,
+} from './metrics-api-server.js';
