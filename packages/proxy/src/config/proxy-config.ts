@@ -115,6 +115,11 @@ export interface ProxyConfig {
     readonly forwardAddr: SocketAddr | undefined;
     /** TsmeshProxyEnv.InboundListenAddrs: each forwards to 127.0.0.1 at its own port. */
     readonly extraListenAddrs: readonly SocketAddr[];
+    /**
+     * LINKERD2_PROXY_INBOUND_GATEWAY_SUFFIXES (lower case, no trailing dot): names the proxy forwards
+     * to as a multicluster gateway. Empty: not a gateway.
+     */
+    readonly gatewaySuffixes: readonly string[];
   };
   readonly outbound: {
     readonly listenAddrs: readonly SocketAddr[];
@@ -211,6 +216,20 @@ const parseCidrList = (raw: string): string[] => {
   return cidrs;
 };
 
+const DNS_SUFFIX = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/;
+
+/** `svc.cluster.local.,svc.east.local` → lower case, without the trailing dot. */
+const parseDnsSuffixes = (raw: string): string[] =>
+  raw
+    .split(',')
+    .map((x) => x.trim().toLowerCase().replace(/\.$/, ''))
+    .filter((x) => x !== '')
+    .map((x) => {
+      if (!DNS_SUFFIX.test(x))
+        throw new ValueError('a comma-separated list of DNS suffixes such as svc.cluster.local.');
+      return x;
+    });
+
 /** Reads and validates the proxy configuration. Throws MeshError(code 'config') on a bad value. */
 export function readProxyConfig(env: EnvSource): ProxyConfig {
   const r = new Reader(env);
@@ -270,6 +289,7 @@ export function readProxyConfig(env: EnvSource): ProxyConfig {
       detectTimeoutMs: r.get(ProxyEnv.InboundDetectTimeout, parseDurationMs, 10_000),
       forwardAddr: r.get(TsmeshProxyEnv.InboundForwardAddr, parseSocketAddr),
       extraListenAddrs: r.get(TsmeshProxyEnv.InboundListenAddrs, parseSocketAddrList, []),
+      gatewaySuffixes: r.get(ProxyEnv.InboundGatewaySuffixes, parseDnsSuffixes, []),
     },
     outbound: {
       listenAddrs: outboundListen,

@@ -44,6 +44,10 @@ export const ProxyErrorCode = {
   NoTarget: 'NO_TARGET',
   /** The request would be sent back to this proxy. */
   Loop: 'LOOP',
+  /** Gateway mode: the request already passed through this gateway (Forwarded `by=`, or its own identity). */
+  GatewayLoop: 'GATEWAY_LOOP',
+  /** Gateway mode: the target is not a name under the gateway's suffixes (or has no discovery). */
+  GatewayDomainInvalid: 'GATEWAY_DOMAIN_INVALID',
   /** Anything else: a bug or an unclassified failure. */
   Unexpected: 'UNEXPECTED',
 } as const;
@@ -191,6 +195,20 @@ export const PROXY_ERRORS: Readonly<Record<ProxyErrorCode, ProxyErrorInfo>> = Ob
     ProxyErrorLabel.GatewayLoop,
     'UNKNOWN',
     'the request would loop back to this proxy',
+  ),
+  GATEWAY_LOOP: row(
+    508,
+    GrpcStatus.UNAVAILABLE,
+    ProxyErrorLabel.GatewayLoop,
+    'UNKNOWN',
+    'the request already passed through this gateway',
+  ),
+  GATEWAY_DOMAIN_INVALID: row(
+    404,
+    GrpcStatus.NOT_FOUND,
+    ProxyErrorLabel.GatewayDomainInvalid,
+    'UNKNOWN',
+    'the gateway does not forward to this target (not under its suffixes)',
   ),
   UNEXPECTED: row(
     502,

@@ -32,6 +32,7 @@ import {
 import type { TLSSocket } from 'node:tls';
 import { readTransportHeader } from '../transport-header/index.js';
 import { firstBytes, TLS_HANDSHAKE } from './first-bytes.js';
+import type { InboundGateway } from '../gateway/index.js';
 
 export interface InboundOptions {
   readonly config: ProxyConfig;
@@ -40,6 +41,11 @@ export interface InboundOptions {
   readonly meshTls?: MeshTls;
   /** Policy, client address, tap and access logs; defaults to client-address headers only. */
   readonly hooks?: InboundHooks;
+  /**
+   * Gateway mode: mesh-TLS connections to the inbound port itself and opaque transport naming a
+   * target go to it (see ../gateway). Without it they are refused.
+   */
+  readonly gateway?: InboundGateway;
 }
 
 export interface InboundServer {
@@ -209,7 +215,11 @@ export async function startInbound(options: InboundOptions): Promise<InboundServ
     }
     const { port, protocol, name } = read.header;
     // As linkerd2-proxy's inbound: opaque transport must be mutually authenticated, and a header
-    // naming a target asks for a gateway, which this proxy is not; both are refused.
+    // naming a target asks for a gateway: served in gateway mode, refused otherwise.
+    if (clientId !== undefined && name !== undefined && options.gateway) {
+      options.gateway.transportHeader(tls, read.header, read.rest, clientId);
+      return;
+    }
     if (clientId === undefined || name !== undefined) {
       metrics.error('inbound', 'tcp', ProxyErrorLabel.Unexpected);
       tls.destroy();
@@ -318,6 +328,10 @@ export async function startInbound(options: InboundOptions): Promise<InboundServ
         accepted.socket.on('error', () => undefined);
         if (accepted.alpn === TRANSPORT_HEADER_PROTOCOL) {
           await serveTransportHeader(socket, accepted.socket, labels, peer, accepted.clientId);
+          return;
+        }
+        if (target === undefined && options.gateway) {
+          options.gateway.direct(accepted.socket, accepted.clientId);
           return;
         }
         if (target === undefined) {

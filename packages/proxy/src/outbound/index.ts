@@ -10,5 +10,6 @@ export {
   L5D_DST_OVERRIDE,
   type OutboundMesh,
   type OutboundMeshOptions,
+  type RequestGate,
 } from './outbound-mesh.js';
 export { startOutbound, type OutboundOptions, type OutboundServer } from './outbound-server.js';

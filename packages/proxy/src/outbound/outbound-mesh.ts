@@ -48,11 +48,14 @@ async function connectEndpointTcp(
 ): Promise<Duplex> {
   const identity = meshTls?.isReady() ? ep.identity : undefined;
   if (identity !== undefined && meshTls && ep.opaqueTransportPort !== undefined) {
+    // An authority override (a multicluster gateway endpoint) names the remote service: the
+    // header carries its name and port, and the gateway resolves it in its own cluster.
+    const named = ep.authorityOverride === undefined ? undefined : parseAuthority(ep.authorityOverride);
     return connectWithTransportHeader({
       host: ep.addr.host,
       port: ep.opaqueTransportPort,
       serverIdentity: identity,
-      header: { port: ep.addr.port },
+      header: named ? { port: named.port, name: named.host } : { port: ep.addr.port },
       meshTls,
       timeoutMs,
       signal,
@@ -82,6 +85,12 @@ const upgradeRequestHeaders = (h: IncomingMessage['headers']): Record<string, st
 /** Linkerd's header naming the logical target explicitly (ingress mode). */
 export const L5D_DST_OVERRIDE = 'l5d-dst-override';
 
+/**
+ * Checks (and may rewrite) each request of one accepted connection before routing: the
+ * multicluster gateway's rules. A ProxyError answers the request instead (not counted here).
+ */
+export type RequestGate = (ex: Exchange) => Exchange | ProxyError;
+
 export interface OutboundMeshOptions {
   readonly discovery: Discovery | undefined;
   readonly meshTls: MeshTls | undefined;
@@ -106,13 +115,23 @@ export interface OutboundMeshOptions {
 
 export interface OutboundMesh {
   /** Serve a detected HTTP connection; `origDst` is its original destination in transparent mode. */
-  accept(socket: Socket, head: Buffer, protocol: 'http1' | 'http2', origDst: HostPort | undefined): void;
+  accept(
+    socket: Socket,
+    head: Buffer,
+    protocol: 'http1' | 'http2',
+    origDst: HostPort | undefined,
+    gate?: RequestGate,
+  ): void;
   /**
    * Serve an opaque TCP connection to `target` (original destination or forward address): the
    * endpoint comes from discovery; a hint for opaque transport means mTLS to the peer's inbound
    * port with Linkerd's transport header naming the target port.
    */
-  forwardOpaque(socket: Duplex, initial: Buffer | undefined, target: HostPort): void;
+  forwardOpaque(
+    socket: Duplex,
+    initial: Buffer | undefined,
+    target: HostPort | { readonly name: string },
+  ): void;
   /** The logical target for an authority or address, if it is open (tests, admin). */
   target(key: string): LogicalTarget | undefined;
   readonly size: number;
@@ -127,6 +146,7 @@ export function createOutboundMesh(options: OutboundMeshOptions): OutboundMesh {
   }
   const targets = new Map<string, Entry>();
   const origDsts = new WeakMap<object, HostPort | undefined>();
+  const gates = new WeakMap<object, RequestGate>();
   /** The client address of an HTTP/2 session (its socket is wrapped in a replay stream). */
   const peers = new WeakMap<object, { ip: string; port: number }>();
   const accepted = new Set<Duplex>();
@@ -192,7 +212,15 @@ export function createOutboundMesh(options: OutboundMeshOptions): OutboundMesh {
     return e;
   };
 
-  const dispatch = (ex: Exchange, orig: HostPort | undefined) => {
+  const dispatch = (ex: Exchange, orig: HostPort | undefined, gate: RequestGate | undefined) => {
+    if (gate) {
+      const gated = gate(ex);
+      if (ProxyError.is(gated)) {
+        ex.fail(gated); // counted by the gate's owner (inbound_http_errors_total in gateway mode)
+        return;
+      }
+      ex = gated;
+    }
     const override = ex.headers[L5D_DST_OVERRIDE];
     const e = targetFor(ex.authority, Array.isArray(override) ? override[0] : override, orig);
     if (!e) {
@@ -223,7 +251,7 @@ export function createOutboundMesh(options: OutboundMeshOptions): OutboundMesh {
   const http1 = createHttp1Server(
     { keepAlive: true, noDelay: true, requestTimeout: 0 },
     (req: IncomingMessage, res: ServerResponse) =>
-      dispatch(http1Exchange(req, res), origDsts.get(req.socket)),
+      dispatch(http1Exchange(req, res), origDsts.get(req.socket), gates.get(req.socket)),
   );
   http1.keepAliveTimeout = 60_000;
   http1.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -242,6 +270,10 @@ export function createOutboundMesh(options: OutboundMeshOptions): OutboundMesh {
     };
     if (!e) {
       refuse(new ProxyError(ProxyErrorCode.NoTarget, 'no target for this request (missing or invalid Host)'));
+      return;
+    }
+    if (gates.has(req.socket)) {
+      refuse(new ProxyError(ProxyErrorCode.NoTarget, 'HTTP upgrades are not forwarded through the gateway'));
       return;
     }
     // The request head is replayed as received; after it the connection is a byte tunnel.
@@ -294,8 +326,10 @@ export function createOutboundMesh(options: OutboundMeshOptions): OutboundMesh {
   });
   let pendingOrig: HostPort | undefined;
   let pendingPeer: { ip: string; port: number } | undefined;
+  let pendingGate: RequestGate | undefined;
   http2.on('session', (session) => {
     origDsts.set(session, pendingOrig);
+    if (pendingGate) gates.set(session, pendingGate);
     if (pendingPeer) peers.set(session, pendingPeer);
     session.on('error', () => undefined);
   });
@@ -303,6 +337,7 @@ export function createOutboundMesh(options: OutboundMeshOptions): OutboundMesh {
     dispatch(
       http2Exchange(stream, headers, () => peers.get(stream.session as object)),
       origDsts.get(stream.session as object),
+      gates.get(stream.session as object),
     ),
   );
 
@@ -313,7 +348,10 @@ export function createOutboundMesh(options: OutboundMeshOptions): OutboundMesh {
     target: (key) => targets.get(key)?.target,
     forwardOpaque(socket, initial, target) {
       socket.on('error', () => undefined);
-      const e = targetFor(undefined, undefined, target);
+      const e =
+        'name' in target
+          ? targetFor(target.name, undefined, undefined)
+          : targetFor(undefined, undefined, target);
       if (!e) {
         socket.destroy();
         return;
@@ -355,11 +393,12 @@ export function createOutboundMesh(options: OutboundMeshOptions): OutboundMesh {
           e.lastUsed = Date.now();
         });
     },
-    accept(socket, head, protocol, origDst) {
+    accept(socket, head, protocol, origDst, gate) {
       // Sockets come from our own listener, so the servers' noDelay option does not apply.
       socket.setNoDelay(true);
       if (protocol === 'http1') {
         origDsts.set(socket, origDst);
+        if (gate) gates.set(socket, gate);
         if (head.length > 0) socket.unshift(head);
         http1.emit('connection', socket);
         socket.resume();
@@ -370,11 +409,13 @@ export function createOutboundMesh(options: OutboundMeshOptions): OutboundMesh {
       stream.once('close', () => accepted.delete(stream));
       pendingOrig = origDst;
       pendingPeer = { ip: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 };
+      pendingGate = gate;
       try {
         http2.emit('connection', stream);
       } finally {
         pendingOrig = undefined;
         pendingPeer = undefined;
+        pendingGate = undefined;
       }
     },
     async close() {

@@ -1,19 +1,25 @@
 // Starts the whole proxy from a config: metrics registry, mesh TLS (when a certificate source is
 // given), inbound, outbound and admin; and stops it with a grace period (stop accepting, let
 // in-flight work finish, then close what is left).
-import { InboundServerPoliciesClient } from '@tsmesh/core';
+import { InboundServerPoliciesClient, MeshError, MeshErrorCode, ProxyEnv } from '@tsmesh/core';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { createAccessLog } from '../access-log/index.js';
 import { createLogLevelControl, startAdmin, type AdminServer } from '../admin/index.js';
 import type { ProxyConfig } from '../config/index.js';
+import { createGateway, type InboundGateway } from '../gateway/index.js';
 import type { UpstreamTarget } from '../http/index.js';
 import { createInboundHooks, startInbound, type InboundServer } from '../inbound/index.js';
 import { createInboundPolicy, type InboundPolicy } from '../inbound-policy/index.js';
 import { createRecentErrors, type RecentErrors } from '../recent-errors/index.js';
 import { createTapHub, startTapServer, type TapHub, type TapServer } from '../tap/index.js';
-import { createProxyMetrics } from '../metrics/index.js';
+import { createProxyMetrics, type ProxyMetrics } from '../metrics/index.js';
 import { PROXY_ERRORS } from '../errors/index.js';
-import { createOutboundMeshFromConfig, startOutbound, type OutboundServer } from '../outbound/index.js';
+import {
+  createOutboundMeshFromConfig,
+  startOutbound,
+  type OutboundMesh,
+  type OutboundServer,
+} from '../outbound/index.js';
 import {
   controlPlaneChannelCredentials,
   createMeshTls,
@@ -59,6 +65,30 @@ export interface RunningProxy {
   shutdown(graceMs?: number): Promise<void>;
 }
 
+/** Gateway mode (LINKERD2_PROXY_INBOUND_GATEWAY_SUFFIXES), which needs discovery and mesh TLS. */
+function gatewayFromConfig(
+  config: ProxyConfig,
+  mesh: OutboundMesh | undefined,
+  meshTls: MeshTls | undefined,
+  metrics: ProxyMetrics,
+): InboundGateway | undefined {
+  const suffixes = config.inbound.gatewaySuffixes;
+  if (suffixes.length === 0) return undefined;
+  if (!mesh || !meshTls) {
+    throw new MeshError(MeshErrorCode.Config, 'gateway mode needs discovery and mesh TLS', {
+      where: ProxyEnv.InboundGatewaySuffixes,
+      hint: `set ${ProxyEnv.DestinationSvcAddr} (or ${ProxyEnv.PolicySvcAddr}) and the identity variables, or unset ${ProxyEnv.InboundGatewaySuffixes}`,
+    });
+  }
+  return createGateway({
+    suffixes,
+    mesh,
+    metrics,
+    localIdentity: () => meshTls.localIdentity(),
+    detectTimeoutMs: config.inbound.detectTimeoutMs,
+  });
+}
+
 export async function startProxy(options: StartProxyOptions): Promise<RunningProxy> {
   const { config } = options;
   const registry = options.registry ?? new Registry();
@@ -98,25 +128,6 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
     proxyProtocolPorts: config.clientAddress.proxyProtocolPorts,
     recentErrors,
   });
-  const inbound = await startInbound({ config, metrics, meshTls, hooks });
-  // Tap is served only over mesh TLS and only to the tap identity (viz's tap-injector sets it).
-  const tapServer =
-    config.controlListenAddr && config.tapSvcName && meshTls
-      ? await startTapServer({
-          listenAddr: config.controlListenAddr,
-          meshTls,
-          tapIdentity: config.tapSvcName,
-          hub: tap,
-        })
-      : undefined;
-  // Without discovery, peers named in TSMESH_PROXY_OUTBOUND_PEER_IDENTITIES are the meshed ones.
-  const peers = config.outbound.peerIdentities;
-  const identityFor =
-    options.identityFor ??
-    (peers.length === 0
-      ? undefined
-      : (t: UpstreamTarget) =>
-          peers.find((p) => p.host === t.host && (p.port === undefined || p.port === t.port))?.identity);
   // The outbound mesh stack (discovery-driven routes, balancing, retries, timeouts, breakers)
   // when a destination or policy service is configured.
   const destinationChannel = controlPlaneChannelCredentials(config, 'destination', options.certificates);
@@ -138,6 +149,26 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
       });
     },
   });
+  const gateway = gatewayFromConfig(config, outboundMesh?.mesh, meshTls, metrics);
+  const inbound = await startInbound({ config, metrics, meshTls, hooks, gateway });
+  // Tap is served only over mesh TLS and only to the tap identity (viz's tap-injector sets it).
+  const tapServer =
+    config.controlListenAddr && config.tapSvcName && meshTls
+      ? await startTapServer({
+          listenAddr: config.controlListenAddr,
+          meshTls,
+          tapIdentity: config.tapSvcName,
+          hub: tap,
+        })
+      : undefined;
+  // Without discovery, peers named in TSMESH_PROXY_OUTBOUND_PEER_IDENTITIES are the meshed ones.
+  const peers = config.outbound.peerIdentities;
+  const identityFor =
+    options.identityFor ??
+    (peers.length === 0
+      ? undefined
+      : (t: UpstreamTarget) =>
+          peers.find((p) => p.host === t.host && (p.port === undefined || p.port === t.port))?.identity);
   const outbound = await startOutbound({
     config,
     metrics,

@@ -24,6 +24,10 @@ export interface TestEndpoint {
   readonly identity?: string;
   readonly h2?: boolean;
   readonly labels?: Record<string, string>;
+  /** Hint: opaque transport to this inbound port of the endpoint's proxy. */
+  readonly opaqueTransportPort?: number;
+  /** `name:port` the client proxy must use instead of the one it addressed (a multicluster gateway). */
+  readonly authorityOverride?: string;
 }
 
 type Topic = 'get' | 'profile' | 'policy';
@@ -49,7 +53,17 @@ const toWeighted = (e: TestEndpoint): destination.WeightedAddr.$Properties => ({
   weight: e.weight ?? 10_000,
   metricLabels: e.labels ?? {},
   ...(e.identity ? { tlsIdentity: { dnsLikeIdentity: { name: e.identity } } } : {}),
-  ...(e.h2 ? { protocolHint: { h2: {} } } : {}),
+  ...(e.h2 || e.opaqueTransportPort !== undefined
+    ? {
+        protocolHint: {
+          ...(e.h2 ? { h2: {} } : {}),
+          ...(e.opaqueTransportPort !== undefined
+            ? { opaqueTransport: { inboundPort: e.opaqueTransportPort } }
+            : {}),
+        },
+      }
+    : {}),
+  ...(e.authorityOverride ? { authorityOverride: { authorityOverride: e.authorityOverride } } : {}),
 });
 
 const keyOf = (e: TestEndpoint) => `${e.host}:${e.port}`;
