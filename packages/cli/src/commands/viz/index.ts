@@ -9,28 +9,19 @@ import { connectKube, formatReport, runChecks, type KubeConnectionFlags } from '
 import { formatManifests } from '../../install/index.js';
 import { guarded } from '../command-errors.js';
 import { openSource, type VizSourceFlags } from './viz-source.js';
+import { listenAddress, registerVizInClusterServers, serveUntilSignalled } from './in-cluster-servers.js';
 import { runTapServer, tapIdentityFromIdentityService } from './tap-server.js';
 import { startTapInjector } from './tap-injector-server.js';
 import { vizCheckCategories } from './viz-checks.js';
 import { applyVizSets, DEFAULT_VIZ_VALUES, vizManifests, type VizValues } from './viz-manifests.js';
 
+export { defaultEnforcedHost, registerVizInClusterServers } from './in-cluster-servers.js';
 export { readRequestHeaderConfig, runTapServer, tapIdentityFromIdentityService } from './tap-server.js';
 export { startTapInjector } from './tap-injector-server.js';
 export { vizCheckCategories, vizComponents } from './viz-checks.js';
 export { applyVizSets, DEFAULT_VIZ_VALUES, VIZ_NS, vizManifests, type VizValues } from './viz-manifests.js';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
-
-function hostPort(addr: string): { host: string; port: number } {
-  const colon = addr.lastIndexOf(':');
-  const port = Number(addr.slice(colon + 1));
-  if (colon < 0 || !Number.isInteger(port) || port < 0 || port > 65535)
-    throw new MeshError(MeshErrorCode.InvalidArgument, `bad address ${JSON.stringify(addr)}`, {
-      where: '--addr',
-      hint: 'host:port, e.g. 0.0.0.0:8443',
-    });
-  return { host: addr.slice(0, colon).replace(/^\[|\]$/g, '') || '0.0.0.0', port };
-}
 
 function valuesOf(flags: { set: string[]; namespace?: string }): VizValues {
   try {
@@ -59,22 +50,11 @@ async function serveUntilStopped(
     signal: AbortSignal,
   ) => Promise<() => Promise<void>>,
 ): Promise<void> {
-  const { host, port } = hostPort(o.addr);
+  const { host, port } = listenAddress(o.addr, '--addr');
   const client = connectKube(o);
-  const stop = new AbortController();
-  const onSignal = () => stop.abort();
-  process.once('SIGTERM', onSignal);
-  process.once('SIGINT', onSignal);
   try {
-    const close = await start(client, host, port, stop.signal);
-    await new Promise<void>((resolve) =>
-      stop.signal.addEventListener('abort', () => resolve(), { once: true }),
-    );
-    await close();
+    await serveUntilSignalled((signal) => start(client, host, port, signal));
   } finally {
-    process.off('SIGTERM', onSignal);
-    process.off('SIGINT', onSignal);
-    stop.abort();
     client.close();
   }
 }
@@ -256,6 +236,8 @@ export function registerVizInstallCommands(
         },
       ),
     );
+
+  registerVizInClusterServers(viz, err);
 
   viz
     .command('authz')

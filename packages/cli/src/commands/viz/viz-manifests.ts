@@ -7,6 +7,7 @@
 // aggregator's client CA; `linkerd-linkerd-viz-tap-admin` grants tapping (bound to web).
 import { createWebhookCertificate } from '../../install/index.js';
 import { VERSION } from '../../version.js';
+import { defaultEnforcedHost } from './in-cluster-servers.js';
 
 export const VIZ_NS = 'linkerd-viz';
 
@@ -94,7 +95,7 @@ export function vizManifests(v: VizValues, now = new Date()): Obj[] {
     name: string,
     args: string[],
     ports: Obj[],
-    extra: { volumes?: Obj[]; mounts?: Obj[]; image?: string; command?: boolean } = {},
+    extra: { volumes?: Obj[]; mounts?: Obj[]; image?: string; command?: boolean; probes?: boolean } = {},
   ): Obj => ({
     apiVersion: 'apps/v1',
     kind: 'Deployment',
@@ -119,6 +120,16 @@ export function vizManifests(v: VizValues, now = new Date()): Obj[] {
               imagePullPolicy: 'IfNotPresent',
               ...(extra.command ? { command: args } : { args }),
               ports,
+              // /live and /ready on the admin port (`tsmesh viz metrics-api|web --admin-addr`).
+              ...(extra.probes
+                ? {
+                    livenessProbe: {
+                      httpGet: { path: '/live', port: 'admin-http' },
+                      initialDelaySeconds: 10,
+                    },
+                    readinessProbe: { httpGet: { path: '/ready', port: 'admin-http' }, failureThreshold: 7 },
+                  }
+                : {}),
               resources: { requests: { cpu: '10m', memory: '50Mi' } },
               securityContext: {
                 allowPrivilegeEscalation: false,
@@ -149,11 +160,7 @@ export function vizManifests(v: VizValues, now = new Date()): Obj[] {
   const prometheusUrl = v.prometheusUrl || `http://prometheus.${ns}.svc.${v.clusterDomain}:9090`;
   const tapCert = createWebhookCertificate('tap', ns, now);
   const injectorCert = createWebhookCertificate('tap-injector', ns, now);
-  const common = [
-    `-controller-namespace=${v.controlPlaneNamespace}`,
-    `-log-level=${v.logLevel}`,
-    `-cluster-domain=${v.clusterDomain}`,
-  ];
+  const cliImage = `${v.imageRegistry}/cli:${v.imageTag}`;
 
   const objects: Obj[] = [
     {
@@ -173,13 +180,22 @@ export function vizManifests(v: VizValues, now = new Date()): Obj[] {
     ]),
     binding(`linkerd-${ns}-metrics-api`, 'metrics-api', `linkerd-${ns}-metrics-api`, 'metrics-api'),
     service('metrics-api', [{ name: 'http', port: 8085, targetPort: 8085 }]),
+    // `tsmesh viz metrics-api` (the CLI image).
     deployment(
       'metrics-api',
-      ['metrics-api', '-addr=:8085', '-admin-addr=:9995', ...common, `-prometheus-url=${prometheusUrl}`],
+      [
+        'tsmesh',
+        'viz',
+        'metrics-api',
+        '--addr=0.0.0.0:8085',
+        '--admin-addr=0.0.0.0:9995',
+        `--prometheus-url=${prometheusUrl}`,
+      ],
       [
         { name: 'http', containerPort: 8085 },
         { name: 'admin-http', containerPort: 9995 },
       ],
+      { image: cliImage, command: true, probes: true },
     ),
     // tap
     sa('tap'),
@@ -239,7 +255,7 @@ export function vizManifests(v: VizValues, now = new Date()): Obj[] {
         { name: 'admin-http', containerPort: 9998 },
       ],
       {
-        image: `${v.imageRegistry}/cli:${v.imageTag}`,
+        image: cliImage,
         command: true,
         volumes: [
           ...tlsVolume('tap-k8s-tls').volumes,
@@ -310,7 +326,7 @@ export function vizManifests(v: VizValues, now = new Date()): Obj[] {
         { name: 'tap-injector', containerPort: 8443 },
         { name: 'admin-http', containerPort: 9995 },
       ],
-      { ...tlsVolume('tap-injector-k8s-tls'), image: `${v.imageRegistry}/cli:${v.imageTag}`, command: true },
+      { ...tlsVolume('tap-injector-k8s-tls'), image: cliImage, command: true },
     ),
     // web
     sa('web'),
@@ -333,20 +349,23 @@ export function vizManifests(v: VizValues, now = new Date()): Obj[] {
       { name: 'http', port: 8084, targetPort: 8084 },
       { name: 'admin-http', port: 9994, targetPort: 9994 },
     ]),
+    // `tsmesh viz web` (the CLI image): the dashboard over the same Prometheus.
     deployment(
       'web',
       [
+        'tsmesh',
+        'viz',
         'web',
-        '-addr=:8084',
-        '-admin-addr=:9994',
-        ...common,
-        `-metrics-api-addr=metrics-api.${ns}.svc.${v.clusterDomain}:8085`,
-        `-enforced-host=${v.enforcedHostRegexp || `^(localhost|127\\.0\\.0\\.1|web\\.${ns}\\.svc\\.${v.clusterDomain}|web\\.${ns}\\.svc|\\[::1\\])(:\\d+)?$`}`,
+        '--addr=0.0.0.0:8084',
+        '--admin-addr=0.0.0.0:9994',
+        `--prometheus-url=${prometheusUrl}`,
+        `--enforced-host=${v.enforcedHostRegexp || defaultEnforcedHost(ns, v.clusterDomain)}`,
       ],
       [
         { name: 'http', containerPort: 8084 },
         { name: 'admin-http', containerPort: 9994 },
       ],
+      { image: cliImage, command: true, probes: true },
     ),
   ];
   if (!v.prometheusUrl)
@@ -365,7 +384,7 @@ function prometheusObjects(
     name: string,
     args: string[],
     ports: Obj[],
-    extra?: { volumes?: Obj[]; mounts?: Obj[]; image?: string; command?: boolean },
+    extra?: { volumes?: Obj[]; mounts?: Obj[]; image?: string; command?: boolean; probes?: boolean },
   ) => Obj,
 ): Obj[] {
   const ns = v.namespace;

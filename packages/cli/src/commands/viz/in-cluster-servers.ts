@@ -1,0 +1,170 @@
+// `tsmesh viz metrics-api` and `tsmesh viz web`: the processes of the metrics-api and web
+// Deployments of `tsmesh viz install`. metrics-api serves the stat/routes/edges/authz JSON API over
+// a Prometheus server (the dashboard's own API handlers); web serves the dashboard over the same
+// Prometheus, bound to every address in the pod and refusing any Host that does not match
+// --enforced-host (DNS rebinding), as linkerd-viz's web does. Each has an admin port with /live and
+// /ready for the probes viz install renders, and runs until SIGTERM or SIGINT.
+import type { Command } from 'commander';
+import { DURATION_SYNTAX, MeshError, MeshErrorCode, parseDurationMs } from '@tsmesh/core';
+import {
+  createPrometheusSource,
+  startAdminServer,
+  startDashboardServer,
+  startMetricsApiServer,
+} from '@tsmesh/viz';
+import { guarded } from '../command-errors.js';
+
+/** The Host names of the web Service in namespace `ns` (and the loopback ones, for port-forward). */
+export function defaultEnforcedHost(ns: string, clusterDomain: string): string {
+  const dots = (s: string) => s.replaceAll('.', '\\.');
+  return `^(localhost|127\\.0\\.0\\.1|web\\.${dots(ns)}\\.svc\\.${dots(clusterDomain)}|web\\.${dots(ns)}\\.svc|\\[::1\\])(:\\d+)?$`;
+}
+
+/** host:port (an empty host is every address). */
+export function listenAddress(addr: string, flag: string): { host: string; port: number } {
+  const colon = addr.lastIndexOf(':');
+  const port = Number(addr.slice(colon + 1));
+  if (colon < 0 || addr.slice(colon + 1) === '' || !Number.isInteger(port) || port < 0 || port > 65535)
+    throw new MeshError(MeshErrorCode.InvalidArgument, `bad address ${JSON.stringify(addr)}`, {
+      where: flag,
+      hint: 'host:port, e.g. 0.0.0.0:8085 (port 0: any free one)',
+    });
+  return { host: addr.slice(0, colon).replace(/^\[|\]$/g, '') || '0.0.0.0', port };
+}
+
+function windowSeconds(text: string): number {
+  const ms = parseDurationMs(text);
+  if (ms === undefined || ms < 1000)
+    throw new MeshError(MeshErrorCode.InvalidArgument, `bad time window ${JSON.stringify(text)}`, {
+      where: '--time-window',
+      hint: `at least 1s; use ${DURATION_SYNTAX}`,
+    });
+  return ms / 1000;
+}
+
+function prometheusSource(url: string | undefined, window: string) {
+  if (!url)
+    throw new MeshError(MeshErrorCode.InvalidArgument, 'no Prometheus URL', {
+      where: '--prometheus-url',
+      hint: 'e.g. --prometheus-url=http://prometheus.linkerd-viz.svc.cluster.local:9090',
+    });
+  return createPrometheusSource({ url, windowSeconds: windowSeconds(window) });
+}
+
+/** Runs until SIGTERM or SIGINT, then closes what `start` opened (signal handlers removed on exit). */
+export async function serveUntilSignalled(start: (signal: AbortSignal) => Promise<() => Promise<void>>) {
+  const stop = new AbortController();
+  const onSignal = () => stop.abort();
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+  try {
+    const close = await start(stop.signal);
+    await new Promise<void>((resolve) =>
+      stop.signal.addEventListener('abort', () => resolve(), { once: true }),
+    );
+    await close();
+  } finally {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+    stop.abort();
+  }
+}
+
+interface CommonFlags {
+  addr: string;
+  adminAddr: string;
+  prometheusUrl?: string;
+  timeWindow: string;
+}
+
+export function registerVizInClusterServers(viz: Command, err: (line: string) => void): void {
+  viz
+    .command('metrics-api')
+    .description(
+      'Run the metrics API (the metrics-api Deployment of viz install): stat, routes, edges and authz as JSON over Prometheus',
+    )
+    .option('--addr <host:port>', 'the API listener', '0.0.0.0:8085')
+    .option('--admin-addr <host:port>', 'the admin listener (/live, /ready)', '0.0.0.0:9995')
+    .option('--prometheus-url <url>', 'the Prometheus server to query')
+    .option('-t, --time-window <window>', 'the window rates are over', '1m')
+    .action(
+      guarded('viz metrics-api', err, async (o: CommonFlags) => {
+        const api = listenAddress(o.addr, '--addr');
+        const admin = listenAddress(o.adminAddr, '--admin-addr');
+        const source = prometheusSource(o.prometheusUrl, o.timeWindow);
+        await serveUntilSignalled(async (signal) => {
+          const server = await startMetricsApiServer({
+            source,
+            address: api.host,
+            port: api.port,
+            adminAddress: admin.host,
+            adminPort: admin.port,
+            signal,
+          });
+          err(`viz metrics-api: serving ${server.url} (admin ${server.adminUrl}) over ${o.prometheusUrl}`);
+          return () => server.close();
+        });
+      }),
+    );
+
+  viz
+    .command('web')
+    .description('Run the web dashboard in the cluster (the web Deployment of viz install) over Prometheus')
+    .option('--addr <host:port>', 'the dashboard listener', '0.0.0.0:8084')
+    .option('--admin-addr <host:port>', 'the admin listener (/live, /ready)', '0.0.0.0:9994')
+    .option('--prometheus-url <url>', 'the Prometheus server to query')
+    .option('-t, --time-window <window>', 'the window rates are over', '1m')
+    .option(
+      '--enforced-host <regexp>',
+      'the Host header must match this (DNS-rebinding protection; default: the web Service names in linkerd-viz)',
+    )
+    .option('--refresh <interval>', 'how often the charts get a point', '10s')
+    .action(
+      guarded('viz web', err, async (o: CommonFlags & { enforcedHost?: string; refresh: string }) => {
+        const web = listenAddress(o.addr, '--addr');
+        const admin = listenAddress(o.adminAddr, '--admin-addr');
+        const source = prometheusSource(o.prometheusUrl, o.timeWindow);
+        const hostText = o.enforcedHost ?? defaultEnforcedHost('linkerd-viz', 'cluster.local');
+        let enforcedHost: RegExp;
+        try {
+          enforcedHost = new RegExp(hostText);
+        } catch (e) {
+          throw new MeshError(MeshErrorCode.InvalidArgument, (e as Error).message, {
+            where: '--enforced-host',
+            hint: 'a JavaScript regular expression, e.g. ^(localhost|web\\.linkerd-viz\\.svc)(:\\d+)?$',
+          });
+        }
+        const intervalMs = parseDurationMs(o.refresh);
+        if (intervalMs === undefined || intervalMs < 100)
+          throw new MeshError(
+            MeshErrorCode.InvalidArgument,
+            `bad refresh interval ${JSON.stringify(o.refresh)}`,
+            {
+              where: '--refresh',
+              hint: `at least 100ms; use ${DURATION_SYNTAX}`,
+            },
+          );
+        await serveUntilSignalled(async (signal) => {
+          const adminServer = await startAdminServer({ address: admin.host, port: admin.port });
+          let dashboard;
+          try {
+            dashboard = await startDashboardServer({
+              source,
+              address: web.host,
+              port: web.port,
+              enforcedHost,
+              intervalMs,
+              signal,
+            });
+          } catch (e) {
+            await adminServer.close();
+            throw e;
+          }
+          err(`viz web: serving ${dashboard.url} (admin ${adminServer.url}) over ${o.prometheusUrl}`);
+          return async () => {
+            await Promise.all([dashboard.close(), adminServer.close()]);
+          };
+        });
+      }),
+    );
+}
