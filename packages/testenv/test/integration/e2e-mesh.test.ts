@@ -44,10 +44,13 @@ if (skipReason) console.warn(`e2e mesh tests skipped: ${skipReason}`);
 const TAG = '0.1.0';
 const NS = 'e2e-mesh';
 
+// A well-behaved server: on SIGTERM it keeps serving for 4 s (while the endpoint removal reaches the
+// clients' proxies), then exits; as a plain Kubernetes rollout needs too.
 const SERVER = `
 const http = require('node:http');
 http.createServer((req, res) => res.end('hello from ' + process.env.HOSTNAME + ' ' + req.url))
   .listen(8080, () => console.log('server listening on 8080'));
+process.on('SIGTERM', () => { console.log('SIGTERM: serving 4 s more'); setTimeout(() => process.exit(0), 4000); });
 `;
 
 describe.skipIf(skipReason !== undefined)('tsmesh on the one-node cluster (end to end)', () => {
@@ -210,7 +213,7 @@ describe.skipIf(skipReason !== undefined)('tsmesh on the one-node cluster (end t
           metadata: { labels: { app: name } },
           spec: {
             serviceAccountName: name,
-            terminationGracePeriodSeconds: 5,
+            terminationGracePeriodSeconds: 10,
             containers: [
               {
                 name: 'main',
