@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -41,7 +41,11 @@ const skipReason =
 if (skipReason) console.warn(`e2e mesh tests skipped: ${skipReason}`);
 
 /** The version `tsmesh install` renders into image tags (the cli package's). */
-const TAG = '0.1.0';
+const TAG = (
+  JSON.parse(readFileSync(new URL('../../../cli/package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  }
+).version;
 const NS = 'e2e-mesh';
 
 // A well-behaved server: on SIGTERM it keeps serving for 4 s (while the endpoint removal reaches the
