@@ -27,4 +27,4 @@ export {
 export { resolveInstallValues, type InstallFlags } from './install-values.js';
 export { uninstallManifests } from './uninstall-manifests.js';
 export { installedValuesFromCluster, installedValuesFromManifests } from './existing-install.js';
-export { generateHelmCharts } from './helm-chart.js';
+export { generateHelmCharts, helmChartYaml } from './helm-chart.js';

@@ -5,7 +5,7 @@
 // web, and Prometheus unless `prometheusUrl` points at an external one. RBAC: the tap service may
 // read workloads, delegate authentication and authorization (SubjectAccessReview), read the
 // aggregator's client CA; `linkerd-linkerd-viz-tap-admin` grants tapping (bound to web).
-import { createWebhookCertificate } from '../../install/index.js';
+import { createWebhookCertificate, type WebhookCertificate } from '../../install/index.js';
 import { VERSION } from '../../version.js';
 import { defaultEnforcedHost } from './in-cluster-servers.js';
 
@@ -41,7 +41,13 @@ type Obj = Record<string, unknown>;
 
 const CREATED_BY = `tsmesh/cli ${VERSION}`;
 
-export function vizManifests(v: VizValues, now = new Date()): Obj[] {
+/** Serving certificates of the tap APIService and the tap injector (generated when not given). */
+export interface VizCertificates {
+  tap: WebhookCertificate;
+  tapInjector: WebhookCertificate;
+}
+
+export function vizManifests(v: VizValues, now = new Date(), certs?: VizCertificates): Obj[] {
   const ns = v.namespace;
   const labels = (component: string) => ({ 'linkerd.io/extension': 'viz', component });
   const meta = (name: string, component: string, namespaced = true) => ({
@@ -158,8 +164,8 @@ export function vizManifests(v: VizValues, now = new Date()): Obj[] {
     mounts: [{ name: 'tls', mountPath: '/var/run/linkerd/tls', readOnly: true }],
   });
   const prometheusUrl = v.prometheusUrl || `http://prometheus.${ns}.svc.${v.clusterDomain}:9090`;
-  const tapCert = createWebhookCertificate('tap', ns, now);
-  const injectorCert = createWebhookCertificate('tap-injector', ns, now);
+  const tapCert = certs?.tap ?? createWebhookCertificate('tap', ns, now);
+  const injectorCert = certs?.tapInjector ?? createWebhookCertificate('tap-injector', ns, now);
   const cliImage = `${v.imageRegistry}/cli:${v.imageTag}`;
 
   const objects: Obj[] = [
