@@ -40,7 +40,7 @@ export async function startDemoApp(
       });
       break;
     case 'vote-bot': {
-      log(`vote-bot: voting through ${config.outbound} for ${DemoAuthority.web}`);
+      log(`vote-bot: voting through ${config.outbound ?? 'the Service name'} for ${DemoAuthority.web}`);
       await runVoteBot({ web: dependency(config, DemoAuthority.web), signal });
       return;
     }

@@ -2,14 +2,16 @@
 // (TSMESH_OUTBOUND), naming the dependency by its Service name as Host / :authority. While the
 // proxy has no discovery of its own (TSMESH_DISCOVERY=api), the app asks the local control plane
 // for the Service's endpoints and names one endpoint (pod IP and port, where that pod's proxy
-// listens) instead; the proxy still does the mTLS to it.
+// listens) instead; the proxy still does the mTLS to it. Without TSMESH_OUTBOUND (transparent
+// mode, `tsmesh run --netns`) the app dials the Service name itself, as in a pod: the pod's
+// iptables rules bring the connection to its proxy.
 import { MeshError, MeshErrorCode } from '@tsmesh/core';
 
 export interface DemoAppConfig {
   readonly name: string;
   readonly podIP: string;
-  /** host:port of the proxy's outbound listener. */
-  readonly outbound: string;
+  /** host:port of the proxy's outbound listener; undefined in transparent mode. */
+  readonly outbound: string | undefined;
   readonly port: number;
   readonly discovery: 'proxy' | 'api';
   readonly controlPlaneApi: string | undefined;
@@ -31,7 +33,7 @@ export function readDemoAppConfig(name: string, env: NodeJS.ProcessEnv): DemoApp
   return Object.freeze({
     name,
     podIP: need('TSMESH_POD_IP'),
-    outbound: need('TSMESH_OUTBOUND'),
+    outbound: env.TSMESH_OUTBOUND || undefined,
     port,
     discovery: env.TSMESH_DISCOVERY === 'proxy' ? 'proxy' : 'api',
     controlPlaneApi: env.TSMESH_CONTROL_PLANE_API,
@@ -40,7 +42,7 @@ export function readDemoAppConfig(name: string, env: NodeJS.ProcessEnv): DemoApp
 }
 
 export interface Dependency {
-  /** host:port to dial (the outbound proxy). */
+  /** host:port to dial (the outbound proxy, or in transparent mode the Service name). */
   readonly dial: string;
   /** The authority to send: the Service name, or (api discovery) an endpoint's proxy address. */
   authority(): Promise<string>;
@@ -50,9 +52,10 @@ export function dependency(config: DemoAppConfig, serviceAuthority: string): Dep
   let cached: { value: string; untilMs: number } | undefined;
   let turn = 0;
   return {
-    dial: config.outbound,
+    dial: config.outbound ?? serviceAuthority,
     async authority() {
-      if (config.discovery === 'proxy' || !config.controlPlaneApi) return serviceAuthority;
+      if (config.outbound === undefined || config.discovery === 'proxy' || !config.controlPlaneApi)
+        return serviceAuthority;
       if (cached && cached.untilMs > Date.now()) return cached.value;
       const url = new URL('/v1/resolve', config.controlPlaneApi);
       url.searchParams.set('authority', serviceAuthority);
