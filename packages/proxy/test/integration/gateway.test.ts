@@ -7,6 +7,7 @@
 // headers naming the target. Refused: plaintext clients, names outside the suffixes, loops.
 import { once } from 'node:events';
 import { connect } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { ProxyEnv } from '@tsmesh/core';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
@@ -160,6 +161,27 @@ describe('gateway mode: client proxy → gateway proxy → server proxy', () => 
     await expect
       .poll(() => gatewayMetric('inbound_tcp_errors_total', { error: 'unexpected' }), { timeout: 5000 })
       .toBeGreaterThan(before);
+  });
+
+  it('refuses a TLS client without a certificate (unauthenticated)', async () => {
+    const socket = tlsConnect({
+      host: G_HOST,
+      port: g.inboundPort,
+      servername: G_ID,
+      ca: ca.trustAnchorsPem,
+      checkServerIdentity: () => undefined,
+    });
+    socket.on('error', () => undefined);
+    onTestFinished(() => void socket.destroy());
+    await once(socket, 'secureConnect');
+    socket.write(`GET / HTTP/1.1\r\nhost: ${WEB}\r\n\r\n`);
+    let got = '';
+    socket.on('data', (d: Buffer) => (got += d.toString()));
+    await once(socket, 'close');
+    expect(got).toBe('');
+    expect(
+      await gatewayMetric('inbound_tcp_errors_total', { error: 'identity required' }),
+    ).toBeGreaterThanOrEqual(1);
   });
 
   it('refuses a target outside the gateway suffixes (404 gateway domain invalid)', async () => {
