@@ -195,6 +195,23 @@ export async function startInbound(options: InboundOptions): Promise<InboundServ
     return d;
   };
 
+  // Gateway mode: the policy of the inbound port itself (its Server's authorizations, or the
+  // default policy) decides which clients may use the gateway, as Linkerd authorizes them.
+  const admitToGateway = async (
+    socket: Socket,
+    stream: TLSSocket,
+    labels: TargetLabels,
+    peer: Conn['peer'],
+    clientId: string | undefined,
+  ): Promise<boolean> => {
+    const port = socket.localPort ?? 0;
+    const host = socket.localFamily === 'IPv6' ? '::1' : '127.0.0.1';
+    await hooks.ready(port);
+    if (hooks.admitConnection({ target: { host, port }, labels, clientId, peer }, stream)) return true;
+    stream.destroy();
+    return false;
+  };
+
   // Opaque transport (ALPN transport.l5d.io/v1): the peer proxy names the target port in a
   // header; the session then goes to the app on localhost at that port, as HTTP when the header
   // says so (no re-detection), otherwise as opaque TCP. A bad header closes the connection.
@@ -217,7 +234,8 @@ export async function startInbound(options: InboundOptions): Promise<InboundServ
     // As linkerd2-proxy's inbound: opaque transport must be mutually authenticated, and a header
     // naming a target asks for a gateway: served in gateway mode, refused otherwise.
     if (clientId !== undefined && name !== undefined && options.gateway) {
-      options.gateway.transportHeader(tls, read.header, read.rest, clientId);
+      if (await admitToGateway(socket, tls, labels, peer, clientId))
+        options.gateway.transportHeader(tls, read.header, read.rest, clientId);
       return;
     }
     if (clientId === undefined || name !== undefined) {
@@ -331,7 +349,8 @@ export async function startInbound(options: InboundOptions): Promise<InboundServ
           return;
         }
         if (target === undefined && options.gateway) {
-          options.gateway.direct(accepted.socket, accepted.clientId);
+          if (await admitToGateway(socket, accepted.socket, labels, peer, accepted.clientId))
+            options.gateway.direct(accepted.socket, accepted.clientId);
           return;
         }
         if (target === undefined) {

@@ -184,6 +184,26 @@ describe('gateway mode: client proxy → gateway proxy → server proxy', () => 
     ).toBeGreaterThanOrEqual(1);
   });
 
+  it("applies the gateway port's inbound policy (default deny refuses every client)", async () => {
+    const denying = await startHarness(
+      {
+        ...discoveryEnv(),
+        [ProxyEnv.InboundListenAddr]: '127.0.1.13:0',
+        [ProxyEnv.InboundGatewaySuffixes]: 'svc.cluster.local.',
+        [ProxyEnv.InboundDefaultPolicy]: 'deny',
+      },
+      tls(G_ID),
+    );
+    onTestFinished(() => denying.close());
+    cp.setEndpoints('web-denied.shop.svc.cluster.local:80', [
+      { host: '127.0.1.13', port: denying.inboundPort, identity: G_ID, authorityOverride: WEB },
+    ]);
+    const res = await requestVia(c.outboundPort, 'web-denied.shop.svc.cluster.local:80');
+    expect(res.status).toBeGreaterThanOrEqual(500);
+    const text = await (await fetch(`${denying.adminUrl}/metrics`)).text();
+    expect(sample(text, 'inbound_tcp_authz_deny_total')).toBeGreaterThanOrEqual(1);
+  });
+
   it('refuses a target outside the gateway suffixes (404 gateway domain invalid)', async () => {
     const res = await requestVia(c.outboundPort, OUTSIDE_EAST);
     expect(res.status).toBe(404);
