@@ -191,7 +191,7 @@ describe.skipIf(!built || !hasPrometheus)('viz metrics-api and web processes ove
   it('metrics-api is ready and answers stat from Prometheus', async () => {
     for (const path of ['ready', 'live'])
       expect((await get(new URL(path, api!.adminUrl).href)).status).toBe(200);
-    const row = await until('deploy/web in the metrics API', 60_000, async () => {
+    const row = await until('deploy/web in the metrics API', 45_000, async () => {
       const r = await get(new URL('api/stat?resource=deployment&namespace=demo', api!.url).href);
       if (r.status !== 200) throw new Error(`${r.status} ${r.body}`);
       const rows = (JSON.parse(r.body) as { rows: { name: string; successRate?: number; rps: number }[] })
@@ -225,7 +225,7 @@ describe.skipIf(!built || !hasPrometheus)('viz metrics-api and web processes ove
     const refused = await get(new URL('api/meta', web!.url).href, 'evil.example:8084');
     expect(refused.status).toBe(403);
     expect(refused.body).toContain('--enforced-host');
-    await until('deploy/web on the dashboard', 60_000, async () => {
+    await until('deploy/web on the dashboard', 45_000, async () => {
       const r = await get(new URL('api/stat?resource=deployment&namespace=demo', web!.url).href, serviceHost);
       const rows = (JSON.parse(r.body) as { rows?: { name: string; rps: number }[] }).rows ?? [];
       return rows.some((x) => x.name === 'web' && x.rps > 0) ? true : undefined;
