@@ -40,7 +40,9 @@ export {
   type WindowVectors,
 } from './metrics-api/index.js';
 export {
+  startAdminServer,
   startMetricsApiServer,
+  type AdminServer,
   type MetricsApiServer,
   type MetricsApiServerOptions,
 } from './metrics-api-server/index.js';

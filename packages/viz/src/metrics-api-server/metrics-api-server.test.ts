@@ -125,7 +125,7 @@ describe('metrics API server', () => {
       startMetricsApiServer({ source: createPrometheusSource({ url: 'http://127.0.0.1:1' }), port }),
     ).rejects.toMatchObject({
       message: expect.stringContaining(`127.0.0.1:${port}`),
-      where: '-addr',
+      where: '--addr',
     });
     const ac = new AbortController();
     const other = await startMetricsApiServer({

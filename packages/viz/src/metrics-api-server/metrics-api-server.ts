@@ -83,6 +83,36 @@ const send = (res: ServerResponse, status: number, body: unknown) => {
   res.end(JSON.stringify(body));
 };
 
+export interface AdminServer {
+  /** e.g. http://127.0.0.1:9995/ */
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * The admin port of the in-cluster viz servers: `/live` and `/ready` answer 200 `ok` while the
+ * process serves (the kubelet's probes), anything else 404.
+ */
+export async function startAdminServer(options: {
+  readonly address?: string;
+  readonly port?: number;
+}): Promise<AdminServer> {
+  const { url, close } = await listen(
+    options.address ?? '127.0.0.1',
+    options.port ?? 0,
+    '--admin-addr',
+    (req, res) => {
+      const path = new URL(req.url ?? '/', 'http://admin').pathname;
+      if (path === '/live' || path === '/ready') {
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        return res.end('ok\n');
+      }
+      send(res, 404, { error: `no admin endpoint ${path}`, hint: 'the admin port serves /live and /ready' });
+    },
+  );
+  return { url, close };
+}
+
 /** /api/routes?resource=R → /api/stat?resource=route&within=R (the same query rules). */
 function routesAsStat(url: URL): URL {
   const stat = new URL(url.href);
@@ -121,31 +151,19 @@ export async function startMetricsApiServer(options: MetricsApiServerOptions): P
     send(res, answer.status, answer.body);
   };
 
-  const apiListener = await listen(address, options.port ?? 0, '-addr', (req, res) => {
+  const apiListener = await listen(address, options.port ?? 0, '--addr', (req, res) => {
     handle(req, res).catch((e: unknown) => {
       logger.error({ err: (e as Error).message, url: req.url }, 'metrics-api request failed');
       if (!res.headersSent) send(res, 500, { error: (e as Error).message });
       else res.destroy();
     });
   });
-  let adminListener: Listening;
+  let adminListener: AdminServer;
   try {
-    adminListener = await listen(
-      options.adminAddress ?? address,
-      options.adminPort ?? 0,
-      '-admin-addr',
-      (req, res) => {
-        const path = new URL(req.url ?? '/', 'http://admin').pathname;
-        if (path === '/live' || path === '/ready') {
-          res.writeHead(200, { 'content-type': 'text/plain' });
-          return res.end('ok\n');
-        }
-        send(res, 404, {
-          error: `no admin endpoint ${path}`,
-          hint: 'the admin port serves /live and /ready',
-        });
-      },
-    );
+    adminListener = await startAdminServer({
+      address: options.adminAddress ?? address,
+      port: options.adminPort ?? 0,
+    });
   } catch (e) {
     await apiListener.close();
     throw e;
