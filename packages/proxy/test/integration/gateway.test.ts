@@ -70,6 +70,8 @@ describe('gateway mode: client proxy → gateway proxy → server proxy', () => 
           clientId: req.headers['l5d-client-id'],
           forwarded: req.headers.forwarded,
           host: req.headers.host,
+          origProto: req.headers['l5d-orig-proto'],
+          version: req.httpVersion,
         }),
       ),
     );
@@ -127,6 +129,17 @@ describe('gateway mode: client proxy → gateway proxy → server proxy', () => 
     expect(cp.subscriptions('get', WEB)).toBe(1);
     const text = await (await fetch(`${s.adminUrl}/metrics`)).text();
     expect(sample(text, 'request_total', { direction: 'inbound', tls: 'true', client_id: G_ID })).toBe(3);
+  });
+
+  it('forwards HTTP/1 that the client proxy carried over HTTP/2 (h2 hint, l5d-orig-proto)', async () => {
+    cp.setEndpoints('web-h2-east.shop.svc.cluster.local:80', [
+      { host: G_HOST, port: g.inboundPort, identity: G_ID, authorityOverride: WEB, h2: true },
+    ]);
+    const res = await requestVia(c.outboundPort, 'web-h2-east.shop.svc.cluster.local:80', '/h2');
+    expect(res.status, res.body).toBe(200);
+    const seen = JSON.parse(res.body) as Record<string, unknown>;
+    expect(seen).toMatchObject({ clientId: G_ID, host: WEB, version: '1.1' });
+    expect(seen.origProto).toBeUndefined();
   });
 
   it('forwards opaque TCP named by the transport header, with opaque transport to the target', async () => {
