@@ -15,6 +15,11 @@ describe('LINKERD2_PROXY_INBOUND_GATEWAY_SUFFIXES', () => {
     expect(config.inbound.gatewaySuffixes).toEqual(['svc.cluster.local', 'svc.east.local']);
   });
 
+  it('reads . as the root suffix (any name)', () => {
+    const config = readProxyConfig(createEnvSource({ [ProxyEnv.InboundGatewaySuffixes]: '.' }));
+    expect(config.inbound.gatewaySuffixes).toEqual(['']);
+  });
+
   it('refuses what is not a DNS suffix, naming the variable', () => {
     let err: unknown;
     try {

@@ -116,8 +116,8 @@ export interface ProxyConfig {
     /** TsmeshProxyEnv.InboundListenAddrs: each forwards to 127.0.0.1 at its own port. */
     readonly extraListenAddrs: readonly SocketAddr[];
     /**
-     * LINKERD2_PROXY_INBOUND_GATEWAY_SUFFIXES (lower case, no trailing dot): names the proxy forwards
-     * to as a multicluster gateway. Empty: not a gateway.
+     * LINKERD2_PROXY_INBOUND_GATEWAY_SUFFIXES (lower case, no trailing dot; '' is the root `.`, any
+     * name): names the proxy forwards to as a multicluster gateway. Empty list: not a gateway.
      */
     readonly gatewaySuffixes: readonly string[];
   };
@@ -218,13 +218,15 @@ const parseCidrList = (raw: string): string[] => {
 
 const DNS_SUFFIX = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/;
 
-/** `svc.cluster.local.,svc.east.local` → lower case, without the trailing dot. */
+/** `svc.cluster.local.,svc.east.local` → lower case, without the trailing dot; `.` (any name) → ''. */
 const parseDnsSuffixes = (raw: string): string[] =>
   raw
     .split(',')
-    .map((x) => x.trim().toLowerCase().replace(/\.$/, ''))
+    .map((x) => x.trim().toLowerCase())
     .filter((x) => x !== '')
+    .map((x) => (x === '.' ? x : x.replace(/\.$/, '')))
     .map((x) => {
+      if (x === '.') return '';
       if (!DNS_SUFFIX.test(x))
         throw new ValueError('a comma-separated list of DNS suffixes such as svc.cluster.local.');
       return x;

@@ -16,6 +16,11 @@ describe('gatewayTarget', () => {
     expect(gatewayTarget('API.shop.svc.cluster.local', SUFFIXES)).toMatchObject({ port: 80 });
   });
 
+  it('accepts any name under the root suffix (.), still not addresses', () => {
+    expect(gatewayTarget('example.com:443', [''])).toMatchObject({ name: 'example.com', port: 443 });
+    expect(ProxyError.is(gatewayTarget('198.18.0.4:80', ['']))).toBe(true);
+  });
+
   it.each(['api.shop.svc.other.local:80', 'example.com', '198.18.0.4:80', '[::1]:80', '', 'cluster.local'])(
     'refuses %j as gateway domain invalid (404)',
     (authority) => {

@@ -34,7 +34,8 @@ export function gatewayTarget(authority: string, suffixes: readonly string[]): G
       `the gateway forwards only to service names, not to '${authority}'`,
     );
   }
-  const inDomain = suffixes.some((s) => name === s || name.endsWith(`.${s}`));
+  // '' is the root suffix (`.`): any name.
+  const inDomain = suffixes.some((s) => s === '' || name === s || name.endsWith(`.${s}`));
   if (!inDomain) {
     return new ProxyError(
       ProxyErrorCode.GatewayDomainInvalid,
