@@ -88,10 +88,3 @@ export {
   type MulticlusterCheckOptions,
   type MulticlusterChecks,
 } from './check/index.js';
-export {
-  gatewayDecision,
-  type GatewayConfig,
-  type GatewayDecision,
-  type GatewayRejection,
-  type GatewayRequest,
-} from './gateway/index.js';
