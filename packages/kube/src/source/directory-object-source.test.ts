@@ -1,4 +1,5 @@
-import { mkdir, mkdtemp, rm, unlink, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { mkdir, mkdtemp, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
@@ -132,6 +133,21 @@ describe('DirectoryObjectSource', () => {
   it('a missing directory is a clear Config error', async () => {
     source = createDirectoryObjectSource({ dir: join(dir, 'nope') });
     await expect(source.start()).rejects.toMatchObject({ code: 'config', where: join(dir, 'nope') });
+  });
+
+  it('sees a file renamed over the old one even with the same size and an old mtime (editor saves, mv)', async () => {
+    await writeFile(join(dir, 'a.yaml'), server('web', 80));
+    source = createDirectoryObjectSource({ dir, debounceMs: 10_000 });
+    expect((await source.snapshot(MeshKinds.Server)).get('shop', 'web')!.spec).toMatchObject({ port: 80 });
+    // Same length, other content, given the old file's exact times (touch -r: nanoseconds, which
+    // utimes from Node cannot set), then moved over it.
+    await writeFile(join(dir, '.a.yaml.new'), server('web', 90));
+    execFileSync('touch', ['-r', join(dir, 'a.yaml'), join(dir, '.a.yaml.new')]);
+    const [old, replacement] = await Promise.all([stat(join(dir, 'a.yaml')), stat(join(dir, '.a.yaml.new'))]);
+    expect([replacement.mtimeMs, replacement.size]).toEqual([old.mtimeMs, old.size]);
+    await rename(join(dir, '.a.yaml.new'), join(dir, 'a.yaml'));
+    await source.rescan();
+    expect((await source.snapshot(MeshKinds.Server)).get('shop', 'web')!.spec).toMatchObject({ port: 90 });
   });
 
   it('polling picks up changes too', async () => {

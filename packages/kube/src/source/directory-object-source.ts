@@ -45,8 +45,8 @@ export interface DirectoryObjectSourceOptions {
 }
 
 interface FileState {
-  mtimeMs: number;
-  size: number;
+  /** What stat said last time: unchanged means the content is too. */
+  stamp: string;
   content: string;
   objects: ParsedObject[];
   errors: ManifestError[];
@@ -262,7 +262,11 @@ export class DirectoryObjectSource implements ObjectSource {
         continue; // removed meanwhile; the next event rescans
       }
       const previous = this.#files.get(path);
-      if (previous && previous.mtimeMs === st.mtimeMs && previous.size === st.size) continue;
+      // Inode and ctime as well as mtime and size: a file renamed over the old one (an editor's
+      // save, `mv` of a backup) can carry an old mtime and the same size, but never the same
+      // inode and ctime.
+      const stamp = `${st.ino}:${st.ctimeMs}:${st.mtimeMs}:${st.size}`;
+      if (previous && previous.stamp === stamp) continue;
       let content: string;
       try {
         content = await readFile(path, 'utf8');
@@ -274,8 +278,7 @@ export class DirectoryObjectSource implements ObjectSource {
           cause: err,
         });
         this.#files.set(path, {
-          mtimeMs: st.mtimeMs,
-          size: st.size,
+          stamp,
           content: '',
           objects: [],
           errors: [error],
@@ -284,8 +287,7 @@ export class DirectoryObjectSource implements ObjectSource {
         continue;
       }
       if (previous && previous.content === content) {
-        previous.mtimeMs = st.mtimeMs;
-        previous.size = st.size;
+        previous.stamp = stamp;
         continue;
       }
       const parsed = parseManifests(content, name, {
@@ -293,8 +295,7 @@ export class DirectoryObjectSource implements ObjectSource {
         defaultNamespace: this.#options.defaultNamespace,
       });
       this.#files.set(path, {
-        mtimeMs: st.mtimeMs,
-        size: st.size,
+        stamp,
         content,
         objects: parsed.objects,
         errors: parsed.errors,
