@@ -72,6 +72,13 @@ export { counterOn, gaugeOn, histogramOn } from './metrics/index.js';
 export { Backoff, DEFAULT_BACKOFF, type BackoffOptions } from './backoff/index.js';
 export { LatestValue, linkedAbortController, sleep } from './async/index.js';
 export {
+  describeFailure,
+  runControllerMain,
+  untilAborted,
+  type ControllerContext,
+  type ControllerMain,
+} from './runtime/index.js';
+export {
   diffSnapshots,
   ObjectStore,
   type ObjectSnapshot,

@@ -2,58 +2,29 @@
 // that does), watches the Kubernetes API and serves until SIGINT/SIGTERM. Exit codes: 0 after a
 // clean stop, 1 when start-up fails, 2 for bad flags (naming the flag).
 import { KubeConfig } from '@kubernetes/client-node';
-import { MeshError } from '@tsmesh/core';
 import {
-  createJsonLogger,
   createKubeApiClient,
   createKubeObjectSource,
+  runControllerMain,
   startAdminServer,
+  untilAborted,
   type Logger,
 } from '@tsmesh/kube';
-import { collectDefaultMetrics, Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import { startDestinationService } from '../server/index.js';
 import { secretRemoteClusterDiscovery } from '../watchers/index.js';
 import { createServiceProfileValidator } from '../webhook/index.js';
 import { parseDestinationConfig, PROGRAM, type DestinationConfig } from './destination-config.js';
 
-export async function runDestination(argv: readonly string[]): Promise<number> {
-  let config;
-  try {
-    config = parseDestinationConfig(argv);
-  } catch (err) {
-    process.stderr.write(`${PROGRAM}: ${MeshError.is(err) ? err.describe() : String(err)}\n`);
-    return 2;
-  }
-  if ('help' in config) {
-    process.stdout.write(config.help);
-    return 0;
-  }
-  const logger = createJsonLogger(config.logLevel);
-  const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
-  const stop = new AbortController();
-  const onSignal = (signal: string) => {
-    logger.info({ signal }, 'shutting down');
-    stop.abort();
-  };
-  process.once('SIGINT', () => onSignal('SIGINT'));
-  process.once('SIGTERM', () => onSignal('SIGTERM'));
-  try {
-    if (config.mode === 'sp-validator') await serveValidator(config, logger, registry, stop.signal);
-    else await serveDestination(config, logger, registry, stop.signal);
-    return 0;
-  } catch (err) {
-    const message = MeshError.is(err) ? err.describe() : err instanceof Error ? err.message : String(err);
-    logger.error({ error: message }, 'could not start');
-    process.stderr.write(`${PROGRAM}: ${message}\n`);
-    return 1;
-  }
-}
-
-function untilAborted(signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) resolve();
-    else signal.addEventListener('abort', () => resolve(), { once: true });
+export function runDestination(argv: readonly string[]): Promise<number> {
+  return runControllerMain<DestinationConfig>({
+    program: PROGRAM,
+    parse: () => parseDestinationConfig(argv),
+    logLevel: (config) => config.logLevel,
+    serve: (config, { logger, registry, signal }) =>
+      config.mode === 'sp-validator'
+        ? serveValidator(config, logger, registry, signal)
+        : serveDestination(config, logger, registry, signal),
   });
 }
 

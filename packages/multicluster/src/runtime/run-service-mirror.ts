@@ -4,58 +4,35 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { KubeConfig } from '@kubernetes/client-node';
-import { MeshError } from '@tsmesh/core';
 import {
-  createJsonLogger,
   createKubeApiClient,
+  runControllerMain,
   LeaderElector,
   startAdminServer,
   type KubeApiClient,
   type Logger,
 } from '@tsmesh/kube';
-import { collectDefaultMetrics, Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import { ServiceMirror } from '../mirror/index.js';
 import { parseServiceMirrorConfig, PROGRAM, type ServiceMirrorConfig } from './service-mirror-config.js';
 
-export async function runServiceMirror(argv: readonly string[]): Promise<number> {
-  let config;
-  try {
-    config = parseServiceMirrorConfig(argv);
-  } catch (err) {
-    process.stderr.write(`${PROGRAM}: ${MeshError.is(err) ? err.describe() : String(err)}\n`);
-    return 2;
-  }
-  if ('help' in config) {
-    process.stdout.write(config.help);
-    return 0;
-  }
-  const logger = createJsonLogger(config.logLevel);
-  const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
-  const stop = new AbortController();
-  const onSignal = (signal: string) => {
-    logger.info({ signal }, 'shutting down');
-    stop.abort();
-  };
-  process.once('SIGINT', () => onSignal('SIGINT'));
-  process.once('SIGTERM', () => onSignal('SIGTERM'));
-  try {
-    const kubeConfig = new KubeConfig();
-    if (config.kubeconfig) kubeConfig.loadFromFile(config.kubeconfig);
-    else kubeConfig.loadFromDefault();
-    const local = createKubeApiClient(kubeConfig, { fieldManager: 'linkerd-service-mirror' });
-    try {
-      await serveServiceMirror(config, { local, logger, registry, signal: stop.signal });
-    } finally {
-      local.close();
-    }
-    return 0;
-  } catch (err) {
-    const message = MeshError.is(err) ? err.describe() : err instanceof Error ? err.message : String(err);
-    logger.error({ error: message }, 'could not start');
-    process.stderr.write(`${PROGRAM}: ${message}\n`);
-    return 1;
-  }
+export function runServiceMirror(argv: readonly string[]): Promise<number> {
+  return runControllerMain<ServiceMirrorConfig>({
+    program: PROGRAM,
+    parse: () => parseServiceMirrorConfig(argv),
+    logLevel: (config) => config.logLevel,
+    async serve(config, { logger, registry, signal }) {
+      const kubeConfig = new KubeConfig();
+      if (config.kubeconfig) kubeConfig.loadFromFile(config.kubeconfig);
+      else kubeConfig.loadFromDefault();
+      const local = createKubeApiClient(kubeConfig, { fieldManager: 'linkerd-service-mirror' });
+      try {
+        await serveServiceMirror(config, { local, logger, registry, signal });
+      } finally {
+        local.close();
+      }
+    },
+  });
 }
 
 export interface ServeServiceMirrorOptions {

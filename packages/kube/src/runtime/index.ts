@@ -1,0 +1,7 @@
+export {
+  describeFailure,
+  runControllerMain,
+  untilAborted,
+  type ControllerContext,
+  type ControllerMain,
+} from './run-controller.js';
