@@ -1,8 +1,9 @@
 // `tsmesh demo`: the whole mesh and a demo application on this machine; and the hidden
 // `tsmesh demo-app NAME`, the entry of each demo workload.
 import type { Command } from 'commander';
-import { parseDurationMs } from '@tsmesh/core';
-import { runDemo, runDemoAppProcess } from '../demo/index.js';
+import { MeshError, MeshErrorCode, parseDurationMs } from '@tsmesh/core';
+import { demoClusterManifests, runDemo, runDemoAppProcess } from '../demo/index.js';
+import { VERSION } from '../version.js';
 import { exitWithParent } from '../local/index.js';
 import { guarded } from './command-errors.js';
 import { parseControllers, untilInterrupted } from './up.js';
@@ -20,11 +21,48 @@ export function registerDemoCommand(
     .option('--state <dir>', 'state directory (default: a temporary one, removed afterwards)')
     .option('--port <port>', 'port on 127.0.0.1 for the web front end', '8080')
     .option('--controllers <list>', 'controllers besides identity (comma list)', 'destination,policy')
+    .option(
+      '--kubernetes',
+      'print the demo for a cluster instead (namespace emojivoto, injected; pipe to kubectl apply -f -)',
+    )
+    .option(
+      '--image <ref>',
+      'with --kubernetes: the tsmesh CLI image the workloads run',
+      `ghcr.io/tsmesh/cli:${VERSION}`,
+    )
+    .option(
+      '--image-pull-policy <policy>',
+      'with --kubernetes: Always, IfNotPresent or Never',
+      'IfNotPresent',
+    )
     .action(
       guarded(
         'tsmesh demo',
         err,
-        async (opts: { duration?: string; state?: string; port: string; controllers: string }) => {
+        async (opts: {
+          duration?: string;
+          state?: string;
+          port: string;
+          controllers: string;
+          kubernetes?: boolean;
+          image: string;
+          imagePullPolicy: string;
+        }) => {
+          if (opts.kubernetes) {
+            const policy = opts.imagePullPolicy;
+            if (policy !== 'Always' && policy !== 'IfNotPresent' && policy !== 'Never') {
+              throw new MeshError(
+                MeshErrorCode.InvalidArgument,
+                `unknown image pull policy ${JSON.stringify(policy)}`,
+                {
+                  where: '--image-pull-policy',
+                  hint: 'one of Always, IfNotPresent, Never',
+                },
+              );
+            }
+            process.stdout.write(demoClusterManifests({ image: opts.image, imagePullPolicy: policy }));
+            return;
+          }
           const durationMs = opts.duration ? parseDurationMs(opts.duration) : undefined;
           const controller = new AbortController();
           void untilInterrupted(controller.signal).then(() => controller.abort());

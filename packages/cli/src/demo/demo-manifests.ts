@@ -86,3 +86,69 @@ export function demoManifests(ports: DemoPorts): Record<string, string> {
     ]),
   };
 }
+
+/** Where the demo's pods listen in a cluster (each pod has its own address). */
+export const DEMO_CLUSTER_PORT = 8080;
+
+export interface DemoClusterOptions {
+  /** The tsmesh CLI image, which runs each workload as `tsmesh demo-app NAME`. */
+  readonly image: string;
+  readonly imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
+}
+
+/**
+ * The demo for a cluster, as one multi-document YAML for `kubectl apply -f -`: the same
+ * ServiceAccounts, Services and policy as locally, the namespace annotated for injection, and a
+ * Deployment per workload running the CLI image. In a pod the apps dial each other's Service
+ * names and the injected proxies mesh them, as Linkerd's emojivoto.
+ */
+export function demoClusterManifests(options: DemoClusterOptions): string {
+  const port = DEMO_CLUSTER_PORT;
+  const files = demoManifests({ web: port, emoji: port, voting: port });
+  const namespace = {
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: { name: DEMO_NAMESPACE, annotations: { 'linkerd.io/inject': 'enabled' } },
+  };
+  const deployment = (app: string) => ({
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: meta(app, { app }),
+    spec: {
+      replicas: 1,
+      selector: { matchLabels: { app } },
+      template: {
+        metadata: { labels: { app } },
+        spec: {
+          serviceAccountName: app,
+          terminationGracePeriodSeconds: 10,
+          containers: [
+            {
+              name: app,
+              image: options.image,
+              imagePullPolicy: options.imagePullPolicy ?? 'IfNotPresent',
+              command: ['tsmesh', 'demo-app', app],
+              env: [
+                { name: 'PORT', value: String(port) },
+                { name: 'TSMESH_NAMESPACE', value: DEMO_NAMESPACE },
+                { name: 'TSMESH_POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
+              ],
+              ...(app === 'vote-bot' ? {} : { ports: [{ name: 'app', containerPort: port }] }),
+              securityContext: { allowPrivilegeEscalation: false, runAsNonRoot: true },
+            },
+          ],
+        },
+      },
+    },
+  });
+  return [
+    stringify(namespace),
+    files['10-service-accounts.yaml'],
+    files['20-services.yaml'],
+    files['30-policy.yaml'],
+    ...['web', 'emoji', 'voting', 'vote-bot'].map((app) => stringify(deployment(app))),
+  ]
+    .map((doc) => doc!.trimEnd())
+    .join('\n---\n')
+    .concat('\n');
+}

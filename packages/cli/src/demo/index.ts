@@ -7,7 +7,13 @@ export {
   startDemoApp,
   type DemoAppName,
 } from './demo-app.js';
-export { demoManifests, type DemoPorts } from './demo-manifests.js';
+export {
+  DEMO_CLUSTER_PORT,
+  demoClusterManifests,
+  demoManifests,
+  type DemoClusterOptions,
+  type DemoPorts,
+} from './demo-manifests.js';
 export {
   GoldenWindow,
   goldenOf,

@@ -26,6 +26,7 @@ const COMPONENTS: readonly TsmeshImageComponent[] = [
   'destination',
   'policy',
   'injector',
+  'cli', // runs the demo app's workloads (`tsmesh demo-app NAME`)
 ];
 const notBuilt = [
   cliMain,
@@ -368,6 +369,106 @@ const end = Date.now() + 45000; let ok = 0, fail = 0; const errors = {}; const h
     expect(summary.hosts).toContain(before);
     expect(summary.hosts.length).toBeGreaterThanOrEqual(2);
   }, 240_000);
+
+  it('the demo app (tsmesh demo --kubernetes) runs meshed: every edge over mutual TLS, the failing vote in the metrics, check --proxy green', async () => {
+    const demo = await tsmesh([
+      'demo',
+      '--kubernetes',
+      '--image',
+      `ghcr.io/tsmesh/cli:${TAG}`,
+      '--image-pull-policy',
+      'Never',
+    ]);
+    const t0 = performance.now();
+    await apply(demo);
+    const apps = ['web', 'emoji', 'voting', 'vote-bot'];
+    await eventually(
+      'the demo pods injected and Ready',
+      async () => {
+        const out = await kubectl(
+          '-n',
+          'emojivoto',
+          'get',
+          'pods',
+          '-o',
+          'jsonpath={range .items[*]}{.metadata.labels.app} {.spec.initContainers[*].name},{.spec.containers[*].name} {.status.conditions[?(@.type=="Ready")].status}{"\\n"}{end}',
+        );
+        const lines = out.trim().split('\n').filter(Boolean);
+        const ready = apps.every((app) =>
+          lines.some((l) => l.startsWith(`${app} `) && /linkerd-proxy/.test(l) && l.endsWith(' True')),
+        );
+        return ready || out;
+      },
+      180_000,
+    );
+    process.stderr.write(`e2e: demo pods Ready ${Math.round(performance.now() - t0)} ms after apply\n`);
+    const metricsOf = async (app: string, name: string): Promise<string[]> => {
+      const pod = (
+        await kubectl(
+          '-n',
+          'emojivoto',
+          'get',
+          'pods',
+          '-l',
+          `app=${app}`,
+          '-o',
+          'jsonpath={.items[0].metadata.name}',
+        )
+      ).trim();
+      const text = await kubectl(
+        'get',
+        '--raw',
+        `/api/v1/namespaces/emojivoto/pods/${pod}:4191/proxy/metrics`,
+      );
+      return text.split('\n').filter((l) => l.startsWith(`${name}{`));
+    };
+    const id = (sa: string) => `${sa}.emojivoto.serviceaccount.identity.linkerd.cluster.local`;
+    // The bot's votes reach web over mTLS; web's calls reach emoji and voting over mTLS.
+    for (const [app, from] of [
+      ['web', 'vote-bot'],
+      ['emoji', 'web'],
+      ['voting', 'web'],
+    ] as const) {
+      await eventually(
+        `${from} → ${app} over mutual TLS (inbound request_total on ${app}'s proxy)`,
+        async () => {
+          const lines = (await metricsOf(app, 'request_total')).filter(
+            (l) => l.includes('direction="inbound"') && l.includes(`client_id="${id(from)}"`),
+          );
+          return (lines.length > 0 && lines.every((l) => l.includes('tls="true"'))) || lines.join('\n');
+        },
+        90_000,
+      );
+    }
+    // No plaintext edge anywhere from web: every outbound series of web's proxy is tls="true".
+    const outbound = (await metricsOf('web', 'request_total')).filter((l) =>
+      l.includes('direction="outbound"'),
+    );
+    expect(outbound.length).toBeGreaterThan(0);
+    expect(outbound.filter((l) => !l.includes('tls="true"'))).toEqual([]);
+    // One vote always fails, as in emojivoto: voting's proxy classifies it a failure.
+    await eventually(
+      "the failing vote in voting's response_total",
+      async () => {
+        const lines = await metricsOf('voting', 'response_total');
+        return (
+          lines.some((l) => l.includes('direction="inbound"') && l.includes('classification="failure"')) ||
+          lines.join('\n')
+        );
+      },
+      90_000,
+    );
+    const check = await runCommand(
+      process.execPath,
+      [cliMain, '--kubeconfig', cluster.kubeconfigPath, 'check', '--proxy', '-n', 'emojivoto'],
+      { timeoutMs: 120_000, allowFailure: true },
+    );
+    if (check.code !== 0)
+      throw new Error(
+        `tsmesh check --proxy -n emojivoto failed (${check.code}):\n${check.stdout}${check.stderr}`,
+      );
+    await kubectl('delete', 'namespace', 'emojivoto', '--wait=true', '--timeout=120s');
+  }, 420_000);
 
   it('tsmesh uninstall | kubectl delete leaves the cluster clean', async () => {
     await kubectl('delete', 'namespace', NS, '--wait=true', '--timeout=120s');
