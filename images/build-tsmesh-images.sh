@@ -21,8 +21,14 @@ components=("$@")
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
 mkdir -p "$OUT"
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/tsmesh-images.XXXXXX")
+# Scratch space outside the repository (a relative TMPDIR would put it among the workspace's
+# packages, where other tests list them), removed on any exit, also when the caller kills us.
+tmp=${TMPDIR:-/tmp}
+[[ $tmp == /* && $tmp != "$ROOT"* ]] || tmp=/tmp
+WORK=$(mktemp -d "$tmp/tsmesh-images.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
+trap 'exit 143' TERM
+trap 'exit 130' INT
 log() { printf '[build-tsmesh-images %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 # shellcheck source-path=SCRIPTDIR source=lib/oci-archive.sh
 source "$HERE/lib/oci-archive.sh"

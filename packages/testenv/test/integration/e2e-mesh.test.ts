@@ -153,6 +153,40 @@ describe.skipIf(skipReason !== undefined)('tsmesh on the one-node cluster (end t
     }
   };
 
+  /** The metric lines named `name` of a demo workload's proxy (through the apiserver's pod proxy). */
+  const demoMetrics = async (app: string, name: string): Promise<string[]> => {
+    const pod = (
+      await kubectl(
+        '-n',
+        'emojivoto',
+        'get',
+        'pods',
+        '-l',
+        `app=${app}`,
+        '-o',
+        'jsonpath={.items[0].metadata.name}',
+      )
+    ).trim();
+    const text = await kubectl('get', '--raw', `/api/v1/namespaces/emojivoto/pods/${pod}:4191/proxy/metrics`);
+    return text.split('\n').filter((l) => l.startsWith(`${name}{`));
+  };
+  const demoId = (sa: string) => `${sa}.emojivoto.serviceaccount.identity.linkerd.cluster.local`;
+  /** The sum of the series among `lines` that carry every one of `labels`. */
+  const total = (lines: string[], ...labels: string[]): number =>
+    lines
+      .filter((l) => labels.every((label) => l.includes(label)))
+      .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+  /** Successful web → voting calls so far, as voting's proxy counts them. */
+  const votesAllowed = async (): Promise<number> =>
+    total(
+      await demoMetrics('voting', 'response_total'),
+      'direction="inbound"',
+      `client_id="${demoId('web')}"`,
+      'classification="success"',
+    );
+  const votesDenied = async (): Promise<number> =>
+    total(await demoMetrics('voting', 'inbound_http_authz_deny_total'), `client_id="${demoId('web')}"`);
+
   beforeAll(async () => {
     cluster = await startCluster({ onLog: (l) => process.stderr.write(`${l}\n`) });
     imagesDir = await mkdtemp(join(tmpdir(), 'tsmesh-e2e-images-'));
@@ -402,27 +436,6 @@ const end = Date.now() + 45000; let ok = 0, fail = 0; const errors = {}; const h
       180_000,
     );
     process.stderr.write(`e2e: demo pods Ready ${Math.round(performance.now() - t0)} ms after apply\n`);
-    const metricsOf = async (app: string, name: string): Promise<string[]> => {
-      const pod = (
-        await kubectl(
-          '-n',
-          'emojivoto',
-          'get',
-          'pods',
-          '-l',
-          `app=${app}`,
-          '-o',
-          'jsonpath={.items[0].metadata.name}',
-        )
-      ).trim();
-      const text = await kubectl(
-        'get',
-        '--raw',
-        `/api/v1/namespaces/emojivoto/pods/${pod}:4191/proxy/metrics`,
-      );
-      return text.split('\n').filter((l) => l.startsWith(`${name}{`));
-    };
-    const id = (sa: string) => `${sa}.emojivoto.serviceaccount.identity.linkerd.cluster.local`;
     // The bot's votes reach web over mTLS; web's calls reach emoji and voting over mTLS.
     for (const [app, from] of [
       ['web', 'vote-bot'],
@@ -432,8 +445,8 @@ const end = Date.now() + 45000; let ok = 0, fail = 0; const errors = {}; const h
       await eventually(
         `${from} → ${app} over mutual TLS (inbound request_total on ${app}'s proxy)`,
         async () => {
-          const lines = (await metricsOf(app, 'request_total')).filter(
-            (l) => l.includes('direction="inbound"') && l.includes(`client_id="${id(from)}"`),
+          const lines = (await demoMetrics(app, 'request_total')).filter(
+            (l) => l.includes('direction="inbound"') && l.includes(`client_id="${demoId(from)}"`),
           );
           return (lines.length > 0 && lines.every((l) => l.includes('tls="true"'))) || lines.join('\n');
         },
@@ -441,7 +454,7 @@ const end = Date.now() + 45000; let ok = 0, fail = 0; const errors = {}; const h
       );
     }
     // No plaintext edge anywhere from web: every outbound series of web's proxy is tls="true".
-    const outbound = (await metricsOf('web', 'request_total')).filter((l) =>
+    const outbound = (await demoMetrics('web', 'request_total')).filter((l) =>
       l.includes('direction="outbound"'),
     );
     expect(outbound.length).toBeGreaterThan(0);
@@ -450,7 +463,7 @@ const end = Date.now() + 45000; let ok = 0, fail = 0; const errors = {}; const h
     await eventually(
       "the failing vote in voting's response_total",
       async () => {
-        const lines = await metricsOf('voting', 'response_total');
+        const lines = await demoMetrics('voting', 'response_total');
         return (
           lines.some((l) => l.includes('direction="inbound"') && l.includes('classification="failure"')) ||
           lines.join('\n')
@@ -467,8 +480,77 @@ const end = Date.now() + 45000; let ok = 0, fail = 0; const errors = {}; const h
       throw new Error(
         `tsmesh check --proxy -n emojivoto failed (${check.code}):\n${check.stdout}${check.stderr}`,
       );
-    await kubectl('delete', 'namespace', 'emojivoto', '--wait=true', '--timeout=120s');
   }, 420_000);
+
+  it("the demo's policy and failure scenarios: deny web → voting and allow it again; the control plane down and back", async () => {
+    // Taking web's authorization away from voting: web's votes are refused by voting's proxy.
+    const deniedBefore = await votesDenied();
+    await kubectl('-n', 'emojivoto', 'delete', 'authorizationpolicy', 'voting-grpc-from-web');
+    await eventually(
+      "web → voting denied (inbound_http_authz_deny_total on voting's proxy rises)",
+      async () => (await votesDenied()) > deniedBefore || `deny total ${await votesDenied()}`,
+      60_000,
+    );
+    // Giving it back: votes succeed again.
+    await apply(
+      await tsmesh([
+        'demo',
+        '--kubernetes',
+        '--image',
+        `ghcr.io/tsmesh/cli:${TAG}`,
+        '--image-pull-policy',
+        'Never',
+      ]),
+    );
+    const allowedAgain = await votesAllowed();
+    await eventually(
+      'web → voting allowed again',
+      async () => (await votesAllowed()) > allowedAgain || `success total ${await votesAllowed()}`,
+      60_000,
+    );
+
+    // The control plane (destination and policy) down: the proxies keep serving with what they know.
+    await kubectl('-n', 'linkerd', 'scale', 'deploy/linkerd-destination', '--replicas=0');
+    await eventually(
+      'linkerd-destination pods gone',
+      async () => {
+        const pods = await kubectl(
+          '-n',
+          'linkerd',
+          'get',
+          'pods',
+          '-l',
+          'linkerd.io/control-plane-component=destination',
+          '-o',
+          'name',
+        );
+        return pods.trim() === '' || pods;
+      },
+      120_000,
+    );
+    const whileDown = await votesAllowed();
+    await eventually(
+      'votes keep succeeding with the control plane down',
+      async () => (await votesAllowed()) >= whileDown + 5 || `success total ${await votesAllowed()}`,
+      60_000,
+    );
+    // Back: the proxies resubscribe, and a new policy change reaches them.
+    await kubectl('-n', 'linkerd', 'scale', 'deploy/linkerd-destination', '--replicas=1');
+    await cluster.kubectl(
+      ['-n', 'linkerd', 'rollout', 'status', 'deploy/linkerd-destination', '--timeout=180s'],
+      {
+        timeoutMs: 190_000,
+      },
+    );
+    const deniedAfterRestart = await votesDenied();
+    await kubectl('-n', 'emojivoto', 'delete', 'authorizationpolicy', 'voting-grpc-from-web');
+    await eventually(
+      'a policy change after the restart reaches voting (web → voting denied again)',
+      async () => (await votesDenied()) > deniedAfterRestart || `deny total ${await votesDenied()}`,
+      120_000,
+    );
+    await kubectl('delete', 'namespace', 'emojivoto', '--wait=true', '--timeout=120s');
+  }, 600_000);
 
   it('tsmesh uninstall | kubectl delete leaves the cluster clean', async () => {
     await kubectl('delete', 'namespace', NS, '--wait=true', '--timeout=120s');
