@@ -264,7 +264,16 @@ describe.skipIf(skipReason !== undefined)('tsmesh run --netns (transparent mode,
       podNetworkNames(/pod=default\/(client-[a-z0-9]+)/.exec(client.output())![1]!).netns,
     );
 
-    // The capture ends before the metrics are scraped (the host's own plain HTTP to the admin port).
+    // The capture ends before the metrics are scraped (the host's own plain HTTP to the admin port),
+    // but only once the client's last connection (the opaque echo to 4143) is in the file: packets
+    // still in the capture buffer when tshark stops are lost (seen in CI: no 4143 ClientHello).
+    const captured = () =>
+      spawnSync('tshark', ['-r', capture, '-Y', 'tcp.dstport==4143', '-T', 'fields', '-e', 'frame.number'], {
+        encoding: 'utf8',
+      }).stdout.trim() !== '';
+    for (const end = Date.now() + 15_000; !captured() && Date.now() < end;)
+      await new Promise((r) => setTimeout(r, 250));
+    await new Promise((r) => setTimeout(r, 500));
     tsharkRun.kill('SIGINT');
     await new Promise((r) => (tsharkRun.exitCode !== null ? r(undefined) : tsharkRun.once('exit', r)));
     // The server's proxy: inbound HTTP and the opaque TCP from the client's identity, over TLS.
