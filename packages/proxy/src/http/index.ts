@@ -8,7 +8,6 @@ export {
 export { createHttp2Proxy, type Http2Proxy, type Http2ProxyOptions } from './http2-proxy.js';
 export {
   canCarryOverHttp2,
-  isAbsoluteForm,
   L5D_ORIG_PROTO,
   origProtoValue,
   parseOrigProto,

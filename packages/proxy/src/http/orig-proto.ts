@@ -35,7 +35,7 @@ export function parseOrigProto(value: string | string[] | undefined): OrigProto 
 }
 
 /** An HTTP/1 request target in absolute form (`http://host/path`) rather than origin form. */
-export const isAbsoluteForm = (url: string): boolean => url.length > 0 && url[0] !== '/' && url !== '*';
+const isAbsoluteForm = (url: string): boolean => url.length > 0 && url[0] !== '/' && url !== '*';
 
 /**
  * Whether an HTTP/1 request may travel as an HTTP/2 stream: not CONNECT and not asking for a

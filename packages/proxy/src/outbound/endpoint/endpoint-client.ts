@@ -15,20 +15,14 @@ import type { Readable } from 'node:stream';
 import type { Pool } from 'undici';
 import type { Endpoint } from '../../discovery/index.js';
 import { ProxyError, ProxyErrorCode } from '../../errors/index.js';
-import {
-  createHttp1Pools,
-  isAbsoluteForm,
-  L5D_ORIG_PROTO,
-  origProtoValue,
-  stripHopByHop,
-} from '../../http/index.js';
+import { createHttp1Pools, L5D_ORIG_PROTO, origProtoValue, stripHopByHop } from '../../http/index.js';
 import type { MeshTls } from '../../tls/index.js';
 
 export type Headers = Record<string, string | string[]>;
 
 export interface AttemptRequest {
   readonly method: string;
-  /** Path and query. */
+  /** Path and query: origin form (the exchange turns an absolute-form target into it). */
   readonly path: string;
   readonly authority: string;
   /** Without hop-by-hop headers and pseudo-headers (the exchange strips them). */
@@ -73,6 +67,12 @@ const HTTP2_FORBIDDEN = new Set([
   'upgrade',
   'proxy-connection',
 ]);
+
+/**
+ * The `l5d-orig-proto` of every HTTP/1 request carried over HTTP/2 from here: the path is in
+ * origin form (the exchange normalised an absolute target), so never "; absolute-form".
+ */
+const HTTP11 = origProtoValue('1.1', '/');
 
 const toConnectError = (err: unknown) =>
   ProxyError.is(err)
@@ -193,18 +193,7 @@ export function createEndpointClient(options: EndpointClientOptions): EndpointCl
       headers[':path'] = req.path;
       headers[':authority'] = req.authority;
       headers[':scheme'] = 'http';
-      if (origProto !== undefined) {
-        headers[L5D_ORIG_PROTO] = origProto;
-        if (isAbsoluteForm(req.path)) {
-          try {
-            const u = new URL(req.path);
-            headers[':path'] = `${u.pathname}${u.search}`;
-            headers[':authority'] = u.host;
-          } catch {
-            // Not a URL: sent as is, the peer answers 400.
-          }
-        }
-      }
+      if (origProto !== undefined) headers[L5D_ORIG_PROTO] = origProto;
       const body = req.body;
       let stream: ReturnType<ClientHttp2Session['request']>;
       try {
@@ -277,7 +266,7 @@ export function createEndpointClient(options: EndpointClientOptions): EndpointCl
       req.http2
         ? sendHttp2(req, signal)
         : endpoint.protocolHint === 'h2'
-          ? sendHttp2(req, signal, origProtoValue('1.1', req.path))
+          ? sendHttp2(req, signal, HTTP11)
           : sendHttp1(req, signal),
     async close(graceful = false) {
       const s = session;
