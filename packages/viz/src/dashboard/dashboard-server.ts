@@ -3,10 +3,9 @@
 // proxies) and one point per workload is recorded for the charts. Requests whose Host header is
 // not this server's own loopback name are refused (DNS rebinding), as linkerd-viz's web server
 // enforces its host. Tap and top streams are served by an embedder-given handler when there is one.
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
-import { MeshError, MeshErrorCode } from '@tsmesh/core';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { silentLogger, type Logger } from '@tsmesh/kube';
+import { listenHttp, type HttpListener } from '../http-listener/index.js';
 import { statSummary } from '../metrics-api/stat-summary.js';
 import { createDashboardApi } from './dashboard-api.js';
 import type { DashboardSource } from './dashboard-source.js';
@@ -128,35 +127,19 @@ export async function startDashboardServer(options: DashboardServerOptions): Pro
     res.end(req.method === 'HEAD' ? undefined : file.body);
   };
 
-  const sockets = new Set<Socket>();
-  const server = createServer((req, res) => {
-    handle(req, res).catch((e: unknown) => {
-      logger.error({ err: (e as Error).message, url: req.url }, 'dashboard request failed');
-      if (!res.headersSent) send(res, 500, { error: (e as Error).message });
-      else res.destroy();
-    });
-  });
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.once('close', () => sockets.delete(s));
-  });
+  let listener: HttpListener;
   try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen({ host: address, port: options.port ?? 0 }, () => {
-        server.off('error', reject);
-        resolve();
+    listener = await listenHttp(address, options.port ?? 0, '--address/--port', (req, res) => {
+      handle(req, res).catch((e: unknown) => {
+        logger.error({ err: (e as Error).message, url: req.url }, 'dashboard request failed');
+        if (!res.headersSent) send(res, 500, { error: (e as Error).message });
+        else res.destroy();
       });
     });
-  } catch (cause) {
+  } catch (e) {
     options.signal?.removeEventListener('abort', onAbort);
-    throw new MeshError(
-      MeshErrorCode.Unavailable,
-      `cannot listen on ${address}:${options.port ?? 0}: ${(cause as Error).message}`,
-      { cause, where: '--address/--port', hint: 'pick another port (0 = any free one)' },
-    );
+    throw e;
   }
-  const port = (server.address() as AddressInfo).port;
 
   // The refresh loop: source, then one chart point per workload.
   const loop = (async () => {
@@ -184,19 +167,15 @@ export async function startDashboardServer(options: DashboardServerOptions): Pro
     }
   })();
 
-  const host = address.includes(':') ? `[${address}]` : address;
   let closed: Promise<void> | undefined;
   const close = () =>
     (closed ??= (async () => {
       stop.abort();
       options.signal?.removeEventListener('abort', onAbort);
       await loop;
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        for (const s of sockets) s.destroy();
-      });
+      await listener.close();
     })());
   stop.signal.addEventListener('abort', () => void close(), { once: true });
-  logger.info({ url: `http://${host}:${port}/` }, 'dashboard listening');
-  return { url: `http://${host}:${port}/`, close };
+  logger.info({ url: listener.url }, 'dashboard listening');
+  return { url: listener.url, close };
 }

@@ -5,13 +5,12 @@
 //   GET /api/stat, /api/edges, /api/authz, /api/meta  (as the dashboard's API)
 //   GET /api/routes?resource=deploy/web[&namespace=ns]  per-route stats within a resource
 // A bad query is a 400 with {error, hint}; a failing Prometheus a 502; the server keeps serving.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
-import { MeshError, MeshErrorCode } from '@tsmesh/core';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { silentLogger, type Logger } from '@tsmesh/kube';
 import { createDashboardApi } from '../dashboard/dashboard-api.js';
 import type { DashboardSource } from '../dashboard/dashboard-source.js';
 import { createStatHistory } from '../dashboard/stat-history.js';
+import { listenHttp } from '../http-listener/index.js';
 
 export interface MetricsApiServerOptions {
   readonly source: DashboardSource;
@@ -33,51 +32,6 @@ export interface MetricsApiServer {
   close(): Promise<void>;
 }
 
-interface Listening {
-  readonly server: Server;
-  readonly url: string;
-  close(): Promise<void>;
-}
-
-async function listen(
-  address: string,
-  port: number,
-  where: string,
-  handler: (req: IncomingMessage, res: ServerResponse) => void,
-): Promise<Listening> {
-  const sockets = new Set<Socket>();
-  const server = createServer(handler);
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.once('close', () => sockets.delete(s));
-  });
-  try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen({ host: address, port }, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-  } catch (cause) {
-    throw new MeshError(
-      MeshErrorCode.Unavailable,
-      `cannot listen on ${address}:${port}: ${(cause as Error).message}`,
-      { cause, where, hint: 'pick another port (0 = any free one)' },
-    );
-  }
-  const host = address.includes(':') ? `[${address}]` : address;
-  return {
-    server,
-    url: `http://${host}:${(server.address() as AddressInfo).port}/`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        for (const s of sockets) s.destroy();
-      }),
-  };
-}
-
 const send = (res: ServerResponse, status: number, body: unknown) => {
   res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
   res.end(JSON.stringify(body));
@@ -97,7 +51,7 @@ export async function startAdminServer(options: {
   readonly address?: string;
   readonly port?: number;
 }): Promise<AdminServer> {
-  const { url, close } = await listen(
+  const { url, close } = await listenHttp(
     options.address ?? '127.0.0.1',
     options.port ?? 0,
     '--admin-addr',
@@ -151,7 +105,7 @@ export async function startMetricsApiServer(options: MetricsApiServerOptions): P
     send(res, answer.status, answer.body);
   };
 
-  const apiListener = await listen(address, options.port ?? 0, '--addr', (req, res) => {
+  const apiListener = await listenHttp(address, options.port ?? 0, '--addr', (req, res) => {
     handle(req, res).catch((e: unknown) => {
       logger.error({ err: (e as Error).message, url: req.url }, 'metrics-api request failed');
       if (!res.headersSent) send(res, 500, { error: (e as Error).message });

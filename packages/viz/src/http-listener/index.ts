@@ -1,0 +1,1 @@
+export { listenHttp, type HttpListener } from './http-listener.js';
