@@ -1,6 +1,6 @@
 // @tsmesh/identity: the certificate authority behind io.linkerd.proxy.identity.Identity/Certify.
 export { PACKAGE_NAME, VERSION } from './version.js';
-export { createJsonLogger, silentLogger, type Logger } from './logger.js';
+export { silentLogger, type Logger } from './logger.js';
 export {
   classifyRefusal,
   createCertifyHandler,

@@ -1,10 +1,8 @@
-// tsmesh-identity: the binary. Parses its configuration, creates the logger and registry (the only
-// place that does), starts the service and stops it on SIGINT/SIGTERM.
+// tsmesh-identity: the binary. The controller frame (runControllerMain: flags → exit 2, logger and
+// registry, SIGINT/SIGTERM, exit 1 with the reason) around the identity service.
 import { readFileSync } from 'node:fs';
 import { AuthenticationV1Api, KubeConfig } from '@kubernetes/client-node';
-import { MeshError } from '@tsmesh/core';
-import { collectDefaultMetrics, Registry } from 'prom-client';
-import { createJsonLogger, type Logger } from '../logger.js';
+import { runControllerMain, untilAborted, type ControllerContext } from '@tsmesh/kube';
 import {
   createLocalTokenValidator,
   createTokenReviewValidator,
@@ -13,33 +11,19 @@ import {
 import { IDENTITY_USAGE, parseIdentityConfig, type IdentityConfig } from './identity-config.js';
 import { startIdentityService, type IssuerSourceConfig } from './identity-service.js';
 
-export async function runIdentity(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
-  let config;
-  try {
-    config = parseIdentityConfig(argv, env);
-  } catch (err) {
-    process.stderr.write(`tsmesh-identity: ${MeshError.is(err) ? err.describe() : String(err)}\n`);
-    return 2;
-  }
-  if (config === 'help') {
-    process.stdout.write(IDENTITY_USAGE);
-    return 0;
-  }
-  const logger = createJsonLogger(undefined, config.logLevel);
-  const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
-
-  try {
-    return await serve(config, logger, registry);
-  } catch (err) {
-    const message = MeshError.is(err) ? err.describe() : err instanceof Error ? err.message : String(err);
-    logger.error({ error: message }, 'could not start');
-    process.stderr.write(`tsmesh-identity: ${message}\n`);
-    return 1;
-  }
+export function runIdentity(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
+  return runControllerMain<IdentityConfig>({
+    program: 'tsmesh-identity',
+    parse: () => {
+      const config = parseIdentityConfig(argv, env);
+      return config === 'help' ? { help: IDENTITY_USAGE } : config;
+    },
+    logLevel: (config) => config.logLevel,
+    serve,
+  });
 }
 
-async function serve(config: IdentityConfig, logger: Logger, registry: Registry): Promise<number> {
+async function serve(config: IdentityConfig, { logger, registry, signal }: ControllerContext): Promise<void> {
   let kubeConfig: KubeConfig | undefined;
   const kube = () => {
     if (!kubeConfig) {
@@ -72,14 +56,6 @@ async function serve(config: IdentityConfig, logger: Logger, registry: Registry)
     issuance: { leafLifetimeMs: config.issuanceLifetimeMs, clockSkewMs: config.clockSkewMs },
     tls: config.tls ? { serverName: config.tlsServerName } : undefined,
   });
-  await new Promise<void>((resolve) => {
-    const stop = (signal: string) => {
-      logger.info({ signal }, 'shutting down');
-      resolve();
-    };
-    process.once('SIGINT', () => stop('SIGINT'));
-    process.once('SIGTERM', () => stop('SIGTERM'));
-  });
+  await untilAborted(signal);
   await service.close();
-  return 0;
 }

@@ -46,6 +46,15 @@ describe('runControllerMain', () => {
     });
     expect(failed).toBe(1);
     expect(io.err.join('')).toContain('tsmesh-test: listen EADDRINUSE 127.0.0.1:1');
+    // The log line carries the binary's own fields (tsmesh-policy's name) before the call's.
+    await runControllerMain({
+      ...base,
+      logFields: { name: 'tsmesh-test' },
+      parse: () => ({}),
+      serve: () => Promise.reject(new Error('boom')),
+    });
+    const logged = io.err.map((line) => line.trim()).find((line) => line.includes('"boom"'));
+    expect(JSON.parse(logged ?? '{}')).toMatchObject({ level: 50, name: 'tsmesh-test', error: 'boom' });
     let served = false;
     const listenersBefore = process.listenerCount('SIGTERM');
     const running = runControllerMain({

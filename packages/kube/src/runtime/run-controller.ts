@@ -19,6 +19,8 @@ export interface ControllerMain<C> {
   /** Parses the flags; throws a MeshError naming the bad one. */
   parse(): C | { help: string };
   logLevel(config: C): LogLevel;
+  /** Fields every log line carries (e.g. `{ name: program }`); none by default. */
+  readonly logFields?: Readonly<Record<string, unknown>>;
   /** Serves until `context.signal` aborts, then returns after closing what it opened. */
   serve(config: C, context: ControllerContext): Promise<void>;
 }
@@ -51,7 +53,7 @@ export async function runControllerMain<C>(main: ControllerMain<C>): Promise<num
     return 0;
   }
   const settled = config as C;
-  const logger = createJsonLogger(main.logLevel(settled));
+  const logger = createJsonLogger(main.logLevel(settled), undefined, main.logFields);
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const stop = new AbortController();

@@ -1,37 +1,43 @@
-// tsmesh-policy: parse flags (exit 2 naming a bad one), build the source (Kubernetes API, or a
-// manifest directory in local mode), start the controller, stop on SIGINT/SIGTERM.
+// tsmesh-policy: the controller frame (runControllerMain: flags → exit 2 naming a bad one, logger
+// and registry, SIGINT/SIGTERM, exit 1 with the reason) around the policy service: build the source
+// (Kubernetes API, or a manifest directory in local mode) and serve until the signal.
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
-import { MeshError } from '@tsmesh/core';
 import {
   createDirectoryObjectSource,
   createKubeApiClient,
   createKubeObjectSource,
+  runControllerMain,
+  untilAborted,
+  type ControllerContext,
   type KubeApiClient,
   type ObjectSource,
 } from '@tsmesh/kube';
-import { collectDefaultMetrics, Registry } from 'prom-client';
-import { createPolicyLogger } from './json-logger.js';
 import { parsePolicyConfig, POLICY_USAGE, type PolicyConfig } from './policy-config.js';
 import { startPolicyService } from './start-policy-service.js';
 
-export async function runPolicy(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
-  let config: PolicyConfig | 'help';
-  try {
-    config = parsePolicyConfig(argv);
-  } catch (err) {
-    process.stderr.write(`tsmesh-policy: ${MeshError.is(err) ? err.describe() : String(err)}\n`);
-    return 2;
-  }
-  if (config === 'help') {
-    process.stdout.write(POLICY_USAGE);
-    return 0;
-  }
-  const logger = createPolicyLogger(config.logLevel);
-  const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
+const PROGRAM = 'tsmesh-policy';
+
+export function runPolicy(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
+  return runControllerMain<PolicyConfig>({
+    program: PROGRAM,
+    parse: () => {
+      const config = parsePolicyConfig(argv);
+      return config === 'help' ? { help: POLICY_USAGE } : config;
+    },
+    logLevel: (config) => config.logLevel,
+    logFields: { name: PROGRAM },
+    serve: (config, context) => servePolicy(config, env, context),
+  });
+}
+
+async function servePolicy(
+  config: PolicyConfig,
+  env: NodeJS.ProcessEnv,
+  { logger, registry, signal }: ControllerContext,
+): Promise<void> {
   const controller = new AbortController();
   let source: ObjectSource;
   let client: KubeApiClient | undefined;
@@ -48,7 +54,7 @@ export async function runPolicy(argv: readonly string[], env: NodeJS.ProcessEnv)
       const kc = new KubeConfig();
       if (config.kubeconfig) kc.loadFromFile(config.kubeconfig);
       else kc.loadFromDefault();
-      client = createKubeApiClient(kc, { fieldManager: 'tsmesh-policy', userAgent: 'tsmesh-policy' });
+      client = createKubeApiClient(kc, { fieldManager: PROGRAM, userAgent: PROGRAM });
       source = createKubeObjectSource({ client, signal: controller.signal, logger, registry });
     }
     const service = await startPolicyService({
@@ -84,25 +90,12 @@ export async function runPolicy(argv: readonly string[], env: NodeJS.ProcessEnv)
           }
         : undefined,
     });
-    await new Promise<void>((resolve) => {
-      const stop = (signal: string) => {
-        logger.info({ signal }, 'shutting down');
-        resolve();
-      };
-      process.once('SIGINT', () => stop('SIGINT'));
-      process.once('SIGTERM', () => stop('SIGTERM'));
-    });
+    await untilAborted(signal);
     await service.close();
     controller.abort();
     await source.close();
-    client?.close();
-    return 0;
-  } catch (err) {
-    const message = MeshError.is(err) ? err.describe() : err instanceof Error ? err.message : String(err);
-    logger.error({ error: message }, 'could not start');
-    process.stderr.write(`tsmesh-policy: ${message}\n`);
+  } finally {
     controller.abort();
     client?.close();
-    return 1;
   }
 }
