@@ -13,7 +13,6 @@ import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { TsmeshProxyEnv } from '../../src/config/index.js';
 import { toTcpAddress } from '../../src/discovery/index.js';
-import { createStaticCertificateSource } from '../../src/tls/index.js';
 import { createTestCa } from '../../src/tls/test-certs.test-support.js';
 import {
   closeServer,
@@ -26,6 +25,7 @@ import {
 } from './proxy-harness.js';
 import { startTestControlPlane, type TestControlPlane } from './support/control-plane.js';
 import { requestVia } from './support/mesh-outbound.js';
+import { controlPlaneEnv, meshIdentity } from './support/mesh-proxies.js';
 
 const id = (sa: string, ns: string) => `${sa}.${ns}.serviceaccount.identity.linkerd.cluster.local`;
 const C_ID = id('vote-bot', 'shop');
@@ -48,17 +48,9 @@ describe('gateway mode: client proxy → gateway proxy → server proxy', () => 
   let c: Harness;
   let g: Harness;
   let s: Harness;
-  const tls = (identity: string) => ({
-    certificates: createStaticCertificateSource(ca.issue(identity)),
-    trustAnchorsPem: ca.trustAnchorsPem,
-  });
+  const tls = (identity: string) => meshIdentity(ca, identity);
   // Destination only: without a policy service, name targets balance over Destination.Get.
-  const discoveryEnv = () => ({
-    [ProxyEnv.DestinationSvcAddr]: cp.address,
-    [ProxyEnv.DestinationSvcName]:
-      'linkerd-destination.linkerd.serviceaccount.identity.linkerd.cluster.local',
-    [ProxyEnv.DestinationContext]: '{"ns":"shop","nodeName":"local"}',
-  });
+  const discoveryEnv = () => controlPlaneEnv(cp, 'shop');
   const gatewayMetric = async (name: string, labels: Record<string, string>) =>
     sample(await (await fetch(`${g.adminUrl}/metrics`)).text(), name, labels) ?? 0;
 

@@ -16,10 +16,10 @@ import { ProxyEnv, type inbound } from '@tsmesh/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TsmeshProxyEnv } from '../../src/config/index.js';
 import { toProtoIp } from '../../src/inbound-policy/index.js';
-import { createStaticCertificateSource } from '../../src/tls/index.js';
 import { createTestCa } from '../../src/tls/test-certs.test-support.js';
 import { createReplayStream } from '../../src/transport/index.js';
 import { closeServer, forwardTo, sample, startHarness, type Harness } from './proxy-harness.js';
+import { CONTROL_PLANE_ID, meshIdentity } from './support/mesh-proxies.js';
 import { startTestPolicyServer, type TestPolicyServer } from './support/policy-server.js';
 
 const run = promisify(execFile);
@@ -116,16 +116,15 @@ describe('Servers that declare their protocol skip HTTP detection', () => {
       {
         ...forwardTo(app.port),
         [ProxyEnv.PolicySvcAddr]: cp.address,
-        [ProxyEnv.PolicySvcName]: 'linkerd-destination.linkerd.serviceaccount.identity.linkerd.cluster.local',
+        [ProxyEnv.PolicySvcName]: CONTROL_PLANE_ID,
         [ProxyEnv.PolicyWorkload]: '{"ns":"emojivoto","pod":"web-0"}',
       },
-      { certificates: createStaticCertificateSource(ca.issue(B_ID)), trustAnchorsPem: ca.trustAnchorsPem },
+      meshIdentity(ca, B_ID),
     );
     a = await startHarness(
       { [TsmeshProxyEnv.OutboundForwardAddr]: `127.0.0.1:${b.inboundPort}` },
       {
-        certificates: createStaticCertificateSource(ca.issue(A_ID)),
-        trustAnchorsPem: ca.trustAnchorsPem,
+        ...meshIdentity(ca, A_ID),
         identityFor: (t) => (t.port === b.inboundPort ? B_ID : undefined),
       },
     );

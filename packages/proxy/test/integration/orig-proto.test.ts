@@ -13,13 +13,12 @@ import type { IncomingMessage } from 'node:http';
 import { connect } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { promisify } from 'node:util';
-import { ProxyEnv } from '@tsmesh/core';
 import { Pool } from 'undici';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { createStaticCertificateSource } from '../../src/tls/index.js';
 import { createTestCa } from '../../src/tls/test-certs.test-support.js';
 import { closeServer, forwardTo, listenHttp, sample, startHarness, type Harness } from './proxy-harness.js';
 import { startTestControlPlane, type TestControlPlane } from './support/control-plane.js';
+import { controlPlaneEnv, meshIdentity } from './support/mesh-proxies.js';
 import { httpPolicy } from './support/policies.js';
 
 const run = promisify(execFile);
@@ -53,8 +52,7 @@ describe('HTTP/1 over HTTP/2 between proxies (l5d-orig-proto)', () => {
     const c = await startHarness(
       {},
       {
-        certificates: createStaticCertificateSource(ca.issue(A_ID)),
-        trustAnchorsPem: ca.trustAnchorsPem,
+        ...meshIdentity(ca, A_ID),
         identityFor: (t) => (t.port === b.inboundPort ? B_ID : undefined),
         protocolHintFor: (t) => (t.port === b.inboundPort ? 'h2' : undefined),
       },
@@ -103,24 +101,10 @@ describe('HTTP/1 over HTTP/2 between proxies (l5d-orig-proto)', () => {
       socket.write('HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: upgrade\r\n\r\n');
       socket.on('data', (d: Buffer) => socket.write(d));
     });
-    b = await startHarness(forwardTo(app.port), {
-      certificates: createStaticCertificateSource(ca.issue(B_ID)),
-      trustAnchorsPem: ca.trustAnchorsPem,
-    });
+    b = await startHarness(forwardTo(app.port), meshIdentity(ca, B_ID));
     cp.setEndpoints(WEB, [{ host: '127.0.0.1', port: b.inboundPort, identity: B_ID, h2: true }]);
     cp.setPolicy(WEB, httpPolicy(WEB, [{ backends: [{ path: WEB, failfastMs: 2000 }] }]));
-    const cpName = 'linkerd-destination.linkerd.serviceaccount.identity.linkerd.cluster.local';
-    a = await startHarness(
-      {
-        [ProxyEnv.DestinationSvcAddr]: cp.address,
-        [ProxyEnv.DestinationSvcName]: cpName,
-        [ProxyEnv.PolicySvcAddr]: cp.address,
-        [ProxyEnv.PolicySvcName]: cpName,
-        [ProxyEnv.DestinationContext]: '{"ns":"emojivoto","nodeName":"local"}',
-        [ProxyEnv.PolicyWorkload]: '{"ns":"emojivoto","pod":"vote-bot-1"}',
-      },
-      { certificates: createStaticCertificateSource(ca.issue(A_ID)), trustAnchorsPem: ca.trustAnchorsPem },
-    );
+    a = await startHarness(controlPlaneEnv(cp, 'emojivoto', 'vote-bot-1'), meshIdentity(ca, A_ID));
   });
   afterAll(async () => {
     for (const r of held.splice(0)) r();

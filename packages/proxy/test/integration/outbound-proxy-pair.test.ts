@@ -7,7 +7,6 @@ import { connect } from 'node:net';
 import { ProxyEnv } from '@tsmesh/core';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { TsmeshProxyEnv } from '../../src/config/index.js';
-import { createStaticCertificateSource } from '../../src/tls/index.js';
 import { createTestCa } from '../../src/tls/test-certs.test-support.js';
 import {
   closeServer,
@@ -21,6 +20,7 @@ import {
 import { toTcpAddress } from '../../src/discovery/index.js';
 import { startTestControlPlane, type TestControlPlane } from './support/control-plane.js';
 import { requestVia } from './support/mesh-outbound.js';
+import { controlPlaneEnv, meshIdentity } from './support/mesh-proxies.js';
 import { httpPolicy } from './support/policies.js';
 
 const A_ID = 'vote-bot.emojivoto.serviceaccount.identity.linkerd.cluster.local';
@@ -40,10 +40,7 @@ describe('outbound mesh between two proxies', () => {
     cp = await startTestControlPlane();
     echo = await listenTcp((s) => s.pipe(s));
     app = await listenHttp((req, res) => res.end(`client-id=${String(req.headers['l5d-client-id'])}`));
-    b = await startHarness(forwardTo(app.port), {
-      certificates: createStaticCertificateSource(ca.issue(B_ID)),
-      trustAnchorsPem: ca.trustAnchorsPem,
-    });
+    b = await startHarness(forwardTo(app.port), meshIdentity(ca, B_ID));
     cp.setEndpoints(WEB, [{ host: '127.0.0.1', port: b.inboundPort, identity: B_ID }]);
     cp.setPolicy(WEB, httpPolicy(WEB, [{ backends: [{ path: WEB, failfastMs: 500 }] }]));
     // The same proxy B, but discovery claims another identity for it.
@@ -54,21 +51,7 @@ describe('outbound mesh between two proxies', () => {
         identity: 'db.emojivoto.serviceaccount.identity.linkerd.cluster.local',
       },
     ]);
-    a = await startHarness(
-      {
-        ...controlPlaneEnv(),
-      },
-      { certificates: createStaticCertificateSource(ca.issue(A_ID)), trustAnchorsPem: ca.trustAnchorsPem },
-    );
-  });
-  const controlPlaneEnv = () => ({
-    [ProxyEnv.DestinationSvcAddr]: cp.address,
-    [ProxyEnv.DestinationSvcName]:
-      'linkerd-destination.linkerd.serviceaccount.identity.linkerd.cluster.local',
-    [ProxyEnv.PolicySvcAddr]: cp.address,
-    [ProxyEnv.PolicySvcName]: 'linkerd-destination.linkerd.serviceaccount.identity.linkerd.cluster.local',
-    [ProxyEnv.DestinationContext]: '{"ns":"emojivoto","nodeName":"local"}',
-    [ProxyEnv.PolicyWorkload]: '{"ns":"emojivoto","pod":"vote-bot-1"}',
+    a = await startHarness(controlPlaneEnv(cp, 'emojivoto', 'vote-bot-1'), meshIdentity(ca, A_ID));
   });
   afterAll(async () => {
     await a.close();
@@ -136,11 +119,11 @@ describe('outbound mesh between two proxies', () => {
     // discovery (the profile's endpoint hint) can get the bytes to B.
     const c = await startHarness(
       {
-        ...controlPlaneEnv(),
+        ...controlPlaneEnv(cp, 'emojivoto', 'vote-bot-1'),
         [ProxyEnv.InboundPortsDisableProtocolDetection]: String(echo.port),
         [TsmeshProxyEnv.OutboundForwardAddr]: `127.0.1.40:${echo.port}`,
       },
-      { certificates: createStaticCertificateSource(ca.issue(A_ID)), trustAnchorsPem: ca.trustAnchorsPem },
+      meshIdentity(ca, A_ID),
     );
     onTestFinished(() => c.close());
     const socket = connect(c.outboundPort, '127.0.0.1');

@@ -5,11 +5,13 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
-import { ProxyEnv, TapClient, type tap } from '@tsmesh/core';
+import { ProxyEnv, type tap } from '@tsmesh/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createStaticCertificateSource, type MeshCertificate } from '../../src/tls/index.js';
+import type { MeshCertificate } from '../../src/tls/index.js';
 import { createTestCa } from '../../src/tls/test-certs.test-support.js';
 import { closeServer, forwardTo, listenHttp, startHarness, type Harness } from './proxy-harness.js';
+import { meshIdentity } from './support/mesh-proxies.js';
+import { tapAddressOf, tapClient, untilTapActive } from './support/tap-client.js';
 
 const run = promisify(execFile);
 const WEB_ID = 'web.emojivoto.serviceaccount.identity.linkerd.cluster.local';
@@ -22,16 +24,7 @@ describe('tap on the control port', () => {
   let h: Harness;
   let tapAddress: string;
 
-  const client = (cert: MeshCertificate) =>
-    new TapClient(
-      tapAddress,
-      grpc.credentials.createSsl(
-        Buffer.from(ca.trustAnchorsPem),
-        Buffer.from(cert.privateKeyPem),
-        Buffer.from(cert.certificateChainPem),
-      ),
-      { 'grpc.ssl_target_name_override': WEB_ID, 'grpc.default_authority': WEB_ID },
-    );
+  const client = (cert: MeshCertificate) => tapClient(tapAddress, ca.trustAnchorsPem, cert, WEB_ID);
 
   beforeAll(async () => {
     app = await listenHttp((_req, res) => res.end('ok\n'));
@@ -41,11 +34,9 @@ describe('tap on the control port', () => {
         [ProxyEnv.ControlListenAddr]: '127.0.0.1:0',
         [ProxyEnv.TapSvcName]: TAP_ID,
       },
-      { certificates: createStaticCertificateSource(ca.issue(WEB_ID)), trustAnchorsPem: ca.trustAnchorsPem },
+      meshIdentity(ca, WEB_ID),
     );
-    const address = h.proxy.tapServer?.address;
-    if (!address) throw new Error('no tap server');
-    tapAddress = `127.0.0.1:${address.port}`;
+    tapAddress = tapAddressOf(h.proxy);
   });
   afterAll(async () => {
     await h.close();
@@ -64,7 +55,7 @@ describe('tap on the control port', () => {
     call.on('data', (e: tap.TapEvent) => events.push(e));
     const ended = new Promise<grpc.StatusObject>((resolve) => call.on('status', resolve));
     call.on('error', () => undefined);
-    expect(await waitFor(() => h.proxy.tap.active)).toBe(true);
+    await untilTapActive(h.proxy.tap);
     const get = (path: string) =>
       run('curl', [
         '-sS',
@@ -114,9 +105,3 @@ describe('tap on the control port', () => {
     expect(h.proxy.tap.active).toBe(false);
   });
 });
-
-async function waitFor(f: () => boolean, timeoutMs = 5000): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (!f() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-  return f();
-}

@@ -6,12 +6,13 @@ import * as grpc from '@grpc/grpc-js';
 import { ProxyEnv, type tap } from '@tsmesh/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatProtoIp } from '../../src/inbound-policy/index.js';
-import { createStaticCertificateSource, type MeshCertificate } from '../../src/tls/index.js';
+import type { MeshCertificate } from '../../src/tls/index.js';
 import { createTestCa } from '../../src/tls/test-certs.test-support.js';
 import { closeServer, listenHttp, startHarness, type Harness } from './proxy-harness.js';
 import { startTestControlPlane, type TestControlPlane } from './support/control-plane.js';
 import { requestVia } from './support/mesh-outbound.js';
-import { tapClient, untilTapActive } from './support/tap-client.js';
+import { controlPlaneEnv, meshIdentity } from './support/mesh-proxies.js';
+import { tapAddressOf, tapClient, untilTapActive } from './support/tap-client.js';
 
 const CLIENT_ID = 'vote-bot.emojivoto.serviceaccount.identity.linkerd.cluster.local';
 const TAP_ID = 'tap.linkerd-viz.serviceaccount.identity.linkerd.cluster.local';
@@ -41,21 +42,13 @@ describe('outbound tap', () => {
     ]);
     h = await startHarness(
       {
-        [ProxyEnv.DestinationSvcAddr]: cp.address,
-        [ProxyEnv.DestinationSvcName]:
-          'linkerd-destination.linkerd.serviceaccount.identity.linkerd.cluster.local',
-        [ProxyEnv.DestinationContext]: '{"ns":"emojivoto","nodeName":"local"}',
+        ...controlPlaneEnv(cp, 'emojivoto'),
         [ProxyEnv.ControlListenAddr]: '127.0.0.1:0',
         [ProxyEnv.TapSvcName]: TAP_ID,
       },
-      {
-        certificates: createStaticCertificateSource(ca.issue(CLIENT_ID)),
-        trustAnchorsPem: ca.trustAnchorsPem,
-      },
+      meshIdentity(ca, CLIENT_ID),
     );
-    const address = h.proxy.tapServer?.address;
-    if (!address) throw new Error('no tap server');
-    tapAddress = `127.0.0.1:${address.port}`;
+    tapAddress = tapAddressOf(h.proxy);
   });
   afterAll(async () => {
     await h.close();

@@ -21,6 +21,16 @@ export function tapClient(
   );
 }
 
+/** The address of a proxy's tap server (its control port); throws when it runs none. */
+export function tapAddressOf(proxy: {
+  readonly tapServer: { readonly address: { readonly port: number } } | undefined;
+}): string {
+  const address = proxy.tapServer?.address;
+  if (!address)
+    throw new Error('the proxy runs no tap server (set the control listen address and tap service name)');
+  return `127.0.0.1:${address.port}`;
+}
+
 /** Waits until the proxy reports an open tap (the Observe call registered). */
 export async function untilTapActive(tap: { readonly active: boolean }, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
