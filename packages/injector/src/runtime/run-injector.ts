@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
 import { MeshError, MeshErrorCode } from '@tsmesh/core';
-import { createKubeApiClient, type Logger } from '@tsmesh/kube';
+import { createJsonLogger, createKubeApiClient, type LogLevel } from '@tsmesh/kube';
 import {
   createInjectorConfig,
   injectorConfigInputFromFiles,
@@ -33,6 +33,8 @@ The tsmesh proxy injector: a mutating admission webhook adding the proxy to pods
 
 type Env = Readonly<Record<string, string | undefined>>;
 
+const LOG_LEVELS: readonly string[] = ['debug', 'info', 'warn', 'error'];
+
 function parseAddr(text: string, where: string): { host: string; port: number } {
   const m = /^(\[[^\]]+\]|[^:]*):(\d{1,5})$/.exec(text);
   const port = m ? Number(m[2]) : NaN;
@@ -49,16 +51,6 @@ function readText(path: string, where: string): string {
   } catch (err) {
     throw new MeshError(MeshErrorCode.Config, `cannot read ${path}: ${(err as Error).message}`, { where });
   }
-}
-
-function createLogger(minLevel: string, write: (line: string) => void): Logger {
-  const order: Record<string, number> = { debug: 20, info: 30, warn: 40, error: 50 };
-  const min = order[minLevel] ?? 30;
-  const log = (level: string) => (fields: Record<string, unknown>, msg: string) => {
-    if ((order[level] ?? 0) >= min)
-      write(`${JSON.stringify({ level: order[level], time: Date.now(), ...fields, msg })}\n`);
-  };
-  return { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') };
 }
 
 /** Runs the injector until a signal; resolves with the exit code. */
@@ -92,7 +84,8 @@ export async function runInjector(argv: readonly string[], env: Env): Promise<nu
     process.stdout.write(INJECTOR_USAGE);
     return 0;
   }
-  const logger = createLogger(values['log-level'] ?? 'info', (line) => process.stderr.write(line));
+  const level = values['log-level'] ?? 'info';
+  const logger = createJsonLogger(LOG_LEVELS.includes(level) ? (level as LogLevel) : 'info');
   try {
     const configFile = values.config ?? env.TSMESH_INJECTOR_CONFIG;
     const linkerdValuesFile = values['linkerd-values'] ?? env.TSMESH_INJECTOR_LINKERD_VALUES;
