@@ -7,12 +7,12 @@
 // the same API from its own process.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { built, cli, startDemo, type DemoProcess } from './demo-process.js';
+import { get, until } from './viz-support.js';
 
 const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
 if (!CHROMIUM) console.warn('viz-dashboard browser test skipped: no chromium (apt-get install chromium)');
@@ -23,22 +23,6 @@ interface Row {
   name: string;
   rps: number;
   successRate?: number;
-}
-
-async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline)
-      throw new Error(`${what}: not within ${timeoutMs} ms${last ? ` (last error: ${String(last)})` : ''}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
 }
 
 /** The first line of a child's stdout matching `re`. */
@@ -64,17 +48,6 @@ function lineOf(child: ChildProcess, re: RegExp, timeoutMs: number): Promise<str
       clearTimeout(timer);
       reject(new Error(`exited with ${code}:\n${text}`));
     });
-  });
-}
-
-/** GET with a chosen Host header (fetch cannot set it). */
-function statusWithHost(url: string, host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { headers: { host } }, (res) => {
-      res.resume();
-      resolve(res.statusCode ?? 0);
-    });
-    req.on('error', reject).end();
   });
 }
 
@@ -218,7 +191,7 @@ describe.skipIf(!built || !CHROMIUM)('the dashboard in a real chromium over tsme
     const html = await (await fetch(`${url}namespaces/emojivoto`)).text();
     expect(html).toContain('<div id="root"></div>');
     const { port } = new URL(url);
-    expect(await statusWithHost(`${url}api/meta`, `attacker.example:${port}`)).toBe(403);
+    expect((await get(`${url}api/meta`, `attacker.example:${port}`)).status).toBe(403);
     const exited = new Promise<number | null>((r) => command!.once('exit', (code) => r(code)));
     command.kill('SIGTERM');
     expect(await exited).toBe(0);

@@ -3,56 +3,18 @@
 // `prometheus`) scraping a small proxy-metrics endpoint every second: /ready on the admin port,
 // the API's answers computed from Prometheus, a bad query a 400 with a hint while the process keeps
 // serving, the web Host check (--enforced-host), and a clean exit on SIGTERM.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, request, type Server } from 'node:http';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { built, cli } from './demo-process.js';
+import { get, hasPrometheus, startPrometheus, until, type PrometheusProcess } from './viz-support.js';
 
-const hasPrometheus = spawnSync('sh', ['-c', 'command -v prometheus'], { stdio: 'ignore' }).status === 0;
 if (!hasPrometheus) console.warn('viz-in-cluster test skipped: no prometheus (scripts/system-packages.mjs)');
 if (!built) console.warn('viz-in-cluster test skipped: the CLI is not built (nx run @tsmesh/cli:build)');
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((r) => server.close(r));
-  return port;
-}
-
-async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline)
-      throw new Error(`${what}: not within ${timeoutMs} ms${last ? ` (last: ${String(last)})` : ''}`);
-    await sleep(250);
-  }
-}
-
-/** GET with a chosen Host header (fetch cannot set it). */
-function get(url: string, host?: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { headers: host ? { host } : {}, timeout: 20_000 }, (res) => {
-      let body = '';
-      res.setEncoding('utf8').on('data', (t: string) => (body += t));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('timeout', () => req.destroy(new Error(`GET ${url}: no answer in 20 s`)));
-    req.on('error', reject).end();
-  });
-}
 
 interface Proc {
   child: ChildProcess;
@@ -91,9 +53,7 @@ async function stopCli(p: Proc | undefined): Promise<number | null | undefined> 
 describe.skipIf(!built || !hasPrometheus)('viz metrics-api and web processes over a real Prometheus', () => {
   const root = mkdtempSync(join(tmpdir(), 'tsmesh-viz-incluster-'));
   let target: Server;
-  let prometheus: ChildProcess | undefined;
-  let prometheusUrl = '';
-  let prometheusLog = '';
+  let prometheus: PrometheusProcess | undefined;
   let api: Proc | undefined;
   let web: Proc | undefined;
 
@@ -116,8 +76,8 @@ describe.skipIf(!built || !hasPrometheus)('viz metrics-api and web processes ove
     });
     await new Promise<void>((r) => target.listen(0, '127.0.0.1', r));
     const targetPort = (target.address() as AddressInfo).port;
-    writeFileSync(
-      join(root, 'prometheus.yml'),
+    prometheus = await startPrometheus(
+      root,
       [
         'global:',
         '  scrape_interval: 1s',
@@ -130,39 +90,12 @@ describe.skipIf(!built || !hasPrometheus)('viz metrics-api and web processes ove
         '',
       ].join('\n'),
     );
-    // A free port can be taken between the probe and Prometheus' listen: then try another.
-    for (let attempt = 1; ; attempt++) {
-      const port = await freePort();
-      prometheusUrl = `http://127.0.0.1:${port}`;
-      const child = spawn(
-        'prometheus',
-        [
-          `--config.file=${join(root, 'prometheus.yml')}`,
-          `--storage.tsdb.path=${join(root, `tsdb-${attempt}`)}`,
-          `--web.listen-address=127.0.0.1:${port}`,
-          '--log.level=warn',
-        ],
-        { stdio: ['ignore', 'pipe', 'pipe'] },
-      );
-      prometheus = child;
-      child.stdout!.on('data', (d: Buffer) => (prometheusLog += d.toString()));
-      child.stderr!.on('data', (d: Buffer) => (prometheusLog += d.toString()));
-      const up = await until('Prometheus up', 60_000, async () => {
-        if (child.exitCode !== null) return false;
-        const r = await fetch(`${prometheusUrl}/-/ready`);
-        return r.ok ? true : undefined;
-      }).catch((e: unknown) => {
-        throw new Error(`${String(e)}\n${prometheusLog}`);
-      });
-      if (up) break;
-      if (attempt === 3) throw new Error(`Prometheus did not start:\n${prometheusLog}`);
-    }
     api = await startCli([
       'viz',
       'metrics-api',
       '--addr=127.0.0.1:0',
       '--admin-addr=127.0.0.1:0',
-      `--prometheus-url=${prometheusUrl}`,
+      `--prometheus-url=${prometheus.url}`,
       '--time-window=10s',
     ]);
     web = await startCli([
@@ -170,7 +103,7 @@ describe.skipIf(!built || !hasPrometheus)('viz metrics-api and web processes ove
       'web',
       '--addr=127.0.0.1:0',
       '--admin-addr=127.0.0.1:0',
-      `--prometheus-url=${prometheusUrl}`,
+      `--prometheus-url=${prometheus.url}`,
       '--time-window=10s',
       '--refresh=1s',
     ]);
@@ -179,11 +112,7 @@ describe.skipIf(!built || !hasPrometheus)('viz metrics-api and web processes ove
   afterAll(async () => {
     await stopCli(api);
     await stopCli(web);
-    if (prometheus && prometheus.exitCode === null) {
-      const exited = new Promise((r) => prometheus!.once('exit', r));
-      prometheus.kill('SIGTERM');
-      await exited;
-    }
+    await prometheus?.stop();
     await new Promise((r) => target?.close(r));
     rmSync(root, { recursive: true, force: true });
   }, 60_000);

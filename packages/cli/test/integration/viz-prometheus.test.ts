@@ -3,9 +3,7 @@
 // own answers to independently written queries for the same window, and the local direct-scrape
 // mode (--state, no Prometheus) agrees with Prometheus too. Prometheus listens on 127.0.0.1 only,
 // keeps its storage in a temporary directory and is stopped at the end.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,17 +11,7 @@ import { podScrapeTargets, queryPrometheus, type Series } from '@tsmesh/viz';
 import { localPods } from '../../src/commands/viz.js';
 import { createProgram } from '../../src/program.js';
 import { built, startDemo, type DemoProcess } from './demo-process.js';
-
-const hasPrometheus = spawnSync('sh', ['-c', 'command -v prometheus'], { stdio: 'ignore' }).status === 0;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return port;
-}
+import { hasPrometheus, sleep, startPrometheus, type PrometheusProcess } from './viz-support.js';
 
 async function run(args: string[]): Promise<string> {
   let out = '';
@@ -51,9 +39,8 @@ describe.skipIf(!built || !hasPrometheus)('tsmesh viz against a real Prometheus 
   const root = mkdtempSync(join(tmpdir(), 'tsmesh-viz-prom-'));
   const state = join(root, 'demo');
   let demo: DemoProcess;
-  let prometheus: ChildProcess | undefined;
+  let prometheus: PrometheusProcess | undefined;
   let url = '';
-  let prometheusLog = '';
 
   beforeAll(async () => {
     demo = startDemo(state, ['--duration', '150s']);
@@ -73,22 +60,8 @@ describe.skipIf(!built || !hasPrometheus)('tsmesh viz against a real Prometheus 
         return `      - targets: ['${u.host}']\n        labels: ${JSON.stringify(Object.fromEntries(Object.entries(t.labels).filter(([k]) => k !== 'job')))}`;
       }),
     ].join('\n');
-    writeFileSync(join(root, 'prometheus.yml'), `${config}\n`);
-    const port = await freePort();
-    url = `http://127.0.0.1:${port}`;
-    prometheus = spawn(
-      'prometheus',
-      [
-        `--config.file=${join(root, 'prometheus.yml')}`,
-        `--storage.tsdb.path=${join(root, 'tsdb')}`,
-        `--web.listen-address=127.0.0.1:${port}`,
-        '--storage.tsdb.retention.time=1h',
-        '--log.level=warn',
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    prometheus.stdout!.on('data', (d: Buffer) => (prometheusLog += d.toString()));
-    prometheus.stderr!.on('data', (d: Buffer) => (prometheusLog += d.toString()));
+    prometheus = await startPrometheus(root, `${config}\n`);
+    url = prometheus.url;
     // Every target up, then enough scrapes for a 10s window.
     const deadline = Date.now() + 60_000;
     let last = '';
@@ -98,12 +71,12 @@ describe.skipIf(!built || !hasPrometheus)('tsmesh viz against a real Prometheus 
         if (up[0]?.value === 4) break;
         last = JSON.stringify(up);
       } catch (e) {
-        last = String(e); // not listening yet
+        last = String(e);
       }
-      if (Date.now() > deadline || prometheus.exitCode !== null) {
+      if (Date.now() > deadline || prometheus.child.exitCode !== null) {
         const targetsNow = await fetch(`${url}/api/v1/targets`).then((r) => r.text(), String);
         throw new Error(
-          `Prometheus did not scrape the proxies: ${last}\n${targetsNow}\n${config}\n${prometheusLog}`,
+          `Prometheus did not scrape the proxies: ${last}\n${targetsNow}\n${config}\n${prometheus.log()}`,
         );
       }
       await sleep(500);
@@ -112,11 +85,7 @@ describe.skipIf(!built || !hasPrometheus)('tsmesh viz against a real Prometheus 
   }, 150_000);
 
   afterAll(async () => {
-    if (prometheus && prometheus.exitCode === null) {
-      const exited = new Promise((r) => prometheus!.once('exit', r));
-      prometheus.kill('SIGTERM');
-      await exited;
-    }
+    await prometheus?.stop();
     if (demo && demo.child.exitCode === null) {
       demo.child.kill('SIGTERM');
       await demo.exited;
