@@ -12,8 +12,6 @@
 import { ProxyError, ProxyErrorCode } from '../errors/index.js';
 import { parseAuthority } from '../http/index.js';
 
-export const FORWARDED = 'forwarded';
-
 /** A gateway target: a name under the suffixes and a port. */
 export interface GatewayTarget {
   readonly name: string;

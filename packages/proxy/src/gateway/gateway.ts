@@ -11,19 +11,14 @@
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { ProxyErrorLabel } from '@tsmesh/core';
+import { FORWARDED } from '../client-address/index.js';
 import { detectProtocol } from '../detect/index.js';
 import { PROXY_ERRORS, ProxyError } from '../errors/index.js';
 import type { ProxyMetrics } from '../metrics/index.js';
 import type { Exchange } from '../outbound/logical/index.js';
 import type { OutboundMesh, RequestGate } from '../outbound/index.js';
 import type { TransportHeader } from '../transport-header/index.js';
-import {
-  checkGatewayLoop,
-  FORWARDED,
-  forwardedElement,
-  gatewayTarget,
-  type GatewayTarget,
-} from './gateway-rules.js';
+import { checkGatewayLoop, forwardedElement, gatewayTarget, type GatewayTarget } from './gateway-rules.js';
 
 export interface GatewayOptions {
   /** LINKERD2_PROXY_INBOUND_GATEWAY_SUFFIXES, normalized (config.inbound.gatewaySuffixes). */
