@@ -20,12 +20,11 @@ OUT=${1:?usage: build-cluster-images.sh OUT_DIR [COREDNS_BINARY]}
 COREDNS_BIN=${2:-}
 HERE=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$OUT"
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/tsmesh-cluster-images.XXXXXX")
-trap 'rm -rf "$WORK"' EXIT
 log() { printf '[build-cluster-images %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
 # shellcheck source-path=SCRIPTDIR source=lib/oci-archive.sh
 source "$HERE/lib/oci-archive.sh"
+scratch_dir "$(cd "$HERE/.." && pwd)" tsmesh-cluster-images
 
 # --- pause ---------------------------------------------------------------------------------------
 PAUSE_REF=tsmesh.local/pause:3.10

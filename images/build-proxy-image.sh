@@ -20,17 +20,15 @@ command -v buildah >/dev/null || { echo "build-proxy-image.sh: buildah is not in
 [[ -f $ROOT/packages/proxy/dist/main.js ]] || { echo "build-proxy-image.sh: build the proxy first (pnpm exec nx run @tsmesh/proxy:build)" >&2; exit 1; }
 mkdir -p "$OUT"
 log() { printf '[build-proxy-image %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+# shellcheck source-path=SCRIPTDIR source=lib/oci-archive.sh
+source "$ROOT/images/lib/oci-archive.sh"
 
 rootfs=$WORK/rootfs
 mkdir -p "$rootfs"/{etc,tmp,opt/tsmesh,usr/local/bin}
 chmod 1777 "$rootfs/tmp"
 # The binaries and every shared library they load, at the same paths.
-for bin in "$(readlink -f "$(command -v node)")" /usr/bin/env; do
-  install -D -m 0755 "$bin" "$rootfs/usr/bin/$(basename "$bin")"
-  for lib in $(ldd "$bin" | grep -o '/[^ ]*'); do
-    install -D -m 0755 "$(readlink -f "$lib")" "$rootfs$lib"
-  done
-done
+copy_with_libs "$rootfs" "$(command -v node)" /usr/bin/node
+copy_with_libs "$rootfs" /usr/bin/env /usr/bin/env
 printf 'root:x:0:0:root:/root:/sbin/nologin\nproxy:x:2102:2102:tsmesh proxy:/tmp:/sbin/nologin\n' >"$rootfs/etc/passwd"
 printf 'root:x:0:\nproxy:x:2102:\n' >"$rootfs/etc/group"
 log "base: $(du -sh "$rootfs" | cut -f1) (node $(node --version) and its libraries)"

@@ -21,17 +21,10 @@ components=("$@")
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
 mkdir -p "$OUT"
-# Scratch space outside the repository (a relative TMPDIR would put it among the workspace's
-# packages, where other tests list them), removed on any exit, also when the caller kills us.
-tmp=${TMPDIR:-/tmp}
-[[ $tmp == /* && $tmp != "$ROOT"* ]] || tmp=/tmp
-WORK=$(mktemp -d "$tmp/tsmesh-images.XXXXXX")
-trap 'rm -rf "$WORK"' EXIT
-trap 'exit 143' TERM
-trap 'exit 130' INT
 log() { printf '[build-tsmesh-images %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 # shellcheck source-path=SCRIPTDIR source=lib/oci-archive.sh
 source "$HERE/lib/oci-archive.sh"
+scratch_dir "$ROOT" tsmesh-images
 
 PNPM=${PNPM:-$(command -v pnpm || echo "$ROOT/.tsmesh-tmp/bin/pnpm")}
 for c in "${components[@]}"; do

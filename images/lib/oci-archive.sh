@@ -1,7 +1,20 @@
 # shellcheck shell=bash
 # Shell functions for making OCI image archives without a container daemon, a registry or any
-# download (sourced by images/build-cluster-images.sh and images/build-tsmesh-images.sh).
-# Callers set WORK (a scratch directory) and `log`. Needs tar, sha256sum, ldd.
+# download (sourced by images/build-cluster-images.sh and images/build-tsmesh-images.sh;
+# build-proxy-image.sh uses copy_with_libs). Callers set WORK (scratch_dir) and `log`. Needs tar,
+# sha256sum, ldd.
+
+# scratch_dir ROOT NAME: sets WORK to a new scratch directory outside the repository at ROOT (a
+# relative TMPDIR, or one inside ROOT, would put it among the workspace's packages, where other tests
+# list them), removed on any exit, also when the caller is killed (TERM, INT).
+scratch_dir() {
+  local root=$1 name=$2 tmp=${TMPDIR:-/tmp}
+  [[ $tmp == /* && $tmp != "$root"* ]] || tmp=/tmp
+  WORK=$(mktemp -d "$tmp/$name.XXXXXX")
+  trap 'rm -rf "$WORK"' EXIT
+  trap 'exit 143' TERM
+  trap 'exit 130' INT
+}
 
 _oci_sha() { sha256sum "$1" | cut -d' ' -f1; }
 _oci_size() { stat -c %s "$1"; }
