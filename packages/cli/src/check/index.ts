@@ -1,4 +1,4 @@
-export { connectKube, loadKubeConfig, type KubeConnectionFlags } from './kube-connection.js';
+export { connectKube, kubeClientFor, loadKubeConfig, type KubeConnectionFlags } from './kube-connection.js';
 export {
   formatReport,
   HINT_BASE,

@@ -38,9 +38,11 @@ export function loadKubeConfig(flags: KubeConnectionFlags): KubeConfig {
   return kc;
 }
 
+/** The CLI's API client for a loaded kubeconfig (field manager and user agent `tsmesh`). */
+export function kubeClientFor(kubeConfig: KubeConfig): KubeApiClient {
+  return createKubeApiClient(kubeConfig, { fieldManager: 'tsmesh', userAgent: `tsmesh/${VERSION}` });
+}
+
 export function connectKube(flags: KubeConnectionFlags): KubeApiClient {
-  return createKubeApiClient(loadKubeConfig(flags), {
-    fieldManager: 'tsmesh',
-    userAgent: `tsmesh/${VERSION}`,
-  });
+  return kubeClientFor(loadKubeConfig(flags));
 }

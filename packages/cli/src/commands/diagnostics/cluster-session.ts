@@ -2,9 +2,8 @@
 // --context), an API client, and the namespace (-n, else the context's, else default).
 import type { KubeConfig } from '@kubernetes/client-node';
 import { MeshError, MeshErrorCode, parseDurationMs } from '@tsmesh/core';
-import { createKubeApiClient, type KubeApiClient } from '@tsmesh/kube';
-import { loadKubeConfig } from '../../check/index.js';
-import { VERSION } from '../../version.js';
+import type { KubeApiClient } from '@tsmesh/kube';
+import { kubeClientFor, loadKubeConfig } from '../../check/index.js';
 import { resolveNamespace, type GlobalClusterFlags } from '../global-options.js';
 
 export interface ClusterSession {
@@ -16,7 +15,7 @@ export interface ClusterSession {
 
 export function openClusterSession(flags: GlobalClusterFlags): ClusterSession {
   const kubeConfig = loadKubeConfig(flags);
-  const client = createKubeApiClient(kubeConfig, { fieldManager: 'tsmesh', userAgent: `tsmesh/${VERSION}` });
+  const client = kubeClientFor(kubeConfig);
   return { kubeConfig, client, namespace: resolveNamespace(flags, kubeConfig), close: () => client.close() };
 }
 
