@@ -10,6 +10,7 @@ import {
   type KubeConnectionFlags,
 } from '../check/index.js';
 import { guarded } from './command-errors.js';
+import { checkOutput } from './output-format.js';
 
 interface CheckFlags extends KubeConnectionFlags {
   pre?: boolean;
@@ -38,12 +39,7 @@ export function registerCheckCommand(
     .option('--context <name>', 'kubeconfig context')
     .action(
       guarded('check', err, async (flags: CheckFlags) => {
-        if (flags.output !== 'table' && flags.output !== 'json' && flags.output !== 'basic') {
-          throw new MeshError(MeshErrorCode.InvalidArgument, `unknown output format "${flags.output}"`, {
-            where: '-o',
-            hint: 'use table or json',
-          });
-        }
+        const output = checkOutput(flags.output, ['table', 'json', 'basic'] as const);
         const waitMs = parseDurationMs(flags.wait);
         if (waitMs === undefined) {
           throw new MeshError(MeshErrorCode.InvalidArgument, `"${flags.wait}" is not a duration`, {
@@ -62,9 +58,9 @@ export function registerCheckCommand(
         try {
           const report = await runChecks(categories, {
             waitMs,
-            onProgress: flags.output === 'json' ? undefined : (line) => err(line),
+            onProgress: output === 'json' ? undefined : (line) => err(line),
           });
-          out(flags.output === 'json' ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
+          out(output === 'json' ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
           if (!report.success) throw new CommanderError(1, 'check.failed', 'checks failed');
         } finally {
           client?.close();

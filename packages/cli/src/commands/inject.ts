@@ -21,6 +21,7 @@ import {
 } from '@tsmesh/injector';
 import { VERSION } from '../version.js';
 import { guarded } from './command-errors.js';
+import { checkOutput } from './output-format.js';
 
 const MANIFEST_EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
 
@@ -103,14 +104,7 @@ function joinOutputs(parts: { text: string; format: ManifestFormat }[], format: 
 }
 
 function parseOutput(value: string | undefined): ManifestFormat | undefined {
-  if (value === undefined) return undefined;
-  if (value !== 'yaml' && value !== 'json') {
-    throw new MeshError(MeshErrorCode.InvalidArgument, `unknown output format "${value}"`, {
-      where: '-o',
-      hint: 'use yaml or json',
-    });
-  }
-  return value;
+  return value === undefined ? undefined : checkOutput(value, ['yaml', 'json'] as const);
 }
 
 interface InjectFlags {

@@ -2,7 +2,6 @@
 // ../install/render-control-plane.ts), for `| kubectl apply -f -`. Trust anchors and issuer are
 // generated unless given; so are the webhooks' serving certificates unless the values hold them.
 import type { Command } from 'commander';
-import { MeshError, MeshErrorCode } from '@tsmesh/core';
 import { formatCrdManifestsYaml } from '@tsmesh/kube';
 import {
   formatDefaultValues,
@@ -13,6 +12,7 @@ import {
   type InstallFlags,
 } from '../install/index.js';
 import { guarded } from './command-errors.js';
+import { checkOutput } from './output-format.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -43,14 +43,8 @@ export function addValuesOptions(command: Command): Command {
 }
 
 export function formatOutput(objects: readonly unknown[], output: string | undefined): string {
-  if (output === 'json')
+  if (output && checkOutput(output, ['yaml', 'json'] as const) === 'json')
     return `${JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }, null, 2)}\n`;
-  if (output && output !== 'yaml') {
-    throw new MeshError(MeshErrorCode.InvalidArgument, `unknown output format "${output}"`, {
-      where: '-o',
-      hint: 'use yaml or json',
-    });
-  }
   return formatManifests(objects);
 }
 

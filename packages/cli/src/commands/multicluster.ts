@@ -21,12 +21,14 @@ import {
 import {
   connectKube,
   formatReport,
+  kubeClientFor,
   loadKubeConfig,
   runChecks,
   type KubeConnectionFlags,
 } from '../check/index.js';
 import { formatManifests } from '../install/index.js';
 import { guarded } from './command-errors.js';
+import { checkOutput } from './output-format.js';
 
 interface CommonFlags extends KubeConnectionFlags {
   namespace: string;
@@ -240,7 +242,7 @@ export function registerMulticlusterCommand(
         });
       }
       const kc = loadKubeConfig(flags);
-      const target = connectKube(flags);
+      const target = kubeClientFor(kc);
       try {
         const addresses = list(flags.gatewayAddresses);
         const input = await gatherLinkInput(target, kc, {
@@ -350,12 +352,7 @@ export function registerMulticlusterCommand(
           output: string;
         },
       ) => {
-        if (flags.output !== 'table' && flags.output !== 'json') {
-          throw new MeshError(MeshErrorCode.InvalidArgument, `unknown output format "${flags.output}"`, {
-            where: '-o',
-            hint: 'table or json',
-          });
-        }
+        const output = checkOutput(flags.output, ['table', 'json'] as const);
         const waitMs = parseDurationMs(flags.wait);
         if (waitMs === undefined) {
           throw new MeshError(MeshErrorCode.InvalidArgument, `"${flags.wait}" is not a duration`, {
@@ -370,7 +367,7 @@ export function registerMulticlusterCommand(
         });
         try {
           const report = await runChecks(checks.categories, { waitMs });
-          out(flags.output === 'json' ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
+          out(output === 'json' ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
           if (!report.success) throw new CommanderError(1, 'multicluster.check.failed', 'checks failed');
         } finally {
           checks.close();

@@ -4,7 +4,8 @@ import type { Command } from 'commander';
 import { MeshError, MeshErrorCode } from '@tsmesh/core';
 import { formatTable } from '@tsmesh/viz';
 import { guarded } from '../command-errors.js';
-import { checkOutput, parseWorkloadRef, podsOf, withClusterSession } from '../diagnostics/index.js';
+import { parseWorkloadRef, podsOf, withClusterSession } from '../diagnostics/index.js';
+import { checkOutput } from '../output-format.js';
 import { globalClusterFlags } from '../global-options.js';
 import { authorizationsFor, type AuthorizationRow } from './authorizations.js';
 

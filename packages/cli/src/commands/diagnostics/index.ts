@@ -3,6 +3,7 @@
 import type { Command } from 'commander';
 import { MeshError, MeshErrorCode } from '@tsmesh/core';
 import { guarded } from '../command-errors.js';
+import { checkOutput } from '../output-format.js';
 import { loadKubeConfig } from '../../check/index.js';
 import { readControlPlaneInfo, statePaths } from '../../local/index.js';
 import { globalClusterFlags, resolveNamespace } from '../global-options.js';
@@ -53,15 +54,6 @@ function failIfAllFailed(results: readonly ScrapeResult[], what: string): void {
       hint: 'see the # ERROR lines above; --via direct reaches pod IPs from the pod network',
     });
   }
-}
-
-/** The -o value when it is one of `allowed`; an error listing them otherwise. */
-export function checkOutput<T extends string>(value: string, allowed: readonly T[]): T {
-  if ((allowed as readonly string[]).includes(value)) return value as T;
-  throw new MeshError(MeshErrorCode.InvalidArgument, `unknown output format "${value}"`, {
-    where: '-o',
-    hint: `use ${allowed.join(' or ')}`,
-  });
 }
 
 interface ControlPlaneFlags {
