@@ -12,6 +12,7 @@ import { ProxyErrorLabel } from '@tsmesh/core';
 import { connectTcp } from '../transport/index.js';
 import { forwardTcp } from '../transport/index.js';
 import { connectionNamed, isHopByHop, L5D_PROXY_ERROR } from './headers.js';
+import { corkForTick, hasRequestBody } from './http1-message.js';
 import { canCarryOverHttp2, L5D_ORIG_PROTO, upgradedRequestHeaders } from './orig-proto.js';
 import { ResponseRelay } from './response-relay.js';
 import { createHttp1Pools, createHttp2Sessions, type Http2Sessions } from './upstream-pools.js';
@@ -42,15 +43,6 @@ export interface Http1Proxy<C> {
   /** Feed an accepted socket to the server, with the bytes detection already read from it. */
   accept(socket: Socket, head: Buffer, conn: C): void;
   close(): Promise<void>;
-}
-
-const NO_BODY_METHODS = new Set(['GET', 'HEAD', 'DELETE', 'OPTIONS', 'TRACE']);
-
-function hasBody(req: IncomingMessage): boolean {
-  if (req.headers['transfer-encoding'] !== undefined) return true;
-  const len = req.headers['content-length'];
-  if (len !== undefined) return len !== '0';
-  return !NO_BODY_METHODS.has(req.method ?? 'GET');
 }
 
 function fail(res: ServerResponse, ctx: HttpRequestContext, status: number, label: string, message: string) {
@@ -97,8 +89,7 @@ class ForwardHandler extends ResponseRelay<ServerResponse> {
     if (res.destroyed) return false;
     // Head and body of a small response leave in one write (one TLS record, one syscall):
     // corked until res.end() or, for a streamed body, the end of this tick.
-    res.cork();
-    process.nextTick(uncorkLater, res);
+    corkForTick(res);
     try {
       res.writeHead(statusCode, responseHeaders(raw, this));
     } catch {
@@ -144,10 +135,6 @@ class ForwardHandler extends ResponseRelay<ServerResponse> {
       timeout ? 'connect timed out' : 'upstream connection failed',
     );
   }
-}
-
-function uncorkLater(res: ServerResponse) {
-  if (!res.writableEnded) res.uncork();
 }
 
 /** Upstream response headers for the client, as a flat list without hop-by-hop ones. */
@@ -214,8 +201,7 @@ function relayUpgraded(
       if (typeof v === 'string') out.push(k, v);
       else if (v !== undefined) for (const x of v) out.push(k, x);
     }
-    res.cork();
-    process.nextTick(uncorkLater, res);
+    corkForTick(res);
     try {
       res.writeHead(code, out);
     } catch {
@@ -290,7 +276,7 @@ export function createHttp1Proxy<C>(options: Http1ProxyOptions<C>): Http1Proxy<C
       forwardOverHttp2(req, res, ctx, ctx.target);
       return;
     }
-    const body = hasBody(req) ? req : null;
+    const body = hasRequestBody(req) ? req : null;
     const handler = new ForwardHandler(res, ctx);
     pools.get(ctx.target, ctx.serverIdentity).dispatch(
       {
@@ -309,7 +295,7 @@ export function createHttp1Proxy<C>(options: Http1ProxyOptions<C>): Http1Proxy<C
     ctx: HttpRequestContext,
     target: UpstreamTarget,
   ) => {
-    const body = hasBody(req);
+    const body = hasRequestBody(req);
     let upstream: ClientHttp2Stream;
     try {
       const headers = upgradedRequestHeaders({

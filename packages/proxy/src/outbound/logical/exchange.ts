@@ -6,7 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { constants, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
 import type { Readable, Writable } from 'node:stream';
 import { PROXY_ERRORS, type ProxyError } from '../../errors/index.js';
-import { L5D_PROXY_ERROR, stripHopByHop } from '../../http/index.js';
+import { corkForTick, hasRequestBody, L5D_PROXY_ERROR, stripHopByHop } from '../../http/index.js';
 import type { AttemptResponse, Headers } from '../endpoint/index.js';
 
 export interface ResponseOutcome {
@@ -44,8 +44,6 @@ export interface Exchange {
   fail(err: ProxyError): void;
 }
 
-const NO_BODY_METHODS = new Set(['GET', 'HEAD', 'DELETE', 'OPTIONS', 'TRACE']);
-
 function grpcOf(h: Headers | undefined): number | undefined {
   const v = h?.['grpc-status'];
   if (v === undefined) return undefined;
@@ -76,10 +74,6 @@ function relay(from: Readable, to: Writable, done: (failed: boolean) => void): v
     settle(!finished);
   });
   from.pipe(to);
-}
-
-function uncorkLater(res: ServerResponse): void {
-  if (!res.writableEnded) res.uncork();
 }
 
 const isGrpc = (h: Record<string, unknown>) => String(h['content-type'] ?? '').startsWith('application/grpc');
@@ -155,11 +149,6 @@ export function http1Exchange(
   const headers = stripHopByHop(req.headers);
   const method = req.method ?? 'GET';
   const target = originForm(req.url ?? '/', req.headers.host);
-  const hasBody =
-    req.headers['transfer-encoding'] !== undefined ||
-    (req.headers['content-length'] !== undefined
-      ? req.headers['content-length'] !== '0'
-      : !NO_BODY_METHODS.has(method));
   return {
     method,
     path: target.path,
@@ -167,7 +156,7 @@ export function http1Exchange(
     headers,
     http2: false,
     grpc: isGrpc(headers),
-    body: hasBody ? req : null,
+    body: hasRequestBody(req) ? req : null,
     get signal() {
       return abort.signal;
     },
@@ -187,8 +176,7 @@ export function http1Exchange(
           const t = up.trailers();
           resolve({ status: up.status, grpcStatus: grpcOf(t) ?? grpcOf(up.headers), streamError: err });
         });
-        res.cork();
-        process.nextTick(uncorkLater, res);
+        corkForTick(res);
         res.writeHead(up.status, extra ? { ...up.headers, ...extra } : up.headers);
       });
     },
