@@ -100,9 +100,11 @@ export {
   parseTapQuery,
   parseTapTarget,
   pluralResourceName,
+  readRequestHeaderConfig,
   renderTapLine,
   requestHeaderAuthenticator,
   selectTapPods,
+  startClusterTapServer,
   startTapApiServer,
   TAP_API_GROUP,
   TAP_API_PREFIX,
@@ -113,6 +115,8 @@ export {
   tapResourceAttributes,
   toTapEventJson,
   topRowsJson,
+  type ClusterTapServerOptions,
+  type RequestHeaderConfig,
   type TapApiServer,
   type TapApiServerOptions,
   type TapAuthenticator,
@@ -132,4 +136,4 @@ export {
   type TopRow,
   type TopTable,
 } from './tap-service/index.js';
-export { tapInjectionPatch } from './tap-injector/index.js';
+export { startTapInjector, tapInjectionPatch, type TapInjectorOptions } from './tap-injector/index.js';

@@ -23,12 +23,14 @@ import {
   createTapHttpHandler,
   createTapService,
   parseTapTarget,
+  readRequestHeaderConfig,
   requestHeaderAuthenticator,
+  startClusterTapServer,
+  startTapInjector,
 } from '@tsmesh/viz';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { runCli } from '../../src/commands/install.test-support.js';
-import { readRequestHeaderConfig, runTapServer, startTapInjector } from '../../src/commands/viz/index.js';
 import { createWebhookCertificate } from '../../src/install/index.js';
 
 let env: TestEnv;
@@ -227,7 +229,7 @@ describe('viz install, check and uninstall on a real apiserver', () => {
     const tlsDir = mkdtempSync(join(tmpdir(), 'tsmesh-tap-tls-'));
     writeFileSync(join(tlsDir, 'tls.crt'), serving.crtPEM);
     writeFileSync(join(tlsDir, 'tls.key'), serving.keyPEM);
-    const server = await runTapServer({
+    const server = await startClusterTapServer({
       client,
       tlsDir,
       host: '127.0.0.1',

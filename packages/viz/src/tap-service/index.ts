@@ -70,3 +70,9 @@ export {
   type TopRow,
   type TopTable,
 } from './top-table.js';
+export {
+  readRequestHeaderConfig,
+  startClusterTapServer,
+  type ClusterTapServerOptions,
+  type RequestHeaderConfig,
+} from './cluster-tap-server.js';

@@ -3,21 +3,26 @@
 import type { Command } from 'commander';
 import { CommanderError } from 'commander';
 import { DURATION_SYNTAX, MeshError, MeshErrorCode, parseDurationMs } from '@tsmesh/core';
-import { authzSummary, formatAuthzTable, parseResource, statSummary } from '@tsmesh/viz';
+import {
+  authzSummary,
+  formatAuthzTable,
+  parseResource,
+  startClusterTapServer,
+  startTapInjector,
+  statSummary,
+} from '@tsmesh/viz';
 import type { KubeApiClient } from '@tsmesh/kube';
 import { connectKube, formatReport, runChecks, type KubeConnectionFlags } from '../../check/index.js';
 import { formatManifests } from '../../install/index.js';
 import { guarded } from '../command-errors.js';
 import { openSource, type VizSourceFlags } from './viz-source.js';
 import { listenAddress, registerVizInClusterServers, serveUntilSignalled } from './in-cluster-servers.js';
-import { runTapServer, tapIdentityFromIdentityService } from './tap-server.js';
-import { startTapInjector } from './tap-injector-server.js';
+import { tapIdentityFromIdentityService } from './tap-identity.js';
 import { vizCheckCategories } from './viz-checks.js';
 import { applyVizSets, DEFAULT_VIZ_VALUES, vizManifests, type VizValues } from './viz-manifests.js';
 
 export { defaultEnforcedHost, registerVizInClusterServers } from './in-cluster-servers.js';
-export { readRequestHeaderConfig, runTapServer, tapIdentityFromIdentityService } from './tap-server.js';
-export { startTapInjector } from './tap-injector-server.js';
+export { tapIdentityFromIdentityService } from './tap-identity.js';
 export { vizCheckCategories, vizComponents } from './viz-checks.js';
 export { applyVizSets, DEFAULT_VIZ_VALUES, VIZ_NS, vizManifests, type VizValues } from './viz-manifests.js';
 
@@ -189,7 +194,7 @@ export function registerVizInstallCommands(
               trustDomain: o.trustDomain,
               signal,
             });
-            const server = await runTapServer({
+            const server = await startClusterTapServer({
               client,
               tlsDir: o.tlsDir,
               host,

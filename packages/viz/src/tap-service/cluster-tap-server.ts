@@ -1,24 +1,16 @@
-// `tsmesh viz tap-server`: the tap Deployment's process in a cluster. It is the aggregated API
-// server behind APIService v1alpha1.tap.linkerd.io (HTTPS with tap-k8s-tls; the aggregator's
-// request-header settings read from kube-system/extension-apiserver-authentication, as any
-// extension API server), authorizes each tap with a SubjectAccessReview, lists pods through the
-// Kubernetes API, and taps proxies as the `tap` ServiceAccount's mesh identity — a certificate it
-// asks the identity service for with its ServiceAccount token (Identity.Certify, renewed as a
-// proxy renews its own), checked against linkerd-identity-trust-roots.
+// The tap Deployment's server in a cluster (`tsmesh viz tap-server`): the aggregated API server
+// (startTapApiServer) wired to the cluster — the aggregator's request-header settings read from
+// kube-system/extension-apiserver-authentication (as any extension API server), each tap authorized
+// with a SubjectAccessReview, pods listed through the Kubernetes API, and the serving certificate
+// (tap-k8s-tls) read from a mounted directory. The tap identity's certificate is the caller's.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Registry } from 'prom-client';
-import { DEFAULT_IDENTITY_TOKEN_FILE, MeshError, MeshErrorCode } from '@tsmesh/core';
+import { MeshError, MeshErrorCode } from '@tsmesh/core';
 import { CoreKinds, type KubeApiClient, type KubeObject } from '@tsmesh/kube';
-import { startProxyIdentity } from '@tsmesh/proxy';
-import {
-  createSubjectAccessReviewAuthorizer,
-  createTapService,
-  startTapApiServer,
-  tapIdentity,
-  type TapApiServer,
-  type TapClientTls,
-} from '@tsmesh/viz';
+import type { TapClientTls } from '../tap-client/index.js';
+import { startTapApiServer, type TapApiServer } from './tap-api-server.js';
+import { createSubjectAccessReviewAuthorizer } from './tap-authorizer.js';
+import { createTapService } from './tap-service.js';
 
 /** The aggregator's request-header authentication, as kube-apiserver publishes it. */
 export interface RequestHeaderConfig {
@@ -71,7 +63,7 @@ export async function readRequestHeaderConfig(
   };
 }
 
-export interface TapServerOptions {
+export interface ClusterTapServerOptions {
   readonly client: KubeApiClient;
   /** Serving certificate directory (tls.crt, tls.key). */
   readonly tlsDir: string;
@@ -84,7 +76,7 @@ export interface TapServerOptions {
   readonly signal?: AbortSignal;
 }
 
-export async function runTapServer(o: TapServerOptions): Promise<TapApiServer> {
+export async function startClusterTapServer(o: ClusterTapServerOptions): Promise<TapApiServer> {
   const requestHeader = await readRequestHeaderConfig(o.client, o.signal);
   return startTapApiServer({
     service: createTapService({
@@ -103,41 +95,4 @@ export async function runTapServer(o: TapServerOptions): Promise<TapApiServer> {
     host: o.host,
     port: o.port,
   });
-}
-
-/** The tap ServiceAccount's mesh certificate from the identity service (renewed in the background). */
-export async function tapIdentityFromIdentityService(o: {
-  client: KubeApiClient;
-  identityAddr: string;
-  tokenFile?: string;
-  controlPlaneNamespace: string;
-  trustDomain: string;
-  signal: AbortSignal;
-}): Promise<() => TapClientTls> {
-  const roots = await o.client.get<KubeObject & { data?: Record<string, string> }>(CoreKinds.ConfigMap, {
-    namespace: o.controlPlaneNamespace,
-    name: 'linkerd-identity-trust-roots',
-  });
-  const trustAnchorsPem = roots.data?.['ca-bundle.crt'] ?? '';
-  const identity = startProxyIdentity({
-    address: o.identityAddr,
-    localName: tapIdentity({ controlPlaneNamespace: o.controlPlaneNamespace, trustDomain: o.trustDomain }),
-    tokenFile: o.tokenFile ?? DEFAULT_IDENTITY_TOKEN_FILE,
-    trustAnchorsPem,
-    registry: new Registry(),
-    signal: o.signal,
-  });
-  await identity.ready();
-  return () => {
-    const cert = identity.current();
-    if (!cert)
-      throw new MeshError(MeshErrorCode.Unavailable, 'the tap identity has no certificate yet', {
-        where: 'tap',
-      });
-    return {
-      trustAnchorsPem,
-      certificateChainPem: cert.certificateChainPem,
-      privateKeyPem: cert.privateKeyPem,
-    };
-  };
 }

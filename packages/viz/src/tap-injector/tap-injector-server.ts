@@ -1,4 +1,4 @@
-// `tsmesh viz tap-injector`: the tap-injector Deployment's process — the mutating webhook (pods,
+// The tap-injector Deployment's server (`tsmesh viz tap-injector`): the mutating webhook (pods,
 // CREATE) that gives meshed pods' proxies the tap service's identity (tapInjectionPatch), reading
 // the namespace's opt-out annotation through the Kubernetes API.
 import { join } from 'node:path';
@@ -10,7 +10,7 @@ import {
   type AdmissionWebhookServer,
   type KubeApiClient,
 } from '@tsmesh/kube';
-import { tapInjectionPatch } from '@tsmesh/viz';
+import { tapInjectionPatch } from './tap-injector.js';
 
 export interface TapInjectorOptions {
   readonly client: KubeApiClient;
