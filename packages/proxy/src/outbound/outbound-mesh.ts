@@ -31,6 +31,7 @@ import {
   http2Exchange,
   type Exchange,
   type LogicalTarget,
+  type Peer,
 } from './logical/index.js';
 import { outboundEndpointLabels } from './endpoint-labels.js';
 import type { MeshMetrics } from './mesh-metrics.js';
@@ -145,10 +146,15 @@ export function createOutboundMesh(options: OutboundMeshOptions): OutboundMesh {
     inFlight: number;
   }
   const targets = new Map<string, Entry>();
-  const origDsts = new WeakMap<object, HostPort | undefined>();
-  const gates = new WeakMap<object, RequestGate>();
-  /** The client address of an HTTP/2 session (its socket is wrapped in a replay stream). */
-  const peers = new WeakMap<object, { ip: string; port: number }>();
+  /** What an accepted connection (HTTP/1 socket, HTTP/2 session) gives each of its requests. */
+  interface Conn {
+    readonly orig: HostPort | undefined;
+    readonly gate: RequestGate | undefined;
+    /** The client's address, for HTTP/2 (its socket is wrapped in a replay stream). */
+    readonly peer: Peer | undefined;
+  }
+  const NO_CONN: Conn = { orig: undefined, gate: undefined, peer: undefined };
+  const conns = new WeakMap<object, Conn>();
   const accepted = new Set<Duplex>();
 
   const sweep = setInterval(
@@ -250,18 +256,17 @@ export function createOutboundMesh(options: OutboundMeshOptions): OutboundMesh {
 
   const http1 = createHttp1Server(
     { keepAlive: true, noDelay: true, requestTimeout: 0 },
-    (req: IncomingMessage, res: ServerResponse) =>
-      dispatch(http1Exchange(req, res), origDsts.get(req.socket), gates.get(req.socket)),
+    (req: IncomingMessage, res: ServerResponse) => {
+      const c = conns.get(req.socket) ?? NO_CONN;
+      dispatch(http1Exchange(req, res), c.orig, c.gate);
+    },
   );
   http1.keepAliveTimeout = 60_000;
   http1.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => undefined);
     const override = req.headers[L5D_DST_OVERRIDE];
-    const e = targetFor(
-      req.headers.host,
-      Array.isArray(override) ? override[0] : override,
-      origDsts.get(req.socket),
-    );
+    const conn = conns.get(req.socket) ?? NO_CONN;
+    const e = targetFor(req.headers.host, Array.isArray(override) ? override[0] : override, conn.orig);
     const refuse = (err: ProxyError) => {
       options.onError?.(err, 'http');
       socket.end(
@@ -272,7 +277,7 @@ export function createOutboundMesh(options: OutboundMeshOptions): OutboundMesh {
       refuse(new ProxyError(ProxyErrorCode.NoTarget, 'no target for this request (missing or invalid Host)'));
       return;
     }
-    if (gates.has(req.socket)) {
+    if (conn.gate) {
       refuse(new ProxyError(ProxyErrorCode.NoTarget, 'HTTP upgrades are not forwarded through the gateway'));
       return;
     }
@@ -324,22 +329,16 @@ export function createOutboundMesh(options: OutboundMeshOptions): OutboundMesh {
   const http2 = createHttp2Server({
     settings: { initialWindowSize: options.http2?.initialStreamWindowSize ?? 65_535 },
   });
-  let pendingOrig: HostPort | undefined;
-  let pendingPeer: { ip: string; port: number } | undefined;
-  let pendingGate: RequestGate | undefined;
+  /** The connection being handed to the HTTP/2 server, until its 'session' event takes it. */
+  let pending: Conn | undefined;
   http2.on('session', (session) => {
-    origDsts.set(session, pendingOrig);
-    if (pendingGate) gates.set(session, pendingGate);
-    if (pendingPeer) peers.set(session, pendingPeer);
+    if (pending) conns.set(session, pending);
     session.on('error', () => undefined);
   });
-  http2.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) =>
-    dispatch(
-      http2Exchange(stream, headers, () => peers.get(stream.session as object)),
-      origDsts.get(stream.session as object),
-      gates.get(stream.session as object),
-    ),
-  );
+  http2.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => {
+    const c = conns.get(stream.session as object) ?? NO_CONN;
+    dispatch(http2Exchange(stream, headers, c.peer), c.orig, c.gate);
+  });
 
   return {
     get size() {
@@ -397,8 +396,8 @@ export function createOutboundMesh(options: OutboundMeshOptions): OutboundMesh {
       // Sockets come from our own listener, so the servers' noDelay option does not apply.
       socket.setNoDelay(true);
       if (protocol === 'http1') {
-        origDsts.set(socket, origDst);
-        if (gate) gates.set(socket, gate);
+        if (origDst !== undefined || gate !== undefined)
+          conns.set(socket, { orig: origDst, gate, peer: undefined });
         if (head.length > 0) socket.unshift(head);
         http1.emit('connection', socket);
         socket.resume();
@@ -407,15 +406,15 @@ export function createOutboundMesh(options: OutboundMeshOptions): OutboundMesh {
       const stream = createReplayStream(socket, head);
       accepted.add(stream);
       stream.once('close', () => accepted.delete(stream));
-      pendingOrig = origDst;
-      pendingPeer = { ip: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 };
-      pendingGate = gate;
+      pending = {
+        orig: origDst,
+        gate,
+        peer: { ip: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 },
+      };
       try {
         http2.emit('connection', stream);
       } finally {
-        pendingOrig = undefined;
-        pendingPeer = undefined;
-        pendingGate = undefined;
+        pending = undefined;
       }
     },
     async close() {

@@ -78,7 +78,7 @@ function relay(from: Readable, to: Writable, done: (failed: boolean) => void): v
 
 const isGrpc = (h: Record<string, unknown>) => String(h['content-type'] ?? '').startsWith('application/grpc');
 
-type Peer = { readonly ip: string; readonly port: number };
+export type Peer = { readonly ip: string; readonly port: number };
 const NO_PEER: Peer = Object.freeze({ ip: '', port: 0 });
 
 /**
@@ -137,11 +137,7 @@ export function originForm(target: string, host: string | undefined): { path: st
   };
 }
 
-export function http1Exchange(
-  req: IncomingMessage,
-  res: ServerResponse,
-  peer: () => Peer | undefined = () => undefined,
-): Exchange {
+export function http1Exchange(req: IncomingMessage, res: ServerResponse): Exchange {
   const abort = new LazyAbort();
   res.once('close', () => {
     if (!res.writableFinished) abort.clientGone();
@@ -164,7 +160,7 @@ export function http1Exchange(
       return abort.gone;
     },
     abort: (reason) => abort.abort(reason),
-    peer: () => peer() ?? { ip: req.socket.remoteAddress ?? '', port: req.socket.remotePort ?? 0 },
+    peer: () => ({ ip: req.socket.remoteAddress ?? '', port: req.socket.remotePort ?? 0 }),
     get headersSent() {
       return res.headersSent;
     },
@@ -191,10 +187,11 @@ export function http1Exchange(
   };
 }
 
+/** `peer`: the client's address (the session's socket may be wrapped, e.g. in a replay stream). */
 export function http2Exchange(
   stream: ServerHttp2Stream,
   reqHeaders: IncomingHttpHeaders,
-  peer: () => Peer | undefined = () => undefined,
+  peer: Peer = NO_PEER,
 ): Exchange {
   const abort = new LazyAbort();
   stream.on('error', () => undefined);
@@ -221,7 +218,7 @@ export function http2Exchange(
       return abort.gone;
     },
     abort: (reason) => abort.abort(reason),
-    peer: () => peer() ?? NO_PEER,
+    peer: () => peer,
     get headersSent() {
       return stream.headersSent;
     },
