@@ -31,11 +31,8 @@ export {
   type DestinationServiceOptions,
 } from './server/index.js';
 export {
-  CLUSTER_DOMAIN_ANNOTATION,
-  CLUSTER_NAME_LABEL,
   remoteMembersOf,
   secretRemoteClusterDiscovery,
-  TRUST_DOMAIN_ANNOTATION,
   type RemoteClusterDiscovery,
   type RemoteClusterSpec,
   type RemoteMembers,

@@ -45,6 +45,10 @@ export const MulticlusterKey = {
   ProbeFailureThreshold: 'mirror.linkerd.io/probe-failure-threshold',
   ProbeTimeout: 'mirror.linkerd.io/probe-timeout',
   RemoteKubeconfigSecretType: 'mirror.linkerd.io/remote-kubeconfig',
+  /** On a credentials Secret (RemoteKubeconfigSecretType): the linked cluster's name, trust and cluster domains. */
+  CredentialsClusterName: 'multicluster.linkerd.io/cluster-name',
+  CredentialsTrustDomain: 'multicluster.linkerd.io/trust-domain',
+  CredentialsClusterDomain: 'multicluster.linkerd.io/cluster-domain',
   RemoteDiscovery: 'multicluster.linkerd.io/remote-discovery',
   LocalDiscovery: 'multicluster.linkerd.io/local-discovery',
   RemoteService: 'multicluster.linkerd.io/remote-service',

@@ -9,11 +9,8 @@ export {
   type RemoteClusterView,
 } from './cluster-state.js';
 export {
-  CLUSTER_DOMAIN_ANNOTATION,
-  CLUSTER_NAME_LABEL,
   RemoteClusters,
   secretRemoteClusterDiscovery,
-  TRUST_DOMAIN_ANNOTATION,
   type RemoteClusterDiscovery,
   type RemoteClusterSpec,
   type RemoteClustersOptions,

@@ -33,10 +33,6 @@ export interface RemoteClusterDiscovery {
   watch(signal: AbortSignal): AsyncIterable<readonly RemoteClusterSpec[]>;
 }
 
-export const CLUSTER_NAME_LABEL = 'multicluster.linkerd.io/cluster-name';
-export const TRUST_DOMAIN_ANNOTATION = 'multicluster.linkerd.io/trust-domain';
-export const CLUSTER_DOMAIN_ANNOTATION = 'multicluster.linkerd.io/cluster-domain';
-
 /** What remote discovery reads in a linked cluster (the remote-access account may read these). */
 const REMOTE_KINDS = ['Service', 'EndpointSlice', 'Pod', 'Server'] as const;
 
@@ -167,7 +163,7 @@ export function secretRemoteClusterDiscovery(o: SecretRemoteClusterDiscoveryOpti
         const next = new Map<string, { version: string; spec: RemoteClusterSpec }>();
         for (const secret of snapshot.list(o.namespace)) {
           if (secret.type !== MulticlusterKey.RemoteKubeconfigSecretType) continue;
-          const cluster = secret.metadata?.labels?.[CLUSTER_NAME_LABEL];
+          const cluster = secret.metadata?.labels?.[MulticlusterKey.CredentialsClusterName];
           if (!cluster) continue;
           const annotations = secret.metadata?.annotations ?? {};
           const version = `${secret.metadata?.resourceVersion ?? ''}/${JSON.stringify([annotations, secret.data])}`;
@@ -176,15 +172,15 @@ export function secretRemoteClusterDiscovery(o: SecretRemoteClusterDiscoveryOpti
             next.set(cluster, previous);
             continue;
           }
-          const trustDomain = annotations[TRUST_DOMAIN_ANNOTATION];
-          const clusterDomain = annotations[CLUSTER_DOMAIN_ANNOTATION];
+          const trustDomain = annotations[MulticlusterKey.CredentialsTrustDomain];
+          const clusterDomain = annotations[MulticlusterKey.CredentialsClusterDomain];
           const kubeconfig = secret.data?.kubeconfig;
           const problem = !kubeconfig
             ? 'no kubeconfig key'
             : !trustDomain
-              ? `no ${TRUST_DOMAIN_ANNOTATION} annotation`
+              ? `no ${MulticlusterKey.CredentialsTrustDomain} annotation`
               : !clusterDomain
-                ? `no ${CLUSTER_DOMAIN_ANNOTATION} annotation`
+                ? `no ${MulticlusterKey.CredentialsClusterDomain} annotation`
                 : undefined;
           try {
             if (problem) throw new Error(problem);

@@ -309,10 +309,10 @@ export function renderLink(input: LinkInput): Manifest[] {
       metadata: {
         name: secret,
         namespace: input.localLinkerdNamespace ?? 'linkerd',
-        labels: { 'multicluster.linkerd.io/cluster-name': cluster },
+        labels: { [MulticlusterKey.CredentialsClusterName]: cluster },
         annotations: {
-          'multicluster.linkerd.io/trust-domain': input.targetTrustDomain,
-          'multicluster.linkerd.io/cluster-domain': input.targetClusterDomain,
+          [MulticlusterKey.CredentialsTrustDomain]: input.targetTrustDomain,
+          [MulticlusterKey.CredentialsClusterDomain]: input.targetClusterDomain,
         },
       },
       type: MulticlusterKey.RemoteKubeconfigSecretType,
