@@ -11,6 +11,7 @@
 // Durations are the policy controller's: an integer and a unit of ms, s, m, h or d ("0" alone is
 // zero, which turns that timeout off). A header whose value does not parse is ignored. Without a route retry policy, any retry
 // header makes one: limit 1 unless given, 64 KiB bodies, backoff 25-250 ms with full jitter.
+import { parseDurationMs } from '@tsmesh/core';
 import type { RetryPolicy, RouteTimeouts } from './routing-plan.js';
 
 type Headers = Record<string, string | string[]>;
@@ -25,17 +26,16 @@ export const L5D_REQUEST_HEADERS = [
   'l5d-response-timeout',
 ] as const;
 
-const UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+/** One whole number and one unit: no fractions, no compounds such as `1h30m`. */
+const HEADER_DURATION = /^\d+(ms|s|m|h|d)?$/;
 
 /** `250ms`, `2s`, `1m`, ... → milliseconds; undefined when it does not parse. */
 export function parseHeaderDuration(value: string): number | undefined {
-  const m = /^(\d+)([a-z]*)$/.exec(value.trim());
+  const m = HEADER_DURATION.exec(value.trim());
   if (!m) return undefined;
-  const n = Number(m[1]);
-  const unit = m[2] ?? '';
-  if (unit === '') return n === 0 ? 0 : undefined;
-  const mul = UNIT_MS[unit];
-  return mul === undefined || !Number.isSafeInteger(n * mul) ? undefined : n * mul;
+  // A bare number is allowed only as zero.
+  const ms = m[1] === undefined ? (Number(m[0]) === 0 ? 0 : undefined) : parseDurationMs(m[0]);
+  return ms !== undefined && Number.isSafeInteger(ms) ? ms : undefined;
 }
 
 const statusCode = (s: string): number | undefined => {
