@@ -177,7 +177,11 @@ export function createProxyMetrics(registry: Registry): ProxyMetrics {
     LATENCY_BUCKETS_MS,
     registers,
   );
+  /** One outcome's children, with the outcome they count (compared against the next response). */
   interface ResponseChildren {
+    readonly statusCode: number | undefined;
+    readonly grpcStatus: number | undefined;
+    readonly error: string | undefined;
     readonly total: PendingCount;
     readonly latency: HistogramChild;
   }
@@ -186,15 +190,8 @@ export function createProxyMetrics(registry: Registry): ProxyMetrics {
     base,
     /** `status|grpc|error` → that outcome's children. */
     outcomes: new Map<string, ResponseChildren>(),
-    /** The previous outcome, looked at first. */
-    last: undefined as
-      | {
-          readonly statusCode: number | undefined;
-          readonly grpcStatus: number | undefined;
-          readonly error: string | undefined;
-          readonly children: ResponseChildren;
-        }
-      | undefined,
+    /** The previous outcome's children, looked at first. */
+    last: undefined as ResponseChildren | undefined,
   }));
   const tcpOpenTotal = new Counter({
     name: ProxyMetric.TcpOpenTotal,
@@ -291,8 +288,8 @@ export function createProxyMetrics(registry: Registry): ProxyMetrics {
         last.grpcStatus === outcome.grpcStatus &&
         last.error === outcome.error
       ) {
-        last.children.total.pending += 1;
-        last.children.latency.observe(outcome.latencyMs);
+        last.total.pending += 1;
+        last.latency.observe(outcome.latencyMs);
         return;
       }
       const key = `${outcome.statusCode ?? ''}|${outcome.grpcStatus ?? ''}|${outcome.error ?? ''}`;
@@ -300,6 +297,9 @@ export function createProxyMetrics(registry: Registry): ProxyMetrics {
       if (children === undefined) {
         const status = outcome.statusCode === undefined ? '' : String(outcome.statusCode);
         children = {
+          statusCode: outcome.statusCode,
+          grpcStatus: outcome.grpcStatus,
+          error: outcome.error,
           total: responses.child({
             ...target.base,
             status_code: status,
@@ -311,12 +311,7 @@ export function createProxyMetrics(registry: Registry): ProxyMetrics {
         };
         target.outcomes.set(key, children);
       }
-      target.last = {
-        statusCode: outcome.statusCode,
-        grpcStatus: outcome.grpcStatus,
-        error: outcome.error,
-        children,
-      };
+      target.last = children;
       children.total.pending += 1;
       children.latency.observe(outcome.latencyMs);
     },
