@@ -13,6 +13,7 @@ import {
   createTextLogger,
   EXIT_WITH_PARENT_ENV,
   startLocalControlPlane,
+  stopChild,
   type LocalControlPlane,
 } from '../local/index.js';
 import { DEMO_NAMESPACE, type DemoAppName } from './demo-app.js';
@@ -346,16 +347,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     line('stopping: workloads, proxies, control plane');
     forward?.close();
     await dashboard?.close();
-    await Promise.all(
-      workloads.map(async (w) => {
-        const child = w.process;
-        if (!child || child.exitCode !== null || child.signalCode !== null) return;
-        child.kill('SIGTERM');
-        const killer = setTimeout(() => child.kill('SIGKILL'), 8000);
-        await w.exited;
-        clearTimeout(killer);
-      }),
-    );
+    await Promise.all(workloads.map((w) => stopChild(w.process, 8000)));
     await plane?.close();
     closeSync(cpLog);
     options.signal?.removeEventListener('abort', onAbort);

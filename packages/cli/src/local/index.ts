@@ -38,6 +38,7 @@ export {
 } from './state-dir.js';
 export { createTextLogger, type LogLevel } from './text-logger.js';
 export { runWorkload, WorkloadEnv, type RunWorkloadOptions } from './workload-runner.js';
+export { exitCodeOf, stopChild } from './child-process.js';
 export { EXIT_WITH_PARENT_ENV, exitWithParent } from './exit-with-parent.js';
 export { startControlPlaneGateway, type ControlPlaneGateway } from './control-plane-gateway.js';
 export {

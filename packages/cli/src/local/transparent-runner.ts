@@ -13,6 +13,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { DefaultPort, MeshError, MeshErrorCode, ProxyEnv } from '@tsmesh/core';
 import type { KubeObject } from '@tsmesh/kube';
+import { exitCodeOf, stopChild } from './child-process.js';
 import { startControlPlaneGateway, type ControlPlaneGateway } from './control-plane-gateway.js';
 import {
   createPodNetwork,
@@ -26,7 +27,7 @@ import {
 import { ExplicitProxyEnv, localProxyEnv } from './proxy-env.js';
 import { openRegistration, type Registration } from './registration.js';
 import { readControlPlaneInfo } from './state-dir.js';
-import { WorkloadEnv, type RunWorkloadOptions } from './workload-runner.js';
+import { workloadAppEnv, type RunWorkloadOptions } from './workload-runner.js';
 
 /** The proxy's user and group in transparent mode (Linkerd's default proxy uid). */
 export const PROXY_UID = 2102;
@@ -109,23 +110,6 @@ function logLines(child: ChildProcess, write: (line: string) => void, keep: stri
       write(line);
     }
   });
-}
-
-const exitOf = (child: ChildProcess) =>
-  new Promise<number>((resolve) => {
-    if (child.exitCode !== null) return resolve(child.exitCode);
-    if (child.signalCode !== null) return resolve(128 + 15);
-    child.once('exit', (code, signal) => resolve(code ?? (signal ? 128 + 15 : 1)));
-    child.once('error', () => resolve(127));
-  });
-
-async function stop(child: ChildProcess | undefined, graceMs: number): Promise<void> {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = exitOf(child);
-  child.kill('SIGTERM');
-  const force = setTimeout(() => child.kill('SIGKILL'), graceMs);
-  await exited;
-  clearTimeout(force);
 }
 
 /** Runs the workload in its own network namespace until its app exits (its exit code) or the signal aborts. */
@@ -274,7 +258,7 @@ export async function runTransparentWorkload(options: RunTransparentOptions): Pr
     );
     const proxyLog: string[] = [];
     logLines(proxy, (line) => logger.debug({}, `proxy: ${line}`), proxyLog);
-    const proxyExited = exitOf(proxy);
+    const proxyExited = exitCodeOf(proxy);
 
     // Ready: the admin server (not redirected: proxy-init skips 4191) answers /ready.
     // A new node process on a busy machine: more time than the in-process proxy of explicit mode.
@@ -303,37 +287,28 @@ export async function runTransparentWorkload(options: RunTransparentOptions): Pr
     logger.info({ pod, podIP, admin: `http://${podIP}:${DefaultPort.Admin}` }, 'proxy ready');
     options.onReady?.({ podIP, podName, netns: net.netns, hubVeth: net.hubVeth });
 
-    const appPort = options.ports[0]?.port;
     app = spawn(
       'ip',
       ['netns', 'exec', net.netns, 'setpriv', '--pdeathsig', 'TERM', '--', options.command, ...options.args],
       {
         stdio: options.stdio ?? 'inherit',
-        env: {
-          ...process.env,
-          ...options.env,
-          [WorkloadEnv.PodIp]: podIP,
-          [WorkloadEnv.PodName]: podName,
-          [WorkloadEnv.Workload]: options.workload,
-          [WorkloadEnv.Namespace]: options.namespace,
-          ...(appPort !== undefined ? { [WorkloadEnv.Port]: String(appPort) } : {}),
-        },
+        env: workloadAppEnv(options, podIP, podName),
       },
     );
     const child = app;
-    controller.signal.addEventListener('abort', () => void stop(child, 5000), { once: true });
+    controller.signal.addEventListener('abort', () => void stopChild(child, 5000), { once: true });
     void proxyExited.then((code) => {
       if (!controller.signal.aborted) {
         logger.error({ code, log: proxyLog.slice(-5).join(' | ') }, 'the proxy exited; stopping the app');
-        void stop(child, 5000);
+        void stopChild(child, 5000);
       }
     });
-    return await exitOf(child);
+    return await exitCodeOf(child);
   } finally {
     controller.abort();
     if (hostsTimer) clearInterval(hostsTimer);
-    await stop(app, 5000);
-    await stop(proxy, 5000);
+    await stopChild(app, 5000);
+    await stopChild(proxy, 5000);
     await gateway?.close();
     await net
       ?.close()

@@ -16,6 +16,7 @@ import {
   type RunningProxy,
 } from '@tsmesh/proxy';
 import { Registry, collectDefaultMetrics } from 'prom-client';
+import { exitCodeOf, stopChild } from './child-process.js';
 import { podIdentity } from './local-api.js';
 import { openRegistration } from './registration.js';
 import type { WorkloadPort } from './pod-registry.js';
@@ -59,6 +60,27 @@ export interface RunWorkloadOptions {
   readonly stdio?: 'inherit' | 'ignore';
   readonly readyTimeoutMs?: number;
   readonly signal?: AbortSignal;
+}
+
+/**
+ * The environment every workload's app gets: the runner's own, the caller's extra, and where it
+ * runs (pod address and name, workload, namespace, the first port as PORT).
+ */
+export function workloadAppEnv(
+  options: Pick<RunWorkloadOptions, 'env' | 'workload' | 'namespace' | 'ports'>,
+  podIP: string,
+  podName: string,
+): NodeJS.ProcessEnv {
+  const appPort = options.ports[0]?.port;
+  return {
+    ...process.env,
+    ...options.env,
+    [WorkloadEnv.PodIp]: podIP,
+    [WorkloadEnv.PodName]: podName,
+    [WorkloadEnv.Workload]: options.workload,
+    [WorkloadEnv.Namespace]: options.namespace,
+    ...(appPort !== undefined ? { [WorkloadEnv.Port]: String(appPort) } : {}),
+  };
 }
 
 /**
@@ -180,41 +202,25 @@ export async function runWorkload(options: RunWorkloadOptions): Promise<number> 
       'proxy ready',
     );
 
-    const appPort = options.ports[0]?.port;
     app = spawn(options.command, [...options.args], {
       stdio: options.stdio ?? 'inherit',
       env: {
-        ...process.env,
-        ...options.env,
-        [WorkloadEnv.PodIp]: podIP,
-        [WorkloadEnv.PodName]: podName,
-        [WorkloadEnv.Workload]: options.workload,
-        [WorkloadEnv.Namespace]: options.namespace,
+        ...workloadAppEnv(options, podIP, podName),
         [WorkloadEnv.Outbound]: `${podIP}:${DefaultPort.Outbound}`,
         [WorkloadEnv.ProxyAdmin]: `${podIP}:${DefaultPort.Admin}`,
         [WorkloadEnv.ControlPlaneApi]: info.api,
         [WorkloadEnv.Discovery]: PROXY_RESOLVES_NAMES && info.destination ? 'proxy' : 'api',
-        ...(appPort !== undefined ? { [WorkloadEnv.Port]: String(appPort) } : {}),
         HTTP_PROXY: `http://${podIP}:${DefaultPort.Outbound}`,
         NO_PROXY: 'localhost,127.0.0.1',
       },
     });
     const child = app;
-    const exited = new Promise<number>((resolve) => {
-      child.once('exit', (code, signal) => resolve(code ?? (signal ? 128 + 15 : 1)));
-      child.once('error', (err) => {
-        logger.error({ command: options.command, err: err.message }, 'cannot start the app');
-        resolve(127);
-      });
-    });
-    const stopApp = () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-      const force = setTimeout(() => child.kill('SIGKILL'), 5000);
-      force.unref();
-    };
-    controller.signal.addEventListener('abort', stopApp, { once: true });
-    const shutdownAsked = proxy.shutdownRequested.then(() => stopApp());
-    void shutdownAsked;
+    child.once('error', (err) =>
+      logger.error({ command: options.command, err: err.message }, 'cannot start the app'),
+    );
+    const exited = exitCodeOf(child);
+    controller.signal.addEventListener('abort', () => void stopChild(child, 5000), { once: true });
+    void proxy.shutdownRequested.then(() => stopChild(child, 5000));
     return await exited;
   } finally {
     controller.abort();
