@@ -4,7 +4,7 @@
 // not this server's own loopback name are refused (DNS rebinding), as linkerd-viz's web server
 // enforces its host. Tap and top streams are served by an embedder-given handler when there is one.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { silentLogger, type Logger } from '@tsmesh/kube';
+import { silentLogger, sleep, type Logger } from '@tsmesh/kube';
 import { listenHttp, type HttpListener } from '../http-listener/index.js';
 import { statSummary } from '../metrics-api/stat-summary.js';
 import { createDashboardApi } from './dashboard-api.js';
@@ -155,15 +155,7 @@ export async function startDashboardServer(options: DashboardServerOptions): Pro
       } catch (e) {
         if (!stop.signal.aborted) logger.warn({ err: (e as Error).message }, 'dashboard refresh failed');
       }
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(done, intervalMs);
-        function done() {
-          clearTimeout(timer);
-          stop.signal.removeEventListener('abort', done);
-          resolve();
-        }
-        stop.signal.addEventListener('abort', done, { once: true });
-      });
+      await sleep(intervalMs, stop.signal);
     }
   })();
 

@@ -4,6 +4,7 @@
 // window, and when the proxy ends the stream early (limit reached) the next window waits.
 import * as grpc from '@grpc/grpc-js';
 import { MeshError, MeshErrorCode, TapClient, type tap } from '@tsmesh/core';
+import { sleep } from '@tsmesh/kube';
 
 /** The tap service's own certificate and the mesh's trust anchors. */
 export interface TapClientTls {
@@ -30,18 +31,6 @@ export interface ObserveProxyOptions {
   /** Window length; tests may shorten it. */
   readonly windowMs?: number;
 }
-
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 
 /** Runs until the signal aborts or the proxy refuses; resolves then. */
 export async function observeProxy(o: ObserveProxyOptions): Promise<void> {

@@ -2,7 +2,7 @@
 // metrics-api writes them) or, in local mode, the proxies' /metrics scraped twice a window apart
 // (--state: the pods the local control plane knows).
 import { DURATION_SYNTAX, MeshError, MeshErrorCode, parseDurationMs } from '@tsmesh/core';
-import type { KubeObject } from '@tsmesh/kube';
+import { sleep, type KubeObject } from '@tsmesh/kube';
 import {
   createPrometheusVectors,
   createScrapeVectors,
@@ -80,10 +80,7 @@ export async function openSource(flags: VizSourceFlags, signal?: AbortSignal): P
       hint: 'start workloads with `tsmesh run` (or `tsmesh demo`)',
     });
   const first = await scrapeTargets(targets, signal ? { signal } : {});
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(resolve, windowSeconds * 1000);
-    signal?.addEventListener('abort', () => (clearTimeout(timer), reject(signal.reason)), { once: true });
-  });
+  if (!(await sleep(windowSeconds * 1000, signal))) throw signal?.reason;
   const second = await scrapeTargets(targets, signal ? { signal } : {});
   return { vectors: createScrapeVectors(first, second), pods };
 }
