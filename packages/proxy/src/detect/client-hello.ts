@@ -14,7 +14,8 @@ export type ClientHelloResult =
   | { readonly kind: 'incomplete' }
   | { readonly kind: 'not-tls' };
 
-const HANDSHAKE = 0x16;
+/** TLS record type of a handshake: a ClientHello's first byte. */
+export const TLS_HANDSHAKE = 0x16;
 const CLIENT_HELLO = 0x01;
 const EXT_SERVER_NAME = 0x0000;
 const EXT_ALPN = 0x0010;
@@ -74,7 +75,7 @@ class Cursor {
  */
 export function parseClientHello(buf: Buffer): ClientHelloResult {
   if (buf.length === 0) return { kind: 'incomplete' };
-  if (buf[0] !== HANDSHAKE) return { kind: 'not-tls' };
+  if (buf[0] !== TLS_HANDSHAKE) return { kind: 'not-tls' };
   if (buf.length >= 2 && buf[1] !== 0x03) return { kind: 'not-tls' };
   if (buf.length >= 3 && (buf[2] as number) > 0x04) return { kind: 'not-tls' };
   if (buf.length < 5) return { kind: 'incomplete' };

@@ -1,6 +1,7 @@
 export {
   MAX_CLIENT_HELLO_BYTES,
   parseClientHello,
+  TLS_HANDSHAKE,
   type ClientHello,
   type ClientHelloResult,
 } from './client-hello.js';

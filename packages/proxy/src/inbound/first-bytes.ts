@@ -4,9 +4,6 @@
 // as the declared protocol at once.
 import type { Socket } from 'node:net';
 
-/** TLS record type of a handshake (a ClientHello starts with it). */
-export const TLS_HANDSHAKE = 0x16;
-
 export type FirstBytes =
   | { readonly kind: 'data'; readonly chunk: Buffer }
   /** Nothing arrived within the timeout: serve as declared (the HTTP server has its own timeouts). */

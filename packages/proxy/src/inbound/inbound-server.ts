@@ -9,7 +9,7 @@ import { isIP } from 'node:net';
 import { NoTlsReason, ProxyErrorLabel, TlsLabel, TRANSPORT_HEADER_PROTOCOL } from '@tsmesh/core';
 import type { ProxyConfig } from '../config/index.js';
 import { formatSocketAddr } from '../config/index.js';
-import { detectProtocol } from '../detect/index.js';
+import { detectProtocol, TLS_HANDSHAKE } from '../detect/index.js';
 import { createHttp1Proxy, createHttp2Proxy, L5D_CLIENT_ID, type HttpRequestContext } from '../http/index.js';
 import type { ProxyMetrics, TargetLabels } from '../metrics/index.js';
 import type { MeshTls } from '../tls/index.js';
@@ -31,7 +31,7 @@ import {
 } from './inbound-hooks.js';
 import type { TLSSocket } from 'node:tls';
 import { readTransportHeader } from '../transport-header/index.js';
-import { firstBytes, TLS_HANDSHAKE } from './first-bytes.js';
+import { firstBytes } from './first-bytes.js';
 import type { InboundGateway } from '../gateway/index.js';
 
 export interface InboundOptions {
