@@ -121,7 +121,8 @@ export interface Http2SessionsOptions {
 export interface Http2Sessions {
   /** The live session to the target, connecting one when there is none. Throws when it cannot start. */
   get(target: UpstreamTarget, serverIdentity: string | undefined): ClientHttp2Session;
-  close(): void;
+  /** `graceful` lets streams in flight finish first. */
+  close(graceful?: boolean): void;
 }
 
 export function createHttp2Sessions(options: Http2SessionsOptions): Http2Sessions {
@@ -169,10 +170,13 @@ export function createHttp2Sessions(options: Http2SessionsOptions): Http2Session
         sessions.set(t, serverIdentity, (s = create(t, serverIdentity)));
       return s;
     },
-    close() {
+    close(graceful = false) {
       const all = sessions.values();
       sessions.clear();
-      for (const s of all) s.destroy();
+      for (const s of all) {
+        if (graceful) s.close();
+        else s.destroy();
+      }
     },
   };
 }

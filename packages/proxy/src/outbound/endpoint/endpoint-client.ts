@@ -4,18 +4,19 @@
 // connection is mesh TLS and the peer must present exactly that identity. An endpoint whose proxy
 // accepts HTTP/2 (protocol hint h2) gets HTTP/1 requests as HTTP/2 streams too, marked with
 // Linkerd's `l5d-orig-proto` (Upgrade requests never reach this layer: they become tunnels).
-import {
-  connect as h2connect,
-  constants,
-  type ClientHttp2Session,
-  type IncomingHttpHeaders,
-} from 'node:http2';
-import { connect as netConnect } from 'node:net';
+import { constants, type ClientHttp2Session, type IncomingHttpHeaders } from 'node:http2';
 import type { Readable } from 'node:stream';
 import type { Pool } from 'undici';
 import type { Endpoint } from '../../discovery/index.js';
 import { ProxyError, ProxyErrorCode } from '../../errors/index.js';
-import { createHttp1Pools, L5D_ORIG_PROTO, origProtoValue, stripHopByHop } from '../../http/index.js';
+import {
+  createHttp1Pools,
+  createHttp2Sessions,
+  L5D_ORIG_PROTO,
+  origProtoValue,
+  stripHopByHop,
+  type Http2Sessions,
+} from '../../http/index.js';
 import type { MeshTls } from '../../tls/index.js';
 
 export type Headers = Record<string, string | string[]>;
@@ -85,9 +86,7 @@ const toConnectError = (err: unknown) =>
 
 export function createEndpointClient(options: EndpointClientOptions): EndpointClient {
   const { endpoint, meshTls, connectTimeoutMs } = options;
-  const { host, port } = endpoint.addr;
   const identity = endpoint.identity !== undefined && meshTls?.isReady() ? endpoint.identity : undefined;
-  const origin = host.includes(':') ? `http://[${host}]:${port}` : `http://${host}:${port}`;
   let usedPool = false;
   let session: ClientHttp2Session | undefined;
 
@@ -107,32 +106,19 @@ export function createEndpointClient(options: EndpointClientOptions): EndpointCl
     return pools.get(endpoint.addr, identity);
   };
 
+  // One multiplexed HTTP/2 session to the endpoint, made on first use and replaced once closed.
+  let sessions: Http2Sessions | undefined;
   const sessionFor = (): ClientHttp2Session => {
     if (session && !session.closed && !session.destroyed) return session;
-    const s =
-      identity !== undefined && meshTls
-        ? h2connect(origin, {
-            createConnection: () =>
-              meshTls.wrapClient(
-                netConnect({ host, port, noDelay: true }),
-                identity,
-                ['h2'],
-                `${host}:${port}`,
-              ),
-          })
-        : h2connect(origin);
-    s.on('error', () => undefined);
-    const forget = () => {
-      if (session === s) session = undefined;
-    };
-    s.on('close', forget);
-    s.on('goaway', forget);
-    // With mesh TLS the handshake gets ten times the connect timeout, as for HTTP/1 connections.
-    s.setTimeout(identity !== undefined && meshTls ? connectTimeoutMs * 10 : connectTimeoutMs, () => {
-      if (s.connecting) s.destroy(new ProxyError(ProxyErrorCode.ConnectFailed, 'connect timed out'));
-    });
-    s.once('connect', () => s.setTimeout(0));
-    session = s;
+    sessions ??= createHttp2Sessions({ connectTimeoutMs, meshTls });
+    const s = sessions.get(endpoint.addr, identity);
+    if (s !== session) {
+      session = s;
+      // A session told to go away takes no new streams: the next request gets a new one.
+      s.once('goaway', () => {
+        if (session === s) session = undefined;
+      });
+    }
     return s;
   };
 
@@ -269,10 +255,8 @@ export function createEndpointClient(options: EndpointClientOptions): EndpointCl
           ? sendHttp2(req, signal, HTTP11)
           : sendHttp1(req, signal),
     async close(graceful = false) {
-      const s = session;
       session = undefined;
-      if (graceful) s?.close();
-      else s?.destroy();
+      sessions?.close(graceful);
       if (usedPool) await pools.close(graceful);
     },
   };
