@@ -1,18 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { createProgram } from './program.js';
+import { runProgram } from './commands/cli.test-support.js';
 import { VERSION } from './version.js';
 
-async function run(args: string[]): Promise<{ out: string; exitCode: number }> {
-  let out = '';
-  const program = createProgram({ out: (t) => (out += t), err: (t) => (out += t) });
-  try {
-    await program.parseAsync(['node', 'tsmesh', ...args]);
-    return { out, exitCode: 0 };
-  } catch (err) {
-    return { out, exitCode: (err as { exitCode?: number }).exitCode ?? 1 };
-  }
-}
+const run = (args: string[]) => runProgram(args, { mergeErr: true });
 
 describe('tsmesh CLI', () => {
   it('prints help that matches the golden file', async () => {

@@ -5,22 +5,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createProgram } from '../program.js';
+import { runProgram } from './cli.test-support.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tsmesh-completion-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function script(shell: string): Promise<{ out: string; err: string; code: number }> {
-  let out = '';
-  let err = '';
-  const program = createProgram({ out: (t) => (out += t), err: (t) => (err += t) });
-  try {
-    await program.parseAsync(['node', 'tsmesh', 'completion', shell]);
-    return { out, err, code: 0 };
-  } catch (e) {
-    return { out, err, code: (e as { exitCode?: number }).exitCode ?? 1 };
-  }
-}
+const script = (shell: string) => runProgram(['completion', shell]);
 
 const has = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 
@@ -42,8 +32,8 @@ function bashComplete(file: string, ...typed: string[]): string[] {
 
 describe('tsmesh completion', () => {
   it('bash: commands, nested subcommands through aliases, global and local options, files for values', async () => {
-    const { out, code } = await script('bash');
-    expect(code).toBe(0);
+    const { out, exitCode } = await script('bash');
+    expect(exitCode).toBe(0);
     const file = join(dir, 'tsmesh.bash');
     writeFileSync(file, out);
     writeFileSync(join(dir, 'kubeconfig-east'), '');
@@ -95,7 +85,7 @@ describe('tsmesh completion', () => {
 
   it('an unknown shell is an error that lists the shells', async () => {
     const r = await script('powershell');
-    expect(r.code).toBe(1);
+    expect(r.exitCode).toBe(1);
     expect(r.err).toContain('SHELL: unsupported shell "powershell" (use one of bash, zsh, fish)');
   });
 });

@@ -3,18 +3,9 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createProgram } from '../program.js';
+import { runProgram } from './cli.test-support.js';
 
-async function run(args: string[]): Promise<{ out: string; exitCode: number }> {
-  let out = '';
-  const program = createProgram({ out: (t) => (out += t), err: (t) => (out += t) });
-  try {
-    await program.parseAsync(['node', 'tsmesh', ...args]);
-    return { out, exitCode: 0 };
-  } catch (err) {
-    return { out, exitCode: (err as { exitCode?: number }).exitCode ?? 1 };
-  }
-}
+const run = (args: string[]) => runProgram(args, { mergeErr: true });
 
 const dir = mkdtempSync(join(tmpdir(), 'cli-identity-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

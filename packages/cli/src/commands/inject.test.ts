@@ -1,54 +1,40 @@
 // `tsmesh inject` / `uninject` against golden files in test/golden/inject (stdout as NAME.golden,
 // a name prettier leaves alone, and stderr).
 // Regenerate with TSMESH_UPDATE_GOLDEN=1 pnpm exec vitest run --project cli inject
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { VERSION } from '../version.js';
-import { createProgram } from '../program.js';
 import { formatReportLine, registerInjectCommands } from './inject.js';
+import { expectGolden, runProgram, type ProgramRun } from './cli.test-support.js';
 
 const fixtures = fileURLToPath(new URL('../../test/fixtures/inject/', import.meta.url));
 const goldenDir = new URL('../../test/golden/inject/', import.meta.url);
-const update = process.env.TSMESH_UPDATE_GOLDEN === '1';
 const ANCHORS = `${fixtures}trust-anchors.pem`;
 /** --manual with a pinned proxy version and the test trust anchors. */
 const MANUAL = ['--manual', '--proxy-version', 'test-version', '--identity-trust-anchors-file', ANCHORS];
 
-interface Run {
-  out: string;
-  err: string;
-  exitCode: number;
-}
-
-async function run(args: string[], stdin?: string): Promise<Run> {
-  let out = '';
-  let err = '';
-  const io = { out: (t: string) => (out += t), err: (t: string) => (err += t) };
-  let program: Command;
-  if (stdin === undefined) program = createProgram(io);
-  else {
-    program = new Command('tsmesh').exitOverride().configureOutput({ writeOut: io.out, writeErr: io.err });
-    registerInjectCommands(program, io.out, io.err, async () => stdin);
-  }
-  let exitCode = 0;
-  try {
-    await program.parseAsync(['node', 'tsmesh', ...args]);
-  } catch (e) {
-    exitCode = (e as { exitCode?: number }).exitCode ?? 1;
-  }
+async function run(args: string[], stdin?: string): Promise<ProgramRun> {
+  const r = await runProgram(args, {
+    program:
+      stdin === undefined
+        ? undefined
+        : (io) => {
+            const program = new Command('tsmesh')
+              .exitOverride()
+              .configureOutput({ writeOut: io.out, writeErr: io.err });
+            registerInjectCommands(program, io.out, io.err, async () => stdin);
+            return program;
+          },
+  });
   // Golden files do not change with the CLI's version.
   const stable = (s: string) => s.replaceAll(`tsmesh/cli ${VERSION}`, 'tsmesh/cli <VERSION>');
-  return { out: stable(out), err: stable(err.replaceAll(fixtures, '<fixtures>/')), exitCode };
+  return { out: stable(r.out), err: stable(r.err.replaceAll(fixtures, '<fixtures>/')), exitCode: r.exitCode };
 }
 
-function golden(name: string, actual: string): void {
-  const url = new URL(name, goldenDir);
-  if (update || !existsSync(url)) writeFileSync(url, actual);
-  expect(actual).toBe(readFileSync(url, 'utf8'));
-}
+const golden = (name: string, actual: string) => expectGolden(goldenDir, name, actual);
 
 const docs = (text: string) =>
   parseAllDocuments(text)

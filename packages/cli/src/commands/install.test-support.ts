@@ -1,7 +1,7 @@
 // Shared by the install unit tests and the integration tests: flags with fixed certificates (so
 // the output is deterministic) and an in-process CLI run.
 import { fileURLToPath } from 'node:url';
-import { createProgram } from '../program.js';
+import { runProgram, type ProgramRun } from './cli.test-support.js';
 import { VERSION } from '../version.js';
 
 const fixtures = fileURLToPath(new URL('../../test/fixtures/install/', import.meta.url));
@@ -20,16 +20,8 @@ export const FIXED_CERTS = [
   'linkerdVersion=test-version',
 ];
 
-export async function runCli(args: string[]): Promise<{ out: string; err: string; exitCode: number }> {
-  let out = '';
-  let err = '';
-  const program = createProgram({ out: (t) => (out += t), err: (t) => (err += t) });
-  let exitCode = 0;
-  try {
-    await program.parseAsync(['node', 'tsmesh', ...args]);
-  } catch (e) {
-    exitCode = (e as { exitCode?: number }).exitCode ?? 1;
-  }
+export async function runCli(args: string[]): Promise<ProgramRun> {
+  const { out, err, exitCode } = await runProgram(args);
   return {
     out: out.replaceAll(VERSION, '<VERSION>'),
     err: err.replaceAll(fixtures, '<fixtures>/'),

@@ -2,23 +2,19 @@
 // test/golden/install (fixed anchors, issuer and webhook certificates from test/fixtures/install,
 // so the output is deterministic). Regenerate with
 // TSMESH_UPDATE_GOLDEN=1 pnpm exec vitest run --project cli install
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml, parseAllDocuments } from 'yaml';
 import { createInjectorConfig, inject, injectorConfigFromLinkerdValues, uninject } from '@tsmesh/injector';
 import { parseCertificates } from '@tsmesh/core';
 import { FIXED_CERTS, runCli } from './install.test-support.js';
+import { expectGolden } from './cli.test-support.js';
 
 const fixtures = fileURLToPath(new URL('../../test/fixtures/install/', import.meta.url));
 const goldenDir = new URL('../../test/golden/install/', import.meta.url);
-const update = process.env.TSMESH_UPDATE_GOLDEN === '1';
 
-function golden(name: string, actual: string): void {
-  const url = new URL(name, goldenDir);
-  if (update || !existsSync(url)) writeFileSync(url, actual);
-  expect(actual).toBe(readFileSync(url, 'utf8'));
-}
+const golden = (name: string, actual: string) => expectGolden(goldenDir, name, actual);
 
 type Obj = { kind: string; metadata: { name: string; namespace?: string }; [k: string]: unknown };
 const docs = (text: string) =>

@@ -23,28 +23,20 @@ import {
 } from '@tsmesh/kube';
 import { ServiceMirror } from '@tsmesh/multicluster';
 import { ensureBinaries, ensureTestNode, markPodRunning, startTestEnv, type TestEnv } from '@tsmesh/testenv';
+import { runProgram } from './cli.test-support.js';
 import { parseSelectorFlag, registerMulticlusterCommand } from './multicluster.js';
 
-async function run(args: string[]): Promise<{ out: string; err: string; exitCode: number }> {
-  let out = '';
-  let err = '';
-  const program = new Command('tsmesh').exitOverride().configureOutput({
-    writeOut: (t) => (out += t),
-    writeErr: (t) => (err += t),
+/** Only the multicluster commands, so the test sees their own options. */
+const run = (args: string[]) =>
+  runProgram(args, {
+    program: (io) => {
+      const program = new Command('tsmesh')
+        .exitOverride()
+        .configureOutput({ writeOut: io.out, writeErr: io.err });
+      registerMulticlusterCommand(program, io.out, io.err);
+      return program;
+    },
   });
-  registerMulticlusterCommand(
-    program,
-    (t) => (out += t),
-    (t) => (err += t),
-  );
-  let exitCode = 0;
-  try {
-    await program.parseAsync(['node', 'tsmesh', ...args]);
-  } catch (e) {
-    exitCode = (e as { exitCode?: number }).exitCode ?? 1;
-  }
-  return { out, err, exitCode };
-}
 
 type Obj = { kind: string; metadata: { name: string; namespace?: string }; [k: string]: unknown };
 const docs = (text: string) =>

@@ -1,23 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
-import { createProgram } from '../program.js';
+import { runProgram } from './cli.test-support.js';
 import { parsePolicyTarget } from './policy.js';
 
 const fixtures = fileURLToPath(new URL('../../test/fixtures/policy/', import.meta.url));
 const VOTE_BOT = 'default.emojivoto.serviceaccount.identity.linkerd.cluster.local';
 
-async function run(args: string[]) {
-  let out = '';
-  let err = '';
-  const program = createProgram({ out: (t) => (out += t), err: (t) => (err += t) });
-  let exitCode = 0;
-  try {
-    await program.parseAsync(['node', 'tsmesh', 'policy', 'check', '-f', fixtures, ...args]);
-  } catch (e) {
-    exitCode = (e as { exitCode?: number }).exitCode ?? 1;
-  }
-  return { out, err, exitCode };
-}
+const run = (args: string[]) => runProgram(['policy', 'check', '-f', fixtures, ...args]);
 
 const json = async (args: string[]) => JSON.parse((await run([...args, '-o', 'json'])).out);
 

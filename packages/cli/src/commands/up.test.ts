@@ -2,19 +2,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createProgram } from '../program.js';
+import { runProgram } from './cli.test-support.js';
 import { parseControllers } from './up.js';
 
-async function run(args: string[]): Promise<{ out: string; exitCode: number }> {
-  let out = '';
-  const program = createProgram({ out: (t) => (out += t), err: (t) => (out += t) });
-  try {
-    await program.parseAsync(['node', 'tsmesh', ...args]);
-    return { out, exitCode: 0 };
-  } catch (err) {
-    return { out, exitCode: (err as { exitCode?: number }).exitCode ?? 1 };
-  }
-}
+const run = (args: string[]) => runProgram(args, { mergeErr: true });
 
 describe('tsmesh up / run options', () => {
   it('refuses a manifest directory that does not exist, naming it', async () => {

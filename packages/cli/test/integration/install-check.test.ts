@@ -6,7 +6,7 @@
 //   check passes once the control-plane pods (made by kube-controller-manager) report ready.
 // Golden: check --pre -o json. Regenerate with TSMESH_UPDATE_GOLDEN=1.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { KubeConfig } from '@kubernetes/client-node';
 import { createIntermediateCertificate, createRootCertificate, formatPrivateKey } from '@tsmesh/core';
 import { CoreKinds, createKubeApiClient, type KubeApiClient, type KubeObject } from '@tsmesh/kube';
@@ -14,14 +14,10 @@ import { ensureBinaries, startTestEnv, type TestEnv } from '@tsmesh/testenv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { FIXED_CERTS, runCli } from '../../src/commands/install.test-support.js';
+import { expectGolden } from '../../src/commands/cli.test-support.js';
 
-const update = process.env.TSMESH_UPDATE_GOLDEN === '1';
 const goldenDir = new URL('../golden/check/', import.meta.url);
-function golden(name: string, actual: string): void {
-  const url = new URL(name, goldenDir);
-  if (update || !existsSync(url)) writeFileSync(url, actual);
-  expect(actual).toBe(readFileSync(url, 'utf8'));
-}
+const golden = (name: string, actual: string) => expectGolden(goldenDir, name, actual);
 
 let env: TestEnv;
 let kubectl: string;

@@ -1,32 +1,13 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseServiceProfileSpec } from '@tsmesh/destination';
 import { crdManifests, validateAgainstSchema } from '@tsmesh/kube';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { createProgram } from '../../program.js';
+import { expectGolden, runProgram } from '../cli.test-support.js';
 import { pathToRegex } from './index.js';
 
 const fixtures = new URL('../../../test/fixtures/profile/', import.meta.url);
 const goldens = new URL('../../../test/golden/profile/', import.meta.url);
-const update = process.env.TSMESH_UPDATE_GOLDEN === '1';
-
-function golden(name: string, actual: string): void {
-  const url = new URL(name, goldens);
-  if (update || !existsSync(url)) writeFileSync(url, actual);
-  expect(actual).toBe(readFileSync(url, 'utf8'));
-}
-
-async function run(...args: string[]): Promise<{ out: string; err: string; code: number }> {
-  let out = '';
-  let err = '';
-  const program = createProgram({ out: (t) => (out += t), err: (t) => (err += t) });
-  try {
-    await program.parseAsync(['node', 'tsmesh', ...args]);
-    return { out, err, code: 0 };
-  } catch (e) {
-    return { out, err, code: (e as { exitCode?: number }).exitCode ?? 1 };
-  }
-}
+const run = (...args: string[]) => runProgram(args);
 
 /** The output validates against our ServiceProfile CRD schema and the destination's parser. */
 function expectValidProfile(yaml: string): Record<string, unknown> {
@@ -55,7 +36,7 @@ describe('tsmesh profile', () => {
       'books-svc',
     );
     expect(r.err).toBe('');
-    golden('books-openapi.yaml', r.out);
+    expectGolden(goldens, 'books-openapi.yaml', r.out);
     const profile = expectValidProfile(r.out);
     expect(profile.metadata).toEqual({ name: 'books-svc.books.svc.cluster.local', namespace: 'books' });
     const routes = (profile.spec as { routes: { name: string; condition: { pathRegex: string } }[] }).routes;
@@ -82,7 +63,7 @@ describe('tsmesh profile', () => {
       'voting-svc',
     );
     expect(r.err).toBe('');
-    golden('voting-proto.yaml', r.out);
+    expectGolden(goldens, 'voting-proto.yaml', r.out);
     const profile = expectValidProfile(r.out);
     const routes = (profile.spec as { routes: Record<string, unknown>[] }).routes;
     expect(routes).toContainEqual({
@@ -99,7 +80,7 @@ describe('tsmesh profile', () => {
 
   it('--template: a commented profile that is itself valid; the namespace defaults to default', async () => {
     const r = await run('profile', '--template', 'web-svc');
-    golden('template.yaml', r.out);
+    expectGolden(goldens, 'template.yaml', r.out);
     const profile = expectValidProfile(r.out);
     expect(profile.metadata).toEqual({ name: 'web-svc.default.svc.cluster.local', namespace: 'default' });
   });
@@ -121,7 +102,7 @@ describe('tsmesh profile', () => {
 
   it('errors name the problem, where it is and what to do', async () => {
     const none = await run('profile', 'web');
-    expect(none.code).toBe(1);
+    expect(none.exitCode).toBe(1);
     expect(none.err).toContain('give exactly one of --template, --open-api or --proto');
     const both = await run('profile', '--template', '--proto', 'x.proto', 'web');
     expect(both.err).toContain('exactly one');
