@@ -1,7 +1,6 @@
 export {
   classify,
   createProxyMetrics,
-  DST_LABELS,
   dstLabels,
   type ProxyMetrics,
   type ResponseOutcome,

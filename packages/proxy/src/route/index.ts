@@ -1,13 +1,6 @@
 export { compilePolicy, parentLabels } from './compile-policy.js';
 export { balancerBackend, compileProfile, defaultPlan, profileHasRouting } from './compile-profile.js';
-export {
-  L5D_REQUEST_HEADERS,
-  parseGrpcConditions,
-  parseHeaderDuration,
-  parseHttpConditions,
-  perRequestPolicy,
-  type PerRequestPolicy,
-} from './request-headers.js';
+export { perRequestPolicy } from './request-headers.js';
 export { durationToMs, toHttpRouteMatch, toStringMatches } from './proto-values.js';
 export {
   DEFAULT_EWMA,
