@@ -10,7 +10,6 @@ export {
 } from './tap-authorizer.js';
 export {
   formatTapIp,
-  tapEventId,
   toTapEventJson,
   type TapDuration,
   type TapEndpoint,

@@ -201,8 +201,3 @@ export function toTapEventJson(
     },
   };
 }
-
-/** The stream id key of an event (events of one request share it). */
-export function tapEventId(e: TapEventJson): TapStreamId | undefined {
-  return (e.requestInitEvent ?? e.responseInitEvent ?? e.responseEndEvent)?.id;
-}

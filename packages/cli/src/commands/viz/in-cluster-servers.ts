@@ -11,6 +11,7 @@ import {
   startAdminServer,
   startDashboardServer,
   startMetricsApiServer,
+  VIZ_NAMESPACE,
 } from '@tsmesh/viz';
 import { guarded } from '../command-errors.js';
 
@@ -124,7 +125,7 @@ export function registerVizInClusterServers(viz: Command, err: (line: string) =>
         const web = listenAddress(o.addr, '--addr');
         const admin = listenAddress(o.adminAddr, '--admin-addr');
         const source = prometheusSource(o.prometheusUrl, o.timeWindow);
-        const hostText = o.enforcedHost ?? defaultEnforcedHost('linkerd-viz', 'cluster.local');
+        const hostText = o.enforcedHost ?? defaultEnforcedHost(VIZ_NAMESPACE, 'cluster.local');
         let enforcedHost: RegExp;
         try {
           enforcedHost = new RegExp(hostText);

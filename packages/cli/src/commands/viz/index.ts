@@ -10,6 +10,7 @@ import {
   startClusterTapServer,
   startTapInjector,
   statSummary,
+  VIZ_NAMESPACE,
 } from '@tsmesh/viz';
 import type { KubeApiClient } from '@tsmesh/kube';
 import { connectKube, formatReport, runChecks, type KubeConnectionFlags } from '../../check/index.js';
@@ -24,7 +25,7 @@ import { applyVizSets, DEFAULT_VIZ_VALUES, vizManifests, type VizValues } from '
 export { defaultEnforcedHost, registerVizInClusterServers } from './in-cluster-servers.js';
 export { tapIdentityFromIdentityService } from './tap-identity.js';
 export { vizCheckCategories, vizComponents } from './viz-checks.js';
-export { applyVizSets, DEFAULT_VIZ_VALUES, VIZ_NS, vizManifests, type VizValues } from './viz-manifests.js';
+export { applyVizSets, DEFAULT_VIZ_VALUES, vizManifests, type VizValues } from './viz-manifests.js';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
@@ -85,7 +86,7 @@ export function registerVizInstallCommands(
       'Print the linkerd-viz extension manifests (metrics-api, tap, tap-injector, web, Prometheus)',
     )
     .option('--set <key=value>', 'a value (e.g. prometheusUrl=…, imageRegistry=…); repeatable', collect, [])
-    .option('-n, --namespace <ns>', 'namespace of the extension', 'linkerd-viz')
+    .option('-n, --namespace <ns>', 'namespace of the extension', VIZ_NAMESPACE)
     .action(
       guarded('viz install', err, (flags: { set: string[]; namespace?: string }) => {
         out(formatManifests(vizManifests(valuesOf(flags))).trimEnd());
@@ -95,7 +96,7 @@ export function registerVizInstallCommands(
   viz
     .command('uninstall')
     .description('Print what viz install created (for kubectl delete -f -)')
-    .option('-n, --namespace <ns>', 'namespace of the extension', 'linkerd-viz')
+    .option('-n, --namespace <ns>', 'namespace of the extension', VIZ_NAMESPACE)
     .action(
       guarded('viz uninstall', err, (flags: { namespace?: string }) => {
         // Namespaced objects go with the namespace; list it last so kubectl deletes the rest first.
@@ -114,7 +115,7 @@ export function registerVizInstallCommands(
     .description('Check the linkerd-viz extension (namespace, RBAC, tap APIService and certificate, pods)')
     .option('--kubeconfig <file>', 'kubeconfig (default $KUBECONFIG or ~/.kube/config)')
     .option('--context <name>', 'kubeconfig context')
-    .option('-n, --namespace <ns>', 'namespace of the extension', 'linkerd-viz')
+    .option('-n, --namespace <ns>', 'namespace of the extension', VIZ_NAMESPACE)
     .option('--wait <d>', 'how long to wait for pods and the tap API to become ready', '0s')
     .option('--external-prometheus', 'Prometheus is not viz’s own (installed with --set prometheusUrl=)')
     .option('-o, --output <format>', 'table or json', 'table')

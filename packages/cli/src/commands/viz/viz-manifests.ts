@@ -5,11 +5,10 @@
 // web, and Prometheus unless `prometheusUrl` points at an external one. RBAC: the tap service may
 // read workloads, delegate authentication and authorization (SubjectAccessReview), read the
 // aggregator's client CA; `linkerd-linkerd-viz-tap-admin` grants tapping (bound to web).
+import { VIZ_NAMESPACE } from '@tsmesh/viz';
 import { createWebhookCertificate, type WebhookCertificate } from '../../install/index.js';
 import { VERSION } from '../../version.js';
 import { defaultEnforcedHost } from './in-cluster-servers.js';
-
-export const VIZ_NS = 'linkerd-viz';
 
 export interface VizValues {
   namespace: string;
@@ -26,7 +25,7 @@ export interface VizValues {
 }
 
 export const DEFAULT_VIZ_VALUES: Readonly<VizValues> = Object.freeze({
-  namespace: VIZ_NS,
+  namespace: VIZ_NAMESPACE,
   controlPlaneNamespace: 'linkerd',
   clusterDomain: 'cluster.local',
   prometheusUrl: '',
