@@ -27,7 +27,7 @@ import { createEnvSource, readProxyConfig, startProxy, type RunningProxy } from 
 import { ensureTestNode, markPodRunning, startTestEnv, type TestEnv } from '@tsmesh/testenv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { createProgram } from '../../src/program.js';
+import { runProgram } from '../../src/commands/cli.test-support.js';
 
 let env: TestEnv;
 let client: KubeApiClient;
@@ -41,20 +41,7 @@ let kubeconfig: string;
 const ns = `diag-${process.pid}`;
 const cpNs = `diag-cp-${process.pid}`;
 
-async function cli(...args: string[]): Promise<{ out: string; err: string; code: number }> {
-  let out = '';
-  let err = '';
-  const program = createProgram({
-    out: (t) => (out += t),
-    err: (t) => (err += t.endsWith('\n') ? t : `${t}\n`),
-  });
-  try {
-    await program.parseAsync(['node', 'tsmesh', ...args]);
-    return { out, err, code: 0 };
-  } catch (e) {
-    return { out, err, code: (e as { exitCode?: number }).exitCode ?? 1 };
-  }
-}
+const cli = (...args: string[]) => runProgram(args);
 
 /** The kubeconfig and context that reach the test cluster. */
 const inTestenv = () => ['--kubeconfig', kubeconfig, '--context', 'testenv'];
@@ -212,7 +199,7 @@ describe('tsmesh diagnostics against kube-apiserver', () => {
   it('proxy-metrics: --context picks the cluster and its namespace; pods of a Deployment; --obfuscate', async () => {
     const r = await kube('diagnostics', 'proxy-metrics', 'po/web-0', '--via', 'direct');
     expect(r.err).toBe('');
-    expect(r.code).toBe(0);
+    expect(r.exitCode).toBe(0);
     expect(r.out).toMatch(/^#\n# POD web-0 \(1 of 1\)\n#\n/);
     expect(r.out).toMatch(/^process_start_time_seconds /m);
 
@@ -231,7 +218,7 @@ describe('tsmesh diagnostics against kube-apiserver', () => {
       ns,
       '--obfuscate',
     );
-    expect(d.code).toBe(0);
+    expect(d.exitCode).toBe(0);
     expect(d.out).toContain('# POD web-0 (1 of 1)');
   });
 
@@ -245,12 +232,12 @@ describe('tsmesh diagnostics against kube-apiserver', () => {
       'proxy-metrics',
       'po/web-0',
     );
-    expect(noCtx.code).toBe(1);
+    expect(noCtx.exitCode).toBe(1);
     expect(noCtx.err).toContain('no context "prod" in the kubeconfig');
     expect(noCtx.err).toContain('known contexts: nowhere, testenv');
 
     const missing = await kube('diagnostics', 'proxy-metrics', 'deploy/nope');
-    expect(missing.code).toBe(1);
+    expect(missing.exitCode).toBe(1);
     expect(missing.err).toContain(`no Deployment ${ns}/nope`);
     expect(missing.err).toContain('-n NAMESPACE');
 
@@ -259,7 +246,7 @@ describe('tsmesh diagnostics against kube-apiserver', () => {
 
     // The API server will not proxy to a loopback pod IP: the error says how else to reach it.
     const viaApi = await kube('diagnostics', 'proxy-metrics', 'po/web-0');
-    expect(viaApi.code).toBe(1);
+    expect(viaApi.exitCode).toBe(1);
     expect(viaApi.out).toContain('# ERROR ');
     expect(viaApi.err).toContain('--via direct');
   });
@@ -277,7 +264,7 @@ describe('tsmesh diagnostics against kube-apiserver', () => {
     expect(r.out).toContain('# POD linkerd-destination-0 (1 of 2)\n# CONTAINER destination \n#\n');
     expect(r.out).toContain('# POD linkerd-destination-0 (2 of 2)\n# CONTAINER policy \n#\n');
     const empty = await kube('diagnostics', 'controller-metrics', '--controller-namespace', ns);
-    expect(empty.code).toBe(1);
+    expect(empty.exitCode).toBe(1);
     expect(empty.err).toContain(`no control-plane pods with a admin-http port in namespace ${ns}`);
   });
 
@@ -286,7 +273,7 @@ describe('tsmesh diagnostics against kube-apiserver', () => {
     const base = [...inTestenv(), 'diagnostics', 'endpoints', '--controller-namespace', cpNs];
     const json = await until(
       () => cli(...base, '-o', 'json', authority),
-      (r) => r.code === 0 && (JSON.parse(r.out || '[]') as unknown[]).length === 2,
+      (r) => r.exitCode === 0 && (JSON.parse(r.out || '[]') as unknown[]).length === 2,
       'two endpoints',
     );
     expect(JSON.parse(json.out)).toEqual([
@@ -310,7 +297,7 @@ describe('tsmesh diagnostics against kube-apiserver', () => {
       'json',
       authority,
     );
-    expect(direct.code).toBe(0);
+    expect(direct.exitCode).toBe(0);
     expect(JSON.parse(direct.out)).toHaveLength(2);
 
     // The local mesh's control-plane.json (tsmesh up --state DIR) names the address.
@@ -337,7 +324,7 @@ describe('tsmesh diagnostics against kube-apiserver', () => {
     expect(noPolicy.err).toContain('the local control plane runs no policy service');
 
     const unknown = await cli(...base, `nothing.${ns}.svc.cluster.local:80`);
-    expect(unknown.code).toBe(1);
+    expect(unknown.exitCode).toBe(1);
     expect(unknown.err).toContain('kubectl get svc');
     const bad = await cli(...base, 'api');
     expect(bad.err).toContain('"api" is not an authority with a port');
@@ -371,7 +358,7 @@ describe('tsmesh diagnostics against kube-apiserver', () => {
     const base = [...inTestenv(), 'diagnostics', 'policy', '--controller-namespace', cpNs];
     const inbound = await until(
       () => cli(...base, '-o', 'json', 'po/api-0', '8080'),
-      (r) => r.code === 0 && r.out.includes('api-http'),
+      (r) => r.exitCode === 0 && r.out.includes('api-http'),
       'the Server in the inbound policy',
     );
     const server = JSON.parse(inbound.out) as { labels?: Record<string, string>; protocol?: unknown };
@@ -381,7 +368,7 @@ describe('tsmesh diagnostics against kube-apiserver', () => {
     // The policy controller indexes Services from its own watch: wait for it to know api.
     const outbound = await until(
       () => cli(...base, 'svc/api', '80'),
-      (r) => r.code === 0,
+      (r) => r.exitCode === 0,
       'the outbound policy of svc/api',
     );
     const parsed = parseYaml(outbound.out) as { metadata?: unknown };
@@ -390,7 +377,7 @@ describe('tsmesh diagnostics against kube-apiserver', () => {
     const badPort = await cli(...base, 'po/api-0', 'http');
     expect(badPort.err).toContain('"http" is not a port number');
     const noPod = await cli(...base, 'po/nope', '8080');
-    expect(noPod.code).toBe(1);
+    expect(noPod.exitCode).toBe(1);
     expect(noPod.err).toMatch(/InboundServerPolicies.GetPort/);
   });
 
@@ -474,7 +461,7 @@ describe('tsmesh diagnostics against kube-apiserver', () => {
     const file = join(dir, 'nobody.kubeconfig');
     writeFileSync(file, nobody.exportConfig());
     const r = await cli('--kubeconfig', file, 'authz', 'po/api-0');
-    expect(r.code).toBe(1);
+    expect(r.exitCode).toBe(1);
     expect(r.err).toContain('forbidden');
     expect(r.err).toContain('kubectl auth can-i');
     const ep = await cli('--kubeconfig', file, 'diagnostics', 'endpoints', `api.${ns}.svc.cluster.local:80`);
