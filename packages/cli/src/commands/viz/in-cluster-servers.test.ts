@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { runCli } from '../install.test-support.js';
-import { defaultEnforcedHost } from './in-cluster-servers.js';
+import { defaultEnforcedHost, serveUntilSignalled } from './in-cluster-servers.js';
 import { DEFAULT_VIZ_VALUES, vizManifests } from './viz-manifests.js';
 
 interface Container {
@@ -121,5 +121,37 @@ describe('viz install runs viz metrics-api and viz web', () => {
       expect(r.exitCode, args.join(' ')).toBe(1);
       expect(r.err, args.join(' ')).toContain(message);
     }
+  });
+});
+
+describe('serveUntilSignalled', () => {
+  it('serves until SIGTERM, closes what it started and removes its signal handlers', async () => {
+    const before = [process.listenerCount('SIGTERM'), process.listenerCount('SIGINT')];
+    const termBefore = process.listeners('SIGTERM');
+    let closed = 0;
+    let served: AbortSignal | undefined;
+    const done = serveUntilSignalled(async (signal) => {
+      served = signal;
+      return async () => void closed++;
+    });
+    await new Promise((r) => setImmediate(r));
+    expect(served?.aborted).toBe(false);
+    expect(closed).toBe(0);
+    // Only the handlers it added (process.emit would run the test runner's too).
+    const added = process.listeners('SIGTERM').filter((l) => !termBefore.includes(l));
+    expect(added).toHaveLength(1);
+    for (const l of added) l('SIGTERM');
+    await done;
+    expect(served?.aborted).toBe(true);
+    expect(closed).toBe(1);
+    expect([process.listenerCount('SIGTERM'), process.listenerCount('SIGINT')]).toEqual(before);
+  });
+
+  it('removes its signal handlers when start fails', async () => {
+    const before = [process.listenerCount('SIGTERM'), process.listenerCount('SIGINT')];
+    await expect(serveUntilSignalled(() => Promise.reject(new Error('cannot listen')))).rejects.toThrow(
+      'cannot listen',
+    );
+    expect([process.listenerCount('SIGTERM'), process.listenerCount('SIGINT')]).toEqual(before);
   });
 });

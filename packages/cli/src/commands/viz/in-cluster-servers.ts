@@ -14,6 +14,7 @@ import {
   VIZ_NAMESPACE,
 } from '@tsmesh/viz';
 import { guarded } from '../command-errors.js';
+import { untilInterrupted } from '../up.js';
 
 /** The Host names of the web Service in namespace `ns` (and the loopback ones, for port-forward). */
 export function defaultEnforcedHost(ns: string, clusterDomain: string): string {
@@ -55,18 +56,12 @@ function prometheusSource(url: string | undefined, window: string) {
 /** Runs until SIGTERM or SIGINT, then closes what `start` opened (signal handlers removed on exit). */
 export async function serveUntilSignalled(start: (signal: AbortSignal) => Promise<() => Promise<void>>) {
   const stop = new AbortController();
-  const onSignal = () => stop.abort();
-  process.once('SIGTERM', onSignal);
-  process.once('SIGINT', onSignal);
+  const interrupted = untilInterrupted(stop.signal).then(() => stop.abort());
   try {
     const close = await start(stop.signal);
-    await new Promise<void>((resolve) =>
-      stop.signal.addEventListener('abort', () => resolve(), { once: true }),
-    );
+    await interrupted;
     await close();
   } finally {
-    process.off('SIGTERM', onSignal);
-    process.off('SIGINT', onSignal);
     stop.abort();
   }
 }
