@@ -60,7 +60,7 @@ export function registerDemoCommand(
                 },
               );
             }
-            process.stdout.write(demoClusterManifests({ image: opts.image, imagePullPolicy: policy }));
+            out(demoClusterManifests({ image: opts.image, imagePullPolicy: policy }));
             return;
           }
           const durationMs = opts.duration ? parseDurationMs(opts.duration) : undefined;

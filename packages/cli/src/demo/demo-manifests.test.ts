@@ -3,6 +3,7 @@
 // as the local demo (on the pods' port).
 import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
+import { runProgram } from '../commands/cli.test-support.js';
 import { DEMO_CLUSTER_PORT, demoClusterManifests } from './demo-manifests.js';
 
 describe('demoClusterManifests', () => {
@@ -44,5 +45,26 @@ describe('demoClusterManifests', () => {
     const servers = objects.filter((o) => o.kind === 'Server');
     expect(servers.map((s) => s.spec!.port)).toEqual([DEMO_CLUSTER_PORT, DEMO_CLUSTER_PORT]);
     expect(objects.every((o) => o.kind === 'Namespace' || o.metadata.namespace === 'emojivoto')).toBe(true);
+  });
+});
+
+describe('tsmesh demo --kubernetes', () => {
+  it("prints the manifests on the program's output; an unknown pull policy fails naming the flag", async () => {
+    const r = await runProgram([
+      'demo',
+      '--kubernetes',
+      '--image',
+      'example/cli:1',
+      '--image-pull-policy',
+      'Never',
+    ]);
+    expect(r).toEqual({
+      out: demoClusterManifests({ image: 'example/cli:1', imagePullPolicy: 'Never' }),
+      err: '',
+      exitCode: 0,
+    });
+    const bad = await runProgram(['demo', '--kubernetes', '--image-pull-policy', 'Sometimes']);
+    expect(bad.exitCode).toBe(1);
+    expect(bad.err).toContain('--image-pull-policy');
   });
 });
