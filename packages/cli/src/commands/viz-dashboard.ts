@@ -3,7 +3,7 @@
 // a Prometheus server (--prometheus-url) or, in local mode, from the proxies of the local control
 // plane's pods (--state), scraped every interval with rates over the window.
 import type { Command } from 'commander';
-import { DURATION_SYNTAX, MeshError, MeshErrorCode, parseDurationMs } from '@tsmesh/core';
+import { MeshError, MeshErrorCode } from '@tsmesh/core';
 import {
   createPrometheusSource,
   createScrapeSource,
@@ -17,7 +17,7 @@ import {
 import { defaultStateDir } from '../local/index.js';
 import { guarded } from './command-errors.js';
 import { untilInterrupted } from './up.js';
-import { localPods } from './viz/viz-source.js';
+import { durationFlag, localPods } from './viz/viz-source.js';
 import { localTapService } from './viz-tap.js';
 
 /** linkerd viz dashboard's default port. */
@@ -37,17 +37,6 @@ export interface DashboardOptions {
   /** Told what does not work (e.g. tap without the issuer), the dashboard running anyway. */
   readonly onProblem?: (text: string) => void;
   readonly signal?: AbortSignal;
-}
-
-function durationFlag(text: string | undefined, flag: string, minMs: number): number | undefined {
-  if (text === undefined) return undefined;
-  const ms = parseDurationMs(text);
-  if (ms === undefined || ms < minMs)
-    throw new MeshError(MeshErrorCode.InvalidArgument, `bad duration ${JSON.stringify(text)}`, {
-      where: flag,
-      hint: `use ${DURATION_SYNTAX}, at least ${minMs / 1000}s`,
-    });
-  return ms;
 }
 
 function portFlag(text: string): number {
@@ -166,8 +155,10 @@ export function registerVizDashboardCommand(
         const dashboard = await startDashboard({
           ...(o.prometheusUrl ? { prometheusUrl: o.prometheusUrl } : {}),
           ...(o.state ? { stateDir: o.state } : {}),
-          windowMs: durationFlag(o.timeWindow, '--time-window', 1000) ?? (o.prometheusUrl ? 60_000 : 10_000),
-          intervalMs: durationFlag(o.interval, '--interval', 100)!,
+          windowMs:
+            durationFlag(o.timeWindow, '--time-window', { minMs: 1000 }) ??
+            (o.prometheusUrl ? 60_000 : 10_000),
+          intervalMs: durationFlag(o.interval, '--interval', { minMs: 100 })!,
           address: o.address,
           port: portFlag(o.port),
           ...(o.allowedHost ? { allowedHosts: o.allowedHost } : {}),

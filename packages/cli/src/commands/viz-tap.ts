@@ -10,7 +10,7 @@ import type { IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { DURATION_SYNTAX, MeshError, MeshErrorCode, parseDurationMs } from '@tsmesh/core';
+import { MeshError, MeshErrorCode } from '@tsmesh/core';
 import {
   createTapService,
   createTopTable,
@@ -29,7 +29,7 @@ import {
 import { loadKubeConfig } from '../check/index.js';
 import { defaultStateDir, readControlPlaneInfo, statePaths } from '../local/index.js';
 import { guarded } from './command-errors.js';
-import { localPods } from './viz/viz-source.js';
+import { durationFlag, localPods } from './viz/viz-source.js';
 
 interface TapFlags {
   namespace: string;
@@ -93,17 +93,6 @@ function queryOf(resource: string, name: string | undefined, o: TapFlags, extrac
     ...(o.maxRps ? { maxRps: o.maxRps } : {}),
     extract,
   });
-}
-
-function durationMs(text: string | undefined, where: string): number | undefined {
-  if (text === undefined) return undefined;
-  const ms = parseDurationMs(text);
-  if (ms === undefined || ms <= 0)
-    throw new MeshError(MeshErrorCode.InvalidArgument, `bad duration ${JSON.stringify(text)}`, {
-      where,
-      hint: `use ${DURATION_SYNTAX}`,
-    });
-  return ms;
 }
 
 /** Server-sent events of the cluster's tap APIService, as TapStreamItems. */
@@ -250,7 +239,7 @@ export function registerVizTapCommands(
             { where: '--output', hint: 'use wide or json' },
           );
         const q = queryOf(resource, name, o, o.output === 'json');
-        const run = signalFor(durationMs(o.duration, '--duration'));
+        const run = signalFor(durationFlag(o.duration, '--duration'));
         try {
           const stream = await openStream(q, o, run.signal);
           for await (const item of stream) {
@@ -275,7 +264,7 @@ export function registerVizTapCommands(
       guarded('viz top', err, async (resource: string, name: string | undefined, o: TapFlags) => {
         const q = queryOf(resource, name, o, false);
         const tty = process.stdout.isTTY === true;
-        const windowMs = durationMs(o.window ?? '10s', '--window');
+        const windowMs = durationFlag(o.window ?? '10s', '--window');
         const run = signalFor(tty ? undefined : windowMs);
         const table = createTopTable();
         const draw = () => {

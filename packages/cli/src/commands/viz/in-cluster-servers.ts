@@ -5,7 +5,7 @@
 // --enforced-host (DNS rebinding), as linkerd-viz's web does. Each has an admin port with /live and
 // /ready for the probes viz install renders, and runs until SIGTERM or SIGINT.
 import type { Command } from 'commander';
-import { DURATION_SYNTAX, MeshError, MeshErrorCode, parseDurationMs } from '@tsmesh/core';
+import { MeshError, MeshErrorCode } from '@tsmesh/core';
 import {
   createPrometheusSource,
   startAdminServer,
@@ -15,6 +15,7 @@ import {
 } from '@tsmesh/viz';
 import { guarded } from '../command-errors.js';
 import { untilInterrupted } from '../up.js';
+import { durationFlag } from './viz-source.js';
 
 /** The Host names of the web Service in namespace `ns` (and the loopback ones, for port-forward). */
 export function defaultEnforcedHost(ns: string, clusterDomain: string): string {
@@ -34,23 +35,16 @@ export function listenAddress(addr: string, flag: string): { host: string; port:
   return { host: addr.slice(0, colon).replace(/^\[|\]$/g, '') || '0.0.0.0', port };
 }
 
-function windowSeconds(text: string): number {
-  const ms = parseDurationMs(text);
-  if (ms === undefined || ms < 1000)
-    throw new MeshError(MeshErrorCode.InvalidArgument, `bad time window ${JSON.stringify(text)}`, {
-      where: '--time-window',
-      hint: `at least 1s; use ${DURATION_SYNTAX}`,
-    });
-  return ms / 1000;
-}
-
 function prometheusSource(url: string | undefined, window: string) {
   if (!url)
     throw new MeshError(MeshErrorCode.InvalidArgument, 'no Prometheus URL', {
       where: '--prometheus-url',
       hint: 'e.g. --prometheus-url=http://prometheus.linkerd-viz.svc.cluster.local:9090',
     });
-  return createPrometheusSource({ url, windowSeconds: windowSeconds(window) });
+  return createPrometheusSource({
+    url,
+    windowSeconds: durationFlag(window, '--time-window', { what: 'time window', minMs: 1000 }) / 1000,
+  });
 }
 
 /** Runs until SIGTERM or SIGINT, then closes what `start` opened (signal handlers removed on exit). */
@@ -130,16 +124,7 @@ export function registerVizInClusterServers(viz: Command, err: (line: string) =>
             hint: 'a JavaScript regular expression, e.g. ^(localhost|web\\.linkerd-viz\\.svc)(:\\d+)?$',
           });
         }
-        const intervalMs = parseDurationMs(o.refresh);
-        if (intervalMs === undefined || intervalMs < 100)
-          throw new MeshError(
-            MeshErrorCode.InvalidArgument,
-            `bad refresh interval ${JSON.stringify(o.refresh)}`,
-            {
-              where: '--refresh',
-              hint: `at least 100ms; use ${DURATION_SYNTAX}`,
-            },
-          );
+        const intervalMs = durationFlag(o.refresh, '--refresh', { what: 'refresh interval', minMs: 100 });
         await serveUntilSignalled(async (signal) => {
           const adminServer = await startAdminServer({ address: admin.host, port: admin.port });
           let dashboard;

@@ -24,16 +24,43 @@ export interface Source {
   readonly pods: readonly KubeObject[] | undefined;
 }
 
-function windowSecondsOf(flags: VizSourceFlags): number {
-  const text = flags.timeWindow ?? (flags.prometheusUrl ? '1m' : '10s');
+/**
+ * A duration flag in milliseconds (undefined when not given). Bad text, or less than `minMs` (when
+ * given; else not above 0), is a MeshError naming the flag: `bad duration "soon"`.
+ */
+export function durationFlag(text: string, flag: string, o?: { what?: string; minMs?: number }): number;
+export function durationFlag(
+  text: string | undefined,
+  flag: string,
+  o?: { what?: string; minMs?: number },
+): number | undefined;
+export function durationFlag(
+  text: string | undefined,
+  flag: string,
+  o: { what?: string; minMs?: number } = {},
+): number | undefined {
+  if (text === undefined) return undefined;
   const ms = parseDurationMs(text);
-  if (ms === undefined || ms < 1000)
-    throw new MeshError(MeshErrorCode.InvalidArgument, `bad time window ${JSON.stringify(text)}`, {
-      where: '--time-window',
-      hint: `use ${DURATION_SYNTAX}, at least 1s`,
-    });
-  return ms / 1000;
+  const { minMs } = o;
+  if (ms === undefined || (minMs === undefined ? ms <= 0 : ms < minMs)) {
+    const least = minMs === undefined ? '' : minMs % 1000 === 0 ? `${minMs / 1000}s` : `${minMs}ms`;
+    throw new MeshError(
+      MeshErrorCode.InvalidArgument,
+      `bad ${o.what ?? 'duration'} ${JSON.stringify(text)}`,
+      {
+        where: flag,
+        hint: `use ${DURATION_SYNTAX}${least ? `, at least ${least}` : ''}`,
+      },
+    );
+  }
+  return ms;
 }
+
+const windowSecondsOf = (flags: VizSourceFlags): number =>
+  durationFlag(flags.timeWindow ?? (flags.prometheusUrl ? '1m' : '10s'), '--time-window', {
+    what: 'time window',
+    minMs: 1000,
+  }) / 1000;
 
 /** The pods the local control plane in `stateDir` knows (its API's /v1/pods). */
 export async function localPods(stateDir: string, signal?: AbortSignal): Promise<KubeObject[]> {
