@@ -50,6 +50,7 @@ export {
   isGone,
   isNotFound,
   KubeApiError,
+  loadKubeConfig,
   resourcePath,
   type ApplyOptions,
   type CreateKubeApiClientOptions,

@@ -1,7 +1,6 @@
 // tsmesh-destination: the binary. Parses flags, creates the logger and registry (the only place
 // that does), watches the Kubernetes API and serves until SIGINT/SIGTERM. Exit codes: 0 after a
 // clean stop, 1 when start-up fails, 2 for bad flags (naming the flag).
-import { KubeConfig } from '@kubernetes/client-node';
 import {
   createKubeApiClient,
   createKubeObjectSource,
@@ -9,6 +8,7 @@ import {
   startAdminServer,
   untilAborted,
   type Logger,
+  loadKubeConfig,
 } from '@tsmesh/kube';
 import type { Registry } from 'prom-client';
 import { startDestinationService } from '../server/index.js';
@@ -34,10 +34,7 @@ async function serveDestination(
   registry: Registry,
   signal: AbortSignal,
 ) {
-  const kubeConfig = new KubeConfig();
-  if (config.kubeconfig) kubeConfig.loadFromFile(config.kubeconfig);
-  else kubeConfig.loadFromDefault();
-  const client = createKubeApiClient(kubeConfig);
+  const client = createKubeApiClient(loadKubeConfig(config.kubeconfig));
   const source = createKubeObjectSource({ client, logger, registry });
   // Linked clusters' credentials (multicluster remote discovery) live in our own namespace, which
   // is all our RBAC lets us read Secrets in.

@@ -1,8 +1,8 @@
 // tsmesh-identity: the binary. The controller frame (runControllerMain: flags → exit 2, logger and
 // registry, SIGINT/SIGTERM, exit 1 with the reason) around the identity service.
 import { readFileSync } from 'node:fs';
-import { AuthenticationV1Api, KubeConfig } from '@kubernetes/client-node';
-import { runControllerMain, untilAborted, type ControllerContext } from '@tsmesh/kube';
+import { AuthenticationV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { runControllerMain, untilAborted, type ControllerContext, loadKubeConfig } from '@tsmesh/kube';
 import {
   createLocalTokenValidator,
   createTokenReviewValidator,
@@ -25,14 +25,7 @@ export function runIdentity(argv: readonly string[], env: NodeJS.ProcessEnv): Pr
 
 async function serve(config: IdentityConfig, { logger, registry, signal }: ControllerContext): Promise<void> {
   let kubeConfig: KubeConfig | undefined;
-  const kube = () => {
-    if (!kubeConfig) {
-      kubeConfig = new KubeConfig();
-      if (config.kubeconfig) kubeConfig.loadFromFile(config.kubeconfig);
-      else kubeConfig.loadFromDefault();
-    }
-    return kubeConfig;
-  };
+  const kube = () => (kubeConfig ??= loadKubeConfig(config.kubeconfig));
   const tokenValidator: TokenValidator = config.localTokenPublicKeyFile
     ? createLocalTokenValidator({ publicKey: readFileSync(config.localTokenPublicKeyFile, 'utf8') })
     : createTokenReviewValidator({ api: kube().makeApiClient(AuthenticationV1Api) });

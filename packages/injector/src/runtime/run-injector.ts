@@ -3,9 +3,8 @@
 // environment and the kubeconfig.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { KubeConfig } from '@kubernetes/client-node';
 import { MeshError, MeshErrorCode } from '@tsmesh/core';
-import { createJsonLogger, createKubeApiClient, type LogLevel } from '@tsmesh/kube';
+import { createJsonLogger, createKubeApiClient, type LogLevel, loadKubeConfig } from '@tsmesh/kube';
 import {
   createInjectorConfig,
   injectorConfigInputFromFiles,
@@ -117,11 +116,7 @@ export async function runInjector(argv: readonly string[], env: Env): Promise<nu
       values['admin-addr'] ?? env.TSMESH_INJECTOR_ADMIN_ADDR ?? `:${INJECTOR_ADMIN_PORT}`,
       '--admin-addr',
     );
-    const kubeConfig = new KubeConfig();
-    const kubeconfigPath = values.kubeconfig ?? env.KUBECONFIG;
-    if (kubeconfigPath) kubeConfig.loadFromFile(kubeconfigPath);
-    else kubeConfig.loadFromDefault();
-    const client = createKubeApiClient(kubeConfig, {
+    const client = createKubeApiClient(loadKubeConfig(values.kubeconfig ?? env.KUBECONFIG), {
       userAgent: 'tsmesh-injector',
       fieldManager: 'tsmesh-injector',
     });

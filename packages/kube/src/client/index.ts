@@ -25,3 +25,4 @@ export {
   type KubeStatusCause,
 } from './kube-api-error.js';
 export { installCrds, type InstallCrdsOptions } from './install-crds.js';
+export { loadKubeConfig } from './load-kube-config.js';

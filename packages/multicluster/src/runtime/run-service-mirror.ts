@@ -3,7 +3,6 @@
 // stops on SIGINT/SIGTERM. Exit codes: 0 after a clean stop, 1 when start-up fails, 2 for bad flags.
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { KubeConfig } from '@kubernetes/client-node';
 import {
   createKubeApiClient,
   runControllerMain,
@@ -11,6 +10,7 @@ import {
   startAdminServer,
   type KubeApiClient,
   type Logger,
+  loadKubeConfig,
 } from '@tsmesh/kube';
 import type { Registry } from 'prom-client';
 import { ServiceMirror } from '../mirror/index.js';
@@ -22,10 +22,9 @@ export function runServiceMirror(argv: readonly string[]): Promise<number> {
     parse: () => parseServiceMirrorConfig(argv),
     logLevel: (config) => config.logLevel,
     async serve(config, { logger, registry, signal }) {
-      const kubeConfig = new KubeConfig();
-      if (config.kubeconfig) kubeConfig.loadFromFile(config.kubeconfig);
-      else kubeConfig.loadFromDefault();
-      const local = createKubeApiClient(kubeConfig, { fieldManager: 'linkerd-service-mirror' });
+      const local = createKubeApiClient(loadKubeConfig(config.kubeconfig), {
+        fieldManager: 'linkerd-service-mirror',
+      });
       try {
         await serveServiceMirror(config, { local, logger, registry, signal });
       } finally {

@@ -4,7 +4,6 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { KubeConfig } from '@kubernetes/client-node';
 import {
   createDirectoryObjectSource,
   createKubeApiClient,
@@ -14,6 +13,7 @@ import {
   type ControllerContext,
   type KubeApiClient,
   type ObjectSource,
+  loadKubeConfig,
 } from '@tsmesh/kube';
 import { parsePolicyConfig, POLICY_USAGE, type PolicyConfig } from './policy-config.js';
 import { startPolicyService } from './start-policy-service.js';
@@ -51,10 +51,10 @@ async function servePolicy(
         onError: (e) => logger.warn({ error: e.message }, 'skipping manifest'),
       });
     } else {
-      const kc = new KubeConfig();
-      if (config.kubeconfig) kc.loadFromFile(config.kubeconfig);
-      else kc.loadFromDefault();
-      client = createKubeApiClient(kc, { fieldManager: PROGRAM, userAgent: PROGRAM });
+      client = createKubeApiClient(loadKubeConfig(config.kubeconfig), {
+        fieldManager: PROGRAM,
+        userAgent: PROGRAM,
+      });
       source = createKubeObjectSource({ client, signal: controller.signal, logger, registry });
     }
     const service = await startPolicyService({
