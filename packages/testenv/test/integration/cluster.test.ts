@@ -11,6 +11,8 @@ import {
   startCluster,
   type Cluster,
 } from '../../src/index.js';
+import { sleep } from '../../src/managed-process.js';
+import { createEventually } from './cluster-support.js';
 
 // A real one-node cluster: kubelet + containerd + runc + CNI bridge + kube-proxy + CoreDNS in a
 // network namespace of its own. Needs root and the Debian packages (CI runs as root and installs them).
@@ -40,22 +42,7 @@ describe.skipIf(unsupported !== undefined)('one-node cluster', () => {
   const readyOf = (name: string): Promise<string> =>
     podField(name, '{.status.conditions[?(@.type=="Ready")].status}');
 
-  /** Polls `fn` until it returns true; fails with `what` and the last observation. */
-  const eventually = async (what: string, fn: () => Promise<boolean | string>, timeoutMs = 60_000) => {
-    const deadline = Date.now() + timeoutMs;
-    let last = '';
-    for (;;) {
-      try {
-        const r = await fn();
-        if (r === true) return;
-        last = String(r);
-      } catch (err) {
-        last = (err as Error).message;
-      }
-      if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms (last: ${last})`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  };
+  const eventually = createEventually({ timeoutMs: 60_000, intervalMs: 250 });
 
   beforeAll(async () => {
     cluster = await startCluster({ onLog: (l) => process.stderr.write(`${l}\n`) });
@@ -142,7 +129,7 @@ describe.skipIf(unsupported !== undefined)('one-node cluster', () => {
     );
     const podIp = await podField('web', '{.status.podIP}');
     expect(podIp).toMatch(/^198\.18\.0\.\d+$/);
-    await sleepMs(2_000);
+    await sleep(2_000);
     expect(await readyOf('web')).toBe('False');
 
     // kubectl logs and exec (apiserver → egress proxy → kubelet → containerd).
@@ -324,7 +311,3 @@ describe.skipIf(unsupported !== undefined)('one-node cluster', () => {
     }
   });
 });
-
-function sleepMs(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}

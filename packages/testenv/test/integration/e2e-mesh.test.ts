@@ -12,6 +12,7 @@ import {
   type Cluster,
   type TsmeshImageComponent,
 } from '../../src/index.js';
+import { createEventually, describePods } from './cluster-support.js';
 
 // The end-to-end suite of issue #11: what a user does, on the real one-node cluster (kubelet, containerd,
 // runc, CNI, kube-proxy, CoreDNS): `tsmesh install --crds`, `tsmesh install`, `tsmesh check --wait`, a
@@ -89,87 +90,37 @@ describe.skipIf(skipReason !== undefined)('tsmesh on the one-node cluster (end t
     inClient(
       `fetch('http://server.${NS}.svc.cluster.local${path}').then(async r => console.log(r.status, r.headers.get('l5d-proxy-error'), await r.text()), e => console.log(String(e.cause ?? e)))`,
     );
-  const serverPod = async (): Promise<string> =>
+  /** The first pod of `ns` labelled app=`app`. */
+  const podOf = async (ns: string, app: string): Promise<string> =>
     (
-      await kubectl('-n', NS, 'get', 'pods', '-l', 'app=server', '-o', 'jsonpath={.items[0].metadata.name}')
+      await kubectl('-n', ns, 'get', 'pods', '-l', `app=${app}`, '-o', 'jsonpath={.items[0].metadata.name}')
     ).trim();
-  /** The server pod proxy's metric lines named `name`, read through the apiserver's pod proxy. */
-  const serverMetrics = async (name: string): Promise<string[]> => {
+  /** The metric lines named `name` of that pod's proxy, read through the apiserver's pod proxy. */
+  const proxyMetrics = async (ns: string, app: string, name: string): Promise<string[]> => {
     const text = await kubectl(
       'get',
       '--raw',
-      `/api/v1/namespaces/${NS}/pods/${await serverPod()}:4191/proxy/metrics`,
+      `/api/v1/namespaces/${ns}/pods/${await podOf(ns, app)}:4191/proxy/metrics`,
     );
     return text.split('\n').filter((l) => l.startsWith(`${name}{`));
   };
+  const serverPod = (): Promise<string> => podOf(NS, 'server');
+  const serverMetrics = (name: string): Promise<string[]> => proxyMetrics(NS, 'server', name);
   const clientId = `client.${NS}.serviceaccount.identity.linkerd.cluster.local`;
 
-  /** What a stuck wait prints: every pod, and `kubectl describe` of those not Ready. */
-  const diagnose = async (): Promise<string> => {
-    const pods = await cluster.kubectl(['get', 'pods', '-A', '-o', 'wide'], { allowFailure: true });
-    const notReady = await cluster.kubectl(
-      [
-        'get',
-        'pods',
-        '-A',
-        '-o',
-        'jsonpath={range .items[*]}{.metadata.namespace}/{.metadata.name} {.status.conditions[?(@.type=="Ready")].status}{"\\n"}{end}',
-      ],
-      { allowFailure: true },
-    );
-    let out = `\n--- kubectl get pods -A -o wide\n${pods.stdout}${pods.stderr}`;
-    for (const line of notReady.stdout.split('\n')) {
-      const [ref, ready] = line.split(' ');
-      if (!ref || ready === 'True') continue;
-      const [ns, name] = ref.split('/') as [string, string];
-      const d = await cluster.kubectl(['-n', ns, 'describe', 'pod', name], { allowFailure: true });
-      out += `\n--- kubectl describe pod -n ${ns} ${name}\n${d.stdout.split('\n').slice(-40).join('\n')}`;
-    }
-    return out;
-  };
-
   /** Polls `fn` until it returns true; fails with `what`, the last observation and the cluster's pods. */
-  const eventually = async (
-    what: string,
-    fn: () => Promise<boolean | string>,
-    timeoutMs = 120_000,
-  ): Promise<void> => {
-    const deadline = Date.now() + timeoutMs;
-    let last = '';
-    for (;;) {
-      try {
-        const r = await fn();
-        if (r === true) return;
-        last = String(r);
-      } catch (err) {
-        last = (err as Error).message;
-      }
-      if (Date.now() > deadline) {
-        throw new Error(
-          `${what}: not within ${timeoutMs} ms (last: ${last.slice(0, 2000)})${await diagnose()}`,
-        );
-      }
-      await new Promise((r) => setTimeout(r, 500));
-    }
-  };
+  const eventually = createEventually({
+    timeoutMs: 120_000,
+    intervalMs: 500,
+    lastChars: 2000,
+    diagnose: () => describePods(cluster),
+  });
 
-  /** The metric lines named `name` of a demo workload's proxy (through the apiserver's pod proxy). */
-  const demoMetrics = async (app: string, name: string): Promise<string[]> => {
-    const pod = (
-      await kubectl(
-        '-n',
-        'emojivoto',
-        'get',
-        'pods',
-        '-l',
-        `app=${app}`,
-        '-o',
-        'jsonpath={.items[0].metadata.name}',
-      )
-    ).trim();
-    const text = await kubectl('get', '--raw', `/api/v1/namespaces/emojivoto/pods/${pod}:4191/proxy/metrics`);
-    return text.split('\n').filter((l) => l.startsWith(`${name}{`));
-  };
+  /** The metric lines named `name` of a demo workload's proxy. */
+  const demoMetrics = (app: string, name: string): Promise<string[]> => proxyMetrics('emojivoto', app, name);
+  /** The demo's manifests for this cluster (`tsmesh demo --kubernetes` with the imported CLI image). */
+  const demoManifests = (): Promise<string> =>
+    tsmesh(['demo', '--kubernetes', '--image', `ghcr.io/tsmesh/cli:${TAG}`, '--image-pull-policy', 'Never']);
   const demoId = (sa: string) => `${sa}.emojivoto.serviceaccount.identity.linkerd.cluster.local`;
   /** The sum of the series among `lines` that carry every one of `labels`. */
   const total = (lines: string[], ...labels: string[]): number =>
@@ -386,7 +337,8 @@ const end = Date.now() + 45000; let ok = 0, fail = 0; const errors = {}; const h
         timeoutMs: 130_000,
       },
     );
-    if (rollout.code !== 0) throw new Error(`rollout: ${rollout.stdout}${rollout.stderr}${await diagnose()}`);
+    if (rollout.code !== 0)
+      throw new Error(`rollout: ${rollout.stdout}${rollout.stderr}${await describePods(cluster)}`);
     const out = await loop;
     if (!out.trim().startsWith('{')) throw new Error(`the load loop printed no summary: ${out}`);
     const summary = JSON.parse(out.trim().split('\n').pop() ?? '') as {
@@ -405,14 +357,7 @@ const end = Date.now() + 45000; let ok = 0, fail = 0; const errors = {}; const h
   }, 240_000);
 
   it('the demo app (tsmesh demo --kubernetes) runs meshed: every edge over mutual TLS, the failing vote in the metrics, check --proxy green', async () => {
-    const demo = await tsmesh([
-      'demo',
-      '--kubernetes',
-      '--image',
-      `ghcr.io/tsmesh/cli:${TAG}`,
-      '--image-pull-policy',
-      'Never',
-    ]);
+    const demo = await demoManifests();
     const t0 = performance.now();
     await apply(demo);
     const apps = ['web', 'emoji', 'voting', 'vote-bot'];
@@ -492,16 +437,7 @@ const end = Date.now() + 45000; let ok = 0, fail = 0; const errors = {}; const h
       60_000,
     );
     // Giving it back: votes succeed again.
-    await apply(
-      await tsmesh([
-        'demo',
-        '--kubernetes',
-        '--image',
-        `ghcr.io/tsmesh/cli:${TAG}`,
-        '--image-pull-policy',
-        'Never',
-      ]),
-    );
+    await apply(await demoManifests());
     const allowedAgain = await votesAllowed();
     await eventually(
       'web → voting allowed again',
@@ -564,7 +500,9 @@ const end = Date.now() + 45000; let ok = 0, fail = 0; const errors = {}; const h
       },
     );
     if (del.code !== 0)
-      throw new Error(`kubectl delete of tsmesh uninstall: ${del.stdout}${del.stderr}${await diagnose()}`);
+      throw new Error(
+        `kubectl delete of tsmesh uninstall: ${del.stdout}${del.stderr}${await describePods(cluster)}`,
+      );
     process.stderr.write(`e2e: uninstall ${Math.round(performance.now() - t0)} ms\n`);
     expect((await kubectl('get', 'namespaces', '-o', 'name')).split('\n')).not.toContain('namespace/linkerd');
     // The Gateway API CRDs stay (shared with other users of the Gateway API, as Linkerd's uninstall).

@@ -1,0 +1,66 @@
+// What the tests on the one-node cluster share: bounded polling with the last observation, and a
+// description of the pods for when a wait gets stuck.
+import type { Cluster } from '../../src/index.js';
+
+export interface EventuallyOptions {
+  /** The default bound of one wait (a call may pass its own). */
+  readonly timeoutMs: number;
+  readonly intervalMs: number;
+  /** What a stuck wait appends to its message (e.g. the pods: describePods). */
+  readonly diagnose?: () => Promise<string>;
+  /** How much of the last observation the message keeps. */
+  readonly lastChars?: number;
+}
+
+export type Eventually = (
+  what: string,
+  fn: () => Promise<boolean | string>,
+  timeoutMs?: number,
+) => Promise<void>;
+
+/** `eventually(what, fn)` polls `fn` until it returns true; fails with `what` and the last observation. */
+export function createEventually(options: EventuallyOptions): Eventually {
+  return async (what, fn, timeoutMs = options.timeoutMs) => {
+    const deadline = Date.now() + timeoutMs;
+    let last = '';
+    for (;;) {
+      try {
+        const r = await fn();
+        if (r === true) return;
+        last = String(r);
+      } catch (err) {
+        last = (err as Error).message;
+      }
+      if (Date.now() > deadline) {
+        const seen = options.lastChars === undefined ? last : last.slice(0, options.lastChars);
+        const diagnosis = options.diagnose ? await options.diagnose() : '';
+        throw new Error(`${what}: not within ${timeoutMs} ms (last: ${seen})${diagnosis}`);
+      }
+      await new Promise((r) => setTimeout(r, options.intervalMs));
+    }
+  };
+}
+
+/** Every pod of the cluster, and `kubectl describe` (its last 40 lines) of those not Ready. */
+export async function describePods(cluster: Cluster): Promise<string> {
+  const pods = await cluster.kubectl(['get', 'pods', '-A', '-o', 'wide'], { allowFailure: true });
+  const notReady = await cluster.kubectl(
+    [
+      'get',
+      'pods',
+      '-A',
+      '-o',
+      'jsonpath={range .items[*]}{.metadata.namespace}/{.metadata.name} {.status.conditions[?(@.type=="Ready")].status}{"\\n"}{end}',
+    ],
+    { allowFailure: true },
+  );
+  let out = `\n--- kubectl get pods -A -o wide\n${pods.stdout}${pods.stderr}`;
+  for (const line of notReady.stdout.split('\n')) {
+    const [ref, ready] = line.split(' ');
+    if (!ref || ready === 'True') continue;
+    const [ns, name] = ref.split('/') as [string, string];
+    const d = await cluster.kubectl(['-n', ns, 'describe', 'pod', name], { allowFailure: true });
+    out += `\n--- kubectl describe pod -n ${ns} ${name}\n${d.stdout.split('\n').slice(-40).join('\n')}`;
+  }
+  return out;
+}
