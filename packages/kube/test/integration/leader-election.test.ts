@@ -24,6 +24,7 @@ function candidate(
   namespace: string,
   identity: string,
   releaseOnAbort = true,
+  leaseDurationMs = 2000,
 ): Candidate {
   const terms: Candidate['terms'] = [];
   const controller = new AbortController();
@@ -32,8 +33,8 @@ function candidate(
     namespace,
     name: 'controller-lock',
     identity,
-    leaseDurationMs: 2000,
-    renewDeadlineMs: 1500,
+    leaseDurationMs,
+    renewDeadlineMs: leaseDurationMs * 0.75,
     retryPeriodMs: 200,
     releaseOnAbort,
     onStartedLeading: () => {
@@ -54,8 +55,11 @@ kubeTest(
   'two electors: exactly one leads, the other takes over after the first aborts',
   async ({ kubeConfig, namespace }) => {
     const client = createKubeApiClient(kubeConfig);
-    const a = candidate(client, namespace, 'candidate-a');
-    const b = candidate(client, namespace, 'candidate-b');
+    // A lease far longer than the takeover wait below: a successor that had to wait it out (the
+    // Lease not released) could not take over in time, however loaded the machine.
+    const leaseDurationMs = 30_000;
+    const a = candidate(client, namespace, 'candidate-a', true, leaseDurationMs);
+    const b = candidate(client, namespace, 'candidate-b', true, leaseDurationMs);
     try {
       await expect
         .poll(() => [a.elector.isLeader, b.elector.isLeader].filter(Boolean).length, { timeout: 10_000 })
@@ -75,7 +79,7 @@ kubeTest(
       await leader.running;
       await expect.poll(() => follower.elector.isLeader, { timeout: 10_000 }).toBe(true);
       // Released, so the successor did not wait out the lease duration.
-      expect(Date.now() - abortedAt).toBeLessThan(2000);
+      expect(Date.now() - abortedAt).toBeLessThan(leaseDurationMs);
       const after = await client.get<Lease>(CoreKinds.Lease, { namespace, name: 'controller-lock' });
       expect(after.spec?.holderIdentity).toBe(follower === a ? 'candidate-a' : 'candidate-b');
       expect(after.spec?.leaseTransitions).toBe(1);
