@@ -157,6 +157,30 @@ describe('tsmesh inject', () => {
     ).toBe(true);
   });
 
+  it('--wait-before-exit-seconds: the annotation, a preStop sleep on a regular sidecar, refused with a native one', async () => {
+    const worker = readFileSync(`${fixtures}dir/worker.yaml`, 'utf8');
+    const annotated = await run(['inject', '-', '--wait-before-exit-seconds', '30'], worker);
+    expect(annotated.exitCode).toBe(0);
+    expect(annotated.out).toContain('config.alpha.linkerd.io/proxy-wait-before-exit-seconds: "30"');
+    const regular = await run(
+      ['inject', '-', ...MANUAL, '--no-native-sidecar', '--wait-before-exit-seconds', '30'],
+      worker,
+    );
+    expect(regular.exitCode, regular.err).toBe(0);
+    expect(regular.out).toMatch(/preStop:\n {12}exec:\n {14}command:\n {14}- \/bin\/sleep\n {14}- "30"\n/);
+    // Linkerd's proxy partial fails on the combination: the workload is left as written, exit 1.
+    const native = await run(['inject', '-', ...MANUAL, '--wait-before-exit-seconds', '30'], worker);
+    expect(native.exitCode).toBe(1);
+    expect(native.err).toMatch(
+      /deployment "worker" not injected: config\.alpha\.linkerd\.io\/proxy-wait-before-exit-seconds=30 cannot be used with the native sidecar proxy/,
+    );
+    expect(native.err).toMatch(/tsmesh inject: 1 workload could not be injected/);
+    expect(native.out).not.toContain('linkerd-proxy');
+    const bad = await run(['inject', '-', '--wait-before-exit-seconds', '10s'], worker);
+    expect(bad.exitCode).toBe(1);
+    expect(bad.err).toMatch(/"10s" is not a whole number of seconds/);
+  });
+
   it('warns when --manual has no trust anchors', async () => {
     const result = await run(['inject', '--manual', `${fixtures}dir/worker.yaml`]);
     expect(result.exitCode).toBe(0);

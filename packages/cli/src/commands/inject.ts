@@ -5,8 +5,15 @@
 // `linkerd inject` does; with --manual the proxy is added here, by the same inject() the webhook runs.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
-import type { Command } from 'commander';
-import { ConfigAnnotation, InjectMode, INJECT_ANNOTATION, MeshError, MeshErrorCode } from '@tsmesh/core';
+import { InvalidArgumentError, type Command } from 'commander';
+import {
+  ConfigAnnotation,
+  DeprecatedConfigAnnotation,
+  InjectMode,
+  INJECT_ANNOTATION,
+  MeshError,
+  MeshErrorCode,
+} from '@tsmesh/core';
 import {
   annotate,
   createInjectorConfig,
@@ -73,6 +80,7 @@ async function readProcessStdin(): Promise<string> {
 /** One report line, as Linkerd's CLI writes them. */
 export function formatReportLine(entry: InjectReportEntry): string {
   const what = `${entry.kind.toLowerCase()} "${entry.name}"`;
+  if (entry.status === 'failed') return `${what} not injected: ${entry.message ?? 'invalid configuration'}`;
   if (entry.status !== 'skipped') return `${what} ${entry.status}`;
   // Kinds without a pod template are skipped silently (as Linkerd does); malformed ones say why.
   if (entry.reason === 'unsupported_resource' && !entry.message?.startsWith('malformed'))
@@ -128,6 +136,7 @@ interface InjectFlags {
   defaultInboundPolicy?: string;
   nativeSidecar?: boolean;
   enableDebugSidecar?: boolean;
+  waitBeforeExitSeconds?: string;
   ignoreCluster?: boolean;
   config?: string;
   linkerdValues?: string;
@@ -160,6 +169,9 @@ export function flagAnnotations(flags: InjectFlags): Record<string, string> {
   if (flags.nativeSidecar !== undefined)
     set(ConfigAnnotation.ProxyEnableNativeSidecar, String(flags.nativeSidecar));
   if (flags.enableDebugSidecar) set(ConfigAnnotation.EnableDebugSidecar, 'true');
+  // Linkerd's --wait-before-exit-seconds: 0 (its default) writes nothing.
+  if (flags.waitBeforeExitSeconds !== undefined && flags.waitBeforeExitSeconds !== '0')
+    set(DeprecatedConfigAnnotation.ProxyWaitBeforeExitSeconds, flags.waitBeforeExitSeconds);
   if (flags.ingress) a[INJECT_ANNOTATION] = InjectMode.Ingress;
   return a;
 }
@@ -178,6 +190,13 @@ function readConfigInput(flags: InjectFlags): InjectorConfigInput {
 }
 
 const collect = (value: string, previous: string[]) => [...previous, ...value.split(',').filter(Boolean)];
+
+function wholeSeconds(value: string): string {
+  // Linkerd's flag is an unsigned integer.
+  if (!/^\d{1,9}$/.test(value))
+    throw new InvalidArgumentError(`"${value}" is not a whole number of seconds (e.g. 30).`);
+  return String(Number(value));
+}
 
 export function registerInjectCommands(
   program: Command,
@@ -220,6 +239,11 @@ export function registerInjectCommands(
     .option('--native-sidecar', 'run the proxy as a native sidecar (the default)')
     .option('--no-native-sidecar', 'run the proxy as a regular container with the await hook')
     .option('--enable-debug-sidecar', 'add the linkerd-debug container')
+    .option(
+      '--wait-before-exit-seconds <seconds>',
+      'a preStop hook keeps the proxy up this long after the pod is asked to stop (regular sidecar only)',
+      wholeSeconds,
+    )
     .option('--config <file>', 'injector values (YAML or JSON InjectorConfig) for --manual')
     .option('--linkerd-values <file>', "or Linkerd's chart values (linkerd-config's values key) for --manual")
     .option('--identity-trust-anchors-file <file>', 'trust anchors PEM given to the proxies (--manual)')
@@ -281,5 +305,15 @@ async function runTransform(
         )
       : results;
   out(joinOutputs(parts, format));
-  err(formatReport(results.flatMap((r) => r.entries)));
+  const entries = results.flatMap((r) => r.entries);
+  err(formatReport(entries));
+  const failed = entries.filter((e) => e.status === 'failed');
+  if (failed.length) {
+    // The manifests are still written (the failed ones unchanged), but the run fails, as Linkerd's
+    // inject fails when it cannot render a proxy.
+    throw new MeshError(
+      MeshErrorCode.InvalidArgument,
+      `${failed.length} workload${failed.length > 1 ? 's' : ''} could not be injected (see above)`,
+    );
+  }
 }

@@ -84,4 +84,14 @@ describe('createInjectorConfig', () => {
     expect(() => parseInjectorConfigText('- a\n', 'list.yaml')).toThrow(/not a mapping/);
     expect(() => parseInjectorConfigText('a: [', 'bad.yaml')).toThrow(/do not parse/);
   });
+  it("proxy.waitBeforeExitSeconds (Linkerd's chart value): a preStop sleep, refused with the native sidecar", () => {
+    const regular = createInjectorConfig({ proxy: { nativeSidecar: false, waitBeforeExitSeconds: 15 } });
+    expect(regular.proxy.waitBeforeExitSeconds).toBe(15);
+    expect(() => createInjectorConfig({ proxy: { waitBeforeExitSeconds: 15 } })).toThrow(
+      /proxy\.nativeSidecar and waitBeforeExitSeconds cannot be used simultaneously/,
+    );
+    expect(() =>
+      createInjectorConfig({ proxy: { nativeSidecar: false, waitBeforeExitSeconds: -1 } }),
+    ).toThrow(/-1 is not a whole number of seconds/);
+  });
 });

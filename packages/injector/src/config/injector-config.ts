@@ -86,6 +86,12 @@ export interface ProxyConfig {
     readonly lifetime: string;
   };
   readonly shutdownGracePeriod: string | undefined;
+  /**
+   * Linkerd's `proxy.waitBeforeExitSeconds`: a preStop hook sleeps this long before the proxy gets
+   * SIGTERM (regular sidecar only; 0: no hook). Pods override it with
+   * `config.alpha.linkerd.io/proxy-wait-before-exit-seconds`.
+   */
+  readonly waitBeforeExitSeconds: number;
   readonly accessLog: string | undefined;
   readonly enableExternalProfiles: boolean;
   readonly metricsHostnameLabels: boolean;
@@ -232,6 +238,7 @@ export function createInjectorConfig(input: InjectorConfigInput = {}): InjectorC
       inboundDiscoveryCacheUnusedTimeout: '90s',
       controlStreams: { initialTimeout: '3s', idleTimeout: '5m', lifetime: '1h' },
       shutdownGracePeriod: undefined,
+      waitBeforeExitSeconds: 0,
       accessLog: undefined,
       enableExternalProfiles: false,
       metricsHostnameLabels: false,
@@ -307,6 +314,17 @@ function validate(c: InjectorConfig): void {
   }
   if (!['nft', 'legacy'].includes(c.proxyInit.iptablesMode)) {
     fail('proxyInit.iptablesMode', `"${c.proxyInit.iptablesMode}" is not nft or legacy`);
+  }
+  const wait = c.proxy.waitBeforeExitSeconds;
+  if (!Number.isInteger(wait) || wait < 0)
+    fail('proxy.waitBeforeExitSeconds', `${wait} is not a whole number of seconds`);
+  if (wait > 0 && c.proxy.nativeSidecar) {
+    // Linkerd's proxy partial fails the same way.
+    fail(
+      'proxy.waitBeforeExitSeconds',
+      'proxy.nativeSidecar and waitBeforeExitSeconds cannot be used simultaneously',
+      'set proxy.nativeSidecar to false, or waitBeforeExitSeconds to 0',
+    );
   }
   if (!['plain', 'json'].includes(c.proxy.logFormat))
     fail('proxy.logFormat', `"${c.proxy.logFormat}" is not plain or json`);

@@ -122,6 +122,7 @@ export function injectorConfigFromLinkerdValues(
         lifetime: str(streams.lifetime),
       },
       shutdownGracePeriod: str(proxy.shutdownGracePeriod),
+      waitBeforeExitSeconds: num(proxy.waitBeforeExitSeconds),
       accessLog: str(proxy.accessLog),
       enableExternalProfiles: bool(proxy.enableExternalProfiles),
       metricsHostnameLabels: bool(obj(proxy.metrics).hostnameLabels),

@@ -54,7 +54,11 @@ export interface InjectOptions {
   writeOpaquePortsAnnotation?: boolean;
 }
 
-export type InjectStatus = 'injected' | 'uninjected' | 'skipped';
+/**
+ * `failed`: the workload asks for something that cannot be rendered (Linkerd's proxy partial
+ * fails); it is left unchanged, `message` says why, and the webhook refuses the pod.
+ */
+export type InjectStatus = 'injected' | 'uninjected' | 'skipped' | 'failed';
 
 export interface InjectReportEntry {
   readonly kind: string;
@@ -163,12 +167,10 @@ function injectTemplate(
   workloadNamespace: string | undefined,
   warn: (m: string) => void,
   writeOpaquePortsAnnotation: boolean,
-): void {
-  const meta = (template.metadata ??= {});
-  const spec = (template.spec ??= {});
+): string | undefined {
   // Namespace config annotations the pod does not set itself are copied onto it (Linkerd does the same).
   const nsAnnotations = namespace?.metadata?.annotations ?? {};
-  const annotations = { ...(meta.annotations ?? {}) };
+  const annotations = { ...(template.metadata?.annotations ?? {}) };
   for (const key of [INJECT_ANNOTATION, ...CONFIG_ANNOTATIONS]) {
     if (Object.hasOwn(nsAnnotations, key) && !Object.hasOwn(annotations, key)) {
       annotations[key] = nsAnnotations[key] as string;
@@ -176,6 +178,9 @@ function injectTemplate(
   }
   const { ports, named } = exposedPorts(template);
   const values = resolveProxyValues(config, annotations, named, warn);
+  if (values.conflict) return values.conflict;
+  const meta = (template.metadata ??= {});
+  const spec = (template.spec ??= {});
   const inboundPorts = ports.map(String).sort().join(',');
   let opaquePorts = values.opaquePortsOverride;
   if (opaquePorts === undefined) {
@@ -223,6 +228,7 @@ function injectTemplate(
   }
   if (values.debugSidecar) spec.containers = [...spec.containers, debugContainer(values)];
   spec.volumes = [...(spec.volumes ?? []), ...injectedVolumes(config.cniEnabled)];
+  return undefined;
 }
 
 function eachWorkload(
@@ -264,7 +270,7 @@ export function inject<T extends Workload>(
     const reason = skipReason(template, namespace, options.requireAnnotation ?? true);
     if (reason) return skip(reason);
     const owner = w.kind === 'Pod' ? (options.owner ?? ownerOf(w)) : ownerOf(w);
-    injectTemplate(
+    const failure = injectTemplate(
       template,
       config,
       namespace,
@@ -273,6 +279,7 @@ export function inject<T extends Workload>(
       (m) => warnings.push(m),
       options.writeOpaquePortsAnnotation ?? false,
     );
+    if (failure) return entries.push({ ...id, status: 'failed', message: failure, warnings });
     entries.push({ ...id, status: 'injected', warnings });
   });
   const patch = diffJson(workload, object);

@@ -37,7 +37,13 @@ export interface ProxyValues {
   isIngress: boolean;
   isGateway: boolean;
   debugSidecar: boolean;
+  /** Seconds the proxy's preStop hook sleeps (`config.alpha.linkerd.io/proxy-wait-before-exit-seconds`). */
   waitBeforeExitSeconds: number;
+  /**
+   * Why these values cannot be rendered (Linkerd's proxy partial fails the same way): the pod is
+   * not injected and the webhook refuses it with this message.
+   */
+  conflict: string | undefined;
   cores: number | undefined;
   coresMaxRatio: string | undefined;
   podInboundPorts: string | undefined;
@@ -105,7 +111,8 @@ export function resolveProxyValues(
     isIngress: false,
     isGateway: false,
     debugSidecar: false,
-    waitBeforeExitSeconds: 0,
+    waitBeforeExitSeconds: config.proxy.waitBeforeExitSeconds,
+    conflict: undefined,
     cores: undefined,
     coresMaxRatio: undefined,
     podInboundPorts: undefined,
@@ -205,9 +212,15 @@ export function resolveProxyValues(
   bool(ConfigAnnotation.ProxyDisableInboundProtocolDetectTimeout, (b) => (v.disableInboundDetectTimeout = b));
   duration(ConfigAnnotation.ShutdownGracePeriod, (ms) => (v.proxy.shutdownGracePeriod = `${ms}ms`));
   bool(ConfigAnnotation.EnableGateway, (b) => (v.isGateway = b));
+  // Linkerd parses it as an unsigned integer (strconv.ParseUint) and ignores it, with a warning,
+  // otherwise.
   str(DeprecatedConfigAnnotation.ProxyWaitBeforeExitSeconds, (value) => {
     if (!/^\d{1,9}$/.test(value))
-      return bad(DeprecatedConfigAnnotation.ProxyWaitBeforeExitSeconds, value, 'whole seconds');
+      return bad(
+        DeprecatedConfigAnnotation.ProxyWaitBeforeExitSeconds,
+        value,
+        'a whole number of seconds, e.g. 30',
+      );
     v.waitBeforeExitSeconds = Number(value);
   });
   // The GA name wins over the beta one, which wins over the alpha one.
@@ -318,11 +331,14 @@ export function resolveProxyValues(
     for (const e of parsed as EnvVar[]) merged.set(e.name, e);
     v.proxy.additionalEnv = [...merged.values()];
   });
+  // A native sidecar has no preStop sleep: the kubelet stops it after the app containers. Linkerd's
+  // proxy partial refuses the combination ("proxy.nativeSidecar and waitBeforeExitSeconds cannot be
+  // used simultaneously"), so the pod is not injected and the webhook denies it, as Linkerd's does.
   if (v.proxy.nativeSidecar && v.waitBeforeExitSeconds > 0) {
-    warn(
-      `ignored ${DeprecatedConfigAnnotation.ProxyWaitBeforeExitSeconds}: a native sidecar proxy stops after the app containers`,
-    );
-    v.waitBeforeExitSeconds = 0;
+    v.conflict =
+      `${DeprecatedConfigAnnotation.ProxyWaitBeforeExitSeconds}=${v.waitBeforeExitSeconds} cannot be used with ` +
+      `the native sidecar proxy (it stops after the app containers by itself): remove the annotation, or set ` +
+      `${ConfigAnnotation.ProxyEnableNativeSidecar}: "false" for a regular sidecar with a preStop sleep`;
   }
   return v;
 }

@@ -71,6 +71,32 @@ describe('createInjectorHandler', () => {
     );
   });
 
+  it('refuses a pod whose proxy cannot be rendered (native sidecar with a preStop wait), as Linkerd does', async () => {
+    const events: InjectorEvent[] = [];
+    const handler = createInjectorHandler({
+      config,
+      getNamespace: async (name) => ({ metadata: { name, annotations: { 'linkerd.io/inject': 'enabled' } } }),
+      recordEvent: (e) => events.push(e),
+    });
+    const wait = { 'config.alpha.linkerd.io/proxy-wait-before-exit-seconds': '20' };
+    const refused = await handler(request(pod(wait)), { signal });
+    expect(refused.allowed).toBe(false);
+    expect(refused.allowed ? '' : refused.message).toMatch(
+      /^linkerd-proxy-injector: config\.alpha\.linkerd\.io\/proxy-wait-before-exit-seconds=20 cannot be used with the native sidecar proxy.*proxy-enable-native-sidecar: "false"/,
+    );
+    expect(events).toEqual([]);
+    // As a regular sidecar the same wait becomes the proxy's preStop sleep.
+    const regular = { ...wait, 'config.linkerd.io/proxy-enable-native-sidecar': 'false' };
+    const decision = await handler(request(pod(regular)), { signal });
+    expect(decision.allowed).toBe(true);
+    const patched = applyJsonPatch(pod(regular), decision.allowed ? (decision.patch ?? []) : []) as {
+      spec: { containers: { name: string; lifecycle?: { preStop?: unknown } }[] };
+    };
+    expect(patched.spec.containers.find((c) => c.name === 'linkerd-proxy')?.lifecycle?.preStop).toEqual({
+      exec: { command: ['/bin/sleep', '20'] },
+    });
+  });
+
   it('leaves other kinds, updates and unannotated pods alone; no events for dry runs', async () => {
     const events: InjectorEvent[] = [];
     const handler = createInjectorHandler({

@@ -1,10 +1,12 @@
 // The mutating admission handler: a pod being created is run through inject() with its
 // namespace (read from the API, for `linkerd.io/inject` and `config.linkerd.io/*` set there) and
 // the JSON patch goes back to the apiserver. Skips are answered with "allowed, no patch" and
-// counted; Linkerd's proxy_inject_admission_* metrics and Injected/InjectionSkipped events.
+// counted; Linkerd's proxy_inject_admission_* metrics and Injected/InjectionSkipped events. A pod
+// whose proxy cannot be rendered (inject() reports `failed`) is refused with the reason.
 import { INJECT_ANNOTATION, MeshError, MeshErrorCode } from '@tsmesh/core';
 import {
   allow,
+  deny,
   silentLogger,
   type AdmissionDecision,
   type AdmissionHandler,
@@ -121,6 +123,19 @@ export function createInjectorHandler(options: InjectorHandlerOptions): Admissio
       { writeOpaquePortsAnnotation: true },
     );
     const entry = result.report.entries[0];
+    if (entry?.status === 'failed') {
+      // Linkerd's injector answers a proxy it cannot render with an error, which refuses the pod
+      // (failurePolicy applies only to a webhook that cannot be reached).
+      logger.warn(
+        { uid: request.uid, namespace: namespaceName, owner: `${owner.kind}/${owner.name}` },
+        `injection refused: ${entry.message ?? 'invalid configuration'}`,
+      );
+      return deny(
+        `linkerd-proxy-injector: ${entry.message ?? 'invalid proxy configuration'}`,
+        400,
+        'BadRequest',
+      );
+    }
     const skipped = entry?.status !== 'injected';
     metrics?.responses.inc({
       ...labels,

@@ -47,6 +47,7 @@ const cases: Case[] = [
   { file: 'overrides.yaml' },
   { file: 'regular-sidecar.yaml' },
   { file: 'regular-sidecar-no-await.yaml' },
+  { file: 'wait-before-exit.yaml' },
   { file: 'ingress.yaml' },
   { file: 'skipped.yaml' },
   { file: 'cni.yaml', config: { cniEnabled: true } },
@@ -73,7 +74,8 @@ const cases: Case[] = [
 export function formatReport(entries: readonly InjectReportEntry[]): string {
   return entries
     .map((e) => {
-      const head = `${e.kind} ${e.namespace ?? '-'}/${e.name}: ${e.status}${e.reason ? ` (${e.reason})` : ''}`;
+      const why = e.reason ? ` (${e.reason})` : e.status === 'failed' ? `: ${e.message}` : '';
+      const head = `${e.kind} ${e.namespace ?? '-'}/${e.name}: ${e.status}${why}`;
       return [head, ...e.warnings.map((w) => `  warning: ${w}`)].join('\n');
     })
     .join('\n')
