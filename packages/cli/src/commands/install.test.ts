@@ -179,6 +179,39 @@ describe('tsmesh install', () => {
     expect((id.spec as { replicas: number }).replicas).toBe(2);
   });
 
+  it("policyController.additionalArgs (Linkerd's value) adds flags to the policy container only", async () => {
+    type Container = { name: string; args?: string[] };
+    const containersOf = (out: string) => {
+      const dst = docs(out).find(
+        (o) => o.kind === 'Deployment' && o.metadata.name === 'linkerd-destination',
+      )!;
+      const spec = (dst.spec as { template: { spec: { containers: Container[] } } }).template.spec;
+      return spec.containers;
+    };
+    const flag = '--allow-l5d-request-headers';
+    const plain = containersOf((await runCli(['install', ...FIXED_CERTS])).out);
+    expect(JSON.stringify(plain)).not.toContain(flag);
+    // As Linkerd's docs write it (one string), and as a Helm list.
+    for (const set of [
+      `policyController.additionalArgs=${flag}`,
+      `policyController.additionalArgs={${flag}}`,
+    ]) {
+      const r = await runCli(['install', ...FIXED_CERTS, '--set', set]);
+      expect(r.exitCode, r.err).toBe(0);
+      const containers = containersOf(r.out);
+      const policy = containers.find((c) => c.name === 'policy')!;
+      expect(policy.args?.at(-1)).toBe(flag);
+      expect(policy.args?.filter((a) => a === flag)).toHaveLength(1);
+      for (const c of containers.filter((c) => c.name !== 'policy'))
+        expect(JSON.stringify(c)).not.toContain(flag);
+    }
+    const bad = await runCli(['install', '--set', 'policyController.additionalArgs=allow']);
+    expect(bad.exitCode).toBe(1);
+    expect(bad.err).toMatch(/policyController\.additionalArgs: "allow" is not a flag/);
+    const notText = await runCli(['install', '--set', 'policyController.additionalArgs={1}']);
+    expect(notText.err).toMatch(/policyController\.additionalArgs\[0\] is integer, expected string/);
+  });
+
   it('rejects bad values with what, where and how to fix', async () => {
     const bad = await runCli(['install', '--set', 'controllerReplicas=many']);
     expect(bad.exitCode).toBe(1);

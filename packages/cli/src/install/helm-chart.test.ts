@@ -124,6 +124,23 @@ describe('Helm charts', () => {
     expect(helmOut).toEqual(cli);
   });
 
+  it('… and with policyController.additionalArgs, a list or one string (as Linkerd documents it)', async () => {
+    const flag = '--allow-l5d-request-headers';
+    const deployment = (objects: Obj[]) =>
+      objects.find((o) => o.kind === 'Deployment' && o.metadata.name === 'linkerd-destination');
+    for (const set of [
+      `policyController.additionalArgs={${flag}}`,
+      `policyController.additionalArgs=${flag}`,
+    ]) {
+      const helmOut = normalize(template('tsmesh-control-plane', '-f', certificateValues(), '--set', set));
+      const cli = normalize((await runCli(['install', ...FIXED_CERTS, '--set', set])).out);
+      expect(JSON.stringify(deployment(cli))).toContain(`"${flag}"`);
+      expect(deployment(helmOut)).toEqual(deployment(cli));
+      // The list form stores the same values in linkerd-config too.
+      if (set.includes('{')) expect(helmOut).toEqual(cli);
+    }
+  });
+
   it('rejects values the schema does not allow', () => {
     expect(() =>
       execFileSync(

@@ -110,6 +110,9 @@ function controlPlaneTemplates(): Map<string, string> {
   sv.destination.defaultOpaquePorts = tok('.Values.destination.defaultOpaquePorts');
   sv.policyController.defaultPolicy = tok('.Values.policyController.defaultPolicy');
   sv.policyController.probeNetworks = tok('.Values.policyController.probeNetworks');
+  // One placeholder flag, replaced below by a range over the list (or the single string).
+  const policyArgs = 'zqargspolicyqz';
+  sv.policyController.additionalArgs = [policyArgs];
   const resourceTokens: { token: string; path: string }[] = [];
   for (const c of ['identity', 'destination', 'policyController', 'proxyInjector'] as const) {
     const path = `.Values.${c}`;
@@ -171,6 +174,13 @@ function controlPlaneTemplates(): Map<string, string> {
         (_m, indent: string) => `${indent}resources: {{- toYaml ${path} | nindent ${indent.length + 2} }}\n`,
       );
     }
+    text = text.replace(
+      new RegExp(`^( *)- ${policyArgs}\\n`, 'm'),
+      (_m, indent: string) =>
+        '{{- $args := .Values.policyController.additionalArgs }}\n' +
+        '{{- if kindIs "string" $args }}{{ $args = list $args }}{{ end }}\n' +
+        `{{- range $args }}\n${indent}- {{ . | quote }}\n{{- end }}\n`,
+    );
     // Anti-affinity only when asked for.
     text = text.replace(/^( *)affinity:\n((?:\1 .*\n)+)/m, (_m, indent: string, body: string) => {
       return `{{- if .Values.enablePodAntiAffinity }}\n${indent}affinity:\n${body}{{- end }}\n`;
@@ -185,7 +195,7 @@ function controlPlaneTemplates(): Map<string, string> {
       );
       text = text.replaceAll(token, `{{ ${expr} }}`);
     }
-    if (/zq\d+tokqz|zqres|98760\d|98761\d/.test(text))
+    if (/zq\d+tokqz|zqres|zqargs|98760\d|98761\d/.test(text))
       throw new Error(`helm-chart: a token was left in ${object.kind}`);
     if (object.kind === 'PodDisruptionBudget')
       text = `{{- if .Values.enablePodDisruptionBudget }}\n${text}{{- end }}\n`;

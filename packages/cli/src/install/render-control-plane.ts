@@ -438,6 +438,8 @@ export function renderControlPlane(values: InstallValues, options: RenderOptions
             `--probe-networks=${pol.probeNetworks}`,
             `--control-plane-namespace=${ns}`,
             `--log-level=${logLevel(pol.logLevel)}`,
+            // Only what the values ask for (e.g. --allow-l5d-request-headers), as Linkerd's chart.
+            ...pol.additionalArgs,
           ],
           [port('grpc', 8090), port('admin-http', 9990), port('policy-https', 9443)],
           'admin-http',

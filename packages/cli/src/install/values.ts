@@ -66,7 +66,17 @@ export interface InstallValues {
     };
   };
   destination: ComponentValues & { defaultOpaquePorts: string };
-  policyController: ComponentValues & { defaultPolicy: string; probeNetworks: string };
+  policyController: ComponentValues & {
+    defaultPolicy: string;
+    probeNetworks: string;
+    /**
+     * Extra flags of the policy container, after the rendered ones (Linkerd's
+     * `policyController.additionalArgs`), e.g. `--allow-l5d-request-headers`. A single string
+     * (`--set policyController.additionalArgs=--allow-l5d-request-headers`, as Linkerd's docs
+     * write it) is one flag.
+     */
+    additionalArgs: string[];
+  };
   proxyInjector: WebhookValues;
   profileValidator: Omit<WebhookValues, 'image' | 'resources' | 'logLevel'>;
   policyValidator: Omit<WebhookValues, 'image' | 'resources' | 'logLevel'>;
@@ -117,6 +127,7 @@ export function defaultValues(): InstallValues {
       logLevel: '',
       defaultPolicy: 'all-unauthenticated',
       probeNetworks: '0.0.0.0/0,::/0',
+      additionalArgs: [],
     },
     proxyInjector: { image: image(), resources: {}, logLevel: '', ...webhook() },
     profileValidator: webhook(),
@@ -167,7 +178,10 @@ function mergeTwo(base: unknown, overlay: unknown): unknown {
   return out;
 }
 
-/** Parses a `--set a.b.c=value` flag into an overlay (true/false/integers typed, as Helm does). */
+/**
+ * Parses a `--set a.b.c=value` flag into an overlay (true/false/integers typed, as Helm does; `{a,b}`
+ * is a list of strings, as in Helm).
+ */
 export function parseSetFlag(flag: string): Values {
   const eq = flag.indexOf('=');
   if (eq <= 0) {
@@ -177,8 +191,15 @@ export function parseSetFlag(flag: string): Values {
   }
   const path = flag.slice(0, eq).split('.');
   const raw = flag.slice(eq + 1);
-  const value: unknown =
-    raw === 'true' ? true : raw === 'false' ? false : /^-?\d+$/.test(raw) ? Number(raw) : raw;
+  const scalar = (text: string): unknown =>
+    text === 'true' ? true : text === 'false' ? false : /^-?\d+$/.test(text) ? Number(text) : text;
+  const list = /^\{(.*)\}$/s.exec(raw);
+  const value: unknown = list
+    ? (list[1] ?? '')
+        .split(',')
+        .filter((item) => item !== '')
+        .map(scalar)
+    : scalar(raw);
   let overlay: unknown = value;
   for (const key of path.reverse()) {
     if (!key) throw new MeshError(MeshErrorCode.InvalidArgument, `--set ${flag}: empty key in "${flag}"`);
@@ -238,6 +259,16 @@ export function validateValues(values: unknown): InstallValues {
     });
   }
   const v = values as InstallValues;
+  const args = v.policyController.additionalArgs as string[] | string;
+  v.policyController.additionalArgs = typeof args === 'string' ? [args] : args;
+  for (const arg of v.policyController.additionalArgs) {
+    if (!arg.startsWith('-')) {
+      throw new MeshError(MeshErrorCode.Config, `policyController.additionalArgs: "${arg}" is not a flag`, {
+        where: 'values',
+        hint: 'flags of tsmesh-policy, e.g. --set policyController.additionalArgs={--allow-l5d-request-headers}',
+      });
+    }
+  }
   if (v.controllerReplicas < 1) {
     throw new MeshError(MeshErrorCode.Config, 'controllerReplicas must be at least 1', { where: 'values' });
   }
@@ -272,6 +303,9 @@ function walk(schema: Schema, value: unknown, path: string, problems: string[]):
   }
   if (schema.enum && !schema.enum.includes(value as string))
     problems.push(`${path} is "${String(value)}", expected one of ${schema.enum.join(', ')}`);
+  if (actual === 'array' && schema.items) {
+    (value as unknown[]).forEach((item, i) => walk(schema.items!, item, `${path}[${i}]`, problems));
+  }
   if (actual === 'object' && schema.properties) {
     const obj = value as Values;
     for (const [k, v] of Object.entries(obj)) {
@@ -385,6 +419,12 @@ export const VALUES_SCHEMA: Schema & { $schema?: string; title?: string } = {
           description: 'default inbound policy',
         },
         probeNetworks: str('where kubelet probes come from'),
+        additionalArgs: {
+          type: ['array', 'string'],
+          items: { type: 'string' },
+          description:
+            'extra flags of the policy container, e.g. [--allow-l5d-request-headers] (per-request l5d-* retry and timeout headers)',
+        },
       },
       'the policy controller (policy container of linkerd-destination)',
     ),
