@@ -136,4 +136,12 @@ export {
   type TopRow,
   type TopTable,
 } from './tap-service/index.js';
+export {
+  createKubeApiTapHandler,
+  createKubeApiTapService,
+  tapApiPath,
+  tapThroughKubeApi,
+  type KubeApiAccess,
+  type KubeApiTapOptions,
+} from './tap-api-client/index.js';
 export { startTapInjector, tapInjectionPatch, type TapInjectorOptions } from './tap-injector/index.js';

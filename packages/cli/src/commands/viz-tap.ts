@@ -6,8 +6,6 @@
 // service's APIService through the Kubernetes API, which authenticates the user and the tap
 // service checks RBAC (SubjectAccessReview on tap.linkerd.io).
 import { readFileSync } from 'node:fs';
-import type { IncomingMessage } from 'node:http';
-import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { MeshError, MeshErrorCode } from '@tsmesh/core';
@@ -17,11 +15,8 @@ import {
   formatTopTable,
   issueTapCertificate,
   parseTapQuery,
-  pluralResourceName,
   renderTapLine,
-  TAP_API_GROUP,
-  TAP_API_VERSION,
-  type TapEventJson,
+  tapThroughKubeApi,
   type TapQuery,
   type TapService,
   type TapStreamItem,
@@ -95,93 +90,12 @@ function queryOf(resource: string, name: string | undefined, o: TapFlags, extrac
   });
 }
 
-/** Server-sent events of the cluster's tap APIService, as TapStreamItems. */
-async function* clusterTap(q: TapQuery, o: TapFlags, signal: AbortSignal): AsyncGenerator<TapStreamItem> {
-  const kc = loadKubeConfig(o);
-  const cluster = kc.getCurrentCluster();
-  if (!cluster)
-    throw new MeshError(MeshErrorCode.Config, 'the kubeconfig has no current cluster', {
-      where: 'kubeconfig',
-    });
-  const r = q.resource;
-  const base = `/apis/${TAP_API_GROUP}/${TAP_API_VERSION}/watch/namespaces/${encodeURIComponent(r.namespace)}`;
-  const path =
-    r.type === 'namespace'
-      ? `${base}/tap`
-      : `${base}/${pluralResourceName(r.type)}/${encodeURIComponent(r.name ?? '')}/tap`;
-  const params = new URLSearchParams({
-    resource: r.name ? `${r.type}/${r.name}` : r.type,
-    namespace: r.namespace,
-    maxRps: String(q.maxRps),
-  });
-  if (q.to) {
-    params.set('toResource', q.to.name ? `${q.to.type}/${q.to.name}` : q.to.type);
-    params.set('toNamespace', q.to.namespace);
-  }
-  for (const k of ['method', 'path', 'authority', 'scheme'] as const) if (q[k]) params.set(k, String(q[k]));
-  if (q.extract) params.set('extract', 'true');
-  const url = new URL(`${path}?${params}`, cluster.server);
-  const options: Parameters<typeof httpsRequest>[1] = {
-    method: 'GET',
-    headers: { accept: 'text/event-stream' },
-    signal,
-  };
-  await kc.applyToHTTPSOptions(options);
-  const res = await new Promise<IncomingMessage>((resolve, reject) => {
-    const req = httpsRequest(url, options, resolve);
-    req.on('error', reject);
-    req.end();
-  });
-  if (res.statusCode !== 200) {
-    let body = '';
-    for await (const c of res) body += String(c);
-    let message = body.trim();
-    try {
-      message =
-        (JSON.parse(body) as { error?: string; message?: string }).error ??
-        (JSON.parse(body) as { message?: string }).message ??
-        message;
-    } catch {
-      // not JSON: keep the text
-    }
-    throw new MeshError(
-      res.statusCode === 403 ? MeshErrorCode.PermissionDenied : MeshErrorCode.Unavailable,
-      `the tap API answered ${res.statusCode}: ${message}`,
-      {
-        where: url.pathname,
-        hint:
-          res.statusCode === 403
-            ? 'ask for a RoleBinding to linkerd-linkerd-viz-tap-admin (or a Role with watch on tap.linkerd.io)'
-            : 'is viz installed? `tsmesh viz check`',
-      },
-    );
-  }
-  let buffer = '';
-  for await (const chunk of res) {
-    buffer += String(chunk);
-    let end: number;
-    while ((end = buffer.indexOf('\n\n')) >= 0) {
-      const message = buffer.slice(0, end);
-      buffer = buffer.slice(end + 2);
-      const event = /^event: (.*)$/m.exec(message)?.[1];
-      const data = /^data: (.*)$/m.exec(message)?.[1];
-      if (!data) continue;
-      if (event === 'tap') yield { kind: 'event', event: JSON.parse(data) as TapEventJson };
-      else if (event === 'error')
-        yield {
-          kind: 'error',
-          error: new MeshError(MeshErrorCode.Unavailable, (JSON.parse(data) as { error: string }).error),
-        };
-    }
-  }
-}
-
 async function openStream(
   q: TapQuery,
   o: TapFlags,
   signal: AbortSignal,
 ): Promise<AsyncIterable<TapStreamItem>> {
-  if (o.kubeconfig || o.context) return clusterTap(q, o, signal);
+  if (o.kubeconfig || o.context) return tapThroughKubeApi({ kubeConfig: loadKubeConfig(o) }, q, signal);
   return localTapService(o.state ?? defaultStateDir()).tap(q, signal);
 }
 

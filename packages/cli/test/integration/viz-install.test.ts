@@ -3,7 +3,7 @@
 // manifests create: a SubjectAccessReview for `watch deployments/tap` allows a user bound to
 // `linkerd-linkerd-viz-tap-admin` and refuses others; the tap HTTP API (caller from the
 // aggregator's request headers) answers 403 to the refused user.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -31,6 +31,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { runCli } from '../../src/commands/install.test-support.js';
+import { kubectlAsync as kubectlAsyncIn } from './viz-support.js';
 import { createWebhookCertificate } from '../../src/install/index.js';
 
 let env: TestEnv;
@@ -60,26 +61,8 @@ function kubectlRun(args: string[], input?: string) {
 }
 
 /** kubectl without blocking the event loop (for tests whose servers the apiserver calls back). */
-function kubectlAsync(
-  args: string[],
-  input?: string,
-): Promise<{ status: number | null; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(kubectl, ['--kubeconfig', env.kubeconfigPath, ...args], {
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.setEncoding('utf8').on('data', (t: string) => (out += t));
-    child.stderr.setEncoding('utf8').on('data', (t: string) => (err += t));
-    const timer = setTimeout(() => child.kill(), 60_000);
-    child.on('close', (status) => {
-      clearTimeout(timer);
-      resolve({ status, out, err });
-    });
-    child.stdin.end(input ?? '');
-  });
-}
+const kubectlAsync = (args: string[], input?: string) =>
+  kubectlAsyncIn(kubectl, env.kubeconfigPath, args, input);
 
 interface Report {
   success: boolean;

@@ -1,5 +1,5 @@
 // Test support for the viz integration tests: bounded polling, a GET with a chosen Host header,
-// and a real Prometheus (Debian's `prometheus`) on 127.0.0.1 with its storage under a test folder.
+// kubectl that does not block the event loop, and a real Prometheus (Debian's `prometheus`) on 127.0.0.1 with its storage under a test folder.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { request } from 'node:http';
@@ -8,6 +8,31 @@ import { join } from 'node:path';
 
 export const hasPrometheus =
   spawnSync('sh', ['-c', 'command -v prometheus'], { stdio: 'ignore' }).status === 0;
+
+/**
+ * kubectl without blocking the event loop (for tests whose servers the apiserver calls back: a
+ * webhook, an aggregated API); killed after 60 s.
+ */
+export function kubectlAsync(
+  kubectl: string,
+  kubeconfig: string,
+  args: readonly string[],
+  input?: string,
+): Promise<{ status: number | null; out: string; err: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(kubectl, ['--kubeconfig', kubeconfig, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.setEncoding('utf8').on('data', (t: string) => (out += t));
+    child.stderr.setEncoding('utf8').on('data', (t: string) => (err += t));
+    const timer = setTimeout(() => child.kill(), 60_000);
+    child.on('close', (status) => {
+      clearTimeout(timer);
+      resolve({ status, out, err });
+    });
+    child.stdin.end(input ?? '');
+  });
+}
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

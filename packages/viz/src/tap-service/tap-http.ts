@@ -13,7 +13,8 @@ import { createTopTable, topRowsJson } from './top-table.js';
 export type TapAuthenticator = (req: IncomingMessage) => TapCaller | undefined;
 
 export interface TapHttpOptions {
-  readonly service: TapService;
+  /** Only its tap() is used: the tap service itself, or a client of one (createKubeApiTapService). */
+  readonly service: Pick<TapService, 'tap'>;
   readonly authenticate: TapAuthenticator;
   readonly authorize: TapAuthorizer;
   /** Keep-alive comment interval; default 15 s. */

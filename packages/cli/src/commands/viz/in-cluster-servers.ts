@@ -2,17 +2,21 @@
 // Deployments of `tsmesh viz install`. metrics-api serves the stat/routes/edges/authz JSON API over
 // a Prometheus server (the dashboard's own API handlers); web serves the dashboard over the same
 // Prometheus, bound to every address in the pod and refusing any Host that does not match
-// --enforced-host (DNS rebinding), as linkerd-viz's web does. Each has an admin port with /live and
-// /ready for the probes viz install renders, and runs until SIGTERM or SIGINT.
+// --enforced-host (DNS rebinding), as linkerd-viz's web does, and live tap and top through the tap
+// APIService with its own ServiceAccount (linkerd-viz binds web to the tap-admin ClusterRole), as
+// linkerd-viz's web taps through the Kubernetes API. Each has an admin port with /live and /ready
+// for the probes viz install renders, and runs until SIGTERM or SIGINT.
 import type { Command } from 'commander';
 import { MeshError, MeshErrorCode } from '@tsmesh/core';
 import {
+  createKubeApiTapHandler,
   createPrometheusSource,
   startAdminServer,
   startDashboardServer,
   startMetricsApiServer,
   VIZ_NAMESPACE,
 } from '@tsmesh/viz';
+import { loadKubeConfig, type KubeConnectionFlags } from '../../check/index.js';
 import { guarded } from '../command-errors.js';
 import { untilInterrupted } from '../up.js';
 import { durationFlag } from './viz-source.js';
@@ -109,43 +113,57 @@ export function registerVizInClusterServers(viz: Command, err: (line: string) =>
       'the Host header must match this (DNS-rebinding protection; default: the web Service names in linkerd-viz)',
     )
     .option('--refresh <interval>', 'how often the charts get a point', '10s')
+    .option(
+      '--kubeconfig <file>',
+      'the Kubernetes API live tap goes through (default: in-cluster, the pod’s ServiceAccount)',
+    )
+    .option('--context <name>', 'kubeconfig context')
+    .option('--no-tap', 'serve no live tap and top')
     .action(
-      guarded('viz web', err, async (o: CommonFlags & { enforcedHost?: string; refresh: string }) => {
-        const web = listenAddress(o.addr, '--addr');
-        const admin = listenAddress(o.adminAddr, '--admin-addr');
-        const source = prometheusSource(o.prometheusUrl, o.timeWindow);
-        const hostText = o.enforcedHost ?? defaultEnforcedHost(VIZ_NAMESPACE, 'cluster.local');
-        let enforcedHost: RegExp;
-        try {
-          enforcedHost = new RegExp(hostText);
-        } catch (e) {
-          throw new MeshError(MeshErrorCode.InvalidArgument, (e as Error).message, {
-            where: '--enforced-host',
-            hint: 'a JavaScript regular expression, e.g. ^(localhost|web\\.linkerd-viz\\.svc)(:\\d+)?$',
-          });
-        }
-        const intervalMs = durationFlag(o.refresh, '--refresh', { what: 'refresh interval', minMs: 100 });
-        await serveUntilSignalled(async (signal) => {
-          const adminServer = await startAdminServer({ address: admin.host, port: admin.port });
-          let dashboard;
+      guarded(
+        'viz web',
+        err,
+        async (
+          o: CommonFlags & KubeConnectionFlags & { enforcedHost?: string; refresh: string; tap: boolean },
+        ) => {
+          const web = listenAddress(o.addr, '--addr');
+          const admin = listenAddress(o.adminAddr, '--admin-addr');
+          const source = prometheusSource(o.prometheusUrl, o.timeWindow);
+          const hostText = o.enforcedHost ?? defaultEnforcedHost(VIZ_NAMESPACE, 'cluster.local');
+          let enforcedHost: RegExp;
           try {
-            dashboard = await startDashboardServer({
-              source,
-              address: web.host,
-              port: web.port,
-              enforcedHost,
-              intervalMs,
-              signal,
-            });
+            enforcedHost = new RegExp(hostText);
           } catch (e) {
-            await adminServer.close();
-            throw e;
+            throw new MeshError(MeshErrorCode.InvalidArgument, (e as Error).message, {
+              where: '--enforced-host',
+              hint: 'a JavaScript regular expression, e.g. ^(localhost|web\\.linkerd-viz\\.svc)(:\\d+)?$',
+            });
           }
-          err(`viz web: serving ${dashboard.url} (admin ${adminServer.url}) over ${o.prometheusUrl}`);
-          return async () => {
-            await Promise.all([dashboard.close(), adminServer.close()]);
-          };
-        });
-      }),
+          const intervalMs = durationFlag(o.refresh, '--refresh', { what: 'refresh interval', minMs: 100 });
+          const tap = o.tap ? createKubeApiTapHandler({ kubeConfig: loadKubeConfig(o) }) : undefined;
+          await serveUntilSignalled(async (signal) => {
+            const adminServer = await startAdminServer({ address: admin.host, port: admin.port });
+            let dashboard;
+            try {
+              dashboard = await startDashboardServer({
+                source,
+                address: web.host,
+                port: web.port,
+                enforcedHost,
+                intervalMs,
+                ...(tap ? { tap: (req, res) => void tap(req, res) } : {}),
+                signal,
+              });
+            } catch (e) {
+              await adminServer.close();
+              throw e;
+            }
+            err(`viz web: serving ${dashboard.url} (admin ${adminServer.url}) over ${o.prometheusUrl}`);
+            return async () => {
+              await Promise.all([dashboard.close(), adminServer.close()]);
+            };
+          });
+        },
+      ),
     );
 }
