@@ -8,7 +8,8 @@
 #
 #   images/build-tsmesh-images.sh OUT_DIR TAG [COMPONENT...]
 #
-# COMPONENT: proxy identity destination policy injector cli (default: all). Writes
+# COMPONENT: proxy identity destination policy injector cli (default: all), multicluster (the service
+# mirror, tsmesh-service-mirror; on request only). Writes
 # OUT_DIR/tsmesh-<component>.oci.tar named ghcr.io/tsmesh/<component>:TAG — the names `tsmesh install`
 # renders (imageRegistry ghcr.io/tsmesh), so imported images are used without a pull — and
 # OUT_DIR/tsmesh-images.env (COMPONENT=reference lines). The base layer is the same in every archive.
@@ -28,8 +29,8 @@ scratch_dir "$ROOT" tsmesh-images
 
 PNPM=${PNPM:-$(command -v pnpm || echo "$ROOT/.tsmesh-tmp/bin/pnpm")}
 for c in "${components[@]}"; do
-  case $c in proxy | identity | destination | policy | injector | cli) ;; *)
-    echo "build-tsmesh-images.sh: unknown component '$c' (proxy identity destination policy injector cli)" >&2
+  case $c in proxy | identity | destination | policy | injector | cli | multicluster) ;; *)
+    echo "build-tsmesh-images.sh: unknown component '$c' (proxy identity destination policy injector cli multicluster)" >&2
     exit 2
     ;;
   esac
@@ -45,6 +46,7 @@ node_base_rootfs "$base"
 for c in "${components[@]}"; do
   bin=tsmesh-$c user=2103:2103
   [[ $c == cli ]] && bin=tsmesh
+  [[ $c == multicluster ]] && bin=tsmesh-service-mirror
   [[ $c == proxy ]] && user=2102:2102
   app=$WORK/app-$c
   mkdir -p "$app/opt/tsmesh" "$app/usr/local/bin"

@@ -43,6 +43,8 @@ export type { TestEnvErrorCode } from './test-env-error.js';
 export {
   startCluster,
   stopClusterInDir,
+  connectClusterNodes,
+  clusterAddressing,
   readClusterState,
   clusterUnsupportedReason,
   ensureClusterImages,
@@ -62,7 +64,10 @@ export {
 } from './cluster/index.js';
 export type {
   Cluster,
+  ClusterAddressing,
+  ClusterAddressingName,
   ClusterImages,
+  ClusterNodeLink,
   ClusterProcessName,
   ClusterState,
   ClusterTimings,

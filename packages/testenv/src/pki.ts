@@ -187,6 +187,8 @@ export interface GenerateControlPlanePkiOptions {
   dir: string;
   /** First address of the service CIDR: the `kubernetes` Service's ClusterIP, put in the serving cert. */
   kubernetesServiceIp: string;
+  /** More IP SANs of the serving cert, e.g. a node address the apiserver is reached at. */
+  apiserverIpAddresses?: readonly string[];
 }
 
 /** Generates a fresh PKI for one control plane with the real openssl. */
@@ -208,7 +210,7 @@ export async function generateControlPlanePki(
       name: 'apiserver',
       commonName: 'kube-apiserver',
       usage: 'server',
-      ipAddresses: ['127.0.0.1', options.kubernetesServiceIp],
+      ipAddresses: ['127.0.0.1', options.kubernetesServiceIp, ...(options.apiserverIpAddresses ?? [])],
       dnsNames: [
         'localhost',
         'kubernetes',

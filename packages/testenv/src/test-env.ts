@@ -55,6 +55,8 @@ export interface StartTestEnvOptions {
   serviceClusterIpRange?: string;
   /** Default {@link DEFAULT_ADVERTISE_ADDRESS}. */
   advertiseAddress?: string;
+  /** More IP SANs of the apiserver's serving certificate (where else clients reach it). */
+  apiserverIpAddresses?: readonly string[];
   /** kube-controller-manager controllers; `false` runs no controller manager. Default {@link DEFAULT_CONTROLLERS}. */
   controllers?: readonly string[] | false;
   /** kube-apiserver `--authorization-mode` (a list flag: it cannot be overridden through `apiserverArgs`). Default `['RBAC']`. */
@@ -224,6 +226,7 @@ export async function startTestEnv(options: StartTestEnvOptions = {}): Promise<T
     pki = await generateControlPlanePki({
       dir: join(dir, 'pki'),
       kubernetesServiceIp: firstServiceIp(serviceClusterIpRange),
+      ...(options.apiserverIpAddresses ? { apiserverIpAddresses: options.apiserverIpAddresses } : {}),
     });
     timings.pkiMs = performance.now() - t;
     throwIfAborted(signal);

@@ -21,10 +21,18 @@ import {
   nodePaths,
   type NodeLayout,
 } from './configs.js';
+import {
+  addressingConflict,
+  clusterAddressing,
+  type ClusterAddressing,
+  type ClusterAddressingName,
+} from './addressing.js';
 import { corednsManifests } from './coredns.js';
 import {
+  connectNodeNetworks,
   createCgroupRoot,
   createNodeNetwork,
+  disconnectNodeNetworks,
   deleteNodeNetwork,
   inNetns,
   pidsWithCommandLine,
@@ -36,19 +44,18 @@ import {
 import { ensureClusterImages, importImages, type ClusterImages } from './images.js';
 import { runCommand, type CommandResult, type RunCommandOptions } from './run-command.js';
 
-/** Every pod address of the cluster (kube-proxy's clusterCIDR). */
-export const CLUSTER_POD_CIDR = '198.18.0.0/16';
+const DEFAULT_ADDRESSING = clusterAddressing('default');
+/** Every pod address of the (default) cluster (kube-proxy's clusterCIDR): 198.18.0.0/16. */
+export const CLUSTER_POD_CIDR = DEFAULT_ADDRESSING.podCidr;
 /** The node's share of it (CNI host-local range); the bridge takes the first address. */
-export const NODE_POD_SUBNET = '198.18.0.0/24';
-export const NODE_POD_GATEWAY = '198.18.0.1';
+export const NODE_POD_SUBNET = DEFAULT_ADDRESSING.nodePodSubnet;
+export const NODE_POD_GATEWAY = DEFAULT_ADDRESSING.nodePodGateway;
 /** The node's InternalIP: on an interface in the node's network namespace, outside the pod subnet. */
-export const NODE_IP = '198.18.255.1';
-export const CLUSTER_SERVICE_CIDR = '198.19.0.0/16';
+export const NODE_IP = DEFAULT_ADDRESSING.nodeIp;
+export const CLUSTER_SERVICE_CIDR = DEFAULT_ADDRESSING.serviceCidr;
 /** The `kube-dns` Service's ClusterIP and the kubelet's clusterDNS. */
-export const CLUSTER_DNS_IP = '198.19.0.10';
+export const CLUSTER_DNS_IP = DEFAULT_ADDRESSING.dnsIp;
 export const DEFAULT_NODE_NAME = 'tsmesh-node';
-/** The egress proxy dials only here (pods, Services, the node IP): never a real network. */
-const EGRESS_ALLOWED = ['198.18.0.0/15'];
 
 /** Debian packages the node needs, by the command that proves each is installed. */
 export const CLUSTER_HOST_COMMANDS: Readonly<Record<string, string>> = Object.freeze({
@@ -76,6 +83,12 @@ export interface StartClusterOptions {
   nodeName?: string;
   /** Deploy CoreDNS (default true). */
   dns?: boolean;
+  /**
+   * The address plan (default `default`: pods 198.18.0.0/16, Services 198.19.0.0/16, node
+   * 198.18.255.1). `east` and `west` are disjoint halves, for two clusters connected with
+   * {@link connectClusterNodes}.
+   */
+  addressing?: ClusterAddressingName;
   onLog?: (line: string) => void;
 }
 
@@ -117,6 +130,8 @@ export interface ClusterState {
   readonly cniNetwork: string;
   readonly containerdSocket: string;
   readonly nodeName: string;
+  /** The address plan's name (absent in files written before plans existed: `default`). */
+  readonly addressing?: ClusterAddressingName;
   readonly pids: Partial<Record<ClusterProcessName, number>>;
   readonly startedAt: string;
 }
@@ -134,6 +149,8 @@ export interface Cluster extends AsyncDisposable {
   readonly images: ClusterImages;
   readonly nodeName: string;
   readonly nodeIp: string;
+  /** Where its pod, Service, node and DNS addresses come from. */
+  readonly addressing: ClusterAddressing;
   /** The node's network namespace (`ip netns` name): pods, Services and the node IP are reachable only in it. */
   readonly netns: string;
   readonly timings: ClusterTimings;
@@ -162,6 +179,8 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<C
   const detached = options.detached ?? false;
   const timeoutMs = options.startTimeoutMs ?? 120_000;
   const nodeName = options.nodeName ?? DEFAULT_NODE_NAME;
+  const addressing = clusterAddressing(options.addressing);
+  const { nodeIp } = addressing;
   await checkHost();
 
   let dir: string;
@@ -213,6 +232,7 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<C
     cniNetwork: `tsmesh-node-${id}`,
     containerdSocket: paths.containerdSocket,
     nodeName,
+    addressing: addressing.name,
     pids,
     startedAt: new Date().toISOString(),
   };
@@ -307,11 +327,11 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<C
     const layout: NodeLayout = {
       dir,
       nodeName,
-      nodeIp: NODE_IP,
-      podSubnet: NODE_POD_SUBNET,
-      podGateway: NODE_POD_GATEWAY,
-      clusterCidr: CLUSTER_POD_CIDR,
-      clusterDns: CLUSTER_DNS_IP,
+      nodeIp,
+      podSubnet: addressing.nodePodSubnet,
+      podGateway: addressing.nodePodGateway,
+      clusterCidr: addressing.podCidr,
+      clusterDns: addressing.dnsIp,
       cniNetwork: state.cniNetwork,
       cgroupRoot: state.cgroupRoot,
       pauseImage: images.pause.ref,
@@ -327,8 +347,10 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<C
       detached,
       binaries,
       startTimeoutMs: timeoutMs,
-      serviceClusterIpRange: CLUSTER_SERVICE_CIDR,
-      advertiseAddress: NODE_IP,
+      serviceClusterIpRange: addressing.serviceCidr,
+      advertiseAddress: nodeIp,
+      // Reached at the node IP too (the relay in the node's netns), e.g. by another cluster's service mirror.
+      apiserverIpAddresses: [nodeIp],
       controllers: ['*'],
       authorizationModes: ['Node', 'RBAC'],
       apiserverArgs: [
@@ -340,7 +362,7 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<C
         `--kubelet-certificate-authority=${join(cpPki, 'ca.crt')}`,
         '--kubelet-preferred-address-types=InternalIP',
       ],
-      controllerManagerArgs: [`--cluster-cidr=${CLUSTER_POD_CIDR}`],
+      controllerManagerArgs: [`--cluster-cidr=${addressing.podCidr}`],
       onLog: log,
     });
     timings.controlPlaneMs = performance.now() - t;
@@ -377,7 +399,7 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<C
         name: 'kubelet-serving',
         commonName: nodeName,
         usage: 'server',
-        ipAddresses: [NODE_IP],
+        ipAddresses: [nodeIp],
         dnsNames: [nodeName],
       }),
       issue('kube-proxy-client', 'system:kube-proxy'),
@@ -420,7 +442,7 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<C
     // namespace (the node's components and pods connect to 127.0.0.1:<port> / the node IP), and the
     // egress proxy the apiserver dials out through.
     t = performance.now();
-    await createNodeNetwork({ name: state.netns, nodeIp: NODE_IP, serviceCidr: CLUSTER_SERVICE_CIDR });
+    await createNodeNetwork({ name: state.netns, nodeIp, serviceCidr: addressing.serviceCidr });
     await saveState();
     await createCgroupRoot(state.cgroupRoot);
     const relayHost = await start('apiserver-relay-host', 'socat', [
@@ -439,7 +461,7 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<C
       ...inNetns(state.netns, process.execPath, [
         join(packageScriptsDir, 'egress-proxy.mjs'),
         paths.egressSocket,
-        ...EGRESS_ALLOWED,
+        ...addressing.egressAllowed,
       ]),
     );
     await waitFor('the apiserver relay socket', relayHost, () => exists(paths.apiserverRelaySocket));
@@ -486,7 +508,7 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<C
         `--config=${paths.kubeletConfig}`,
         `--kubeconfig=${kubeletKubeconfig}`,
         `--root-dir=${paths.kubeletDir}`,
-        `--node-ip=${NODE_IP}`,
+        `--node-ip=${nodeIp}`,
         `--hostname-override=${nodeName}`,
         '--v=1',
       ]),
@@ -522,7 +544,7 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<C
     if (options.dns ?? true) {
       t = performance.now();
       await runCommand(binaries.kubectl, ['--kubeconfig', kubeconfigPath, 'apply', '-f', '-'], {
-        input: corednsManifests({ image: images.coredns.ref, clusterIp: CLUSTER_DNS_IP }),
+        input: corednsManifests({ image: images.coredns.ref, clusterIp: addressing.dnsIp }),
       });
       await waitFor('CoreDNS Deployment available', undefined, async () => {
         const d = (await getJson('/apis/apps/v1/namespaces/kube-system/deployments/coredns')) as {
@@ -534,7 +556,7 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<C
     }
     timings.totalMs = performance.now() - t0;
     log(
-      `testenv: cluster up in ${(timings.totalMs / 1000).toFixed(1)} s: node ${nodeName} Ready (${NODE_IP}, netns ${state.netns})`,
+      `testenv: cluster up in ${(timings.totalMs / 1000).toFixed(1)} s: node ${nodeName} Ready (${nodeIp}, netns ${state.netns})`,
     );
   } catch (err) {
     await teardown(state, {
@@ -573,7 +595,8 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<C
     binaries: bins,
     images,
     nodeName,
-    nodeIp: NODE_IP,
+    nodeIp,
+    addressing,
     netns: state.netns,
     timings,
     pids: { ...pids },
@@ -587,6 +610,52 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<C
       runCommand(bins.kubectl, ['--kubeconfig', kubeconfigPath, ...args], runOptions),
     stop,
     [Symbol.asyncDispose]: stop,
+  };
+}
+
+/** A link between two clusters' node network namespaces (see {@link connectClusterNodes}). */
+export interface ClusterNodeLink extends AsyncDisposable {
+  /** The veth end in each node's namespace, e.g. `{ 'tsmesh-node-1a2b3c4d': 'tsmc-5e6f7a8b' }`. */
+  readonly interfaces: Readonly<Record<string, string>>;
+  /** Removes the veth pair. Idempotent; stopping either cluster removes it too. */
+  close(): Promise<void>;
+}
+
+/**
+ * Connects two running clusters' nodes, as two machines on one network: a veth pair between their
+ * node network namespaces, over which each node reaches the other's node IP (NodePorts, external
+ * IPs, the apiserver relay) and the other's pods answer back. Only those two namespaces change. The
+ * clusters need disjoint address plans (`addressing: 'east'` and `'west'`).
+ */
+export async function connectClusterNodes(a: Cluster, b: Cluster): Promise<ClusterNodeLink> {
+  const conflict = addressingConflict(a.addressing, b.addressing);
+  if (conflict) {
+    throw new TestEnvError(
+      'INVALID_ARGUMENT',
+      `clusters ${a.dir} and ${b.dir} cannot be connected: ${conflict}; start them with addressing 'east' and 'west'`,
+    );
+  }
+  // Each end is named after the namespace it leads to: `tsmc-<other's id>` (15 characters at most).
+  const end = (self: Cluster, other: Cluster) => ({
+    netns: self.netns,
+    interfaceName: `tsmc-${other.netns.slice('tsmesh-node-'.length)}`.slice(0, 15),
+    nodeIp: self.nodeIp,
+    podCidr: self.addressing.podCidr,
+  });
+  const endA = end(a, b);
+  const endB = end(b, a);
+  try {
+    await connectNodeNetworks(endA, endB);
+  } catch (err) {
+    await disconnectNodeNetworks(endA).catch(() => {});
+    throw err;
+  }
+  let closed: Promise<void> | undefined;
+  const close = (): Promise<void> => (closed ??= disconnectNodeNetworks(endA));
+  return {
+    interfaces: { [endA.netns]: endA.interfaceName, [endB.netns]: endB.interfaceName },
+    close,
+    [Symbol.asyncDispose]: close,
   };
 }
 

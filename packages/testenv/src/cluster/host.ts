@@ -250,3 +250,65 @@ export async function removeContainerLogLinks(dir: string): Promise<void> {
     }
   }
 }
+
+/** One end of a link between two node network namespaces: the namespace and what it routes there. */
+export interface NodeLinkEnd {
+  /** netns name. */
+  readonly netns: string;
+  /** Name of the veth end inside this namespace (at most 15 characters). */
+  readonly interfaceName: string;
+  /** This node's IP (already on its tsmesh0): the source of what it sends over the link. */
+  readonly nodeIp: string;
+  /** This cluster's pod CIDR: the other end routes it here, through this node IP. */
+  readonly podCidr: string;
+}
+
+/**
+ * Connects two node network namespaces with a veth pair (one end in each, no address of its own:
+ * the node IPs are the link's addresses) and routes, on each side, the other node's IP and the
+ * other cluster's pod CIDR over it — and nothing else. Neither namespace gains a way to the host or
+ * any real network. Deleting either namespace (or {@link disconnectNodeNetworks}) removes the pair.
+ */
+export async function connectNodeNetworks(a: NodeLinkEnd, b: NodeLinkEnd): Promise<void> {
+  await runCommand('ip', [
+    '-n',
+    a.netns,
+    'link',
+    'add',
+    a.interfaceName,
+    'type',
+    'veth',
+    'peer',
+    'name',
+    b.interfaceName,
+    'netns',
+    b.netns,
+  ]);
+  for (const [self, other] of [
+    [a, b],
+    [b, a],
+  ] as const) {
+    const ip = (...args: string[]) => runCommand('ip', ['-n', self.netns, ...args]);
+    await ip('link', 'set', self.interfaceName, 'up');
+    await ip('route', 'add', `${other.nodeIp}/32`, 'dev', self.interfaceName, 'src', self.nodeIp);
+    await ip('route', 'add', other.podCidr, 'via', other.nodeIp, 'dev', self.interfaceName, 'onlink');
+  }
+}
+
+/** Removes the veth pair {@link connectNodeNetworks} made (a no-op when it or the namespace is gone). */
+export async function disconnectNodeNetworks(
+  end: Pick<NodeLinkEnd, 'netns' | 'interfaceName'>,
+): Promise<void> {
+  const { code, stderr } = await runCommand('ip', ['-n', end.netns, 'link', 'delete', end.interfaceName], {
+    allowFailure: true,
+  });
+  if (
+    code !== 0 &&
+    !/Cannot find device|No such file|not found|Invalid argument|does not exist/i.test(stderr)
+  ) {
+    throw new TestEnvError(
+      'PROCESS_EXITED',
+      `ip -n ${end.netns} link delete ${end.interfaceName}: ${stderr.trim()}`,
+    );
+  }
+}

@@ -18,7 +18,15 @@ export const clusterImagesScript: string = join(repositoryImagesDir, 'build-clus
 export const tsmeshImagesScript: string = join(repositoryImagesDir, 'build-tsmesh-images.sh');
 
 /** The tsmesh components images/build-tsmesh-images.sh packs (packages/<component>). */
-export type TsmeshImageComponent = 'proxy' | 'identity' | 'destination' | 'policy' | 'injector' | 'cli';
+export type TsmeshImageComponent =
+  | 'proxy'
+  | 'identity'
+  | 'destination'
+  | 'policy'
+  | 'injector'
+  | 'cli'
+  /** The service mirror (`tsmesh-service-mirror`), `ghcr.io/tsmesh/multicluster`. */
+  | 'multicluster';
 
 /**
  * Builds the pause, node-base and CoreDNS image archives with images/build-cluster-images.sh into

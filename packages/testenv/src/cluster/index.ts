@@ -1,6 +1,7 @@
 export {
   startCluster,
   stopClusterInDir,
+  connectClusterNodes,
   readClusterState,
   clusterUnsupportedReason,
   CLUSTER_DNS_IP,
@@ -17,9 +18,12 @@ export type {
   Cluster,
   ClusterProcessName,
   ClusterState,
+  ClusterNodeLink,
   ClusterTimings,
   StartClusterOptions,
 } from './cluster.js';
+export { clusterAddressing } from './addressing.js';
+export type { ClusterAddressing, ClusterAddressingName } from './addressing.js';
 export {
   ensureClusterImages,
   importImages,
