@@ -12,6 +12,12 @@ import {
 } from '@tsmesh/core';
 import { CoreKinds, crdManifests, isNotFound, type KubeApiClient, type KubeObject } from '@tsmesh/kube';
 import { parse as parseYaml } from 'yaml';
+import {
+  crdsWithoutV1,
+  GATEWAY_API_INSTALL_HINT,
+  HTTP_ROUTE_CRD,
+  inspectGatewayApi,
+} from '../install/index.js';
 import { VERSION } from '../version.js';
 import type { Check, CheckCategory } from './run-checks.js';
 
@@ -283,9 +289,32 @@ export function meshCheckCategories(options: MeshCheckOptions): CheckCategory[] 
     ];
   };
 
+  // Linkerd's `gateway-api-crd` (linkerd2#15409): the HTTPRoute CRD alone is required (the rest of
+  // the Gateway API is optional), and the mesh reads its v1 version.
+  const gatewayApiCrd: CheckCategory = {
+    name: 'gateway-api-crd',
+    checks: [
+      {
+        description: 'Gateway API CRDs are installed',
+        hintAnchor: 'gwapi',
+        run: async () => {
+          const state = await inspectGatewayApi(api());
+          if (!state.crds.some((c) => c.metadata.name === HTTP_ROUTE_CRD))
+            throw problem(
+              `the Gateway API is not installed: no CustomResourceDefinition ${HTTP_ROUTE_CRD}; ${GATEWAY_API_INSTALL_HINT}`,
+            );
+          const old = crdsWithoutV1(state);
+          if (old.length)
+            throw problem(`${old.join(', ')} does not serve v1: upgrade to Gateway API v1.0.0 or later`);
+        },
+      },
+    ],
+  };
+
   const categories: CheckCategory[] = [
     kubernetesApi,
     kubernetesVersion,
+    gatewayApiCrd,
     {
       name: 'linkerd-existence',
       checks: [

@@ -45,10 +45,32 @@ describe('tsmesh install', () => {
   });
 
   it('renders the CRDs (golden)', async () => {
-    const r = await runCli(['install', '--crds']);
+    const r = await runCli(['install', '--crds', '--ignore-cluster']);
     expect(r.exitCode).toBe(0);
     golden('crds.golden', r.out);
     expect(docs(r.out).every((o) => o.kind === 'CustomResourceDefinition')).toBe(true);
+  });
+
+  it('--crds looks at the cluster unless --ignore-cluster, and says how when it cannot', async () => {
+    const r = await runCli(['install', '--crds', '--kubeconfig', `${fixtures}no-such-kubeconfig`]);
+    expect(r.exitCode).toBe(1);
+    expect(r.out).toBe('');
+    expect(r.err).toMatch(/^install: .*cannot load the kubeconfig/);
+    const gateway = await runCli(['install', '--crds', '--ignore-cluster', '--gateway-api']);
+    expect(gateway.exitCode, gateway.err).toBe(0);
+    const crds = docs(gateway.out).filter((o) => o.metadata.name.endsWith('.gateway.networking.k8s.io'));
+    expect(crds.map((o) => o.metadata.name)).toEqual([
+      'httproutes.gateway.networking.k8s.io',
+      'grpcroutes.gateway.networking.k8s.io',
+    ]);
+    // Marked as tsmesh's, so a later install --crds keeps managing them (as Linkerd's created-by).
+    for (const crd of crds)
+      expect((crd.metadata as { annotations?: Record<string, string> }).annotations).toMatchObject({
+        'linkerd.io/created-by': 'tsmesh/cli <VERSION>',
+      });
+    const bad = await runCli(['install', '--crds', '--ignore-cluster', '--set', 'installGatewayAPI=yes']);
+    expect(bad.exitCode).toBe(1);
+    expect(bad.err).toMatch(/installGatewayAPI is string, expected true or false/);
   });
 
   it('has the objects, names and ports of Linkerd', async () => {

@@ -1,10 +1,18 @@
 // `tsmesh install --crds` prints the CRDs; `tsmesh install` the control plane (Linkerd-shaped, see
 // ../install/render-control-plane.ts), for `| kubectl apply -f -`. Trust anchors and issuer are
 // generated unless given; so are the webhooks' serving certificates unless the values hold them.
+// As `linkerd install --crds`, the CRD step looks at the cluster (unless --ignore-cluster) to decide
+// about the Gateway API CRDs (../install/gateway-api.ts).
 import type { Command } from 'commander';
-import { formatCrdManifestsYaml } from '@tsmesh/kube';
+import { MeshError, MeshErrorCode } from '@tsmesh/core';
+import { connectKube } from '../check/index.js';
 import {
+  formatCrdDocument,
   formatDefaultValues,
+  inspectGatewayApi,
+  installCrdManifests,
+  planGatewayApiCrds,
+  resolveCrdValues,
   formatManifests,
   renderControlPlane,
   resolveInstallValues,
@@ -12,6 +20,7 @@ import {
   type InstallFlags,
 } from '../install/index.js';
 import { guarded } from './command-errors.js';
+import { globalClusterFlags } from './global-options.js';
 import { checkOutput } from './output-format.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -19,6 +28,7 @@ const collect = (value: string, previous: string[] = []) => [...previous, value]
 interface InstallCommandFlags extends InstallFlags {
   crds?: boolean;
   gatewayApi?: boolean;
+  ignoreCluster?: boolean;
   output?: string;
   printValues?: boolean;
   printValuesSchema?: boolean;
@@ -58,11 +68,18 @@ export function registerInstallCommand(
       .command('install')
       .description('Print the control plane (--crds: the CRDs) to apply')
       .option('--crds', 'print the CustomResourceDefinitions only (apply them first)')
-      .option('--gateway-api', 'with --crds: also the Gateway API HTTPRoute and GRPCRoute CRDs')
+      .option(
+        '--gateway-api',
+        'with --crds: also the Gateway API HTTPRoute and GRPCRoute CRDs (--set installGatewayAPI=true)',
+      )
+      .option(
+        '--ignore-cluster',
+        'with --crds: do not look at the cluster for Gateway API CRDs (only the values decide)',
+      )
       .option('--print-values', 'print the default values (the Helm chart values.yaml) and exit')
       .option('--print-values-schema', 'print the values JSON schema (values.schema.json) and exit'),
   ).action(
-    guarded('install', err, (flags: InstallCommandFlags) => {
+    guarded('install', err, async (flags: InstallCommandFlags, command: Command) => {
       if (flags.printValuesSchema) {
         out(
           `${JSON.stringify({ $schema: 'https://json-schema.org/draft-07/schema#', title: 'tsmesh control plane values', ...VALUES_SCHEMA }, null, 2)}\n`,
@@ -74,7 +91,7 @@ export function registerInstallCommand(
         return;
       }
       if (flags.crds) {
-        out(formatCrdManifestsYaml({ gatewayApi: flags.gatewayApi ?? false }));
+        out(await renderCrds(flags, command));
         return;
       }
       const namespace = flags.controllerNamespace ?? 'linkerd';
@@ -82,4 +99,30 @@ export function registerInstallCommand(
       out(formatOutput(renderControlPlane(values, { namespace }), flags.output));
     }),
   );
+}
+
+async function renderCrds(flags: InstallCommandFlags, command: Command): Promise<string> {
+  const values = resolveCrdValues({
+    values: flags.values,
+    set: [...(flags.set ?? []), ...(flags.gatewayApi ? ['installGatewayAPI=true'] : [])],
+  });
+  let cluster;
+  if (!flags.ignoreCluster) {
+    const client = connectKube(globalClusterFlags(command));
+    try {
+      cluster = await inspectGatewayApi(client);
+    } catch (cause) {
+      throw new MeshError(
+        MeshErrorCode.Unavailable,
+        `cannot look for the Gateway API CRDs on the cluster at ${client.server}: ${cause instanceof Error ? cause.message : String(cause)}`,
+        {
+          cause,
+          hint: 'pass --kubeconfig/--context, or --ignore-cluster to render without looking (the Gateway API CRDs are then included only with --set installGatewayAPI=true)',
+        },
+      );
+    } finally {
+      client.close();
+    }
+  }
+  return installCrdManifests(planGatewayApiCrds(values, cluster)).map(formatCrdDocument).join('');
 }

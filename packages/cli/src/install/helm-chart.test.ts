@@ -20,6 +20,7 @@ import { parse as parseYaml, parseAllDocuments } from 'yaml';
 import { FIXED_CERTS, runCli } from '../commands/install.test-support.js';
 import { generateHelmCharts } from './helm-chart.js';
 import { haValues } from './values.js';
+import { VERSION } from '../version.js';
 
 const chartsDir = fileURLToPath(new URL('../../../../charts/', import.meta.url));
 const fixtures = fileURLToPath(new URL('../../test/fixtures/install/', import.meta.url));
@@ -97,8 +98,31 @@ describe('Helm charts', () => {
     }
   });
 
-  it('helm template tsmesh-crds renders what tsmesh install --crds prints', async () => {
-    expect(normalize(template('tsmesh-crds'))).toEqual(normalize((await runCli(['install', '--crds'])).out));
+  it('helm template tsmesh-crds renders what tsmesh install --crds prints (Gateway API CRDs as the values say)', async () => {
+    const crds = async (...args: string[]) =>
+      // runCli hides the version; the chart carries it in the CRDs' created-by annotation.
+      normalize(
+        (await runCli(['install', '--crds', '--ignore-cluster', ...args])).out.replaceAll(
+          '<VERSION>',
+          VERSION,
+        ),
+      );
+    const names = (objects: Obj[]) =>
+      objects.map((o) => o.metadata.name).filter((n) => n.includes('gateway'));
+    expect(normalize(template('tsmesh-crds'))).toEqual(await crds());
+    expect(names(await crds())).toEqual([]);
+    const withGateway = ['--set', 'installGatewayAPI=true'];
+    expect(normalize(template('tsmesh-crds', ...withGateway))).toEqual(await crds(...withGateway));
+    expect(names(await crds(...withGateway))).toEqual([
+      'grpcroutes.gateway.networking.k8s.io',
+      'httproutes.gateway.networking.k8s.io',
+    ]);
+    // enableHttpRoutes overrides installGatewayAPI, either way.
+    for (const sets of [
+      ['--set', 'installGatewayAPI=true', '--set', 'enableHttpRoutes=false'],
+      ['--set', 'enableHttpRoutes=true'],
+    ])
+      expect(normalize(template('tsmesh-crds', ...sets))).toEqual(await crds(...sets));
   });
 
   it('helm template tsmesh-control-plane renders what tsmesh install prints', async () => {

@@ -7,9 +7,10 @@
 // helm-chart.test.ts checks that the files in charts/ are what this generates, and that `helm
 // template` renders what `tsmesh install` does.
 import { createHash } from 'node:crypto';
-import { formatCrdManifestsYaml } from '@tsmesh/kube';
+import { GATEWAY_GROUP } from '@tsmesh/kube';
 import { stringify } from 'yaml';
 import { VERSION } from '../version.js';
+import { formatCrdDocument, installCrdManifests } from './gateway-api.js';
 import { renderControlPlane } from './render-control-plane.js';
 import { defaultValues, formatDefaultValues, VALUES_SCHEMA, type InstallValues } from './values.js';
 
@@ -41,8 +42,25 @@ export function generateHelmCharts(): Map<string, string> {
     'tsmesh-crds/Chart.yaml',
     chart('tsmesh-crds', 'The CustomResourceDefinitions of tsmesh (Linkerd-compatible).'),
   );
-  files.set('tsmesh-crds/values.yaml', `${header}{}\n`);
-  files.set('tsmesh-crds/templates/crds.yaml', header + formatCrdManifestsYaml({ gatewayApi: false }));
+  files.set(
+    'tsmesh-crds/values.yaml',
+    `${header}# Install the Gateway API HTTPRoute and GRPCRoute CRDs (Linkerd's installGatewayAPI; off by default,\n` +
+      '# as in Linkerd since 2.19: clusters get them from the Gateway API release).\n' +
+      'installGatewayAPI: false\n' +
+      '# Overrides installGatewayAPI for HTTPRoute and GRPCRoute when set.\n' +
+      '# enableHttpRoutes: false\n',
+  );
+  const [mesh, gateway] = [false, true].map((withGateway) =>
+    installCrdManifests(withGateway)
+      .filter((c) => (c.spec.group === GATEWAY_GROUP) === withGateway)
+      .map(formatCrdDocument)
+      .join(''),
+  );
+  files.set('tsmesh-crds/templates/crds.yaml', header + mesh);
+  files.set(
+    'tsmesh-crds/templates/gateway-api.yaml',
+    `${header}{{- if (ternary .Values.enableHttpRoutes .Values.installGatewayAPI (hasKey .Values "enableHttpRoutes")) }}\n${gateway}{{- end }}\n`,
+  );
 
   files.set(
     'tsmesh-control-plane/Chart.yaml',

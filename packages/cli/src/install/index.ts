@@ -28,3 +28,17 @@ export { resolveInstallValues, type InstallFlags } from './install-values.js';
 export { uninstallManifests } from './uninstall-manifests.js';
 export { installedValuesFromCluster, installedValuesFromManifests } from './existing-install.js';
 export { generateHelmCharts, helmChartYaml } from './helm-chart.js';
+export {
+  crdsWithoutV1,
+  formatCrdDocument,
+  GATEWAY_API_INSTALL_HINT,
+  GRPC_ROUTE_CRD,
+  HTTP_ROUTE_CRD,
+  inspectGatewayApi,
+  installCrdManifests,
+  planGatewayApiCrds,
+  resolveCrdValues,
+  type CrdValues,
+  type GatewayApiOwner,
+  type GatewayApiState,
+} from './gateway-api.js';

@@ -1,7 +1,8 @@
 // `tsmesh install`, `check` and `uninstall` against a real kube-apiserver (testenv), with the
 // kubectl testenv builds from the same Kubernetes module:
 //   check --pre passes on a fresh server and fails, with a hint, without permissions;
-//   check fails (CRDs and linkerd-config missing) before install;
+//   check fails (CRDs, Gateway API and linkerd-config missing) before install;
+//   install --crds refuses without the Gateway API and never takes over external Gateway API CRDs;
 //   install --crds | kubectl apply --server-side, install | kubectl apply --dry-run=server, then for real;
 //   check passes once the control-plane pods (made by kube-controller-manager) report ready.
 // Golden: check --pre -o json. Regenerate with TSMESH_UPDATE_GOLDEN=1.
@@ -9,10 +10,16 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { KubeConfig } from '@kubernetes/client-node';
 import { createIntermediateCertificate, createRootCertificate, formatPrivateKey } from '@tsmesh/core';
-import { CoreKinds, createKubeApiClient, type KubeApiClient, type KubeObject } from '@tsmesh/kube';
+import {
+  CoreKinds,
+  crdManifests,
+  createKubeApiClient,
+  type KubeApiClient,
+  type KubeObject,
+} from '@tsmesh/kube';
 import { ensureBinaries, startTestEnv, type TestEnv } from '@tsmesh/testenv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseAllDocuments } from 'yaml';
+import { parseAllDocuments, stringify } from 'yaml';
 import { FIXED_CERTS, runCli } from '../../src/commands/install.test-support.js';
 import { expectGolden } from '../../src/commands/cli.test-support.js';
 
@@ -145,10 +152,47 @@ describe('tsmesh install and check against kube-apiserver', () => {
     );
     expect(r.out).toMatch(/tsmesh install --crds \| kubectl apply --server-side -f -/);
     expect(r.out).toMatch(/× 'linkerd-config' config map exists/);
+    // Linkerd's gateway-api-crd category: the HTTPRoute CRD is required, and the hint says how.
+    expect(r.out).toMatch(
+      /gateway-api-crd\n-+\n× Gateway API CRDs are installed\n {4}the Gateway API is not installed: no CustomResourceDefinition httproutes\.gateway\.networking\.k8s\.io; install the Gateway API first: kubectl apply --server-side -f https:\/\/github\.com\/kubernetes-sigs\/gateway-api\/releases\/download\/v[\d.]+\/standard-install\.yaml .*tsmesh install --crds --set installGatewayAPI=true/,
+    );
+    expect(r.out).toMatch(/see https:\/\/linkerd\.io\/2\/checks\/#gwapi for hints/);
+  });
+
+  it('install --crds looks for the Gateway API as linkerd install --crds does: refuses without it, never takes over external CRDs', async () => {
+    const gatewayNames = (out: string) =>
+      parseAllDocuments(out)
+        .map((d) => (d.toJS() as KubeObject).metadata?.name ?? '')
+        .filter((n) => n.endsWith('.gateway.networking.k8s.io'));
+    const absent = await runCli(['install', '--crds', ...kube()]);
+    expect(absent.exitCode).toBe(1);
+    expect(absent.out).toBe('');
+    expect(absent.err).toMatch(
+      /the Gateway API CRDs must be installed before tsmesh: the cluster has no httproutes\.gateway\.networking\.k8s\.io \(install the Gateway API first: kubectl apply --server-side -f https:.*standard-install\.yaml/,
+    );
+    const installing = await runCli(['install', '--crds', '--set', 'installGatewayAPI=true', ...kube()]);
+    expect(installing.exitCode, installing.err).toBe(0);
+    expect(gatewayNames(installing.out)).toEqual([
+      'httproutes.gateway.networking.k8s.io',
+      'grpcroutes.gateway.networking.k8s.io',
+    ]);
+
+    // The Gateway API from elsewhere (no created-by annotation): left alone, never taken over.
+    const external = crdManifests({ gatewayApi: true }).filter(
+      (c) => c.spec.group === 'gateway.networking.k8s.io',
+    );
+    const a = apply(external.map((c) => `---\n${stringify(c)}`).join(''), '--server-side');
+    expect(a.status, a.err).toBe(0);
+    const takeover = await runCli(['install', '--crds', '--gateway-api', ...kube()]);
+    expect(takeover.exitCode).toBe(1);
+    expect(takeover.err).toMatch(/were not installed by tsmesh; installing them would take them over/);
+    const plain = await runCli(['install', '--crds', ...kube()]);
+    expect(plain.exitCode, plain.err).toBe(0);
+    expect(gatewayNames(plain.out)).toEqual([]);
   });
 
   it('install --crds | kubectl apply --server-side, install | kubectl apply --dry-run=server, then check passes', async () => {
-    const crds = await runCli(['install', '--crds']);
+    const crds = await runCli(['install', '--crds', ...kube()]);
     const a = apply(crds.out, '--server-side');
     expect(a.status, a.err).toBe(0);
     expect(a.out).toMatch(/servers\.policy\.linkerd\.io serverside-applied/);
@@ -183,6 +227,9 @@ describe('tsmesh install and check against kube-apiserver', () => {
     };
     const failed = report.categories.flatMap((c) => c.checks).filter((c) => c.result === 'error');
     expect(failed).toEqual([]);
+    expect(report.categories.flatMap((c) => c.checks)).toContainEqual(
+      expect.objectContaining({ description: 'Gateway API CRDs are installed', result: 'success' }),
+    );
     expect(report.success).toBe(true);
     expect(check.exitCode).toBe(0);
   });
