@@ -122,6 +122,8 @@ describe('viz install, check and uninstall on a real apiserver', () => {
     expect(bad.exitCode).toBe(1);
     expect(bad.err).toContain('unknown value "nope"');
 
+    // viz goes on an installed control plane: its tap Role reads the trust roots in `linkerd`.
+    kubectlRun(['create', 'namespace', 'linkerd']);
     const applied = kubectlRun(['apply', '-f', '-'], install.out);
     expect(applied.status, applied.err).toBe(0);
 

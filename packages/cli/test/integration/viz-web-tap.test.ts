@@ -130,6 +130,8 @@ describe.skipIf(!built)('live tap through the real API aggregation (viz tap, viz
           };
         return o;
       });
+    // viz goes on an installed control plane: its tap Role reads the trust roots in `linkerd`.
+    await kubectlRun(['create', 'namespace', 'linkerd']);
     const applied = await kubectlRun(['apply', '-f', '-'], formatManifests(objects));
     if (applied.status !== 0) throw new Error(`kubectl apply: ${applied.err}`);
     const available = await kubectlRun([

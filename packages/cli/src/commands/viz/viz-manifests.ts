@@ -4,7 +4,7 @@
 // serving certificate), tap-injector (the webhook that gives proxies LINKERD2_PROXY_TAP_SVC_NAME),
 // web, and Prometheus unless `prometheusUrl` points at an external one. RBAC: the tap service may
 // read workloads, delegate authentication and authorization (SubjectAccessReview), read the
-// aggregator's client CA; `linkerd-linkerd-viz-tap-admin` grants tapping (bound to web).
+// aggregator's client CA and the control plane's trust roots; `linkerd-linkerd-viz-tap-admin` grants tapping (bound to web).
 import { VIZ_NAMESPACE } from '@tsmesh/viz';
 import { createWebhookCertificate, type WebhookCertificate } from '../../install/index.js';
 import { VERSION } from '../../version.js';
@@ -240,7 +240,9 @@ export function vizManifests(v: VizValues, now = new Date(), certs?: VizCertific
       { name: 'apiserver', port: 443, targetPort: 'apiserver' },
     ]),
     // `tsmesh viz tap-server` (the CLI image): the APIService backend; it asks the identity service
-    // for the tap identity with its own ServiceAccount token (audience identity.l5d.io).
+    // for the tap identity with its own ServiceAccount token (audience identity.l5d.io). Its volume
+    // is not named linkerd-identity-token: the proxy injector adds a volume of that name for the
+    // proxy, and a pod with both is refused (spec.volumes: Duplicate value).
     deployment(
       'tap',
       [
@@ -252,7 +254,7 @@ export function vizManifests(v: VizValues, now = new Date(), certs?: VizCertific
         `--controller-namespace=${v.controlPlaneNamespace}`,
         `--trust-domain=${v.clusterDomain}`,
         `--identity-addr=linkerd-identity-headless.${v.controlPlaneNamespace}.svc.${v.clusterDomain}:8080`,
-        '--identity-token-file=/var/run/secrets/tokens/linkerd-identity-token',
+        '--identity-token-file=/var/run/secrets/tap-tokens/tap-identity-token',
       ],
       [
         { name: 'grpc', containerPort: 8088 },
@@ -265,12 +267,12 @@ export function vizManifests(v: VizValues, now = new Date(), certs?: VizCertific
         volumes: [
           ...tlsVolume('tap-k8s-tls').volumes,
           {
-            name: 'linkerd-identity-token',
+            name: 'tap-identity-token',
             projected: {
               sources: [
                 {
                   serviceAccountToken: {
-                    path: 'linkerd-identity-token',
+                    path: 'tap-identity-token',
                     expirationSeconds: 86400,
                     audience: 'identity.l5d.io',
                   },
@@ -281,7 +283,7 @@ export function vizManifests(v: VizValues, now = new Date(), certs?: VizCertific
         ],
         mounts: [
           ...tlsVolume('tap-k8s-tls').mounts,
-          { name: 'linkerd-identity-token', mountPath: '/var/run/secrets/tokens', readOnly: true },
+          { name: 'tap-identity-token', mountPath: '/var/run/secrets/tap-tokens', readOnly: true },
         ],
       },
     ),
@@ -372,6 +374,34 @@ export function vizManifests(v: VizValues, now = new Date(), certs?: VizCertific
       ],
       { image: cliImage, command: true, probes: true },
     ),
+    // The tap server checks its tap identity's certificate against the control plane's trust roots
+    // (after web, so the chart's earlier template files keep their names).
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'Role',
+      metadata: {
+        ...meta(`linkerd-${ns}-tap-trust-roots`, 'tap', false),
+        namespace: v.controlPlaneNamespace,
+      },
+      rules: [
+        {
+          apiGroups: [''],
+          resources: ['configmaps'],
+          resourceNames: ['linkerd-identity-trust-roots'],
+          verbs: ['get'],
+        },
+      ],
+    },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: {
+        ...meta(`linkerd-${ns}-tap-trust-roots`, 'tap', false),
+        namespace: v.controlPlaneNamespace,
+      },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: `linkerd-${ns}-tap-trust-roots` },
+      subjects: [{ kind: 'ServiceAccount', name: 'tap', namespace: ns }],
+    },
   ];
   if (!v.prometheusUrl)
     objects.push(...prometheusObjects(v, meta, sa, clusterRole, binding, service, deployment));
