@@ -1,7 +1,8 @@
 // The injector webhook behind a real kube-apiserver: a MutatingWebhookConfiguration (the one
 // injectorWebhookConfiguration() writes, pointed at https://127.0.0.1:PORT/) sends pod creations to
 // startInjectorService; a pod in an annotated namespace comes back injected, a pod that says
-// disabled does not, and a malformed review gets 400 while the service keeps serving.
+// disabled does not, a pod whose proxy cannot be rendered is refused with the reason, and a
+// malformed review gets 400 while the service keeps serving.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -150,6 +151,24 @@ kubeTest('pods in an annotated namespace are injected by the webhook', async ({ 
     expect(bad.status).toBe(400);
     const again = await client.create<Pod>(CoreKinds.Pod, pod('after-bad-request'), { dryRun: true });
     expect(again.spec.initContainers?.map((c) => c.name)).toEqual(['linkerd-init', 'linkerd-proxy']);
+
+    // A proxy that cannot be rendered (native sidecar with a preStop wait) refuses the pod with the
+    // reason, as Linkerd's injector does; a regular sidecar gets the preStop sleep.
+    const wait = { 'config.alpha.linkerd.io/proxy-wait-before-exit-seconds': '15' };
+    await expect(
+      client.create<Pod>(CoreKinds.Pod, pod('native-wait', wait), { dryRun: true }),
+    ).rejects.toThrow(
+      /denied the request: linkerd-proxy-injector: config\.alpha\.linkerd\.io\/proxy-wait-before-exit-seconds=15 cannot be used with the native sidecar proxy/,
+    );
+    const regular = await client.create<Pod>(
+      CoreKinds.Pod,
+      pod('regular-wait', { ...wait, 'config.linkerd.io/proxy-enable-native-sidecar': 'false' }),
+      { dryRun: true },
+    );
+    const regularProxy = regular.spec.containers.find((c) => c.name === 'linkerd-proxy') as unknown as {
+      lifecycle?: { preStop?: unknown };
+    };
+    expect(regularProxy.lifecycle?.preStop).toEqual({ exec: { command: ['/bin/sleep', '15'] } });
 
     const metrics = await service.registry.metrics();
     expect(metrics).toMatch(
