@@ -240,6 +240,9 @@ describe('tsmesh install', () => {
     expect(bad.err).toMatch(/controllerReplicas is string, expected integer/);
     const unknown = await runCli(['install', '--set', 'nope=1']);
     expect(unknown.err).toMatch(/nope is not a known value/);
+    const wait = await runCli(['install', ...FIXED_CERTS, '--set', 'proxy.waitBeforeExitSeconds=10']);
+    expect(wait.exitCode).toBe(1);
+    expect(wait.err).toMatch(/proxy\.nativeSidecar and waitBeforeExitSeconds cannot be used simultaneously/);
     const half = await runCli(['install', '--identity-issuer-certificate-file', `${fixtures}issuer.crt`]);
     expect(half.err).toMatch(/go together/);
     const wrongAnchors = await runCli([
