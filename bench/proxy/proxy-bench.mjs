@@ -17,7 +17,7 @@
 //
 // Usage: node bench/proxy/proxy-bench.mjs [--duration 8] [--connections 50]
 //          [--paths direct,tsmesh,haproxy] [--scenarios h1-max,...] [--json out.json]
-//          [--node-flags "--max-semi-space-size=4"]  (the tsmesh proxies' node flags; the bin's)
+//          [--node-flags "--max-semi-space-size=4 --heap-growing-percent=25"]  (the tsmesh proxies' node flags; the bin's)
 //   A path tsmesh-LABEL:DIR runs another build of the proxy (bench/proxy/build-revision.mjs REV DIR)
 //   in the same run, e.g. --paths direct,tsmesh-base:/tmp/proxy-base,tsmesh,haproxy; a third part
 //   gives that path node flags: tsmesh-semi2::--max-semi-space-size=2 (several joined by +), a
@@ -42,7 +42,7 @@ const { values: args } = parseArgs({
     scenarios: { type: 'string', default: 'h1-max,h2-max,grpc-max,h1-1k,h2-1k' },
     json: { type: 'string' },
     // The flags bin/tsmesh-proxy.js runs node with.
-    'node-flags': { type: 'string', default: '--max-semi-space-size=4' },
+    'node-flags': { type: 'string', default: '--max-semi-space-size=4 --heap-growing-percent=25' },
   },
 });
 const DURATION = Number(args.duration);
@@ -476,4 +476,13 @@ for (const s of SCENARIOS) {
 }
 if (args.json)
   writeFileSync(args.json, JSON.stringify({ load: load(), duration: DURATION, results }, null, 2));
+// SIGTERM first (bounded wait), so that proxies run with --cpu-prof get to write their profiles.
+await Promise.all(
+  children
+    .filter((c) => c.exitCode === null && c.signalCode === null)
+    .map((c) => {
+      c.kill('SIGTERM');
+      return Promise.race([once(c, 'exit'), new Promise((r) => setTimeout(r, 5000))]);
+    }),
+);
 process.exit(0);

@@ -3,7 +3,7 @@
 // HTTP/2. With a server identity the connection is mesh TLS and the peer must present it.
 import { connect as h2connect, type ClientHttp2Session, type Settings } from 'node:http2';
 import { connect as netConnect, type Socket } from 'node:net';
-import { Pool } from 'undici';
+import { Pool, type PoolOptions } from './undici-pool.js';
 import type { MeshTls } from '../tls/index.js';
 import { connectTcp } from '../transport/index.js';
 import type { UpstreamTarget } from './upstream-target.js';
@@ -91,7 +91,7 @@ export function createHttp1Pools(options: Http1PoolsOptions): Http1Pools {
       pipelining: 1,
       keepAliveTimeout: options.idleTimeoutMs ?? 3000,
       keepAliveMaxTimeout: options.idleTimeoutMs ?? 3000,
-      connect: connect as Pool.Options['connect'],
+      connect: connect as PoolOptions['connect'],
       headersTimeout: 0,
       bodyTimeout: 0,
     });

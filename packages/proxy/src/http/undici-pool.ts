@@ -1,0 +1,16 @@
+// undici's keep-alive Pool, and only it. The package entry ('undici') also loads fetch, WebSocket,
+// EventSource, the cache and mock dispatchers and more that the proxy never uses: importing the
+// Pool's own module instead keeps ~3 MB of heap and ~6 MB of RSS out of every proxy
+// (bench/README.md, "Proxy pair"). undici publishes no "exports" map, so the module path resolves
+// as any file of the package; it is the very class the entry re-exports (same module instance), so
+// a Pool made by other code through 'undici' is the same type.
+import { createRequire } from 'node:module';
+import type { Pool as UndiciPool } from 'undici';
+
+const require = createRequire(import.meta.url);
+
+/** undici's `Pool` (the class `import { Pool } from 'undici'` gives). */
+export const Pool = require('undici/lib/dispatcher/pool.js') as typeof UndiciPool;
+export type Pool = UndiciPool;
+/** `Pool.Options` of undici. */
+export type PoolOptions = UndiciPool.Options;
