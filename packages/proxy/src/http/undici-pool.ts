@@ -11,6 +11,16 @@ const require = createRequire(import.meta.url);
 
 /** undici's `Pool` (the class `import { Pool } from 'undici'` gives). */
 export const Pool = require('undici/lib/dispatcher/pool.js') as typeof UndiciPool;
+
+// `request`, `stream`, `pipeline`, `connect` and `upgrade` are not the Pool's own: the entry adds them
+// to every dispatcher (`Object.assign(Dispatcher.prototype, api)`). Loaded alone, a Pool has no
+// `request` ("poolFor(...).request is not a function" in a proxy whose process never loads the entry),
+// so do what the entry does, once, unless something already did.
+const dispatcherPrototype = (require('undici/lib/dispatcher/dispatcher.js') as { prototype: object })
+  .prototype;
+if (typeof (dispatcherPrototype as { request?: unknown }).request !== 'function') {
+  Object.assign(dispatcherPrototype, require('undici/lib/api/index.js') as object);
+}
 export type Pool = UndiciPool;
 /** `Pool.Options` of undici. */
 export type PoolOptions = UndiciPool.Options;
