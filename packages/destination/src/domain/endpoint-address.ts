@@ -37,6 +37,11 @@ export interface EndpointAddress {
   readonly pod: PodEndpointInfo | undefined;
   /** The trust domain of the pod's identity when it is not ours (a linked cluster's pod). */
   readonly trustDomain?: string;
+  /**
+   * A linked cluster's gateway (the endpoint of a gateway mirror): its identity and the remote
+   * Service's `name:port`, which the client proxy sends as the authority for the gateway to forward to.
+   */
+  readonly gateway?: { readonly identity: string; readonly authorityOverride: string };
 }
 
 /** `ip:port` (IPv6 in brackets): the identity of an endpoint in a stream. */

@@ -59,6 +59,27 @@ describe('toWeightedAddr', () => {
     expect(destination.WeightedAddr.decode(bytes).addr?.ip?.ipv4).toBe(0xc6120001);
   });
 
+  test("a linked cluster's gateway: its identity, the remote authority, H2 when upgrading", () => {
+    const gwId = 'linkerd-gateway.linkerd-multicluster.serviceaccount.identity.linkerd.cluster.local';
+    const gateway = { identity: gwId, authorityOverride: 'web.shop.svc.cluster.local:80' };
+    const wa = toWeightedAddr({ ...addr('198.18.255.1'), port: 4143, gateway }, t, undefined)!;
+    expect(wa.tlsIdentity).toEqual({ dnsLikeIdentity: { name: gwId }, serverName: { name: gwId } });
+    expect(wa.authorityOverride).toEqual({ authorityOverride: 'web.shop.svc.cluster.local:80' });
+    expect(wa.protocolHint).toEqual({ h2: {} });
+    const bytes = destination.WeightedAddr.encode(wa).finish();
+    expect(destination.WeightedAddr.decode(bytes).authorityOverride?.authorityOverride).toBe(
+      'web.shop.svc.cluster.local:80',
+    );
+    const noUpgrade = toWeightedAddr(
+      { ...addr('198.18.255.1'), gateway },
+      { ...t, enableH2Upgrade: false },
+      undefined,
+    )!;
+    expect(noUpgrade.protocolHint).toBeUndefined();
+    // A plain address without a gateway stays plain.
+    expect(toWeightedAddr(addr('198.18.0.9'), t, undefined)!.tlsIdentity).toBeUndefined();
+  });
+
   test('opaque, skipped, foreign control plane, unmeshed, IPv6, jobs', () => {
     expect(toWeightedAddr(addr('198.18.0.1', podInfo({ opaque: true })), t, undefined)!.protocolHint).toEqual(
       {

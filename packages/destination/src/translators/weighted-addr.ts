@@ -3,7 +3,8 @@
 // control_plane_ns, pod_template_hash, zone and zone_locality; for meshed pods (a
 // linkerd.io/control-plane-ns label, port not skipped) Http2ClientParams and a protocol hint —
 // Opaque with OpaqueTransport{inbound port} for opaque ports, else H2 when the upgrade is on; and
-// the TLS identity when the pod belongs to our control plane.
+// the TLS identity when the pod belongs to our control plane; for a linked cluster's gateway, its
+// identity and the authority override.
 import type { destination } from '@tsmesh/core';
 import { formatIdentityName } from '@tsmesh/core';
 import type { EndpointAddress } from '../domain/index.js';
@@ -68,6 +69,14 @@ export function toWeightedAddr(
       const name = identityName(pod.serviceAccount, pod.namespace, t.controlPlaneNamespace, trustDomain);
       if (name) wa.tlsIdentity = { dnsLikeIdentity: { name }, serverName: { name } };
     }
+  }
+  // A linked cluster's gateway (a mirror's endpoint), as Linkerd's translator: mutual TLS with the
+  // gateway's identity, the remote Service as authority, HTTP/2 between the proxies when upgrading.
+  if (!pod && address.gateway) {
+    const name = address.gateway.identity;
+    if (name) wa.tlsIdentity = { dnsLikeIdentity: { name }, serverName: { name } };
+    wa.authorityOverride = { authorityOverride: address.gateway.authorityOverride };
+    if (t.enableH2Upgrade) wa.protocolHint = { h2: {} };
   }
   labels.zone_locality =
     clientZone === undefined || clientZone === '' || address.zone === undefined

@@ -177,6 +177,50 @@ describe('endpoint and profile views', () => {
     ).toBeUndefined();
   });
 
+  test("a gateway mirror's endpoints: the gateway port by the Service port's name, its identity and the remote authority", async () => {
+    // As the service mirror writes them: the remote Service's ports (targetPort is the remote pods'
+    // port), Endpoints (mirrored to an EndpointSlice) at the gateway's address and port.
+    source.put(CoreKinds.Service, {
+      metadata: {
+        name: 'web-west',
+        namespace: 'shop',
+        labels: { 'mirror.linkerd.io/mirrored-service': 'true', 'mirror.linkerd.io/cluster-name': 'west' },
+        annotations: { 'mirror.linkerd.io/remote-svc-fq-name': 'web.shop.svc.cluster.local' },
+      },
+      spec: { ports: [{ name: 'http', port: 80, targetPort: 8080 }] },
+    });
+    source.put(CoreKinds.EndpointSlice, {
+      metadata: {
+        name: 'web-west-x1',
+        namespace: 'shop',
+        labels: { 'kubernetes.io/service-name': 'web-west' },
+        annotations: {
+          'mirror.linkerd.io/remote-gateway-identity':
+            'linkerd-gateway.linkerd-multicluster.serviceaccount.identity.linkerd.cluster.local',
+          'mirror.linkerd.io/remote-svc-fq-name': 'web.shop.svc.cluster.local',
+        },
+      },
+      addressType: 'IPv4',
+      ports: [{ name: 'http', port: 4143 }],
+      endpoints: [{ addresses: ['198.18.255.1'], conditions: { ready: true } }],
+    });
+    await settle();
+    const view = serviceView(
+      state,
+      config,
+      { namespace: 'shop', name: 'web-west', port: 80, hostname: undefined },
+      undefined,
+    );
+    expect([...view.addresses.keys()]).toEqual(['198.18.255.1:4143']);
+    expect(view.addresses.get('198.18.255.1:4143')).toMatchObject({
+      pod: undefined,
+      gateway: {
+        identity: 'linkerd-gateway.linkerd-multicluster.serviceaccount.identity.linkerd.cluster.local',
+        authorityOverride: 'web.shop.svc.cluster.local:80',
+      },
+    });
+  });
+
   test('client-namespace ServiceProfile wins; opaque_protocol from the Service annotation', async () => {
     source.put(CoreKinds.Service, {
       metadata: { name: 'web', namespace: 'shop', annotations: { 'config.linkerd.io/opaque-ports': '80' } },

@@ -2,7 +2,13 @@
 // EndpointSlices on the requested port (a named targetPort resolved through each slice's ports,
 // which the EndpointSlice controller fills per pod), optionally only the endpoint with a given
 // hostname; or the one pod behind a pod IP (host IP + hostPort for hostNetwork pods).
-import { ConfigAnnotation, labelSelectorMatches, parseLabelSelector, type LabelSelector } from '@tsmesh/core';
+import {
+  ConfigAnnotation,
+  labelSelectorMatches,
+  MulticlusterKey,
+  parseLabelSelector,
+  type LabelSelector,
+} from '@tsmesh/core';
 import {
   addressKey,
   describePod,
@@ -36,6 +42,11 @@ export function serviceTargetPort(service: ServiceObject | undefined, port: numb
   const ports = Array.isArray(service?.spec?.ports) ? service.spec.ports : [];
   const spec = ports.find((p) => p?.port === port);
   if (!spec) return { number: port };
+  // A gateway mirror's Endpoints list the remote gateway's port under each Service port's name (as
+  // the service mirror writes them, and as kube-proxy reads a selectorless Service's endpoints); the
+  // targetPort copied from the remote Service is the remote pods' port, not the gateway's.
+  if (service?.metadata?.labels?.[MulticlusterKey.MirroredService] === 'true')
+    return { name: spec.name ?? '' };
   if (typeof spec.targetPort === 'string' && spec.targetPort !== '') {
     // EndpointSlice ports carry the Service port's name with the number resolved per pod.
     return { name: spec.name ?? '' };
@@ -49,6 +60,24 @@ function slicePort(slice: EndpointSliceObject, target: TargetPort): number | und
   const ports = Array.isArray(slice.ports) ? slice.ports : [];
   const match = ports.find((p) => (p?.name ?? '') === target.name);
   return typeof match?.port === 'number' ? match.port : undefined;
+}
+
+/**
+ * The linked cluster's gateway behind a mirror's endpoints: the identity the service mirror put on
+ * its Endpoints (copied to their EndpointSlice) and the remote Service's name with the requested port.
+ */
+function gatewayOf(
+  service: ServiceObject,
+  slice: EndpointSliceObject,
+  port: number,
+): EndpointAddress['gateway'] | undefined {
+  const annotations = slice.metadata?.annotations ?? {};
+  const identity = annotations[MulticlusterKey.RemoteGatewayIdentity];
+  const fqName =
+    annotations[MulticlusterKey.RemoteServiceFqName] ??
+    service.metadata?.annotations?.[MulticlusterKey.RemoteServiceFqName];
+  if (identity === undefined || !fqName) return undefined;
+  return { identity, authorityOverride: `${fqName}:${port}` };
 }
 
 const serverSelectors = new WeakMap<ServerObject, LabelSelector | null>();
@@ -139,6 +168,7 @@ export function serviceView(
       if (!Array.isArray(endpoints)) throw new TypeError('endpoints is not a list');
       const port = slicePort(slice, targetPort);
       if (port === undefined) continue;
+      const gateway = gatewayOf(service, slice, target.port);
       for (const endpoint of endpoints) {
         if (endpoint?.conditions?.ready === false) continue;
         if (target.hostname !== undefined) {
@@ -156,7 +186,7 @@ export function serviceView(
           if (typeof ip !== 'string') continue;
           const address = pod
             ? podAddress(state, config, pod, ip, port, endpoint.zone)
-            : { ip, port, zone: endpoint.zone, pod: undefined };
+            : { ip, port, zone: endpoint.zone, pod: undefined, ...(gateway ? { gateway } : {}) };
           const podKey = pod ? `${pod.metadata?.namespace}/${pod.metadata?.name}` : undefined;
           candidates.push({ key: addressKey(ip, port), address, family, podKey });
         }
