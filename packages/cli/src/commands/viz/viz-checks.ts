@@ -23,7 +23,7 @@ export const vizComponents = (externalPrometheus: boolean) => [
 ];
 
 interface PodLike extends KubeObject {
-  spec?: { containers?: { name?: string }[] };
+  spec?: { containers?: { name?: string }[]; initContainers?: { name?: string }[] };
   status?: { phase?: string; conditions?: { type?: string; status?: string }[] };
 }
 
@@ -156,8 +156,12 @@ export function vizCheckCategories(o: VizCheckOptions): CheckCategory[] {
           run: async () => {
             const pods = await vizPods();
             if (pods.length === 0) throw problem(`no linkerd-viz pods in namespace ${ns} yet`);
+            // The proxy is a container, or a native sidecar (an init container that keeps running).
             const bare = pods.filter(
-              (p) => !(p.spec?.containers ?? []).some((c) => c.name === 'linkerd-proxy'),
+              (p) =>
+                ![...(p.spec?.containers ?? []), ...(p.spec?.initContainers ?? [])].some(
+                  (c) => c.name === 'linkerd-proxy',
+                ),
             );
             if (bare.length)
               throw problem(
