@@ -1,6 +1,38 @@
-// What the tests on the one-node cluster share: bounded polling with the last observation, and a
-// description of the pods for when a wait gets stuck.
-import type { Cluster } from '../../src/index.js';
+// What the tests on the one-node cluster share: bounded polling with the last observation, a
+// description of the pods for when a wait gets stuck, and what the end-to-end suites need built.
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { clusterUnsupportedReason, type Cluster, type TsmeshImageComponent } from '../../src/index.js';
+
+/** The built CLI (`tsmesh`) the end-to-end suites run. */
+export const CLI_MAIN = fileURLToPath(new URL('../../../cli/dist/main.js', import.meta.url));
+
+/** The version `tsmesh install` renders into image tags (the cli package's). */
+export const TSMESH_IMAGE_TAG = (
+  JSON.parse(readFileSync(new URL('../../../cli/package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  }
+).version;
+
+/**
+ * Why an end-to-end suite on the cluster cannot run here: the host cannot run a cluster (not root,
+ * packages missing) or a package the images are made from is not built. Undefined when it can.
+ */
+export async function e2eSkipReason(
+  components: readonly TsmeshImageComponent[],
+): Promise<string | undefined> {
+  const unsupported = await clusterUnsupportedReason();
+  if (unsupported) return unsupported;
+  const notBuilt = [
+    CLI_MAIN,
+    ...components.map((c) => fileURLToPath(new URL(`../../../${c}/dist/main.js`, import.meta.url))),
+  ]
+    .filter((p) => !existsSync(p))
+    .map((p) => p.replace(/.*packages\//, 'packages/'));
+  return notBuilt.length > 0
+    ? `not built: ${notBuilt.join(', ')} (run pnpm exec nx run @tsmesh/cli:build)`
+    : undefined;
+}
 
 export interface EventuallyOptions {
   /** The default bound of one wait (a call may pass its own). */
