@@ -201,7 +201,11 @@ const base = {
   BENCH_CERT_DIR: dir,
 };
 const app = await startJsonChild([process.execPath, join(HERE, 'backend.mjs')]);
-const inbound = await startJsonChild(['taskset', '-c', '1', process.execPath, proxyChild], {
+// Every proxy runs with the node flags of bin/tsmesh-proxy.js (PROXY_NODE_FLAGS overrides them).
+const binFlags = (process.env.PROXY_NODE_FLAGS ?? '--max-semi-space-size=4 --heap-growing-percent=25')
+  .split(' ')
+  .filter(Boolean);
+const inbound = await startJsonChild(['taskset', '-c', '1', process.execPath, ...binFlags, proxyChild], {
   ...base,
   BENCH_NAME: 'b',
   BENCH_IDENTITY: B_ID,
@@ -210,7 +214,7 @@ const inbound = await startJsonChild(['taskset', '-c', '1', process.execPath, pr
 endpointPort = inbound.info.inbound;
 // MESH_NODE_FLAGS (e.g. --cpu-prof --cpu-prof-dir=/tmp/prof) go to the mesh outbound proxy only.
 const outbound = (extra, flags = []) =>
-  startJsonChild(['taskset', '-c', '0', process.execPath, ...flags, proxyChild], {
+  startJsonChild(['taskset', '-c', '0', process.execPath, ...binFlags, ...flags, proxyChild], {
     ...base,
     BENCH_NAME: 'a',
     BENCH_IDENTITY: A_ID,
