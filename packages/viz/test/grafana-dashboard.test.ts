@@ -86,6 +86,14 @@ const LABELS = new Set<string>([
 /** Grafana's own variables. */
 const BUILT_IN = new Set(['__rate_interval', '__interval', '__range', '__all']);
 
+/** The metric names a selector matches: its name, or the alternatives of its __name__ regex. */
+function namesOf(name: string | undefined, matchers: string): string[] {
+  if (name) return [name];
+  const regex = /__name__=~"([a-z_]*)\(([a-z_|]+)\)([a-z_]*)"/.exec(matchers);
+  expect(regex, `a selector without a metric name: {${matchers}}`).not.toBeNull();
+  return regex![2]!.split('|').map((alt) => `${regex![1]}${alt}${regex![3]}`);
+}
+
 const queryOf = (v: Variable) => (typeof v.query === 'string' ? v.query : v.query.query);
 const queriesOf = (d: Dashboard) =>
   d.panels.filter((p) => p.type !== 'row').flatMap((p) => (p.targets ?? []).map((t) => t.expr));
@@ -162,13 +170,16 @@ describe.each(dashboards)('grafana/%s', (_file, dashboard) => {
   it('references only the metric names and labels the proxies and the service mirror export', () => {
     const expressions = [...queriesOf(dashboard), ...dashboard.templating.list.map(queryOf)];
     for (const expr of expressions) {
-      const selectors = [...expr.matchAll(/([a-zA-Z_:][a-zA-Z0-9_:]*)\{([^}]*)\}/g)];
+      // `name{…}`, or `{__name__=~"prefix(a|b)suffix", …}` for the same query over two families.
+      const selectors = [...expr.matchAll(/([a-zA-Z_:][a-zA-Z0-9_:]*)?\{([^}]*)\}/g)].flatMap(
+        ([, name, matchers]) => namesOf(name, matchers!).map((n) => [n, matchers!] as const),
+      );
       const bare = [...expr.matchAll(/label_values\(([a-zA-Z_:][a-zA-Z0-9_:]*)[,)]/g)];
       expect(selectors.length + bare.length, expr).toBeGreaterThan(0);
-      for (const [, name, matchers] of selectors) {
-        expect(isMetric(name!), `${name} in ${expr}`).toBe(true);
-        for (const [, label] of matchers!.matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)/g))
-          expect(LABELS.has(label!), `label ${label} in ${expr}`).toBe(true);
+      for (const [name, matchers] of selectors) {
+        expect(isMetric(name), `${name} in ${expr}`).toBe(true);
+        for (const [, label] of matchers.matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)/g))
+          if (label !== '__name__') expect(LABELS.has(label!), `label ${label} in ${expr}`).toBe(true);
       }
       for (const [, name] of bare) expect(isMetric(name!), `${name} in ${expr}`).toBe(true);
       for (const [, labels] of expr.matchAll(/\bby \(([^)]*)\)/g))
