@@ -13,6 +13,7 @@ interface PodShape {
   spec?: {
     serviceAccountName?: string;
     containers?: { name?: string; ports?: { name?: string; containerPort?: number }[] }[];
+    initContainers?: { name?: string; ports?: { name?: string; containerPort?: number }[] }[];
   };
   status?: { podIP?: string; phase?: string };
 }
@@ -40,7 +41,10 @@ export function podScrapeTargets(pods: readonly KubeObject[]): ScrapeTarget[] {
   const out: ScrapeTarget[] = [];
   for (const pod of pods) {
     const p = pod as unknown as PodShape;
-    const proxy = p.spec?.containers?.find((c) => c.name === 'linkerd-proxy');
+    // The proxy is a container, or a native sidecar (an init container) where the cluster has them.
+    const proxy = [...(p.spec?.containers ?? []), ...(p.spec?.initContainers ?? [])].find(
+      (c) => c.name === 'linkerd-proxy',
+    );
     const ip = p.status?.podIP;
     if (!proxy || !ip || (p.status?.phase && p.status.phase !== 'Running')) continue;
     const port = proxy.ports?.find((x) => x.name === 'linkerd-admin')?.containerPort ?? DefaultPort.Admin;

@@ -11,6 +11,8 @@ function pod(
     deploy?: string;
     ip?: string;
     meshed?: boolean;
+    /** The proxy as a native sidecar (an init container), as the injector adds it on 1.29+. */
+    nativeSidecar?: boolean;
     annotations?: Record<string, string>;
   } = {},
 ) {
@@ -25,7 +27,11 @@ function pod(
     },
     spec: {
       serviceAccountName: o.deploy ?? 'default',
-      containers: [{ name: 'app' }, ...(o.meshed === false ? [] : [{ name: 'linkerd-proxy' }])],
+      containers: [
+        { name: 'app' },
+        ...(o.meshed === false || o.nativeSidecar ? [] : [{ name: 'linkerd-proxy' }]),
+      ],
+      ...(o.nativeSidecar ? { initContainers: [{ name: 'linkerd-init' }, { name: 'linkerd-proxy' }] } : {}),
     },
     status: { phase: 'Running', podIP: o.ip ?? '198.18.0.1' },
   } as unknown as KubeObject;
@@ -39,18 +45,21 @@ describe('tap targets', () => {
     pod('web-4', { deploy: 'web', ip: '198.18.0.4', meshed: false }),
     pod('voting-1', { deploy: 'voting', ip: '198.18.0.5' }),
     pod('web-1', { deploy: 'web', ns: 'other', ip: '198.18.0.6' }),
+    pod('web-5', { deploy: 'web', ip: '198.18.0.7', nativeSidecar: true }),
   ];
 
   it('selects running meshed pods of the resource with tap enabled, naming the rest', () => {
     const s = selectTapPods(pods, parseTapTarget('deploy/web', 'emojivoto'));
     expect(s.pods.map((p) => [p.name, p.ip, p.identity])).toEqual([
       ['web-1', '198.18.0.1', 'web.emojivoto.serviceaccount.identity.linkerd.cluster.local'],
+      ['web-5', '198.18.0.7', 'web.emojivoto.serviceaccount.identity.linkerd.cluster.local'],
     ]);
     expect(s.disabled).toEqual(['web-2']);
     expect(s.notEnabled).toEqual(['web-3']);
     expect(selectTapPods(pods, parseTapTarget('ns/emojivoto', 'default')).pods.map((p) => p.name)).toEqual([
       'web-1',
       'voting-1',
+      'web-5',
     ]);
     expect(selectTapPods(pods, parseTapTarget('po/voting-1', 'emojivoto')).pods).toHaveLength(1);
   });

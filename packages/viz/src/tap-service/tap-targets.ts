@@ -18,7 +18,11 @@ interface PodShape {
     annotations?: Record<string, string>;
     ownerReferences?: { kind?: string; name?: string }[];
   };
-  spec?: { serviceAccountName?: string; containers?: { name?: string }[] };
+  spec?: {
+    serviceAccountName?: string;
+    containers?: { name?: string }[];
+    initContainers?: { name?: string }[];
+  };
   status?: { podIP?: string; phase?: string };
 }
 
@@ -60,7 +64,9 @@ export function podInTarget(pod: KubeObject, target: TapTarget): boolean {
   return podTargetLabels(pod)[target.type] === target.name;
 }
 
-const isMeshed = (p: PodShape) => (p.spec?.containers ?? []).some((c) => c.name === 'linkerd-proxy');
+/** The proxy is a container, or a native sidecar (an init container) where the cluster has them. */
+const isMeshed = (p: PodShape) =>
+  [...(p.spec?.containers ?? []), ...(p.spec?.initContainers ?? [])].some((c) => c.name === 'linkerd-proxy');
 
 export function selectTapPods(
   pods: readonly KubeObject[],
