@@ -9,16 +9,23 @@ import {
   locateBinaries,
   type BinaryComponent,
 } from './binaries.js';
-import { readClusterState, startCluster, stopClusterInDir } from './cluster/index.js';
+import {
+  clusterAddressing,
+  readClusterState,
+  startCluster,
+  stopClusterInDir,
+  type ClusterAddressingName,
+} from './cluster/index.js';
 import { startTestEnv, stopTestEnvInDir } from './test-env.js';
 import { isTestEnvError, TestEnvError } from './test-env-error.js';
 
 const USAGE = `usage:
   testenv up --dir DIR [--no-controller-manager] [--timeout-ms N]
       start etcd, kube-apiserver and kube-controller-manager in the background; writes DIR/kubeconfig
-  testenv up --cluster --dir DIR [--no-dns] [--timeout-ms N]
+  testenv up --cluster --dir DIR [--no-dns] [--addressing default|east|west] [--timeout-ms N]
       a one-node cluster (root): the control plane plus kube-scheduler, and a node in its own network
-      namespace (containerd, runc, CNI bridge, kubelet, kube-proxy, CoreDNS); writes DIR/kubeconfig
+      namespace (containerd, runc, CNI bridge, kubelet, kube-proxy, CoreDNS); writes DIR/kubeconfig.
+      --addressing east / west: disjoint addresses, for two clusters at once (default: the single plan)
   testenv down --dir DIR
       stop exactly the processes 'up' recorded in DIR and remove its files (for a cluster also its
       containers, mounts, cgroups and network namespace)
@@ -37,6 +44,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       'no-controller-manager': { type: 'boolean', default: false },
       cluster: { type: 'boolean', default: false },
       'no-dns': { type: 'boolean', default: false },
+      addressing: { type: 'string' },
       'timeout-ms': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -55,8 +63,16 @@ export async function main(argv: readonly string[]): Promise<number> {
       const timeout = values['timeout-ms'] === undefined ? undefined : Number(values['timeout-ms']);
       if (timeout !== undefined && !(timeout > 0))
         throw new TestEnvError('INVALID_ARGUMENT', '--timeout-ms must be a positive number');
+      if (values.addressing !== undefined && !values.cluster)
+        throw new TestEnvError('INVALID_ARGUMENT', `--addressing goes with --cluster\n${USAGE}`);
       if (values.cluster) {
+        // Checked before anything starts: an unknown plan names the known ones.
+        const addressing =
+          values.addressing === undefined
+            ? undefined
+            : clusterAddressing(values.addressing as ClusterAddressingName).name;
         const cluster = await startCluster({
+          ...(addressing ? { addressing } : {}),
           dir: requireDir(),
           detached: true,
           dns: !values['no-dns'],

@@ -53,3 +53,14 @@ test('testenv up / down: kubectl works against the environment, down stops exact
 test('testenv without a command prints usage and fails', async () => {
   expect(await main([])).toBe(2);
 });
+
+test('testenv up --addressing: only with --cluster, only a known plan (refused before anything starts)', async () => {
+  const dir = join(tmpdir(), 'testenv-cli-never-created');
+  await expect(main(['up', '--dir', dir, '--addressing', 'east'])).rejects.toThrow(
+    /--addressing goes with --cluster/,
+  );
+  await expect(main(['up', '--cluster', '--dir', dir, '--addressing', 'north'])).rejects.toThrow(
+    /unknown cluster addressing "north" \(one of default, east, west\)/,
+  );
+  await expect(stat(dir)).rejects.toThrow();
+});
