@@ -65,6 +65,7 @@ export const CLUSTER_HOST_COMMANDS: Readonly<Record<string, string>> = Object.fr
   runc: 'runc',
   socat: 'socat',
   nsenter: 'util-linux',
+  flock: 'util-linux',
   ip: 'iproute2',
   iptables: 'iptables',
   conntrack: 'conntrack',

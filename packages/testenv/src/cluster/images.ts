@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { access, readFile, stat } from 'node:fs/promises';
+import { access, mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { repositoryImagesDir } from '../binaries.js';
 import { TestEnvError } from '../test-env-error.js';
@@ -50,7 +50,24 @@ export async function ensureClusterImages(options: {
   try {
     await access(envFile);
   } catch {
-    await runCommand('bash', [clusterImagesScript, dir, options.corednsBinary], { timeoutMs: 300_000 });
+    // Under a lock, checked again inside it: two clusters starting at once (in one process or two)
+    // would otherwise write the same archives while the other imports them.
+    await mkdir(join(options.cacheDir, 'images'), { recursive: true });
+    await runCommand(
+      'flock',
+      [
+        join(options.cacheDir, 'images', '.build.lock'),
+        'bash',
+        '-c',
+        '[ -f "$1" ] || exec bash "$2" "$3" "$4"',
+        'build-cluster-images',
+        envFile,
+        clusterImagesScript,
+        dir,
+        options.corednsBinary,
+      ],
+      { timeoutMs: 300_000 },
+    );
   }
   const env = new Map(
     (await readFile(envFile, 'utf8'))
