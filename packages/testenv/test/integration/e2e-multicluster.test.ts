@@ -449,6 +449,14 @@ describe.skipIf(skipReason !== undefined)(
       expect(answer?.forwarded).toContain(`for=${CLIENT_ID}`);
       expect(answer?.clientId).toBe(GATEWAY_ID);
 
+      // `multicluster gateways` from east's node: west's gateway alive, one mirrored Service.
+      const gateways = await east.cluster.execInNode(
+        process.execPath,
+        [cliMain, '--kubeconfig', east.cluster.kubeconfigPath, 'multicluster', 'gateways'],
+        { timeoutMs: 60_000 },
+      );
+      expect(gateways.stdout).toMatch(/^west\s+True\s+1\s+\d+ms$/m);
+
       // The metrics of each hop say the same.
       const lines = await proxyMetrics(east, NS, 'app=client', 'response_total');
       const toGateway = lines.filter(
