@@ -104,6 +104,7 @@ it('grafana/ holds the dashboards a Linkerd user expects', () => {
     'tsmesh-namespace.json',
     'tsmesh-proxy.json',
     'tsmesh-route.json',
+    'tsmesh-service.json',
     'tsmesh-top-line.json',
     'tsmesh-workload.json',
   ]);
