@@ -100,7 +100,14 @@ export function vizManifests(v: VizValues, now = new Date(), certs?: VizCertific
     name: string,
     args: string[],
     ports: Obj[],
-    extra: { volumes?: Obj[]; mounts?: Obj[]; image?: string; command?: boolean; probes?: boolean } = {},
+    extra: {
+      volumes?: Obj[];
+      mounts?: Obj[];
+      image?: string;
+      command?: boolean;
+      probes?: boolean;
+      podAnnotations?: Record<string, string>;
+    } = {},
   ): Obj => ({
     apiVersion: 'apps/v1',
     kind: 'Deployment',
@@ -112,7 +119,11 @@ export function vizManifests(v: VizValues, now = new Date(), certs?: VizCertific
       template: {
         metadata: {
           labels: labels(name),
-          annotations: { 'linkerd.io/inject': 'enabled', 'linkerd.io/created-by': CREATED_BY },
+          annotations: {
+            'linkerd.io/inject': 'enabled',
+            'linkerd.io/created-by': CREATED_BY,
+            ...extra.podAnnotations,
+          },
         },
         spec: {
           serviceAccountName: name,
@@ -264,6 +275,9 @@ export function vizManifests(v: VizValues, now = new Date(), certs?: VizCertific
       {
         image: cliImage,
         command: true,
+        // The tap server speaks mutual TLS to the proxies' control port itself, as the tap identity;
+        // its own proxy must not take those connections over (it would wrap or misroute them).
+        podAnnotations: { 'config.linkerd.io/skip-outbound-ports': '4190' },
         volumes: [
           ...tlsVolume('tap-k8s-tls').volumes,
           {
