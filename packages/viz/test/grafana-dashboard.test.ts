@@ -142,6 +142,11 @@ describe.each(dashboards)('grafana/%s', (_file, dashboard) => {
     expect(dashboard.schemaVersion).toBeGreaterThanOrEqual(39);
     const ids = dashboard.panels.map((p) => p.id);
     expect(new Set(ids).size).toBe(ids.length);
+    const titles = dashboard.panels.filter((p) => p.type !== 'row').map((p) => p.title);
+    expect(
+      titles.filter((t, i) => titles.indexOf(t) !== i),
+      'panel titles used twice',
+    ).toEqual([]);
     for (const p of dashboard.panels) {
       expect(p.gridPos.x + p.gridPos.w, p.title).toBeLessThanOrEqual(24);
       if (p.type === 'row') continue;
