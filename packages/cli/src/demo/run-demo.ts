@@ -241,9 +241,11 @@ export async function runDemo(options: DemoOptions): Promise<void> {
           hint: `see ${w.logFile}`,
         });
       };
+      // Bounds for a loaded machine (a workload is a Node process and its proxy starting); a
+      // workload that exits ends the wait at once (gone).
       const pod = await waitFor(
         `${w.name} registering`,
-        20_000,
+        60_000,
         signal,
         async () => {
           const res = await fetch(new URL('/v1/pods', plane!.info.api));
@@ -255,7 +257,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
       w.podIP = (pod.status as { podIP: string }).podIP;
       await waitFor(
         `${w.name}'s proxy becoming ready`,
-        30_000,
+        60_000,
         signal,
         async () => {
           const res = await fetch(`http://${w.podIP}:${DefaultPort.Admin}/ready`);
