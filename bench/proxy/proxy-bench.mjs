@@ -17,6 +17,7 @@
 //
 // Usage: node bench/proxy/proxy-bench.mjs [--duration 8] [--connections 50]
 //          [--paths direct,tsmesh,haproxy] [--scenarios h1-max,...] [--json out.json]
+//          [--log-dir DIR]  (keep h2load's per-request logs, proxies' GC/stall logs: p99-analyze.mjs)
 //          [--node-flags "--max-semi-space-size=4 --heap-growing-percent=25"]  (the tsmesh proxies' node flags; the bin's)
 //   A path tsmesh-LABEL:DIR runs another build of the proxy (bench/proxy/build-revision.mjs REV DIR)
 //   in the same run, e.g. --paths direct,tsmesh-base:/tmp/proxy-base,tsmesh,haproxy; a third part
@@ -26,7 +27,7 @@
 // Needs the built proxy (`pnpm exec nx run @tsmesh/proxy:build`), wrk, h2load, haproxy, openssl.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -41,6 +42,9 @@ const { values: args } = parseArgs({
     paths: { type: 'string', default: 'direct,tsmesh,haproxy' },
     scenarios: { type: 'string', default: 'h1-max,h2-max,grpc-max,h1-1k,h2-1k' },
     json: { type: 'string' },
+    // Keep h2load's per-request logs here, and have the tsmesh proxies write their GC pauses and
+    // event-loop stalls beside them (BENCH_LATLOG in tsmesh-proxy-child.mjs): see p99-analyze.mjs.
+    'log-dir': { type: 'string' },
     // The flags bin/tsmesh-proxy.js runs node with.
     'node-flags': { type: 'string', default: '--max-semi-space-size=4 --heap-growing-percent=25' },
   },
@@ -60,6 +64,7 @@ for (const tool of ['wrk', 'h2load', 'haproxy', 'openssl', 'taskset']) {
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'tsmesh-bench-proxy-'));
+if (args['log-dir']) mkdirSync(args['log-dir'], { recursive: true });
 const children = [];
 const cleanup = () => {
   for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
@@ -166,8 +171,9 @@ async function waitPort(port) {
 
 const nodeFlags = args['node-flags'].split(' ').filter(Boolean);
 
-async function startTsmesh(appPort, dist, flags = nodeFlags, hint = 'h2') {
+async function startTsmesh(appPort, dist, flags = nodeFlags, hint = 'h2', label = 'tsmesh') {
   const base = {
+    ...(args['log-dir'] ? { BENCH_LATLOG: join(resolve(args['log-dir']), label) } : {}),
     LINKERD2_PROXY_INBOUND_LISTEN_ADDR: '127.0.0.1:0',
     LINKERD2_PROXY_OUTBOUND_LISTEN_ADDR: '127.0.0.1:0',
     LINKERD2_PROXY_ADMIN_LISTEN_ADDR: '127.0.0.1:0',
@@ -370,7 +376,7 @@ const runners = {
       ]),
     ),
   'h1-1k': async (t) => {
-    const log = join(dir, `h1-1k-${t.name}.log`);
+    const log = join(args['log-dir'] ?? dir, `h1-1k-${t.name}.log`);
     return parseH2load(
       await runTool('h2load', [
         '--h1',
@@ -388,7 +394,7 @@ const runners = {
     );
   },
   'h2-1k': async (t) => {
-    const log = join(dir, `h2-1k-${t.name}.log`);
+    const log = join(args['log-dir'] ?? dir, `h2-1k-${t.name}.log`);
     return parseH2load(
       await runTool('h2load', [
         '-t1',
@@ -419,7 +425,10 @@ for (const name of PATHS) {
     // tsmesh-LABEL:DIR:FLAG+FLAG also gives that build its own node flags.
     const [label, dist, flags, hint] = name.split(':');
     const own = flags ? flags.split('+').filter(Boolean) : undefined;
-    targets.push({ name: label, ...(await startTsmesh(appPort, dist || undefined, own, hint || undefined)) });
+    targets.push({
+      name: label,
+      ...(await startTsmesh(appPort, dist || undefined, own, hint || undefined, label)),
+    });
   } else if (name === 'haproxy') targets.push({ name, ...(await startHaproxy(appPort)) });
   else throw new Error(`unknown path ${name}`);
 }

@@ -7,6 +7,8 @@
 //   BENCH_PEER_HINT  h2 (default): that peer gets HTTP/1 over HTTP/2 (l5d-orig-proto), as discovery's
 //                    h2 hint gives meshed pods; none: HTTP/1 stays HTTP/1 between the proxies
 //   BENCH_PROXY_DIST another build of the package (default: packages/proxy/dist/index.js)
+//   BENCH_LATLOG     write GC pauses, event-loop stalls and per-thread CPU to BENCH_LATLOG.<name>.json
+//                    at exit (adds a 1 ms timer reading /proc: a few % of CPU; p99-analyze.mjs reads it)
 // Prints {"inbound":N,"outbound":N,"admin":N} once listening.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -53,4 +55,84 @@ if (env.BENCH_MEMLOG) {
       `${env.BENCH_NAME} rss ${mb(m.rss)} heapTotal ${mb(m.heapTotal)} heapUsed ${mb(m.heapUsed)} external ${mb(m.external)} arrayBuffers ${mb(m.arrayBuffers)}\n`,
     );
   }, 1000).unref();
+}
+if (env.BENCH_LATLOG) {
+  // What can hold a request back inside the proxy, written to BENCH_LATLOG.<name>.json at exit:
+  // every GC pause (epoch start ms, duration ms, kind), the event-loop delay histogram and the
+  // longest loop stalls (epoch ms), so slow requests in h2load's log can be matched to them.
+  const { monitorEventLoopDelay, PerformanceObserver, performance } = await import('node:perf_hooks');
+  const { writeFileSync } = await import('node:fs');
+  const origin = performance.timeOrigin;
+  const gcs = [];
+  const KINDS = { 1: 'scavenge', 2: 'minor-mc', 4: 'mark-compact', 8: 'incremental', 16: 'weakcb' };
+  // Old space in use after each batch of GC entries: its growth between mark-compacts is what
+  // survives the young generation (promotion), which sets how often a mark-compact comes.
+  const { getHeapSpaceStatistics } = await import('node:v8');
+  const oldSpace = [];
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries())
+      gcs.push([origin + e.startTime, e.duration, KINDS[e.detail?.kind] ?? String(e.detail?.kind)]);
+    const old = getHeapSpaceStatistics().find((x) => x.space_name === 'old_space');
+    oldSpace.push([origin + performance.now(), (old?.space_used_size ?? 0) / 1048576]);
+  }).observe({ entryTypes: ['gc'] });
+  const eld = monitorEventLoopDelay({ resolution: 1 });
+  eld.enable();
+  // Stalls: a 1 ms interval timer that fires late by more than 3 ms, with what the main thread
+  // did meanwhile from its schedstat (ns on the CPU, ns waiting in the run queue): running JS or
+  // GC on the main thread, or waiting for the core (other processes, or its own helper threads,
+  // since the bench pins the whole process to one core).
+  const { readFileSync: readNow } = await import('node:fs');
+  const schedFile = `/proc/self/task/${process.pid}/schedstat`;
+  const sched = () => readNow(schedFile, 'utf8').split(' ').map(Number);
+  const stalls = [];
+  let last = performance.now();
+  let lastSched = sched();
+  setInterval(() => {
+    const now = performance.now();
+    const s = sched();
+    if (now - last > 4)
+      stalls.push([origin + last, now - last - 1, (s[0] - lastSched[0]) / 1e6, (s[1] - lastSched[1]) / 1e6]);
+    last = now;
+    lastSched = s;
+  }, 1).unref();
+  // CPU time of each thread of the process (name from comm): the main thread against V8's GC
+  // helpers and libuv's pool, which the bench pins to the same core as the main thread.
+  const threadsCpu = () => {
+    const out = {};
+    for (const tid of readdirSync('/proc/self/task')) {
+      try {
+        const name = readNow(`/proc/self/task/${tid}/comm`, 'utf8').trim();
+        const ns = Number(readNow(`/proc/self/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+        out[tid === String(process.pid) ? 'main' : name] =
+          (out[tid === String(process.pid) ? 'main' : name] ?? 0) + ns / 1e6;
+      } catch {
+        // the thread ended meanwhile
+      }
+    }
+    return out;
+  };
+  const { readdirSync } = await import('node:fs');
+  const cpuAtStart = threadsCpu();
+  process.on('exit', () => {
+    const ms = (n) => n / 1e6;
+    const cpuAtEnd = threadsCpu();
+    const threadsMs = Object.fromEntries(
+      Object.entries(cpuAtEnd).map(([k, v]) => [k, Math.round(v - (cpuAtStart[k] ?? 0))]),
+    );
+    writeFileSync(
+      `${env.BENCH_LATLOG}.${env.BENCH_NAME}.json`,
+      JSON.stringify({
+        eld: {
+          p50: ms(eld.percentile(50)),
+          p99: ms(eld.percentile(99)),
+          max: ms(eld.max),
+          mean: ms(eld.mean),
+        },
+        gcs,
+        stalls,
+        threadsMs,
+        oldSpace,
+      }),
+    );
+  });
 }
