@@ -1,8 +1,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
+import type { IncomingMessage } from 'node:http';
+import { request as httpsRequest, type RequestOptions } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCommand } from '../../src/cluster/run-command.js';
 import {
@@ -49,6 +52,14 @@ const TAG = (
   }
 ).version;
 const NS = 'e2e-mesh';
+
+/** The fields of a tap event (the JSON `linkerd viz tap -o json` prints) the viz step looks at. */
+interface TapEvent {
+  proxyDirection?: string;
+  source?: { metadata?: Record<string, string> };
+  destination?: { metadata?: Record<string, string> };
+  requestInitEvent?: { method?: string };
+}
 
 // A well-behaved server: on SIGTERM it keeps serving for 4 s (while the endpoint removal reaches the
 // clients' proxies), then exits; as a plain Kubernetes rollout needs too.
@@ -137,6 +148,58 @@ describe.skipIf(skipReason !== undefined)('tsmesh on the one-node cluster (end t
     );
   const votesDenied = async (): Promise<number> =>
     total(await demoMetrics('voting', 'inbound_http_authz_deny_total'), `client_id="${demoId('web')}"`);
+
+  /**
+   * Server-sent events from a path of the cluster's apiserver (admin credentials), until `enough`
+   * says so or `timeoutMs` passes; the request is closed either way.
+   */
+  const sseEvents = async (
+    path: string,
+    enough: (seen: { event: string; data: string }[]) => boolean,
+    timeoutMs: number,
+  ): Promise<{ event: string; data: string }[]> => {
+    const kc = new KubeConfig();
+    kc.loadFromFile(cluster.kubeconfigPath);
+    const options: RequestOptions = { headers: { accept: 'text/event-stream' } };
+    await kc.applyToHTTPSOptions(options);
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), timeoutMs);
+    const seen: { event: string; data: string }[] = [];
+    try {
+      const res = await new Promise<IncomingMessage>((resolve, reject) => {
+        const req = httpsRequest(
+          new URL(path, kc.getCurrentCluster()?.server),
+          { ...options, signal: controller.signal },
+          resolve,
+        );
+        req.on('error', reject);
+        req.end();
+      });
+      let buffer = '';
+      res.setEncoding('utf8');
+      if (res.statusCode !== 200) {
+        for await (const c of res) buffer += c as string;
+        throw new Error(`GET ${path}: ${res.statusCode} ${buffer}`);
+      }
+      for await (const c of res) {
+        buffer += c as string;
+        let end: number;
+        while ((end = buffer.indexOf('\n\n')) >= 0) {
+          const block = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          const data = /^data: (.*)$/m.exec(block)?.[1];
+          if (data !== undefined) seen.push({ event: /^event: (.*)$/m.exec(block)?.[1] ?? 'message', data });
+        }
+        if (enough(seen)) break;
+      }
+    } catch (err) {
+      if (!controller.signal.aborted) throw err;
+    } finally {
+      clearTimeout(timer);
+      controller.abort();
+    }
+    return seen;
+  };
 
   beforeAll(async () => {
     cluster = await startCluster({ onLog: (l) => process.stderr.write(`${l}\n`) });
@@ -426,6 +489,161 @@ const end = Date.now() + 45000; let ok = 0, fail = 0; const errors = {}; const h
         `tsmesh check --proxy -n emojivoto failed (${check.code}):\n${check.stdout}${check.stderr}`,
       );
   }, 420_000);
+
+  // Issue #12: `tsmesh viz install` on the cluster (no Prometheus: tap does not need one), tap through the
+  // REAL kube-apiserver aggregation (APIService v1alpha1.tap.linkerd.io → Service tap → the tap pod), the
+  // in-cluster dashboard's live tap (web's ServiceAccount, bound to tap-admin, through the same APIService),
+  // `viz check`, and `viz uninstall | kubectl delete` leaving nothing behind.
+  it('viz: install, check, tap through the aggregated API and the in-cluster dashboard, uninstall', async () => {
+    const t0 = performance.now();
+    // The dashboard is reached through the apiserver's pod proxy, whose Host is the pod's address:
+    // accept it besides the default names (as Linkerd documents enforcedHostRegexp for exposing web).
+    const enforcedHost = String.raw`^(localhost|127\.0\.0\.1|web\.linkerd-viz\.svc(\.cluster\.local)?|198\.18\.\d+\.\d+)(:\d+)?$`;
+    const vizSets = [
+      '--set',
+      'prometheusUrl=http://127.0.0.1:9',
+      '--set',
+      `enforcedHostRegexp=${enforcedHost}`,
+    ];
+    await apply(await tsmesh(['viz', 'install', ...vizSets]));
+    const vizPods = ['metrics-api', 'tap', 'tap-injector', 'web'];
+    await eventually(
+      'linkerd-viz pods Ready',
+      async () => {
+        const out = await kubectl(
+          '-n',
+          'linkerd-viz',
+          'get',
+          'pods',
+          '-o',
+          'jsonpath={range .items[*]}{.metadata.labels.component} {.status.conditions[?(@.type=="Ready")].status}{"\\n"}{end}',
+        );
+        const lines = out.trim().split('\n');
+        return vizPods.every((c) => lines.includes(`${c} True`)) || out;
+      },
+      180_000,
+    );
+    const podsReady = performance.now();
+    const check = await runCommand(
+      process.execPath,
+      [
+        cliMain,
+        '--kubeconfig',
+        cluster.kubeconfigPath,
+        'viz',
+        'check',
+        '--wait',
+        '2m',
+        '--external-prometheus',
+      ],
+      { timeoutMs: 150_000, allowFailure: true },
+    );
+    if (check.code !== 0)
+      throw new Error(`tsmesh viz check failed (${check.code}):\n${check.stdout}${check.stderr}`);
+    // Pods created before the tap injector have no tap identity to accept: restart web (as Linkerd asks).
+    await kubectl('-n', 'emojivoto', 'rollout', 'restart', 'deploy/web');
+    await cluster.kubectl(['-n', 'emojivoto', 'rollout', 'status', 'deploy/web', '--timeout=150s'], {
+      timeoutMs: 160_000,
+    });
+    const restarted = performance.now();
+
+    // (a) The CLI through the aggregated API: live request/response/end lines of web's pods.
+    let tapOut = '';
+    await eventually(
+      'tsmesh viz tap deploy/web shows live requests',
+      async () => {
+        tapOut = await tsmesh(['viz', 'tap', 'deploy/web', '-n', 'emojivoto', '--duration', '8s'], 60_000);
+        const ids = (kind: string) =>
+          new Set([...tapOut.matchAll(new RegExp(`^${kind} id=(\\d+:\\d+) `, 'gm'))].map((m) => m[1]));
+        const ended = ids('end');
+        return (
+          ([...ids('req')].some((id) => ended.has(id)) && /^rsp id=.* :status=\d{3} /m.test(tapOut)) || tapOut
+        );
+      },
+      90_000,
+    );
+    expect(tapOut).toMatch(
+      /^req id=\d+:\d+ proxy=in\s+src=198\.18\.\d+\.\d+:\d+ dst=198\.18\.\d+\.\d+:\d+ tls=\S* :method=\w+ :authority=\S+ :path=\//m,
+    );
+    // Someone RBAC does not allow is refused by the apiserver before the tap server.
+    const refused = await cluster.kubectl(
+      [
+        'get',
+        '--raw',
+        '/apis/tap.linkerd.io/v1alpha1/watch/namespaces/emojivoto/deployments/web/tap',
+        '--as=nobody',
+      ],
+      { allowFailure: true, timeoutMs: 30_000 },
+    );
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/forbidden/i);
+
+    // (b) The in-cluster dashboard's /api/tap (through the apiserver's pod proxy to web): its own
+    // ServiceAccount taps through the APIService.
+    const webPod = (
+      await kubectl(
+        '-n',
+        'linkerd-viz',
+        'get',
+        'pods',
+        '-l',
+        'component=web',
+        '-o',
+        'jsonpath={.items[0].metadata.name}',
+      )
+    ).trim();
+    const meta = JSON.parse(
+      await kubectl('get', '--raw', `/api/v1/namespaces/linkerd-viz/pods/${webPod}:8084/proxy/api/meta`),
+    ) as { tap?: boolean };
+    expect(meta.tap).toBe(true);
+    const events = await sseEvents(
+      `/api/v1/namespaces/linkerd-viz/pods/${webPod}:8084/proxy/api/tap?resource=deploy/web&namespace=emojivoto`,
+      (seen) => seen.filter((e) => e.event === 'tap').length >= 6,
+      60_000,
+    );
+    const taps = events.filter((e) => e.event === 'tap').map((e) => JSON.parse(e.data) as TapEvent);
+    expect(taps.length, JSON.stringify(events).slice(0, 2000)).toBeGreaterThanOrEqual(6);
+    expect(taps.some((t) => t.requestInitEvent?.method && t.proxyDirection === 'INBOUND')).toBe(true);
+    expect(
+      taps.every(
+        (t) => t.destination?.metadata?.deployment === 'web' || t.source?.metadata?.deployment === 'web',
+      ),
+    ).toBe(true);
+    const tapped = performance.now();
+
+    // (c) Uninstall: the namespace, the APIService, the webhook and the cluster-wide RBAC are gone.
+    const del = await cluster.kubectl(
+      ['delete', '--ignore-not-found', '--wait=true', '--timeout=150s', '-f', '-'],
+      { input: await tsmesh(['viz', 'uninstall']), allowFailure: true, timeoutMs: 170_000 },
+    );
+    if (del.code !== 0)
+      throw new Error(
+        `kubectl delete of viz uninstall: ${del.stdout}${del.stderr}${await describePods(cluster)}`,
+      );
+    expect((await kubectl('get', 'namespaces', '-o', 'name')).split('\n')).not.toContain(
+      'namespace/linkerd-viz',
+    );
+    const left = await kubectl(
+      'get',
+      'apiservices,clusterroles,clusterrolebindings,mutatingwebhookconfigurations',
+      '-o',
+      'name',
+    );
+    expect(left.split('\n').filter((n) => /linkerd-viz|tap\.linkerd\.io|tap-injector/.test(n))).toEqual([]);
+    expect(
+      [
+        await kubectl('-n', 'kube-system', 'get', 'roles,rolebindings', '-o', 'name'),
+        await kubectl('-n', 'linkerd', 'get', 'roles,rolebindings', '-o', 'name'),
+      ]
+        .join('\n')
+        .split('\n')
+        .filter((n) => /viz/.test(n)),
+    ).toEqual([]);
+    process.stderr.write(
+      `e2e: viz pods Ready ${Math.round(podsReady - t0)} ms after apply; check + web restart ${Math.round(restarted - podsReady)} ms; ` +
+        `tap (CLI and dashboard) ${Math.round(tapped - restarted)} ms; uninstall ${Math.round(performance.now() - tapped)} ms\n`,
+    );
+  }, 600_000);
 
   it("the demo's policy and failure scenarios: deny web → voting and allow it again; the control plane down and back", async () => {
     // Taking web's authorization away from voting: web's votes are refused by voting's proxy.
