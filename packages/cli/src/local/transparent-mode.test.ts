@@ -1,13 +1,14 @@
 // Transparent mode's pure parts: pod addresses of the netns subnet, names of namespaces and veths,
 // the pod's hosts file. The real thing (namespaces, iptables, tshark) is
 // test/integration/local-netns.test.ts.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isNetnsPodAddress, NETNS_HOST_ADDRESS, podNetworkNames } from './netns-network.js';
 import { createAddressClaims, PodRegistry, validateRegistration } from './pod-registry.js';
-import { podHostsFile } from './transparent-runner.js';
+import { launcherNodeFlags, podHostsFile } from './transparent-runner.js';
 
 describe('transparent mode', () => {
   const dirs: string[] = [];
@@ -84,5 +85,16 @@ describe('transparent mode', () => {
       '198.18.10.2\tdb.data.svc.cluster.local db.data.svc db.data',
       '',
     ]);
+  });
+
+  it("starts the proxy with the node flags of its launcher's shebang", () => {
+    const proxyDir = dirname(createRequire(import.meta.url).resolve('@tsmesh/proxy/package.json'));
+    const flags = launcherNodeFlags(join(proxyDir, 'bin', 'tsmesh-proxy.js'));
+    expect(flags).toContain('--max-semi-space-size=4');
+    for (const f of flags) expect(f).toMatch(/^--[a-z-]+=\S+$/);
+    const dir = mkdtempSync(join(tmpdir(), 'tsmesh-launcher-'));
+    dirs.push(dir);
+    writeFileSync(join(dir, 'plain.js'), '// no shebang --not-a-flag\n');
+    expect(launcherNodeFlags(join(dir, 'plain.js'))).toEqual([]);
   });
 });

@@ -8,7 +8,7 @@
 // removed again; proxy and app get SIGTERM if this process dies (setpriv --pdeathsig), and the
 // namespace of a dead owner is swept by the next run or `cleanupTransparentNetworks`.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { DefaultPort, MeshError, MeshErrorCode, ProxyEnv } from '@tsmesh/core';
@@ -51,6 +51,15 @@ function proxyBinary(): string {
       hint: 'run `npm run build` at the repository root (or `pnpm exec nx run @tsmesh/proxy:build`)',
     });
   return join(dir, 'bin', 'tsmesh-proxy.js');
+}
+
+/**
+ * The node flags the launcher's shebang (`#!/usr/bin/env -S node FLAGS`) runs the proxy with — its
+ * measured heap settings (bench/README.md) — for starting it through process.execPath as well.
+ */
+export function launcherNodeFlags(bin: string): string[] {
+  const first = readFileSync(bin, 'utf8').split('\n', 1)[0] ?? '';
+  return first.startsWith('#!') ? first.split(/\s+/).filter((t) => t.startsWith('--')) : [];
 }
 
 /**
@@ -251,7 +260,7 @@ export async function runTransparentWorkload(options: RunTransparentOptions): Pr
         ...as,
         '--',
         process.execPath,
-        '--max-semi-space-size=4',
+        ...launcherNodeFlags(bin),
         bin,
       ],
       { env, stdio: ['ignore', 'ignore', 'pipe'] },
