@@ -690,12 +690,19 @@ const end = Date.now() + 45000; let ok = 0, fail = 0; const errors = {}; const h
     );
     // Back: the proxies resubscribe, and a new policy change reaches them.
     await kubectl('-n', 'linkerd', 'scale', 'deploy/linkerd-destination', '--replicas=1');
-    await cluster.kubectl(
+    const rollout = await cluster.kubectl(
       ['-n', 'linkerd', 'rollout', 'status', 'deploy/linkerd-destination', '--timeout=180s'],
-      {
-        timeoutMs: 190_000,
-      },
+      { timeoutMs: 190_000, allowFailure: true },
     );
+    if (rollout.code !== 0) {
+      const logs = await cluster.kubectl(
+        ['-n', 'linkerd', 'logs', 'deploy/linkerd-destination', '--all-containers', '--tail=30'],
+        { allowFailure: true },
+      );
+      throw new Error(
+        `linkerd-destination back: ${rollout.stdout}${rollout.stderr}${await describePods(cluster)}\n--- logs\n${logs.stdout}${logs.stderr}`,
+      );
+    }
     const deniedAfterRestart = await votesDenied();
     await kubectl('-n', 'emojivoto', 'delete', 'authorizationpolicy', 'voting-grpc-from-web');
     await eventually(
