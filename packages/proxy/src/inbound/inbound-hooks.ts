@@ -181,6 +181,11 @@ export function createInboundHooks(options: InboundHooksOptions): InboundHooks {
         tapped = tap.start({
           direction: 'inbound',
           source: { ip: client.ip, port: conn.peer.port },
+          // As Linkerd's tap: the client's TLS, "true" with its identity, else the reason.
+          sourceLabels:
+            conn.labels.tls === 'true'
+              ? { tls: 'true', client_id: conn.clientId ?? '' }
+              : { tls: conn.labels.no_tls_reason ?? '' },
           destination: { ip: conn.labels.target_ip || conn.target.host, port: conn.target.port },
           routeLabels: labels.route_name ? { route: labels.route_name } : undefined,
           method: head.method,

@@ -88,6 +88,8 @@ describe('tap on the control port', () => {
     expect(events[0]?.proxyDirection).toBe(1); // INBOUND
     expect(events[1]?.http?.responseInit?.httpStatus).toBe(200);
     expect(events[0]?.source?.port).toBeGreaterThan(0);
+    // The client's TLS as Linkerd's tap reports it: a plaintext client on loopback.
+    expect(events[0]?.sourceMeta?.labels).toEqual({ tls: 'loopback' });
     expect(h.proxy.tap.active).toBe(false);
   });
 

@@ -563,7 +563,7 @@ const end = Date.now() + 45000; let ok = 0, fail = 0; const errors = {}; const h
       90_000,
     );
     expect(tapOut).toMatch(
-      /^req id=\d+:\d+ proxy=in\s+src=198\.18\.\d+\.\d+:\d+ dst=198\.18\.\d+\.\d+:\d+ tls=\S* :method=\w+ :authority=\S+ :path=\//m,
+      /^req id=\d+:\d+ proxy=in\s+src=198\.18\.\d+\.\d+:\d+ dst=198\.18\.\d+\.\d+:\d+ tls=true :method=\w+ :authority=\S+ :path=\//m,
     );
     // Someone RBAC does not allow is refused by the apiserver before the tap server.
     const refused = await cluster.kubectl(

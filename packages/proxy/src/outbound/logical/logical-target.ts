@@ -355,7 +355,11 @@ export function createLogicalTarget(options: LogicalTargetOptions): LogicalTarge
       direction: 'outbound',
       source: ex.peer(),
       destination: { ip: ep.addr.host, port: ep.addr.port },
-      destinationLabels: { ...ep.labels, tls: labels.tls === 'true' ? 'true' : (labels.no_tls_reason ?? '') },
+      // As Linkerd's tap: the endpoint's labels and its TLS, "true" with the server's identity.
+      destinationLabels:
+        labels.tls === 'true'
+          ? { ...ep.labels, tls: 'true', server_id: labels.server_id ?? '' }
+          : { ...ep.labels, tls: labels.no_tls_reason ?? '' },
       routeLabels: { route: route.labels.route_name },
       method: ex.method,
       scheme: 'http',
