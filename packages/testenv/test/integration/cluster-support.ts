@@ -96,3 +96,39 @@ export async function describePods(cluster: Cluster): Promise<string> {
   }
   return out;
 }
+
+/** A Deployment running `node ARGS` in the node-base image (imported, never pulled) on port 8080. */
+export function nodeDeployment(o: {
+  namespace: string;
+  name: string;
+  image: string;
+  args: string[];
+  terminationGracePeriodSeconds: number;
+}): Record<string, unknown> {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: o.name, namespace: o.namespace },
+    spec: {
+      replicas: 1,
+      selector: { matchLabels: { app: o.name } },
+      template: {
+        metadata: { labels: { app: o.name } },
+        spec: {
+          serviceAccountName: o.name,
+          terminationGracePeriodSeconds: o.terminationGracePeriodSeconds,
+          containers: [
+            {
+              name: 'main',
+              image: o.image,
+              imagePullPolicy: 'Never',
+              command: ['node'],
+              args: o.args,
+              ports: [{ containerPort: 8080 }],
+            },
+          ],
+        },
+      },
+    },
+  };
+}

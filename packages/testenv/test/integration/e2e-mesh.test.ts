@@ -15,7 +15,7 @@ import {
   type Cluster,
   type TsmeshImageComponent,
 } from '../../src/index.js';
-import { createEventually, describePods } from './cluster-support.js';
+import { createEventually, describePods, nodeDeployment } from './cluster-support.js';
 
 // The end-to-end suite of issue #11: what a user does, on the real one-node cluster (kubelet, containerd,
 // runc, CNI, kube-proxy, CoreDNS): `tsmesh install --crds`, `tsmesh install`, `tsmesh check --wait`, a
@@ -255,32 +255,8 @@ describe.skipIf(skipReason !== undefined)('tsmesh on the one-node cluster (end t
 
   it('a meshed namespace: pods injected by the webhook, Ready, client reaches server by Service name with mTLS', async () => {
     const image = cluster.images.nodeBase.ref;
-    const deployment = (name: string, args: string[]) => ({
-      apiVersion: 'apps/v1',
-      kind: 'Deployment',
-      metadata: { name, namespace: NS },
-      spec: {
-        replicas: 1,
-        selector: { matchLabels: { app: name } },
-        template: {
-          metadata: { labels: { app: name } },
-          spec: {
-            serviceAccountName: name,
-            terminationGracePeriodSeconds: 10,
-            containers: [
-              {
-                name: 'main',
-                image,
-                imagePullPolicy: 'Never',
-                command: ['node'],
-                args,
-                ports: [{ containerPort: 8080 }],
-              },
-            ],
-          },
-        },
-      },
-    });
+    const deployment = (name: string, args: string[]) =>
+      nodeDeployment({ namespace: NS, name, image, args, terminationGracePeriodSeconds: 10 });
     const items = [
       {
         apiVersion: 'v1',

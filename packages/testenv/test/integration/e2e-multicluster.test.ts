@@ -17,6 +17,7 @@ import {
   createEventually,
   describePods,
   e2eSkipReason,
+  nodeDeployment,
   TSMESH_IMAGE_TAG,
   type Eventually,
 } from './cluster-support.js';
@@ -349,32 +350,8 @@ describe.skipIf(skipReason !== undefined)(
         kind: 'Namespace',
         metadata: { name: NS, annotations: { 'linkerd.io/inject': 'enabled' } },
       };
-      const deployment = (name: string, args: string[]) => ({
-        apiVersion: 'apps/v1',
-        kind: 'Deployment',
-        metadata: { name, namespace: NS },
-        spec: {
-          replicas: 1,
-          selector: { matchLabels: { app: name } },
-          template: {
-            metadata: { labels: { app: name } },
-            spec: {
-              serviceAccountName: name,
-              terminationGracePeriodSeconds: 2,
-              containers: [
-                {
-                  name: 'main',
-                  image,
-                  imagePullPolicy: 'Never',
-                  command: ['node'],
-                  args,
-                  ports: [{ containerPort: 8080 }],
-                },
-              ],
-            },
-          },
-        },
-      });
+      const deployment = (name: string, args: string[]) =>
+        nodeDeployment({ namespace: NS, name, image, args, terminationGracePeriodSeconds: 2 });
       const list = (items: unknown[]) => JSON.stringify({ apiVersion: 'v1', kind: 'List', items });
       const t0 = performance.now();
       await apply(
