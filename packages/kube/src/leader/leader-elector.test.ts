@@ -1,6 +1,6 @@
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { MeshError } from '@tsmesh/core';
+import { MeshError, MeshErrorCode } from '@tsmesh/core';
 import { KubeApiError, type KubeApiClient } from '../client/index.js';
 import { formatMicroTime, LeaderElector, type Lease } from './leader-elector.js';
 
@@ -103,6 +103,31 @@ describe('LeaderElector', () => {
     expect((await registry.getSingleMetric('tsmesh_leader_election_is_leader')!.get()).values[0]!.value).toBe(
       0,
     );
+  });
+
+  it('releases the Lease on abort even when a renewal was applied but its answer was lost to the abort', async () => {
+    const api = fakeLeases();
+    const controller = new AbortController();
+    let loseNext = false;
+    const replace = api.client.replace.bind(api.client);
+    // The apiserver applies the renewal; the abort cancels the request before its answer arrives.
+    const client = {
+      ...api.client,
+      replace: async (...args: Parameters<KubeApiClient['replace']>) => {
+        const stored = await replace(...args);
+        if (!loseNext) return stored;
+        loseNext = false;
+        controller.abort();
+        throw new MeshError(MeshErrorCode.Aborted, 'request aborted');
+      },
+    } as KubeApiClient;
+    const a = elector(client, 'a', []);
+    const running = a.run(controller.signal);
+    await expect.poll(() => a.isLeader).toBe(true);
+    loseNext = true;
+    await running;
+    expect(loseNext).toBe(false);
+    expect(api.leases.get('ns/lock')!.spec!.holderIdentity).toBe('');
   });
 
   it('of two candidates exactly one leads; the other takes over when the first aborts', async () => {

@@ -209,27 +209,39 @@ export class LeaderElector {
     }
   }
 
+  /**
+   * Hands the Lease back (holder cleared, 1 s duration) so a successor need not wait it out. Reads
+   * it afresh: a renewal aborted in flight may have been applied without our seeing the answer, and
+   * a replace with the stale resourceVersion would conflict (the successor then waited the whole
+   * lease). The replace is still a compare-and-swap, so a Lease someone else took is left alone.
+   */
   async #release(): Promise<void> {
-    const lease = this.#lease;
-    if (!lease || lease.spec?.holderIdentity !== this.#o.identity) return;
-    const now = this.#now();
-    try {
-      await this.#o.client.replace<Lease>(CoreKinds.Lease, {
-        ...lease,
-        spec: {
-          ...lease.spec,
-          holderIdentity: '',
-          leaseDurationSeconds: 1,
-          renewTime: formatMicroTime(now),
-          acquireTime: formatMicroTime(now),
-        },
-      });
-      this.#logger.info({ lease: this.#label, identity: this.#o.identity }, 'lease released');
-    } catch (err) {
-      this.#logger.warn(
-        { lease: this.#label, err: MeshError.is(err) ? err.describe() : String(err) },
-        'could not release the lease',
-      );
+    const { client, namespace, name, identity } = this.#o;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const lease = await client.get<Lease>(CoreKinds.Lease, { namespace, name });
+        if (lease.spec?.holderIdentity !== identity) return;
+        const now = this.#now();
+        await client.replace<Lease>(CoreKinds.Lease, {
+          ...lease,
+          spec: {
+            ...lease.spec,
+            holderIdentity: '',
+            leaseDurationSeconds: 1,
+            renewTime: formatMicroTime(now),
+            acquireTime: formatMicroTime(now),
+          },
+        });
+        this.#logger.info({ lease: this.#label, identity }, 'lease released');
+        return;
+      } catch (err) {
+        if (isConflict(err) && attempt < 3) continue;
+        this.#logger.warn(
+          { lease: this.#label, err: MeshError.is(err) ? err.describe() : String(err) },
+          'could not release the lease',
+        );
+        return;
+      }
     }
   }
 
