@@ -13,17 +13,16 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 OUT=${1:-/tmp/tsmesh-images}
-WORK=$(mktemp -d /tmp/tsmesh-image-build.XXXXXX)
-# pnpm deploy also writes .bin shims inside the workspace at the deploy folder's absolute path
-# ($ROOT$WORK/...): removed with the work folder, and the folders above them that it leaves empty.
-trap 'buildah "${STORE[@]}" rm --all >/dev/null 2>&1 || true; rm -rf "$WORK" "$ROOT$WORK"; rmdir -p --ignore-fail-on-non-empty "$(dirname "$ROOT$WORK")" 2>/dev/null || true' EXIT
+# shellcheck source-path=SCRIPTDIR source=lib/oci-archive.sh
+source "$ROOT/images/lib/oci-archive.sh"
+scratch_dir "$ROOT" tsmesh-image-build
 STORE=(--root "$WORK/storage" --runroot "$WORK/run" --storage-driver vfs)
+# The containers go before the scratch space that holds their storage.
+trap 'buildah "${STORE[@]}" rm --all >/dev/null 2>&1 || true; scratch_cleanup' EXIT
 command -v buildah >/dev/null || { echo "build-proxy-image.sh: buildah is not installed (apt-get install buildah)" >&2; exit 1; }
 [[ -f $ROOT/packages/proxy/dist/main.js ]] || { echo "build-proxy-image.sh: build the proxy first (pnpm exec nx run @tsmesh/proxy:build)" >&2; exit 1; }
 mkdir -p "$OUT"
 log() { printf '[build-proxy-image %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-# shellcheck source-path=SCRIPTDIR source=lib/oci-archive.sh
-source "$ROOT/images/lib/oci-archive.sh"
 
 rootfs=$WORK/rootfs
 mkdir -p "$rootfs"/{etc,tmp,opt/tsmesh,usr/local/bin}

@@ -26,10 +26,6 @@ log() { printf '[build-tsmesh-images %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 # shellcheck source-path=SCRIPTDIR source=lib/oci-archive.sh
 source "$HERE/lib/oci-archive.sh"
 scratch_dir "$ROOT" tsmesh-images
-# pnpm deploy also writes the deployed packages' node_modules/.bin shims inside the workspace, at the
-# deploy directory's absolute path taken as relative to it ($ROOT$WORK/...): removed with the scratch
-# space (and the folders above them that it leaves empty).
-trap 'rm -rf "$WORK" "$ROOT$WORK"; rmdir -p --ignore-fail-on-non-empty "$(dirname "$ROOT$WORK")" 2>/dev/null || true' EXIT
 
 PNPM=${PNPM:-$(command -v pnpm || echo "$ROOT/.tsmesh-tmp/bin/pnpm")}
 for c in "${components[@]}"; do

@@ -1,19 +1,32 @@
 # shellcheck shell=bash
 # Shell functions for making OCI image archives without a container daemon, a registry or any
 # download (sourced by images/build-cluster-images.sh and images/build-tsmesh-images.sh;
-# build-proxy-image.sh uses copy_with_libs). Callers set WORK (scratch_dir) and `log`. Needs tar,
-# sha256sum, ldd.
+# build-proxy-image.sh uses scratch_dir and copy_with_libs). Callers set WORK (scratch_dir) and
+# `log`. Needs tar, sha256sum, ldd.
 
 # scratch_dir ROOT NAME: sets WORK to a new scratch directory outside the repository at ROOT (a
 # relative TMPDIR, or one inside ROOT, would put it among the workspace's packages, where other tests
-# list them), removed on any exit, also when the caller is killed (TERM, INT).
+# list them), removed on any exit (scratch_cleanup), also when the caller is killed (TERM, INT).
+# A caller with more to undo on exit sets its own EXIT trap and ends it with scratch_cleanup.
 scratch_dir() {
-  local root=$1 name=$2 tmp=${TMPDIR:-/tmp}
-  [[ $tmp == /* && $tmp != "$root"* ]] || tmp=/tmp
-  WORK=$(mktemp -d "$tmp/$name.XXXXXX")
-  trap 'rm -rf "$WORK"' EXIT
+  local tmp=${TMPDIR:-/tmp}
+  _scratch_root=$1
+  [[ $tmp == /* && $tmp != "$_scratch_root"* ]] || tmp=/tmp
+  WORK=$(mktemp -d "$tmp/$2.XXXXXX")
+  trap scratch_cleanup EXIT
   trap 'exit 143' TERM
   trap 'exit 130' INT
+}
+
+# Removes WORK and, when `pnpm deploy` ran into it, the node_modules/.bin shims pnpm also writes
+# inside the workspace at the deploy folder's absolute path taken as relative to it (ROOT/WORK/...),
+# with the folders above them that this leaves empty.
+scratch_cleanup() {
+  rm -rf "$WORK"
+  if [[ -e $_scratch_root$WORK ]]; then
+    rm -rf "${_scratch_root:?}$WORK"
+    rmdir -p --ignore-fail-on-non-empty "$(dirname "$_scratch_root$WORK")" 2>/dev/null || true
+  fi
 }
 
 _oci_sha() { sha256sum "$1" | cut -d' ' -f1; }
