@@ -52,15 +52,9 @@ export {
   buildTsmeshImages,
   clusterImagesScript,
   tsmeshImagesScript,
-  CLUSTER_DNS_IP,
   CLUSTER_HOST_COMMANDS,
-  CLUSTER_POD_CIDR,
-  CLUSTER_SERVICE_CIDR,
   CLUSTER_STATE_FILE,
   DEFAULT_NODE_NAME,
-  NODE_IP,
-  NODE_POD_GATEWAY,
-  NODE_POD_SUBNET,
 } from './cluster/index.js';
 export type {
   Cluster,

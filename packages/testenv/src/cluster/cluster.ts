@@ -44,17 +44,6 @@ import {
 import { ensureClusterImages, importImages, type ClusterImages } from './images.js';
 import { runCommand, type CommandResult, type RunCommandOptions } from './run-command.js';
 
-const DEFAULT_ADDRESSING = clusterAddressing('default');
-/** Every pod address of the (default) cluster (kube-proxy's clusterCIDR): 198.18.0.0/16. */
-export const CLUSTER_POD_CIDR = DEFAULT_ADDRESSING.podCidr;
-/** The node's share of it (CNI host-local range); the bridge takes the first address. */
-export const NODE_POD_SUBNET = DEFAULT_ADDRESSING.nodePodSubnet;
-export const NODE_POD_GATEWAY = DEFAULT_ADDRESSING.nodePodGateway;
-/** The node's InternalIP: on an interface in the node's network namespace, outside the pod subnet. */
-export const NODE_IP = DEFAULT_ADDRESSING.nodeIp;
-export const CLUSTER_SERVICE_CIDR = DEFAULT_ADDRESSING.serviceCidr;
-/** The `kube-dns` Service's ClusterIP and the kubelet's clusterDNS. */
-export const CLUSTER_DNS_IP = DEFAULT_ADDRESSING.dnsIp;
 export const DEFAULT_NODE_NAME = 'tsmesh-node';
 
 /** Debian packages the node needs, by the command that proves each is installed. */

@@ -4,15 +4,9 @@ export {
   connectClusterNodes,
   readClusterState,
   clusterUnsupportedReason,
-  CLUSTER_DNS_IP,
   CLUSTER_HOST_COMMANDS,
-  CLUSTER_POD_CIDR,
-  CLUSTER_SERVICE_CIDR,
   CLUSTER_STATE_FILE,
   DEFAULT_NODE_NAME,
-  NODE_IP,
-  NODE_POD_GATEWAY,
-  NODE_POD_SUBNET,
 } from './cluster.js';
 export type {
   Cluster,

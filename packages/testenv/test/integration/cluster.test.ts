@@ -4,13 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import {
-  buildTsmeshImages,
-  CLUSTER_DNS_IP,
-  clusterUnsupportedReason,
-  startCluster,
-  type Cluster,
-} from '../../src/index.js';
+import { buildTsmeshImages, clusterUnsupportedReason, startCluster, type Cluster } from '../../src/index.js';
 import { sleep } from '../../src/managed-process.js';
 import { createEventually } from './cluster-support.js';
 
@@ -69,7 +63,7 @@ describe.skipIf(unsupported !== undefined)('one-node cluster', () => {
     const dns = JSON.parse(await kubectl('-n', 'kube-system', 'get', 'svc', 'kube-dns', '-o', 'json')) as {
       spec: { clusterIP: string };
     };
-    expect(dns.spec.clusterIP).toBe(CLUSTER_DNS_IP);
+    expect(dns.spec.clusterIP).toBe(cluster.addressing.dnsIp);
   });
 
   test('a pod runs from the node-base image, a readiness probe gates it, a Service routes to it, exec and logs work', async () => {
