@@ -7,7 +7,6 @@ import type { Command } from 'commander';
 import { MeshError, MeshErrorCode } from '@tsmesh/core';
 import { connectKube } from '../check/index.js';
 import {
-  formatCrdDocument,
   formatDefaultValues,
   inspectGatewayApi,
   installCrdManifests,
@@ -124,5 +123,5 @@ async function renderCrds(flags: InstallCommandFlags, command: Command): Promise
       client.close();
     }
   }
-  return installCrdManifests(planGatewayApiCrds(values, cluster)).map(formatCrdDocument).join('');
+  return formatManifests(installCrdManifests(planGatewayApiCrds(values, cluster)));
 }

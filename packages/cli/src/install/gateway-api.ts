@@ -17,7 +17,6 @@ import {
   type CustomResourceDefinition,
   type KubeApiClient,
 } from '@tsmesh/kube';
-import { stringify } from 'yaml';
 import { VERSION } from '../version.js';
 import { mergeValues, parseSetFlag, readValuesFile, type Values } from './values.js';
 
@@ -160,9 +159,4 @@ export function installCrdManifests(gatewayApi: boolean): CustomResourceDefiniti
         }
       : crd,
   );
-}
-
-/** One CRD as a YAML document starting with `---` (the format of `install --crds`). */
-export function formatCrdDocument(crd: CustomResourceDefinition): string {
-  return `---\n${stringify(crd, { lineWidth: 0, aliasDuplicateObjects: false })}`;
 }

@@ -10,8 +10,8 @@ import { createHash } from 'node:crypto';
 import { GATEWAY_GROUP } from '@tsmesh/kube';
 import { stringify } from 'yaml';
 import { VERSION } from '../version.js';
-import { formatCrdDocument, installCrdManifests } from './gateway-api.js';
-import { renderControlPlane } from './render-control-plane.js';
+import { installCrdManifests } from './gateway-api.js';
+import { formatManifests, renderControlPlane } from './render-control-plane.js';
 import { defaultValues, formatDefaultValues, VALUES_SCHEMA, type InstallValues } from './values.js';
 
 type Replacement = { token: string; expr: string };
@@ -51,10 +51,9 @@ export function generateHelmCharts(): Map<string, string> {
       '# enableHttpRoutes: false\n',
   );
   const [mesh, gateway] = [false, true].map((withGateway) =>
-    installCrdManifests(withGateway)
-      .filter((c) => (c.spec.group === GATEWAY_GROUP) === withGateway)
-      .map(formatCrdDocument)
-      .join(''),
+    formatManifests(
+      installCrdManifests(withGateway).filter((c) => (c.spec.group === GATEWAY_GROUP) === withGateway),
+    ),
   );
   files.set('tsmesh-crds/templates/crds.yaml', header + mesh);
   files.set(

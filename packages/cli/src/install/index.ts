@@ -30,7 +30,6 @@ export { installedValuesFromCluster, installedValuesFromManifests } from './exis
 export { generateHelmCharts, helmChartYaml } from './helm-chart.js';
 export {
   crdsWithoutV1,
-  formatCrdDocument,
   GATEWAY_API_INSTALL_HINT,
   GRPC_ROUTE_CRD,
   HTTP_ROUTE_CRD,
