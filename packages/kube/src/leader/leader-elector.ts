@@ -70,9 +70,8 @@ export class LeaderElector {
   readonly #now: () => number;
   readonly #metrics: ElectionMetrics | undefined;
   readonly #label: string;
-  #observed: { holder: string; renewTime: string; resourceVersion: string } | undefined;
+  #observed: { holder: string; renewTime: string } | undefined;
   #observedAtMs = 0;
-  #lease: Lease | undefined;
   #leading = false;
   #leader: string | undefined;
 
@@ -131,7 +130,6 @@ export class LeaderElector {
     const record = {
       holder: lease.spec?.holderIdentity ?? '',
       renewTime: lease.spec?.renewTime ?? '',
-      resourceVersion: lease.metadata?.resourceVersion ?? '',
     };
     if (
       !this.#observed ||
@@ -141,7 +139,6 @@ export class LeaderElector {
       this.#observedAtMs = this.#now();
     }
     this.#observed = record;
-    this.#lease = lease;
     if (record.holder && record.holder !== this.#leader) {
       this.#leader = record.holder;
       this.#logger.info({ lease: this.#label, leader: record.holder }, 'new leader observed');
