@@ -46,6 +46,7 @@ export {
   type MetricsApiServer,
   type MetricsApiServerOptions,
 } from './metrics-api-server/index.js';
+export { podProxyContainer } from './meshed-pod/index.js';
 export { podScrapeTargets, podTargetLabels } from './scrape-config/index.js';
 export {
   formatAuthzTable,

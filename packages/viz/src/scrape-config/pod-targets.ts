@@ -1,11 +1,12 @@
 // The scrape targets of meshed Pods, labelled as linkerd-viz's Prometheus scrape configuration
 // (job `linkerd-proxy`) relabels them: the proxy's admin port (`linkerd-admin`, 4191) of each
-// running Pod with a `linkerd-proxy` container, with `namespace`, `pod`, the owner label from
-// `linkerd.io/proxy-<kind>` (deployment, statefulset, …), `serviceaccount`, `instance` and
-// `control_plane_ns`. Direct-scrape mode uses these so its series carry the labels Prometheus'
-// series would.
+// running Pod with a `linkerd-proxy` container (or native sidecar), with `namespace`, `pod`, the
+// owner label from `linkerd.io/proxy-<kind>` (deployment, statefulset, …), `serviceaccount`,
+// `instance` and `control_plane_ns`. Direct-scrape mode uses these so its series carry the labels
+// Prometheus' series would.
 import { DefaultPort } from '@tsmesh/core';
 import type { KubeObject } from '@tsmesh/kube';
+import { podProxyContainer } from '../meshed-pod/index.js';
 import type { ScrapeTarget } from '../metrics-api/index.js';
 
 interface PodShape {
@@ -41,10 +42,7 @@ export function podScrapeTargets(pods: readonly KubeObject[]): ScrapeTarget[] {
   const out: ScrapeTarget[] = [];
   for (const pod of pods) {
     const p = pod as unknown as PodShape;
-    // The proxy is a container, or a native sidecar (an init container) where the cluster has them.
-    const proxy = [...(p.spec?.containers ?? []), ...(p.spec?.initContainers ?? [])].find(
-      (c) => c.name === 'linkerd-proxy',
-    );
+    const proxy = podProxyContainer(p);
     const ip = p.status?.podIP;
     if (!proxy || !ip || (p.status?.phase && p.status.phase !== 'Running')) continue;
     const port = proxy.ports?.find((x) => x.name === 'linkerd-admin')?.containerPort ?? DefaultPort.Admin;

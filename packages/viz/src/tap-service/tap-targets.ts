@@ -1,9 +1,11 @@
 // Which pods a tap reaches and what the tap service knows about an address. A pod is tappable when
-// it is meshed (a `linkerd-proxy` container), running with an IP, and its proxy was given the tap
-// identity (annotation `viz.linkerd.io/tap-enabled`, which linkerd-viz's tap-injector adds with
-// LINKERD2_PROXY_TAP_SVC_NAME) unless `viz.linkerd.io/disable-tap: "true"` opts it out.
+// it is meshed (podProxyContainer: a `linkerd-proxy` container or native sidecar), running with an
+// IP, and its proxy was given the tap identity (annotation `viz.linkerd.io/tap-enabled`, which
+// linkerd-viz's tap-injector adds with LINKERD2_PROXY_TAP_SVC_NAME) unless
+// `viz.linkerd.io/disable-tap: "true"` opts it out.
 import { MeshError, MeshErrorCode } from '@tsmesh/core';
 import type { KubeObject } from '@tsmesh/kube';
+import { podProxyContainer } from '../meshed-pod/index.js';
 import { podTargetLabels } from '../scrape-config/index.js';
 import type { TapTarget } from './tap-query.js';
 
@@ -64,10 +66,6 @@ export function podInTarget(pod: KubeObject, target: TapTarget): boolean {
   return podTargetLabels(pod)[target.type] === target.name;
 }
 
-/** The proxy is a container, or a native sidecar (an init container) where the cluster has them. */
-const isMeshed = (p: PodShape) =>
-  [...(p.spec?.containers ?? []), ...(p.spec?.initContainers ?? [])].some((c) => c.name === 'linkerd-proxy');
-
 export function selectTapPods(
   pods: readonly KubeObject[],
   target: TapTarget,
@@ -78,7 +76,7 @@ export function selectTapPods(
   const notEnabled: string[] = [];
   for (const pod of pods) {
     const p = pod as unknown as PodShape;
-    if (!isMeshed(p) || !podInTarget(pod, target)) continue;
+    if (!podProxyContainer(p) || !podInTarget(pod, target)) continue;
     if (!p.status?.podIP || (p.status.phase && p.status.phase !== 'Running')) continue;
     const name = p.metadata?.name ?? '';
     const annotations = p.metadata?.annotations ?? {};

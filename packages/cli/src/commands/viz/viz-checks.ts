@@ -2,6 +2,7 @@
 // the tap APIService and its serving certificate, and the extension's pods.
 import { MeshError, MeshErrorCode, parseCertificates } from '@tsmesh/core';
 import { CoreKinds, isNotFound, type KubeApiClient, type KubeObject } from '@tsmesh/kube';
+import { podProxyContainer } from '@tsmesh/viz';
 import { MIN_VALIDITY_DAYS, type CheckCategory } from '../../check/index.js';
 
 const problem = (message: string) => new MeshError(MeshErrorCode.FailedPrecondition, message);
@@ -156,13 +157,7 @@ export function vizCheckCategories(o: VizCheckOptions): CheckCategory[] {
           run: async () => {
             const pods = await vizPods();
             if (pods.length === 0) throw problem(`no linkerd-viz pods in namespace ${ns} yet`);
-            // The proxy is a container, or a native sidecar (an init container that keeps running).
-            const bare = pods.filter(
-              (p) =>
-                ![...(p.spec?.containers ?? []), ...(p.spec?.initContainers ?? [])].some(
-                  (c) => c.name === 'linkerd-proxy',
-                ),
-            );
+            const bare = pods.filter((p) => !podProxyContainer(p));
             if (bare.length)
               throw problem(
                 `pods without a proxy: ${bare.map((p) => p.metadata?.name).join(', ')} (is the proxy injector running?)`,

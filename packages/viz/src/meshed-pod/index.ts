@@ -1,0 +1,1 @@
+export { podProxyContainer } from './meshed-pod.js';
