@@ -31,6 +31,7 @@ import {
   issueLeafCertificate,
 } from '@tsmesh/core';
 import { CLK_TCK, cpuTicks, loadAverage, rssMb } from './process-stats.mjs';
+import { PROXY_BIN_NODE_FLAGS } from './proxy-node-flags.mjs';
 
 const execFileAsync = promisify(execFile);
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -202,9 +203,7 @@ const base = {
 };
 const app = await startJsonChild([process.execPath, join(HERE, 'backend.mjs')]);
 // Every proxy runs with the node flags of bin/tsmesh-proxy.js (PROXY_NODE_FLAGS overrides them).
-const binFlags = (process.env.PROXY_NODE_FLAGS ?? '--max-semi-space-size=4 --heap-growing-percent=25')
-  .split(' ')
-  .filter(Boolean);
+const binFlags = (process.env.PROXY_NODE_FLAGS ?? PROXY_BIN_NODE_FLAGS).split(' ').filter(Boolean);
 const inbound = await startJsonChild(['taskset', '-c', '1', process.execPath, ...binFlags, proxyChild], {
   ...base,
   BENCH_NAME: 'b',

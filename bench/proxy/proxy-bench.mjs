@@ -18,7 +18,7 @@
 // Usage: node bench/proxy/proxy-bench.mjs [--duration 8] [--connections 50]
 //          [--paths direct,tsmesh,haproxy] [--scenarios h1-max,...] [--json out.json]
 //          [--log-dir DIR]  (keep h2load's per-request logs, proxies' GC/stall logs: p99-analyze.mjs)
-//          [--node-flags "--max-semi-space-size=4 --heap-growing-percent=25"]  (the tsmesh proxies' node flags; the bin's)
+//          [--node-flags "--max-semi-space-size=4"]  (the tsmesh proxies' node flags; default: the bin's)
 //   A path tsmesh-LABEL:DIR runs another build of the proxy (bench/proxy/build-revision.mjs REV DIR)
 //   in the same run, e.g. --paths direct,tsmesh-base:/tmp/proxy-base,tsmesh,haproxy; a third part
 //   gives that path node flags: tsmesh-semi2::--max-semi-space-size=2 (several joined by +), a
@@ -33,6 +33,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { CLK_TCK, cpuTicks, loadAverage, rssMb } from './process-stats.mjs';
+import { PROXY_BIN_NODE_FLAGS } from './proxy-node-flags.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const { values: args } = parseArgs({
@@ -46,7 +47,7 @@ const { values: args } = parseArgs({
     // event-loop stalls beside them (BENCH_LATLOG in tsmesh-proxy-child.mjs): see p99-analyze.mjs.
     'log-dir': { type: 'string' },
     // The flags bin/tsmesh-proxy.js runs node with.
-    'node-flags': { type: 'string', default: '--max-semi-space-size=4 --heap-growing-percent=25' },
+    'node-flags': { type: 'string', default: PROXY_BIN_NODE_FLAGS },
   },
 });
 const DURATION = Number(args.duration);

@@ -10,7 +10,7 @@
 //   BENCH_LATLOG     write GC pauses, event-loop stalls and per-thread CPU to BENCH_LATLOG.<name>.json
 //                    at exit (adds a 1 ms timer reading /proc: a few % of CPU; p99-analyze.mjs reads it)
 // Prints {"inbound":N,"outbound":N,"admin":N} once listening.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 // BENCH_PROXY_DIST: another build's index.js (build-revision.mjs) to compare versions in one run.
 const dist =
@@ -61,7 +61,6 @@ if (env.BENCH_LATLOG) {
   // every GC pause (epoch start ms, duration ms, kind), the event-loop delay histogram and the
   // longest loop stalls (epoch ms), so slow requests in h2load's log can be matched to them.
   const { monitorEventLoopDelay, PerformanceObserver, performance } = await import('node:perf_hooks');
-  const { writeFileSync } = await import('node:fs');
   const origin = performance.timeOrigin;
   const gcs = [];
   const KINDS = { 1: 'scavenge', 2: 'minor-mc', 4: 'mark-compact', 8: 'incremental', 16: 'weakcb' };
@@ -81,9 +80,8 @@ if (env.BENCH_LATLOG) {
   // did meanwhile from its schedstat (ns on the CPU, ns waiting in the run queue): running JS or
   // GC on the main thread, or waiting for the core (other processes, or its own helper threads,
   // since the bench pins the whole process to one core).
-  const { readFileSync: readNow } = await import('node:fs');
   const schedFile = `/proc/self/task/${process.pid}/schedstat`;
-  const sched = () => readNow(schedFile, 'utf8').split(' ').map(Number);
+  const sched = () => readFileSync(schedFile, 'utf8').split(' ').map(Number);
   const stalls = [];
   let last = performance.now();
   let lastSched = sched();
@@ -101,17 +99,16 @@ if (env.BENCH_LATLOG) {
     const out = {};
     for (const tid of readdirSync('/proc/self/task')) {
       try {
-        const name = readNow(`/proc/self/task/${tid}/comm`, 'utf8').trim();
-        const ns = Number(readNow(`/proc/self/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
-        out[tid === String(process.pid) ? 'main' : name] =
-          (out[tid === String(process.pid) ? 'main' : name] ?? 0) + ns / 1e6;
+        const name =
+          tid === String(process.pid) ? 'main' : readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim();
+        const ns = Number(readFileSync(`/proc/self/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+        out[name] = (out[name] ?? 0) + ns / 1e6;
       } catch {
         // the thread ended meanwhile
       }
     }
     return out;
   };
-  const { readdirSync } = await import('node:fs');
   const cpuAtStart = threadsCpu();
   process.on('exit', () => {
     const ms = (n) => n / 1e6;
