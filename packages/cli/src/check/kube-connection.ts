@@ -1,8 +1,8 @@
 // The Kubernetes connection of the CLI's cluster commands: --kubeconfig (else $KUBECONFIG, else
 // ~/.kube/config, else in-cluster) and --context, as kubectl picks them.
-import { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { MeshError, MeshErrorCode } from '@tsmesh/core';
-import { createKubeApiClient, type KubeApiClient } from '@tsmesh/kube';
+import { createKubeApiClient, loadKubeConfig as loadKubeConfigFile, type KubeApiClient } from '@tsmesh/kube';
 import { VERSION } from '../version.js';
 
 export interface KubeConnectionFlags {
@@ -10,11 +10,11 @@ export interface KubeConnectionFlags {
   context?: string;
 }
 
+/** kube's loadKubeConfig with the CLI's error (what, where, how) and --context. */
 export function loadKubeConfig(flags: KubeConnectionFlags): KubeConfig {
-  const kc = new KubeConfig();
+  let kc: KubeConfig;
   try {
-    if (flags.kubeconfig) kc.loadFromFile(flags.kubeconfig);
-    else kc.loadFromDefault();
+    kc = loadKubeConfigFile(flags.kubeconfig);
   } catch (err) {
     throw new MeshError(MeshErrorCode.Config, `cannot load the kubeconfig: ${(err as Error).message}`, {
       where: flags.kubeconfig ?? process.env.KUBECONFIG ?? '~/.kube/config',
