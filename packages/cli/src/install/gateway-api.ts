@@ -10,10 +10,12 @@
 // - `linkerd check` fails when the HTTPRoute CRD is missing (#15409).
 import { MeshError, MeshErrorCode } from '@tsmesh/core';
 import {
+  CoreKinds,
   crdManifests,
   GATEWAY_API_BUNDLE_VERSION,
   GATEWAY_GROUP,
   isNotFound,
+  resourcePath,
   type CustomResourceDefinition,
   type KubeApiClient,
 } from '@tsmesh/kube';
@@ -87,9 +89,10 @@ export async function inspectGatewayApi(client: KubeApiClient, timeoutMs = 10_00
   const crds: CustomResourceDefinition[] = [];
   for (const name of GATEWAY_API_CRDS) {
     try {
+      // request() rather than get(): get() takes no timeout.
       crds.push(
         await client.request<CustomResourceDefinition>({
-          path: `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${name}`,
+          path: resourcePath(CoreKinds.CustomResourceDefinition, { name }),
           timeoutMs,
         }),
       );
