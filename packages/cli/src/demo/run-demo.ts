@@ -59,7 +59,6 @@ interface Workload {
   readonly logFile: string;
   process?: ChildProcess;
   podIP?: string;
-  exited?: Promise<void>;
 }
 
 export async function freePort(host = '127.0.0.1', preferred = 0): Promise<number> {
@@ -230,8 +229,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
       });
       closeSync(fd);
       const child = w.process;
-      w.exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-      void w.exited.then(() => {
+      child.once('exit', () => {
         if (!signal.aborted)
           line(`! ${w.name} stopped unexpectedly (exit ${child.exitCode}); see ${w.logFile}`);
       });
