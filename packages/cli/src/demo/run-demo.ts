@@ -8,7 +8,7 @@ import { connect, createServer, type AddressInfo, type Server, type Socket } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DefaultPort, MeshError, MeshErrorCode } from '@tsmesh/core';
-import type { KubeObject } from '@tsmesh/kube';
+import { sleep, type KubeObject } from '@tsmesh/kube';
 import {
   createTextLogger,
   EXIT_WITH_PARENT_ENV,
@@ -21,7 +21,6 @@ import { demoManifests } from './demo-manifests.js';
 import { GoldenWindow } from './golden-metrics.js';
 import { createRedrawer, formatLines, formatTable, type ViewRow } from './metrics-view.js';
 import { parsePrometheusText } from './prometheus-text.js';
-import { sleep } from './sleep.js';
 
 export interface DemoOptions {
   /** State directory; default a fresh temporary one, removed afterwards. */

@@ -1,9 +1,9 @@
 // vote-bot: traffic for the demo. Calls web through its own proxy at a bounded rate: the
 // emoji list now and then, and votes — every tenth for the emoji whose vote always fails.
 import { Agent, request } from 'node:http';
+import { sleep } from '@tsmesh/kube';
 import type { Dependency } from './dependency.js';
 import { EMOJIS, FAILING_SHORTCODE } from './emoji-data.js';
-import { sleep } from './sleep.js';
 
 export interface VoteBotOptions {
   readonly web: Dependency;
