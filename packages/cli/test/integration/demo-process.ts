@@ -26,6 +26,8 @@ export interface DemoProcess {
   readonly child: ChildProcess;
   output(): string;
   readonly exited: Promise<number | null>;
+  /** Sends `signal` (default SIGTERM) unless it has exited already, and waits for the exit. */
+  stop(signal?: NodeJS.Signals): Promise<void>;
   /** Resolves once the app line is printed: the app URL and each workload's proxy admin URL. */
   up(): Promise<{ appUrl: string; admin: Record<string, string> }>;
 }
@@ -43,6 +45,10 @@ export function startDemo(state: string, args: readonly string[], detached = fal
     child,
     output: () => output,
     exited,
+    async stop(signal = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      await exited;
+    },
     async up() {
       const deadline = Date.now() + 90_000;
       while (!/The app: http:\/\/127\.0\.0\.1:\d+\//.test(output)) {

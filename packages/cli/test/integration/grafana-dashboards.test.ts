@@ -193,8 +193,7 @@ describe.skipIf(!built || !hasPrometheus)('Grafana dashboards against a real Pro
         adminUrls = Object.values((await demo.up()).admin);
       } catch (e) {
         failures.push(String(e));
-        if (demo.child.exitCode === null) demo.child.kill('SIGTERM');
-        await demo.exited;
+        await demo.stop();
       }
     }
     if (adminUrls.length === 0) throw new Error(`the demo did not come up twice:\n${failures.join('\n')}`);
@@ -308,10 +307,7 @@ describe.skipIf(!built || !hasPrometheus)('Grafana dashboards against a real Pro
     for (const s of servers) s.closeAllConnections?.();
     await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
     await prometheus?.stop();
-    if (demo && demo.child.exitCode === null) {
-      demo.child.kill('SIGTERM');
-      await demo.exited;
-    }
+    await demo?.stop();
     rmSync(root, { recursive: true, force: true });
   }, 60_000);
 

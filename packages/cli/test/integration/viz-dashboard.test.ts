@@ -87,10 +87,7 @@ describe.skipIf(!built || !CHROMIUM)('the dashboard in a real chromium over tsme
       command.kill('SIGTERM');
       await exited;
     }
-    if (demo && demo.child.exitCode === null) {
-      demo.child.kill('SIGTERM');
-      await demo.exited;
-    }
+    await demo?.stop();
     if (process.env.TSMESH_KEEP_SCREENSHOTS === '1') console.log(`dashboard screenshots kept in ${shots}`);
     else rmSync(root, { recursive: true, force: true });
   }, 60_000);

@@ -86,10 +86,7 @@ describe.skipIf(!built || !hasPrometheus)('tsmesh viz against a real Prometheus 
 
   afterAll(async () => {
     await prometheus?.stop();
-    if (demo && demo.child.exitCode === null) {
-      demo.child.kill('SIGTERM');
-      await demo.exited;
-    }
+    await demo?.stop();
     rmSync(root, { recursive: true, force: true });
   }, 60_000);
 

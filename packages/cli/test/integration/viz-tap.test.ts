@@ -44,8 +44,7 @@ describe.skipIf(!built)('tsmesh viz tap and top on the demo', () => {
     run(['viz', cmd, resource, '-n', 'emojivoto', '--state', state, flag, value, ...rest]);
 
   afterAll(async () => {
-    demo?.child.kill('SIGINT');
-    await demo?.exited;
+    await demo?.stop('SIGINT');
     rmSync(root, { recursive: true, force: true });
   });
 

@@ -147,8 +147,7 @@ describe.skipIf(!built)('live tap through the real API aggregation (viz tap, viz
   }, 45 * 60_000);
 
   afterAll(async () => {
-    demo?.child.kill('SIGINT');
-    await demo?.exited;
+    await demo?.stop('SIGINT');
     await tapApi?.close();
     client?.close();
     await env?.stop();
