@@ -80,7 +80,7 @@ async function readProcessStdin(): Promise<string> {
 /** One report line, as Linkerd's CLI writes them. */
 export function formatReportLine(entry: InjectReportEntry): string {
   const what = `${entry.kind.toLowerCase()} "${entry.name}"`;
-  if (entry.status === 'failed') return `${what} not injected: ${entry.message ?? 'invalid configuration'}`;
+  if (entry.status === 'failed') return `${what} not injected: ${entry.message}`;
   if (entry.status !== 'skipped') return `${what} ${entry.status}`;
   // Kinds without a pod template are skipped silently (as Linkerd does); malformed ones say why.
   if (entry.reason === 'unsupported_resource' && !entry.message?.startsWith('malformed'))

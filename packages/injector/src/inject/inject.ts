@@ -60,17 +60,25 @@ export interface InjectOptions {
  */
 export type InjectStatus = 'injected' | 'uninjected' | 'skipped' | 'failed';
 
-export interface InjectReportEntry {
+interface InjectReportEntryBase {
   readonly kind: string;
   readonly name: string;
   readonly namespace: string | undefined;
-  readonly status: InjectStatus;
-  /** Why a workload was skipped (Linkerd's report codes, or `not_injected` for uninject). */
-  readonly reason?: InjectionSkipReason | 'not_injected';
-  readonly message?: string;
   /** Annotations that were ignored, and similar. */
   readonly warnings: readonly string[];
 }
+
+/** One workload's outcome; a `failed` one always says why. */
+export type InjectReportEntry = InjectReportEntryBase &
+  (
+    | {
+        readonly status: Exclude<InjectStatus, 'failed'>;
+        /** Why a workload was skipped (Linkerd's report codes, or `not_injected` for uninject). */
+        readonly reason?: InjectionSkipReason | 'not_injected';
+        readonly message?: string;
+      }
+    | { readonly status: 'failed'; readonly reason?: undefined; readonly message: string }
+  );
 
 export interface InjectReport {
   readonly entries: readonly InjectReportEntry[];

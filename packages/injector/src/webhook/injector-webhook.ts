@@ -128,13 +128,9 @@ export function createInjectorHandler(options: InjectorHandlerOptions): Admissio
       // (failurePolicy applies only to a webhook that cannot be reached).
       logger.warn(
         { uid: request.uid, namespace: namespaceName, owner: `${owner.kind}/${owner.name}` },
-        `injection refused: ${entry.message ?? 'invalid configuration'}`,
+        `injection refused: ${entry.message}`,
       );
-      return deny(
-        `linkerd-proxy-injector: ${entry.message ?? 'invalid proxy configuration'}`,
-        400,
-        'BadRequest',
-      );
+      return deny(`linkerd-proxy-injector: ${entry.message}`, 400, 'BadRequest');
     }
     const skipped = entry?.status !== 'injected';
     metrics?.responses.inc({
