@@ -16,8 +16,9 @@ import {
 } from '@tsmesh/viz';
 import { defaultStateDir } from '../local/index.js';
 import { guarded } from './command-errors.js';
+import { durationFlag } from './duration-flag.js';
 import { untilInterrupted } from './up.js';
-import { durationFlag, localPods } from './viz/viz-source.js';
+import { localPods } from './viz/viz-source.js';
 import { localTapService } from './viz-tap.js';
 
 /** linkerd viz dashboard's default port. */

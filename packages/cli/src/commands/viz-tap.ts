@@ -24,7 +24,8 @@ import {
 import { loadKubeConfig } from '../check/index.js';
 import { defaultStateDir, readControlPlaneInfo, statePaths } from '../local/index.js';
 import { guarded } from './command-errors.js';
-import { durationFlag, localPods } from './viz/viz-source.js';
+import { durationFlag } from './duration-flag.js';
+import { localPods } from './viz/viz-source.js';
 
 interface TapFlags {
   namespace: string;

@@ -18,8 +18,8 @@ import {
 } from '@tsmesh/viz';
 import { loadKubeConfig, type KubeConnectionFlags } from '../../check/index.js';
 import { guarded } from '../command-errors.js';
+import { durationFlag } from '../duration-flag.js';
 import { untilInterrupted } from '../up.js';
-import { durationFlag } from './viz-source.js';
 
 /** The Host names of the web Service in namespace `ns` (and the loopback ones, for port-forward). */
 export function defaultEnforcedHost(ns: string, clusterDomain: string): string {

@@ -1,7 +1,7 @@
 // Where viz's numbers come from: a Prometheus server (--prometheus-url, queries as linkerd-viz's
 // metrics-api writes them) or, in local mode, the proxies' /metrics scraped twice a window apart
 // (--state: the pods the local control plane knows).
-import { DURATION_SYNTAX, MeshError, MeshErrorCode, parseDurationMs } from '@tsmesh/core';
+import { MeshError, MeshErrorCode } from '@tsmesh/core';
 import { sleep, type KubeObject } from '@tsmesh/kube';
 import {
   createPrometheusVectors,
@@ -11,6 +11,7 @@ import {
   type WindowVectors,
 } from '@tsmesh/viz';
 import { defaultStateDir, readControlPlaneInfo, statePaths } from '../../local/index.js';
+import { durationFlag } from '../duration-flag.js';
 
 export interface VizSourceFlags {
   prometheusUrl?: string;
@@ -22,38 +23,6 @@ export interface VizSourceFlags {
 export interface Source {
   readonly vectors: WindowVectors;
   readonly pods: readonly KubeObject[] | undefined;
-}
-
-/**
- * A duration flag in milliseconds (undefined when not given). Bad text, or less than `minMs` (when
- * given; else not above 0), is a MeshError naming the flag: `bad duration "soon"`.
- */
-export function durationFlag(text: string, flag: string, o?: { what?: string; minMs?: number }): number;
-export function durationFlag(
-  text: string | undefined,
-  flag: string,
-  o?: { what?: string; minMs?: number },
-): number | undefined;
-export function durationFlag(
-  text: string | undefined,
-  flag: string,
-  o: { what?: string; minMs?: number } = {},
-): number | undefined {
-  if (text === undefined) return undefined;
-  const ms = parseDurationMs(text);
-  const { minMs } = o;
-  if (ms === undefined || (minMs === undefined ? ms <= 0 : ms < minMs)) {
-    const least = minMs === undefined ? '' : minMs % 1000 === 0 ? `${minMs / 1000}s` : `${minMs}ms`;
-    throw new MeshError(
-      MeshErrorCode.InvalidArgument,
-      `bad ${o.what ?? 'duration'} ${JSON.stringify(text)}`,
-      {
-        where: flag,
-        hint: `use ${DURATION_SYNTAX}${least ? `, at least ${least}` : ''}`,
-      },
-    );
-  }
-  return ms;
 }
 
 const windowSecondsOf = (flags: VizSourceFlags): number =>
