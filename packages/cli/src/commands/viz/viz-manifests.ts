@@ -4,7 +4,9 @@
 // serving certificate), tap-injector (the webhook that gives proxies LINKERD2_PROXY_TAP_SVC_NAME),
 // web, and Prometheus unless `prometheusUrl` points at an external one. RBAC: the tap service may
 // read workloads, delegate authentication and authorization (SubjectAccessReview), read the
-// aggregator's client CA and the control plane's trust roots; `linkerd-linkerd-viz-tap-admin` grants tapping (bound to web).
+// aggregator's client CA and the control plane's trust roots; `linkerd-linkerd-viz-tap-admin`
+// grants tapping (bound to web).
+import { ConfigAnnotation, DefaultPort } from '@tsmesh/core';
 import { VIZ_NAMESPACE } from '@tsmesh/viz';
 import { createWebhookCertificate, type WebhookCertificate } from '../../install/index.js';
 import { VERSION } from '../../version.js';
@@ -277,7 +279,7 @@ export function vizManifests(v: VizValues, now = new Date(), certs?: VizCertific
         command: true,
         // The tap server speaks mutual TLS to the proxies' control port itself, as the tap identity;
         // its own proxy must not take those connections over (it would wrap or misroute them).
-        podAnnotations: { 'config.linkerd.io/skip-outbound-ports': '4190' },
+        podAnnotations: { [ConfigAnnotation.SkipOutboundPorts]: String(DefaultPort.Control) },
         volumes: [
           ...tlsVolume('tap-k8s-tls').volumes,
           {
