@@ -22,10 +22,7 @@ import { tapIdentityFromIdentityService } from './tap-identity.js';
 import { vizCheckCategories } from './viz-checks.js';
 import { applyVizSets, DEFAULT_VIZ_VALUES, vizManifests, type VizValues } from './viz-manifests.js';
 
-export { defaultEnforcedHost, registerVizInClusterServers } from './in-cluster-servers.js';
-export { tapIdentityFromIdentityService } from './tap-identity.js';
-export { vizCheckCategories, vizComponents } from './viz-checks.js';
-export { applyVizSets, DEFAULT_VIZ_VALUES, vizManifests, type VizValues } from './viz-manifests.js';
+export { DEFAULT_VIZ_VALUES, vizManifests, type VizValues } from './viz-manifests.js';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
