@@ -234,6 +234,36 @@ describe('tsmesh install', () => {
     expect(notText.err).toMatch(/policyController\.additionalArgs\[0\] is integer, expected string/);
   });
 
+  it("the identity pod reaches the Kubernetes API around its proxy (proxyInit.kubeAPIServerPorts, as Linkerd's chart)", async () => {
+    type Init = { name: string; args: string[] };
+    const skipped = (out: string, deployment: string) => {
+      const d = docs(out).find((o) => o.kind === 'Deployment' && o.metadata.name === deployment)!;
+      const init = (d.spec as { template: { spec: { initContainers: Init[] } } }).template.spec
+        .initContainers;
+      const args = init.find((c) => c.name === 'linkerd-init')!.args;
+      return args[args.indexOf('--outbound-ports-to-ignore') + 1];
+    };
+    const plain = (await runCli(['install', ...FIXED_CERTS])).out;
+    expect(skipped(plain, 'linkerd-identity')).toBe('443,6443');
+    expect(skipped(plain, 'linkerd-destination')).toBe('4567,4568');
+    // Linkerd's proxyInit values reach linkerd-init, one port given as a number too.
+    const r = await runCli([
+      'install',
+      ...FIXED_CERTS,
+      '--set',
+      'proxyInit.kubeAPIServerPorts=6443',
+      '--set',
+      'proxyInit.ignoreOutboundPorts=25',
+    ]);
+    expect(r.exitCode, r.err).toBe(0);
+    expect(skipped(r.out, 'linkerd-identity')).toBe('6443');
+    expect(skipped(r.out, 'linkerd-destination')).toBe('25');
+    expect(skipped(r.out, 'linkerd-proxy-injector')).toBe('25');
+    const bad = await runCli(['install', '--set', 'proxyInit.kubeAPIServerPorts=true']);
+    expect(bad.exitCode).toBe(1);
+    expect(bad.err).toMatch(/proxyInit\.kubeAPIServerPorts is boolean, expected string/);
+  });
+
   it('rejects bad values with what, where and how to fix', async () => {
     const bad = await runCli(['install', '--set', 'controllerReplicas=many']);
     expect(bad.exitCode).toBe(1);

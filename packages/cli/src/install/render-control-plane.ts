@@ -51,6 +51,24 @@ function controlPlaneInjectorConfig(values: InstallValues, namespace: string): I
   });
 }
 
+/**
+ * The identity pod's proxy settings, as annotations so that re-injecting the pod keeps them:
+ * - no await: the proxy gets its certificate from the identity container beside it, so nothing may
+ *   wait for that proxy (as a native sidecar with await — a startupProbe on /ready — the kubelet
+ *   never starts the identity container, a deadlock seen on a real kubelet; Linkerd's chart turns
+ *   await off there too);
+ * - the Kubernetes API around the proxy (Linkerd's chart skips exactly proxyInit.kubeAPIServerPorts
+ *   there; identity makes no other outbound connection): through it, a TokenReview needs the
+ *   destination controller for discovery, and a new destination pod needs a certificate from
+ *   identity — a destination scaled to 0 and back never became ready on the cluster.
+ */
+function identityProxyAnnotations(values: InstallValues): Record<string, string> {
+  return {
+    [ConfigAnnotation.ProxyAwait]: 'disabled',
+    [ConfigAnnotation.SkipOutboundPorts]: String(values.proxyInit.kubeAPIServerPorts),
+  };
+}
+
 export function renderControlPlane(values: InstallValues, options: RenderOptions): KubeManifest[] {
   const ns = options.namespace;
   const version = values.linkerdVersion;
@@ -306,12 +324,7 @@ export function renderControlPlane(values: InstallValues, options: RenderOptions
             annotations: {
               'cluster-autoscaler.kubernetes.io/safe-to-evict': 'true',
               [ConfigAnnotation.DefaultInboundPolicy]: 'all-unauthenticated',
-              // The identity pod's proxy gets its certificate from the identity container beside
-              // it, so nothing may wait for that proxy: as a native sidecar with await (a
-              // startupProbe on /ready) the kubelet never starts the identity container — a
-              // deadlock seen on a real kubelet. Linkerd's chart turns await off there too. An
-              // annotation (not injector config) so re-injecting the pod keeps it.
-              ...(component === 'identity' ? { [ConfigAnnotation.ProxyAwait]: 'disabled' } : {}),
+              ...(component === 'identity' ? identityProxyAnnotations(values) : {}),
             },
             labels: { ...labels(component), ...selector },
           },

@@ -82,6 +82,14 @@ export interface InstallValues {
   policyValidator: Omit<WebhookValues, 'image' | 'resources' | 'logLevel'>;
   /** The proxy as Linkerd's chart configures it (passed to @tsmesh/injector for every pod, incl. ours). */
   proxy: Values;
+  /**
+   * linkerd-init as Linkerd's chart configures it (proxyInit.ignoreInboundPorts,
+   * ignoreOutboundPorts, skipSubnets, …; passed to @tsmesh/injector like proxy).
+   * kubeAPIServerPorts are the ports the identity controller reaches the Kubernetes API on: its
+   * pod's linkerd-init skips exactly those (its proxy cannot route before identity issues it a
+   * certificate, nor while the destination controller is down).
+   */
+  proxyInit: Values & { kubeAPIServerPorts: string };
 }
 
 const image = (): ImageValues => ({ name: '', version: '' });
@@ -138,6 +146,11 @@ export function defaultValues(): InstallValues {
       logFormat: 'plain',
       // Pod Security "restricted" asks every container to drop ALL capabilities.
       capabilities: { drop: ['ALL'] },
+    },
+    proxyInit: {
+      ignoreInboundPorts: '4567,4568',
+      ignoreOutboundPorts: '4567,4568',
+      kubeAPIServerPorts: '443,6443',
     },
   };
 }
@@ -318,6 +331,8 @@ function walk(schema: Schema, value: unknown, path: string, problems: string[]):
 }
 
 const str = (description: string): Schema => ({ type: 'string', description });
+/** A list of ports and ranges ("25,443,8000-8100"; one port may be set as a number). */
+const ports = (description: string): Schema => ({ type: ['string', 'integer'], description });
 const imageSchema: Schema = {
   type: 'object',
   additionalProperties: false,
@@ -442,5 +457,16 @@ export const VALUES_SCHEMA: Schema & { $schema?: string; title?: string } = {
       properties: webhookProps,
     },
     proxy: { type: 'object', description: "the proxy, as Linkerd's chart values configure it" },
+    proxyInit: {
+      type: 'object',
+      description: "linkerd-init (the pods' iptables rules), as Linkerd's chart values configure it",
+      properties: {
+        ignoreInboundPorts: ports('inbound ports not redirected to the proxy (besides its own)'),
+        ignoreOutboundPorts: ports('outbound ports not redirected to the proxy'),
+        kubeAPIServerPorts: ports(
+          "ports of the Kubernetes API: the identity controller's pod skips exactly these outbound",
+        ),
+      },
+    },
   },
 };

@@ -24,6 +24,9 @@ const num = (v: unknown): number | undefined =>
       ? Number(v)
       : undefined;
 const bool = (v: unknown): boolean | undefined => (typeof v === 'boolean' ? v : undefined);
+/** A port list, where "" means "none" (not unset); one port may come as a number (`--set k=25`). */
+const portList = (v: unknown): string | undefined =>
+  typeof v === 'string' ? v : typeof v === 'number' ? String(v) : undefined;
 
 function defined<T extends object>(o: T): T {
   const out: Record<string, unknown> = {};
@@ -134,9 +137,8 @@ export function injectorConfigFromLinkerdValues(
       capabilities: capabilities(proxy.capabilities),
     },
     proxyInit: {
-      ignoreInboundPorts: typeof init.ignoreInboundPorts === 'string' ? init.ignoreInboundPorts : undefined,
-      ignoreOutboundPorts:
-        typeof init.ignoreOutboundPorts === 'string' ? init.ignoreOutboundPorts : undefined,
+      ignoreInboundPorts: portList(init.ignoreInboundPorts),
+      ignoreOutboundPorts: portList(init.ignoreOutboundPorts),
       skipSubnets: str(init.skipSubnets),
       iptablesMode: iptablesMode === 'nft' || iptablesMode === 'legacy' ? iptablesMode : undefined,
       runAsUser: num(init.runAsUser),
