@@ -14,6 +14,8 @@ export interface ProgramRun {
 export interface RunProgramOptions {
   /** stderr into `out` as well, in the order written (`err` stays empty). */
   readonly mergeErr?: boolean;
+  /** Each write ends a line, as the binary prints it (a newline added unless it ends with one). */
+  readonly lines?: boolean;
   /** A program other than the whole CLI (e.g. one command with a fake stdin). */
   readonly program?: (io: ProgramIo) => Command;
 }
@@ -23,9 +25,10 @@ export async function runProgram(
   options: RunProgramOptions = {},
 ): Promise<ProgramRun> {
   const run: ProgramRun = { out: '', err: '', exitCode: 0 };
+  const line = options.lines ? (t: string) => (t.endsWith('\n') ? t : `${t}\n`) : (t: string) => t;
   const io: ProgramIo = {
-    out: (t) => (run.out += t),
-    err: options.mergeErr ? (t) => (run.out += t) : (t) => (run.err += t),
+    out: (t) => (run.out += line(t)),
+    err: options.mergeErr ? (t) => (run.out += line(t)) : (t) => (run.err += line(t)),
   };
   try {
     await (options.program ?? createProgram)(io).parseAsync(['node', 'tsmesh', ...args]);

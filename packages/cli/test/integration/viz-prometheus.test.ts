@@ -9,19 +9,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { podScrapeTargets, queryPrometheus, type Series } from '@tsmesh/viz';
 import { localPods } from '../../src/commands/viz.js';
-import { createProgram } from '../../src/program.js';
 import { built, startDemo, type DemoProcess } from './demo-process.js';
-import { hasPrometheus, sleep, startPrometheus, type PrometheusProcess } from './viz-support.js';
+import { hasPrometheus, runTsmesh, sleep, startPrometheus, type PrometheusProcess } from './viz-support.js';
 
-async function run(args: string[]): Promise<string> {
-  let out = '';
-  let err = '';
-  const program = createProgram({ out: (t) => (out += `${t}\n`), err: (t) => (err += `${t}\n`) });
-  await program.parseAsync(['node', 'tsmesh', ...args]).catch((e: unknown) => {
-    throw new Error(`tsmesh ${args.join(' ')} failed: ${err || String(e)}`);
-  });
-  return out;
-}
+const run = async (args: string[]): Promise<string> => (await runTsmesh(args)).out;
 
 interface Row {
   name: string;

@@ -1,10 +1,19 @@
-// Test support for the viz integration tests: bounded polling, a GET with a chosen Host header,
-// kubectl that does not block the event loop, and a real Prometheus (Debian's `prometheus`) on 127.0.0.1 with its storage under a test folder.
+// Test support for the viz integration tests: the CLI in-process (runTsmesh), bounded polling, a
+// GET with a chosen Host header, kubectl that does not block the event loop, and a real Prometheus
+// (Debian's `prometheus`) on 127.0.0.1 with its storage under a test folder.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { runProgram } from '../../src/commands/cli.test-support.js';
+
+/** `tsmesh ARGS` in-process: its output and error lines as the binary prints them; a failure throws. */
+export async function runTsmesh(args: readonly string[]): Promise<{ out: string; err: string }> {
+  const { out, err, exitCode } = await runProgram(args, { lines: true });
+  if (exitCode !== 0) throw new Error(`tsmesh ${args.join(' ')} failed: ${err || `exit code ${exitCode}`}`);
+  return { out, err };
+}
 
 export const hasPrometheus =
   spawnSync('sh', ['-c', 'command -v prometheus'], { stdio: 'ignore' }).status === 0;

@@ -16,18 +16,8 @@ import {
   type TapQuery,
 } from '@tsmesh/viz';
 import { localTapService } from '../../src/commands/viz-tap.js';
-import { createProgram } from '../../src/program.js';
 import { built, startDemo, type DemoProcess } from './demo-process.js';
-
-async function run(args: string[]): Promise<{ out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const program = createProgram({ out: (t) => (out += `${t}\n`), err: (t) => (err += `${t}\n`) });
-  await program.parseAsync(['node', 'tsmesh', ...args]).catch((e: unknown) => {
-    throw new Error(`tsmesh ${args.join(' ')} failed: ${err || String(e)}`);
-  });
-  return { out, err };
-}
+import { runTsmesh } from './viz-support.js';
 
 describe.skipIf(!built)('tsmesh viz tap and top on the demo', () => {
   const root = mkdtempSync(join(tmpdir(), 'tsmesh-viz-tap-'));
@@ -41,7 +31,7 @@ describe.skipIf(!built)('tsmesh viz tap and top on the demo', () => {
 
   /** `tsmesh viz CMD RESOURCE -n emojivoto --state STATE FLAG VALUE …` (FLAG: --duration or --window). */
   const viz = (cmd: string, resource: string, flag: string, value: string, ...rest: string[]) =>
-    run(['viz', cmd, resource, '-n', 'emojivoto', '--state', state, flag, value, ...rest]);
+    runTsmesh(['viz', cmd, resource, '-n', 'emojivoto', '--state', state, flag, value, ...rest]);
 
   afterAll(async () => {
     await demo?.stop('SIGINT');
@@ -169,7 +159,7 @@ describe.skipIf(!built)('tsmesh viz tap and top on the demo', () => {
       /^default\s+server\/voting-grpc\s+authorizationpolicy\/\S+\s+0\.0rps\s+\d+\.\d\d%\s+\d+\.\drps\s+\d+ms/;
     let out = '';
     for (let i = 0; i < 3 && !out.split('\n').some((r) => allowed.test(r)); i++)
-      ({ out } = await run([
+      ({ out } = await runTsmesh([
         'viz',
         'authz',
         'deploy/voting',

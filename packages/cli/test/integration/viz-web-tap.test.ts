@@ -27,23 +27,13 @@ import {
 } from '@tsmesh/viz';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { vizManifests, DEFAULT_VIZ_VALUES } from '../../src/commands/viz/index.js';
+import { runProgram } from '../../src/commands/cli.test-support.js';
 import { localTapService } from '../../src/commands/viz-tap.js';
-import { createProgram } from '../../src/program.js';
 import { createWebhookCertificate, formatManifests } from '../../src/install/index.js';
 import { built, cli, startDemo, type DemoProcess } from './demo-process.js';
 import { kubectlAsync } from './viz-support.js';
 
 const NS = 'linkerd-viz';
-
-/** `tsmesh ARGS` in-process: its output lines, its error lines and its exit code. */
-async function runTsmesh(args: string[]): Promise<{ out: string; err: string; exitCode: number }> {
-  const run = { out: '', err: '', exitCode: 0 };
-  const program = createProgram({ out: (t) => (run.out += `${t}\n`), err: (t) => (run.err += `${t}\n`) });
-  await program.parseAsync(['node', 'tsmesh', ...args]).catch((e: unknown) => {
-    run.exitCode = (e as { exitCode?: number }).exitCode ?? 1;
-  });
-  return run;
-}
 
 describe.skipIf(!built)('live tap through the real API aggregation (viz tap, viz web)', () => {
   const root = mkdtempSync(join(tmpdir(), 'tsmesh-viz-web-tap-'));
@@ -158,17 +148,20 @@ describe.skipIf(!built)('live tap through the real API aggregation (viz tap, viz
     let out = '';
     // Bounded retries: on a loaded machine one short window may catch no complete request.
     for (let i = 0; i < 5 && !/^end id=/m.test(out); i++) {
-      const r = await runTsmesh([
-        'viz',
-        'tap',
-        'deploy/web',
-        '-n',
-        'emojivoto',
-        '--kubeconfig',
-        env.kubeconfigPath,
-        '--duration',
-        '4s',
-      ]);
+      const r = await runProgram(
+        [
+          'viz',
+          'tap',
+          'deploy/web',
+          '-n',
+          'emojivoto',
+          '--kubeconfig',
+          env.kubeconfigPath,
+          '--duration',
+          '4s',
+        ],
+        { lines: true },
+      );
       expect(r.exitCode, r.err).toBe(0);
       out += r.out;
     }
