@@ -1,7 +1,9 @@
 // What the tests on the one-node cluster share: bounded polling with the last observation, a
-// description of the pods for when a wait gets stuck, and what the end-to-end suites need built.
+// description of the pods for when a wait gets stuck, what the end-to-end suites need built, and
+// their ways into a cluster (kubectl, the built CLI, a pod's proxy metrics, a script in a pod).
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { runCommand } from '../../src/cluster/run-command.js';
 import { clusterUnsupportedReason, type Cluster, type TsmeshImageComponent } from '../../src/index.js';
 
 /** The built CLI (`tsmesh`) the end-to-end suites run. */
@@ -13,6 +15,15 @@ export const TSMESH_IMAGE_TAG = (
     version: string;
   }
 ).version;
+
+/** The images of what `tsmesh install` renders (control plane and proxy): every e2e suite builds them. */
+export const INSTALL_IMAGE_COMPONENTS: readonly TsmeshImageComponent[] = [
+  'proxy',
+  'identity',
+  'destination',
+  'policy',
+  'injector',
+];
 
 /**
  * Why an end-to-end suite on the cluster cannot run here: the host cannot run a cluster (not root,
@@ -32,6 +43,119 @@ export async function e2eSkipReason(
   return notBuilt.length > 0
     ? `not built: ${notBuilt.join(', ')} (run pnpm exec nx run @tsmesh/cli:build)`
     : undefined;
+}
+
+/** `kubectl ARGS` with the cluster's admin kubeconfig: its stdout (fails with kubectl's stderr). */
+export async function kubectlOut(cluster: Cluster, ...args: string[]): Promise<string> {
+  return (await cluster.kubectl(args, { timeoutMs: 120_000 })).stdout;
+}
+
+/** `kubectl apply [FLAGS] -f -` of `manifests`. */
+export async function applyManifests(cluster: Cluster, manifests: string, ...flags: string[]): Promise<void> {
+  await cluster.kubectl(['apply', ...flags, '-f', '-'], { input: manifests, timeoutMs: 120_000 });
+}
+
+/**
+ * The built CLI against the cluster: `tsmesh --kubeconfig <cluster's> ARGS`, its stdout; fails with
+ * the exit code and the whole output (`name` says which cluster, when there are several).
+ */
+export async function runTsmesh(
+  cluster: Cluster,
+  args: readonly string[],
+  options: { timeoutMs?: number; name?: string } = {},
+): Promise<string> {
+  const r = await runCommand(process.execPath, [CLI_MAIN, '--kubeconfig', cluster.kubeconfigPath, ...args], {
+    timeoutMs: options.timeoutMs ?? 60_000,
+    allowFailure: true,
+  });
+  if (r.code !== 0) {
+    const where = options.name ? ` (${options.name})` : '';
+    throw new Error(`tsmesh ${args.join(' ')}${where} exited ${r.code}:\n${r.stdout}${r.stderr}`);
+  }
+  return r.stdout;
+}
+
+/** The name of the first pod of `ns` matching the label `selector`. */
+export async function firstPod(cluster: Cluster, ns: string, selector: string): Promise<string> {
+  return (
+    await kubectlOut(
+      cluster,
+      '-n',
+      ns,
+      'get',
+      'pods',
+      '-l',
+      selector,
+      '-o',
+      'jsonpath={.items[0].metadata.name}',
+    )
+  ).trim();
+}
+
+/** The metric lines named `name` of that pod's proxy (`:4191/metrics`), read through the apiserver's pod proxy. */
+export async function proxyMetrics(
+  cluster: Cluster,
+  ns: string,
+  selector: string,
+  name: string,
+): Promise<string[]> {
+  const pod = await firstPod(cluster, ns, selector);
+  const text = await kubectlOut(
+    cluster,
+    'get',
+    '--raw',
+    `/api/v1/namespaces/${ns}/pods/${pod}:4191/proxy/metrics`,
+  );
+  return text.split('\n').filter((l) => l.startsWith(`${name}{`));
+}
+
+/**
+ * Runs `node -e SCRIPT` in the app container (`main`) of `deploy/<deployment>` in `ns`: its stdout,
+ * or `exit <code>: <output>` when it fails.
+ */
+export async function nodeExec(
+  cluster: Cluster,
+  ns: string,
+  deployment: string,
+  script: string,
+  timeoutMs = 30_000,
+): Promise<string> {
+  const r = await cluster.kubectl(
+    ['-n', ns, 'exec', `deploy/${deployment}`, '-c', 'main', '--', 'node', '-e', script],
+    { allowFailure: true, timeoutMs },
+  );
+  return r.code === 0 ? r.stdout : `exit ${r.code}: ${r.stdout}${r.stderr}`;
+}
+
+/** A `node -e` script that fetches `url` once and prints `<status> <l5d-proxy-error> <body>`, or the error. */
+export function fetchOnceScript(url: string): string {
+  return `fetch('${url}').then(async r => console.log(r.status, r.headers.get('l5d-proxy-error'), await r.text()), e => console.log(String(e.cause ?? e)))`;
+}
+
+/**
+ * For `eventually`: true when exactly `count` pods of `ns` (matching `selector`, if given) are Ready,
+ * each with a `linkerd-proxy` container (the injector's); else what kubectl showed.
+ */
+export async function meshedPodsReady(
+  cluster: Cluster,
+  ns: string,
+  count: number,
+  selector?: string,
+): Promise<true | string> {
+  const out = await kubectlOut(
+    cluster,
+    '-n',
+    ns,
+    'get',
+    'pods',
+    ...(selector ? ['-l', selector] : []),
+    '-o',
+    'jsonpath={range .items[*]}{.metadata.name} {.spec.initContainers[*].name},{.spec.containers[*].name} {.status.conditions[?(@.type=="Ready")].status}{"\\n"}{end}',
+  );
+  const lines = out.trim().split('\n').filter(Boolean);
+  return (
+    (lines.length === count && lines.every((l) => /linkerd-proxy/.test(l) && l.endsWith(' True'))) || out
+  );
 }
 
 export interface EventuallyOptions {

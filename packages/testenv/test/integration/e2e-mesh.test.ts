@@ -1,56 +1,39 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import { request as httpsRequest, type RequestOptions } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCommand } from '../../src/cluster/run-command.js';
+import { buildTsmeshImages, startCluster, type Cluster, type TsmeshImageComponent } from '../../src/index.js';
 import {
-  buildTsmeshImages,
-  clusterUnsupportedReason,
-  startCluster,
-  type Cluster,
-  type TsmeshImageComponent,
-} from '../../src/index.js';
-import { createEventually, describePods, nodeDeployment } from './cluster-support.js';
+  applyManifests,
+  createEventually,
+  describePods,
+  e2eSkipReason,
+  fetchOnceScript,
+  firstPod,
+  INSTALL_IMAGE_COMPONENTS,
+  kubectlOut,
+  meshedPodsReady,
+  nodeDeployment,
+  nodeExec,
+  proxyMetrics,
+  runTsmesh,
+  TSMESH_IMAGE_TAG,
+} from './cluster-support.js';
 
 // The end-to-end suite of issue #11: what a user does, on the real one-node cluster (kubelet, containerd,
 // runc, CNI, kube-proxy, CoreDNS): `tsmesh install --crds`, `tsmesh install`, `tsmesh check --wait`, a
 // meshed namespace whose pods the injector changes, traffic between them with mutual TLS. Needs root
 // (CI runs as root) and the built packages (`npm test` builds them; alone: `pnpm exec nx run
 // @tsmesh/cli:build`), from which the images are made.
-const unsupported = await clusterUnsupportedReason();
-const cliMain = fileURLToPath(new URL('../../../cli/dist/main.js', import.meta.url));
 const COMPONENTS: readonly TsmeshImageComponent[] = [
-  'proxy',
-  'identity',
-  'destination',
-  'policy',
-  'injector',
+  ...INSTALL_IMAGE_COMPONENTS,
   'cli', // runs the demo app's workloads (`tsmesh demo-app NAME`)
 ];
-const notBuilt = [
-  cliMain,
-  ...COMPONENTS.map((c) => fileURLToPath(new URL(`../../../${c}/dist/main.js`, import.meta.url))),
-]
-  .filter((p) => !existsSync(p))
-  .map((p) => p.replace(/.*packages\//, 'packages/'));
-const skipReason =
-  unsupported ??
-  (notBuilt.length > 0
-    ? `not built: ${notBuilt.join(', ')} (run pnpm exec nx run @tsmesh/cli:build)`
-    : undefined);
+const skipReason = await e2eSkipReason(COMPONENTS);
 if (skipReason) console.warn(`e2e mesh tests skipped: ${skipReason}`);
-
-/** The version `tsmesh install` renders into image tags (the cli package's). */
-const TAG = (
-  JSON.parse(readFileSync(new URL('../../../cli/package.json', import.meta.url), 'utf8')) as {
-    version: string;
-  }
-).version;
 const NS = 'e2e-mesh';
 
 /** The fields of a tap event (the JSON `linkerd viz tap -o json` prints) the viz step looks at. */
@@ -73,50 +56,20 @@ process.on('SIGTERM', () => { console.log('SIGTERM: serving 4 s more'); setTimeo
 describe.skipIf(skipReason !== undefined)('tsmesh on the one-node cluster (end to end)', () => {
   let cluster: Cluster;
   let imagesDir: string | undefined;
-  const kubectl = async (...args: string[]): Promise<string> =>
-    (await cluster.kubectl(args, { timeoutMs: 120_000 })).stdout;
-  const tsmesh = async (args: string[], timeoutMs = 60_000): Promise<string> =>
-    (
-      await runCommand(process.execPath, [cliMain, '--kubeconfig', cluster.kubeconfigPath, ...args], {
-        timeoutMs,
-      })
-    ).stdout;
-  const apply = async (manifests: string, ...flags: string[]): Promise<void> => {
-    await cluster.kubectl(['apply', ...flags, '-f', '-'], { input: manifests, timeoutMs: 120_000 });
-  };
+  const kubectl = (...args: string[]): Promise<string> => kubectlOut(cluster, ...args);
+  const tsmesh = (args: string[], timeoutMs = 60_000): Promise<string> =>
+    runTsmesh(cluster, args, { timeoutMs });
+  const apply = (manifests: string, ...flags: string[]): Promise<void> =>
+    applyManifests(cluster, manifests, ...flags);
 
   /** Runs a `node -e` script in the meshed client pod's app container; its stdout (and stderr on failure). */
-  const inClient = async (script: string, timeoutMs = 30_000): Promise<string> => {
-    const r = await cluster.kubectl(
-      ['-n', NS, 'exec', 'deploy/client', '-c', 'main', '--', 'node', '-e', script],
-      {
-        allowFailure: true,
-        timeoutMs,
-      },
-    );
-    return r.code === 0 ? r.stdout : `exit ${r.code}: ${r.stdout}${r.stderr}`;
-  };
+  const inClient = (script: string, timeoutMs = 30_000): Promise<string> =>
+    nodeExec(cluster, NS, 'client', script, timeoutMs);
   /** One fetch from the client pod: `<status> <l5d-proxy-error> <body>` or the error. */
   const fetchFromClient = (path: string): Promise<string> =>
-    inClient(
-      `fetch('http://server.${NS}.svc.cluster.local${path}').then(async r => console.log(r.status, r.headers.get('l5d-proxy-error'), await r.text()), e => console.log(String(e.cause ?? e)))`,
-    );
-  /** The first pod of `ns` labelled app=`app`. */
-  const podOf = async (ns: string, app: string): Promise<string> =>
-    (
-      await kubectl('-n', ns, 'get', 'pods', '-l', `app=${app}`, '-o', 'jsonpath={.items[0].metadata.name}')
-    ).trim();
-  /** The metric lines named `name` of that pod's proxy, read through the apiserver's pod proxy. */
-  const proxyMetrics = async (ns: string, app: string, name: string): Promise<string[]> => {
-    const text = await kubectl(
-      'get',
-      '--raw',
-      `/api/v1/namespaces/${ns}/pods/${await podOf(ns, app)}:4191/proxy/metrics`,
-    );
-    return text.split('\n').filter((l) => l.startsWith(`${name}{`));
-  };
-  const serverPod = (): Promise<string> => podOf(NS, 'server');
-  const serverMetrics = (name: string): Promise<string[]> => proxyMetrics(NS, 'server', name);
+    inClient(fetchOnceScript(`http://server.${NS}.svc.cluster.local${path}`));
+  const serverPod = (): Promise<string> => firstPod(cluster, NS, 'app=server');
+  const serverMetrics = (name: string): Promise<string[]> => proxyMetrics(cluster, NS, 'app=server', name);
   const clientId = `client.${NS}.serviceaccount.identity.linkerd.cluster.local`;
 
   /** Polls `fn` until it returns true; fails with `what`, the last observation and the cluster's pods. */
@@ -128,10 +81,18 @@ describe.skipIf(skipReason !== undefined)('tsmesh on the one-node cluster (end t
   });
 
   /** The metric lines named `name` of a demo workload's proxy. */
-  const demoMetrics = (app: string, name: string): Promise<string[]> => proxyMetrics('emojivoto', app, name);
+  const demoMetrics = (app: string, name: string): Promise<string[]> =>
+    proxyMetrics(cluster, 'emojivoto', `app=${app}`, name);
   /** The demo's manifests for this cluster (`tsmesh demo --kubernetes` with the imported CLI image). */
   const demoManifests = (): Promise<string> =>
-    tsmesh(['demo', '--kubernetes', '--image', `ghcr.io/tsmesh/cli:${TAG}`, '--image-pull-policy', 'Never']);
+    tsmesh([
+      'demo',
+      '--kubernetes',
+      '--image',
+      `ghcr.io/tsmesh/cli:${TSMESH_IMAGE_TAG}`,
+      '--image-pull-policy',
+      'Never',
+    ]);
   const demoId = (sa: string) => `${sa}.emojivoto.serviceaccount.identity.linkerd.cluster.local`;
   /** The sum of the series among `lines` that carry every one of `labels`. */
   const total = (lines: string[], ...labels: string[]): number =>
@@ -205,7 +166,11 @@ describe.skipIf(skipReason !== undefined)('tsmesh on the one-node cluster (end t
     cluster = await startCluster({ onLog: (l) => process.stderr.write(`${l}\n`) });
     imagesDir = await mkdtemp(join(tmpdir(), 'tsmesh-e2e-images-'));
     const t = performance.now();
-    const images = await buildTsmeshImages({ outDir: imagesDir, tag: TAG, components: COMPONENTS });
+    const images = await buildTsmeshImages({
+      outDir: imagesDir,
+      tag: TSMESH_IMAGE_TAG,
+      components: COMPONENTS,
+    });
     await cluster.importImages(Object.values(images).map((i) => i.archive));
     process.stderr.write(
       `e2e: tsmesh images built and imported in ${Math.round(performance.now() - t)} ms\n`,
@@ -241,13 +206,7 @@ describe.skipIf(skipReason !== undefined)('tsmesh on the one-node cluster (end t
       300_000,
     );
     const ready = performance.now();
-    const check = await runCommand(
-      process.execPath,
-      [cliMain, '--kubeconfig', cluster.kubeconfigPath, 'check', '--wait', '5m'],
-      { timeoutMs: 330_000, allowFailure: true },
-    );
-    if (check.code !== 0)
-      throw new Error(`tsmesh check failed (${check.code}):\n${check.stdout}${check.stderr}`);
+    await tsmesh(['check', '--wait', '5m'], 330_000);
     process.stderr.write(
       `e2e: install → control plane Ready ${Math.round(ready - t0)} ms, tsmesh check ${Math.round(performance.now() - ready)} ms\n`,
     );
@@ -278,20 +237,7 @@ describe.skipIf(skipReason !== undefined)('tsmesh on the one-node cluster (end t
     await apply(JSON.stringify({ apiVersion: 'v1', kind: 'List', items }));
 
     for (const app of ['server', 'client']) {
-      await eventually(`${app} pod injected and Ready`, async () => {
-        const out = await kubectl(
-          '-n',
-          NS,
-          'get',
-          'pods',
-          '-l',
-          `app=${app}`,
-          '-o',
-          'jsonpath={range .items[*]}{.metadata.name} {.spec.initContainers[*].name},{.spec.containers[*].name} {.status.conditions[?(@.type=="Ready")].status}{"\\n"}{end}',
-        );
-        const lines = out.trim().split('\n').filter(Boolean);
-        return (lines.length === 1 && /linkerd-proxy/.test(lines[0]!) && lines[0]!.endsWith(' True')) || out;
-      });
+      await eventually(`${app} pod injected and Ready`, () => meshedPodsReady(cluster, NS, 1, `app=${app}`));
     }
     process.stderr.write(
       `e2e: meshed server and client Ready ${Math.round(performance.now() - t0)} ms after apply\n`,
@@ -455,15 +401,7 @@ const end = Date.now() + 45000; let ok = 0, fail = 0; const errors = {}; const h
       },
       90_000,
     );
-    const check = await runCommand(
-      process.execPath,
-      [cliMain, '--kubeconfig', cluster.kubeconfigPath, 'check', '--proxy', '-n', 'emojivoto'],
-      { timeoutMs: 120_000, allowFailure: true },
-    );
-    if (check.code !== 0)
-      throw new Error(
-        `tsmesh check --proxy -n emojivoto failed (${check.code}):\n${check.stdout}${check.stderr}`,
-      );
+    await tsmesh(['check', '--proxy', '-n', 'emojivoto'], 120_000);
   }, 420_000);
 
   // Issue #12: `tsmesh viz install` on the cluster (no Prometheus: tap does not need one), tap through the
@@ -500,22 +438,7 @@ const end = Date.now() + 45000; let ok = 0, fail = 0; const errors = {}; const h
       180_000,
     );
     const podsReady = performance.now();
-    const check = await runCommand(
-      process.execPath,
-      [
-        cliMain,
-        '--kubeconfig',
-        cluster.kubeconfigPath,
-        'viz',
-        'check',
-        '--wait',
-        '2m',
-        '--external-prometheus',
-      ],
-      { timeoutMs: 150_000, allowFailure: true },
-    );
-    if (check.code !== 0)
-      throw new Error(`tsmesh viz check failed (${check.code}):\n${check.stdout}${check.stderr}`);
+    await tsmesh(['viz', 'check', '--wait', '2m', '--external-prometheus'], 150_000);
     // Pods created before the tap injector have no tap identity to accept: restart web (as Linkerd asks).
     await kubectl('-n', 'emojivoto', 'rollout', 'restart', 'deploy/web');
     await cluster.kubectl(['-n', 'emojivoto', 'rollout', 'status', 'deploy/web', '--timeout=150s'], {

@@ -13,11 +13,19 @@ import {
   type TsmeshImageComponent,
 } from '../../src/index.js';
 import {
+  applyManifests,
   CLI_MAIN,
   createEventually,
   describePods,
   e2eSkipReason,
+  fetchOnceScript,
+  INSTALL_IMAGE_COMPONENTS,
+  kubectlOut,
+  meshedPodsReady,
   nodeDeployment,
+  nodeExec,
+  proxyMetrics,
+  runTsmesh,
   TSMESH_IMAGE_TAG,
   type Eventually,
 } from './cluster-support.js';
@@ -30,17 +38,11 @@ import {
 // in east reaches it through west's gateway with mutual TLS at every hop. Skipped exactly when
 // e2e-mesh.test.ts is (not root, packages missing).
 const COMPONENTS: readonly TsmeshImageComponent[] = [
-  'proxy',
-  'identity',
-  'destination',
-  'policy',
-  'injector',
+  ...INSTALL_IMAGE_COMPONENTS,
   'multicluster', // the service mirror
 ];
 const skipReason = await e2eSkipReason(COMPONENTS);
 if (skipReason) console.warn(`e2e multicluster tests skipped: ${skipReason}`);
-const cliMain = CLI_MAIN;
-const TAG = TSMESH_IMAGE_TAG;
 const NS = 'mc-demo';
 const MC_NS = 'linkerd-multicluster';
 const GATEWAY_ID = `linkerd-gateway.${MC_NS}.serviceaccount.identity.linkerd.cluster.local`;
@@ -70,52 +72,12 @@ describe.skipIf(skipReason !== undefined)(
     let workDir: string | undefined;
     let imagesDir: string | undefined;
 
-    const kubectl = async (side: Side, ...args: string[]): Promise<string> =>
-      (await side.cluster.kubectl(args, { timeoutMs: 120_000 })).stdout;
-    const apply = async (side: Side, manifests: string, ...flags: string[]): Promise<void> => {
-      await side.cluster.kubectl(['apply', ...flags, '-f', '-'], { input: manifests, timeoutMs: 120_000 });
-    };
-    const tsmesh = async (side: Side, args: string[], timeoutMs = 60_000): Promise<string> => {
-      const r = await runCommand(
-        process.execPath,
-        [cliMain, '--kubeconfig', side.cluster.kubeconfigPath, ...args],
-        { timeoutMs, allowFailure: true },
-      );
-      if (r.code !== 0)
-        throw new Error(`tsmesh ${args.join(' ')} (${side.name}) exited ${r.code}:\n${r.stdout}${r.stderr}`);
-      return r.stdout;
-    };
-    const podOf = async (side: Side, ns: string, selector: string): Promise<string> =>
-      (
-        await kubectl(
-          side,
-          '-n',
-          ns,
-          'get',
-          'pods',
-          '-l',
-          selector,
-          '-o',
-          'jsonpath={.items[0].metadata.name}',
-        )
-      ).trim();
-    /** The metric lines named `name` of a pod's proxy, read through the apiserver's pod proxy. */
-    const proxyMetrics = async (
-      side: Side,
-      ns: string,
-      selector: string,
-      name: string,
-    ): Promise<string[]> => {
-      const pod = await podOf(side, ns, selector);
-      const text = await kubectl(
-        side,
-        'get',
-        '--raw',
-        `/api/v1/namespaces/${ns}/pods/${pod}:4191/proxy/metrics`,
-      );
-      return text.split('\n').filter((l) => l.startsWith(`${name}{`));
-    };
-    /** Waits until `count` pods of `ns` (matching `selector`) are Ready, each with a linkerd-proxy if `meshed`. */
+    const kubectl = (side: Side, ...args: string[]): Promise<string> => kubectlOut(side.cluster, ...args);
+    const apply = (side: Side, manifests: string, ...flags: string[]): Promise<void> =>
+      applyManifests(side.cluster, manifests, ...flags);
+    const tsmesh = (side: Side, args: string[], timeoutMs = 60_000): Promise<string> =>
+      runTsmesh(side.cluster, args, { timeoutMs, name: side.name });
+    /** Waits until `count` pods of `ns` (matching `selector`) are Ready, each with a linkerd-proxy. */
     const podsReady = (
       side: Side,
       ns: string,
@@ -126,36 +88,9 @@ describe.skipIf(skipReason !== undefined)(
     ) =>
       side.eventually(
         `${side.name}: ${what} Ready`,
-        async () => {
-          const out = await kubectl(
-            side,
-            '-n',
-            ns,
-            'get',
-            'pods',
-            ...(selector ? ['-l', selector] : []),
-            '-o',
-            'jsonpath={range .items[*]}{.metadata.name} {.spec.initContainers[*].name},{.spec.containers[*].name} {.status.conditions[?(@.type=="Ready")].status}{"\\n"}{end}',
-          );
-          const lines = out.trim().split('\n').filter(Boolean);
-          return (
-            (lines.length === count && lines.every((l) => /linkerd-proxy/.test(l) && l.endsWith(' True'))) ||
-            out
-          );
-        },
+        () => meshedPodsReady(side.cluster, ns, count, selector),
         timeoutMs,
       );
-    /** Runs a `node -e` script in east's meshed client (app container): stdout, or the failure. */
-    const inClient = async (script: string, timeoutMs = 30_000): Promise<string> => {
-      const r = await east.cluster.kubectl(
-        ['-n', NS, 'exec', 'deploy/client', '-c', 'main', '--', 'node', '-e', script],
-        {
-          allowFailure: true,
-          timeoutMs,
-        },
-      );
-      return r.code === 0 ? r.stdout : `exit ${r.code}: ${r.stdout}${r.stderr}`;
-    };
 
     beforeAll(async () => {
       const onLog = (prefix: string) => (l: string) => process.stderr.write(`${prefix}: ${l}\n`);
@@ -167,7 +102,7 @@ describe.skipIf(skipReason !== undefined)(
         startCluster({ addressing: 'east', onLog: onLog('east') }),
         startCluster({ addressing: 'west', onLog: onLog('west') }),
       ]);
-      const images = buildTsmeshImages({ outDir: imagesDir, tag: TAG, components: COMPONENTS });
+      const images = buildTsmeshImages({ outDir: imagesDir, tag: TSMESH_IMAGE_TAG, components: COMPONENTS });
       const [started, built] = await Promise.allSettled([clusters, images]);
       if (started.status === 'fulfilled') [east.cluster, west.cluster] = started.value;
       if (started.status === 'rejected') throw started.reason;
@@ -195,7 +130,7 @@ describe.skipIf(skipReason !== undefined)(
             'tag',
             '--force',
             side.cluster.images.pause.ref,
-            `ghcr.io/tsmesh/pause:${TAG}`,
+            `ghcr.io/tsmesh/pause:${TSMESH_IMAGE_TAG}`,
           ]);
         }),
       );
@@ -331,7 +266,7 @@ describe.skipIf(skipReason !== undefined)(
         async () => {
           const r = await east.cluster.execInNode(
             process.execPath,
-            [cliMain, '--kubeconfig', east.cluster.kubeconfigPath, 'multicluster', 'check', '--wait', '20s'],
+            [CLI_MAIN, '--kubeconfig', east.cluster.kubeconfigPath, 'multicluster', 'check', '--wait', '20s'],
             { allowFailure: true, timeoutMs: 120_000 },
           );
           return r.code === 0 || `exit ${r.code}:\n${r.stdout}${r.stderr}`;
@@ -407,8 +342,11 @@ describe.skipIf(skipReason !== undefined)(
       await east.eventually(
         'east client → http://server-west.mc-demo.svc.cluster.local answered by west',
         async () => {
-          const out = await inClient(
-            `fetch('http://server-west.${NS}.svc.cluster.local/hello').then(async r => console.log(r.status, r.headers.get('l5d-proxy-error'), await r.text()), e => console.log(String(e.cause ?? e)))`,
+          const out = await nodeExec(
+            east.cluster,
+            NS,
+            'client',
+            fetchOnceScript(`http://server-west.${NS}.svc.cluster.local/hello`),
           );
           const m = /^200 null (\{.*\})\s*$/.exec(out.trim());
           if (!m) return out;
@@ -429,13 +367,13 @@ describe.skipIf(skipReason !== undefined)(
       // `multicluster gateways` from east's node: west's gateway alive, one mirrored Service.
       const gateways = await east.cluster.execInNode(
         process.execPath,
-        [cliMain, '--kubeconfig', east.cluster.kubeconfigPath, 'multicluster', 'gateways'],
+        [CLI_MAIN, '--kubeconfig', east.cluster.kubeconfigPath, 'multicluster', 'gateways'],
         { timeoutMs: 60_000 },
       );
       expect(gateways.stdout).toMatch(/^west\s+True\s+1\s+\d+ms$/m);
 
       // The metrics of each hop say the same.
-      const lines = await proxyMetrics(east, NS, 'app=client', 'response_total');
+      const lines = await proxyMetrics(east.cluster, NS, 'app=client', 'response_total');
       const toGateway = lines.filter(
         (l) => l.includes('direction="outbound"') && l.includes(`target_addr="${west.cluster.nodeIp}:4143"`),
       );
@@ -446,7 +384,7 @@ describe.skipIf(skipReason !== undefined)(
         expect(l).toContain(`server_id="${GATEWAY_ID}"`);
       }
       await west.eventually('west: the gateway counted the east client over TLS', async () => {
-        const open = await proxyMetrics(west, MC_NS, 'app=linkerd-gateway', 'tcp_open_total');
+        const open = await proxyMetrics(west.cluster, MC_NS, 'app=linkerd-gateway', 'tcp_open_total');
         const fromClient = open.filter(
           (l) => l.includes('direction="inbound"') && l.includes(`client_id="${CLIENT_ID}"`),
         );
@@ -455,7 +393,7 @@ describe.skipIf(skipReason !== undefined)(
         );
       });
       await west.eventually('west: the server proxy counted the gateway over TLS', async () => {
-        const requests = await proxyMetrics(west, NS, 'app=server', 'request_total');
+        const requests = await proxyMetrics(west.cluster, NS, 'app=server', 'request_total');
         const fromGateway = requests.filter(
           (l) => l.includes('direction="inbound"') && l.includes(`client_id="${GATEWAY_ID}"`),
         );
