@@ -234,7 +234,7 @@ describe('tsmesh install', () => {
     expect(notText.err).toMatch(/policyController\.additionalArgs\[0\] is integer, expected string/);
   });
 
-  it("the identity pod reaches the Kubernetes API around its proxy (proxyInit.kubeAPIServerPorts, as Linkerd's chart)", async () => {
+  it("identity and destination reach the Kubernetes API around their proxy (proxyInit.kubeAPIServerPorts, as Linkerd's chart)", async () => {
     type Init = { name: string; args: string[] };
     const skipped = (out: string, deployment: string) => {
       const d = docs(out).find((o) => o.kind === 'Deployment' && o.metadata.name === deployment)!;
@@ -245,7 +245,8 @@ describe('tsmesh install', () => {
     };
     const plain = (await runCli(['install', ...FIXED_CERTS])).out;
     expect(skipped(plain, 'linkerd-identity')).toBe('443,6443');
-    expect(skipped(plain, 'linkerd-destination')).toBe('4567,4568');
+    expect(skipped(plain, 'linkerd-destination')).toBe('443,6443');
+    expect(skipped(plain, 'linkerd-proxy-injector')).toBe('4567,4568');
     // Linkerd's proxyInit values reach linkerd-init, one port given as a number too.
     const r = await runCli([
       'install',
@@ -257,7 +258,7 @@ describe('tsmesh install', () => {
     ]);
     expect(r.exitCode, r.err).toBe(0);
     expect(skipped(r.out, 'linkerd-identity')).toBe('6443');
-    expect(skipped(r.out, 'linkerd-destination')).toBe('25');
+    expect(skipped(r.out, 'linkerd-destination')).toBe('6443');
     expect(skipped(r.out, 'linkerd-proxy-injector')).toBe('25');
     const bad = await runCli(['install', '--set', 'proxyInit.kubeAPIServerPorts=true']);
     expect(bad.exitCode).toBe(1);

@@ -52,21 +52,26 @@ function controlPlaneInjectorConfig(values: InstallValues, namespace: string): I
 }
 
 /**
- * The identity pod's proxy settings, as annotations so that re-injecting the pod keeps them:
- * - no await: the proxy gets its certificate from the identity container beside it, so nothing may
- *   wait for that proxy (as a native sidecar with await — a startupProbe on /ready — the kubelet
- *   never starts the identity container, a deadlock seen on a real kubelet; Linkerd's chart turns
- *   await off there too);
- * - the Kubernetes API around the proxy (Linkerd's chart skips exactly proxyInit.kubeAPIServerPorts
- *   there; identity makes no other outbound connection): through it, a TokenReview needs the
- *   destination controller for discovery, and a new destination pod needs a certificate from
- *   identity — a destination scaled to 0 and back never became ready on the cluster.
+ * The control-plane pods' own proxy settings, as annotations so that re-injecting a pod keeps them:
+ * - identity, no await: its proxy gets its certificate from the identity container beside it, so
+ *   nothing may wait for that proxy (as a native sidecar with await — a startupProbe on /ready —
+ *   the kubelet never starts the identity container, a deadlock seen on a real kubelet; Linkerd's
+ *   chart turns await off there too);
+ * - identity and destination reach the Kubernetes API around their proxy (Linkerd's chart skips
+ *   the API's ports on both; they make no other outbound connection that needs the proxy). Through
+ *   it, the API's address needs the destination controller for discovery: identity's TokenReviews
+ *   then wait for a destination pod that waits for a certificate from identity — a destination
+ *   scaled to 0 and back never became ready on the cluster — and a new destination pod's
+ *   controllers would wait for themselves.
  */
-function identityProxyAnnotations(values: InstallValues): Record<string, string> {
-  return {
-    [ConfigAnnotation.ProxyAwait]: 'disabled',
-    [ConfigAnnotation.SkipOutboundPorts]: String(values.proxyInit.kubeAPIServerPorts),
-  };
+function controlPlaneProxyAnnotations(
+  component: ControlPlaneComponent,
+  values: InstallValues,
+): Record<string, string> {
+  const kubeApiAround = { [ConfigAnnotation.SkipOutboundPorts]: String(values.proxyInit.kubeAPIServerPorts) };
+  if (component === 'identity') return { [ConfigAnnotation.ProxyAwait]: 'disabled', ...kubeApiAround };
+  if (component === 'destination') return kubeApiAround;
+  return {};
 }
 
 export function renderControlPlane(values: InstallValues, options: RenderOptions): KubeManifest[] {
@@ -324,7 +329,7 @@ export function renderControlPlane(values: InstallValues, options: RenderOptions
             annotations: {
               'cluster-autoscaler.kubernetes.io/safe-to-evict': 'true',
               [ConfigAnnotation.DefaultInboundPolicy]: 'all-unauthenticated',
-              ...(component === 'identity' ? identityProxyAnnotations(values) : {}),
+              ...controlPlaneProxyAnnotations(component, values),
             },
             labels: { ...labels(component), ...selector },
           },

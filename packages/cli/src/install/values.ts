@@ -85,9 +85,9 @@ export interface InstallValues {
   /**
    * linkerd-init as Linkerd's chart configures it (proxyInit.ignoreInboundPorts,
    * ignoreOutboundPorts, skipSubnets, …; passed to @tsmesh/injector like proxy).
-   * kubeAPIServerPorts are the ports the identity controller reaches the Kubernetes API on: its
-   * pod's linkerd-init skips exactly those (its proxy cannot route before identity issues it a
-   * certificate, nor while the destination controller is down).
+   * kubeAPIServerPorts are the ports the control plane reaches the Kubernetes API on: the identity
+   * and destination pods' linkerd-init skips exactly those (through their proxy, the API would
+   * need the destination controller, which itself needs the API and identity).
    */
   proxyInit: Values & { kubeAPIServerPorts: string };
 }
@@ -464,7 +464,7 @@ export const VALUES_SCHEMA: Schema & { $schema?: string; title?: string } = {
         ignoreInboundPorts: ports('inbound ports not redirected to the proxy (besides its own)'),
         ignoreOutboundPorts: ports('outbound ports not redirected to the proxy'),
         kubeAPIServerPorts: ports(
-          "ports of the Kubernetes API: the identity controller's pod skips exactly these outbound",
+          'ports of the Kubernetes API: the identity and destination pods skip exactly these outbound',
         ),
       },
     },
