@@ -38,6 +38,20 @@ const SVC_NAME_VAR: Record<ControlPlaneServiceKind, string> = {
   policy: ProxyEnv.PolicySvcName,
 };
 
+/**
+ * How soon a channel to the control plane tries again, for its connections, its name resolution
+ * and its load balancer alike. gRPC's defaults (1 s growing to 120 s, names re-resolved at most
+ * every 30 s) let a proxy that saw the control plane down for two minutes wait up to two more
+ * after it came back, with the new pods' addresses unknown meanwhile: on the cluster a policy
+ * change after a restart of the destination controller reached the proxies only minutes later.
+ * The proxy's own watch backoff (policy, discovery) is at most 10 s; the channel's is the same.
+ */
+export const CONTROL_PLANE_RECONNECT: ChannelOptions = Object.freeze({
+  'grpc.initial_reconnect_backoff_ms': 500,
+  'grpc.max_reconnect_backoff_ms': 10_000,
+  'grpc.dns_min_time_between_resolutions_ms': 5_000,
+});
+
 /** Loopback literal or `localhost`, also fully qualified (`localhost.`, as Linkerd's chart renders the identity address). */
 export function isLoopbackHost(host: string): boolean {
   const h = host
@@ -133,7 +147,7 @@ export function controlPlaneChannelCredentials(
       ...base,
       tls: false,
       credentials: credentials.createInsecure(),
-      channelOptions: {},
+      channelOptions: CONTROL_PLANE_RECONNECT,
     });
   }
   const anchors = config.identity.trustAnchorsPem;
@@ -148,5 +162,10 @@ export function controlPlaneChannelCredentials(
     anchors,
     service === 'identity' ? undefined : certificates,
   );
-  return Object.freeze({ ...base, tls: true, ...tls });
+  return Object.freeze({
+    ...base,
+    tls: true,
+    credentials: tls.credentials,
+    channelOptions: { ...CONTROL_PLANE_RECONNECT, ...tls.channelOptions },
+  });
 }

@@ -11,6 +11,7 @@ export {
   type MeshTlsOptions,
 } from './mesh-tls.js';
 export {
+  CONTROL_PLANE_RECONNECT,
   controlPlaneChannelCredentials,
   createControlPlaneTlsCredentials,
   isLoopbackHost,

@@ -11,7 +11,11 @@ import {
 } from '@tsmesh/core';
 import { expect, onTestFinished, test } from 'vitest';
 import { createEnvSource, readProxyConfig } from '../../src/config/index.js';
-import { controlPlaneChannelCredentials, createStaticCertificateSource } from '../../src/tls/index.js';
+import {
+  CONTROL_PLANE_RECONNECT,
+  controlPlaneChannelCredentials,
+  createStaticCertificateSource,
+} from '../../src/tls/index.js';
 import { issueIdentity, servingCredentials } from './control-plane-pki.js';
 
 const DST_NAME = 'linkerd-destination.linkerd.serviceaccount.identity.linkerd.cluster.local';
@@ -60,6 +64,12 @@ test('destination over mutual TLS: the workload certificate is presented, the se
     serverName: DST_NAME,
     address: 'linkerd-dst-headless.linkerd.svc.cluster.local.:8086',
   });
+  // Back within 10 s of the control plane (not gRPC's 120 s), names re-resolved every 5 s at most.
+  expect(channel.channelOptions).toEqual({
+    ...CONTROL_PLANE_RECONNECT,
+    'grpc.ssl_target_name_override': DST_NAME,
+  });
+  expect(CONTROL_PLANE_RECONNECT['grpc.max_reconnect_backoff_ms']).toBe(10_000);
   const client = new IdentityClient(`127.0.0.1:${port}`, channel.credentials, channel.channelOptions);
   onTestFinished(() => client.close());
   expect(await call(client)).toBeUndefined();
@@ -74,6 +84,7 @@ test('destination over mutual TLS: the workload certificate is presented, the se
 test('loopback is plaintext; TLS without trust anchors is a configuration error naming the variable', () => {
   expect(controlPlaneChannelCredentials(configFor('127.0.0.1:8086'), 'destination')).toMatchObject({
     tls: false,
+    channelOptions: CONTROL_PLANE_RECONNECT,
   });
   expect(controlPlaneChannelCredentials(configFor('127.0.0.1:8086'), 'policy')).toBeUndefined();
   let error: unknown;
