@@ -563,6 +563,7 @@ const end = Date.now() + 45000; let ok = 0, fail = 0; const errors = {}; const h
     );
 
     // The control plane (destination and policy) down: the proxies keep serving with what they know.
+    const downAt = performance.now();
     await kubectl('-n', 'linkerd', 'scale', 'deploy/linkerd-destination', '--replicas=0');
     await eventually(
       'linkerd-destination pods gone',
@@ -588,6 +589,7 @@ const end = Date.now() + 45000; let ok = 0, fail = 0; const errors = {}; const h
       60_000,
     );
     // Back: the proxies resubscribe, and a new policy change reaches them.
+    const upAt = performance.now();
     await kubectl('-n', 'linkerd', 'scale', 'deploy/linkerd-destination', '--replicas=1');
     const rollout = await cluster.kubectl(
       ['-n', 'linkerd', 'rollout', 'status', 'deploy/linkerd-destination', '--timeout=180s'],
@@ -602,12 +604,16 @@ const end = Date.now() + 45000; let ok = 0, fail = 0; const errors = {}; const h
         `linkerd-destination back: ${rollout.stdout}${rollout.stderr}${await describePods(cluster)}\n--- logs\n${logs.stdout}${logs.stderr}`,
       );
     }
+    const readyAt = performance.now();
     const deniedAfterRestart = await votesDenied();
     await kubectl('-n', 'emojivoto', 'delete', 'authorizationpolicy', 'voting-grpc-from-web');
     await eventually(
       'a policy change after the restart reaches voting (web → voting denied again)',
       async () => (await votesDenied()) > deniedAfterRestart || `deny total ${await votesDenied()}`,
       120_000,
+    );
+    process.stderr.write(
+      `e2e: control plane down ${Math.round(upAt - downAt)} ms; back Ready ${Math.round(readyAt - upAt)} ms; policy change at voting ${Math.round(performance.now() - readyAt)} ms later\n`,
     );
     await kubectl('delete', 'namespace', 'emojivoto', '--wait=true', '--timeout=120s');
   }, 600_000);
