@@ -165,6 +165,17 @@ describe('Helm charts', () => {
     }
   });
 
+  it('… and with proxyInit.kubeAPIServerPorts, which the identity and destination pods skip', async () => {
+    for (const set of ['proxyInit.kubeAPIServerPorts=6443', 'proxyInit.kubeAPIServerPorts=443\\,8443']) {
+      const helmOut = normalize(template('tsmesh-control-plane', '-f', certificateValues(), '--set', set));
+      const cli = normalize((await runCli(['install', ...FIXED_CERTS, '--set', set.replace('\\', '')])).out);
+      const ports = set.split('=')[1]!.replace('\\', '');
+      const identity = cli.find((o) => o.kind === 'Deployment' && o.metadata.name === 'linkerd-identity');
+      expect(JSON.stringify(identity)).toContain(`"config.linkerd.io/skip-outbound-ports":"${ports}"`);
+      expect(helmOut).toEqual(cli);
+    }
+  });
+
   it('rejects values the schema does not allow', () => {
     expect(() =>
       execFileSync(

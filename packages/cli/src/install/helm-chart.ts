@@ -127,6 +127,11 @@ function controlPlaneTemplates(): Map<string, string> {
   sv.destination.defaultOpaquePorts = tok('.Values.destination.defaultOpaquePorts');
   sv.policyController.defaultPolicy = tok('.Values.policyController.defaultPolicy');
   sv.policyController.probeNetworks = tok('.Values.policyController.probeNetworks');
+  // A port range inject() accepts (it checks the skip-ports annotation), standing for the ports the
+  // identity and destination pods reach the Kubernetes API on.
+  const kubeApiPorts = '61234-61235';
+  reps.push({ token: kubeApiPorts, expr: '.Values.proxyInit.kubeAPIServerPorts' });
+  sv.proxyInit.kubeAPIServerPorts = kubeApiPorts;
   // One placeholder flag, replaced below by a range over the list (or the single string).
   const policyArgs = 'zqargspolicyqz';
   sv.policyController.additionalArgs = [policyArgs];
@@ -212,7 +217,7 @@ function controlPlaneTemplates(): Map<string, string> {
       );
       text = text.replaceAll(token, `{{ ${expr} }}`);
     }
-    if (/zq\d+tokqz|zqres|zqargs|98760\d|98761\d/.test(text))
+    if (/zq\d+tokqz|zqres|zqargs|98760\d|98761\d|61234-61235/.test(text))
       throw new Error(`helm-chart: a token was left in ${object.kind}`);
     if (object.kind === 'PodDisruptionBudget')
       text = `{{- if .Values.enablePodDisruptionBudget }}\n${text}{{- end }}\n`;
