@@ -43,6 +43,13 @@ const cpNs = `diag-cp-${process.pid}`;
 
 const cli = (...args: string[]) => runProgram(args);
 
+// Node's "possible EventTarget memory leak" warnings: a controller that shares one signal among its
+// watches must say how many listeners it expects, or its log shows a leak warning at start.
+const leakWarnings: string[] = [];
+process.on('warning', (w) => {
+  if (w.name === 'MaxListenersExceededWarning') leakWarnings.push(w.message);
+});
+
 /** The kubeconfig and context that reach the test cluster. */
 const inTestenv = () => ['--kubeconfig', kubeconfig, '--context', 'testenv'];
 const kube = (...args: string[]) => cli(...inTestenv(), ...args);
@@ -433,6 +440,10 @@ describe('tsmesh diagnostics against kube-apiserver', () => {
     expect((await kube('authz', 'deploy/web')).out.trimEnd().split('\n')).toHaveLength(1);
     const missing = await kube('authz', 'po/nope');
     expect(missing.err).toContain(`no Pod ${ns}/nope`);
+  });
+
+  it('the destination and policy services over the Kubernetes API print no listener-leak warning', () => {
+    expect(leakWarnings).toEqual([]);
   });
 
   it('a user without permissions is told how to check them', async () => {

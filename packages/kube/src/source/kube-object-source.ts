@@ -1,5 +1,6 @@
 // ObjectSource over the Kubernetes API: one WatchCache per kind, started on first use and shared
 // by every reader of that kind, stopped when the source closes.
+import { setMaxListeners } from 'node:events';
 import { MeshError, MeshErrorCode } from '@tsmesh/core';
 import type { Registry } from 'prom-client';
 import { linkedAbortController } from '../async/index.js';
@@ -32,6 +33,9 @@ export class KubeObjectSource implements ObjectSource {
   constructor(options: KubeObjectSourceOptions) {
     this.#options = options;
     this.#controller = linkedAbortController(options.signal);
+    // Every cache's list and watch requests listen on this one signal: a controller watching more
+    // than ten kinds (destination, policy) is no leak, and Node would log one at start.
+    setMaxListeners(0, this.#controller.signal);
   }
 
   /** The cache behind a kind (created and started on first use). */
