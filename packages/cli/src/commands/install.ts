@@ -62,22 +62,14 @@ export function registerInstallCommand(
   out: (text: string) => void,
   err: (text: string) => void,
 ): void {
-  addValuesOptions(
-    program
-      .command('install')
-      .description('Print the control plane (--crds: the CRDs) to apply')
-      .option('--crds', 'print the CustomResourceDefinitions only (apply them first)')
-      .option(
-        '--gateway-api',
-        'with --crds: also the Gateway API HTTPRoute and GRPCRoute CRDs (--set installGatewayAPI=true)',
-      )
-      .option(
-        '--ignore-cluster',
-        'with --crds: do not look at the cluster for Gateway API CRDs (only the values decide)',
-      )
-      .option('--print-values', 'print the default values (the Helm chart values.yaml) and exit')
-      .option('--print-values-schema', 'print the values JSON schema (values.schema.json) and exit'),
-  ).action(
+  const install = program
+    .command('install')
+    .description('Print the control plane (--crds: the CRDs) to apply')
+    .option('--crds', 'print the CustomResourceDefinitions only (apply them first)');
+  addCrdOptions(install)
+    .option('--print-values', 'print the default values (the Helm chart values.yaml) and exit')
+    .option('--print-values-schema', 'print the values JSON schema (values.schema.json) and exit');
+  addValuesOptions(install).action(
     guarded('install', err, async (flags: InstallCommandFlags, command: Command) => {
       if (flags.printValuesSchema) {
         out(
@@ -100,7 +92,29 @@ export function registerInstallCommand(
   );
 }
 
-async function renderCrds(flags: InstallCommandFlags, command: Command): Promise<string> {
+/** The --crds step's Gateway API flags, shared by install and upgrade. */
+export function addCrdOptions(command: Command): Command {
+  return command
+    .option(
+      '--gateway-api',
+      'with --crds: also the Gateway API HTTPRoute and GRPCRoute CRDs (--set installGatewayAPI=true)',
+    )
+    .option(
+      '--ignore-cluster',
+      'with --crds: do not look at the cluster for Gateway API CRDs (only the values decide)',
+    );
+}
+
+export interface CrdFlags extends Pick<InstallFlags, 'values' | 'set'> {
+  gatewayApi?: boolean;
+  ignoreCluster?: boolean;
+}
+
+/**
+ * The CRDs of this version (`install --crds`, `upgrade --crds`), the Gateway API ones decided from
+ * the values and what the cluster has (gateway-api.ts).
+ */
+export async function renderCrds(flags: CrdFlags, command: Command): Promise<string> {
   const values = resolveCrdValues({
     values: flags.values,
     set: [...(flags.set ?? []), ...(flags.gatewayApi ? ['installGatewayAPI=true'] : [])],

@@ -1,4 +1,5 @@
-// `tsmesh upgrade --from-manifests`: the installed values and certificates are kept.
+// `tsmesh upgrade --from-manifests`: the installed values and certificates are kept; `upgrade
+// --crds` prints this version's CRDs as `install --crds` does (on a cluster: install-check.test.ts).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -45,6 +46,15 @@ describe('tsmesh upgrade', () => {
     ])
       expect(secretData(upgrade.out, name)).toEqual(secretData(install.out, name));
     expect(upgrade.out).toContain('value: debug');
+  });
+
+  it('--crds prints the CRDs of this version, as install --crds (Gateway API ones as the values say)', async () => {
+    for (const flags of [[], ['--gateway-api'], ['--set', 'installGatewayAPI=true']]) {
+      const upgrade = await runCli(['upgrade', '--crds', '--ignore-cluster', ...flags]);
+      expect(upgrade.exitCode, upgrade.err).toBe(0);
+      expect(upgrade.out).toBe((await runCli(['install', '--crds', '--ignore-cluster', ...flags])).out);
+      expect(upgrade.out.includes('name: httproutes.gateway.networking.k8s.io')).toBe(flags.length > 0);
+    }
   });
 
   it('says what is missing when the manifests hold no control plane', async () => {

@@ -1,6 +1,7 @@
 // `tsmesh upgrade`: the control plane re-rendered at this CLI's version, keeping the installed
 // values, trust anchors, issuer and webhook certificates (read from the cluster, or from the
 // manifests of the previous install with --from-manifests); flags apply on top as for install.
+// `tsmesh upgrade --crds` prints this version's CRDs first, as `linkerd upgrade --crds` does.
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { MeshError, MeshErrorCode } from '@tsmesh/core';
@@ -14,9 +15,10 @@ import {
   type Values,
 } from '../install/index.js';
 import { guarded } from './command-errors.js';
-import { addValuesOptions, formatOutput } from './install.js';
+import { addCrdOptions, addValuesOptions, formatOutput, renderCrds, type CrdFlags } from './install.js';
 
-interface UpgradeFlags extends InstallFlags, KubeConnectionFlags {
+interface UpgradeFlags extends InstallFlags, KubeConnectionFlags, CrdFlags {
+  crds?: boolean;
   fromManifests?: string;
   output?: string;
 }
@@ -26,18 +28,24 @@ export function registerUpgradeCommand(
   out: (text: string) => void,
   err: (text: string) => void,
 ): void {
-  addValuesOptions(
-    program
-      .command('upgrade')
-      .description('Print the control plane at this version, keeping installed values and certificates')
-      .option(
-        '--from-manifests <file>',
-        'read the installed state from these manifests instead of the cluster',
-      )
-      .option('--kubeconfig <file>', 'kubeconfig (default $KUBECONFIG or ~/.kube/config)')
-      .option('--context <name>', 'kubeconfig context'),
-  ).action(
-    guarded('upgrade', err, async (flags: UpgradeFlags) => {
+  const upgrade = program
+    .command('upgrade')
+    .description(
+      'Print the control plane at this version, keeping installed values and certificates (--crds: the CRDs, to apply first)',
+    )
+    .option('--crds', "print this version's CustomResourceDefinitions only (apply them first)");
+  addCrdOptions(upgrade)
+    .option('--from-manifests <file>', 'read the installed state from these manifests instead of the cluster')
+    .option('--kubeconfig <file>', 'kubeconfig (default $KUBECONFIG or ~/.kube/config)')
+    .option('--context <name>', 'kubeconfig context');
+  addValuesOptions(upgrade).action(
+    guarded('upgrade', err, async (flags: UpgradeFlags, command: Command) => {
+      // As `linkerd upgrade --crds`: the CRDs of this version, decided as install --crds decides
+      // (the Gateway API CRDs kept when tsmesh installed them, never taken over otherwise).
+      if (flags.crds) {
+        out(await renderCrds(flags, command));
+        return;
+      }
       const namespace = flags.controllerNamespace ?? 'linkerd';
       let installed: Values;
       if (flags.fromManifests) {

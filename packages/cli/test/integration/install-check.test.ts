@@ -2,7 +2,7 @@
 // kubectl testenv builds from the same Kubernetes module:
 //   check --pre passes on a fresh server and fails, with a hint, without permissions;
 //   check fails (CRDs, Gateway API and linkerd-config missing) before install;
-//   install --crds refuses without the Gateway API and never takes over external Gateway API CRDs;
+//   install --crds (and upgrade --crds) refuses without the Gateway API and never takes over external Gateway API CRDs;
 //   install --crds | kubectl apply --server-side, install | kubectl apply --dry-run=server, then for real;
 //   check passes once the control-plane pods (made by kube-controller-manager) report ready.
 // Golden: check --pre -o json. Regenerate with TSMESH_UPDATE_GOLDEN=1.
@@ -189,6 +189,13 @@ describe('tsmesh install and check against kube-apiserver', () => {
     const plain = await runCli(['install', '--crds', ...kube()]);
     expect(plain.exitCode, plain.err).toBe(0);
     expect(gatewayNames(plain.out)).toEqual([]);
+    // upgrade --crds decides as install --crds: the same CRDs, the external Gateway API left alone.
+    const upgrade = await runCli(['upgrade', '--crds', ...kube()]);
+    expect(upgrade.exitCode, upgrade.err).toBe(0);
+    expect(upgrade.out).toBe(plain.out);
+    const upgradeTakeover = await runCli(['upgrade', '--crds', '--gateway-api', ...kube()]);
+    expect(upgradeTakeover.exitCode).toBe(1);
+    expect(upgradeTakeover.err).toMatch(/were not installed by tsmesh; installing them would take them over/);
   });
 
   it('install --crds | kubectl apply --server-side, install | kubectl apply --dry-run=server, then check passes', async () => {
