@@ -17,6 +17,7 @@ import {
   GATEWAY_API_INSTALL_HINT,
   HTTP_ROUTE_CRD,
   inspectGatewayApi,
+  type GatewayApiState,
 } from '../install/index.js';
 import { VERSION } from '../version.js';
 import type { Check, CheckCategory } from './run-checks.js';
@@ -145,6 +146,8 @@ export function meshCheckCategories(options: MeshCheckOptions): CheckCategory[] 
   };
 
   if (options.pre) {
+    let gatewayApiState: Promise<GatewayApiState> | undefined;
+    const gatewayApi = () => (gatewayApiState ??= inspectGatewayApi(api()));
     const create = (description: string, group: string, resource: string, namespaced: boolean): Check => ({
       description,
       hintAnchor: 'pre-k8s',
@@ -167,6 +170,29 @@ export function meshCheckCategories(options: MeshCheckOptions): CheckCategory[] 
                 throw err;
               }
               throw problem(`The "${ns}" namespace already exists`);
+            },
+          },
+          // What Linkerd users asked for (linkerd2#15041): the Gateway API looked at before install,
+          // not only by install --crds. A warning when absent (install --crds --gateway-api can
+          // install it); an error when present without v1, which install --crds refuses.
+          {
+            description: 'Gateway API is installed',
+            hintAnchor: 'gwapi',
+            warning: true,
+            run: async () => {
+              if ((await gatewayApi()).owner === 'absent')
+                throw problem(
+                  `no CustomResourceDefinition ${HTTP_ROUTE_CRD}, which the mesh needs; ${GATEWAY_API_INSTALL_HINT}`,
+                );
+            },
+          },
+          {
+            description: 'Gateway API CRDs serve v1',
+            hintAnchor: 'gwapi',
+            run: async () => {
+              const old = crdsWithoutV1(await gatewayApi());
+              if (old.length)
+                throw problem(`${old.join(', ')} does not serve v1: upgrade to Gateway API v1.0.0 or later`);
             },
           },
           create('can create non-namespaced resources', '', 'namespaces', false),

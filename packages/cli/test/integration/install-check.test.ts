@@ -1,6 +1,7 @@
 // `tsmesh install`, `check` and `uninstall` against a real kube-apiserver (testenv), with the
 // kubectl testenv builds from the same Kubernetes module:
-//   check --pre passes on a fresh server and fails, with a hint, without permissions;
+//   check --pre passes on a fresh server (warning that the Gateway API is missing) and fails, with a
+//   hint, without permissions;
 //   check fails (CRDs, Gateway API and linkerd-config missing) before install;
 //   install --crds (and upgrade --crds) refuses without the Gateway API and never takes over external Gateway API CRDs;
 //   install --crds | kubectl apply --server-side, install | kubectl apply --dry-run=server, then for real;
@@ -129,9 +130,13 @@ async function markPodsReady(namespace: string): Promise<number> {
 }
 
 describe('tsmesh install and check against kube-apiserver', () => {
-  it('check --pre passes on a fresh server (golden JSON)', async () => {
+  it('check --pre passes on a fresh server, warning that the Gateway API is missing (golden JSON)', async () => {
     const r = await runCli(['check', '--pre', '-o', 'json', ...kube()]);
     expect(r.exitCode, r.out + r.err).toBe(0);
+    const text = await runCli(['check', '--pre', ...kube()]);
+    expect(text.out).toMatch(
+      /‼ Gateway API is installed\n {4}no CustomResourceDefinition httproutes\.gateway\.networking\.k8s\.io, which the mesh needs; install the Gateway API first: .*\n {4}see https:\/\/linkerd\.io\/2\/checks\/#gwapi for hints\n√ Gateway API CRDs serve v1\n/,
+    );
     golden('check-pre.json.golden', r.out);
   });
 
@@ -189,6 +194,10 @@ describe('tsmesh install and check against kube-apiserver', () => {
     const plain = await runCli(['install', '--crds', ...kube()]);
     expect(plain.exitCode, plain.err).toBe(0);
     expect(gatewayNames(plain.out)).toEqual([]);
+    // check --pre sees them now (it warned on the fresh server: see its golden).
+    const pre = await runCli(['check', '--pre', ...kube()]);
+    expect(pre.exitCode, pre.out).toBe(0);
+    expect(pre.out).toMatch(/√ Gateway API is installed\n√ Gateway API CRDs serve v1\n/);
     // upgrade --crds decides as install --crds: the same CRDs, the external Gateway API left alone.
     const upgrade = await runCli(['upgrade', '--crds', ...kube()]);
     expect(upgrade.exitCode, upgrade.err).toBe(0);
