@@ -44,6 +44,13 @@ function problem(message: string): MeshError {
   return new MeshError(MeshErrorCode.FailedPrecondition, message);
 }
 
+/** Fails when Gateway API CRDs on the cluster do not serve v1, the version the mesh reads. */
+function requireGatewayApiV1(state: GatewayApiState): void {
+  const old = crdsWithoutV1(state);
+  if (old.length)
+    throw problem(`${old.join(', ')} does not serve v1: upgrade to Gateway API v1.0.0 or later`);
+}
+
 interface PodLike extends KubeObject {
   metadata: NonNullable<KubeObject['metadata']>;
   spec?: { containers?: { name: string }[]; initContainers?: { name: string; restartPolicy?: string }[] };
@@ -190,9 +197,7 @@ export function meshCheckCategories(options: MeshCheckOptions): CheckCategory[] 
             description: 'Gateway API CRDs serve v1',
             hintAnchor: 'gwapi',
             run: async () => {
-              const old = crdsWithoutV1(await gatewayApi());
-              if (old.length)
-                throw problem(`${old.join(', ')} does not serve v1: upgrade to Gateway API v1.0.0 or later`);
+              requireGatewayApiV1(await gatewayApi());
             },
           },
           create('can create non-namespaced resources', '', 'namespaces', false),
@@ -329,9 +334,7 @@ export function meshCheckCategories(options: MeshCheckOptions): CheckCategory[] 
             throw problem(
               `the Gateway API is not installed: no CustomResourceDefinition ${HTTP_ROUTE_CRD}; ${GATEWAY_API_INSTALL_HINT}`,
             );
-          const old = crdsWithoutV1(state);
-          if (old.length)
-            throw problem(`${old.join(', ')} does not serve v1: upgrade to Gateway API v1.0.0 or later`);
+          requireGatewayApiV1(state);
         },
       },
     ],
