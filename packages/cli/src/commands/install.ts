@@ -24,10 +24,8 @@ import { checkOutput } from './output-format.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
-interface InstallCommandFlags extends InstallFlags {
+interface InstallCommandFlags extends InstallFlags, CrdFlags {
   crds?: boolean;
-  gatewayApi?: boolean;
-  ignoreCluster?: boolean;
   output?: string;
   printValues?: boolean;
   printValuesSchema?: boolean;
