@@ -131,6 +131,7 @@ export {
   MetricLabel,
   MulticlusterKey,
   NoTlsReason,
+  PROXY_CONTAINER_NAME,
   ProxyEnv,
   ProxyErrorLabel,
   ProxyMetric,

@@ -7,6 +7,7 @@ export {
   InjectionSkipReason,
   InjectMode,
 } from './annotations.js';
+export { PROXY_CONTAINER_NAME } from './containers.js';
 export { Label, MulticlusterKey, ProxyOwnerLabel } from './labels.js';
 export {
   ControlPlanePort,

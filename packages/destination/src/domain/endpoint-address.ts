@@ -1,13 +1,8 @@
 // One endpoint as the destination service knows it: an address and port, and, when a pod backs
 // it, what the translator needs to describe the pod to a proxy (owner, identity inputs, protocol).
 // Built by the watchers from Pods, Namespaces and Servers; turned into protobuf by the translators.
-import { ConfigAnnotation, DefaultPort, Label, ProxyEnv } from '@tsmesh/core';
-import {
-  POD_TEMPLATE_HASH_LABEL,
-  PROXY_CONTAINER_NAME,
-  type ContainerSpec,
-  type PodObject,
-} from './kube-types.js';
+import { ConfigAnnotation, DefaultPort, Label, PROXY_CONTAINER_NAME, ProxyEnv } from '@tsmesh/core';
+import { POD_TEMPLATE_HASH_LABEL, type ContainerSpec, type PodObject } from './kube-types.js';
 import { parsePortSet } from './port-set.js';
 
 export interface PodEndpointInfo {

@@ -30,7 +30,6 @@ export {
 } from './service-profile.js';
 export {
   POD_TEMPLATE_HASH_LABEL,
-  PROXY_CONTAINER_NAME,
   SERVICE_NAME_LABEL,
   TOPOLOGY_ZONE_LABEL,
   type ContainerSpec,

@@ -79,5 +79,3 @@ export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 export const TOPOLOGY_ZONE_LABEL = 'topology.kubernetes.io/zone';
 /** Pod label the Deployment controller sets (owner ReplicaSet name = deployment-hash). */
 export const POD_TEMPLATE_HASH_LABEL = 'pod-template-hash';
-/** The injected proxy container. */
-export const PROXY_CONTAINER_NAME = 'linkerd-proxy';

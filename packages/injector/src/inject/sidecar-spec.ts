@@ -5,13 +5,15 @@ import {
   DEFAULT_IDENTITY_DIR,
   DEFAULT_IDENTITY_TOKEN_FILE,
   IDENTITY_TOKEN_AUDIENCE,
+  PROXY_CONTAINER_NAME,
   ProxyEnv,
 } from '@tsmesh/core';
 import type { InjectorConfig } from '../config/index.js';
 import type { ProxyValues } from './proxy-values.js';
 import type { Container } from './workload.js';
 
-export const PROXY_CONTAINER_NAME = 'linkerd-proxy';
+// The injector's public names for its containers (the proxy's is core's vocabulary).
+export { PROXY_CONTAINER_NAME };
 export const INIT_CONTAINER_NAME = 'linkerd-init';
 export const DEBUG_CONTAINER_NAME = 'linkerd-debug';
 export const IDENTITY_END_ENTITY_VOLUME = 'linkerd-identity-end-entity';

@@ -2,8 +2,7 @@
 // is a regular container, or — where the cluster has native sidecars (Kubernetes 1.29+, the
 // injector's nativeSidecar) — an init container that keeps running. Tap, scraping and viz check
 // all ask this, so all ask it here.
-
-const PROXY_CONTAINER_NAME = 'linkerd-proxy';
+import { PROXY_CONTAINER_NAME } from '@tsmesh/core';
 
 interface NamedContainer {
   readonly name?: string;
