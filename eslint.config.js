@@ -56,6 +56,26 @@ export default tseslint.config(
     rules: { '@nx/enforce-module-boundaries': boundaries(['layer:test']) },
   },
   {
+    // The proxy's product code takes core's data-plane entry, which leaves out the certificate
+    // authority and its ASN.1 library (~7 MB of RSS per proxy; packages/core/src/data-plane.ts).
+    files: ['packages/proxy/src/**/*.ts', 'packages/proxy/bin/**/*.js'],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: '@tsmesh/core',
+              message:
+                "import from '@tsmesh/core/data-plane': a proxy must not load the certificate authority",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // Build and test configs import the shared root presets by path; they are tooling, not a layer.
     files: ['packages/*/tsup.config.ts', 'packages/*/vitest.config.ts'],
     rules: { '@nx/enforce-module-boundaries': 'off' },

@@ -1,5 +1,5 @@
 // The `tsmesh-proxy` binary. Only this file touches process.argv, process.env and process.exit.
-import { MeshError } from '@tsmesh/core';
+import { MeshError } from '@tsmesh/core/data-plane';
 import { awaitProxy } from './await/index.js';
 import { parseArgs, USAGE } from './cli/index.js';
 import { createEnvSource, formatSocketAddr, parseDurationMs, readProxyConfig } from './config/index.js';

@@ -1,16 +1,25 @@
 // Just enough DER to keep bytes exact where it matters: the signed part of a certificate or CSR is
 // verified over the bytes as received, and an issued certificate's issuer name must be the
 // issuer's subject byte for byte (rustls/webpki and Go compare raw bytes). Typed structures are
-// read and written with @peculiar/asn1-schema; this file only walks and concatenates TLVs.
+// read and written with @peculiar/asn1-schema; this file only walks and concatenates TLVs (and
+// der-writer.ts writes the few X.509 pieces the fast paths need), without any ASN.1 library.
 import { MeshErrorCode } from '../errors/index.js';
 import { IdentityError, IdentityErrorReason } from './identity-error.js';
 
 export const DerTag = {
+  Boolean: 0x01,
   Integer: 0x02,
   BitString: 0x03,
+  OctetString: 0x04,
+  Oid: 0x06,
+  Utf8String: 0x0c,
+  UtcTime: 0x17,
   Sequence: 0x30,
-  ContextConstructed0: 0xa0,
-  ContextConstructed3: 0xa3,
+  Set: 0x31,
+  DnsName: 0x82, // GeneralName [2] IMPLICIT IA5String
+  Uri: 0x86, // GeneralName [6] IMPLICIT IA5String
+  ContextConstructed0: 0xa0, // [0], constructed
+  ContextConstructed3: 0xa3, // [3], constructed
 } as const;
 
 /** One TLV: its tag, the whole encoding, and the content. */
@@ -73,19 +82,32 @@ export function derChildren(element: DerElement, where: string): DerElement[] {
   return children;
 }
 
-function encodeLength(length: number): number[] {
+/** The DER length octets of `length` (definite form, minimal). */
+export function derLength(length: number): number[] {
   if (length < 0x80) return [length];
   const bytes: number[] = [];
   for (let rest = length; rest > 0; rest = Math.floor(rest / 256)) bytes.unshift(rest % 256);
   return [0x80 | bytes.length, ...bytes];
 }
 
+/** One TLV around the concatenation of `parts`. */
+export function derTlv(tag: number, ...parts: readonly Uint8Array[]): Uint8Array {
+  let length = 0;
+  for (const part of parts) length += part.length;
+  const header = [tag, ...derLength(length)];
+  const out = new Uint8Array(header.length + length);
+  out.set(header, 0);
+  let offset = header.length;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}
+
 /** A TLV with the given tag around the concatenated parts. */
 export function encodeDer(tag: number, ...parts: Array<Uint8Array | ArrayBuffer>): Uint8Array {
-  const content = Buffer.concat(
-    parts.map((part) => (part instanceof Uint8Array ? part : new Uint8Array(part))),
-  );
-  return new Uint8Array(Buffer.concat([Buffer.from([tag, ...encodeLength(content.length)]), content]));
+  return derTlv(tag, ...parts.map((part) => (part instanceof Uint8Array ? part : new Uint8Array(part))));
 }
 
 /** A BIT STRING with no unused bits (how signatures are carried). */

@@ -1,48 +1,7 @@
 // The identity library: Linkerd identity names and SPIFFE IDs, ECDSA keys, CSRs, certificate
 // issuance (roots, issuers, proxy leaves), trust bundles and chain verification, renewal timing.
 // Pure: node:crypto for keys and signatures, @peculiar/asn1-* for the X.509/PKCS#10 structures.
-export { IdentityError, IdentityErrorReason, type IdentityErrorOptions } from './identity-error.js';
-export {
-  dnsLabelProblem,
-  dnsNameProblem,
-  isDnsLabel,
-  isDnsName,
-  MAX_DNS_LABEL_LENGTH,
-  MAX_DNS_NAME_LENGTH,
-} from './dns-name.js';
-export {
-  DEFAULT_CONTROL_PLANE_NAMESPACE,
-  DEFAULT_TRUST_DOMAIN,
-  formatIdentityName,
-  isIdentityName,
-  parseIdentityName,
-  parseServiceAccountUsername,
-  type IdentityName,
-  type IdentityNameParts,
-  type NameParseOptions,
-  type ServiceAccountRef,
-} from './identity-name.js';
-export {
-  formatSpiffeId,
-  identityNameToSpiffeId,
-  isSpiffeId,
-  parseSpiffeId,
-  SPIFFE_SCHEME,
-  spiffeIdToIdentityName,
-  type SpiffeId,
-  type SpiffeToIdentityOptions,
-} from './spiffe-id.js';
-export { decodePem, encodePem, isPem, type PemBlock, type PemOrDer } from './pem.js';
-export {
-  describeKey,
-  formatPrivateKey,
-  generateKeyPair,
-  keyTypeOf,
-  parsePrivateKey,
-  type KeyPair,
-  type KeyType,
-  type PrivateKeyInput,
-} from './private-key.js';
+export * from './workload.js';
 export {
   ExtKeyUsageOid,
   type GeneralNameValue,
@@ -97,12 +56,3 @@ export {
   type VerifyChainOptions,
   type VerifyPurpose,
 } from './trust-bundle.js';
-export {
-  DEFAULT_MAX_REFRESH_MS,
-  DEFAULT_MIN_REFRESH_MS,
-  DEFAULT_RENEWAL_FRACTION,
-  expiresInMs,
-  renewalDelayMs,
-  renewalTime,
-  type RenewalOptions,
-} from './renewal.js';

@@ -10,10 +10,10 @@ import { decodeCertificate, type Certificate } from './certificate.js';
 import {
   buildLeafCertificate,
   buildLeafCertificateGeneric,
-  derLength,
   encodeUtcTime,
   type LeafContents,
 } from './leaf-certificate.js';
+import { derLength } from './der.js';
 import { generateKeyPair } from './private-key.js';
 
 const root = createRootCertificate({

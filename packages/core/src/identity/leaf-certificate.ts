@@ -8,6 +8,8 @@
 // inputs. Dates outside UTCTime's 1950–2049 fall back to the generic path.
 import { sign, type KeyObject } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
+import { DerTag as Tag, derTlv } from './der.js';
+import { ascii, encodeLeafSubject, encodeSubjectAltName } from './der-writer.js';
 import { buildCertificate, randomSerialNumber, type Certificate } from './certificate.js';
 import { encodePem } from './pem.js';
 import { keyTypeOf } from './private-key.js';
@@ -42,81 +44,11 @@ export interface LeafContents {
   readonly serialNumber?: Uint8Array;
 }
 
-const Tag = {
-  Boolean: 0x01,
-  Integer: 0x02,
-  BitString: 0x03,
-  OctetString: 0x04,
-  Oid: 0x06,
-  Utf8String: 0x0c,
-  UtcTime: 0x17,
-  Sequence: 0x30,
-  Set: 0x31,
-  DnsName: 0x82, // GeneralName [2] IMPLICIT IA5String
-  Uri: 0x86, // GeneralName [6] IMPLICIT IA5String
-  Explicit0: 0xa0,
-  Explicit3: 0xa3,
-} as const;
-
-/** The DER length octets of `length` (definite form, minimal). */
-export function derLength(length: number): number[] {
-  if (length < 0x80) return [length];
-  const bytes: number[] = [];
-  for (let rest = length; rest > 0; rest = Math.floor(rest / 256)) bytes.unshift(rest % 256);
-  return [0x80 | bytes.length, ...bytes];
-}
-
-/** One TLV around the concatenation of `parts`. */
-export function derTlv(tag: number, ...parts: readonly Uint8Array[]): Uint8Array {
-  let length = 0;
-  for (const part of parts) length += part.length;
-  const header = [tag, ...derLength(length)];
-  const out = new Uint8Array(header.length + length);
-  out.set(header, 0);
-  let offset = header.length;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
-}
-
-const ascii = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, 'latin1'));
-const utf8 = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, 'utf8'));
-
-// 2.5.29.17 and 2.5.4.3, the two OIDs written per leaf.
-const SUBJECT_ALT_NAME_OID = new Uint8Array([0x06, 0x03, 0x55, 0x1d, 0x11]);
-const COMMON_NAME_OID = new Uint8Array([0x06, 0x03, 0x55, 0x04, 0x03]);
-const TRUE = new Uint8Array([Tag.Boolean, 0x01, 0xff]);
-const VERSION_3 = new Uint8Array([Tag.Explicit0, 0x03, Tag.Integer, 0x01, 0x02]);
-const EMPTY_NAME = new Uint8Array([Tag.Sequence, 0x00]);
+const VERSION_3 = new Uint8Array([Tag.ContextConstructed0, 0x03, Tag.Integer, 0x01, 0x02]);
 const KEY_USAGE = new Uint8Array(AsnConvert.serialize(keyUsageExtension(['digitalSignature'])));
 const EXT_KEY_USAGE = new Uint8Array(
   AsnConvert.serialize(extKeyUsageExtension([ExtKeyUsageOid.serverAuth, ExtKeyUsageOid.clientAuth])),
 );
-
-/** A name with only a UTF8String common name, as `encodeCommonNameSubject` writes it. */
-export function encodeLeafSubject(commonName: string | undefined): Uint8Array {
-  if (!commonName) return EMPTY_NAME;
-  const atv = derTlv(Tag.Sequence, COMMON_NAME_OID, derTlv(Tag.Utf8String, utf8(commonName)));
-  return derTlv(Tag.Sequence, derTlv(Tag.Set, atv));
-}
-
-/** The subjectAltName extension with DNS names then URIs, as `subjectAltNameExtension` writes it. */
-export function encodeSubjectAltName(
-  dnsNames: readonly string[],
-  uris: readonly string[],
-  critical: boolean,
-): Uint8Array {
-  const names = [
-    ...dnsNames.map((name) => derTlv(Tag.DnsName, ascii(name))),
-    ...uris.map((uri) => derTlv(Tag.Uri, ascii(uri))),
-  ];
-  const value = derTlv(Tag.OctetString, derTlv(Tag.Sequence, ...names));
-  return critical
-    ? derTlv(Tag.Sequence, SUBJECT_ALT_NAME_OID, TRUE, value)
-    : derTlv(Tag.Sequence, SUBJECT_ALT_NAME_OID, value);
-}
 
 function twoDigits(value: number): string {
   return value < 10 ? `0${value}` : `${value}`;
@@ -227,7 +159,7 @@ export function buildLeafCertificate(signer: LeafSigner, leaf: LeafContents): Ce
   const issuerDer = context.certificate.subjectDer;
   const spki = spkiOf(leaf.publicKey);
   const extensions = derTlv(
-    Tag.Explicit3,
+    Tag.ContextConstructed3,
     derTlv(
       Tag.Sequence,
       KEY_USAGE,

@@ -1,6 +1,6 @@
 // The proxy's log filter (LINKERD2_PROXY_LOG syntax: `warn,linkerd=info,target=level`), readable
 // and replaceable at run time through /proxy-log-level.
-import { MeshError, MeshErrorCode } from '@tsmesh/core';
+import { MeshError, MeshErrorCode } from '@tsmesh/core/data-plane';
 import type { LogLevelControl } from './admin-server.js';
 
 const LEVELS = new Set(['trace', 'debug', 'info', 'warn', 'error', 'off']);

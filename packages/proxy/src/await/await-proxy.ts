@@ -3,7 +3,7 @@
 // completes instead of waiting on its sidecar), exiting with the application's status.
 import { spawn } from 'node:child_process';
 import { request } from 'node:http';
-import { DefaultPort, MeshError, MeshErrorCode } from '@tsmesh/core';
+import { DefaultPort, MeshError, MeshErrorCode } from '@tsmesh/core/data-plane';
 
 export interface AwaitProxyOptions {
   readonly command: string;

@@ -1,5 +1,5 @@
 // The usage text of the `tsmesh-proxy` binary and the parsing of its command line.
-import { DefaultPort, ProxyEnv } from '@tsmesh/core';
+import { DefaultPort, ProxyEnv } from '@tsmesh/core/data-plane';
 
 export const USAGE = `Usage: tsmesh-proxy [run] [options]
        tsmesh-proxy await [--timeout DURATION] [--port PORT] [--no-shutdown] -- COMMAND [ARGS...]

@@ -1,7 +1,7 @@
 // Parsers for the value syntaxes of Linkerd's proxy variables. Each returns the value or throws a
 // ValueError saying what it accepts; the config reader adds the variable's name.
 import { isIP } from 'node:net';
-import { DURATION_SYNTAX, parseDurationMs as parseDuration } from '@tsmesh/core';
+import { DURATION_SYNTAX, parseDurationMs as parseDuration } from '@tsmesh/core/data-plane';
 
 export class ValueError extends Error {
   constructor(readonly accepts: string) {

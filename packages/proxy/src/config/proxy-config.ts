@@ -13,7 +13,7 @@ import {
   MeshError,
   MeshErrorCode,
   ProxyEnv,
-} from '@tsmesh/core';
+} from '@tsmesh/core/data-plane';
 import { parseAccessLogFormat, type AccessLogFormat } from '../access-log/index.js';
 import { parseForwardedMode, type ForwardedMode } from '../client-address/index.js';
 import type { EnvSource } from './env-source.js';

@@ -4,7 +4,12 @@
 // OutboundPolicies.Watch the client policy. The context token (LINKERD2_PROXY_DESTINATION_CONTEXT)
 // and the source workload (LINKERD2_PROXY_POLICY_WORKLOAD) are sent as Linkerd's proxy does.
 import { status as GrpcCode, type ServiceError } from '@grpc/grpc-js';
-import type { destination, DestinationClient, outbound, OutboundPoliciesClient } from '@tsmesh/core';
+import type {
+  destination,
+  DestinationClient,
+  outbound,
+  OutboundPoliciesClient,
+} from '@tsmesh/core/data-plane';
 import { createBackoff, type BackoffOptions } from '../identity/index.js';
 import { applyEndpointUpdate, EMPTY_ENDPOINT_SET, formatHostPort, type EndpointSet } from './endpoint-set.js';
 import { createStreamWatch, type LatestWatch } from './latest-watch.js';

@@ -1,7 +1,7 @@
 // The endpoint set of one Destination.Get stream, as the proxy uses it: each endpoint with its
 // weight, TLS identity, protocol hint and metric labels. Updates add, remove or empty the set;
 // `exists` tells "service unknown" (fall back) from "known, currently empty" (fail fast).
-import type { destination } from '@tsmesh/core';
+import type { destination } from '@tsmesh/core/data-plane';
 import { fromTcpAddress, type HostPort } from './proto-address.js';
 
 export type ProtocolHint = 'unknown' | 'h2' | 'opaque';

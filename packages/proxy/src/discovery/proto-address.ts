@@ -1,7 +1,7 @@
 // net.TcpAddress ⇄ host/port. IPv4 is a big-endian uint32; IPv6 two big-endian uint64 halves
 // (`first`, `last`), which protobufjs decodes as Long or number.
 import { isIP } from 'node:net';
-import type { net } from '@tsmesh/core';
+import type { net } from '@tsmesh/core/data-plane';
 
 export interface HostPort {
   readonly host: string;

@@ -6,7 +6,7 @@
 // Linkerd's semantics (linkerd2-proxy app/core errors): fail-fast and load shedding answer 503,
 // response timeouts 504, connection and protocol failures 502; gRPC clients get UNAVAILABLE or
 // DEADLINE_EXCEEDED in a trailers-only response instead.
-import { GrpcStatus, ProxyErrorLabel } from '@tsmesh/core';
+import { GrpcStatus, ProxyErrorLabel } from '@tsmesh/core/data-plane';
 
 /** The closed set of codes. Add one here (with its row in PROXY_ERRORS) before using it. */
 export const ProxyErrorCode = {

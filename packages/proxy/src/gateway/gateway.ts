@@ -10,7 +10,7 @@
 // refused: an HTTP request with 404/508 and `l5d-proxy-error`, an opaque connection by closing it.
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
-import { ProxyErrorLabel } from '@tsmesh/core';
+import { ProxyErrorLabel } from '@tsmesh/core/data-plane';
 import { FORWARDED } from '../client-address/index.js';
 import { detectProtocol } from '../detect/index.js';
 import { PROXY_ERRORS, ProxyError } from '../errors/index.js';

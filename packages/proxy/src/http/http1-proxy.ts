@@ -8,7 +8,7 @@ import { constants as h2constants, type ClientHttp2Stream, type IncomingHttpHead
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { ProxyErrorLabel } from '@tsmesh/core';
+import { ProxyErrorLabel } from '@tsmesh/core/data-plane';
 import { connectTcp } from '../transport/index.js';
 import { forwardTcp } from '../transport/index.js';
 import { connectionNamed, isHopByHop, L5D_PROXY_ERROR } from './headers.js';

@@ -11,7 +11,7 @@ import {
   type ServerHttp2Stream,
 } from 'node:http2';
 import type { Duplex } from 'node:stream';
-import { ProxyErrorLabel } from '@tsmesh/core';
+import { ProxyErrorLabel } from '@tsmesh/core/data-plane';
 import { formatGrpcMessage } from '../errors/index.js';
 import { L5D_PROXY_ERROR, stripHopByHop } from './headers.js';
 import type { Socket } from 'node:net';

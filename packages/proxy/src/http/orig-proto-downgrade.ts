@@ -9,7 +9,7 @@ import {
   type ServerHttp2Stream,
 } from 'node:http2';
 import { PassThrough } from 'node:stream';
-import { ProxyErrorLabel } from '@tsmesh/core';
+import { ProxyErrorLabel } from '@tsmesh/core/data-plane';
 import type { Pool } from 'undici';
 import { isHopByHop, L5D_PROXY_ERROR } from './headers.js';
 import type { HttpRequestContext } from './request-context.js';

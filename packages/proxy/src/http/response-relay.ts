@@ -3,7 +3,7 @@
 // undici's resume, and reporting the outcome exactly once. No promise, stream pipeline or abort
 // controller per request; a client that goes away aborts the upstream request.
 import type { Writable } from 'node:stream';
-import { ProxyErrorLabel } from '@tsmesh/core';
+import { ProxyErrorLabel } from '@tsmesh/core/data-plane';
 import type { HttpRequestContext } from './request-context.js';
 
 export abstract class ResponseRelay<W extends Writable> {

@@ -6,17 +6,17 @@ import { readFile } from 'node:fs/promises';
 import type { KeyObject } from 'node:crypto';
 import { credentials as grpcCredentials, type ChannelCredentials, type ChannelOptions } from '@grpc/grpc-js';
 import {
-  createCertificateRequest,
+  createWorkloadCsr,
   encodePem,
   generateKeyPair,
   IdentityClient,
   MeshError,
   MeshErrorCode,
-  parseTrustBundle,
+  parseWorkloadTrustAnchors,
   ProxyMetric,
   renewalDelayMs,
   type identity,
-} from '@tsmesh/core';
+} from '@tsmesh/core/data-plane';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { createBackoff, type BackoffOptions } from './backoff.js';
 
@@ -42,8 +42,7 @@ export type CsrFactory = (identity: string) => { privateKey: KeyObject; csrDer: 
  */
 export const createIdentityCsr: CsrFactory = (name) => {
   const { privateKey } = generateKeyPair();
-  const csr = createCertificateRequest({ identity: name, privateKey, commonName: false });
-  return { privateKey, csrDer: csr.der };
+  return { privateKey, csrDer: createWorkloadCsr(name, privateKey) };
 };
 
 export interface ProxyIdentityLogger {
@@ -113,7 +112,7 @@ export function startProxyIdentity(options: ProxyIdentityOptions): ProxyIdentity
 
   const { privateKey, csrDer } = (options.createCsr ?? createIdentityCsr)(options.localName);
   const anchors = options.trustAnchorsPem
-    ? parseTrustBundle(options.trustAnchorsPem, { where: 'trust anchors' })
+    ? parseWorkloadTrustAnchors(options.trustAnchorsPem, 'trust anchors')
     : undefined;
   const privateKeyPem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
   const client = new IdentityClient(

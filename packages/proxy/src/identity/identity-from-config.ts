@@ -3,7 +3,7 @@
 // local name, trust anchors) unless identity is disabled; a partial set is a configuration error
 // that names what is missing, so a half-injected pod fails at start-up instead of running
 // without mTLS.
-import { MeshError, MeshErrorCode, ProxyEnv } from '@tsmesh/core';
+import { MeshError, MeshErrorCode, ProxyEnv } from '@tsmesh/core/data-plane';
 import type { IdentityConfig } from '../config/index.js';
 import { controlPlaneChannelCredentials } from '../tls/index.js';
 import type { ProxyIdentityOptions } from './identity-client.js';

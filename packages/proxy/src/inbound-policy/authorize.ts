@@ -7,7 +7,7 @@ import {
   PreparedRequest,
   type HttpRequestInfo,
   type PreparedClient,
-} from '@tsmesh/core';
+} from '@tsmesh/core/data-plane';
 import type {
   CompiledAuthz,
   CompiledRoute,

@@ -20,7 +20,7 @@ import {
   type NetworkMatch,
   type RequestRedirect,
   type StringMatch,
-} from '@tsmesh/core';
+} from '@tsmesh/core/data-plane';
 import { formatProtoIp } from './proto-ip.js';
 
 /** group/kind/name of a policy resource, as Linkerd's srv_*, route_*, authz_* labels carry it. */

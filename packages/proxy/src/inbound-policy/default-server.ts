@@ -7,7 +7,7 @@ import {
   parseIpNetwork,
   type CompiledAuthentication,
   type NetworkMatch,
-} from '@tsmesh/core';
+} from '@tsmesh/core/data-plane';
 import { defaultRouteTable, withRef, type CompiledAuthz, type CompiledServer } from './compile-server.js';
 
 const ALL_CIDRS = ['0.0.0.0/0', '::/0'];

@@ -9,7 +9,7 @@ import {
   type HttpRequestInfo,
   type InboundServerPoliciesClient,
   type RedirectResponse,
-} from '@tsmesh/core';
+} from '@tsmesh/core/data-plane';
 import type { Registry } from 'prom-client';
 import { ProxyError, ProxyErrorCode } from '../errors/index.js';
 import type { BackoffOptions } from '../identity/index.js';

@@ -2,7 +2,7 @@
 // inbound_{http,tcp}_authz_{allow,deny}_total, inbound_http_route_not_found_total and
 // inbound_http_local_ratelimit_total, labelled with the target address, the Server (srv_*), the
 // route (route_*), the authorization (authz_*) or rate-limit policy (ratelimit_*), and TLS.
-import { MetricLabel, ProxyMetric } from '@tsmesh/core';
+import { MetricLabel, ProxyMetric } from '@tsmesh/core/data-plane';
 import { Counter, type Registry } from 'prom-client';
 import type { CompiledAuthz, CompiledRoute, CompiledServer, PolicyMeta } from './compile-server.js';
 import type { RateLimitScope } from './rate-limiter.js';

@@ -1,7 +1,7 @@
 // InboundServerPolicies.WatchPort for one port as a latest-value watch: every message replaces the
 // port's policy; when the stream ends or fails it is reopened after a backoff, and meanwhile the
 // last policy stays in force (a control plane that is down never takes traffic down with it).
-import type { InboundServerPoliciesClient } from '@tsmesh/core';
+import type { InboundServerPoliciesClient } from '@tsmesh/core/data-plane';
 import { createBackoff, type BackoffOptions } from '../identity/index.js';
 import { compileServer, type CompiledServer } from './compile-server.js';
 

@@ -2,7 +2,7 @@
 // 64-bit halves. The policy engine in @tsmesh/core works on CIDR text, so networks are turned into
 // text once, when a policy is compiled; tap turns socket addresses into messages per event.
 import { isIPv4 } from 'node:net';
-import type { net } from '@tsmesh/core';
+import type { net } from '@tsmesh/core/data-plane';
 import { ipBytes } from '../client-address/index.js';
 
 type ProtoIp = net.IPAddress.$Properties;

@@ -6,7 +6,7 @@ import type { IncomingMessage } from 'node:http';
 import type { IncomingHttpHeaders } from 'node:http2';
 import type { Socket } from 'node:net';
 import { isIP } from 'node:net';
-import { NoTlsReason, ProxyErrorLabel, TlsLabel, TRANSPORT_HEADER_PROTOCOL } from '@tsmesh/core';
+import { NoTlsReason, ProxyErrorLabel, TlsLabel, TRANSPORT_HEADER_PROTOCOL } from '@tsmesh/core/data-plane';
 import type { ProxyConfig } from '../config/index.js';
 import { formatSocketAddr } from '../config/index.js';
 import { detectProtocol, TLS_HANDSHAKE } from '../detect/index.js';

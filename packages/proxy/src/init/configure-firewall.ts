@@ -3,7 +3,7 @@
 // otherwise run each command in order and stop at the first failure with its output. With
 // --simulate / --dry-run nothing runs: the commands are only printed.
 import { execFile } from 'node:child_process';
-import { MeshError, MeshErrorCode } from '@tsmesh/core';
+import { MeshError, MeshErrorCode } from '@tsmesh/core/data-plane';
 import type { InitOptions } from './init-options.js';
 import {
   buildFirewallCommands,

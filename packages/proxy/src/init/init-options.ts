@@ -3,7 +3,7 @@
 // lists and may repeat, booleans that take an optional `=true|false`. A bad value is a MeshError
 // naming the flag and what it accepts.
 import { isIP } from 'node:net';
-import { DefaultPort, MeshError, MeshErrorCode } from '@tsmesh/core';
+import { DefaultPort, MeshError, MeshErrorCode } from '@tsmesh/core/data-plane';
 
 export type IptablesMode = 'legacy' | 'nft' | 'plain';
 

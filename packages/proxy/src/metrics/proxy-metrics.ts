@@ -7,7 +7,7 @@ import {
   type Classification,
   type Direction,
   type Peer,
-} from '@tsmesh/core';
+} from '@tsmesh/core/data-plane';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import {
   BatchedCounter,

@@ -4,7 +4,7 @@
 // (dst_namespace, dst_service, dst_pod, dst_deployment, dst_serviceaccount, dst_zone, ...), which
 // viz needs to name destinations by service or workload.
 import { isIP } from 'node:net';
-import { NoTlsReason, TlsLabel } from '@tsmesh/core';
+import { NoTlsReason, TlsLabel } from '@tsmesh/core/data-plane';
 import type { Endpoint } from '../discovery/index.js';
 import { dstLabels, type TargetLabels } from '../metrics/index.js';
 

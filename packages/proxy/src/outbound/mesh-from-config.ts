@@ -3,7 +3,7 @@
 // credentials from the caller), discovery with the context token and source workload, and the
 // mesh front. Without either control-plane service there is no mesh stack (plain forwarding).
 import type { ChannelCredentials, ChannelOptions } from '@grpc/grpc-js';
-import { DestinationClient, OutboundPoliciesClient } from '@tsmesh/core';
+import { DestinationClient, OutboundPoliciesClient } from '@tsmesh/core/data-plane';
 import type { Registry } from 'prom-client';
 import type { ProxyConfig } from '../config/index.js';
 import { createDiscovery, type Discovery } from '../discovery/index.js';

@@ -6,7 +6,7 @@
 import type { Socket } from 'node:net';
 import { isIP } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { NoTlsReason, ProxyErrorLabel, TlsLabel } from '@tsmesh/core';
+import { NoTlsReason, ProxyErrorLabel, TlsLabel } from '@tsmesh/core/data-plane';
 import type { ProxyConfig } from '../config/index.js';
 import { formatSocketAddr } from '../config/index.js';
 import { detectProtocol } from '../detect/index.js';

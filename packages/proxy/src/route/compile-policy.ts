@@ -10,7 +10,7 @@ import {
   type CompiledMatch,
   type GrpcRouteMatch,
   type outbound,
-} from '@tsmesh/core';
+} from '@tsmesh/core/data-plane';
 import { fromWeightedAddr } from '../discovery/index.js';
 import {
   durationToMs,

@@ -3,7 +3,12 @@
 // legacy linkerd2-proxy profile router does; `dst_overrides` is the traffic split (each authority
 // becomes a balancer over Destination.Get(authority)); `isRetryable` routes retry failures (per
 // their response classes, 5xx by default) within the profile's retry budget.
-import { RouteTable, type CompiledMatch, type destination, type PreparedRequest } from '@tsmesh/core';
+import {
+  RouteTable,
+  type CompiledMatch,
+  type destination,
+  type PreparedRequest,
+} from '@tsmesh/core/data-plane';
 import { createRetryBudget, DEFAULT_RETRY_BUDGET } from '../retry/index.js';
 import { durationToMs, listOf, methodName } from './proto-values.js';
 import {

@@ -1,5 +1,5 @@
 // Small protobuf → domain conversions shared by the outbound route compilers.
-import type { HttpRouteMatch, StringMatch } from '@tsmesh/core';
+import type { HttpRouteMatch, StringMatch } from '@tsmesh/core/data-plane';
 
 /**
  * A repeated field as an array. Decoded protobuf always has arrays; plain objects from elsewhere

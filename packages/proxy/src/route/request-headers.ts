@@ -11,7 +11,7 @@
 // Durations are the policy controller's: an integer and a unit of ms, s, m, h or d ("0" alone is
 // zero, which turns that timeout off). A header whose value does not parse is ignored. Without a route retry policy, any retry
 // header makes one: limit 1 unless given, 64 KiB bodies, backoff 25-250 ms with full jitter.
-import { parseDurationMs } from '@tsmesh/core';
+import { parseDurationMs } from '@tsmesh/core/data-plane';
 import type { RetryPolicy, RouteTimeouts } from './routing-plan.js';
 
 type Headers = Record<string, string | string[]>;

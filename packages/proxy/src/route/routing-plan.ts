@@ -2,7 +2,7 @@
 // routes (matched with the policy engine's RouteTable and Gateway API precedence), each rule's
 // weighted backends, timeouts and retry policy, and the failure-accrual settings for endpoints.
 // A plan is immutable; a new control-plane value produces a new plan.
-import type { RouteTable } from '@tsmesh/core';
+import type { RouteTable } from '@tsmesh/core/data-plane';
 import type { Endpoint } from '../discovery/index.js';
 import type { RetryBudget } from '../retry/index.js';
 

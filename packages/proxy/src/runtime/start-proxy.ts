@@ -1,7 +1,7 @@
 // Starts the whole proxy from a config: metrics registry, mesh TLS (when a certificate source is
 // given), inbound, outbound and admin; and stops it with a grace period (stop accepting, let
 // in-flight work finish, then close what is left).
-import { InboundServerPoliciesClient, MeshError, MeshErrorCode, ProxyEnv } from '@tsmesh/core';
+import { InboundServerPoliciesClient, MeshError, MeshErrorCode, ProxyEnv } from '@tsmesh/core/data-plane';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { createAccessLog } from '../access-log/index.js';
 import { createLogLevelControl, startAdmin, type AdminServer } from '../admin/index.js';

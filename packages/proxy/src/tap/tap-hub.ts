@@ -4,7 +4,7 @@
 // one property read. A matched request gets a handle that emits RequestInit now and ResponseInit
 // and ResponseEnd when it completes. A tap whose consumer is slow drops events instead of
 // buffering without bound.
-import type { httpTypes, tap as tapProto } from '@tsmesh/core';
+import type { httpTypes, tap as tapProto } from '@tsmesh/core/data-plane';
 import { toProtoIp } from '../inbound-policy/index.js';
 import { ipBytes } from '../client-address/index.js';
 

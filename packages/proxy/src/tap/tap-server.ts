@@ -5,7 +5,7 @@
 // gets PERMISSION_DENIED. Events are written as length-prefixed gRPC messages; when the client
 // reads slower than events arrive, events beyond a buffer bound are dropped, not queued.
 import { createServer, type Http2Server, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
-import { GrpcStatus, MeshError, TapService, type tap } from '@tsmesh/core';
+import { GrpcStatus, MeshError, TapService, type tap } from '@tsmesh/core/data-plane';
 import { formatGrpcMessage } from '../errors/index.js';
 import type { MeshTls } from '../tls/index.js';
 import { bindListener, createReplayStream, type ListenAddr } from '../transport/index.js';

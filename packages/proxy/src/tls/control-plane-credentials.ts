@@ -6,7 +6,7 @@
 // identity does not, since the proxy certifies before it has one. A loopback address (the local
 // control plane, see the local-mode contract) is plaintext.
 import { credentials, experimental, type ChannelCredentials, type ChannelOptions } from '@grpc/grpc-js';
-import { MeshError, MeshErrorCode, ProxyEnv } from '@tsmesh/core';
+import { MeshError, MeshErrorCode, ProxyEnv } from '@tsmesh/core/data-plane';
 import type { ControlService, IdentityConfig } from '../config/index.js';
 import type { CertificateSource } from './certificate-source.js';
 import { dnsSans } from './mesh-tls.js';

@@ -21,7 +21,7 @@ import {
   type PeerCertificate,
   type SecureContext,
 } from 'node:tls';
-import { MeshError, MeshErrorCode } from '@tsmesh/core';
+import { MeshError, MeshErrorCode } from '@tsmesh/core/data-plane';
 import type { CertificateSource } from './certificate-source.js';
 
 /** ALPN for the opaque transport between proxies (linkerd-compat.md §1.10). */

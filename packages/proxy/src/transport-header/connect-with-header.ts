@@ -3,7 +3,7 @@
 // header and hand back the TLS socket for the session. The outbound proxy calls this when an
 // endpoint's protocol hint says opaque transport (Destination's `ProtocolHint.opaque_transport`).
 import type { TLSSocket } from 'node:tls';
-import { MeshError, MeshErrorCode, TRANSPORT_HEADER_PROTOCOL } from '@tsmesh/core';
+import { MeshError, MeshErrorCode, TRANSPORT_HEADER_PROTOCOL } from '@tsmesh/core/data-plane';
 import type { MeshTls } from '../tls/index.js';
 import { connectTcp } from '../transport/index.js';
 import { encodeTransportHeader, type TransportHeader } from './header-codec.js';

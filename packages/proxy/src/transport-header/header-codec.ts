@@ -4,7 +4,12 @@
 // `transport.l5d.io.Header { int32 port = 1; string name = 2; SessionProtocol session_protocol = 3 }`.
 // Decoding is incremental (bytes arrive in pieces) and strict as Linkerd's: no preface, a length
 // over the limit, bad protobuf, a port outside 1-65535 or a name that is not a DNS name is an error.
-import { MeshError, MeshErrorCode, TRANSPORT_HEADER_PROTOCOL, TransportHeaderCodec } from '@tsmesh/core';
+import {
+  MeshError,
+  MeshErrorCode,
+  TRANSPORT_HEADER_PROTOCOL,
+  TransportHeaderCodec,
+} from '@tsmesh/core/data-plane';
 
 export type SessionProtocol = 'http1' | 'http2';
 

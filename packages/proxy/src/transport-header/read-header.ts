@@ -2,7 +2,7 @@
 // proxy terminated), with a deadline: the bytes after the header are handed back untouched and the
 // stream is paused, so the caller forwards the session without losing a byte.
 import type { Duplex } from 'node:stream';
-import { MeshError, MeshErrorCode } from '@tsmesh/core';
+import { MeshError, MeshErrorCode } from '@tsmesh/core/data-plane';
 import { MAX_TRANSPORT_HEADER_BYTES, parseTransportHeader, type TransportHeader } from './header-codec.js';
 
 export interface ReadHeaderOptions {

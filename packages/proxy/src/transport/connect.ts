@@ -1,6 +1,6 @@
 // Outgoing TCP connections with a connect timeout and an abort signal.
 import { connect as netConnect, type Socket } from 'node:net';
-import { MeshError, MeshErrorCode } from '@tsmesh/core';
+import { MeshError, MeshErrorCode } from '@tsmesh/core/data-plane';
 
 export interface ConnectOptions {
   readonly host: string;

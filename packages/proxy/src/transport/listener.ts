@@ -1,7 +1,7 @@
 // TCP listeners: bound once at start-up, with half-open sockets allowed (opaque forwarding carries
 // half-close) and Nagle off (the proxy forwards what it reads at once).
 import { createServer, type Server, type Socket } from 'node:net';
-import { MeshError, MeshErrorCode } from '@tsmesh/core';
+import { MeshError, MeshErrorCode } from '@tsmesh/core/data-plane';
 
 export interface ListenAddr {
   readonly host: string;

@@ -1,11 +1,44 @@
-// The built binary: `tsmesh-proxy --help` prints usage and exits 0 (the root README shows it).
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+// The built binary: `tsmesh-proxy --help` prints usage and exits 0 (the root README shows it); a
+// bad value stops start-up; it serves /ready, exits 0 on SIGTERM, and never loads core's ASN.1
+// library (the certificate authority's, ~7 MB of RSS: it takes `@tsmesh/core/data-plane`).
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 const bin = fileURLToPath(new URL('../../bin/tsmesh-proxy.js', import.meta.url));
 const built = existsSync(fileURLToPath(new URL('../../dist/main.js', import.meta.url)));
+
+/**
+ * Starts the binary on loopback ports (node flags before it); resolves with its admin port once it
+ * listens, and `stop()` sends SIGTERM and resolves with the exit code.
+ */
+async function startBin(nodeFlags: readonly string[] = []) {
+  const child = spawn(process.execPath, [...nodeFlags, bin], {
+    env: {
+      ...process.env,
+      LINKERD2_PROXY_INBOUND_LISTEN_ADDR: '127.0.0.1:0',
+      LINKERD2_PROXY_OUTBOUND_LISTEN_ADDR: '127.0.0.1:0',
+      LINKERD2_PROXY_ADMIN_LISTEN_ADDR: '127.0.0.1:0',
+      LINKERD2_PROXY_SHUTDOWN_GRACE_PERIOD: '100ms',
+    },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+  const adminPort = () => /admin 127\.0\.0\.1:(\d+)/.exec(stderr)?.[1];
+  await expect.poll(adminPort, { timeout: 10_000 }).toBeDefined();
+  return {
+    adminPort: adminPort() as string,
+    stop: () => {
+      child.kill('SIGTERM');
+      return exited;
+    },
+  };
+}
 
 describe.skipIf(!built)('tsmesh-proxy binary (needs `build`; skipped when dist/ is missing)', () => {
   it('--help prints usage and exits 0', () => {
@@ -32,25 +65,41 @@ describe.skipIf(!built)('tsmesh-proxy run (built binary)', () => {
   });
 
   it('serves /ready and exits 0 on SIGTERM', async () => {
-    const { spawn } = await import('node:child_process');
-    const child = spawn(process.execPath, [bin], {
-      env: {
-        ...process.env,
-        LINKERD2_PROXY_INBOUND_LISTEN_ADDR: '127.0.0.1:0',
-        LINKERD2_PROXY_OUTBOUND_LISTEN_ADDR: '127.0.0.1:0',
-        LINKERD2_PROXY_ADMIN_LISTEN_ADDR: '127.0.0.1:0',
-        LINKERD2_PROXY_SHUTDOWN_GRACE_PERIOD: '100ms',
-      },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    await expect.poll(() => /admin 127\.0\.0\.1:(\d+)/.exec(stderr)?.[1], { timeout: 10_000 }).toBeDefined();
-    const port = /admin 127\.0\.0\.1:(\d+)/.exec(stderr)?.[1];
-    const res = await fetch(`http://127.0.0.1:${port}/ready`);
+    const proxy = await startBin();
+    const res = await fetch(`http://127.0.0.1:${proxy.adminPort}/ready`);
     expect(await res.text()).toBe('ready\n');
-    child.kill('SIGTERM');
-    const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
-    expect(code).toBe(0);
+    expect(await proxy.stop()).toBe(0);
+  });
+
+  it('runs without loading the certificate authority (no @peculiar/asn1-* module)', async () => {
+    // A module resolve hook (node:module register, Node >= 20.6) logs every module the proxy loads.
+    const dir = mkdtempSync(join(tmpdir(), 'proxy-modules-'));
+    const log = join(dir, 'modules.log');
+    const hook = join(dir, 'hook.mjs');
+    writeFileSync(
+      hook,
+      `import { appendFileSync } from 'node:fs';
+export async function resolve(specifier, context, next) {
+  const result = await next(specifier, context);
+  appendFileSync(${JSON.stringify(log)}, result.url + '\\n');
+  return result;
+}
+`,
+    );
+    const register = join(dir, 'register.mjs');
+    writeFileSync(
+      register,
+      `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hook).href)});\n`,
+    );
+    writeFileSync(log, '');
+    const proxy = await startBin(['--import', register]);
+    expect(await proxy.stop()).toBe(0);
+    const modules = readFileSync(log, 'utf8').split('\n').filter(Boolean);
+    // The log works: core's data-plane entry and grpc-js are in it.
+    expect(modules.some((url) => url.includes('/core/dist/data-plane.js'))).toBe(true);
+    expect(modules.some((url) => url.includes('@grpc/grpc-js'))).toBe(true);
+    expect(
+      modules.filter((url) => url.includes('@peculiar/') || url.includes('/core/dist/index.js')),
+    ).toEqual([]);
   });
 });

@@ -4,7 +4,7 @@
 // injected failures and header edits, a weighted backend per attempt, per-route request and
 // response timeouts, retries (bodies buffered up to the route's limit; within the profile's retry
 // budget or the route's max retries), route and backend metrics.
-import { PreparedRequest } from '@tsmesh/core';
+import { PreparedRequest } from '@tsmesh/core/data-plane';
 import type { ProxyMetrics, TargetLabels } from '../../metrics/index.js';
 import { outboundEndpointLabels } from '../endpoint-labels.js';
 import { Readable } from 'node:stream';
