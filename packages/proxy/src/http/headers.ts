@@ -30,9 +30,13 @@ export function connectionNamed(raw: readonly string[]): Set<string> | undefined
   return named;
 }
 
-/** Copies headers without hop-by-hop ones, nor any named in `Connection`. */
+/**
+ * Copies headers without hop-by-hop ones, nor any named in `Connection`; with `dropPseudo`, without
+ * HTTP/2 pseudo-headers (`:status`, `:path`, …) either.
+ */
 export function stripHopByHop(
   headers: IncomingHttpHeaders | OutgoingHttpHeaders,
+  dropPseudo = false,
 ): Record<string, string | string[]> {
   // Called per request and per response: no Set unless a Connection header names others.
   let named: Set<string> | undefined;
@@ -45,6 +49,7 @@ export function stripHopByHop(
   for (const k in headers) {
     const v = headers[k];
     if (v === undefined || HOP_BY_HOP.has(k) || named?.has(k)) continue;
+    if (dropPseudo && k.charCodeAt(0) === 0x3a /* ':' */) continue;
     out[k] = typeof v === 'number' ? String(v) : v;
   }
   return out;
@@ -54,3 +59,29 @@ export function stripHopByHop(
 export const L5D_CLIENT_ID = 'l5d-client-id';
 /** The header a proxy sets on responses it generated itself because of an error. */
 export const L5D_PROXY_ERROR = 'l5d-proxy-error';
+
+/**
+ * A header object (lower-case names, repeated headers as arrays) from undici's raw
+ * [name, value, …] list, without hop-by-hop headers nor any named in `Connection`. Bytes are read
+ * as latin1, as Node's HTTP/1 server writes them back: header values pass through unchanged.
+ */
+export function headersFromRaw(raw: readonly (Buffer | string)[]): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  let named: Set<string> | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i] as Buffer | string;
+    const k = (typeof name === 'string' ? name : name.toString('latin1')).toLowerCase();
+    const value = raw[i + 1] as Buffer | string;
+    const v = typeof value === 'string' ? value : value.toString('latin1');
+    if (k === 'connection') {
+      named ??= new Set();
+      for (const n of v.split(',')) named.add(n.trim().toLowerCase());
+      continue;
+    }
+    if (HOP_BY_HOP.has(k)) continue;
+    const cur = out[k];
+    out[k] = cur === undefined ? v : typeof cur === 'string' ? [cur, v] : (cur.push(v), cur);
+  }
+  if (named) for (const n of named) delete out[n];
+  return out;
+}

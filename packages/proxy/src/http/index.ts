@@ -1,4 +1,4 @@
-export { L5D_CLIENT_ID, L5D_PROXY_ERROR, stripHopByHop } from './headers.js';
+export { headersFromRaw, L5D_CLIENT_ID, L5D_PROXY_ERROR, stripHopByHop } from './headers.js';
 export { corkForTick, hasRequestBody } from './http1-message.js';
 export {
   createHttp1Proxy,

@@ -9,6 +9,7 @@ import type { Endpoint, EndpointSet, LatestWatch } from '../../discovery/index.j
 import { ProxyError, ProxyErrorCode } from '../../errors/index.js';
 import type { BackendSpec, FailureAccrualConfig, ParentLabels } from '../../route/index.js';
 import type { MeshTls } from '../../tls/index.js';
+import type { AbortHook } from '../abort-hook.js';
 import { createEndpointClient, type EndpointClient } from '../endpoint/index.js';
 import type { MeshMetrics } from '../mesh-metrics.js';
 
@@ -42,7 +43,8 @@ export interface EndpointLease {
 
 export interface Balancer {
   readonly backend: BackendSpec;
-  acquire(signal: AbortSignal): Promise<EndpointLease>;
+  /** An endpoint for one request; `abort` ends the wait in the queue. */
+  acquire(abort: AbortHook): Promise<EndpointLease>;
   /** Endpoints by state, for tests and metrics. */
   stats(): { ready: number; ejected: number; total: number };
   close(): Promise<void>;
@@ -198,7 +200,7 @@ export function createBalancer(options: BalancerOptions): Balancer {
       for (const s of states.values()) if (s.breaker && s.breaker.state === 'open') ejected++;
       return { ready: states.size - ejected, ejected, total: states.size };
     },
-    acquire(signal) {
+    acquire(abort) {
       follow();
       if (closed) return Promise.reject(new ProxyError(ProxyErrorCode.FailFast, 'the backend is closed'));
       const s = pick();
@@ -217,7 +219,7 @@ export function createBalancer(options: BalancerOptions): Balancer {
           waiters.delete(attempt);
           clearTimeout(failfast);
           clearTimeout(recheck);
-          signal.removeEventListener('abort', onAbort);
+          abort.removeListener(onAbort);
         };
         const attempt = () => {
           const got = pick();
@@ -235,14 +237,18 @@ export function createBalancer(options: BalancerOptions): Balancer {
         };
         const onAbort = () => {
           finish();
-          reject(signal.reason);
+          reject(abort.reason);
         };
         const failfast = setTimeout(() => {
           finish();
           reject(unavailable());
         }, backend.queue.failfastMs);
         waiters.add(attempt);
-        signal.addEventListener('abort', onAbort, { once: true });
+        if (abort.aborted) {
+          onAbort();
+          return;
+        }
+        abort.addListener(onAbort);
         attempt();
       });
     },

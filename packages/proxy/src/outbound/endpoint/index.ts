@@ -1,8 +1,2 @@
-export {
-  createEndpointClient,
-  type AttemptRequest,
-  type AttemptResponse,
-  type EndpointClient,
-  type EndpointClientOptions,
-  type Headers,
-} from './endpoint-client.js';
+export type { AttemptRequest, AttemptResponse, Headers } from './attempt.js';
+export { createEndpointClient, type EndpointClient, type EndpointClientOptions } from './endpoint-client.js';

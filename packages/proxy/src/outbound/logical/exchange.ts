@@ -4,9 +4,10 @@
 // `l5d-proxy-error` header; gRPC clients get a trailers-only response with grpc-status).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { constants, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
-import type { Readable, Writable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { PROXY_ERRORS, type ProxyError } from '../../errors/index.js';
 import { corkForTick, hasRequestBody, L5D_PROXY_ERROR, stripHopByHop } from '../../http/index.js';
+import { AbortHooks, type AbortHook } from '../abort-hook.js';
 import type { AttemptResponse, Headers } from '../endpoint/index.js';
 
 export interface ResponseOutcome {
@@ -28,12 +29,12 @@ export interface Exchange {
   readonly body: Readable | null;
   /**
    * Aborted when the client goes away or when the stack ends the exchange (abort(), e.g. a route
-   * timeout). Created on first use: an exchange nobody asks for a signal allocates none.
+   * timeout): the balancer's queue and the endpoint client listen to it.
    */
-  readonly signal: AbortSignal;
-  /** True once the client went away (the signal is aborted then too). */
+  readonly abortHook: AbortHook;
+  /** True once the client went away (the hook is aborted then too). */
   readonly gone: boolean;
-  /** Ends the exchange's signal with a reason (route request and idle timeouts). */
+  /** Aborts the exchange's hook with a reason (route request and idle timeouts). */
   abort(reason: unknown): void;
   /** The client's address (read only when asked: tap). */
   peer(): { readonly ip: string; readonly port: number };
@@ -51,61 +52,14 @@ function grpcOf(h: Headers | undefined): number | undefined {
   return Number.isFinite(n) ? n : undefined;
 }
 
-/**
- * Pipes a response body to the client and reports once whether it completed. Unlike
- * stream.pipeline this allocates no AbortController (whose DOMException showed up per request in
- * profiles); a failure on either side destroys the other.
- */
-function relay(from: Readable, to: Writable, done: (failed: boolean) => void): void {
-  let settled = false;
-  const settle = (failed: boolean) => {
-    if (settled) return;
-    settled = true;
-    done(failed);
-  };
-  from.once('error', () => {
-    to.destroy();
-    settle(true);
-  });
-  to.once('error', () => undefined);
-  to.once('close', () => {
-    const finished = (to as { writableFinished?: boolean }).writableFinished === true;
-    if (!finished) from.destroy();
-    settle(!finished);
-  });
-  from.pipe(to);
-}
-
 const isGrpc = (h: Record<string, unknown>) => String(h['content-type'] ?? '').startsWith('application/grpc');
 
 export type Peer = { readonly ip: string; readonly port: number };
 const NO_PEER: Peer = Object.freeze({ ip: '', port: 0 });
 
-/**
- * The signal of one exchange, made only when first asked for (most requests of a route without
- * timeouts never need one before the endpoint call; a controller, its signal and the abort
- * reason were measurable per request).
- */
-class LazyAbort {
-  private controller: AbortController | undefined;
-  private reason: unknown;
-  private aborted = false;
+/** The abort hook of one exchange, which also knows whether the client went away. */
+class ExchangeAbort extends AbortHooks {
   gone = false;
-
-  get signal(): AbortSignal {
-    if (!this.controller) {
-      this.controller = new AbortController();
-      if (this.aborted) this.controller.abort(this.reason);
-    }
-    return this.controller.signal;
-  }
-
-  abort(reason: unknown): void {
-    if (this.aborted) return;
-    this.aborted = true;
-    this.reason = reason;
-    this.controller?.abort(reason);
-  }
 
   clientGone(): void {
     if (this.gone) return;
@@ -138,7 +92,7 @@ export function originForm(target: string, host: string | undefined): { path: st
 }
 
 export function http1Exchange(req: IncomingMessage, res: ServerResponse): Exchange {
-  const abort = new LazyAbort();
+  const abort = new ExchangeAbort();
   res.once('close', () => {
     if (!res.writableFinished) abort.clientGone();
   });
@@ -153,27 +107,25 @@ export function http1Exchange(req: IncomingMessage, res: ServerResponse): Exchan
     http2: false,
     grpc: isGrpc(headers),
     body: hasRequestBody(req) ? req : null,
-    get signal() {
-      return abort.signal;
-    },
+    abortHook: abort,
     get gone() {
       return abort.gone;
     },
-    abort: (reason) => abort.abort(reason),
+    abort: (reason) => void abort.abort(reason),
     peer: () => ({ ip: req.socket.remoteAddress ?? '', port: req.socket.remotePort ?? 0 }),
     get headersSent() {
       return res.headersSent;
     },
     respond(up, extra) {
       return new Promise((resolve) => {
-        // The body is piped first so that its first chunk (usually already buffered) is written in
-        // the tick the pipe resumes, before the uncork below: head and body leave in one write.
-        relay(up.body, res, (err) => {
+        // Corked until the end of this tick: the head and the body's first chunk (usually already
+        // received) leave in one write.
+        corkForTick(res);
+        res.writeHead(up.status, extra ? { ...up.headers, ...extra } : up.headers);
+        up.relay(res, (err) => {
           const t = up.trailers();
           resolve({ status: up.status, grpcStatus: grpcOf(t) ?? grpcOf(up.headers), streamError: err });
         });
-        corkForTick(res);
-        res.writeHead(up.status, extra ? { ...up.headers, ...extra } : up.headers);
       });
     },
     fail(err) {
@@ -193,15 +145,14 @@ export function http2Exchange(
   reqHeaders: IncomingHttpHeaders,
   peer: Peer = NO_PEER,
 ): Exchange {
-  const abort = new LazyAbort();
+  const abort = new ExchangeAbort();
   stream.on('error', () => undefined);
   stream.once('close', () => {
     // A stream closes after a complete exchange too; only a close before the response ended is
     // the client going away.
     if (!stream.writableFinished) abort.clientGone();
   });
-  const headers: Headers = {};
-  for (const [k, v] of Object.entries(stripHopByHop(reqHeaders))) if (!k.startsWith(':')) headers[k] = v;
+  const headers = stripHopByHop(reqHeaders, true);
   const authority = String(reqHeaders[':authority'] ?? reqHeaders.host ?? '');
   return {
     method: String(reqHeaders[':method'] ?? 'GET'),
@@ -211,13 +162,11 @@ export function http2Exchange(
     http2: true,
     grpc: isGrpc(headers),
     body: stream.readableEnded ? null : stream,
-    get signal() {
-      return abort.signal;
-    },
+    abortHook: abort,
     get gone() {
       return abort.gone;
     },
-    abort: (reason) => abort.abort(reason),
+    abort: (reason) => void abort.abort(reason),
     peer: () => peer,
     get headersSent() {
       return stream.headersSent;
@@ -225,7 +174,7 @@ export function http2Exchange(
     respond(up, extra) {
       return new Promise((resolve) => {
         if (stream.destroyed || stream.closed) {
-          up.body.destroy();
+          up.cancel();
           resolve({ status: up.status, grpcStatus: undefined, streamError: true });
           return;
         }
@@ -245,7 +194,7 @@ export function http2Exchange(
           if (t && Object.keys(t).length > 0) stream.sendTrailers(t);
           else stream.close();
         });
-        relay(up.body, stream, (err) => {
+        up.relay(stream, (err) => {
           resolve({
             status: up.status,
             grpcStatus: grpcOf(up.trailers()) ?? grpcOf(up.headers),

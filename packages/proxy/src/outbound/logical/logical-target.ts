@@ -40,7 +40,9 @@ import type { MeshTls } from '../../tls/index.js';
 import { createBalancer, isFailureResponse, type Balancer, type EndpointLease } from '../concrete/index.js';
 import type { AttemptRequest, AttemptResponse, EndpointClient, Headers } from '../endpoint/index.js';
 import type { MeshMetrics, RouteBackendKey, RouteKey } from '../mesh-metrics.js';
+import { abortHookOf, ChildAbortHooks, type AbortHook } from '../abort-hook.js';
 import type { Exchange } from './exchange.js';
+import { RouteTimers } from './route-timers.js';
 
 export interface LogicalTargetOptions {
   readonly target: DiscoveryTarget;
@@ -143,15 +145,20 @@ const pickWeighted = (
   return backends[backends.length - 1]?.backend;
 };
 
-const sleep = (ms: number, signal: AbortSignal) =>
+/** Waits `ms`, or less when `hook` aborts first. */
+const sleep = (ms: number, hook: AbortHook) =>
   new Promise<void>((resolve) => {
+    if (hook.aborted) {
+      resolve();
+      return;
+    }
     const t = setTimeout(done, ms);
     function done() {
       clearTimeout(t);
-      signal.removeEventListener('abort', done);
+      hook.removeListener(done);
       resolve();
     }
-    signal.addEventListener('abort', done, { once: true });
+    hook.addListener(done);
   });
 
 export function createLogicalTarget(options: LogicalTargetOptions): LogicalTarget {
@@ -407,37 +414,15 @@ export function createLogicalTarget(options: LogicalTargetOptions): LogicalTarge
       ? perRequestPolicy(ex.headers, rule.retry, rule.timeouts)
       : undefined;
     const { requestMs, responseMs, idleMs } = perRequest?.timeouts ?? rule.timeouts;
-    // The exchange's own signal is the deadline: the client going away and the route's request and
-    // idle timeouts all end it (one controller per request, made when first needed).
-    // The idle timeout: nothing received for idleMs ends the exchange.
-    let idleTimer: NodeJS.Timeout | undefined;
-    const idleExpired = () =>
-      ex.abort(
-        new ProxyError(ProxyErrorCode.IdleTimeout, `nothing moved for the route's ${idleMs}ms idle timeout`),
-      );
-    const touchIdle =
-      idleMs === undefined
-        ? undefined
-        : () => {
-            clearTimeout(idleTimer);
-            idleTimer = setTimeout(idleExpired, idleMs);
-          };
-    // Armed from the start and re-armed by response data. (Request bytes do not re-arm it: a
-    // 'data' listener would switch the request stream to flowing before its consumer attaches.)
-    touchIdle?.();
-    const requestTimer =
-      requestMs === undefined
-        ? undefined
-        : setTimeout(
-            () =>
-              ex.abort(
-                new ProxyError(
-                  ProxyErrorCode.RequestTimeout,
-                  `no complete response within the route's ${requestMs}ms request timeout`,
-                ),
-              ),
-            requestMs,
-          );
+    // The exchange's hook is the deadline: the client going away and the route's request and idle
+    // timeouts all abort it. The timeouts share one timer, armed from the start; the idle one is
+    // restarted by response data. (Request bytes do not restart it: a 'data' listener would switch
+    // the request stream to flowing before its consumer attaches.)
+    const exHook = ex.abortHook;
+    let timers: RouteTimers | undefined;
+    const timersFor = () =>
+      (timers ??= new RouteTimers({ requestMs, idleMs, expire: (reason) => ex.abort(reason) }));
+    if (requestMs !== undefined || idleMs !== undefined) timersFor();
 
     const retry = perRequest ? perRequest.retry : rule.retry;
     let body: Buffer | Readable | null = ex.body;
@@ -458,29 +443,17 @@ export function createLogicalTarget(options: LogicalTargetOptions): LogicalTarge
           throw new ProxyError(ProxyErrorCode.FailFast, `route ${route.labels.route_name} has no backends`);
         const bKey = backendKeyOf(p, route, backend);
         const perTry = retry?.timeoutMs ?? responseMs;
-        // A controller per attempt only when the attempt has its own timeout.
-        const attemptAbort = perTry === undefined ? undefined : new AbortController();
-        const deadlineSignal = ex.signal;
-        const attemptSignal = attemptAbort?.signal ?? deadlineSignal;
-        const linkAbort = () => attemptAbort?.abort(deadlineSignal.reason);
-        if (attemptAbort) deadlineSignal.addEventListener('abort', linkAbort, { once: true });
-        const responseTimer =
-          attemptAbort === undefined
-            ? undefined
-            : setTimeout(
-                () =>
-                  attemptAbort.abort(
-                    new ProxyError(ProxyErrorCode.ResponseTimeout, `no response headers within ${perTry}ms`),
-                  ),
-                perTry,
-              );
+        // A hook of its own only for an attempt with its own response timeout.
+        const ownHook = perTry === undefined ? undefined : new ChildAbortHooks(exHook);
+        if (ownHook) timersFor().startAttempt(ownHook, perTry as number);
+        const attemptHook: AbortHook = ownHook ?? exHook;
         const attemptStarted = performance.now();
         let legacy: TargetLabels | undefined;
         let tapped: TapHandle | undefined;
         let response: AttemptResponse | undefined;
         let error: ProxyError | undefined;
         try {
-          const lease = await balancerFor(backend, p).acquire(attemptSignal);
+          const lease = await balancerFor(backend, p).acquire(attemptHook);
           metrics.backendRequest(proto, bKey);
           legacy = legacyLabelsOf(lease.client);
           if (options.tap?.active) tapped = tapAttempt(options.tap, ex, lease.client, route, headers);
@@ -494,7 +467,7 @@ export function createLogicalTarget(options: LogicalTargetOptions): LogicalTarge
             http2: ex.http2,
           };
           try {
-            response = await lease.client.send(request, attemptSignal);
+            response = await lease.client.send(request, attemptHook);
           } catch (err) {
             // A client that went away is not the endpoint's failure: failure accrual must not eject
             // an endpoint because load generators or impatient clients hung up mid-request.
@@ -508,10 +481,12 @@ export function createLogicalTarget(options: LogicalTargetOptions): LogicalTarge
               : Number(response.headers['grpc-status']);
           lease.release({ failed: isFailureResponse(response.status, grpcStatus), latencyMs: latency });
         } catch (err) {
-          error = toProxyError(attemptSignal.aborted && attemptSignal.reason ? attemptSignal.reason : err);
+          error = toProxyError(attemptHook.aborted && attemptHook.reason ? attemptHook.reason : err);
         } finally {
-          clearTimeout(responseTimer);
-          if (attemptAbort) deadlineSignal.removeEventListener('abort', linkAbort);
+          if (ownHook) {
+            timers?.endAttempt();
+            ownHook.detach();
+          }
         }
         const seconds = (performance.now() - attemptStarted) / 1000;
         const grpcStatus =
@@ -522,7 +497,7 @@ export function createLogicalTarget(options: LogicalTargetOptions): LogicalTarge
         let wantsRetry =
           retry !== undefined &&
           replayable &&
-          !ex.signal.aborted &&
+          !exHook.aborted &&
           (response
             ? retryable(retry, rule, response.status, grpcStatus)
             : error !== undefined && error.code !== ProxyErrorCode.LoadShed);
@@ -536,9 +511,9 @@ export function createLogicalTarget(options: LogicalTargetOptions): LogicalTarge
           }
         }
         if (response && !wantsRetry) {
-          if (touchIdle) {
-            touchIdle();
-            response.body.on('data', touchIdle);
+          if (idleMs !== undefined && timers) {
+            timers.touch();
+            response.onBodyData(timers.touch);
           }
           const outcome = await ex.respond(
             response,
@@ -578,8 +553,7 @@ export function createLogicalTarget(options: LogicalTargetOptions): LogicalTarge
             proto === 'grpc' ? String(grpcStatus ?? '') : String(response.status),
             '',
           );
-          response.body.on('error', () => undefined);
-          response.body.resume();
+          response.discard();
           tapped?.end({ statusCode: response.status, grpcStatus, error: undefined });
           if (legacy)
             options.proxyMetrics?.response(legacy, {
@@ -604,11 +578,11 @@ export function createLogicalTarget(options: LogicalTargetOptions): LogicalTarge
         if (retry.backoff) {
           const { minMs, maxMs, jitter } = retry.backoff;
           const base = Math.min(maxMs, minMs * 2 ** Math.min(20, attempt - 1));
-          await sleep(base * (1 + jitter * (2 * random() - 1)), ex.signal);
+          await sleep(base * (1 + jitter * (2 * random() - 1)), exHook);
         }
       }
     } catch (err) {
-      const e = toProxyError(ex.signal.aborted && ProxyError.is(ex.signal.reason) ? ex.signal.reason : err);
+      const e = toProxyError(exHook.aborted && ProxyError.is(exHook.reason) ? exHook.reason : err);
       // When the client went away there is nobody to answer and nothing the proxy did wrong.
       if (!ex.gone) {
         ex.fail(e);
@@ -619,8 +593,7 @@ export function createLogicalTarget(options: LogicalTargetOptions): LogicalTarge
         PROXY_ERRORS[e.code].routeErrorLabel,
       );
     } finally {
-      clearTimeout(requestTimer);
-      clearTimeout(idleTimer);
+      timers?.stop();
     }
   };
 
@@ -679,7 +652,7 @@ export function createLogicalTarget(options: LogicalTargetOptions): LogicalTarge
           ProxyErrorCode.FailFast,
           `route ${hit?.route.labels.route_name} has no backends`,
         );
-      return balancerFor(backend, p).acquire(signal);
+      return balancerFor(backend, p).acquire(abortHookOf(signal));
     },
     async leaseForOpaque(signal) {
       const p = await resolvePlan();
@@ -688,7 +661,7 @@ export function createLogicalTarget(options: LogicalTargetOptions): LogicalTarge
       const backend = pickWeighted(backends, random);
       if (!backend)
         throw new ProxyError(ProxyErrorCode.FailFast, `${options.authority} has no opaque backends`);
-      return balancerFor(backend, p).acquire(signal);
+      return balancerFor(backend, p).acquire(abortHookOf(signal));
     },
     async close() {
       closed = true;

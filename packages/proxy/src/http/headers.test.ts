@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { headersFromRaw, stripHopByHop } from './headers.js';
+
+describe('stripHopByHop', () => {
+  it('drops hop-by-hop headers and those Connection names; pseudo-headers only when asked', () => {
+    const h = {
+      ':status': '200',
+      connection: 'keep-alive, x-private',
+      'keep-alive': 'timeout=5',
+      'x-private': 'p',
+      'content-type': 'text/plain',
+      'set-cookie': ['a=1', 'b=2'],
+      'content-length': 3 as unknown as string,
+    };
+    expect(stripHopByHop(h)).toEqual({
+      ':status': '200',
+      'content-type': 'text/plain',
+      'set-cookie': ['a=1', 'b=2'],
+      'content-length': '3',
+    });
+    expect(stripHopByHop(h, true)).toEqual({
+      'content-type': 'text/plain',
+      'set-cookie': ['a=1', 'b=2'],
+      'content-length': '3',
+    });
+  });
+});
+
+describe('headersFromRaw', () => {
+  it('lower-cases names, gathers repeated headers, drops hop-by-hop and Connection-named ones', () => {
+    const raw = [
+      'Content-Type',
+      'text/plain',
+      'Set-Cookie',
+      'a=1',
+      'Connection',
+      'keep-alive, X-Private',
+      'Transfer-Encoding',
+      'chunked',
+      'X-Private',
+      'p',
+      'set-cookie',
+      'b=2',
+      'Set-Cookie',
+      'c=3',
+    ].map((s) => Buffer.from(s, 'latin1'));
+    expect(headersFromRaw(raw)).toEqual({
+      'content-type': 'text/plain',
+      'set-cookie': ['a=1', 'b=2', 'c=3'],
+    });
+  });
+
+  it('passes header bytes through unchanged (latin1), and takes strings too', () => {
+    const value = Buffer.from([0x63, 0xe9, 0xff]);
+    const out = headersFromRaw([Buffer.from('X-Bytes'), value, 'x-str', 'v']);
+    expect(Buffer.from(out['x-bytes'] as string, 'latin1')).toEqual(value);
+    expect(out['x-str']).toBe('v');
+  });
+});

@@ -1,0 +1,50 @@
+// What one attempt to one endpoint is made of: the request as the logical level sends it, and the
+// response it gets back, whose body the logical level relays to the client or drops (a retry).
+import type { Readable, Writable } from 'node:stream';
+import { ProxyError, ProxyErrorCode } from '../../errors/index.js';
+
+export type Headers = Record<string, string | string[]>;
+
+export interface AttemptRequest {
+  readonly method: string;
+  /** Path and query: origin form (the exchange turns an absolute-form target into it). */
+  readonly path: string;
+  readonly authority: string;
+  /** Without hop-by-hop headers and pseudo-headers (the exchange strips them). */
+  readonly headers: Headers;
+  /** A buffered body (replayable) or a stream (one attempt only); null for none. */
+  readonly body: Buffer | Readable | null;
+  /** Send as HTTP/2 (the client spoke HTTP/2, e.g. gRPC). */
+  readonly http2: boolean;
+}
+
+export interface AttemptResponse {
+  readonly status: number;
+  /** Without hop-by-hop headers and pseudo-headers. */
+  readonly headers: Headers;
+  /** Trailers, once the body has ended (undefined for none). */
+  trailers(): Headers | undefined;
+  /** True when the response has no body at all (HTTP/2 trailers-only, e.g. a gRPC error). */
+  readonly endStream: boolean;
+  /**
+   * Writes the body to `to` and ends it. `done` is called once: false when `to` finished, true
+   * when either side went away first (the other side is then destroyed too).
+   */
+  relay(to: Writable, done: (failed: boolean) => void): void;
+  /** Calls `listener` for every body chunk received from now on (the route's idle timeout). */
+  onBodyData(listener: () => void): void;
+  /** Reads the body to its end and drops it (a response that is retried). */
+  discard(): void;
+  /** Stops the response (nobody is left to receive it). */
+  cancel(): void;
+}
+
+/** A failure to reach the endpoint (connect, TLS) as the proxy's error. */
+export const toConnectError = (err: unknown): ProxyError =>
+  ProxyError.is(err)
+    ? err
+    : new ProxyError(
+        ProxyErrorCode.ConnectFailed,
+        `connecting to the endpoint failed: ${(err as Error)?.message ?? err}`,
+        { cause: err },
+      );
