@@ -7,6 +7,7 @@
 //   BENCH_PEER_HINT  h2 (default): that peer gets HTTP/1 over HTTP/2 (l5d-orig-proto), as discovery's
 //                    h2 hint gives meshed pods; none: HTTP/1 stays HTTP/1 between the proxies
 //   BENCH_PROXY_DIST another build of the package (default: packages/proxy/dist/index.js)
+//   BENCH_HEAPPROF   sample allocations that outlive the young generation (see below)
 //   BENCH_LATLOG     write GC pauses, event-loop stalls and per-thread CPU to BENCH_LATLOG.<name>.json
 //                    at exit (adds a 1 ms timer reading /proc: a few % of CPU; p99-analyze.mjs reads it)
 // Prints {"inbound":N,"outbound":N,"admin":N} once listening.
@@ -15,7 +16,9 @@ import { join } from 'node:path';
 // BENCH_PROXY_DIST: another build's index.js (build-revision.mjs) to compare versions in one run.
 const dist =
   process.env.BENCH_PROXY_DIST ?? new URL('../../packages/proxy/dist/index.js', import.meta.url).href;
-const { createEnvSource, readProxyConfig, startProxy } = await import(dist);
+const { createEnvSource, readProxyConfig, startProxy, installAsyncResourceBind } = await import(dist);
+// What the binary does at start (main.ts); builds before it have no such export.
+installAsyncResourceBind?.();
 
 const env = process.env;
 const dir = env.BENCH_CERT_DIR;
@@ -43,7 +46,35 @@ process.stdout.write(
     admin: proxy.admin.address.port,
   })}\n`,
 );
-process.on('SIGTERM', () => void proxy.shutdown(0).then(() => process.exit(0)));
+// BENCH_HEAPPROF=PREFIX: V8's sampling heap profiler for the whole run, keeping the samples of
+// objects a mark-compact collected but not of those a scavenge collected — i.e. what was promoted to
+// the old generation and died there, plus what is still alive — written to PREFIX.<pid>.heapprofile
+// at SIGTERM (heapprofile-summary.mjs reads it): where the old-generation garbage is allocated.
+let stopHeapProfile = async () => undefined;
+if (env.BENCH_HEAPPROF) {
+  const { Session } = await import('node:inspector');
+  const session = new Session();
+  session.connect();
+  const post = (method, params) =>
+    new Promise((resolve, reject) => session.post(method, params, (e, r) => (e ? reject(e) : resolve(r))));
+  await post('HeapProfiler.enable');
+  await post('HeapProfiler.startSampling', {
+    samplingInterval: 8192,
+    includeObjectsCollectedByMajorGC: true,
+    includeObjectsCollectedByMinorGC: false,
+  });
+  stopHeapProfile = async () => {
+    const { profile } = await post('HeapProfiler.stopSampling');
+    writeFileSync(`${env.BENCH_HEAPPROF}.${process.pid}.heapprofile`, JSON.stringify(profile));
+  };
+}
+process.on(
+  'SIGTERM',
+  () =>
+    void stopHeapProfile()
+      .then(() => proxy.shutdown(0))
+      .then(() => process.exit(0)),
+);
 if (env.BENCH_MEMLOG) {
   // Heap figures every second on stderr, to see where a proxy's memory goes under load.
   const mb = (n) => (n / 1048576).toFixed(1);

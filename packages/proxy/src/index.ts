@@ -19,7 +19,13 @@ export {
   type IdentityConfig,
   type ProxyConfig,
 } from './config/index.js';
-export { startProxy, type RunningProxy, type StartProxyOptions } from './runtime/index.js';
+export {
+  asyncResourceBindAllocatesAccessors,
+  installAsyncResourceBind,
+  startProxy,
+  type RunningProxy,
+  type StartProxyOptions,
+} from './runtime/index.js';
 export {
   controlPlaneChannelCredentials,
   createControlPlaneTlsCredentials,

@@ -6,7 +6,7 @@ import { createEnvSource, formatSocketAddr, parseDurationMs, readProxyConfig } f
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { configureFirewall, parseInitArgs } from './init/index.js';
 import { identitySetupFromConfig, startProxyIdentity, type ProxyIdentity } from './identity/index.js';
-import { startProxy } from './runtime/index.js';
+import { installAsyncResourceBind, startProxy } from './runtime/index.js';
 import { VERSION } from './version.js';
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -100,6 +100,9 @@ async function runInit(options: readonly string[]): Promise<number> {
 }
 
 async function run(): Promise<number> {
+  // Before the first HTTP/2 stream: node:http2 would otherwise promote every client stream to the
+  // old generation (runtime/async-resource-bind.ts).
+  installAsyncResourceBind();
   let config;
   let identitySetup;
   try {

@@ -1,1 +1,2 @@
 export { startProxy, type RunningProxy, type StartProxyOptions } from './start-proxy.js';
+export { asyncResourceBindAllocatesAccessors, installAsyncResourceBind } from './async-resource-bind.js';
