@@ -14,6 +14,7 @@ import { forwardTcp } from '../transport/index.js';
 import { connectionNamed, isHopByHop, L5D_PROXY_ERROR } from './headers.js';
 import { corkForTick, hasRequestBody } from './http1-message.js';
 import { canCarryOverHttp2, L5D_ORIG_PROTO, upgradedRequestHeaders } from './orig-proto.js';
+import { http2RequestOptions } from './http2-request-options.js';
 import { ResponseRelay } from './response-relay.js';
 import { createHttp1Pools, createHttp2Sessions, type Http2Sessions } from './upstream-pools.js';
 import type { MeshTls } from '../tls/index.js';
@@ -309,7 +310,7 @@ export function createHttp1Proxy<C>(options: Http1ProxyOptions<C>): Http1Proxy<C
           ? `[${target.host}]:${target.port}`
           : `${target.host}:${target.port}`,
       });
-      upstream = sessionsFor().get(target, ctx.serverIdentity).request(headers, { endStream: !body });
+      upstream = sessionsFor().get(target, ctx.serverIdentity).request(headers, http2RequestOptions(!body));
     } catch {
       fail(res, ctx, 502, ProxyErrorLabel.Io, 'upstream connection failed');
       return;

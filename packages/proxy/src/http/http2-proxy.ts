@@ -13,6 +13,7 @@ import {
 import type { Duplex } from 'node:stream';
 import { ProxyErrorLabel } from '@tsmesh/core/data-plane';
 import { formatGrpcMessage } from '../errors/index.js';
+import { http2RequestOptions } from './http2-request-options.js';
 import { L5D_PROXY_ERROR, stripHopByHop } from './headers.js';
 import type { Socket } from 'node:net';
 import type { MeshTls } from '../tls/index.js';
@@ -128,9 +129,9 @@ export function createHttp2Proxy<C>(options: Http2ProxyOptions<C>): Http2Proxy<C
     if (ctx.addHeaders) Object.assign(reqHeaders, ctx.addHeaders);
     let upstream: ReturnType<ClientHttp2Session['request']>;
     try {
-      upstream = sessions.get(ctx.target, ctx.serverIdentity).request(reqHeaders, {
-        endStream: stream.readableEnded,
-      });
+      upstream = sessions
+        .get(ctx.target, ctx.serverIdentity)
+        .request(reqHeaders, http2RequestOptions(stream.readableEnded));
     } catch {
       respondError(502, ProxyErrorLabel.Io, 'upstream connection failed');
       return;

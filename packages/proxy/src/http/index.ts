@@ -1,5 +1,6 @@
 export { headersFromRaw, L5D_CLIENT_ID, L5D_PROXY_ERROR, stripHopByHop } from './headers.js';
 export { corkForTick, hasRequestBody } from './http1-message.js';
+export { http2RequestOptions } from './http2-request-options.js';
 export {
   createHttp1Proxy,
   type Http1Proxy,
