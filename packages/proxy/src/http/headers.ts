@@ -41,7 +41,8 @@ export function stripHopByHop(
   // Called per request and per response: no Set unless a Connection header names others.
   let named: Set<string> | undefined;
   const conn = headers.connection;
-  if (typeof conn === 'string') {
+  // `keep-alive` names only a hop-by-hop header: no set for the common case.
+  if (typeof conn === 'string' && !(conn.length === 10 && conn.toLowerCase() === 'keep-alive')) {
     named = new Set();
     for (const n of conn.split(',')) named.add(n.trim().toLowerCase());
   }
@@ -74,6 +75,8 @@ export function headersFromRaw(raw: readonly (Buffer | string)[]): Record<string
     const value = raw[i + 1] as Buffer | string;
     const v = typeof value === 'string' ? value : value.toString('latin1');
     if (k === 'connection') {
+      // `keep-alive` (most responses) names only a hop-by-hop header: nothing more to drop.
+      if (v.length === 10 && v.toLowerCase() === 'keep-alive') continue;
       named ??= new Set();
       for (const n of v.split(',')) named.add(n.trim().toLowerCase());
       continue;

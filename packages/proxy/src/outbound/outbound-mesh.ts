@@ -171,6 +171,7 @@ export function createOutboundMesh(options: OutboundMeshOptions): OutboundMesh {
   );
   sweep.unref();
 
+  const keyOfAuthority = new Map<string, string>();
   const targetFor = (
     authority: string | undefined,
     override: string | undefined,
@@ -187,10 +188,22 @@ export function createOutboundMesh(options: OutboundMeshOptions): OutboundMesh {
       key = formatHostPort(orig);
       dt = { kind: 'addr', addr: orig };
     } else {
+      // Most requests name an authority seen before: its key without parsing it again.
+      const known = authority === undefined ? undefined : keyOfAuthority.get(authority);
+      if (known !== undefined) {
+        const hit = targets.get(known);
+        if (hit) {
+          hit.lastUsed = Date.now();
+          return hit;
+        }
+      }
       const parsed = parseAuthority(authority);
       if (!parsed) return undefined;
       key = formatHostPort(parsed);
       dt = { kind: 'name', authority: key };
+      // Bounded: authorities come from clients.
+      if (keyOfAuthority.size >= 1024) keyOfAuthority.clear();
+      keyOfAuthority.set(authority as string, key);
     }
     let e = targets.get(key);
     if (!e) {
@@ -239,19 +252,25 @@ export function createOutboundMesh(options: OutboundMeshOptions): OutboundMesh {
       return;
     }
     e.inFlight++;
-    e.target
-      .handle(ex)
-      .catch((err: unknown) => {
-        const pe = ProxyError.is(err)
-          ? err
-          : new ProxyError(ProxyErrorCode.Unexpected, String(err), { cause: err });
-        options.onError?.(pe, 'http');
-        ex.fail(pe);
-      })
-      .finally(() => {
-        e.inFlight--;
-        e.lastUsed = Date.now();
-      });
+    const entry = e;
+    const failed = (err: unknown) => {
+      const pe = ProxyError.is(err)
+        ? err
+        : new ProxyError(ProxyErrorCode.Unexpected, String(err), { cause: err });
+      options.onError?.(pe, 'http');
+      ex.fail(pe);
+      done(entry);
+    };
+    // One promise reaction per request (then with both callbacks rather than catch + finally).
+    try {
+      entry.target.handle(ex).then(() => done(entry), failed);
+    } catch (err) {
+      failed(err);
+    }
+  };
+  const done = (e: Entry) => {
+    e.inFlight--;
+    e.lastUsed = Date.now();
   };
 
   const http1 = createHttp1Server(

@@ -57,17 +57,6 @@ const isGrpc = (h: Record<string, unknown>) => String(h['content-type'] ?? '').s
 export type Peer = { readonly ip: string; readonly port: number };
 const NO_PEER: Peer = Object.freeze({ ip: '', port: 0 });
 
-/** The abort hook of one exchange, which also knows whether the client went away. */
-class ExchangeAbort extends AbortHooks {
-  gone = false;
-
-  clientGone(): void {
-    if (this.gone) return;
-    this.gone = true;
-    this.abort(new Error('the client went away'));
-  }
-}
-
 /**
  * The request target in origin form and the authority it names. A client that treats the proxy as
  * an HTTP proxy (`HTTP_PROXY`, `curl -x`) sends the absolute form `http://host:port/path`
@@ -91,52 +80,207 @@ export function originForm(target: string, host: string | undefined): { path: st
   };
 }
 
-export function http1Exchange(req: IncomingMessage, res: ServerResponse): Exchange {
-  const abort = new ExchangeAbort();
-  res.once('close', () => {
-    if (!res.writableFinished) abort.clientGone();
-  });
-  const headers = stripHopByHop(req.headers);
-  const method = req.method ?? 'GET';
-  const target = originForm(req.url ?? '/', req.headers.host);
-  return {
-    method,
-    path: target.path,
-    authority: target.authority,
-    headers,
-    http2: false,
-    grpc: isGrpc(headers),
-    body: hasRequestBody(req) ? req : null,
-    abortHook: abort,
-    get gone() {
-      return abort.gone;
-    },
-    abort: (reason) => void abort.abort(reason),
-    peer: () => ({ ip: req.socket.remoteAddress ?? '', port: req.socket.remotePort ?? 0 }),
-    get headersSent() {
-      return res.headersSent;
-    },
-    respond(up, extra) {
-      return new Promise((resolve) => {
-        // Corked until the end of this tick: the head and the body's first chunk (usually already
-        // received) leave in one write.
-        corkForTick(res);
-        res.writeHead(up.status, extra ? { ...up.headers, ...extra } : up.headers);
-        up.relay(res, (err) => {
-          const t = up.trailers();
-          resolve({ status: up.status, grpcStatus: grpcOf(t) ?? grpcOf(up.headers), streamError: err });
-        });
+/** The abort hook of one exchange, which also knows whether the client went away. */
+class ExchangeAbort extends AbortHooks {
+  gone = false;
+
+  clientGone(): void {
+    if (this.gone) return;
+    this.gone = true;
+    this.abort(new Error('the client went away'));
+  }
+}
+
+/**
+ * What both exchanges share: their state is in fields and their behaviour in methods (no closures
+ * per request). The hook is an object of its own so that an exchange derived with Object.create
+ * (the gateway's rewritten authority) shares it.
+ */
+abstract class BaseExchange {
+  readonly abortHook = new ExchangeAbort();
+
+  get gone(): boolean {
+    return this.abortHook.gone;
+  }
+
+  abort(reason: unknown): void {
+    this.abortHook.abort(reason);
+  }
+}
+
+const kExchange = Symbol('tsmesh.exchange');
+type WithExchange = { [kExchange]?: ExchangeAbort; writableFinished: boolean };
+
+/** The client-side writable's 'close' (one listener function for all exchanges). */
+function onClientClose(this: WithExchange): void {
+  // A response closes after a complete exchange too; only a close before it ended is the client
+  // going away.
+  if (!this.writableFinished) this[kExchange]?.clientGone();
+}
+
+class Http1Exchange extends BaseExchange implements Exchange {
+  readonly method: string;
+  readonly path: string;
+  readonly authority: string;
+  readonly headers: Headers;
+  readonly http2 = false;
+  readonly grpc: boolean;
+  readonly body: Readable | null;
+
+  constructor(
+    private readonly req: IncomingMessage,
+    private readonly res: ServerResponse,
+  ) {
+    super();
+    (res as unknown as WithExchange)[kExchange] = this.abortHook;
+    res.on('close', onClientClose);
+    const headers = stripHopByHop(req.headers);
+    this.headers = headers;
+    this.method = req.method ?? 'GET';
+    const url = req.url ?? '/';
+    if (url.charCodeAt(0) === 0x2f /* '/' */) {
+      this.path = url;
+      this.authority = req.headers.host ?? '';
+    } else {
+      const target = originForm(url, req.headers.host);
+      this.path = target.path;
+      this.authority = target.authority;
+    }
+    this.grpc = isGrpc(headers);
+    this.body = hasRequestBody(req) ? req : null;
+  }
+
+  peer(): Peer {
+    return { ip: this.req.socket.remoteAddress ?? '', port: this.req.socket.remotePort ?? 0 };
+  }
+
+  get headersSent(): boolean {
+    return this.res.headersSent;
+  }
+
+  respond(up: AttemptResponse, extra: Headers | undefined): Promise<ResponseOutcome> {
+    const res = this.res;
+    return new Promise((resolve) => {
+      // Corked until the end of this tick: the head and the body's first chunk (usually already
+      // received) leave in one write.
+      corkForTick(res);
+      res.writeHead(up.status, extra ? { ...up.headers, ...extra } : up.headers);
+      up.relay(res, (err) => {
+        const t = up.trailers();
+        resolve({ status: up.status, grpcStatus: grpcOf(t) ?? grpcOf(up.headers), streamError: err });
       });
-    },
-    fail(err) {
-      if (res.headersSent) {
-        res.destroy();
+    });
+  }
+
+  fail(err: ProxyError): void {
+    const res = this.res;
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    res.writeHead(err.httpStatus, { 'content-type': 'text/plain', [L5D_PROXY_ERROR]: err.headerValue() });
+    res.end(`${err.headerValue()}\n`);
+  }
+}
+
+export function http1Exchange(req: IncomingMessage, res: ServerResponse): Exchange {
+  return new Http1Exchange(req, res);
+}
+
+const noop = () => undefined;
+
+class Http2Exchange extends BaseExchange implements Exchange {
+  readonly method: string;
+  readonly path: string;
+  readonly authority: string;
+  readonly headers: Headers;
+  readonly http2 = true;
+  readonly grpc: boolean;
+  readonly body: Readable | null;
+
+  constructor(
+    private readonly stream: ServerHttp2Stream,
+    reqHeaders: IncomingHttpHeaders,
+    private readonly peerAddr: Peer,
+  ) {
+    super();
+    stream.on('error', noop);
+    (stream as unknown as WithExchange)[kExchange] = this.abortHook;
+    stream.on('close', onClientClose);
+    const headers = stripHopByHop(reqHeaders, true);
+    this.headers = headers;
+    this.authority = String(reqHeaders[':authority'] ?? reqHeaders.host ?? '');
+    this.method = String(reqHeaders[':method'] ?? 'GET');
+    this.path = String(reqHeaders[':path'] ?? '/');
+    this.grpc = isGrpc(headers);
+    this.body = stream.readableEnded ? null : stream;
+  }
+
+  peer(): Peer {
+    return this.peerAddr;
+  }
+
+  get headersSent(): boolean {
+    return this.stream.headersSent;
+  }
+
+  respond(up: AttemptResponse, extra: Headers | undefined): Promise<ResponseOutcome> {
+    const stream = this.stream;
+    return new Promise((resolve) => {
+      if (stream.destroyed || stream.closed) {
+        up.cancel();
+        resolve({ status: up.status, grpcStatus: undefined, streamError: true });
         return;
       }
-      res.writeHead(err.httpStatus, { 'content-type': 'text/plain', [L5D_PROXY_ERROR]: err.headerValue() });
-      res.end(`${err.headerValue()}\n`);
-    },
-  };
+      const out: Record<string, string | string[] | number> = {
+        ...up.headers,
+        ...extra,
+        ':status': up.status,
+      };
+      if (up.endStream) {
+        stream.respond(out, { endStream: true });
+        resolve({ status: up.status, grpcStatus: grpcOf(up.headers), streamError: false });
+        return;
+      }
+      stream.respond(out, { waitForTrailers: true });
+      stream.once('wantTrailers', () => {
+        const t = up.trailers();
+        if (t && Object.keys(t).length > 0) stream.sendTrailers(t);
+        else stream.close();
+      });
+      up.relay(stream, (err) => {
+        resolve({
+          status: up.status,
+          grpcStatus: grpcOf(up.trailers()) ?? grpcOf(up.headers),
+          streamError: err,
+        });
+      });
+    });
+  }
+
+  fail(err: ProxyError): void {
+    const stream = this.stream;
+    if (stream.destroyed || stream.closed) return;
+    if (stream.headersSent) {
+      stream.close(constants.NGHTTP2_CANCEL);
+      return;
+    }
+    if (this.grpc) {
+      // A gRPC client understands only grpc-status: a trailers-only response, as Linkerd sends.
+      stream.respond(
+        {
+          ':status': 200,
+          'content-type': 'application/grpc',
+          'grpc-status': PROXY_ERRORS[err.code].grpcStatus,
+          'grpc-message': encodeURIComponent(err.headerValue()),
+          [L5D_PROXY_ERROR]: err.headerValue(),
+        },
+        { endStream: true },
+      );
+      return;
+    }
+    stream.respond({ ':status': err.httpStatus, [L5D_PROXY_ERROR]: err.headerValue() }, { endStream: true });
+  }
 }
 
 /** `peer`: the client's address (the session's socket may be wrapped, e.g. in a replay stream). */
@@ -145,88 +289,5 @@ export function http2Exchange(
   reqHeaders: IncomingHttpHeaders,
   peer: Peer = NO_PEER,
 ): Exchange {
-  const abort = new ExchangeAbort();
-  stream.on('error', () => undefined);
-  stream.once('close', () => {
-    // A stream closes after a complete exchange too; only a close before the response ended is
-    // the client going away.
-    if (!stream.writableFinished) abort.clientGone();
-  });
-  const headers = stripHopByHop(reqHeaders, true);
-  const authority = String(reqHeaders[':authority'] ?? reqHeaders.host ?? '');
-  return {
-    method: String(reqHeaders[':method'] ?? 'GET'),
-    path: String(reqHeaders[':path'] ?? '/'),
-    authority,
-    headers,
-    http2: true,
-    grpc: isGrpc(headers),
-    body: stream.readableEnded ? null : stream,
-    abortHook: abort,
-    get gone() {
-      return abort.gone;
-    },
-    abort: (reason) => void abort.abort(reason),
-    peer: () => peer,
-    get headersSent() {
-      return stream.headersSent;
-    },
-    respond(up, extra) {
-      return new Promise((resolve) => {
-        if (stream.destroyed || stream.closed) {
-          up.cancel();
-          resolve({ status: up.status, grpcStatus: undefined, streamError: true });
-          return;
-        }
-        const out: Record<string, string | string[] | number> = {
-          ...up.headers,
-          ...extra,
-          ':status': up.status,
-        };
-        if (up.endStream) {
-          stream.respond(out, { endStream: true });
-          resolve({ status: up.status, grpcStatus: grpcOf(up.headers), streamError: false });
-          return;
-        }
-        stream.respond(out, { waitForTrailers: true });
-        stream.once('wantTrailers', () => {
-          const t = up.trailers();
-          if (t && Object.keys(t).length > 0) stream.sendTrailers(t);
-          else stream.close();
-        });
-        up.relay(stream, (err) => {
-          resolve({
-            status: up.status,
-            grpcStatus: grpcOf(up.trailers()) ?? grpcOf(up.headers),
-            streamError: err,
-          });
-        });
-      });
-    },
-    fail(err) {
-      if (stream.destroyed || stream.closed) return;
-      if (stream.headersSent) {
-        stream.close(constants.NGHTTP2_CANCEL);
-        return;
-      }
-      if (isGrpc(headers)) {
-        // A gRPC client understands only grpc-status: a trailers-only response, as Linkerd sends.
-        stream.respond(
-          {
-            ':status': 200,
-            'content-type': 'application/grpc',
-            'grpc-status': PROXY_ERRORS[err.code].grpcStatus,
-            'grpc-message': encodeURIComponent(err.headerValue()),
-            [L5D_PROXY_ERROR]: err.headerValue(),
-          },
-          { endStream: true },
-        );
-        return;
-      }
-      stream.respond(
-        { ':status': err.httpStatus, [L5D_PROXY_ERROR]: err.headerValue() },
-        { endStream: true },
-      );
-    },
-  };
+  return new Http2Exchange(stream, reqHeaders, peer);
 }

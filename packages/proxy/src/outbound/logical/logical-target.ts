@@ -131,6 +131,8 @@ async function bufferUpTo(body: Readable, max: number): Promise<Buffer | Readabl
   return Buffer.concat(chunks, size);
 }
 
+const DONE: Promise<void> = Promise.resolve();
+
 const pickWeighted = (
   backends: readonly WeightedBackend[],
   random: () => number,
@@ -597,45 +599,49 @@ export function createLogicalTarget(options: LogicalTargetOptions): LogicalTarge
     }
   };
 
+  /** Matches the request to a rule of the plan and serves it. */
+  const route = (ex: Exchange, p: RoutingPlan): Promise<void> => {
+    const prepared = new PreparedRequest({
+      method: ex.method,
+      path: ex.path,
+      headers: ex.headers,
+      host: name,
+    });
+    const hit = p.table.find(prepared);
+    if (!hit) {
+      ex.fail(
+        new ProxyError(
+          ProxyErrorCode.RouteNotFound,
+          `no route of ${options.authority} matches ${ex.method} ${ex.path}`,
+        ),
+      );
+      return DONE;
+    }
+    const rule = hit.route.rules[hit.ruleIndex];
+    if (!rule) {
+      ex.fail(
+        new ProxyError(
+          ProxyErrorCode.RouteNotFound,
+          `route ${hit.route.labels.route_name} has no rule ${hit.ruleIndex}`,
+        ),
+      );
+      return DONE;
+    }
+    return serve(ex, p, hit.route, rule);
+  };
+
   return {
     authority: options.authority,
     plan: () => plan,
     balancers: () => balancers,
-    async handle(ex) {
-      let p: RoutingPlan;
-      try {
-        p = await resolvePlan();
-      } catch (err) {
-        ex.fail(toProxyError(err));
-        return;
-      }
-      const prepared = new PreparedRequest({
-        method: ex.method,
-        path: ex.path,
-        headers: ex.headers,
-        host: name,
-      });
-      const hit = p.table.find(prepared);
-      if (!hit) {
-        ex.fail(
-          new ProxyError(
-            ProxyErrorCode.RouteNotFound,
-            `no route of ${options.authority} matches ${ex.method} ${ex.path}`,
-          ),
-        );
-        return;
-      }
-      const rule = hit.route.rules[hit.ruleIndex];
-      if (!rule) {
-        ex.fail(
-          new ProxyError(
-            ProxyErrorCode.RouteNotFound,
-            `route ${hit.route.labels.route_name} has no rule ${hit.ruleIndex}`,
-          ),
-        );
-        return;
-      }
-      await serve(ex, p, hit.route, rule);
+    handle(ex) {
+      // A resolved plan is used synchronously: no promise per request before serving it.
+      touch();
+      if (plan) return route(ex, plan);
+      return resolvePlan().then(
+        (p) => route(ex, p),
+        (err: unknown) => ex.fail(toProxyError(err)),
+      );
     },
     async leaseForUpgrade(method, path, headers, signal) {
       const p = await resolvePlan();
