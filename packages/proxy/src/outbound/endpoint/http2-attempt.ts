@@ -9,7 +9,7 @@ import {
 } from 'node:http2';
 import type { Readable, Writable } from 'node:stream';
 import { ProxyError, ProxyErrorCode } from '../../errors/index.js';
-import { L5D_ORIG_PROTO, stripHopByHop } from '../../http/index.js';
+import { http2RequestOptions, L5D_ORIG_PROTO, stripHopByHop } from '../../http/index.js';
 import type { AbortHook } from '../abort-hook.js';
 import { toConnectError, type AttemptRequest, type AttemptResponse, type Headers } from './attempt.js';
 
@@ -106,9 +106,11 @@ export function sendHttp2(
     const body = req.body;
     let stream: ClientHttp2Stream;
     try {
-      stream = session.request(headers, {
-        endStream: body === null || (Buffer.isBuffer(body) && body.length === 0),
-      });
+      // Shared frozen options: a fresh literal kept every stream past its scavenges (61b4581).
+      stream = session.request(
+        headers,
+        http2RequestOptions(body === null || (Buffer.isBuffer(body) && body.length === 0)),
+      );
     } catch (err) {
       reject(toConnectError(err));
       return;
