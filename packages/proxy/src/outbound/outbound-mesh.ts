@@ -221,6 +221,8 @@ export function createOutboundMesh(options: OutboundMeshOptions): OutboundMesh {
           onError: (err) => options.onError?.(err, 'http'),
           proxyMetrics: options.proxyMetrics,
           tap: options.tap,
+          // A tenth of the idle timeout, at most a second: watches in use stay fresh.
+          discoveryTouchMs: Math.min(1000, options.idleTimeoutMs / 10),
         }),
         lastUsed: Date.now(),
         inFlight: 0,
