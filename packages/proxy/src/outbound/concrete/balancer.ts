@@ -43,8 +43,11 @@ export interface EndpointLease {
 
 export interface Balancer {
   readonly backend: BackendSpec;
-  /** An endpoint for one request; `abort` ends the wait in the queue. */
-  acquire(abort: AbortHook): Promise<EndpointLease>;
+  /**
+   * An endpoint for one request; `abort` ends the wait in the queue. The lease itself when an
+   * endpoint is ready (no promise per request on the hot path), else a promise of it.
+   */
+  acquire(abort: AbortHook): EndpointLease | Promise<EndpointLease>;
   /** Endpoints by state, for tests and metrics. */
   stats(): { ready: number; ejected: number; total: number };
   close(): Promise<void>;
@@ -204,7 +207,7 @@ export function createBalancer(options: BalancerOptions): Balancer {
       follow();
       if (closed) return Promise.reject(new ProxyError(ProxyErrorCode.FailFast, 'the backend is closed'));
       const s = pick();
-      if (s) return Promise.resolve(lease(s));
+      if (s) return lease(s);
       if (backend.dispatch.kind === 'fail') return Promise.reject(unavailable());
       if (waiters.size >= backend.queue.capacity)
         return Promise.reject(

@@ -486,7 +486,8 @@ export function createLogicalTarget(options: LogicalTargetOptions): LogicalTarge
         let response: AttemptResponse | undefined;
         let error: ProxyError | undefined;
         try {
-          const lease = await balancerFor(backend, p).acquire(attemptHook);
+          const leased = balancerFor(backend, p).acquire(attemptHook);
+          const lease = leased instanceof Promise ? await leased : leased;
           metrics.backendRequest(proto, bKey);
           legacy = legacyLabelsOf(lease.client);
           if (options.tap?.active) tapped = tapAttempt(options.tap, ex, lease.client, route, headers);
