@@ -13,6 +13,7 @@ import { parseIdentityName, type IdentityName } from './identity-name.js';
 import { isPem, pemText, type PemOrDer } from './pem.js';
 import { formatSpiffeId, SPIFFE_SCHEME } from './spiffe-id.js';
 import { verifySignature } from './signature-algorithm.js';
+import { checkValidityAt } from './validity.js';
 import type { GeneralNameValue } from './x509-extensions.js';
 
 /** What the end of the chain is for: a proxy identity (default), or an issuer being checked against the anchors. */
@@ -103,25 +104,6 @@ function isSelfIssued(certificate: Certificate): boolean {
 function describe(certificate: Certificate, index: number): string {
   const role = index === 0 ? 'leaf' : `chain certificate ${index}`;
   return `${role} (${certificate.subject || certificate.dnsNames[0] || `serial ${certificate.serialNumber}`})`;
-}
-
-function checkTime(certificate: Certificate, at: Date, where: string): void {
-  if (at.getTime() > certificate.notAfter.getTime()) {
-    throw fail(
-      IdentityErrorReason.Expired,
-      `expired at ${certificate.notAfter.toISOString()} (checked at ${at.toISOString()})`,
-      where,
-      certificate.isCa ? 'rotate this CA certificate' : 'renew the certificate',
-    );
-  }
-  if (at.getTime() < certificate.notBefore.getTime()) {
-    throw fail(
-      IdentityErrorReason.NotYetValid,
-      `not valid before ${certificate.notBefore.toISOString()} (checked at ${at.toISOString()})`,
-      where,
-      'check the clocks of the issuer and this host',
-    );
-  }
 }
 
 function checkCritical(certificate: Certificate, where: string): void {
@@ -292,7 +274,7 @@ export function verifyCertificateChain(
     throw fail(IdentityErrorReason.UnknownIssuer, 'the trust bundle has no anchors', 'trust bundle');
 
   const names = checkEndOfChain(leaf, purpose, eku, options.identity);
-  checkTime(leaf, at, describe(leaf, 0));
+  checkValidityAt(leaf, at, describe(leaf, 0));
   const isAnchor = (certificate: Certificate) =>
     anchors.some((anchor) => sameBytes(anchor.der, certificate.der));
 
@@ -374,7 +356,7 @@ export function verifyCertificateChain(
         }
         checkExtKeyUsage(candidate, eku, candidateWhere);
         checkNameConstraints(candidate, leaf, candidateWhere);
-        checkTime(candidate, at, candidateWhere);
+        checkValidityAt(candidate, at, candidateWhere);
         return extend([...path, candidate]);
       } catch (error) {
         if (!IdentityError.is(error)) throw error;

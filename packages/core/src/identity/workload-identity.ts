@@ -16,6 +16,7 @@ import { DerTag, derTlv } from './der.js';
 import { encodeLeafSubject, encodeSubjectAltName } from './der-writer.js';
 import { IdentityError, IdentityErrorReason } from './identity-error.js';
 import { parseIdentityName } from './identity-name.js';
+import { checkValidityAt, type ValidityPeriod } from './validity.js';
 import { decodePem, encodePem } from './pem.js';
 import { keyTypeOf } from './private-key.js';
 
@@ -107,27 +108,12 @@ function parseX509(der: Uint8Array, where: string): X509Certificate {
   }
 }
 
-const notBefore = (cert: X509Certificate): Date => new Date(cert.validFrom);
-const notAfter = (cert: X509Certificate): Date => new Date(cert.validTo);
-
-function checkTime(cert: X509Certificate, at: Date, where: string): void {
-  if (at.getTime() > notAfter(cert).getTime()) {
-    throw invalid(
-      IdentityErrorReason.Expired,
-      `expired at ${notAfter(cert).toISOString()} (checked at ${at.toISOString()})`,
-      where,
-      cert.ca ? 'rotate this CA certificate' : 'renew the certificate',
-    );
-  }
-  if (at.getTime() < notBefore(cert).getTime()) {
-    throw invalid(
-      IdentityErrorReason.NotYetValid,
-      `not valid before ${notBefore(cert).toISOString()} (checked at ${at.toISOString()})`,
-      where,
-      'check the clocks of the issuer and this host',
-    );
-  }
-}
+/** The validity period of a node:crypto certificate, as checkValidityAt takes it. */
+const periodOf = (cert: X509Certificate): ValidityPeriod => ({
+  notBefore: new Date(cert.validFrom),
+  notAfter: new Date(cert.validTo),
+  isCa: cert.ca,
+});
 
 /** True when `issuer` issued `cert`: names and key identifiers match, and the signature verifies. */
 function issued(cert: X509Certificate, issuer: X509Certificate): boolean {
@@ -184,15 +170,17 @@ export function parseWorkloadTrustAnchors(pem: string, where = 'trust anchors'):
         'leaf',
       );
     }
-    checkTime(leaf, at, 'leaf');
-    let earliest = notAfter(leaf);
+    const leafPeriod = periodOf(leaf);
+    checkValidityAt(leafPeriod, at, 'leaf');
+    let earliest = leafPeriod.notAfter;
     const used = new Set<X509Certificate>();
     let current = leaf;
     for (let depth = 1; depth <= MAX_CHAIN_DEPTH; depth++) {
       const anchor = anchors.find((candidate) => issued(current, candidate));
       if (anchor !== undefined) {
-        checkTime(anchor, at, 'trust anchor');
-        if (notAfter(anchor) < earliest) earliest = notAfter(anchor);
+        const period = periodOf(anchor);
+        checkValidityAt(period, at, 'trust anchor');
+        if (period.notAfter < earliest) earliest = period.notAfter;
         return { identity: options.identity, notAfter: earliest };
       }
       const next = intermediates.find((candidate) => !used.has(candidate) && issued(current, candidate));
@@ -205,8 +193,9 @@ export function parseWorkloadTrustAnchors(pem: string, where = 'trust anchors'):
           nextWhere,
         );
       }
-      checkTime(next, at, nextWhere);
-      if (notAfter(next) < earliest) earliest = notAfter(next);
+      const period = periodOf(next);
+      checkValidityAt(period, at, nextWhere);
+      if (period.notAfter < earliest) earliest = period.notAfter;
       used.add(next);
       current = next;
     }
