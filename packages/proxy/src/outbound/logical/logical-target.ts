@@ -289,14 +289,8 @@ export function createLogicalTarget(options: LogicalTargetOptions): LogicalTarge
 
   /** Re-reads the watches from discovery (refreshing their idle clocks, replacing evicted ones). */
   const touchMs = options.discoveryTouchMs ?? 0;
-  let touchedAt = -Infinity;
-  const touch = () => {
+  const touch = every(touchMs, () => {
     if (!discovery) return;
-    if (touchMs > 0) {
-      const now = performance.now();
-      if (now - touchedAt < touchMs) return;
-      touchedAt = now;
-    }
     const pw = discovery.hasPolicy ? discovery.policy(target) : undefined;
     const fw = discovery.hasDestination ? discovery.profile(options.authority) : undefined;
     if (pw !== policyWatch || fw !== profileWatch) {
@@ -306,7 +300,7 @@ export function createLogicalTarget(options: LogicalTargetOptions): LogicalTarge
       if (pw) unsubs.push(pw.subscribe(refresh));
       if (fw) unsubs.push(fw.subscribe(refresh));
     }
-  };
+  });
 
   const resolvePlan = async (): Promise<RoutingPlan> => {
     touch();
