@@ -225,18 +225,28 @@ export interface ProxyErrorOptions {
   readonly cause?: unknown;
   /** Overrides the catalogue's HTTP status (e.g. an injected failure's own status). */
   readonly httpStatus?: number;
+  /** The endpoint never processed the request (see ProxyError.unprocessed). */
+  readonly unprocessed?: boolean;
 }
 
 /** An error the proxy reports to its client itself, with a stable code. */
 export class ProxyError extends Error {
   readonly code: ProxyErrorCode;
   readonly httpStatus: number;
+  /**
+   * True when the endpoint provably never processed the request: it refused the HTTP/2 stream
+   * (REFUSED_STREAM, or a GOAWAY below the stream's id, RFC 9113 §8.7), the session had gone away
+   * before the stream was opened, or the connection was refused. Such a request may be sent again,
+   * even when it is not idempotent and the route has no retry policy.
+   */
+  readonly unprocessed: boolean;
 
   constructor(code: ProxyErrorCode, message: string, options: ProxyErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'ProxyError';
     this.code = code;
     this.httpStatus = options.httpStatus ?? PROXY_ERRORS[code].httpStatus;
+    this.unprocessed = options.unprocessed === true;
     Object.defineProperty(this, BRAND, { value: true });
   }
 

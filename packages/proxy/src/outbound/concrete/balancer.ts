@@ -45,9 +45,10 @@ export interface Balancer {
   readonly backend: BackendSpec;
   /**
    * An endpoint for one request; `abort` ends the wait in the queue. The lease itself when an
-   * endpoint is ready (no promise per request on the hot path), else a promise of it.
+   * endpoint is ready (no promise per request on the hot path), else a promise of it. `avoid`: an
+   * endpoint not to pick while another one is ready (it just refused this request).
    */
-  acquire(abort: AbortHook): EndpointLease | Promise<EndpointLease>;
+  acquire(abort: AbortHook, avoid?: EndpointClient): EndpointLease | Promise<EndpointLease>;
   /** Endpoints by state, for tests and metrics. */
   stats(): { ready: number; ejected: number; total: number };
   close(): Promise<void>;
@@ -153,10 +154,14 @@ export function createBalancer(options: BalancerOptions): Balancer {
   } else follow();
 
   /** An endpoint to use now, or undefined. */
-  const pick = (): EndpointState | undefined => {
+  const pick = (avoid?: EndpointClient): EndpointState | undefined => {
     const ready: EndpointState[] = [];
     for (const s of states.values()) if (!s.breaker || s.breaker.admits()) ready.push(s);
     if (ready.length === 0) return undefined;
+    if (avoid !== undefined && ready.length > 1) {
+      const i = ready.findIndex((s) => s.client === avoid);
+      if (i >= 0) ready.splice(i, 1);
+    }
     const t = now();
     const i = pickP2c(ready.length, (k) => (ready[k] as EndpointState).ewma.costAt(t), random);
     return ready[i];
@@ -203,10 +208,10 @@ export function createBalancer(options: BalancerOptions): Balancer {
       for (const s of states.values()) if (s.breaker && s.breaker.state === 'open') ejected++;
       return { ready: states.size - ejected, ejected, total: states.size };
     },
-    acquire(abort) {
+    acquire(abort, avoid) {
       follow();
       if (closed) return Promise.reject(new ProxyError(ProxyErrorCode.FailFast, 'the backend is closed'));
-      const s = pick();
+      const s = pick(avoid);
       if (s) return lease(s);
       if (backend.dispatch.kind === 'fail') return Promise.reject(unavailable());
       if (waiters.size >= backend.queue.capacity)

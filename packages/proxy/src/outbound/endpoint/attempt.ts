@@ -39,12 +39,25 @@ export interface AttemptResponse {
   cancel(): void;
 }
 
-/** A failure to reach the endpoint (connect, TLS) as the proxy's error. */
+/** Codes of failures before a request left this proxy: the endpoint cannot have processed it. */
+const NEVER_SENT = new Set([
+  // The endpoint's listener is gone (a pod shutting down): refused at once, so resending is cheap.
+  'ECONNREFUSED',
+  // node:http2 refuses to open a stream on a session that received GOAWAY or was destroyed.
+  'ERR_HTTP2_GOAWAY_SESSION',
+  'ERR_HTTP2_INVALID_SESSION',
+]);
+
+/**
+ * A failure to reach the endpoint (connect, TLS) as the proxy's error. A refused connection or a
+ * session that had gone away is marked unprocessed; a connect timeout is not (resending it would
+ * multiply the wait) and a TLS failure is not (the same identity would fail again).
+ */
 export const toConnectError = (err: unknown): ProxyError =>
   ProxyError.is(err)
     ? err
     : new ProxyError(
         ProxyErrorCode.ConnectFailed,
         `connecting to the endpoint failed: ${(err as Error)?.message ?? err}`,
-        { cause: err },
+        { cause: err, unprocessed: NEVER_SENT.has((err as { code?: unknown })?.code as string) },
       );

@@ -81,6 +81,28 @@ class Http2AttemptResponse implements AttemptResponse {
   }
 }
 
+/**
+ * The error of a stream that ended before its response head. The endpoint did not process it when
+ * it refused the stream (RST_STREAM REFUSED_STREAM, or nghttp2 closing it for a GOAWAY whose last
+ * stream id is below it, RFC 9113 §8.7), or when the stream was never opened (still pending when
+ * the session closed): the logical level may send such a request again.
+ */
+function resetError(stream: ClientHttp2Stream, err: Error | undefined): ProxyError {
+  const refused = stream.rstCode === constants.NGHTTP2_REFUSED_STREAM;
+  const neverOpened = stream.id === undefined;
+  const message = refused
+    ? 'the endpoint refused the stream without processing it (REFUSED_STREAM)'
+    : neverOpened
+      ? `the connection closed before the stream was opened${err ? `: ${err.message}` : ''}`
+      : err
+        ? `the endpoint reset the stream: ${err.message}`
+        : `the endpoint closed the stream (code ${stream.rstCode})`;
+  return new ProxyError(ProxyErrorCode.EndpointReset, message, {
+    cause: err,
+    unprocessed: refused || neverOpened,
+  });
+}
+
 /** Sends `req` as a stream on `session`; `origProto` marks an HTTP/1 request carried over HTTP/2. */
 export function sendHttp2(
   session: ClientHttp2Session,
@@ -140,24 +162,13 @@ export function sendHttp2(
     stream.on('error', (err) => {
       if (settled) return;
       settled = true;
-      reject(
-        session.connecting || !session.socket
-          ? toConnectError(err)
-          : new ProxyError(ProxyErrorCode.EndpointReset, `the endpoint reset the stream: ${err.message}`, {
-              cause: err,
-            }),
-      );
+      reject(session.connecting || !session.socket ? toConnectError(err) : resetError(stream, err));
     });
     stream.on('close', () => {
       abort.removeListener(onAbort);
       if (settled) return;
       settled = true;
-      reject(
-        new ProxyError(
-          ProxyErrorCode.EndpointReset,
-          `the endpoint closed the stream (code ${stream.rstCode})`,
-        ),
-      );
+      reject(resetError(stream, undefined));
     });
     if (Buffer.isBuffer(body)) {
       if (body.length > 0) stream.end(body);

@@ -170,6 +170,14 @@ const pickWeighted = (
 };
 
 /** Waits `ms`, or less when `hook` aborts first. */
+/**
+ * How many times one request is sent again after an endpoint provably did not process it
+ * (ProxyError.unprocessed: a refused stream, a session gone away, a refused connection), on top of
+ * the route's own retries and outside its budget, as a client may resend such a request (RFC 9113
+ * §8.7). Bounded: an endpoint set that refuses everything still fails the request quickly.
+ */
+export const MAX_UNPROCESSED_RESENDS = 2;
+
 const sleep = (ms: number, hook: AbortHook) =>
   new Promise<void>((resolve) => {
     if (hook.aborted) {
@@ -462,9 +470,13 @@ export function createLogicalTarget(options: LogicalTargetOptions): LogicalTarge
     const headers = applyEdits(perRequest?.headers ?? ex.headers, rule.requestHeaders);
 
     let attempt = 0;
+    let resends = 0;
+    // The endpoint that refused the previous attempt unprocessed: the balancer avoids it once.
+    let refusedBy: EndpointClient | undefined;
     try {
       for (;;) {
-        attempt++;
+        // A resend of an unprocessed request is not another attempt of the route's retry policy.
+        if (refusedBy === undefined) attempt++;
         const backend = pickWeighted(rule.backends, random);
         if (!backend)
           throw new ProxyError(ProxyErrorCode.FailFast, `route ${route.labels.route_name} has no backends`);
@@ -479,9 +491,12 @@ export function createLogicalTarget(options: LogicalTargetOptions): LogicalTarge
         let tapped: TapHandle | undefined;
         let response: AttemptResponse | undefined;
         let error: ProxyError | undefined;
+        let client: EndpointClient | undefined;
         try {
-          const leased = balancerFor(backend, p).acquire(attemptHook);
+          const leased = balancerFor(backend, p).acquire(attemptHook, refusedBy);
+          refusedBy = undefined;
           const lease = leased instanceof Promise ? await leased : leased;
+          client = lease.client;
           metrics.backendRequest(proto, bKey);
           legacy = legacyLabelsOf(lease.client);
           if (options.tap?.active) tapped = tapAttempt(options.tap, ex, lease.client, route, headers);
@@ -521,8 +536,13 @@ export function createLogicalTarget(options: LogicalTargetOptions): LogicalTarge
           response?.headers['grpc-status'] === undefined
             ? undefined
             : Number(response.headers['grpc-status']);
+        // An endpoint that never processed the request gets it sent again (to another endpoint
+        // when one is ready) whatever the route's policy, while the body can be replayed.
+        const resend =
+          error?.unprocessed === true && replayable && !exHook.aborted && resends < MAX_UNPROCESSED_RESENDS;
         // Retry decision: retryable route, replayable body, not the client's or the request timeout's doing.
         let wantsRetry =
+          !resend &&
           retry !== undefined &&
           replayable &&
           !exHook.aborted &&
@@ -600,6 +620,11 @@ export function createLogicalTarget(options: LogicalTargetOptions): LogicalTarge
               error: error.code,
               latencyMs: seconds * 1000,
             });
+        }
+        if (resend) {
+          resends++;
+          refusedBy = client;
+          continue;
         }
         if (!wantsRetry || !retry) throw error ?? new ProxyError(ProxyErrorCode.Unexpected, 'no response');
         metrics.retry(proto, routeKey, 'requests');
