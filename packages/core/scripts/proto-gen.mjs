@@ -4,8 +4,12 @@
 //   node scripts/proto-gen.mjs           regenerate src/api/generated/ from proto/*.proto
 //   node scripts/proto-gen.mjs --check   regenerate into a temp dir; exit 1 with a diff on any drift
 //
-// protobufjs-cli's pbjs writes a static ES module (proto.js); pbts derives its declarations
-// (proto.d.ts); namespaces.ts gives each protobuf package a short name. Inputs are sorted, paths are
+// protobufjs-cli's pbjs writes a static ES module: the message classes with create, encode and
+// decode (proto.js), and, taken out of a second full build, every class's verify, fromObject,
+// toObject and toJSON (proto-convert.js, installed by `@tsmesh/core` and not by its data-plane
+// entry: a proxy only encodes and decodes, and the conversions cost it ~4 MB of RSS). pbts derives
+// the declarations of the full classes (proto.d.ts); namespaces.ts gives each protobuf package a
+// short name. Inputs are sorted, paths are
 // relative and nothing depends on time or locale, so the output depends only on the .proto files
 // and the locked protobufjs-cli version.
 import { spawnSync } from 'node:child_process';
@@ -18,7 +22,7 @@ import { fileURLToPath } from 'node:url';
 const packageRoot = dirname(dirname(fileURLToPath(import.meta.url)));
 const protoDir = join(packageRoot, 'proto');
 const generatedDir = join(packageRoot, 'src', 'api', 'generated');
-const outputs = ['proto.js', 'proto.d.ts', 'namespaces.ts'];
+const outputs = ['proto.js', 'proto-convert.js', 'proto-convert.d.ts', 'proto.d.ts', 'namespaces.ts'];
 
 // Each protobuf package is exported under a short name (namespaces.ts), so callers write
 // `destination.Update` rather than `io.linkerd.proxy.destination.Update`.
@@ -130,7 +134,81 @@ function pinLong(file) {
   writeFileSync(file, js.replace(MINIMAL_IMPORT, MINIMAL_IMPORT + LONG_PRELUDE));
 }
 
-/** Generate proto.js, proto.d.ts and namespaces.ts into `outDir`. */
+const CONVERSION = /^(\s*)(\w+)\.(?:verify|fromObject|toObject|prototype\.toJSON) = function/;
+const SCOPE_OPEN =
+  /^(\s*)(?:export const \w+ = \$root\.(\w+) = \(\(\) => \{|\w+\.(\w+) = \(function\(\) \{)$/;
+
+/**
+ * proto-convert.js from a full pbjs build (`full`, without comments): each message's conversion
+ * functions, verbatim, assigned to the class of proto.js that has the same protobuf name. pbjs
+ * writes one scope per namespace and message (`parent.Name = (function() {` … `})();`, closed at
+ * the same indentation) and one statement per function (`Name.toObject = function …` … `};`).
+ */
+function renderConversions(full) {
+  const lines = readFileSync(full, 'utf8').split('\n');
+  const prelude = lines.filter((l) => l.startsWith('const $Object = ')).join('\n');
+  if (!prelude) throw new Error(`pbjs output changed: no "const $Object = …" line in ${full}`);
+  /** Open scopes: indentation and protobuf name part. */
+  const scopes = [];
+  let body = '';
+  let count = 0;
+  let openPath = '';
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i];
+    const open = SCOPE_OPEN.exec(line);
+    if (open) {
+      scopes.push({ indent: open[1], name: open[2] ?? open[3] });
+      continue;
+    }
+    const top = scopes[scopes.length - 1];
+    if (top && line === `${top.indent}})();`) {
+      scopes.pop();
+      continue;
+    }
+    const fn = CONVERSION.exec(line);
+    if (!fn) continue;
+    const [, indent, local] = fn;
+    if (top?.name !== local)
+      throw new Error(`pbjs output changed: ${local}'s conversion outside its scope (line ${i + 1})`);
+    const end = lines.indexOf(`${indent}};`, i);
+    if (end < 0) throw new Error(`pbjs output changed: no end of the function at line ${i + 1}`);
+    const path = scopes.map((s) => s.name).join('.');
+    const text = lines
+      .slice(i, end + 1)
+      .map((l) => `        ${l.slice(indent.length)}`)
+      .join('\n');
+    // One block per class: its functions are consecutive in pbjs' output.
+    if (path !== openPath) {
+      body += `${openPath ? '    }\n' : ''}    {\n        const ${local} = $root.${path};\n`;
+      openPath = path;
+    }
+    body += `${text}\n`;
+    count++;
+    i = end;
+  }
+  if (scopes.length !== 0)
+    throw new Error(`pbjs output changed: ${scopes.length} scopes left open in ${full}`);
+  if (count === 0) throw new Error(`pbjs output changed: no conversion functions found in ${full}`);
+  body += '    }\n';
+  return `/*eslint-disable block-scoped-var, id-length, no-control-regex, no-magic-numbers, no-mixed-operators, no-prototype-builtins, no-redeclare, no-shadow, no-var, sort-vars, default-case, jsdoc/require-param*/
+import $protobuf from "protobufjs/minimal.js";
+import "./proto.js";
+
+const $util = $protobuf.util;
+${prelude}
+
+const $root = $protobuf.roots["tsmesh-core"];
+
+/**
+ * Gives every message class of proto.js its verify, fromObject, toObject and toJSON (${count}
+ * functions, as pbjs writes them). Call once; src/api/message-conversions.ts does.
+ */
+export function installConversions() {
+${body}}
+`;
+}
+
+/** Generate the `outputs` into `outDir`. */
 function generate(outDir) {
   const protos = listProtos();
   const pbjs = (out, extra) =>
@@ -167,7 +245,20 @@ function generate(outDir) {
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
-  pbjs(join(outDir, 'proto.js'), ['--no-comments']);
+  const scratchFull = mkdtempSync(join(tmpdir(), 'tsmesh-pbjs-'));
+  try {
+    const full = join(scratchFull, 'proto.js');
+    pbjs(full, ['--no-comments']);
+    writeFileSync(join(outDir, 'proto-convert.js'), renderConversions(full));
+    writeFileSync(
+      join(outDir, 'proto-convert.d.ts'),
+      '/** Gives every message class of proto.js its verify, fromObject, toObject and toJSON. */\n' +
+        'export declare function installConversions(): void;\n',
+    );
+  } finally {
+    rmSync(scratchFull, { recursive: true, force: true });
+  }
+  pbjs(join(outDir, 'proto.js'), ['--no-comments', '--no-verify', '--no-convert']);
   pinLong(join(outDir, 'proto.js'));
   writeFileSync(join(outDir, 'namespaces.ts'), renderNamespaces(protos));
   for (const name of outputs) {

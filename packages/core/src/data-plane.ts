@@ -3,7 +3,10 @@
 // workload's side of identity (keys, the CSR, renewal timing, its own chain checked against the
 // trust anchors with node:crypto). It leaves out the certificate authority and the X.509 parser and
 // verifier, whose ASN.1 library (@peculiar/asn1-*) costs a proxy ~7 MB of RSS (bench/README.md,
-// "Memory"). `@tsmesh/core` exports all of this too, plus the rest.
+// "Memory"). Its generated message classes encode, decode and create, but have no verify,
+// fromObject, toObject or toJSON until `@tsmesh/core` is imported (or installMessageConversions()
+// from it is called): a proxy never converts messages, and the conversions cost ~4 MB of RSS.
+// `@tsmesh/core` exports all of this too, plus the rest.
 export {
   DURATION_SYNTAX,
   parseDurationMs,

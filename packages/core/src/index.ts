@@ -1,9 +1,14 @@
 // @tsmesh/core: pure building blocks shared by every tsmesh component and by tools that embed them.
 // Named exports only; each area lives in its own folder and is entered through its index. The
 // subset a proxy loads is data-plane.ts (`@tsmesh/core/data-plane`), without the certificate
-// authority and the X.509 verifier.
+// authority and the X.509 verifier, and without the generated messages' conversions
+// (verify/fromObject/toObject/toJSON), which this entry installs.
+import { installMessageConversions } from './api/message-conversions.js';
+
+installMessageConversions();
 
 export * from './data-plane.js';
+export { installMessageConversions };
 export {
   createCertificateRequest,
   createIntermediateCertificate,

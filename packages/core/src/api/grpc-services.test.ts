@@ -8,8 +8,11 @@ import { MeshError, MeshErrorCode } from '../errors/index.js';
 import { addDestinationService, DestinationClient, DestinationService } from './destination-service.js';
 import type { CallContext } from './grpc-server.js';
 import { addIdentityService, IdentityClient } from './identity-service.js';
+import { installMessageConversions } from './message-conversions.js';
 import { destination, identity } from './messages.js';
 import { addOutboundPoliciesService, OutboundPoliciesClient } from './outbound-service.js';
+
+installMessageConversions();
 
 const WEB_ID = 'web.emojivoto.serviceaccount.identity.linkerd.cluster.local';
 const LEAF = Buffer.from([0x30, 0x82, 0x01, 0x02]);

@@ -7,6 +7,10 @@ import protobuf from 'protobufjs';
 import Long from 'long';
 import { google, io, transport } from './generated/proto.js';
 import type { MessageClass } from './message-codec.js';
+import { installMessageConversions } from './message-conversions.js';
+
+// The tests compare messages through fromObject/toObject, which `@tsmesh/core` installs.
+installMessageConversions();
 
 export const PROTO_DIR = fileURLToPath(new URL('../../proto/', import.meta.url));
 
