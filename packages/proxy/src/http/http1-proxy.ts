@@ -163,8 +163,23 @@ function responseHeaders(raw: Buffer[], handler: ForwardHandler): string[] {
 }
 
 /**
+ * How many times a request without a body is sent again on a new stream when the peer refused the
+ * previous one unprocessed (as the mesh path does, outbound/logical: MAX_UNPROCESSED_RESENDS).
+ */
+const MAX_REFUSED_RESENDS = 2;
+
+/**
+ * Whether the peer provably did not process the stream: it refused it (REFUSED_STREAM, or a GOAWAY
+ * below its id, RFC 9113 §8.7), or the stream was never opened before the session went away.
+ */
+const unprocessed = (stream: ClientHttp2Stream) =>
+  stream.rstCode === h2constants.NGHTTP2_REFUSED_STREAM || stream.id === undefined;
+
+/**
  * An HTTP/1 request carried as an HTTP/2 stream: the stream's response goes back to the client
- * in HTTP/1 (without `l5d-orig-proto`), and either side going away cancels the other.
+ * in HTTP/1 (without `l5d-orig-proto`), and either side going away cancels the other. `resend`
+ * (given when the request can be sent again) takes over when the peer did not process the stream;
+ * it returns false when it cannot.
  */
 function relayUpgraded(
   req: IncomingMessage,
@@ -172,6 +187,7 @@ function relayUpgraded(
   ctx: HttpRequestContext,
   upstream: ClientHttp2Stream,
   body: boolean,
+  resend: (() => boolean) | undefined,
 ): void {
   let status: number | undefined;
   let grpcStatus: number | undefined;
@@ -223,9 +239,17 @@ function relayUpgraded(
   upstream.on('end', () => {
     if (status !== undefined) report(undefined);
   });
-  upstream.on('error', () => failed('upstream connection failed'));
+  const resent = () => {
+    if (done || status !== undefined || resend === undefined || !unprocessed(upstream)) return false;
+    if (!resend()) return false;
+    done = true;
+    return true;
+  };
+  upstream.on('error', () => {
+    if (!resent()) failed('upstream connection failed');
+  });
   upstream.on('close', () => {
-    if (!done) failed(`upstream reset the stream (code ${upstream.rstCode})`);
+    if (!resent()) failed(`upstream reset the stream (code ${upstream.rstCode})`);
   });
   res.once('close', () => {
     // Only an unfinished exchange is cancelled: resetting streams that already ended would make
@@ -295,6 +319,7 @@ export function createHttp1Proxy<C>(options: Http1ProxyOptions<C>): Http1Proxy<C
     res: ServerResponse,
     ctx: HttpRequestContext,
     target: UpstreamTarget,
+    resends = 0,
   ) => {
     const body = hasRequestBody(req);
     let upstream: ClientHttp2Stream;
@@ -315,7 +340,21 @@ export function createHttp1Proxy<C>(options: Http1ProxyOptions<C>): Http1Proxy<C
       fail(res, ctx, 502, ProxyErrorLabel.Io, 'upstream connection failed');
       return;
     }
-    relayUpgraded(req, res, ctx, upstream, body);
+    relayUpgraded(
+      req,
+      res,
+      ctx,
+      upstream,
+      body,
+      // A body has been read into the refused stream: nothing to send again.
+      body || resends >= MAX_REFUSED_RESENDS
+        ? undefined
+        : () => {
+            if (res.destroyed || req.socket.destroyed) return false;
+            forwardOverHttp2(req, res, ctx, target, resends + 1);
+            return true;
+          },
+    );
   };
 
   const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {

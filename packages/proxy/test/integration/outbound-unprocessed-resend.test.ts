@@ -2,7 +2,8 @@
 // an HTTP/2 stream the endpoint refused (RST_STREAM REFUSED_STREAM), a stream above the last id of
 // the endpoint's GOAWAY (a proxy shutting down), and a refused connection (a pod whose listener is
 // gone). The resend goes to another endpoint when one is ready, at most MAX_UNPROCESSED_RESENDS
-// times, and only when the body can be replayed.
+// times, and only when the body can be replayed. The plain path (no discovery, the peer's h2 hint
+// from configuration) resends a refused bodiless request too.
 import { once } from 'node:events';
 import {
   constants,
@@ -14,6 +15,7 @@ import {
 import { createServer as createNetServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { MAX_UNPROCESSED_RESENDS } from '../../src/outbound/logical/logical-target.js';
+import { startHarness } from './proxy-harness.js';
 import { meshTestbed, requestVia } from './support/mesh-outbound.js';
 import { httpPolicy } from './support/policies.js';
 
@@ -230,5 +232,30 @@ describe('outbound mesh: requests an endpoint did not process are sent again', (
       expect(res.body).toBe('live');
     }
     expect(live.hits).toBe(20);
+  });
+
+  it('the plain path (no discovery, h2 hint given) resends a refused bodiless request, at most twice', async () => {
+    // Odd streams refused: every GET succeeds on its first resend.
+    const alternating = await h2Endpoint('127.0.0.1', (n) => n % 2 === 1);
+    const always = await h2Endpoint('127.0.0.1', () => true);
+    const hinted = new Set([alternating.port, always.port]);
+    const plain = await startHarness({}, { protocolHintFor: (t) => (hinted.has(t.port) ? 'h2' : undefined) });
+    bed.onClose(() => plain.close());
+    for (let i = 0; i < 5; i++) {
+      const res = await requestVia(plain.outboundPort, `127.0.0.1:${alternating.port}`, `/p/${i}`);
+      expect(res.status, res.body).toBe(200);
+    }
+    expect(alternating.streams).toBe(10);
+    const refused = await requestVia(plain.outboundPort, `127.0.0.1:${always.port}`, '/refused');
+    expect(refused.status).toBe(502);
+    expect(always.streams).toBe(3);
+    // A request with a body is not sent again (its body went into the refused stream).
+    const before = always.streams;
+    const post = await requestVia(plain.outboundPort, `127.0.0.1:${always.port}`, '/post', {
+      method: 'POST',
+      body: 'payload',
+    });
+    expect(post.status).toBe(502);
+    expect(always.streams - before).toBe(1);
   });
 });
