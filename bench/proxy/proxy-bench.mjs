@@ -24,8 +24,13 @@
 //   gives that path node flags: tsmesh-semi2::--max-semi-space-size=2 (several joined by +), a
 //   fourth the protocol hint between the proxies: h2 (default, HTTP/1 over HTTP/2 as Linkerd does
 //   for meshed pods) or none (HTTP/1 stays HTTP/1), e.g. tsmesh-h1:::none.
+//   A path LABEL:raw:PARSER runs the raw-socket HTTP/1.1 prototype of issue #5
+//   (raw-h1/raw-proxy.mjs, not the product) as both proxies, PARSER js (default) or llhttp; a
+//   fourth part sets its RAW_* env (several joined by +), e.g. raw-js:raw:js,
+//   raw-llhttp:raw:llhttp, raw-js-cached:raw:js:RAW_METRICS=cached. HTTP/1 only: a raw path
+//   skips the h2-* and grpc-* scenarios.
 // Needs the built proxy (`pnpm exec nx run @tsmesh/proxy:build`), wrk, h2load, haproxy, openssl.
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -33,6 +38,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { CLK_TCK, cpuTicks, loadAverage, rssMb } from './process-stats.mjs';
+import { A_ID, B_ID, makePairCerts } from './pair-certs.mjs';
 import { PROXY_BIN_NODE_FLAGS } from './proxy-node-flags.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -54,8 +60,6 @@ const DURATION = Number(args.duration);
 const CONNS = Number(args.connections);
 const PATHS = args.paths.split(',');
 const SCENARIOS = args.scenarios.split(',');
-const A_ID = 'client.bench.serviceaccount.identity.linkerd.cluster.local';
-const B_ID = 'server.bench.serviceaccount.identity.linkerd.cluster.local';
 
 for (const tool of ['wrk', 'h2load', 'haproxy', 'openssl', 'taskset']) {
   if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) {
@@ -75,58 +79,7 @@ process.on('exit', cleanup);
 process.on('SIGINT', () => process.exit(130));
 
 // --- certificates (openssl) -----------------------------------------------------------------
-const ossl = (...a) => execFileSync('openssl', a, { cwd: dir, stdio: 'pipe' });
-ossl('ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', 'ca.key');
-ossl(
-  'req',
-  '-x509',
-  '-new',
-  '-key',
-  'ca.key',
-  '-subj',
-  '/CN=identity.linkerd.cluster.local',
-  '-days',
-  '2',
-  '-addext',
-  'basicConstraints=critical,CA:TRUE',
-  '-addext',
-  'keyUsage=critical,keyCertSign,cRLSign',
-  '-out',
-  'ca.crt',
-);
-for (const [name, id] of [
-  ['a', A_ID],
-  ['b', B_ID],
-]) {
-  ossl('genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', `${name}.key`);
-  ossl('req', '-new', '-key', `${name}.key`, '-subj', '/', '-out', `${name}.csr`);
-  writeFileSync(
-    join(dir, `${name}.ext`),
-    `subjectAltName=DNS:${id}\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth,clientAuth\n`,
-  );
-  ossl(
-    'x509',
-    '-req',
-    '-in',
-    `${name}.csr`,
-    '-CA',
-    'ca.crt',
-    '-CAkey',
-    'ca.key',
-    '-set_serial',
-    name === 'a' ? '2' : '3',
-    '-days',
-    '1',
-    '-extfile',
-    `${name}.ext`,
-    '-out',
-    `${name}.crt`,
-  );
-  writeFileSync(
-    join(dir, `${name}.pem`),
-    readFileSync(join(dir, `${name}.crt`), 'utf8') + readFileSync(join(dir, `${name}.key`), 'utf8'),
-  );
-}
+makePairCerts(dir);
 // gRPC request body: one framed message.
 writeFileSync(join(dir, 'grpc-req.bin'), Buffer.from([0, 0, 0, 0, 5, 0x77, 0x6f, 0x72, 0x6c, 0x64]));
 
@@ -200,6 +153,26 @@ async function startTsmesh(appPort, dist, flags = nodeFlags, hint = 'h2', label 
   });
   const port = a.info.outbound;
   return { h1Port: port, h2Port: port, procs: { outbound: a.child.pid, inbound: b.child.pid } };
+}
+
+// The raw-socket HTTP/1.1 prototype (raw-h1/raw-proxy.mjs) as both proxies of the pair.
+async function startRaw(appPort, parser = 'js', env = {}) {
+  const base = { BENCH_CERT_DIR: dir, RAW_PARSER: parser, ...env };
+  const script = join(HERE, 'raw-h1', 'raw-proxy.mjs');
+  const b = await startJsonChild('taskset', ['-c', '1', process.execPath, ...nodeFlags, script], {
+    ...base,
+    RAW_ROLE: 'inbound',
+    BENCH_NAME: 'b',
+    RAW_UPSTREAM_PORT: String(appPort),
+  });
+  const a = await startJsonChild('taskset', ['-c', '0', process.execPath, ...nodeFlags, script], {
+    ...base,
+    RAW_ROLE: 'outbound',
+    BENCH_NAME: 'a',
+    BENCH_PEER_IDENTITY: B_ID,
+    RAW_UPSTREAM_PORT: String(b.info.port),
+  });
+  return { h1Only: true, h1Port: a.info.port, procs: { outbound: a.child.pid, inbound: b.child.pid } };
 }
 
 async function startHaproxy(appPort) {
@@ -421,7 +394,17 @@ const appPort = app.info.port;
 const targets = [];
 for (const name of PATHS) {
   if (name === 'direct') targets.push({ name, h1Port: appPort, h2Port: appPort, procs: {} });
-  else if (name.startsWith('tsmesh')) {
+  else if (name.split(':')[1] === 'raw') {
+    // LABEL:raw:PARSER:KEY=VALUE+KEY=VALUE runs the raw-socket prototype (raw-h1/raw-proxy.mjs).
+    const [label, , parser, envs] = name.split(':');
+    const env = Object.fromEntries(
+      (envs ?? '')
+        .split('+')
+        .filter(Boolean)
+        .map((kv) => kv.split('=')),
+    );
+    targets.push({ name: label, ...(await startRaw(appPort, parser || undefined, env)) });
+  } else if (name.startsWith('tsmesh')) {
     // tsmesh-LABEL:DIR runs another build of the proxy (build-revision.mjs) beside the current one.
     // tsmesh-LABEL:DIR:FLAG+FLAG also gives that build its own node flags.
     const [label, dist, flags, hint] = name.split(':');
@@ -436,13 +419,15 @@ for (const name of PATHS) {
 // Warm up every path (JIT, pools, TLS sessions) before measuring.
 for (const t of targets) {
   await runTool('wrk', ['-t1', `-c${CONNS}`, '-d2s', `http://127.0.0.1:${t.h1Port}/`]);
-  await runTool('h2load', ['-t1', '-c10', '-m10', '-n', '5000', `http://127.0.0.1:${t.h2Port}/`]);
+  if (!t.h1Only)
+    await runTool('h2load', ['-t1', '-c10', '-m10', '-n', '5000', `http://127.0.0.1:${t.h2Port}/`]);
 }
 
 const results = {};
 for (const s of SCENARIOS) {
   results[s] = {};
   for (const t of targets) {
+    if (t.h1Only && !s.startsWith('h1')) continue;
     const r = await measured(t.procs, () => runners[s](t));
     results[s][t.name] = r;
     const use = Object.entries(r.usage)
@@ -462,7 +447,7 @@ console.log(`\nload average after: ${load()}`);
 const fmt = (x, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : '-');
 for (const s of SCENARIOS) {
   const r = results[s];
-  for (const name of Object.keys(r).filter((n) => n.startsWith('tsmesh'))) {
+  for (const name of Object.keys(r).filter((n) => n !== 'direct' && n !== 'haproxy')) {
     const ts = r[name];
     const parts = [];
     if (s.endsWith('-max')) {
