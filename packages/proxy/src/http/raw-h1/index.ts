@@ -1,0 +1,25 @@
+// The raw-socket HTTP/1.1 engine of issue #5: its building blocks, not wired into the proxy yet
+// (packages/proxy/src/http/index.ts does not export this folder until the engine uses it).
+export { HeadErrorCode, type HeadError, type HeadErrorStatus } from './head-error.js';
+export {
+  DEFAULT_MAX_HEAD_BYTES,
+  DEFAULT_MAX_HEADER_LINES,
+  parseRequestHead,
+  parseResponseHead,
+  type HeadFields,
+  type HeadIncomplete,
+  type HeadLimits,
+  type HeadParseOptions,
+  type HttpVersion,
+  type RequestHead,
+  type RequestHeadResult,
+  type ResponseHead,
+  type ResponseHeadResult,
+} from './head-parser.js';
+export {
+  MAX_BODY_LENGTH,
+  requestFraming,
+  responseFraming,
+  type BodyFraming,
+  type MessageFraming,
+} from './framing.js';
