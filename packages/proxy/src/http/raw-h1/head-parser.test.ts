@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { HeadErrorCode, type HeadError } from './head-error.js';
-import { parseRequestHead, parseResponseHead, type RequestHead, type ResponseHead } from './head-parser.js';
+import {
+  parseRequestHead,
+  parseResponseHead,
+  type HeadIncomplete,
+  type RequestHead,
+  type ResponseHead,
+} from './head-parser.js';
 
 const bytes = (text: string) => Buffer.from(text, 'latin1');
 
@@ -33,7 +39,7 @@ describe('parseRequestHead: valid heads', () => {
 
   it('gathers the framing fields, keeps HTAB and obs-text in values', () => {
     const head = request(
-      'PUT * HTTP/1.1\r\nhost: h\r\nContent-Length: 3\r\nCONNECTION: close\r\nTransfer-Encoding: chunked\r\nconnection: x-a\r\nX-Latin: caf\xe9\tbar\r\n\r\n',
+      'OPTIONS * HTTP/1.1\r\nhost: h\r\nContent-Length: 3\r\nCONNECTION: close\r\nTransfer-Encoding: chunked\r\nconnection: x-a\r\nX-Latin: caf\xe9\tbar\r\n\r\n',
     );
     expect(head.target).toBe('*');
     expect(head.fields).toEqual({
@@ -56,6 +62,7 @@ describe('parseRequestHead: valid heads', () => {
       'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n',
       'example.com:443',
     ],
+    ['IPv6 CONNECT target', 'CONNECT [::1]:8443 HTTP/1.1\r\nHost: [::1]:8443\r\n\r\n', '[::1]:8443'],
     ['HTTP/1.0 without Host', 'GET / HTTP/1.0\r\n\r\n', '/'],
     ['IPv6 host', 'GET / HTTP/1.1\r\nHost: [::1]:8080\r\n\r\n', '/'],
     ['empty Host', 'GET / HTTP/1.1\r\nHost:\r\n\r\n', '/'],
@@ -72,12 +79,12 @@ describe('parseRequestHead: valid heads', () => {
   it('is incremental: incomplete until CRLFCRLF, resuming where it stopped, same result as whole', () => {
     const text = '\r\nGET /x HTTP/1.1\r\nHost: h\r\nA: 1\r\n\r\nnext';
     const whole = request(text);
-    let resumeAt = 0;
+    let resume: HeadIncomplete | undefined;
     for (let n = 0; n < text.length; n++) {
-      const r = parseRequestHead(bytes(text.slice(0, n)), { resumeAt });
+      const r = parseRequestHead(bytes(text.slice(0, n)), { resume });
       if (n < whole.consumed) {
         expect(r.kind, `at ${n}`).toBe('incomplete');
-        if (r.kind === 'incomplete') resumeAt = r.resumeAt;
+        if (r.kind === 'incomplete') resume = r;
       } else {
         expect(r).toEqual(whole);
       }
@@ -107,6 +114,23 @@ describe('parseRequestHead: refusals say what, where and the status', () => {
     ['control in the target', 'GET /a\x01 HTTP/1.1\r\nHost: h\r\n\r\n', HeadErrorCode.BadTarget, 400],
     ['DEL in the target', 'GET /a\x7f HTTP/1.1\r\nHost: h\r\n\r\n', HeadErrorCode.BadTarget, 400],
     ['obs-text in the target', 'GET /caf\xe9 HTTP/1.1\r\nHost: h\r\n\r\n', HeadErrorCode.BadTarget, 400],
+    ['authority-form for GET', 'GET h.example:443 HTTP/1.1\r\nHost: h\r\n\r\n', HeadErrorCode.BadTarget, 400],
+    ['origin-form for CONNECT', 'CONNECT / HTTP/1.1\r\nHost: h\r\n\r\n', HeadErrorCode.BadTarget, 400],
+    ['CONNECT without a port', 'CONNECT h.example HTTP/1.1\r\nHost: h\r\n\r\n', HeadErrorCode.BadTarget, 400],
+    ['asterisk-form for GET', 'GET * HTTP/1.1\r\nHost: h\r\n\r\n', HeadErrorCode.BadTarget, 400],
+    [
+      'userinfo in absolute-form',
+      'GET http://u@h/ HTTP/1.1\r\nHost: h\r\n\r\n',
+      HeadErrorCode.BadTarget,
+      400,
+    ],
+    [
+      'quote in an absolute-form host',
+      'GET http://"h/ HTTP/1.1\r\nHost: h\r\n\r\n',
+      HeadErrorCode.BadTarget,
+      400,
+    ],
+    ['relative target', 'GET a/b HTTP/1.1\r\nHost: h\r\n\r\n', HeadErrorCode.BadTarget, 400],
     ['two spaces after the method', 'GET  / HTTP/1.1\r\nHost: h\r\n\r\n', HeadErrorCode.BadRequestLine, 400],
     ['two spaces after the target', 'GET /  HTTP/1.1\r\nHost: h\r\n\r\n', HeadErrorCode.BadRequestLine, 400],
     ['leading space', ' GET / HTTP/1.1\r\nHost: h\r\n\r\n', HeadErrorCode.BadRequestLine, 400],
@@ -141,6 +165,25 @@ describe('parseRequestHead: refusals say what, where and the status', () => {
     expect(parseRequestHead(bytes('GET / HTTP/1.1\nHost'))).toMatchObject({ code: HeadErrorCode.BareLf });
     expect(parseRequestHead(bytes('GET / HTTP/1.1\rX'))).toMatchObject({ code: HeadErrorCode.BareCr });
     expect(parseRequestHead(bytes('GET / HTTP/1.1\r'))).toMatchObject({ kind: 'incomplete' });
+  });
+
+  it('refuses a bad line as soon as it is complete, before the head ends, resumed or not', () => {
+    const early = 'GET / HTTP/1.1\r\nHost: h\r\nBad Name: x\r\nMore: ';
+    expect(parseRequestHead(bytes(early))).toMatchObject({ code: HeadErrorCode.BadHeaderName, line: 3 });
+    const first = parseRequestHead(bytes(early.slice(0, 30)));
+    expect(first).toMatchObject({ kind: 'incomplete', checkedLines: 2, checkedTo: 25 });
+    const resumed = parseRequestHead(bytes(early), { resume: first as HeadIncomplete });
+    expect(resumed).toMatchObject({ code: HeadErrorCode.BadHeaderName, line: 3, offset: 28 });
+    expect(parseRequestHead(bytes('GET / HTTP/1.1 x\r\nHo'))).toMatchObject({
+      code: HeadErrorCode.BadRequestLine,
+    });
+    expect(parseResponseHead(bytes('HTTP/1.1 2000\r\n'))).toMatchObject({
+      code: HeadErrorCode.BadStatusLine,
+    });
+    const many = `GET / HTTP/1.1\r\n${'X: 1\r\n'.repeat(5)}`;
+    expect(parseRequestHead(bytes(many), { maxHeaderLines: 4 })).toMatchObject({
+      code: HeadErrorCode.TooManyHeaders,
+    });
   });
 
   it('answers 431 to a head over the limit, complete or not, and to too many header lines', () => {

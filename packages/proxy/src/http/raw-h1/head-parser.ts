@@ -16,7 +16,8 @@
 //         may be missing, as the RFC allows recipients to accept);
 //   §5.1  field-name a token, no whitespace before the colon (MUST 400); values trimmed of OWS;
 //   §5.2  obs-fold refused;
-//   RFC 9110 §5.5  no control characters in values except HTAB (obs-text 0x80-0xFF is kept);
+//   RFC 9110 §5.5  no control characters in values except HTAB (obs-text 0x80-0xFF is kept), and
+//         no HTAB at all in Content-Length and Transfer-Encoding (llhttp refuses it there);
 //   §3.2  an HTTP/1.1 request has exactly one Host, whose value is a uri-host [":" port];
 //   RFC 6585 §5    a request head over the size limit gets 431.
 // Response heads that break a rule get 502: the proxy answers its client, not the server.
@@ -66,19 +67,27 @@ export interface ResponseHead {
   readonly consumed: number;
 }
 
-/** No CRLFCRLF yet: call again with more bytes, passing `resumeAt` to skip what was scanned. */
+/**
+ * No CRLFCRLF yet. The lines already complete were checked (a bad request line is refused before
+ * the head ends, as llhttp does); pass this back as `resume` with the grown buffer so the next call
+ * neither rescans nor rechecks them: a head sent a byte at a time costs linear time, not quadratic.
+ */
 export interface HeadIncomplete {
   readonly kind: 'incomplete';
   /** Offset up to which the buffer is known not to hold the end of the head. */
   readonly resumeAt: number;
+  /** Offset of the first line not checked yet. */
+  readonly checkedTo: number;
+  /** How many complete lines were checked (the start line included). */
+  readonly checkedLines: number;
 }
 
 export type RequestHeadResult = RequestHead | HeadIncomplete | HeadError;
 export type ResponseHeadResult = ResponseHead | HeadIncomplete | HeadError;
 
 export interface HeadParseOptions extends HeadLimits {
-  /** `resumeAt` of the previous `incomplete` result on the same (grown) buffer. */
-  readonly resumeAt?: number;
+  /** The previous `incomplete` result for the same message, its buffer since grown. */
+  readonly resume?: HeadIncomplete;
 }
 
 // tchar (RFC 9110 §5.6.2): ! # $ % & ' * + - . ^ _ ` | ~ DIGIT ALPHA
@@ -100,6 +109,7 @@ const LF = 0x0a;
 const SP = 0x20;
 const HTAB = 0x09;
 const CRLFCRLF = Buffer.from('\r\n\r\n', 'latin1');
+const CRLF = Buffer.from('\r\n', 'latin1');
 const NONE: readonly string[] = Object.freeze([]);
 
 /** Parses a request head from `buf` (the bytes received so far on a connection, from a message start). */
@@ -123,13 +133,14 @@ function parseHead(
   // RFC 9112 §2.2: skip empty lines before a request line (a client's stray CRLF after a body).
   let start = 0;
   if (isRequest) while (buf[start] === CR && buf[start + 1] === LF) start += 2;
-  const from = Math.max(start, options.resumeAt ?? 0);
+  const resume = options.resume;
+  const from = Math.max(start, resume?.resumeAt ?? 0);
   const end = buf.indexOf(CRLFCRLF, from);
   if (end < 0) {
     const ending = checkLineEnds(buf, from, buf.length, start, bad);
     if (ending !== undefined) return ending;
     if (buf.length - start > maxHeadBytes) return tooLarge(isRequest, maxHeadBytes, start);
-    return { kind: 'incomplete', resumeAt: Math.max(start, buf.length - 3) };
+    return checkCompleteLines(buf, isRequest, start, resume, maxHeaderLines);
   }
   const consumed = end + 4;
   if (consumed - start > maxHeadBytes) return tooLarge(isRequest, maxHeadBytes, start);
@@ -154,61 +165,13 @@ function parseHead(
   for (let pos = lineEnd0 + 2; pos < text.length;) {
     const eol = text.indexOf('\r\n', pos);
     line++;
-    if (line - 1 > maxHeaderLines)
-      return headError(
-        HeadErrorCode.TooManyHeaders,
-        isRequest ? 431 : 502,
-        `more than ${maxHeaderLines} header lines`,
-        start + pos,
-        line,
-      );
-    const first = text.charCodeAt(pos);
-    if (first === SP || first === HTAB)
-      return headError(
-        HeadErrorCode.ObsFold,
-        bad,
-        'header line starts with whitespace: obsolete line folding is not accepted (RFC 9112 §5.2); send the value on one line',
-        start + pos,
-        line,
-      );
-    let i = pos;
-    while (i < eol && TOKEN[text.charCodeAt(i)] === 1) i++;
-    if (i === eol)
-      return headError(HeadErrorCode.MissingColon, bad, 'header line has no colon', start + pos, line);
-    const stop = text.charCodeAt(i);
-    if (stop !== 0x3a) {
-      if ((stop === SP || stop === HTAB) && i > pos && colonAfterSpaces(text, i, eol))
-        return headError(
-          HeadErrorCode.SpaceBeforeColon,
-          bad,
-          `whitespace between header name "${text.slice(pos, i)}" and the colon (RFC 9112 §5.1); remove it`,
-          start + i,
-          line,
-        );
-      return headError(
-        HeadErrorCode.BadHeaderName,
-        bad,
-        `invalid character 0x${hex(stop)} in a header name: names are tokens (RFC 9110 §5.1)`,
-        start + i,
-        line,
-      );
-    }
-    if (i === pos) return headError(HeadErrorCode.BadHeaderName, bad, 'empty header name', start + pos, line);
-    const name = text.slice(pos, i);
-    // The value: OWS trimmed on both sides; CTLs but HTAB refused, obs-text kept.
-    let v0 = i + 1;
+    if (line - 1 > maxHeaderLines) return tooManyLines(isRequest, maxHeaderLines, start + pos, line);
+    const colon = checkHeaderLine(text, pos, eol, start, line, bad);
+    if (typeof colon !== 'number') return colon;
+    const name = text.slice(pos, colon);
+    // The value, OWS trimmed on both sides.
+    let v0 = colon + 1;
     let v1 = eol;
-    for (let j = v0; j < eol; j++) {
-      const c = text.charCodeAt(j);
-      if ((c < SP && c !== HTAB) || c === 0x7f)
-        return headError(
-          HeadErrorCode.BadHeaderValue,
-          bad,
-          `control character 0x${hex(c)} in the value of header "${name}" (RFC 9110 §5.5)`,
-          start + j,
-          line,
-        );
-    }
     while (v0 < v1 && isOws(text.charCodeAt(v0))) v0++;
     while (v1 > v0 && isOws(text.charCodeAt(v1 - 1))) v1--;
     const value = text.slice(v0, v1);
@@ -241,10 +204,18 @@ function parseHead(
         if (name.toLowerCase() === 'connection') connection = append(connection, value);
         break;
       case 14:
-        if (name.toLowerCase() === 'content-length') contentLength = append(contentLength, value);
+        if (name.toLowerCase() === 'content-length') {
+          const tab = tabInFramingValue(text, colon, eol, name, start, line, bad);
+          if (tab !== undefined) return tab;
+          contentLength = append(contentLength, value);
+        }
         break;
       case 17:
-        if (name.toLowerCase() === 'transfer-encoding') transferEncoding = append(transferEncoding, value);
+        if (name.toLowerCase() === 'transfer-encoding') {
+          const tab = tabInFramingValue(text, colon, eol, name, start, line, bad);
+          if (tab !== undefined) return tab;
+          transferEncoding = append(transferEncoding, value);
+        }
         break;
     }
     pos = eol + 2;
@@ -262,6 +233,135 @@ function parseHead(
     return { ...startLine, headers, fields, consumed };
   }
   return { ...startLine, headers, fields, consumed };
+}
+
+/**
+ * Checks one header line [pos, eol) of `text` (which starts at buffer offset `base`): no obs-fold,
+ * a token name right before the colon, no CTL but HTAB in the value. Returns the colon's index.
+ */
+function checkHeaderLine(
+  text: string,
+  pos: number,
+  eol: number,
+  base: number,
+  line: number,
+  bad: HeadErrorStatus,
+): number | HeadError {
+  const first = text.charCodeAt(pos);
+  if (first === SP || first === HTAB)
+    return headError(
+      HeadErrorCode.ObsFold,
+      bad,
+      'header line starts with whitespace: obsolete line folding is not accepted (RFC 9112 §5.2); send the value on one line',
+      base + pos,
+      line,
+    );
+  let i = pos;
+  while (i < eol && TOKEN[text.charCodeAt(i)] === 1) i++;
+  if (i === eol)
+    return headError(HeadErrorCode.MissingColon, bad, 'header line has no colon', base + pos, line);
+  const stop = text.charCodeAt(i);
+  if (stop !== 0x3a) {
+    if ((stop === SP || stop === HTAB) && i > pos && colonAfterSpaces(text, i, eol))
+      return headError(
+        HeadErrorCode.SpaceBeforeColon,
+        bad,
+        `whitespace between header name "${text.slice(pos, i)}" and the colon (RFC 9112 §5.1); remove it`,
+        base + i,
+        line,
+      );
+    return headError(
+      HeadErrorCode.BadHeaderName,
+      bad,
+      `invalid character 0x${hex(stop)} in a header name: names are tokens (RFC 9110 §5.1)`,
+      base + i,
+      line,
+    );
+  }
+  if (i === pos) return headError(HeadErrorCode.BadHeaderName, bad, 'empty header name', base + pos, line);
+  // The value: CTLs but HTAB refused, obs-text kept (RFC 9110 §5.5).
+  for (let j = i + 1; j < eol; j++) {
+    const c = text.charCodeAt(j);
+    if ((c < SP && c !== HTAB) || c === 0x7f)
+      return headError(
+        HeadErrorCode.BadHeaderValue,
+        bad,
+        `control character 0x${hex(c)} in the value of header "${text.slice(pos, i)}" (RFC 9110 §5.5)`,
+        base + j,
+        line,
+      );
+  }
+  return i;
+}
+
+/** For a head not complete yet: checks the lines completed since `resume`, refusing early. */
+function checkCompleteLines(
+  buf: Buffer,
+  isRequest: boolean,
+  start: number,
+  resume: HeadIncomplete | undefined,
+  maxHeaderLines: number,
+): HeadIncomplete | HeadError {
+  const bad: HeadErrorStatus = isRequest ? 400 : 502;
+  const resumeAt = Math.max(start, buf.length - 3);
+  let checkedTo = Math.max(start, resume?.checkedTo ?? 0);
+  let checkedLines = checkedTo === start ? 0 : (resume?.checkedLines ?? 0);
+  const last = buf.lastIndexOf(CRLF);
+  if (last < checkedTo) return { kind: 'incomplete', resumeAt, checkedTo, checkedLines };
+  const text = buf.toString('latin1', checkedTo, last + 2);
+  for (let pos = 0; pos < text.length;) {
+    const eol = text.indexOf('\r\n', pos);
+    checkedLines++;
+    if (checkedLines === 1) {
+      const startLine = isRequest
+        ? parseRequestLine(text, eol, checkedTo)
+        : parseStatusLine(text, eol, checkedTo);
+      if (startLine.kind === 'error') return startLine;
+    } else {
+      if (checkedLines - 1 > maxHeaderLines)
+        return tooManyLines(isRequest, maxHeaderLines, checkedTo + pos, checkedLines);
+      const colon = checkHeaderLine(text, pos, eol, checkedTo, checkedLines, bad);
+      if (typeof colon !== 'number') return colon;
+    }
+    pos = eol + 2;
+  }
+  checkedTo = last + 2;
+  return { kind: 'incomplete', resumeAt, checkedTo, checkedLines };
+}
+
+/**
+ * An HTAB after the colon of Content-Length or Transfer-Encoding. RFC 9110 allows it as OWS, but
+ * llhttp (Node) refuses it there: a framing header two parsers could read differently is refused.
+ */
+function tabInFramingValue(
+  text: string,
+  colon: number,
+  eol: number,
+  name: string,
+  base: number,
+  line: number,
+  bad: HeadErrorStatus,
+): HeadError | undefined {
+  const tab = text.indexOf('\t', colon);
+  if (tab < 0 || tab >= eol) return undefined;
+  const code = name.length === 14 ? HeadErrorCode.BadContentLength : HeadErrorCode.BadTransferEncoding;
+  return headError(
+    code,
+    bad,
+    `HTAB in the value of ${name}: refused in framing headers; use spaces`,
+    base + tab,
+    line,
+  );
+}
+
+function tooManyLines(isRequest: boolean, max: number, offset: number, line: number): HeadError {
+  return headError(
+    HeadErrorCode.TooManyHeaders,
+    isRequest ? 431 : 502,
+    `more than ${max} header lines`,
+    offset,
+    line,
+  );
 }
 
 interface RequestLine {
@@ -314,9 +414,29 @@ function parseRequestLine(text: string, eol: number, base: number): RequestLine 
         1,
       );
   }
+  const method = text.slice(0, sp1);
+  const target = text.slice(sp1 + 1, sp2);
+  const form = targetFormProblem(method, target);
+  if (form !== undefined)
+    return headError(HeadErrorCode.BadTarget, 400, `${form} (RFC 9112 §3.2)`, base + sp1 + 1, 1);
   const version = parseVersion(text, sp2 + 1, eol, base, 400, 505);
   if (typeof version !== 'string') return version;
-  return { kind: 'request', method: text.slice(0, sp1), target: text.slice(sp1 + 1, sp2), version };
+  return { kind: 'request', method, target, version };
+}
+
+// RFC 9112 §3.2: origin-form ("/…") or absolute-form ("scheme://…") for every method, the
+// authority-form (host:port) only and always for CONNECT, the asterisk-form only for OPTIONS.
+// The absolute-form's authority: host[:port] characters only, so no userinfo (RFC 9110 §4.2.4).
+const ABSOLUTE_FORM = /^[A-Za-z][A-Za-z0-9+\-.]*:\/\/[A-Za-z0-9\-._~!$&'()*+,;=%:[\]]+(?:[/?]|$)/;
+const AUTHORITY_FORM = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]+):[0-9]{1,5}$/;
+
+function targetFormProblem(method: string, target: string): string | undefined {
+  if (method === 'CONNECT')
+    return AUTHORITY_FORM.test(target) ? undefined : 'a CONNECT target must be host:port (authority-form)';
+  if (target.charCodeAt(0) === 0x2f || ABSOLUTE_FORM.test(target)) return undefined;
+  if (target === '*')
+    return method === 'OPTIONS' ? undefined : `the target "*" is only for OPTIONS, not ${method}`;
+  return 'the request target must start with "/" (origin-form) or be an absolute URI (scheme://host[:port]…, no userinfo)';
 }
 
 function parseStatusLine(text: string, eol: number, base: number): StatusLine | HeadError {
