@@ -54,6 +54,16 @@ export const HeadErrorCode = {
   TransferEncodingHttp10: 'TRANSFER_ENCODING_HTTP10',
   /** Both Transfer-Encoding and Content-Length: refused, a smuggling defence (RFC 9112 §6.3). */
   TransferEncodingWithContentLength: 'TRANSFER_ENCODING_WITH_CONTENT_LENGTH',
+  /** A chunk-size line that is not 1*HEXDIG [ext] CRLF (RFC 9112 §7.1). */
+  BadChunkSize: 'BAD_CHUNK_SIZE',
+  /** A chunk size above 2^53 - 1, or written with more than 16 digits. */
+  ChunkSizeTooLarge: 'CHUNK_SIZE_TOO_LARGE',
+  /** A control character in a chunk extension, or more extension bytes than the limit (RFC 9112 §7.1.1). */
+  BadChunkExtension: 'BAD_CHUNK_EXTENSION',
+  /** A chunk-size line or chunk data not followed by CRLF (RFC 9112 §7.1). */
+  MissingChunkCrlf: 'MISSING_CHUNK_CRLF',
+  /** A trailer line that is not a field line, or trailers over the limit (RFC 9112 §7.1.2). */
+  BadTrailer: 'BAD_TRAILER',
 } as const;
 export type HeadErrorCode = (typeof HeadErrorCode)[keyof typeof HeadErrorCode];
 

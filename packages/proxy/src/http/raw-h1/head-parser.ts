@@ -21,6 +21,7 @@
 //   §3.2  an HTTP/1.1 request has exactly one Host, whose value is a uri-host [":" port];
 //   RFC 6585 §5    a request head over the size limit gets 431.
 // Response heads that break a rule get 502: the proxy answers its client, not the server.
+import { hex, isControl, TOKEN } from './field-syntax.js';
 import { type HeadError, HeadErrorCode, type HeadErrorStatus, headError } from './head-error.js';
 
 /** The versions served. Anything else well-formed is answered 505. */
@@ -89,13 +90,6 @@ export interface HeadParseOptions extends HeadLimits {
   /** The previous `incomplete` result for the same message, its buffer since grown. */
   readonly resume?: HeadIncomplete;
 }
-
-// tchar (RFC 9110 §5.6.2): ! # $ % & ' * + - . ^ _ ` | ~ DIGIT ALPHA
-const TOKEN = new Uint8Array(256);
-for (const c of "!#$%&'*+-.^_`|~") TOKEN[c.charCodeAt(0)] = 1;
-for (let c = 0x30; c <= 0x39; c++) TOKEN[c] = 1;
-for (let c = 0x41; c <= 0x5a; c++) TOKEN[c] = 1;
-for (let c = 0x61; c <= 0x7a; c++) TOKEN[c] = 1;
 
 // What a Host value may hold: reg-name / IP-literal / IPv4 (RFC 3986 §3.2.2) and ":" port.
 const HOST = new Uint8Array(256);
@@ -282,7 +276,7 @@ function checkHeaderLine(
   // The value: CTLs but HTAB refused, obs-text kept (RFC 9110 §5.5).
   for (let j = i + 1; j < eol; j++) {
     const c = text.charCodeAt(j);
-    if ((c < SP && c !== HTAB) || c === 0x7f)
+    if (isControl(c))
       return headError(
         HeadErrorCode.BadHeaderValue,
         bad,
@@ -461,7 +455,7 @@ function parseStatusLine(text: string, eol: number, base: number): StatusLine | 
   if (eol > 12 && text.charCodeAt(12) !== SP) return badLine('no space after the status code', 12);
   for (let i = 13; i < eol; i++) {
     const c = text.charCodeAt(i);
-    if ((c < SP && c !== HTAB) || c === 0x7f)
+    if (isControl(c))
       return headError(
         HeadErrorCode.BadStatusLine,
         502,
@@ -564,8 +558,4 @@ function isOws(c: number): boolean {
 
 function append(list: string[], value: string): string[] {
   return list === NONE ? [value] : (list.push(value), list);
-}
-
-function hex(c: number): string {
-  return c.toString(16).padStart(2, '0');
 }

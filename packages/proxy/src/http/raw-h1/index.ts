@@ -23,3 +23,10 @@ export {
   type BodyFraming,
   type MessageFraming,
 } from './framing.js';
+export {
+  ChunkedScanner,
+  DEFAULT_MAX_CHUNK_EXTENSION_BYTES,
+  DEFAULT_MAX_TRAILER_BYTES,
+  type ChunkedLimits,
+  type ChunkedProgress,
+} from './chunked-decoder.js';

@@ -1,0 +1,252 @@
+// The chunked-body scanner of the raw-socket HTTP/1.1 engine of issue #5 (packages/proxy/src/
+// http/raw-h1; not wired into the proxy yet). The engine forwards a chunked body byte for byte, as
+// received; this only finds where the body ends (and refuses a malformed one), incrementally, over
+// whatever pieces the socket delivers. It never copies or decodes the data.
+//
+// Rules applied (RFC 9112 §7.1):
+//   chunk = chunk-size [ chunk-ext ] CRLF chunk-data CRLF; last-chunk = 1*"0" [ chunk-ext ] CRLF;
+//   chunked-body ends with the trailer section (field lines, §7.1.2) and a final CRLF;
+//   chunk-size is 1*HEXDIG; we refuse sizes above 2^53 - 1 (what a JavaScript number counts
+//   exactly) and more than 16 digits;
+//   chunk-ext = *( BWS ";" BWS ext-name [ BWS "=" BWS ext-val ] ): whitespace only before ";";
+//   extensions are passed through, not interpreted, but hold no control character but HTAB and are
+//   bounded in total per message (Node's own limit, after CVE-2024-22019, is 16 KiB);
+//   every line ends in CRLF: a bare CR or LF is refused, as in heads;
+//   trailer lines are checked as header lines (token name, colon, no CTL, no obs-fold) and bounded.
+// A refusal is a HeadError with the status for the side it came from (400 request, 502 response);
+// its offset counts bytes from the start of the body.
+import { hex, hexValue, isControl, TOKEN } from './field-syntax.js';
+import { type HeadError, HeadErrorCode, type HeadErrorStatus, headError } from './head-error.js';
+
+export interface ChunkedLimits {
+  /** Bytes of chunk extensions in one message (every chunk line's after the size). */
+  readonly maxExtensionBytes?: number;
+  /** Bytes of the trailer section, its final CRLF included. */
+  readonly maxTrailerBytes?: number;
+}
+export const DEFAULT_MAX_CHUNK_EXTENSION_BYTES = 16 * 1024;
+export const DEFAULT_MAX_TRAILER_BYTES = 16 * 1024;
+
+/** How much of a piece belongs to the body, and whether the body ended in it. */
+export interface ChunkedProgress {
+  readonly kind: 'progress';
+  /** Bytes of the piece (from the offset given) that are part of this body. */
+  readonly consumed: number;
+  /** The body's last byte was among them: what follows belongs to the next message. */
+  readonly done: boolean;
+}
+
+// Small integers: the byte loop switches on them.
+const State = {
+  SizeFirst: 0,
+  Size: 1,
+  SizeSpace: 2,
+  Extension: 3,
+  SizeLf: 4,
+  Data: 5,
+  DataCr: 6,
+  DataLf: 7,
+  TrailerStart: 8,
+  TrailerName: 9,
+  TrailerValue: 10,
+  TrailerLf: 11,
+  EndLf: 12,
+  Done: 13,
+} as const;
+type State = (typeof State)[keyof typeof State];
+
+const CR = 0x0d;
+const LF = 0x0a;
+const SP = 0x20;
+const HTAB = 0x09;
+const MAX_SIZE_DIGITS = 16;
+
+/** One chunked body's scanner: feed it each piece of the body in order. */
+export class ChunkedScanner {
+  readonly #status: HeadErrorStatus;
+  readonly #maxExtensionBytes: number;
+  readonly #maxTrailerBytes: number;
+  #state: State = State.SizeFirst;
+  #size = 0;
+  #digits = 0;
+  #remaining = 0;
+  #extensionBytes = 0;
+  #trailerBytes = 0;
+  #position = 0;
+  #pieceOffset = 0;
+  #dataBytes = 0;
+  #failed: HeadError | undefined;
+
+  /** `side` picks the status of refusals: 400 for a request body, 502 for a response body. */
+  constructor(side: 'request' | 'response', limits: ChunkedLimits = {}) {
+    this.#status = side === 'request' ? 400 : 502;
+    this.#maxExtensionBytes = limits.maxExtensionBytes ?? DEFAULT_MAX_CHUNK_EXTENSION_BYTES;
+    this.#maxTrailerBytes = limits.maxTrailerBytes ?? DEFAULT_MAX_TRAILER_BYTES;
+  }
+
+  /** Whether the whole body, trailers included, was seen. */
+  get done(): boolean {
+    return this.#state === State.Done;
+  }
+
+  /** Bytes of chunk data (the decoded payload) seen so far. */
+  get dataBytes(): number {
+    return this.#dataBytes;
+  }
+
+  /**
+   * Scans `buf` from `offset`. Returns how many of those bytes belong to the body, or the refusal
+   * (after which every call returns it again). Once done, consumes nothing more.
+   */
+  scan(buf: Buffer, offset = 0): ChunkedProgress | HeadError {
+    if (this.#failed !== undefined) return this.#failed;
+    const end = buf.length;
+    this.#pieceOffset = offset;
+    let i = offset;
+    while (i < end && this.#state !== State.Done) {
+      const c = buf[i] as number;
+      // Every byte from the first trailer line on counts against the trailer limit.
+      if (this.#state >= State.TrailerStart && ++this.#trailerBytes > this.#maxTrailerBytes)
+        return this.#fail(
+          HeadErrorCode.BadTrailer,
+          `trailer section longer than ${this.#maxTrailerBytes} bytes`,
+          i,
+        );
+      switch (this.#state) {
+        case State.SizeFirst:
+        case State.Size: {
+          const v = hexValue(c);
+          if (v >= 0) {
+            if (++this.#digits > MAX_SIZE_DIGITS || this.#size > (Number.MAX_SAFE_INTEGER - v) / 16)
+              return this.#fail(
+                HeadErrorCode.ChunkSizeTooLarge,
+                `chunk size above 2^53-1 or longer than ${MAX_SIZE_DIGITS} digits`,
+                i,
+              );
+            this.#size = this.#size * 16 + v;
+            this.#state = State.Size;
+          } else if (this.#state === State.SizeFirst) {
+            return this.#fail(HeadErrorCode.BadChunkSize, `chunk size expected, got 0x${hex(c)}`, i);
+          } else if (c === CR) this.#state = State.SizeLf;
+          else if (c === 0x3b) this.#state = State.Extension;
+          else if (c === SP || c === HTAB) this.#state = State.SizeSpace;
+          else
+            return this.#fail(HeadErrorCode.BadChunkSize, `invalid byte 0x${hex(c)} after the chunk size`, i);
+          i++;
+          break;
+        }
+        case State.SizeSpace:
+          // BWS is allowed only before the ";" of an extension.
+          if (c === 0x3b) this.#state = State.Extension;
+          else if (c !== SP && c !== HTAB)
+            return this.#fail(
+              HeadErrorCode.BadChunkSize,
+              'whitespace after the chunk size not followed by ";"',
+              i,
+            );
+          i++;
+          break;
+        case State.Extension:
+          if (c === CR) this.#state = State.SizeLf;
+          else if (isControl(c))
+            return this.#fail(
+              HeadErrorCode.BadChunkExtension,
+              `control character 0x${hex(c)} in a chunk extension`,
+              i,
+            );
+          else if (++this.#extensionBytes > this.#maxExtensionBytes)
+            return this.#fail(
+              HeadErrorCode.BadChunkExtension,
+              `chunk extensions longer than ${this.#maxExtensionBytes} bytes in one message`,
+              i,
+            );
+          i++;
+          break;
+        case State.SizeLf:
+          if (c !== LF)
+            return this.#fail(HeadErrorCode.MissingChunkCrlf, 'chunk-size line ends in a bare CR', i);
+          if (this.#size === 0) this.#state = State.TrailerStart;
+          else {
+            this.#remaining = this.#size;
+            this.#state = State.Data;
+          }
+          i++;
+          break;
+        case State.Data: {
+          const n = Math.min(this.#remaining, end - i);
+          this.#remaining -= n;
+          this.#dataBytes += n;
+          i += n;
+          if (this.#remaining === 0) this.#state = State.DataCr;
+          break;
+        }
+        case State.DataCr:
+        case State.DataLf:
+          if (c !== (this.#state === State.DataCr ? CR : LF))
+            return this.#fail(
+              HeadErrorCode.MissingChunkCrlf,
+              `chunk data of ${this.#size} bytes not followed by CRLF (got 0x${hex(c)})`,
+              i,
+            );
+          if (this.#state === State.DataCr) this.#state = State.DataLf;
+          else {
+            this.#state = State.SizeFirst;
+            this.#size = 0;
+            this.#digits = 0;
+          }
+          i++;
+          break;
+        case State.TrailerStart:
+          if (c === CR) this.#state = State.EndLf;
+          else if (c === SP || c === HTAB)
+            return this.#fail(HeadErrorCode.BadTrailer, 'trailer line starts with whitespace (obs-fold)', i);
+          else if (TOKEN[c] === 1) this.#state = State.TrailerName;
+          else
+            return this.#fail(
+              HeadErrorCode.BadTrailer,
+              `invalid byte 0x${hex(c)} starting a trailer line`,
+              i,
+            );
+          i++;
+          break;
+        case State.TrailerName:
+          if (c === 0x3a) this.#state = State.TrailerValue;
+          else if (TOKEN[c] !== 1)
+            return this.#fail(
+              HeadErrorCode.BadTrailer,
+              `invalid byte 0x${hex(c)} in a trailer field name`,
+              i,
+            );
+          i++;
+          break;
+        case State.TrailerValue:
+          if (c === CR) this.#state = State.TrailerLf;
+          else if (isControl(c))
+            return this.#fail(
+              HeadErrorCode.BadTrailer,
+              `control character 0x${hex(c)} in a trailer value`,
+              i,
+            );
+          i++;
+          break;
+        case State.TrailerLf:
+        case State.EndLf:
+          if (c !== LF)
+            return this.#fail(HeadErrorCode.MissingChunkCrlf, 'trailer section line ends in a bare CR', i);
+          this.#state = this.#state === State.EndLf ? State.Done : State.TrailerStart;
+          i++;
+          break;
+      }
+    }
+    const consumed = i - offset;
+    this.#position += consumed;
+    return { kind: 'progress', consumed, done: this.#state === State.Done };
+  }
+
+  #fail(code: HeadErrorCode, what: string, at: number): HeadError {
+    // `at` is an index into the current piece; the offset reported counts from the body's start.
+    const offset = this.#position + at - this.#pieceOffset;
+    this.#failed = headError(code, this.#status, `${what} (RFC 9112 §7.1), in the chunked body`, offset, 0);
+    return this.#failed;
+  }
+}
