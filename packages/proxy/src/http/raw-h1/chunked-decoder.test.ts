@@ -25,7 +25,8 @@ describe('ChunkedScanner: where a chunked body ends', () => {
     ['two chunks, upper-case hex', 'A\r\n0123456789\r\n1\r\n!\r\n0\r\n\r\n', 11],
     ['only the last chunk', '0\r\n\r\n', 0],
     ['leading zeros', '0005\r\nhello\r\n000\r\n\r\n', 5],
-    ['extensions, with BWS before ";"', '5;a=b;c="d e" \r\nhello\r\n0 ;last\r\n\r\n', 5],
+    ['extensions', '5;a=b;c="d e"\r\nhello\r\n0;last\r\n\r\n', 5],
+    ['quoted extension with escapes', '2;a=b;c="q\\"\\\\"\r\nhi\r\n0\r\n\r\n', 2],
     ['trailers', '3\r\nabc\r\n0\r\nExpires: never\r\nX-Sum:\t1 2\r\n\r\n', 3],
     ['CRLF inside data is data', '4\r\n\r\n\r\n\r\n0\r\n\r\n', 4],
   ])('%s', (_name, body, dataBytes) => {
@@ -57,7 +58,8 @@ describe('ChunkedScanner: where a chunked body ends', () => {
     ['empty size', '\r\n', HeadErrorCode.BadChunkSize, 0],
     ['sign', '-1\r\n', HeadErrorCode.BadChunkSize, 0],
     ['0x prefix', '0x5\r\n', HeadErrorCode.BadChunkSize, 1],
-    ['space then CRLF', '5 \r\nhello\r\n', HeadErrorCode.BadChunkSize, 2],
+    ['space then CRLF', '5 \r\nhello\r\n', HeadErrorCode.BadChunkSize, 1],
+    ['space before ";"', '5 ;a\r\nhello\r\n', HeadErrorCode.BadChunkSize, 1],
     ['2^53', '20000000000000\r\n', HeadErrorCode.ChunkSizeTooLarge, 13],
     ['17 digits', '00000000000000001\r\n', HeadErrorCode.ChunkSizeTooLarge, 16],
     ['bare LF after the size', '5\nhello\r\n', HeadErrorCode.BadChunkSize, 1],
@@ -66,6 +68,14 @@ describe('ChunkedScanner: where a chunked body ends', () => {
     ['data then bare LF', '5\r\nhello\n0\r\n\r\n', HeadErrorCode.MissingChunkCrlf, 8],
     ['control in an extension', '5;a\x01\r\nhello\r\n', HeadErrorCode.BadChunkExtension, 3],
     ['LF in an extension', '5;a\nhello\r\n', HeadErrorCode.BadChunkExtension, 3],
+    ['space after ";"', '5; a\r\nhello\r\n', HeadErrorCode.BadChunkExtension, 2],
+    ['space after an extension', '5;a \r\nhello\r\n', HeadErrorCode.BadChunkExtension, 3],
+    ['empty extension name', '5;\r\nhello\r\n', HeadErrorCode.BadChunkExtension, 2],
+    ['separator in an extension name', '5;a(b\r\nhello\r\n', HeadErrorCode.BadChunkExtension, 3],
+    ['two words in an extension name', '5;a b\r\nhello\r\n', HeadErrorCode.BadChunkExtension, 3],
+    ['empty extension value', '5;a=\r\nhello\r\n', HeadErrorCode.BadChunkExtension, 4],
+    ['unterminated quoted value', '5;a="b\r\nhello\r\n', HeadErrorCode.BadChunkExtension, 6],
+    ['text after a quoted value', '5;a="b"c\r\nhello\r\n', HeadErrorCode.BadChunkExtension, 7],
     ['trailer obs-fold', '0\r\nA: 1\r\n  2\r\n\r\n', HeadErrorCode.BadTrailer, 9],
     ['trailer without colon', '0\r\nNoColon\r\n\r\n', HeadErrorCode.BadTrailer, 10],
     ['space before a trailer colon', '0\r\nA : 1\r\n\r\n', HeadErrorCode.BadTrailer, 4],
@@ -100,7 +110,7 @@ describe('ChunkedScanner: where a chunked body ends', () => {
   it('finds the same end whatever the pieces (property)', () => {
     const chunk = fc.record({
       data: fc.string({ maxLength: 40 }),
-      ext: fc.constantFrom('', ';a', ';a=b', ' ;q="x y"'),
+      ext: fc.constantFrom('', ';a', ';a=b', ';q="x y"'),
       upper: fc.boolean(),
     });
     const body = fc

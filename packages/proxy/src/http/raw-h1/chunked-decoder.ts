@@ -8,9 +8,12 @@
 //   chunked-body ends with the trailer section (field lines, §7.1.2) and a final CRLF;
 //   chunk-size is 1*HEXDIG; we refuse sizes above 2^53 - 1 (what a JavaScript number counts
 //   exactly) and more than 16 digits;
-//   chunk-ext = *( BWS ";" BWS ext-name [ BWS "=" BWS ext-val ] ): whitespace only before ";";
-//   extensions are passed through, not interpreted, but hold no control character but HTAB and are
-//   bounded in total per message (Node's own limit, after CVE-2024-22019, is 16 KiB);
+//   chunk-ext = *( BWS ";" BWS ext-name [ BWS "=" BWS ext-val ] ), but with no BWS at all: llhttp
+//   (Node) refuses it in strict mode, and a chunk-size line two parsers read differently is how
+//   chunked smuggling starts;
+//   extensions are passed through, not interpreted, but must follow that grammar (token names,
+//   token or quoted-string values) and are bounded in total per message (Node's own limit, after
+//   CVE-2024-22019, is 16 KiB);
 //   every line ends in CRLF: a bare CR or LF is refused, as in heads;
 //   trailer lines are checked as header lines (token name, colon, no CTL, no obs-fold) and bounded.
 // A refusal is a HeadError with the status for the side it came from (400 request, 502 response);
@@ -40,20 +43,31 @@ export interface ChunkedProgress {
 const State = {
   SizeFirst: 0,
   Size: 1,
-  SizeSpace: 2,
-  Extension: 3,
-  SizeLf: 4,
-  Data: 5,
-  DataCr: 6,
-  DataLf: 7,
-  TrailerStart: 8,
-  TrailerName: 9,
-  TrailerValue: 10,
-  TrailerLf: 11,
-  EndLf: 12,
-  Done: 13,
+  Extension: 2,
+  SizeLf: 3,
+  Data: 4,
+  DataCr: 5,
+  DataLf: 6,
+  TrailerStart: 7,
+  TrailerName: 8,
+  TrailerValue: 9,
+  TrailerLf: 10,
+  EndLf: 11,
+  Done: 12,
 } as const;
 type State = (typeof State)[keyof typeof State];
+
+// Where in a chunk extension the scanner is.
+const Ext = {
+  NameStart: 0,
+  Name: 1,
+  ValueStart: 2,
+  Token: 3,
+  Quoted: 4,
+  Escape: 5,
+  AfterQuoted: 6,
+} as const;
+type Ext = (typeof Ext)[keyof typeof Ext];
 
 const CR = 0x0d;
 const LF = 0x0a;
@@ -67,6 +81,7 @@ export class ChunkedScanner {
   readonly #maxExtensionBytes: number;
   readonly #maxTrailerBytes: number;
   #state: State = State.SizeFirst;
+  #ext: Ext = Ext.NameStart;
   #size = 0;
   #digits = 0;
   #remaining = 0;
@@ -128,40 +143,24 @@ export class ChunkedScanner {
           } else if (this.#state === State.SizeFirst) {
             return this.#fail(HeadErrorCode.BadChunkSize, `chunk size expected, got 0x${hex(c)}`, i);
           } else if (c === CR) this.#state = State.SizeLf;
-          else if (c === 0x3b) this.#state = State.Extension;
-          else if (c === SP || c === HTAB) this.#state = State.SizeSpace;
+          else if (c === 0x3b) this.#startExtension();
           else
             return this.#fail(HeadErrorCode.BadChunkSize, `invalid byte 0x${hex(c)} after the chunk size`, i);
           i++;
           break;
         }
-        case State.SizeSpace:
-          // BWS is allowed only before the ";" of an extension.
-          if (c === 0x3b) this.#state = State.Extension;
-          else if (c !== SP && c !== HTAB)
-            return this.#fail(
-              HeadErrorCode.BadChunkSize,
-              'whitespace after the chunk size not followed by ";"',
-              i,
-            );
-          i++;
-          break;
-        case State.Extension:
-          if (c === CR) this.#state = State.SizeLf;
-          else if (isControl(c))
-            return this.#fail(
-              HeadErrorCode.BadChunkExtension,
-              `control character 0x${hex(c)} in a chunk extension`,
-              i,
-            );
-          else if (++this.#extensionBytes > this.#maxExtensionBytes)
+        case State.Extension: {
+          if (c !== CR && ++this.#extensionBytes > this.#maxExtensionBytes)
             return this.#fail(
               HeadErrorCode.BadChunkExtension,
               `chunk extensions longer than ${this.#maxExtensionBytes} bytes in one message`,
               i,
             );
+          const problem = this.#extensionByte(c);
+          if (problem !== undefined) return this.#fail(HeadErrorCode.BadChunkExtension, problem, i);
           i++;
           break;
+        }
         case State.SizeLf:
           if (c !== LF)
             return this.#fail(HeadErrorCode.MissingChunkCrlf, 'chunk-size line ends in a bare CR', i);
@@ -241,6 +240,50 @@ export class ChunkedScanner {
     const consumed = i - offset;
     this.#position += consumed;
     return { kind: 'progress', consumed, done: this.#state === State.Done };
+  }
+
+  #startExtension(): void {
+    this.#state = State.Extension;
+    this.#ext = Ext.NameStart;
+  }
+
+  /**
+   * One byte of a chunk extension (after a ";"), against RFC 9112 §7.1.1's grammar without its
+   * BWS: ext-name [ "=" ( token / quoted-string ) ], then ";" or the line's CR. Returns what is
+   * wrong, or undefined.
+   */
+  #extensionByte(c: number): string | undefined {
+    const token = TOKEN[c] === 1;
+    switch (this.#ext) {
+      case Ext.NameStart:
+        if (!token) return `chunk extension name expected after ";", got 0x${hex(c)}`;
+        this.#ext = Ext.Name;
+        return undefined;
+      case Ext.Name:
+      case Ext.Token:
+      case Ext.AfterQuoted:
+        if (c === CR) this.#state = State.SizeLf;
+        else if (c === 0x3b) this.#ext = Ext.NameStart;
+        else if (c === 0x3d && this.#ext === Ext.Name) this.#ext = Ext.ValueStart;
+        else if (!token || this.#ext === Ext.AfterQuoted)
+          return `invalid byte 0x${hex(c)} in a chunk extension`;
+        return undefined;
+      case Ext.ValueStart:
+        if (c === 0x22) this.#ext = Ext.Quoted;
+        else if (token) this.#ext = Ext.Token;
+        else return `chunk extension value expected after "=", got 0x${hex(c)}`;
+        return undefined;
+      case Ext.Quoted:
+        // qdtext = HTAB / SP / %x21 / %x23-5B / %x5D-7E / obs-text (RFC 9110 §5.6.4)
+        if (c === 0x22) this.#ext = Ext.AfterQuoted;
+        else if (c === 0x5c) this.#ext = Ext.Escape;
+        else if (isControl(c)) return `control character 0x${hex(c)} in a quoted chunk extension value`;
+        return undefined;
+      case Ext.Escape:
+        if (isControl(c)) return `control character 0x${hex(c)} after "\\" in a chunk extension`;
+        this.#ext = Ext.Quoted;
+        return undefined;
+    }
   }
 
   #fail(code: HeadErrorCode, what: string, at: number): HeadError {

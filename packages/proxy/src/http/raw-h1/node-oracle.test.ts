@@ -4,10 +4,13 @@
 // missing Host, Transfer-Encoding in HTTP/1.0), with two deliberate exceptions of our own:
 // extension methods (RFC 9110 §9.1 allows any token; llhttp knows a fixed list) and repeated equal
 // Content-Length values (RFC 9110 §8.6 allows them; llhttp refuses every duplicate). When both
-// accept, method, target and headers must agree. Fixed seed and run count: deterministic in CI.
+// accept, method, target and headers must agree. A second property feeds chunked bodies (valid and
+// mutated) to llhttp a byte at a time and to ChunkedScanner: both must find the same end, and what
+// llhttp refuses before that end we refuse. Fixed seeds and run counts: deterministic in CI.
 import { createRequire } from 'node:module';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { ChunkedScanner } from './chunked-decoder.js';
 import { requestFraming } from './framing.js';
 import { parseRequestHead } from './head-parser.js';
 
@@ -233,5 +236,109 @@ describe('parseRequestHead + requestFraming against Node’s llhttp', () => {
     // The generator must exercise both sides: enough agreement and enough refusals.
     expect(tally.bothAccept, JSON.stringify(tally)).toBeGreaterThan(60);
     expect(tally.bothReject, JSON.stringify(tally)).toBeGreaterThan(60);
+  });
+});
+
+// --- chunked bodies: llhttp fed a byte at a time says where the body ends, or where it fails -----
+type BodyVerdict =
+  | { readonly kind: 'end'; readonly at: number }
+  | { readonly kind: 'reject'; readonly at: number; readonly reason: string }
+  | { readonly kind: 'incomplete' };
+
+const CHUNKED_HEAD = Buffer.from(
+  'POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n',
+  'latin1',
+);
+
+function nodeBodyVerdict(body: Buffer): BodyVerdict {
+  const parser = new HTTPParser();
+  parser.initialize(HTTPParser.REQUEST, {}, 16 * 1024, 0);
+  let complete = false;
+  for (const k of [
+    HTTPParser.kOnHeaders,
+    HTTPParser.kOnHeadersComplete,
+    HTTPParser.kOnBody,
+    HTTPParser.kOnMessageBegin,
+    HTTPParser.kOnExecute,
+  ])
+    parser[k] = () => 0;
+  parser[HTTPParser.kOnMessageComplete] = () => {
+    complete = true;
+  };
+  try {
+    if (parser.execute(CHUNKED_HEAD) instanceof Error) throw new Error('llhttp refused the fixed head');
+    for (let at = 0; at < body.length; at++) {
+      const r = parser.execute(body.subarray(at, at + 1));
+      if (r instanceof Error)
+        return { kind: 'reject', at, reason: (r as Error & { code?: string }).code ?? 'error' };
+      if (complete) return { kind: 'end', at: at + 1 };
+    }
+    return { kind: 'incomplete' };
+  } finally {
+    parser.close();
+  }
+}
+
+const chunkBody = fc
+  .record({
+    chunks: fc.array(
+      fc.record({
+        data: fc.string({ maxLength: 12 }),
+        ext: fc.constantFrom('', '', ';a', ';a=b', ';q="x y"', ';r="\\""'),
+      }),
+      { maxLength: 4 },
+    ),
+    trailers: fc.array(fc.constantFrom('A: 1', 'X-Y:', 'Z:\tq r'), { maxLength: 2 }),
+    mutations: fc.array(mutation, { maxLength: 2 }),
+    mutate: fc.boolean(),
+  })
+  .map(({ chunks, trailers, mutations, mutate }) => {
+    const parts = chunks
+      .filter((c) => c.data.length > 0)
+      .map((c) => `${c.data.length.toString(16)}${c.ext}\r\n${c.data}\r\n`);
+    const bytes = [
+      ...Buffer.from(`${parts.join('')}0\r\n${trailers.map((t) => `${t}\r\n`).join('')}\r\n`, 'latin1'),
+    ];
+    if (mutate)
+      for (const m of mutations) {
+        const at = m.at % (bytes.length + 1);
+        if (m.op === 'insert') bytes.splice(at, 0, m.byte);
+        else if (m.op === 'replace' && at < bytes.length) bytes[at] = m.byte;
+        else if (m.op === 'delete') bytes.splice(at, 1);
+      }
+    return Buffer.from(bytes);
+  });
+
+describe('ChunkedScanner against Node’s llhttp', () => {
+  it('ends a chunked body where llhttp does, and refuses what llhttp refuses before that end', () => {
+    const tally = { sameEnd: 0, bothReject: 0 };
+    fc.assert(
+      fc.property(chunkBody, (body) => {
+        const node = nodeBodyVerdict(body);
+        const ours = new ChunkedScanner('request').scan(body);
+        const shown = JSON.stringify(body.toString('latin1'));
+        if (node.kind === 'end') {
+          if (ours.kind === 'error') return; // stricter than llhttp: allowed
+          expect(ours, `llhttp ends at ${node.at}: ${shown}`).toEqual({
+            kind: 'progress',
+            consumed: node.at,
+            done: true,
+          });
+          tally.sameEnd++;
+        } else if (node.kind === 'reject') {
+          // An error after our end belongs to the next message, which is not the scanner's business.
+          if (ours.kind === 'progress' && ours.done && ours.consumed <= node.at) return;
+          expect(ours.kind, `llhttp ${node.reason} at ${node.at}, we ${JSON.stringify(ours)}: ${shown}`).toBe(
+            'error',
+          );
+          tally.bothReject++;
+        } else {
+          expect(ours.kind === 'progress' && ours.done, `llhttp waits, we end: ${shown}`).toBe(false);
+        }
+      }),
+      { numRuns: 400, seed: 0x5ca7, endOnFailure: true },
+    );
+    expect(tally.sameEnd, JSON.stringify(tally)).toBeGreaterThan(100);
+    expect(tally.bothReject, JSON.stringify(tally)).toBeGreaterThan(30);
   });
 });
