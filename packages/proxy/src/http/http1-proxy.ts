@@ -16,6 +16,7 @@ import { corkForTick, hasRequestBody } from './http1-message.js';
 import { canCarryOverHttp2, L5D_ORIG_PROTO, upgradedRequestHeaders } from './orig-proto.js';
 import { http2RequestOptions } from './http2-request-options.js';
 import { ResponseRelay } from './response-relay.js';
+import { MAX_UNPROCESSED_RESENDS, unprocessedStream } from './unprocessed-stream.js';
 import { createHttp1Pools, createHttp2Sessions, type Http2Sessions } from './upstream-pools.js';
 import type { MeshTls } from '../tls/index.js';
 import type { HttpRequestContext } from './request-context.js';
@@ -163,19 +164,6 @@ function responseHeaders(raw: Buffer[], handler: ForwardHandler): string[] {
 }
 
 /**
- * How many times a request without a body is sent again on a new stream when the peer refused the
- * previous one unprocessed (as the mesh path does, outbound/logical: MAX_UNPROCESSED_RESENDS).
- */
-const MAX_REFUSED_RESENDS = 2;
-
-/**
- * Whether the peer provably did not process the stream: it refused it (REFUSED_STREAM, or a GOAWAY
- * below its id, RFC 9113 §8.7), or the stream was never opened before the session went away.
- */
-const unprocessed = (stream: ClientHttp2Stream) =>
-  stream.rstCode === h2constants.NGHTTP2_REFUSED_STREAM || stream.id === undefined;
-
-/**
  * An HTTP/1 request carried as an HTTP/2 stream: the stream's response goes back to the client
  * in HTTP/1 (without `l5d-orig-proto`), and either side going away cancels the other. `resend`
  * (given when the request can be sent again) takes over when the peer did not process the stream;
@@ -240,7 +228,8 @@ function relayUpgraded(
     if (status !== undefined) report(undefined);
   });
   const resent = () => {
-    if (done || status !== undefined || resend === undefined || !unprocessed(upstream)) return false;
+    if (done || status !== undefined || resend === undefined || unprocessedStream(upstream) === undefined)
+      return false;
     if (!resend()) return false;
     done = true;
     return true;
@@ -347,7 +336,7 @@ export function createHttp1Proxy<C>(options: Http1ProxyOptions<C>): Http1Proxy<C
       upstream,
       body,
       // A body has been read into the refused stream: nothing to send again.
-      body || resends >= MAX_REFUSED_RESENDS
+      body || resends >= MAX_UNPROCESSED_RESENDS
         ? undefined
         : () => {
             if (res.destroyed || req.socket.destroyed) return false;

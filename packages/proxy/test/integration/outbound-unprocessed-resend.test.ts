@@ -14,7 +14,7 @@ import {
 } from 'node:http2';
 import { createServer as createNetServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { MAX_UNPROCESSED_RESENDS } from '../../src/outbound/logical/logical-target.js';
+import { MAX_UNPROCESSED_RESENDS } from '../../src/http/index.js';
 import { startHarness } from './proxy-harness.js';
 import { meshTestbed, requestVia } from './support/mesh-outbound.js';
 import { httpPolicy } from './support/policies.js';

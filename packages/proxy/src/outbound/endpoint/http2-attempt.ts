@@ -9,7 +9,7 @@ import {
 } from 'node:http2';
 import type { Readable, Writable } from 'node:stream';
 import { ProxyError, ProxyErrorCode } from '../../errors/index.js';
-import { http2RequestOptions, L5D_ORIG_PROTO, stripHopByHop } from '../../http/index.js';
+import { http2RequestOptions, L5D_ORIG_PROTO, stripHopByHop, unprocessedStream } from '../../http/index.js';
 import type { AbortHook } from '../abort-hook.js';
 import { toConnectError, type AttemptRequest, type AttemptResponse, type Headers } from './attempt.js';
 
@@ -82,24 +82,22 @@ class Http2AttemptResponse implements AttemptResponse {
 }
 
 /**
- * The error of a stream that ended before its response head. The endpoint did not process it when
- * it refused the stream (RST_STREAM REFUSED_STREAM, or nghttp2 closing it for a GOAWAY whose last
- * stream id is below it, RFC 9113 §8.7), or when the stream was never opened (still pending when
- * the session closed): the logical level may send such a request again.
+ * The error of a stream that ended before its response head, marked unprocessed when the endpoint
+ * provably did not process it (unprocessedStream): the logical level may send it again.
  */
 function resetError(stream: ClientHttp2Stream, err: Error | undefined): ProxyError {
-  const refused = stream.rstCode === constants.NGHTTP2_REFUSED_STREAM;
-  const neverOpened = stream.id === undefined;
-  const message = refused
-    ? 'the endpoint refused the stream without processing it (REFUSED_STREAM)'
-    : neverOpened
-      ? `the connection closed before the stream was opened${err ? `: ${err.message}` : ''}`
-      : err
-        ? `the endpoint reset the stream: ${err.message}`
-        : `the endpoint closed the stream (code ${stream.rstCode})`;
+  const why = unprocessedStream(stream);
+  const message =
+    why === 'refused'
+      ? 'the endpoint refused the stream without processing it (REFUSED_STREAM)'
+      : why === 'never-opened'
+        ? `the connection closed before the stream was opened${err ? `: ${err.message}` : ''}`
+        : err
+          ? `the endpoint reset the stream: ${err.message}`
+          : `the endpoint closed the stream (code ${stream.rstCode})`;
   return new ProxyError(ProxyErrorCode.EndpointReset, message, {
     cause: err,
-    unprocessed: refused || neverOpened,
+    unprocessed: why !== undefined,
   });
 }
 

@@ -35,6 +35,7 @@ import {
   type RoutingPlan,
   type WeightedBackend,
 } from '../../route/index.js';
+import { MAX_UNPROCESSED_RESENDS } from '../../http/index.js';
 import type { TapHandle, TapHub } from '../../tap/index.js';
 import type { MeshTls } from '../../tls/index.js';
 import { createBalancer, isFailureResponse, type Balancer, type EndpointLease } from '../concrete/index.js';
@@ -170,14 +171,6 @@ const pickWeighted = (
 };
 
 /** Waits `ms`, or less when `hook` aborts first. */
-/**
- * How many times one request is sent again after an endpoint provably did not process it
- * (ProxyError.unprocessed: a refused stream, a session gone away, a refused connection), on top of
- * the route's own retries and outside its budget, as a client may resend such a request (RFC 9113
- * §8.7). Bounded: an endpoint set that refuses everything still fails the request quickly.
- */
-export const MAX_UNPROCESSED_RESENDS = 2;
-
 const sleep = (ms: number, hook: AbortHook) =>
   new Promise<void>((resolve) => {
     if (hook.aborted) {
@@ -687,8 +680,10 @@ export function createLogicalTarget(options: LogicalTargetOptions): LogicalTarge
     balancers: () => balancers,
     handle(ex) {
       // A resolved plan is used synchronously: no promise per request before serving it.
-      touch();
-      if (plan) return route(ex, plan);
+      if (plan) {
+        touch();
+        return route(ex, plan);
+      }
       return resolvePlan().then(
         (p) => route(ex, p),
         (err: unknown) => ex.fail(toProxyError(err)),
