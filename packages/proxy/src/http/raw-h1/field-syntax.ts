@@ -8,6 +8,13 @@ for (let c = 0x30; c <= 0x39; c++) TOKEN[c] = 1;
 for (let c = 0x41; c <= 0x5a; c++) TOKEN[c] = 1;
 for (let c = 0x61; c <= 0x7a; c++) TOKEN[c] = 1;
 
+/** Whether `s` is a non-empty token (RFC 9110 §5.6.2). */
+export function isToken(s: string): boolean {
+  if (s.length === 0) return false;
+  for (let i = 0; i < s.length; i++) if (TOKEN[s.charCodeAt(i)] !== 1) return false;
+  return true;
+}
+
 /** A control character other than HTAB, or DEL: never allowed in field values (RFC 9110 §5.5). */
 export function isControl(c: number): boolean {
   return (c < 0x20 && c !== 0x09) || c === 0x7f;

@@ -18,6 +18,7 @@
 //     by default; an HTTP/1.0 response persists only with `keep-alive`; an HTTP/1.0 client is never
 //     kept (a proxy MUST NOT keep a persistent connection with an HTTP/1.0 client, §9.3).
 //   RFC 9110 §7.6.1: the options named in Connection are hop-by-hop header names.
+import { isToken } from './field-syntax.js';
 import { type HeadError, HeadErrorCode, type HeadErrorStatus, headError } from './head-error.js';
 import type { HeadFields, HttpVersion, RequestHead, ResponseHead } from './head-parser.js';
 
@@ -237,8 +238,4 @@ function bothError(status: HeadErrorStatus): HeadError {
 
 function framingError(code: HeadErrorCode, status: HeadErrorStatus, what: string): HeadError {
   return headError(code, status, what, -1, 0);
-}
-
-function isToken(s: string): boolean {
-  return /^[!#$%&'*+\-.^_`|~0-9a-z]+$/.test(s);
 }
