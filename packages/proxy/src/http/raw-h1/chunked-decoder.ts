@@ -1,7 +1,10 @@
 // The chunked-body scanner of the raw-socket HTTP/1.1 engine of issue #5 (packages/proxy/src/
 // http/raw-h1; not wired into the proxy yet). The engine forwards a chunked body byte for byte, as
-// received; this only finds where the body ends (and refuses a malformed one), incrementally, over
-// whatever pieces the socket delivers. It never copies or decodes the data.
+// received; this finds where the body ends (and refuses a malformed one), incrementally, over
+// whatever pieces the socket delivers. It never copies the data: an optional ChunkedSink is handed
+// each run of chunk data as a range of the piece being scanned (to de-chunk a body for an HTTP/1.0
+// client, or to write it into an HTTP/2 stream). Trailer fields are kept, as text, only when the
+// body has some (the engine reads grpc-status from them); the common `0\r\n\r\n` keeps nothing.
 //
 // Rules applied (RFC 9112 §7.1):
 //   chunk = chunk-size [ chunk-ext ] CRLF chunk-data CRLF; last-chunk = 1*"0" [ chunk-ext ] CRLF;
@@ -29,6 +32,17 @@ export interface ChunkedLimits {
 }
 export const DEFAULT_MAX_CHUNK_EXTENSION_BYTES = 16 * 1024;
 export const DEFAULT_MAX_TRAILER_BYTES = 16 * 1024;
+
+/** Receives the decoded payload of a chunked body, as ranges of the pieces given to scan(). */
+export interface ChunkedSink {
+  /**
+   * Chunk data bytes buf[start, end) of the piece being scanned (never called with start === end).
+   * Called synchronously inside scan(), in order. The range is a view of the caller's piece, not a
+   * copy: copy it to keep it past the piece's lifetime. It must not call scan() on the same scanner;
+   * if it throws, the error leaves scan() and the scanner must not be used again.
+   */
+  data(buf: Buffer, start: number, end: number): void;
+}
 
 /** How much of a piece belongs to the body, and whether the body ended in it. */
 export interface ChunkedProgress {
@@ -74,6 +88,7 @@ const LF = 0x0a;
 const SP = 0x20;
 const HTAB = 0x09;
 const MAX_SIZE_DIGITS = 16;
+const NO_TRAILERS: readonly string[] = Object.freeze([]);
 
 /** One chunked body's scanner: feed it each piece of the body in order. */
 export class ChunkedScanner {
@@ -91,10 +106,21 @@ export class ChunkedScanner {
   #pieceOffset = 0;
   #dataBytes = 0;
   #failed: HeadError | undefined;
+  readonly #sink: ChunkedSink | undefined;
+  // The trailer section's text (latin1: one char a byte) from its first field line on, once there
+  // is one; appended a piece at a time (#trailerFrom: where in the current piece it resumes, or -1).
+  // Bounded by maxTrailerBytes, since every byte of it was counted against that limit.
+  #trailerText: string | undefined;
+  #trailerFrom = -1;
+  #trailers: readonly string[] | undefined;
 
-  /** `side` picks the status of refusals: 400 for a request body, 502 for a response body. */
-  constructor(side: 'request' | 'response', limits: ChunkedLimits = {}) {
+  /**
+   * `side` picks the status of refusals: 400 for a request body, 502 for a response body. `sink`,
+   * if given, receives the chunk data (the decoded payload) as it is scanned.
+   */
+  constructor(side: 'request' | 'response', limits: ChunkedLimits = {}, sink?: ChunkedSink) {
     this.#status = side === 'request' ? 400 : 502;
+    this.#sink = sink;
     this.#maxExtensionBytes = limits.maxExtensionBytes ?? DEFAULT_MAX_CHUNK_EXTENSION_BYTES;
     this.#maxTrailerBytes = limits.maxTrailerBytes ?? DEFAULT_MAX_TRAILER_BYTES;
   }
@@ -110,6 +136,17 @@ export class ChunkedScanner {
   }
 
   /**
+   * The trailer fields, once done: flat [name, value, name, value, ...] in order, names as sent,
+   * values without leading or trailing SP/HTAB (RFC 9110 §5.5). Frozen; empty when there were
+   * none, before the body is done, and after a refusal.
+   */
+  get trailers(): readonly string[] {
+    if (this.#state !== State.Done || this.#trailerText === undefined) return NO_TRAILERS;
+    this.#trailers ??= splitTrailers(this.#trailerText);
+    return this.#trailers;
+  }
+
+  /**
    * Scans `buf` from `offset`. Returns how many of those bytes belong to the body, or the refusal
    * (after which every call returns it again). Once done, consumes nothing more.
    */
@@ -118,6 +155,8 @@ export class ChunkedScanner {
     const end = buf.length;
     this.#pieceOffset = offset;
     let i = offset;
+    // Inside a trailer section that has field lines: keep collecting its text from this piece on.
+    if (this.#trailerText !== undefined && this.#state !== State.Done) this.#trailerFrom = offset;
     while (i < end && this.#state !== State.Done) {
       const c = buf[i] as number;
       // Every byte from the first trailer line on counts against the trailer limit.
@@ -172,9 +211,11 @@ export class ChunkedScanner {
           i++;
           break;
         case State.Data: {
+          // n > 0: #remaining > 0 in this state (a zero size goes to the trailers) and i < end.
           const n = Math.min(this.#remaining, end - i);
           this.#remaining -= n;
           this.#dataBytes += n;
+          if (this.#sink !== undefined) this.#sink.data(buf, i, i + n);
           i += n;
           if (this.#remaining === 0) this.#state = State.DataCr;
           break;
@@ -199,8 +240,14 @@ export class ChunkedScanner {
           if (c === CR) this.#state = State.EndLf;
           else if (c === SP || c === HTAB)
             return this.#fail(HeadErrorCode.BadTrailer, 'trailer line starts with whitespace (obs-fold)', i);
-          else if (TOKEN[c] === 1) this.#state = State.TrailerName;
-          else
+          else if (TOKEN[c] === 1) {
+            this.#state = State.TrailerName;
+            // The first field line: only now does the body cost a string.
+            if (this.#trailerText === undefined) {
+              this.#trailerText = '';
+              this.#trailerFrom = i;
+            }
+          } else
             return this.#fail(
               HeadErrorCode.BadTrailer,
               `invalid byte 0x${hex(c)} starting a trailer line`,
@@ -236,6 +283,10 @@ export class ChunkedScanner {
           i++;
           break;
       }
+    }
+    if (this.#trailerFrom >= 0) {
+      this.#trailerText += buf.toString('latin1', this.#trailerFrom, i);
+      this.#trailerFrom = -1;
     }
     const consumed = i - offset;
     this.#position += consumed;
@@ -289,7 +340,35 @@ export class ChunkedScanner {
   #fail(code: HeadErrorCode, what: string, at: number): HeadError {
     // `at` is an index into the current piece; the offset reported counts from the body's start.
     const offset = this.#position + at - this.#pieceOffset;
+    this.#trailerText = undefined;
+    this.#trailerFrom = -1;
     this.#failed = headError(code, this.#status, `${what} (RFC 9112 §7.1), in the chunked body`, offset, 0);
     return this.#failed;
   }
+}
+
+/**
+ * A scanned trailer section's text ("name:value" lines, each ending in CRLF, then CRLF; already
+ * checked) as [name, value, ...]. The name is everything before the first colon (a token, so no
+ * whitespace); the value is trimmed of SP/HTAB only: String#trim would also take U+00A0, which is
+ * the obs-text byte 0xA0 in latin1.
+ */
+function splitTrailers(text: string): readonly string[] {
+  const fields: string[] = [];
+  for (let at = 0; ;) {
+    const eol = text.indexOf('\r\n', at);
+    if (eol <= at) break; // the empty line ending the section (or, defensively, no more lines)
+    const colon = text.indexOf(':', at);
+    let from = colon + 1;
+    let to = eol;
+    while (from < to && isOws(text.charCodeAt(from))) from++;
+    while (to > from && isOws(text.charCodeAt(to - 1))) to--;
+    fields.push(text.slice(at, colon), text.slice(from, to));
+    at = eol + 2;
+  }
+  return Object.freeze(fields);
+}
+
+function isOws(c: number): boolean {
+  return c === SP || c === HTAB;
 }

@@ -29,4 +29,5 @@ export {
   DEFAULT_MAX_TRAILER_BYTES,
   type ChunkedLimits,
   type ChunkedProgress,
+  type ChunkedSink,
 } from './chunked-decoder.js';
