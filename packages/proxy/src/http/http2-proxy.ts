@@ -6,6 +6,7 @@ import {
   constants,
   createServer,
   type ClientHttp2Session,
+  type ClientHttp2Stream,
   type Http2Server,
   type IncomingHttpHeaders,
   type ServerHttp2Stream,
@@ -20,7 +21,9 @@ import type { MeshTls } from '../tls/index.js';
 import type { HttpRequestContext } from './request-context.js';
 import { L5D_ORIG_PROTO, parseOrigProto } from './orig-proto.js';
 import { forwardDowngraded } from './orig-proto-downgrade.js';
+import { MAX_UNPROCESSED_RESENDS, unprocessedStream } from './unprocessed-stream.js';
 import { createHttp1Pools, createHttp2Sessions, type Http1Pools } from './upstream-pools.js';
+import type { UpstreamTarget } from './upstream-target.js';
 
 export interface Http2ProxyOptions<C> {
   route(headers: IncomingHttpHeaders, conn: C | undefined): HttpRequestContext;
@@ -45,6 +48,14 @@ export interface Http2Proxy<C> {
 }
 
 const { NGHTTP2_CANCEL, NGHTTP2_REFUSED_STREAM } = constants;
+
+/** What the client is told (l5d-proxy-error) when an upstream stream failed before its response. */
+function upstreamFailure(upstream: ClientHttp2Stream): string {
+  if (unprocessedStream(upstream) === 'refused')
+    return 'upstream refused the stream without processing it (REFUSED_STREAM)';
+  const code = upstream.id === undefined ? undefined : upstream.rstCode;
+  return code ? `upstream reset the stream (code ${code})` : 'upstream connection failed';
+}
 
 export function createHttp2Proxy<C>(options: Http2ProxyOptions<C>): Http2Proxy<C> {
   // The server emits 'session' synchronously inside emit('connection'): that is where a session
@@ -127,72 +138,118 @@ export function createHttp2Proxy<C>(options: Http2ProxyOptions<C>): Http2Proxy<C
     delete reqHeaders[L5D_ORIG_PROTO];
     for (const h of ctx.removeHeaders ?? []) delete reqHeaders[h];
     if (ctx.addHeaders) Object.assign(reqHeaders, ctx.addHeaders);
-    let upstream: ReturnType<ClientHttp2Session['request']>;
-    try {
-      upstream = sessions
-        .get(ctx.target, ctx.serverIdentity)
-        .request(reqHeaders, http2RequestOptions(stream.readableEnded));
-    } catch {
-      respondError(502, ProxyErrorLabel.Io, 'upstream connection failed');
-      return;
-    }
+    forward(stream, ctx, ctx.target, reqHeaders);
+  };
+
+  /**
+   * The client's stream as a stream on the target's session, the response relayed back. A request
+   * whose HEADERS ended it (no body: it can be sent again as it is) goes again, on the target's
+   * live session, when the upstream closed its stream before any response and provably did not
+   * process it (RFC 9113 §8.7: REFUSED_STREAM, above a GOAWAY's last stream id, never opened) — at
+   * most MAX_UNPROCESSED_RESENDS times, and not once the client has gone away. The request is
+   * reported (onResponse) once, whatever happened.
+   */
+  const forward = (
+    stream: ServerHttp2Stream,
+    ctx: HttpRequestContext,
+    target: UpstreamTarget,
+    reqHeaders: Record<string, string | string[]>,
+  ) => {
+    const bodiless = stream.endAfterHeaders;
     let status: number | undefined;
     let trailers: IncomingHttpHeaders = {};
-    // Once the upstream response is complete there is nothing to cancel: a reset then would
-    // only cost a frame, and resets by the thousand make a peer end the session (nghttp2's
-    // rapid-reset limit answers GOAWAY INTERNAL_ERROR).
-    let upstreamEnded = false;
     let reported = false;
-    const report = (error: string | undefined) => {
+    const report = (error: string | undefined, code = status) => {
       if (reported) return;
       reported = true;
       const grpc = trailers['grpc-status'] as string | undefined;
-      ctx.onResponse?.(status, grpc === undefined ? undefined : Number(grpc), error);
+      ctx.onResponse?.(code, grpc === undefined ? undefined : Number(grpc), error);
     };
-    upstream.on('response', (h, flags) => {
-      status = Number(h[':status']);
-      const out = stripHopByHop(h);
-      if ((flags & constants.NGHTTP2_FLAG_END_STREAM) !== 0) {
-        // Trailers-only (e.g. a gRPC error): keep it one HEADERS frame with END_STREAM.
-        trailers = h;
-        upstreamEnded = true;
-        if (!stream.closed) stream.respond(out, { endStream: true });
-        report(undefined);
-        return;
-      }
-      if (stream.closed) return;
-      stream.respond(out, { waitForTrailers: true });
-      upstream.pipe(stream);
-    });
-    upstream.on('trailers', (t) => {
-      trailers = t;
-    });
+    /** A 502 before the response head; after it, the client's stream is reset with `rstCode`. */
+    const fail = (message: string, rstCode = NGHTTP2_CANCEL) => {
+      report(ProxyErrorLabel.Io, status ?? 502);
+      if (stream.destroyed || stream.closed) return;
+      if (stream.headersSent) stream.close(rstCode);
+      else stream.respond({ ':status': 502, [L5D_PROXY_ERROR]: message }, { endStream: true });
+    };
     stream.on('wantTrailers', () => {
       // No trailers: an empty set makes node:http2 end the stream with an empty DATA frame
       // flagged END_STREAM (close() would reset it, and clients count the request as failed).
       stream.sendTrailers(stripHopByHop(trailers));
       report(undefined);
     });
-    upstream.on('error', () => {
-      if (status === undefined) respondError(502, ProxyErrorLabel.Io, 'upstream connection failed');
-      else if (!stream.closed) stream.close(NGHTTP2_CANCEL);
-      report(ProxyErrorLabel.Io);
-    });
-    upstream.on('close', () => {
-      // A reset from upstream (e.g. the server cancelled) is passed on.
-      if (upstream.rstCode !== undefined && upstream.rstCode !== 0 && !stream.closed) {
-        if (status === undefined) respondError(502, ProxyErrorLabel.Io, 'upstream reset the stream');
-        else stream.close(upstream.rstCode === NGHTTP2_REFUSED_STREAM ? NGHTTP2_CANCEL : upstream.rstCode);
-        report(ProxyErrorLabel.Io);
-      }
-    });
-    upstream.once('end', () => (upstreamEnded = true));
+    // Once the upstream response is complete there is nothing to cancel: a reset then would
+    // only cost a frame, and resets by the thousand make a peer end the session (nghttp2's
+    // rapid-reset limit answers GOAWAY INTERNAL_ERROR).
+    let upstreamEnded = false;
+    let current: ClientHttp2Stream | undefined;
     stream.on('close', () => {
       // The client went away or cancelled: cancel upstream too.
-      if (!upstream.closed && !upstreamEnded) upstream.close(NGHTTP2_CANCEL);
-      report(stream.rstCode && stream.rstCode !== 0 ? ProxyErrorLabel.Io : undefined);
+      if (current !== undefined && !current.closed && !upstreamEnded) current.close(NGHTTP2_CANCEL);
+      report(stream.rstCode ? ProxyErrorLabel.Io : undefined);
     });
-    if (!stream.readableEnded) stream.pipe(upstream);
+
+    const send = (resends: number) => {
+      let session: ClientHttp2Session;
+      let upstream: ClientHttp2Stream;
+      try {
+        session = sessions.get(target, ctx.serverIdentity);
+        upstream = session.request(reqHeaders, http2RequestOptions(bodiless));
+      } catch {
+        fail('upstream connection failed');
+        return;
+      }
+      current = upstream;
+      let handedOver = false;
+      /** Sends the request again when this stream was not processed; true when it did. */
+      const resent = (): boolean => {
+        if (handedOver) return true;
+        if (!bodiless || resends >= MAX_UNPROCESSED_RESENDS || status !== undefined || reported) return false;
+        if (stream.closed || stream.destroyed) return false;
+        const why = unprocessedStream(upstream);
+        // Never opened on a session that never connected is a failed connect, not a peer going
+        // away: the same target would likely fail again, and a timeout would make the client wait
+        // for it once more.
+        if (why === undefined || (why === 'never-opened' && session.connecting)) return false;
+        handedOver = true;
+        send(resends + 1);
+        return true;
+      };
+      upstream.on('response', (h, flags) => {
+        status = Number(h[':status']);
+        const out = stripHopByHop(h);
+        if ((flags & constants.NGHTTP2_FLAG_END_STREAM) !== 0) {
+          // Trailers-only (e.g. a gRPC error): keep it one HEADERS frame with END_STREAM.
+          trailers = h;
+          upstreamEnded = true;
+          if (!stream.closed) stream.respond(out, { endStream: true });
+          report(undefined);
+          return;
+        }
+        if (stream.closed) return;
+        stream.respond(out, { waitForTrailers: true });
+        upstream.pipe(stream);
+      });
+      upstream.on('trailers', (t) => {
+        trailers = t;
+      });
+      upstream.on('error', () => {
+        if (!resent()) fail(upstreamFailure(upstream));
+      });
+      upstream.on('close', () => {
+        if (resent()) return;
+        // A reset from upstream (e.g. the server cancelled) is passed on; REFUSED_STREAM is not,
+        // as the stream was processed once its response began.
+        const code = upstream.rstCode;
+        if (code !== undefined && code !== 0)
+          fail(upstreamFailure(upstream), code === NGHTTP2_REFUSED_STREAM ? NGHTTP2_CANCEL : code);
+      });
+      upstream.once('end', () => (upstreamEnded = true));
+      if (!bodiless) stream.pipe(upstream);
+    };
+    send(0);
+    // Nothing to forward from a bodiless request: read its (empty) end as piping it would.
+    if (bodiless) stream.resume();
   };
 
   const server: Http2Server = createServer({ settings });
