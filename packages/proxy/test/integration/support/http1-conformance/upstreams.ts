@@ -21,7 +21,7 @@ export interface RecordedRequest {
 }
 
 /** Every value of a request header (case-insensitive name), in order. */
-export function requestHeaderValues(r: RecordedRequest, name: string): string[] {
+export function requestHeaderValues(r: Pick<RecordedRequest, 'rawHeaders'>, name: string): string[] {
   const out: string[] = [];
   for (let i = 0; i < r.rawHeaders.length; i += 2)
     if ((r.rawHeaders[i] as string).toLowerCase() === name) out.push(r.rawHeaders[i + 1] as string);
@@ -46,6 +46,8 @@ export interface HttpUpstream {
   readonly requests: RecordedRequest[];
   /** Requests whose connection went away before their response ended. */
   readonly abandoned: string[];
+  /** Waits until the request for `url` is abandoned. */
+  abandonedBy(url: string, timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -55,10 +57,13 @@ export const describeRequest = (r: Pick<RecordedRequest, 'method' | 'url' | 'bod
 export async function startHttpUpstream(options: HttpUpstreamOptions = {}): Promise<HttpUpstream> {
   const requests: RecordedRequest[] = [];
   const abandoned: string[] = [];
+  const waiters = new Waiters();
   const upgraded = new Set<Duplex>();
   const { server, port } = await listenHttp((req, res) => {
     res.once('close', () => {
-      if (!res.writableFinished) abandoned.push(req.url ?? '');
+      if (res.writableFinished) return;
+      abandoned.push(req.url ?? '');
+      waiters.notify();
     });
     if (options.handle) {
       options.handle(req, res);
@@ -91,11 +96,26 @@ export async function startHttpUpstream(options: HttpUpstreamOptions = {}): Prom
     port,
     requests,
     abandoned,
+    async abandonedBy(url, timeoutMs = 10_000) {
+      await waiters.until(
+        `the upstream seeing the request for ${url} go away`,
+        timeoutMs,
+        () => (abandoned.includes(url) ? true : undefined),
+        () => `abandoned: ${JSON.stringify(abandoned)}`,
+      );
+    },
     async close() {
       for (const s of upgraded) s.destroy();
       await closeServer(server);
     },
   };
+}
+
+/** A port on 127.0.0.1 where nothing listens (a server's, closed again). */
+export async function closedPort(): Promise<number> {
+  const { server, port } = await listenTcp(() => undefined);
+  await closeServer(server);
+  return port;
 }
 
 /** One connection a raw upstream accepted. */
