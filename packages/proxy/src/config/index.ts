@@ -15,6 +15,7 @@ export {
   readProxyConfig,
   TsmeshProxyEnv,
   type ControlService,
+  type Http1Engine,
   type IdentityConfig,
   type InboundPolicyConfig,
   type LogFormat,

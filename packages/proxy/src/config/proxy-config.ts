@@ -55,7 +55,15 @@ export const TsmeshProxyEnv = {
   InboundForwarded: 'TSMESH_PROXY_INBOUND_FORWARDED',
   /** Ports whose TCP connections reach the app behind a PROXY protocol v2 header. */
   InboundProxyProtocolPorts: 'TSMESH_PROXY_INBOUND_PROXY_PROTOCOL_PORTS',
+  /**
+   * The HTTP/1.1 engine of the plain forwarding paths: `raw` (raw sockets, heads parsed by the
+   * proxy) or `node` (node:http server and undici pools).
+   */
+  Http1Engine: 'TSMESH_PROXY_HTTP1_ENGINE',
 } as const;
+
+/** The HTTP/1.1 forwarding engines (TSMESH_PROXY_HTTP1_ENGINE). */
+export type Http1Engine = 'raw' | 'node';
 
 export type LogFormat = 'plain' | 'json';
 /** Inbound policy before (or without) the policy controller, and the workload it asks about. */
@@ -153,6 +161,8 @@ export interface ProxyConfig {
     readonly forwarded: ForwardedMode;
     readonly proxyProtocolPorts: PortSet;
   };
+  /** TSMESH_PROXY_HTTP1_ENGINE. */
+  readonly http1Engine: Http1Engine;
 }
 
 class Reader {
@@ -362,6 +372,14 @@ export function readProxyConfig(env: EnvSource): ProxyConfig {
       ),
       proxyProtocolPorts: r.get(TsmeshProxyEnv.InboundProxyProtocolPorts, parsePortSet, createPortSet([])),
     },
+    http1Engine: r.get(
+      TsmeshProxyEnv.Http1Engine,
+      (v): Http1Engine => {
+        if (v !== 'raw' && v !== 'node') throw new ValueError('raw or node');
+        return v;
+      },
+      'raw' as Http1Engine,
+    ),
   };
   return deepFreeze(config);
 }

@@ -17,16 +17,16 @@ import { canCarryOverHttp2, L5D_ORIG_PROTO, upgradedRequestHeaders } from './ori
 import { http2RequestOptions } from './http2-request-options.js';
 import { ResponseRelay } from './response-relay.js';
 import { MAX_UNPROCESSED_RESENDS, unprocessedStream } from './unprocessed-stream.js';
-import { createHttp1Pools, createHttp2Sessions, type Http2Sessions } from './upstream-pools.js';
+import { carriageSessions, createHttp1Pools } from './upstream-pools.js';
 import type { MeshTls } from '../tls/index.js';
-import type { HttpRequestContext } from './request-context.js';
+import type { Http1RequestView, HttpRequestContext } from './request-context.js';
 import type { UpstreamTarget } from './upstream-target.js';
 
-export type { HttpRequestContext } from './request-context.js';
+export type { Http1RequestView, HttpRequestContext } from './request-context.js';
 
 export interface Http1ProxyOptions<C> {
   /** Called once per request with its connection's context, before anything is sent upstream. */
-  route(req: IncomingMessage, conn: C | undefined): HttpRequestContext;
+  route(req: Http1RequestView, conn: C | undefined): HttpRequestContext;
   readonly connectTimeoutMs: number;
   /** Idle upstream connections are closed after this (linkerd2-proxy: 3s). */
   readonly idleTimeoutMs?: number;
@@ -253,14 +253,7 @@ function relayUpgraded(
 export function createHttp1Proxy<C>(options: Http1ProxyOptions<C>): Http1Proxy<C> {
   const conns = new WeakMap<object, C>();
   const pools = createHttp1Pools(options);
-  let sessions: Http2Sessions | undefined;
-  const sessionsFor = () =>
-    (sessions ??= createHttp2Sessions({
-      connectTimeoutMs: options.connectTimeoutMs,
-      meshTls: options.meshTls,
-      settings: { initialWindowSize: options.initialStreamWindowSize ?? 65_535, enablePush: false },
-      initialConnectionWindowSize: options.initialConnectionWindowSize,
-    }));
+  const sessions = carriageSessions(options);
 
   const handle = (req: IncomingMessage, res: ServerResponse) => {
     const ctx = options.route(req, conns.get(req.socket));
@@ -324,7 +317,7 @@ export function createHttp1Proxy<C>(options: Http1ProxyOptions<C>): Http1Proxy<C
           ? `[${target.host}]:${target.port}`
           : `${target.host}:${target.port}`,
       });
-      upstream = sessionsFor().get(target, ctx.serverIdentity).request(headers, http2RequestOptions(!body));
+      upstream = sessions.get().get(target, ctx.serverIdentity).request(headers, http2RequestOptions(!body));
     } catch {
       fail(res, ctx, 502, ProxyErrorLabel.Io, 'upstream connection failed');
       return;
@@ -405,7 +398,7 @@ export function createHttp1Proxy<C>(options: Http1ProxyOptions<C>): Http1Proxy<C
     },
     async close() {
       server.closeAllConnections();
-      sessions?.close();
+      sessions.close();
       await pools.close();
     },
   };

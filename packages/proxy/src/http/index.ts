@@ -8,6 +8,8 @@ export {
   type Http1ProxyOptions,
   type HttpRequestContext,
 } from './http1-proxy.js';
+export { requestHost, type Http1RequestView } from './request-context.js';
+export { createRawHttp1Proxy, type RawHttp1ProxyOptions } from './raw-h1/index.js';
 export { createHttp2Proxy, type Http2Proxy, type Http2ProxyOptions } from './http2-proxy.js';
 export {
   canCarryOverHttp2,

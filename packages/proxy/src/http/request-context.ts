@@ -1,5 +1,6 @@
 // The per-request hooks the HTTP proxies (HTTP/1, HTTP/2, orig-proto downgrade) and the response
 // relay share; a file of its own so none of them imports another for a type.
+import type { IncomingHttpHeaders } from 'node:http';
 import type { ProxyError } from '../errors/index.js';
 import type { UpstreamTarget } from './upstream-target.js';
 
@@ -31,4 +32,27 @@ export interface HttpRequestContext {
     grpcStatus: number | undefined,
     error: string | undefined,
   ): void;
+}
+
+/**
+ * An HTTP/1 request as routing reads it: what both HTTP/1 engines provide (node:http's
+ * IncomingMessage has this shape; the raw-socket engine builds `headers` only when read).
+ */
+export interface Http1RequestView {
+  readonly method?: string | undefined;
+  /** The request-target as sent (origin-form, or absolute-form to a proxy). */
+  readonly url?: string | undefined;
+  /** `1.0` or `1.1`. */
+  readonly httpVersion: string;
+  /** Flat [name, value, …], names in their original case. */
+  readonly rawHeaders: string[];
+  /** Lower-case names; repeats joined as node:http joins them. */
+  readonly headers: IncomingHttpHeaders;
+  /** The Host header, when the engine has it without building `headers` (see requestHost). */
+  readonly host?: string | undefined;
+}
+
+/** A request's Host header, without building its header object when the engine has it apart. */
+export function requestHost(req: Http1RequestView): string | undefined {
+  return 'host' in req ? req.host : req.headers.host;
 }

@@ -180,3 +180,32 @@ export function createHttp2Sessions(options: Http2SessionsOptions): Http2Session
     },
   };
 }
+
+/** Where HTTP/1 requests carried over HTTP/2 go: sessions created on first use. */
+export interface CarriageSessions {
+  get(): Http2Sessions;
+  close(): void;
+}
+
+/**
+ * The HTTP/2 sessions an HTTP/1 forwarder uses to carry requests to peers that accept HTTP/2
+ * (`l5d-orig-proto`), created on first use: most forwarders never carry any.
+ */
+export function carriageSessions(options: {
+  readonly connectTimeoutMs: number;
+  readonly meshTls?: MeshTls | undefined;
+  readonly initialStreamWindowSize?: number | undefined;
+  readonly initialConnectionWindowSize?: number | undefined;
+}): CarriageSessions {
+  let sessions: Http2Sessions | undefined;
+  return {
+    get: () =>
+      (sessions ??= createHttp2Sessions({
+        connectTimeoutMs: options.connectTimeoutMs,
+        meshTls: options.meshTls,
+        settings: { initialWindowSize: options.initialStreamWindowSize ?? 65_535, enablePush: false },
+        initialConnectionWindowSize: options.initialConnectionWindowSize,
+      })),
+    close: () => sessions?.close(),
+  };
+}

@@ -2,7 +2,6 @@
 // port (no detection), mesh TLS for our identity (terminated, client identity recorded), or
 // plaintext — then HTTP/1, HTTP/2 or opaque TCP is forwarded to the app on localhost at the
 // original port (or, without a redirect, to the configured forward address).
-import type { IncomingMessage } from 'node:http';
 import type { IncomingHttpHeaders } from 'node:http2';
 import type { Socket } from 'node:net';
 import { isIP } from 'node:net';
@@ -10,7 +9,15 @@ import { NoTlsReason, ProxyErrorLabel, TlsLabel, TRANSPORT_HEADER_PROTOCOL } fro
 import type { ProxyConfig } from '../config/index.js';
 import { formatSocketAddr } from '../config/index.js';
 import { detectProtocol, TLS_HANDSHAKE } from '../detect/index.js';
-import { createHttp1Proxy, createHttp2Proxy, L5D_CLIENT_ID, type HttpRequestContext } from '../http/index.js';
+import {
+  createHttp1Proxy,
+  createRawHttp1Proxy,
+  createHttp2Proxy,
+  L5D_CLIENT_ID,
+  requestHost,
+  type Http1RequestView,
+  type HttpRequestContext,
+} from '../http/index.js';
 import type { ProxyMetrics, TargetLabels } from '../metrics/index.js';
 import type { MeshTls } from '../tls/index.js';
 import {
@@ -60,14 +67,17 @@ type Conn = InboundConnection;
 
 const EMPTY = Buffer.alloc(0);
 
-function h1Head(req: IncomingMessage): InboundRequestHead {
+function h1Head(req: Http1RequestView): InboundRequestHead {
   return {
     method: req.method ?? 'GET',
     path: req.url ?? '/',
-    authority: req.headers.host ?? '',
+    authority: requestHost(req) ?? '',
     scheme: 'http',
     version: `HTTP/${req.httpVersion}`,
-    headers: req.headers,
+    // Read only by policies with header matches, tap and access logs: built then.
+    get headers() {
+      return req.headers;
+    },
   };
 }
 
@@ -122,7 +132,8 @@ export async function startInbound(options: InboundOptions): Promise<InboundServ
     };
   };
   const onClientError = () => metrics.error('inbound', 'http', ProxyErrorLabel.Unexpected);
-  const http1 = createHttp1Proxy<Conn>({
+  const createHttp1 = config.http1Engine === 'raw' ? createRawHttp1Proxy : createHttp1Proxy;
+  const http1 = createHttp1<Conn>({
     route: (req, conn) => route(conn, h1Head(req)),
     connectTimeoutMs,
     onClientError,

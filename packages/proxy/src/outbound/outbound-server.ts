@@ -12,8 +12,10 @@ import { formatSocketAddr } from '../config/index.js';
 import { detectProtocol } from '../detect/index.js';
 import {
   createHttp1Proxy,
+  createRawHttp1Proxy,
   createHttp2Proxy,
   parseAuthority,
+  requestHost,
   type HttpRequestContext,
   type UpstreamTarget,
 } from '../http/index.js';
@@ -119,8 +121,9 @@ export async function startOutbound(options: OutboundOptions): Promise<OutboundS
     };
   };
   const onClientError = () => metrics.error('outbound', 'http', ProxyErrorLabel.Unexpected);
-  const http1 = createHttp1Proxy<Conn>({
-    route: (req, conn) => route(conn?.target, req.headers.host),
+  const createHttp1 = config.http1Engine === 'raw' ? createRawHttp1Proxy : createHttp1Proxy;
+  const http1 = createHttp1<Conn>({
+    route: (req, conn) => route(conn?.target, requestHost(req)),
     connectTimeoutMs,
     onClientError,
     meshTls,

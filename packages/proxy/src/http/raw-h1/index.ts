@@ -1,5 +1,6 @@
-// The raw-socket HTTP/1.1 engine of issue #5: its building blocks, not wired into the proxy yet
-// (packages/proxy/src/http/index.ts does not export this folder until the engine uses it).
+// The raw-socket HTTP/1.1 engine of issue #5 (TSMESH_PROXY_HTTP1_ENGINE=raw) and its building
+// blocks: head parser, body framing, chunked scanner, upstream connections.
+export { createRawHttp1Proxy, type RawHttp1ProxyOptions } from './raw-http1-proxy.js';
 export { HeadErrorCode, type HeadError, type HeadErrorStatus } from './head-error.js';
 export {
   DEFAULT_MAX_HEAD_BYTES,
