@@ -1,11 +1,11 @@
 import { Pool as EntryPool } from 'undici';
 import { createRequire } from 'node:module';
 import { describe, expect, it, vi } from 'vitest';
-import { Pool } from './undici-pool.js';
+import { undiciPool } from './undici-pool.js';
 
 describe('undici Pool import', () => {
   it('is the class the undici entry exports (same module instance)', () => {
-    expect(Pool).toBe(EntryPool);
+    expect(undiciPool()).toBe(EntryPool);
   });
 
   it('has request() even where the undici entry was never loaded (the entry adds it to the prototype)', async () => {
@@ -21,8 +21,9 @@ describe('undici Pool import', () => {
     delete proto.stream;
     try {
       vi.resetModules();
-      const fresh = (await import('./undici-pool.js')) as { Pool: typeof Pool };
-      const pool = new fresh.Pool('http://127.0.0.1:9');
+      const fresh = (await import('./undici-pool.js')) as { undiciPool: typeof undiciPool };
+      const FreshPool = fresh.undiciPool();
+      const pool = new FreshPool('http://127.0.0.1:9');
       expect(typeof pool.request).toBe('function');
       expect(typeof pool.stream).toBe('function');
       await pool.close();

@@ -3,7 +3,7 @@
 // HTTP/2. With a server identity the connection is mesh TLS and the peer must present it.
 import { connect as h2connect, type ClientHttp2Session, type Settings } from 'node:http2';
 import { connect as netConnect, type Socket } from 'node:net';
-import { Pool, type PoolOptions } from './undici-pool.js';
+import { undiciPool, type Pool, type PoolOptions } from './undici-pool.js';
 import type { MeshTls } from '../tls/index.js';
 import { connectTcp } from '../transport/index.js';
 import type { UpstreamTarget } from './upstream-target.js';
@@ -86,6 +86,7 @@ export function createHttp1Pools(options: Http1PoolsOptions): Http1Pools {
               );
           }
         : { timeout: options.connectTimeoutMs };
+    const Pool = undiciPool();
     return new Pool(originOf(t), {
       connections: options.maxConnectionsPerTarget ?? 1024,
       pipelining: 1,
