@@ -23,20 +23,20 @@ export type RoutedRequest = Parameters<Http1ProxyOptions<object>['route']>[0];
 
 export interface EngineHarness {
   readonly port: number;
-  /** What route() answers; `forwardTo` sets the usual one. */
+  /** What route() answers (at first: no target); `forwardTo` sets the usual one. */
   route: (req: RoutedRequest) => RouteAnswer;
   forwardTo(port: number): void;
   /** Every onResponse call, in order. */
   readonly outcomes: ResponseOutcome[];
   /** Every route() call's request target. */
   readonly routed: (string | undefined)[];
-  /** Every onClientError call. */
-  readonly clientErrors: Error[];
   /**
    * Waits until `n` requests were reported, then a little longer to catch a second report of any
    * of them: returns exactly the reports.
    */
   reported(n: number, timeoutMs?: number): Promise<ResponseOutcome[]>;
+  /** The same, waiting until the request for `url` was reported (others may be too). */
+  reportedFor(url: string, timeoutMs?: number): Promise<ResponseOutcome[]>;
   close(): Promise<void>;
 }
 
@@ -46,30 +46,29 @@ const DUPLICATE_WATCH_MS = 50;
 export async function startEngine(create: EngineFactory): Promise<EngineHarness> {
   const outcomes: ResponseOutcome[] = [];
   const routed: (string | undefined)[] = [];
-  const clientErrors: Error[] = [];
   const waiters = new Waiters();
   const sockets = new Set<Socket>();
-  let upstreamPort = 0;
+  const settled = async (what: string, timeoutMs = 10_000, done: () => boolean) => {
+    await waiters.until(
+      what,
+      timeoutMs,
+      () => (done() ? true : undefined),
+      () => `got ${outcomes.length}: ${JSON.stringify(outcomes)}`,
+    );
+    await new Promise((r) => setTimeout(r, DUPLICATE_WATCH_MS));
+    return [...outcomes];
+  };
   const harness: Omit<EngineHarness, 'port'> & { port: number } = {
     port: 0,
-    route: () => ({ target: { host: '127.0.0.1', port: upstreamPort } }),
+    route: () => ({ target: undefined }),
     forwardTo(port) {
-      upstreamPort = port;
       harness.route = () => ({ target: { host: '127.0.0.1', port } });
     },
     outcomes,
     routed,
-    clientErrors,
-    async reported(n, timeoutMs = 10_000) {
-      await waiters.until(
-        `onResponse: ${n} reports`,
-        timeoutMs,
-        () => (outcomes.length >= n ? true : undefined),
-        () => `got ${outcomes.length}: ${JSON.stringify(outcomes)}`,
-      );
-      await new Promise((r) => setTimeout(r, DUPLICATE_WATCH_MS));
-      return [...outcomes];
-    },
+    reported: (n, timeoutMs) => settled(`onResponse: ${n} reports`, timeoutMs, () => outcomes.length >= n),
+    reportedFor: (url, timeoutMs) =>
+      settled(`onResponse: a report for ${url}`, timeoutMs, () => outcomes.some((o) => o.url === url)),
     async close() {
       await proxy.close();
       for (const s of sockets) s.destroy();
@@ -89,9 +88,6 @@ export async function startEngine(create: EngineFactory): Promise<EngineHarness>
           waiters.notify();
         },
       };
-    },
-    onClientError(err) {
-      clientErrors.push(err);
     },
   });
   const listener: Server = createServer((s) => {

@@ -4,7 +4,7 @@
 // stray bytes after a body, a missing last chunk — and not what a forgiving client library makes
 // of it. Every wait is bounded and says what it waited for.
 import { connect, type Socket } from 'node:net';
-import { Waiters } from './waiters.js';
+import { Waiters, within } from './waiters.js';
 
 /** How a response's body ended on the wire. */
 export type BodyFraming = 'none' | 'length' | 'chunked' | 'close';
@@ -245,12 +245,13 @@ export class WireClient {
     );
   }
 
-  write(data: string | Buffer): Promise<void> {
-    return new Promise((resolve, reject) =>
-      this.socket.write(typeof data === 'string' ? Buffer.from(data, 'latin1') : data, (err) =>
-        err ? reject(err) : resolve(),
-      ),
+  /** Writes `data` (a string as latin1); resolves once the kernel took it all. */
+  write(data: string | Buffer, timeoutMs = 10_000): Promise<void> {
+    const bytes = typeof data === 'string' ? Buffer.from(data, 'latin1') : data;
+    const written = new Promise<void>((resolve, reject) =>
+      this.socket.write(bytes, (err) => (err ? reject(err) : resolve())),
     );
+    return within(written, timeoutMs, `writing ${bytes.length} bytes (is the peer reading?)`);
   }
 
   /** Writes `data` in pieces of `size` bytes, each in its own write after an event-loop turn. */
