@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import { ProxyErrorLabel } from '@tsmesh/core/data-plane';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PROXY_ERRORS, ProxyError, ProxyErrorCode } from '../../src/errors/index.js';
-import { createHttp1Proxy } from '../../src/http/index.js';
+import { createHttp1Proxy, createRawHttp1Proxy } from '../../src/http/index.js';
 import { startEngine, type EngineHarness } from './support/http1-conformance/engine-harness.js';
 import {
   answerEachHead,
@@ -29,7 +29,10 @@ import {
 import { within } from './support/http1-conformance/waiters.js';
 import { header, headerValues, requestBytes, WireClient } from './support/http1-conformance/wire-client.js';
 
-const ENGINES = [{ name: 'node:http+undici', create: createHttp1Proxy }] as const; // the lead adds the raw engine
+const ENGINES = [
+  { name: 'raw sockets', create: createRawHttp1Proxy },
+  { name: 'node:http+undici', create: createHttp1Proxy },
+] as const;
 
 /**
  * Cases an engine is known to fail, by test title, with the reason: they run as `it.fails` for

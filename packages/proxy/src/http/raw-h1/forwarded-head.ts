@@ -137,7 +137,10 @@ export function forwardedResponseHead(
   return { text: `${text}\r\n`, grpcStatus };
 }
 
-/** A response the proxy makes itself, always with a length; `close` ends the connection after it. */
+/**
+ * A response the proxy makes itself, always with a length, as a latin1 string to write; `close`
+ * ends the connection after it.
+ */
 export function proxyResponse(
   status: number,
   headers: Readonly<Record<string, string | number>>,
@@ -146,7 +149,10 @@ export function proxyResponse(
 ): string {
   let text = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\n`;
   for (const k in headers) text += `${k}: ${headers[k] as string}\r\n`;
-  text += `content-length: ${Buffer.byteLength(body)}\r\n`;
+  // The body leaves as UTF-8 (messages quote RFC sections with "§"): its bytes as a latin1 string,
+  // since the engine writes its strings as latin1.
+  const bytes = Buffer.from(body, 'utf8');
+  text += `content-length: ${bytes.length}\r\n`;
   if (close) text += 'connection: close\r\n';
-  return `${text}\r\n${body}`;
+  return `${text}\r\n${bytes.toString('latin1')}`;
 }

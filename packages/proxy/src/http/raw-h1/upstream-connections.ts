@@ -164,9 +164,9 @@ export class TargetConnections {
   }
 }
 
-/** identity ('' for plaintext) → "host port" → the target's connections. */
+/** identity ('' for plaintext) → host → port → the target's connections (no key built per request). */
 export class UpstreamConnections {
-  readonly #byIdentity = new Map<string, Map<string, TargetConnections>>();
+  readonly #byIdentity = new Map<string, Map<string, Map<number, TargetConnections>>>();
   readonly #sweeper: NodeJS.Timeout;
 
   constructor(private readonly options: UpstreamConnectionsOptions) {
@@ -176,26 +176,36 @@ export class UpstreamConnections {
   }
 
   for(target: UpstreamTarget, serverIdentity: string | undefined): TargetConnections {
-    let byTarget = this.#byIdentity.get(serverIdentity ?? '');
-    if (byTarget === undefined) this.#byIdentity.set(serverIdentity ?? '', (byTarget = new Map()));
-    const key = `${target.host} ${target.port}`;
-    let c = byTarget.get(key);
-    if (c === undefined) byTarget.set(key, (c = new TargetConnections(target, serverIdentity, this.options)));
+    let byHost = this.#byIdentity.get(serverIdentity ?? '');
+    if (byHost === undefined) this.#byIdentity.set(serverIdentity ?? '', (byHost = new Map()));
+    let byPort = byHost.get(target.host);
+    if (byPort === undefined) byHost.set(target.host, (byPort = new Map()));
+    let c = byPort.get(target.port);
+    if (c === undefined)
+      byPort.set(target.port, (c = new TargetConnections(target, serverIdentity, this.options)));
     return c;
   }
 
   close(): void {
     clearInterval(this.#sweeper);
-    for (const byTarget of this.#byIdentity.values()) for (const c of byTarget.values()) c.destroy();
+    for (const c of this.#all()) c.destroy();
     this.#byIdentity.clear();
+  }
+
+  *#all(): Generator<TargetConnections> {
+    for (const byHost of this.#byIdentity.values())
+      for (const byPort of byHost.values()) yield* byPort.values();
   }
 
   #sweep(): void {
     const now = performance.now();
-    for (const byTarget of this.#byIdentity.values())
-      for (const [key, c] of byTarget) {
-        c.sweep(now);
-        if (c.open === 0) byTarget.delete(key);
+    for (const byHost of this.#byIdentity.values())
+      for (const [host, byPort] of byHost) {
+        for (const [port, c] of byPort) {
+          c.sweep(now);
+          if (c.open === 0) byPort.delete(port);
+        }
+        if (byPort.size === 0) byHost.delete(host);
       }
   }
 }
