@@ -24,6 +24,8 @@ import { forwardDowngraded } from './orig-proto-downgrade.js';
 import { MAX_UNPROCESSED_RESENDS, unprocessedStream } from './unprocessed-stream.js';
 import { createHttp1Pools, createHttp2Sessions, type Http1Pools } from './upstream-pools.js';
 import type { UpstreamTarget } from './upstream-target.js';
+import { DowngradedExchange } from './raw-h1/downgraded-exchange.js';
+import { UpstreamConnections } from './raw-h1/upstream-connections.js';
 
 export interface Http2ProxyOptions<C> {
   route(headers: IncomingHttpHeaders, conn: C | undefined): HttpRequestContext;
@@ -39,6 +41,11 @@ export interface Http2ProxyOptions<C> {
    * default (the inbound side); the outbound side turns it off.
    */
   readonly downgradeOrigProto?: boolean;
+  /**
+   * The HTTP/1.1 client of those downgraded streams: `raw` (raw-h1's keep-alive connections, the
+   * default) or `node` (undici pools).
+   */
+  readonly http1Engine?: 'raw' | 'node';
 }
 
 export interface Http2Proxy<C> {
@@ -74,6 +81,7 @@ export function createHttp2Proxy<C>(options: Http2ProxyOptions<C>): Http2Proxy<C
   });
   // HTTP/1 upstream for streams a peer proxy upgraded (l5d-orig-proto), made on first use.
   let http1Pools: Http1Pools | undefined;
+  let rawUpstreams: UpstreamConnections | undefined;
 
   const onStream = (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => {
     const ctx = options.route(headers, conns.get(stream.session as object));
@@ -129,8 +137,14 @@ export function createHttp2Proxy<C>(options: Http2ProxyOptions<C>): Http2Proxy<C
     if (options.downgradeOrigProto !== false && headers[L5D_ORIG_PROTO] !== undefined) {
       const orig = parseOrigProto(headers[L5D_ORIG_PROTO]);
       if (orig !== undefined) {
-        http1Pools ??= createHttp1Pools({ connectTimeoutMs: options.connectTimeoutMs });
-        forwardDowngraded(stream, headers, ctx, orig, http1Pools.get(ctx.target, ctx.serverIdentity));
+        if (options.http1Engine === 'node') {
+          http1Pools ??= createHttp1Pools({ connectTimeoutMs: options.connectTimeoutMs });
+          forwardDowngraded(stream, headers, ctx, orig, http1Pools.get(ctx.target, ctx.serverIdentity));
+        } else {
+          rawUpstreams ??= new UpstreamConnections({ connectTimeoutMs: options.connectTimeoutMs });
+          const upstream = rawUpstreams.for(ctx.target, ctx.serverIdentity);
+          new DowngradedExchange(stream, headers, ctx, orig, upstream).start();
+        }
         return;
       }
     }
@@ -290,6 +304,7 @@ export function createHttp2Proxy<C>(options: Http2ProxyOptions<C>): Http2Proxy<C
     async close() {
       sessions.close();
       for (const s of accepted) s.destroy();
+      rawUpstreams?.close();
       await http1Pools?.close();
     },
   };

@@ -140,6 +140,7 @@ export async function startInbound(options: InboundOptions): Promise<InboundServ
   });
   const http2 = createHttp2Proxy<Conn>({
     route: (headers, conn) => route(conn, h2Head(headers)),
+    http1Engine: config.http1Engine,
     connectTimeoutMs,
     initialStreamWindowSize: config.http2.initialStreamWindowSize,
     initialConnectionWindowSize: config.http2.initialConnectionWindowSize,

@@ -36,7 +36,10 @@ interface Seen {
   readonly headers: IncomingMessage['headers'];
 }
 
-describe('HTTP/1 over HTTP/2 between proxies (l5d-orig-proto)', () => {
+// Both HTTP/1.1 engines (TSMESH_PROXY_HTTP1_ENGINE): the carriage on the outbound side, the
+// downgrade to the app on the inbound side.
+describe.each(['raw', 'node'])('HTTP/1 over HTTP/2 between proxies (l5d-orig-proto), %s engine', (engine) => {
+  const ENGINE = { TSMESH_PROXY_HTTP1_ENGINE: engine };
   const ca = createTestCa();
   let cp: TestControlPlane;
   let app: Awaited<ReturnType<typeof listenHttp>>;
@@ -49,14 +52,11 @@ describe('HTTP/1 over HTTP/2 between proxies (l5d-orig-proto)', () => {
 
   /** A proxy told B's identity and h2 hint without discovery (startProxy's protocolHintFor). */
   const startStaticClient = async () => {
-    const c = await startHarness(
-      {},
-      {
-        ...meshIdentity(ca, A_ID),
-        identityFor: (t) => (t.port === b.inboundPort ? B_ID : undefined),
-        protocolHintFor: (t) => (t.port === b.inboundPort ? 'h2' : undefined),
-      },
-    );
+    const c = await startHarness(ENGINE, {
+      ...meshIdentity(ca, A_ID),
+      identityFor: (t) => (t.port === b.inboundPort ? B_ID : undefined),
+      protocolHintFor: (t) => (t.port === b.inboundPort ? 'h2' : undefined),
+    });
     onTestFinished(() => c.close());
     return c;
   };
@@ -101,10 +101,13 @@ describe('HTTP/1 over HTTP/2 between proxies (l5d-orig-proto)', () => {
       socket.write('HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: upgrade\r\n\r\n');
       socket.on('data', (d: Buffer) => socket.write(d));
     });
-    b = await startHarness(forwardTo(app.port), meshIdentity(ca, B_ID));
+    b = await startHarness({ ...forwardTo(app.port), ...ENGINE }, meshIdentity(ca, B_ID));
     cp.setEndpoints(WEB, [{ host: '127.0.0.1', port: b.inboundPort, identity: B_ID, h2: true }]);
     cp.setPolicy(WEB, httpPolicy(WEB, [{ backends: [{ path: WEB, failfastMs: 2000 }] }]));
-    a = await startHarness(controlPlaneEnv(cp, 'emojivoto', 'vote-bot-1'), meshIdentity(ca, A_ID));
+    a = await startHarness(
+      { ...controlPlaneEnv(cp, 'emojivoto', 'vote-bot-1'), ...ENGINE },
+      meshIdentity(ca, A_ID),
+    );
   });
   afterAll(async () => {
     for (const r of held.splice(0)) r();
