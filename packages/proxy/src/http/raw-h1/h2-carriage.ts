@@ -70,10 +70,11 @@ export class H2CarriedExchange implements ClientExchange, ChunkedSink {
     }
     this.#stream = stream;
     stream.on('response', (h: IncomingHttpHeaders, flags: number) => {
-      if (stream === this.#stream) this.#onResponse(h, flags);
-    });
-    stream.on('data', (d: Buffer) => {
-      if (stream === this.#stream) this.#onData(d);
+      if (stream !== this.#stream) return;
+      this.#onResponse(h, flags);
+      // Only now: node:http2 may emit a stream's first data before its 'response' event (both
+      // came in one read); until a listener is attached the data waits in the stream.
+      stream.on('data', (d: Buffer) => this.#onData(d));
     });
     stream.on('trailers', (t: IncomingHttpHeaders) => {
       const g = t['grpc-status'];

@@ -96,6 +96,9 @@ export class TargetConnections {
     conn.user = undefined;
     if (conn.closed) return;
     conn.reused = true;
+    // An exchange may have paused reading for backpressure and ended before its client drained:
+    // the next exchange must read it again.
+    if (conn.socket.isPaused()) conn.socket.resume();
     const waiter = this.#waiters.shift();
     if (waiter !== undefined) {
       waiter(undefined, conn);
