@@ -5,7 +5,12 @@
 // gets 408, a connection idle between requests longer than `keepAliveTimeoutMs` is closed.
 import type { Socket } from 'node:net';
 import { requestFraming, type MessageFraming } from './framing.js';
-import { parseRequestHead, type HeadIncomplete, type RequestHead } from './head-parser.js';
+import {
+  parseRequestHead,
+  type HeadIncomplete,
+  type HeadParseOptions,
+  type RequestHead,
+} from './head-parser.js';
 import { L5D_PROXY_ERROR } from '../headers.js';
 import type { HttpRequestContext } from '../request-context.js';
 import { proxyResponse } from './forwarded-head.js';
@@ -37,6 +42,8 @@ export interface ClientDispatcher {
 }
 
 const EMPTY = Buffer.alloc(0);
+/** The options of a head's first parse (no object per request). */
+const FRESH: HeadParseOptions = Object.freeze({});
 
 export class ClientConnection {
   #buf: Buffer | null = null;
@@ -116,7 +123,7 @@ export class ClientConnection {
     try {
       while (this.#buf !== null && this.#exchange === null && !this.#closing) {
         const buf = this.#buf;
-        const r = parseRequestHead(buf, { resume: this.#resume });
+        const r = parseRequestHead(buf, this.#resume === undefined ? FRESH : { resume: this.#resume });
         if (r.kind === 'incomplete') {
           this.#resume = r;
           if (this.headSince === 0) this.headSince = performance.now();

@@ -11,7 +11,12 @@ import { MeshError, MeshErrorCode } from '@tsmesh/core/data-plane';
 import { MAX_UNPROCESSED_RESENDS } from '../unprocessed-stream.js';
 import type { BodyFramer } from './body-framer.js';
 import { responseFraming, type MessageFraming } from './framing.js';
-import { parseResponseHead, type HeadIncomplete, type ResponseHead } from './head-parser.js';
+import {
+  parseResponseHead,
+  type HeadIncomplete,
+  type HeadParseOptions,
+  type ResponseHead,
+} from './head-parser.js';
 import type { TargetConnections, UpstreamConnection, UpstreamUser } from './upstream-connections.js';
 
 // RFC 9110 §9.2.2; a request with a body is never sent twice (its bytes are not kept).
@@ -20,6 +25,8 @@ const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE'])
 export const COALESCE_BYTES = 2048;
 /** Request body bytes held while the upstream connection is being opened, before reading pauses. */
 const MAX_PENDING_BYTES = 64 * 1024;
+/** The options of a head's first parse (no object per response). */
+const FRESH: HeadParseOptions = Object.freeze({});
 
 export abstract class UpstreamExchange implements UpstreamUser {
   protected up: UpstreamConnection | undefined;
@@ -156,7 +163,7 @@ export abstract class UpstreamExchange implements UpstreamUser {
   #responseHead(d: Buffer): void {
     let buf = this.#resBuf === null ? d : Buffer.concat([this.#resBuf, d]);
     for (;;) {
-      const r = parseResponseHead(buf, { resume: this.#resResume });
+      const r = parseResponseHead(buf, this.#resResume === undefined ? FRESH : { resume: this.#resResume });
       if (r.kind === 'incomplete') {
         this.#resBuf = buf;
         this.#resResume = r;
