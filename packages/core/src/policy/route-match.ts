@@ -29,16 +29,16 @@ export class PreparedRequest {
   readonly path: string;
   readonly rawQuery: string;
   readonly host: string | undefined;
-  private readonly rawHeaders: Readonly<Record<string, HeaderValue>> | undefined;
   private headerMap: Map<string, string[]> | undefined;
   private queryMap: Map<string, string> | undefined;
 
-  constructor(request: HttpRequestInfo) {
+  // The request is kept and its headers read only when a match needs them: a caller may build them
+  // on demand (an HTTP/1 engine that parses no header object per request).
+  constructor(private readonly request: HttpRequestInfo) {
     this.method = (request.method ?? 'GET').toUpperCase();
     const q = request.path.indexOf('?');
     this.path = q < 0 ? request.path : request.path.slice(0, q);
     this.rawQuery = q < 0 ? '' : request.path.slice(q + 1);
-    this.rawHeaders = request.headers;
     const host = request.host ?? headerOf(request.headers, 'host') ?? headerOf(request.headers, ':authority');
     this.host = host === undefined ? undefined : stripPort(host).toLowerCase();
   }
@@ -47,8 +47,9 @@ export class PreparedRequest {
   header(lowerName: string): readonly string[] | undefined {
     if (!this.headerMap) {
       const map = new Map<string, string[]>();
-      for (const key in this.rawHeaders) {
-        const value = this.rawHeaders[key];
+      const raw = this.request.headers;
+      for (const key in raw) {
+        const value = raw[key];
         if (value === undefined) continue;
         const name = key.toLowerCase();
         const list = map.get(name) ?? [];

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { rawHeaderValue } from '../http/index.js';
 import { formatProtoIp, toProtoIp } from '../inbound-policy/index.js';
 import { encodeProxyProtocolV2, forwardedHeaders, ipBytes, parseForwardedMode } from './index.js';
 
@@ -13,6 +14,11 @@ describe('forwarded headers', () => {
       forwarded: 'for=1.2.3.4, for="[fd00::7]"',
     });
     expect(forwardedHeaders('off', '198.18.0.7', {})).toBeUndefined();
+    // A lookup by name instead of a header object (the raw-socket HTTP/1 engine builds none).
+    const raw = ['X-Forwarded-For', '1.2.3.4', 'Host', 'web', 'x-forwarded-for', '5.6.7.8'];
+    expect(forwardedHeaders('xff', '198.18.0.7', (n) => rawHeaderValue(raw, n))).toEqual({
+      'x-forwarded-for': '1.2.3.4, 5.6.7.8, 198.18.0.7',
+    });
     expect(parseForwardedMode('Forwarded')).toBe('forwarded');
     expect(parseForwardedMode('yes')).toBeUndefined();
   });

@@ -23,16 +23,21 @@ export function forwardedFor(ip: string): string {
   return isIPv6(ip) ? `for="[${ip}]"` : `for=${ip}`;
 }
 
-/** Headers to set on the request to the app, extending what the client already sent. */
+/**
+ * Headers to set on the request to the app, extending what the client already sent: `headers` is
+ * the request's header object or a lookup by lower-case name (no header object needed).
+ */
 export function forwardedHeaders(
   mode: ForwardedMode,
   clientIp: string,
-  headers: Readonly<Record<string, string | string[] | undefined>>,
+  headers:
+    | Readonly<Record<string, string | string[] | undefined>>
+    | ((lowerName: string) => string | string[] | undefined),
 ): Record<string, string> | undefined {
   if (mode === 'off' || clientIp === '') return undefined;
+  const get = typeof headers === 'function' ? headers : (name: string) => headers[name];
   const out: Record<string, string> = {};
-  if (mode === 'xff' || mode === 'both') out[X_FORWARDED_FOR] = join(headers[X_FORWARDED_FOR], clientIp);
-  if (mode === 'forwarded' || mode === 'both')
-    out[FORWARDED] = join(headers[FORWARDED], forwardedFor(clientIp));
+  if (mode === 'xff' || mode === 'both') out[X_FORWARDED_FOR] = join(get(X_FORWARDED_FOR), clientIp);
+  if (mode === 'forwarded' || mode === 'both') out[FORWARDED] = join(get(FORWARDED), forwardedFor(clientIp));
   return out;
 }

@@ -88,3 +88,14 @@ export function headersFromRaw(raw: readonly (Buffer | string)[]): Record<string
   if (named) for (const n of named) delete out[n];
   return out;
 }
+
+/** A header's value in a flat [name, value, …] list (repeats joined with ", "), by lower-case name. */
+export function rawHeaderValue(raw: readonly string[], lowerName: string): string | undefined {
+  let value: string | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i] as string;
+    if (name.length !== lowerName.length || name.toLowerCase() !== lowerName) continue;
+    value = value === undefined ? (raw[i + 1] as string) : `${value}, ${raw[i + 1] as string}`;
+  }
+  return value;
+}

@@ -1,4 +1,4 @@
-export { headersFromRaw, L5D_CLIENT_ID, L5D_PROXY_ERROR, stripHopByHop } from './headers.js';
+export { headersFromRaw, L5D_CLIENT_ID, L5D_PROXY_ERROR, rawHeaderValue, stripHopByHop } from './headers.js';
 export { corkForTick, hasRequestBody } from './http1-message.js';
 export { http2RequestOptions } from './http2-request-options.js';
 export { MAX_UNPROCESSED_RESENDS, unprocessedStream } from './unprocessed-stream.js';

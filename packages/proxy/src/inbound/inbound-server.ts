@@ -14,6 +14,7 @@ import {
   createRawHttp1Proxy,
   createHttp2Proxy,
   L5D_CLIENT_ID,
+  rawHeaderValue,
   requestHost,
   type Http1RequestView,
   type HttpRequestContext,
@@ -78,6 +79,7 @@ function h1Head(req: Http1RequestView): InboundRequestHead {
     get headers() {
       return req.headers;
     },
+    header: (lowerName) => rawHeaderValue(req.rawHeaders, lowerName),
   };
 }
 
