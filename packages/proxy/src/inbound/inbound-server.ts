@@ -67,6 +67,30 @@ export interface InboundServer {
 type Conn = InboundConnection;
 
 const EMPTY = Buffer.alloc(0);
+const ONLY_CLIENT_ID: readonly string[] = Object.freeze([L5D_CLIENT_ID]);
+const clientIdHeaders = new Map<string, Readonly<Record<string, string>>>();
+
+/**
+ * The headers to add with the verified client identity: the request's own object extended (it is
+ * fresh per request), or one shared frozen object per identity.
+ */
+function withClientId(
+  add: Record<string, string> | undefined,
+  clientId: string | undefined,
+): Readonly<Record<string, string>> | undefined {
+  if (clientId === undefined) return add;
+  if (add !== undefined) {
+    add[L5D_CLIENT_ID] = clientId;
+    return add;
+  }
+  let shared = clientIdHeaders.get(clientId);
+  if (shared === undefined) {
+    // Bounded: one entry per client identity seen, a few hundred at most in a real mesh.
+    if (clientIdHeaders.size >= 1024) clientIdHeaders.clear();
+    clientIdHeaders.set(clientId, (shared = Object.freeze({ [L5D_CLIENT_ID]: clientId })));
+  }
+  return shared;
+}
 
 function h1Head(req: Http1RequestView): InboundRequestHead {
   return {
@@ -113,13 +137,13 @@ export async function startInbound(options: InboundOptions): Promise<InboundServ
     const labels = req.labels;
     const started = performance.now();
     metrics.request(labels);
-    const clientId = conn.clientId ? { [L5D_CLIENT_ID]: conn.clientId } : undefined;
     return {
       target: conn.target,
       reject: req.reject,
       redirect: req.redirect,
-      removeHeaders: [L5D_CLIENT_ID, ...req.removeHeaders],
-      addHeaders: req.addHeaders ? { ...req.addHeaders, ...clientId } : clientId,
+      // A spoofed l5d-client-id never reaches the app; the verified one is added.
+      removeHeaders: req.removeHeaders.length === 0 ? ONLY_CLIENT_ID : [L5D_CLIENT_ID, ...req.removeHeaders],
+      addHeaders: withClientId(req.addHeaders, conn.clientId),
       onResponse: (statusCode, grpcStatus, error) => {
         // A response the proxy made itself carries its stable code as the error label.
         const code = error ?? req.reject?.code;
