@@ -48,6 +48,17 @@ const KNOWN_FAILURES: Readonly<Record<string, Readonly<Record<string, string>>>>
     // closed") and never sends it again, even a GET on a reused connection with no response byte.
     'resends a GET when a reused connection closes without a byte of response':
       'a GET on a reused connection the upstream closed gets 502, not resent',
+    // On Node 22 and 24 (not 20) node:http's server with undici upstream answers the second of
+    // three pipelined requests out of step, and cuts a chunked body with extensions short: the
+    // raw engine, the default, passes both on every version.
+    ...(Number(process.versions.node.split('.')[0]) >= 22
+      ? {
+          'answers three pipelined requests in order':
+            'on Node >= 22 the responses to pipelined requests come out of step',
+          'relays a chunked response with extensions and trailers, and the connection stays in step':
+            'on Node >= 22 a chunked body with extensions arrives cut short',
+        }
+      : {}),
   },
 };
 
