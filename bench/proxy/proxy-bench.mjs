@@ -17,6 +17,7 @@
 //
 // Usage: node bench/proxy/proxy-bench.mjs [--duration 8] [--connections 50]
 //          [--paths direct,tsmesh,haproxy] [--scenarios h1-max,...] [--json out.json]
+//          [--warmup 2]  (seconds of wrk per path first; 0: none, for a profile of the load alone)
 //          [--log-dir DIR]  (keep h2load's per-request logs, proxies' GC/stall logs: p99-analyze.mjs)
 //          [--node-flags "--max-semi-space-size=4"]  (the tsmesh proxies' node flags; default: the bin's)
 //   A path tsmesh-LABEL:DIR runs another build of the proxy (bench/proxy/build-revision.mjs REV DIR)
@@ -54,6 +55,9 @@ const { values: args } = parseArgs({
     'log-dir': { type: 'string' },
     // The flags bin/tsmesh-proxy.js runs node with.
     'node-flags': { type: 'string', default: PROXY_BIN_NODE_FLAGS },
+    // Seconds of saturating wrk per path before measuring (JIT, pools, TLS sessions); 0 skips the
+    // warm-up, e.g. so that a --cpu-prof or BENCH_HEAPPROF profile holds only the measured load.
+    warmup: { type: 'string', default: '2' },
   },
 });
 const DURATION = Number(args.duration);
@@ -417,8 +421,9 @@ for (const name of PATHS) {
   else throw new Error(`unknown path ${name}`);
 }
 // Warm up every path (JIT, pools, TLS sessions) before measuring.
-for (const t of targets) {
-  await runTool('wrk', ['-t1', `-c${CONNS}`, '-d2s', `http://127.0.0.1:${t.h1Port}/`]);
+const WARMUP = Number(args.warmup);
+for (const t of WARMUP > 0 ? targets : []) {
+  await runTool('wrk', ['-t1', `-c${CONNS}`, `-d${WARMUP}s`, `http://127.0.0.1:${t.h1Port}/`]);
   if (!t.h1Only)
     await runTool('h2load', ['-t1', '-c10', '-m10', '-n', '5000', `http://127.0.0.1:${t.h2Port}/`]);
 }

@@ -119,6 +119,9 @@ interface PortState extends PortPolicy {
   readonly open: Set<WatchedConnection>;
 }
 
+/** The request as the recent-errors list names it (made only for a refusal). */
+const what = (request: RequestFacts) => `${request.method ?? 'GET'} ${request.path}`;
+
 export function createInboundPolicy(options: InboundPolicyOptions): InboundPolicy {
   // srv_*/route_* label objects, made once per (route or server, port): requests reuse them.
   const labelCache = new WeakMap<object, Map<number, Readonly<Record<string, string>>>>();
@@ -268,19 +271,18 @@ export function createInboundPolicy(options: InboundPolicyOptions): InboundPolic
     checkRequest(p, request, client, conn) {
       const state = port(p);
       const server = state.server;
-      const what = `${request.method ?? 'GET'} ${request.path}`;
       const decision = authorizeRequest(server, request, client);
       if (decision.kind === 'route-not-found') {
         metrics.routeNotFound(conn, p, server);
         const error = new ProxyError(ProxyErrorCode.RouteNotFound, decision.reason);
-        record(error, what, request.target, client, formatMeta(server.meta));
+        record(error, what(request), request.target, client, formatMeta(server.meta));
         return { ok: false, labels: labelsFor(p, server, undefined), error };
       }
       const labels = labelsFor(p, server, decision.route);
       if (decision.kind === 'deny') {
         metrics.httpDeny(conn, p, server, decision.route);
         const error = new ProxyError(ProxyErrorCode.Forbidden, `unauthorized request: ${decision.reason}`);
-        record(error, what, request.target, client, formatMeta(decision.route.meta));
+        record(error, what(request), request.target, client, formatMeta(decision.route.meta));
         return { ok: false, labels, error };
       }
       metrics.httpAllow(conn, p, server, decision.route, decision.authz);
@@ -293,7 +295,7 @@ export function createInboundPolicy(options: InboundPolicyOptions): InboundPolic
           ProxyErrorCode.RateLimited,
           `too many requests: the ${scope} limit of ${rule} is exhausted`,
         );
-        record(error, what, request.target, client, rule);
+        record(error, what(request), request.target, client, rule);
         return { ok: false, labels, error };
       }
       const failure = decision.rule.failure;
@@ -303,7 +305,7 @@ export function createInboundPolicy(options: InboundPolicyOptions): InboundPolic
           failure.message || `failure injected by route ${formatMeta(decision.route.meta)}`,
           { httpStatus: failure.status },
         );
-        record(error, what, request.target, client, formatMeta(decision.route.meta));
+        record(error, what(request), request.target, client, formatMeta(decision.route.meta));
         return { ok: false, labels, error };
       }
       const redirect = decision.rule.redirect;

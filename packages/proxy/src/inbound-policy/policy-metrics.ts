@@ -4,6 +4,7 @@
 // route (route_*), the authorization (authz_*) or rate-limit policy (ratelimit_*), and TLS.
 import { MetricLabel, ProxyMetric } from '@tsmesh/core/data-plane';
 import { Counter, type Registry } from 'prom-client';
+import { BatchedCounter, type PendingCount } from '../metrics/index.js';
 import type { CompiledAuthz, CompiledRoute, CompiledServer, PolicyMeta } from './compile-server.js';
 import type { RateLimitScope } from './rate-limiter.js';
 
@@ -77,12 +78,21 @@ function base(conn: ConnectionLabels, port: number, server: CompiledServer): Rec
 
 export function createPolicyMetrics(registry: Registry): PolicyMetrics {
   const registers = [registry];
-  const httpAllow = new Counter({
-    name: ProxyMetric.InboundHttpAuthzAllowTotal,
-    help: 'The total number of inbound HTTP requests that were authorized',
-    labelNames: [...ROUTE, ...AUTHZ],
-    registers,
-  });
+  // Every allowed request is counted here: through a child resolved once per label set and
+  // flushed into prom-client when the registry collects (metrics/hot-path.ts), not an inc() that
+  // validates and hashes the label object per request.
+  const allowed = new BatchedCounter();
+  allowed.attach(
+    new Counter({
+      name: ProxyMetric.InboundHttpAuthzAllowTotal,
+      help: 'The total number of inbound HTTP requests that were authorized',
+      labelNames: [...ROUTE, ...AUTHZ],
+      registers,
+      collect: () => allowed.flush(),
+    }),
+  );
+  /** One child per distinct label set (connections from the same client share it). */
+  const allowedByValues = new Map<string, PendingCount>();
   const httpDeny = new Counter({
     name: ProxyMetric.InboundHttpAuthzDenyTotal,
     help: 'The total number of inbound HTTP requests that were denied',
@@ -121,7 +131,7 @@ export function createPolicyMetrics(registry: Registry): PolicyMetrics {
   });
   const allowChildren = new WeakMap<
     ConnectionLabels,
-    WeakMap<CompiledRoute, WeakMap<CompiledAuthz, { inc(): void }>>
+    WeakMap<CompiledRoute, WeakMap<CompiledAuthz, PendingCount>>
   >();
   return {
     tcpTerminate(conn, port, server) {
@@ -142,14 +152,18 @@ export function createPolicyMetrics(registry: Registry): PolicyMetrics {
       if (!byAuthz) byRoute.set(route, (byAuthz = new WeakMap()));
       let child = byAuthz.get(authz);
       if (!child) {
-        child = httpAllow.labels({
+        const labels = {
           ...base(conn, port, server),
           ...prefixed('route', route.meta),
           ...prefixed('authz', authz.meta),
-        });
+        };
+        let key = '';
+        for (const k in labels) key += `${k}\u0001${labels[k] as string}\u0002`;
+        child = allowedByValues.get(key);
+        if (!child) allowedByValues.set(key, (child = allowed.child(labels)));
         byAuthz.set(authz, child);
       }
-      child.inc();
+      child.pending += 1;
     },
     httpDeny(conn, port, server, route) {
       httpDeny.inc({ ...base(conn, port, server), ...prefixed('route', route.meta) });

@@ -92,20 +92,35 @@ function withClientId(
   return shared;
 }
 
-function h1Head(req: Http1RequestView): InboundRequestHead {
-  return {
-    method: req.method ?? 'GET',
-    path: req.url ?? '/',
-    authority: requestHost(req) ?? '',
-    scheme: 'http',
-    version: `HTTP/${req.httpVersion}`,
-    // Read only by policies with header matches, tap and access logs: built then.
-    get headers() {
-      return req.headers;
-    },
-    header: (lowerName) => rawHeaderValue(req.rawHeaders, lowerName),
-  };
+/**
+ * An HTTP/1 request's head for the hooks. A class rather than an object literal with a getter
+ * (V8 builds such a literal through the runtime, an accessor pair per request); the header
+ * object is built only if something reads it (policies with header matches, tap, access logs).
+ */
+class Http1InboundHead implements InboundRequestHead {
+  readonly method: string;
+  readonly path: string;
+  readonly authority: string;
+  readonly scheme = 'http' as const;
+  readonly version: string;
+
+  constructor(private readonly req: Http1RequestView) {
+    this.method = req.method ?? 'GET';
+    this.path = req.url ?? '/';
+    this.authority = requestHost(req) ?? '';
+    const v = req.httpVersion;
+    this.version = v === '1.1' ? 'HTTP/1.1' : v === '1.0' ? 'HTTP/1.0' : `HTTP/${v}`;
+  }
+
+  get headers(): IncomingHttpHeaders {
+    return this.req.headers;
+  }
+
+  /** A function of its own: the client-address headers take it as their lookup. */
+  readonly header = (lowerName: string): string | undefined => rawHeaderValue(this.req.rawHeaders, lowerName);
 }
+
+const h1Head = (req: Http1RequestView): InboundRequestHead => new Http1InboundHead(req);
 
 function h2Head(headers: IncomingHttpHeaders): InboundRequestHead {
   return {

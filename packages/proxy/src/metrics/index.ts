@@ -8,3 +8,4 @@ export {
   type TcpClose,
   type TlsLabels,
 } from './proxy-metrics.js';
+export { BatchedCounter, type PendingCount } from './hot-path.js';
