@@ -1,5 +1,5 @@
 // The raw-socket HTTP/1.1 engine of issue #5 (TSMESH_PROXY_HTTP1_ENGINE=raw) and its building
-// blocks: head parser, body framing, chunked scanner, upstream connections.
+// blocks: head parser, body framing, chunked scanner, upstream connections and exchanges.
 export { createRawHttp1Proxy, type RawHttp1ProxyOptions } from './raw-http1-proxy.js';
 export { HeadErrorCode, type HeadError, type HeadErrorStatus } from './head-error.js';
 export {
@@ -32,3 +32,11 @@ export {
   type ChunkedProgress,
   type ChunkedSink,
 } from './chunked-decoder.js';
+// For the mesh outbound's HTTP/1 attempts (outbound/endpoint/raw-http1-attempt.ts).
+export { BodyFramer } from './body-framer.js';
+export {
+  TargetConnections,
+  UpstreamConnections,
+  type UpstreamConnectionsOptions,
+} from './upstream-connections.js';
+export { IDEMPOTENT, UpstreamExchange } from './upstream-exchange.js';

@@ -66,6 +66,8 @@ export interface UpstreamConnectionsOptions {
   readonly idleTimeoutMs?: number;
   readonly maxConnectionsPerTarget?: number;
   readonly meshTls?: MeshTls;
+  /** The error a failed mesh TLS handshake becomes (default: the handshake's own). */
+  tlsError?(err: unknown, serverIdentity: string): Error;
 }
 
 /** The connections to one target. */
@@ -73,6 +75,8 @@ export class TargetConnections {
   readonly idle: UpstreamConnection[] = [];
   open = 0;
   readonly #waiters: Waiter[] = [];
+  /** destroy() was called: connections released later are closed, not kept. */
+  #destroyed = false;
 
   constructor(
     readonly target: UpstreamTarget,
@@ -82,6 +86,10 @@ export class TargetConnections {
 
   /** Calls `done` with a connection for one exchange (synchronously when one is idle). */
   acquire(done: Waiter): void {
+    if (this.#destroyed) {
+      done(new MeshError(MeshErrorCode.Aborted, 'upstream connections closed'), undefined);
+      return;
+    }
     const conn = this.idle.pop();
     if (conn !== undefined) {
       done(undefined, conn);
@@ -95,6 +103,10 @@ export class TargetConnections {
   release(conn: UpstreamConnection): void {
     conn.user = undefined;
     if (conn.closed) return;
+    if (this.#destroyed) {
+      conn.socket.destroy();
+      return;
+    }
     conn.reused = true;
     // An exchange may have paused reading for backpressure and ended before its client drained:
     // the next exchange must read it again.
@@ -130,7 +142,9 @@ export class TargetConnections {
       (this.idle.shift() as UpstreamConnection).socket.destroy();
   }
 
+  /** Closes the idle connections now and busy ones when their exchanges release them. */
   destroy(): void {
+    this.#destroyed = true;
     for (const c of this.idle.splice(0)) c.socket.destroy();
     for (const w of this.#waiters.splice(0))
       w(new MeshError(MeshErrorCode.Aborted, 'proxy closing'), undefined);
@@ -148,7 +162,7 @@ export class TargetConnections {
               .connect(s, serverIdentity, { alpn: ['http/1.1'], timeoutMs: connectTimeoutMs * 10 })
               .catch((e: unknown) => {
                 s.destroy();
-                throw e;
+                throw this.options.tlsError !== undefined ? this.options.tlsError(e, serverIdentity) : e;
               })
           : s,
       )

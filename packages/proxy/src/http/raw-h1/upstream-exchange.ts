@@ -20,7 +20,7 @@ import {
 import type { TargetConnections, UpstreamConnection, UpstreamUser } from './upstream-connections.js';
 
 // RFC 9110 §9.2.2; a request with a body is never sent twice (its bytes are not kept).
-const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
+export const IDEMPOTENT: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
 /** A head and this much body leave in one write (one syscall, one TLS record). */
 export const COALESCE_BYTES = 2048;
 /** Request body bytes held while the upstream connection is being opened, before reading pauses. */
@@ -37,6 +37,8 @@ export abstract class UpstreamExchange implements UpstreamUser {
   protected done = false;
   /** Whether the upstream connection may carry another request afterwards. */
   protected reusable = true;
+  /** Why the connection for this exchange could not be had (a subclass may report the cause). */
+  protected connectError: Error | undefined;
   #pending: (Buffer | string)[] | null = null;
   #pendingBytes = 0;
   #resBuf: Buffer | null = null;
@@ -83,6 +85,7 @@ export abstract class UpstreamExchange implements UpstreamUser {
 
   readonly #onUpstream = (err: Error | undefined, up: UpstreamConnection | undefined): void => {
     if (up === undefined) {
+      this.connectError = err;
       const timeout = err instanceof MeshError && err.code === MeshErrorCode.Timeout;
       this.fail(timeout ? 'connect timed out' : 'upstream connection failed');
       return;

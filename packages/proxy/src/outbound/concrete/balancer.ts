@@ -24,6 +24,8 @@ export interface BalancerOptions {
   readonly endpoints: (() => LatestWatch<EndpointSet>) | undefined;
   readonly meshTls: MeshTls | undefined;
   readonly connectTimeoutMs: number;
+  /** What the endpoints' HTTP/1 requests go over (default: the raw-socket engine). */
+  readonly http1Engine?: 'raw' | 'node';
   readonly failureAccrual: FailureAccrualConfig | undefined;
   readonly metrics: MeshMetrics;
   readonly random?: () => number;
@@ -90,6 +92,7 @@ export function createBalancer(options: BalancerOptions): Balancer {
         endpoint: ep,
         meshTls: options.meshTls,
         connectTimeoutMs: options.connectTimeoutMs,
+        http1Engine: options.http1Engine,
       }),
       ewma: createPeakEwma(ewmaConfig),
       breaker: fa

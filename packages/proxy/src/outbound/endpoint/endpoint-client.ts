@@ -1,5 +1,6 @@
 // The endpoint level of the outbound stack: one attempt of one request to one address. HTTP/1
-// requests go over a keep-alive undici Pool per endpoint; HTTP/2 (gRPC) requests are streams on
+// requests go over the raw-socket engine's keep-alive connections to the endpoint (an undici Pool
+// with `http1Engine: 'node'`); HTTP/2 (gRPC) requests are streams on
 // one multiplexed session per endpoint. When discovery gives the endpoint a TLS identity the
 // connection is mesh TLS and the peer must present exactly that identity. An endpoint whose proxy
 // accepts HTTP/2 (protocol hint h2) gets HTTP/1 requests as HTTP/2 streams too, marked with
@@ -14,11 +15,13 @@ import {
   origProtoValue,
   type Http2Sessions,
 } from '../../http/index.js';
+import { UpstreamConnections } from '../../http/raw-h1/index.js';
 import type { MeshTls } from '../../tls/index.js';
 import type { AbortHook } from '../abort-hook.js';
 import { toConnectError, type AttemptRequest, type AttemptResponse } from './attempt.js';
 import { sendHttp1 } from './http1-attempt.js';
 import { sendHttp2 } from './http2-attempt.js';
+import { RawHttp1Attempt, type LiveAttempts } from './raw-http1-attempt.js';
 
 export interface EndpointClient {
   readonly endpoint: Endpoint;
@@ -35,6 +38,11 @@ export interface EndpointClientOptions {
   readonly meshTls: MeshTls | undefined;
   readonly connectTimeoutMs: number;
   readonly idleTimeoutMs?: number;
+  /**
+   * What HTTP/1 requests go over (TSMESH_PROXY_HTTP1_ENGINE): the raw-socket engine's connections
+   * (default) or node:http + undici.
+   */
+  readonly http1Engine?: 'raw' | 'node';
 }
 
 /**
@@ -48,21 +56,43 @@ export function createEndpointClient(options: EndpointClientOptions): EndpointCl
   const identity = endpoint.identity !== undefined && meshTls?.isReady() ? endpoint.identity : undefined;
   let usedPool = false;
   let session: ClientHttp2Session | undefined;
+  let closed = false;
 
+  const tlsError = (e: unknown, id: string) =>
+    new ProxyError(
+      ProxyErrorCode.IdentityMismatch,
+      `mesh TLS with the endpoint failed (expected identity ${id}): ${(e as Error).message}`,
+      { cause: e },
+    );
   const pools = createHttp1Pools({
     connectTimeoutMs,
     idleTimeoutMs: options.idleTimeoutMs,
     meshTls,
-    tlsError: (e, id) =>
-      new ProxyError(
-        ProxyErrorCode.IdentityMismatch,
-        `mesh TLS with the endpoint failed (expected identity ${id}): ${(e as Error).message}`,
-        { cause: e },
-      ),
+    tlsError,
   });
   const poolFor = (): Pool => {
     usedPool = true;
     return pools.get(endpoint.addr, identity);
+  };
+
+  // The raw engine's connections to the endpoint, made on first use. The target's connections are
+  // looked up per request: the sweeper forgets a target once it has no connection left, and the
+  // next request gets a fresh one (a reference kept here would no longer be swept nor closed).
+  let upstreams: UpstreamConnections | undefined;
+  const live: LiveAttempts = new Set();
+  const sendOverRawHttp1 = (req: AttemptRequest, abort: AbortHook): Promise<AttemptResponse> => {
+    if (closed)
+      // Removed from discovery between the balancer's pick and this send: never sent.
+      return Promise.reject(
+        new ProxyError(ProxyErrorCode.EndpointReset, 'the endpoint was removed', { unprocessed: true }),
+      );
+    upstreams ??= new UpstreamConnections({
+      connectTimeoutMs,
+      idleTimeoutMs: options.idleTimeoutMs,
+      meshTls,
+      tlsError,
+    });
+    return RawHttp1Attempt.send(upstreams.for(endpoint.addr, identity), req, abort, live);
   };
 
   // One multiplexed HTTP/2 session to the endpoint, made on first use and replaced once closed.
@@ -81,7 +111,7 @@ export function createEndpointClient(options: EndpointClientOptions): EndpointCl
     return s;
   };
 
-  const sendOverHttp1 = (req: AttemptRequest, abort: AbortHook): Promise<AttemptResponse> => {
+  const sendOverUndici = (req: AttemptRequest, abort: AbortHook): Promise<AttemptResponse> => {
     // The exchange already dropped hop-by-hop and pseudo-headers: a flat list, with the authority.
     const headers: string[] = [];
     const from = req.headers;
@@ -95,6 +125,8 @@ export function createEndpointClient(options: EndpointClientOptions): EndpointCl
     }
     return sendHttp1(pool, req.path, req.method, headers, req.body, abort);
   };
+
+  const sendOverHttp1 = options.http1Engine === 'node' ? sendOverUndici : sendOverRawHttp1;
 
   /** origProto: an HTTP/1 request carried over HTTP/2, with this `l5d-orig-proto` value. */
   const sendOverHttp2 = (
@@ -121,8 +153,12 @@ export function createEndpointClient(options: EndpointClientOptions): EndpointCl
           ? sendOverHttp2(req, abort, HTTP11)
           : sendOverHttp1(req, abort),
     async close(graceful = false) {
+      closed = true;
       session = undefined;
       sessions?.close(graceful);
+      // Idle connections close now; busy ones once their exchanges end (at once unless graceful).
+      upstreams?.close();
+      if (!graceful) for (const a of [...live]) a.terminate();
       if (usedPool) await pools.close(graceful);
     },
   };

@@ -75,6 +75,8 @@ export interface LogicalTargetOptions {
    * showed in the mesh outbound's profile.
    */
   readonly discoveryTouchMs?: number;
+  /** The HTTP/1 engine of the endpoint side (TSMESH_PROXY_HTTP1_ENGINE; default raw). */
+  readonly http1Engine?: 'raw' | 'node';
 }
 
 export interface LogicalTarget {
@@ -332,6 +334,7 @@ export function createLogicalTarget(options: LogicalTargetOptions): LogicalTarge
             : undefined,
         meshTls: options.meshTls,
         connectTimeoutMs: options.connectTimeoutMs,
+        http1Engine: options.http1Engine ?? 'raw',
         failureAccrual: p.failureAccrual,
         metrics,
         random,

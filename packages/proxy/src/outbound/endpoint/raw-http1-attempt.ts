@@ -1,0 +1,456 @@
+// One HTTP/1 attempt of the mesh outbound over the raw-socket engine's keep-alive connections
+// (http/raw-h1), instead of undici (http1-attempt.ts, kept for TSMESH_PROXY_HTTP1_ENGINE=node):
+// the same contract. The request head is written from the attempt's header object, its body as a
+// length (a buffer, or a stream whose client gave one) or chunked (a stream without one). The
+// response's body is framed by the engine and handed over decoded (chunk framing removed): kept,
+// up to a bound beyond which the connection is paused, from the head until the logical level
+// relays it to the client's writable (with that writable's backpressure) or drops it (a retry:
+// read to its end, so the connection goes back to the pool).
+import type { Readable, Writable } from 'node:stream';
+import { ProxyError, ProxyErrorCode } from '../../errors/index.js';
+import { headersFromRaw } from '../../http/index.js';
+import {
+  BodyFramer,
+  IDEMPOTENT,
+  UpstreamExchange,
+  type ChunkedSink,
+  type MessageFraming,
+  type ResponseHead,
+  type TargetConnections,
+} from '../../http/raw-h1/index.js';
+import type { AbortHook } from '../abort-hook.js';
+import { toConnectError, type AttemptRequest, type AttemptResponse, type Headers } from './attempt.js';
+
+/** Decoded body bytes kept before the response is relayed, beyond which the connection is paused. */
+const MAX_PENDING_BYTES = 64 * 1024;
+const CHUNKED_END = '0\r\n\r\n';
+const NO_HEADERS: Headers = Object.freeze({}) as Headers;
+const noop = () => undefined;
+
+// What undici refuses in a header value and in a request target (a header edit of a route must
+// not be able to start another header line or another request).
+const BAD_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
+const BAD_TARGET = /[^\x21-\x7e\x80-\xff]/;
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/**
+ * The request head for the endpoint, or why it cannot be written. `length`: the body's
+ * content-length; `chunked`: a streamed body without one.
+ */
+function requestHead(req: AttemptRequest, length: number | undefined, chunked: boolean): string | Error {
+  if (!TOKEN.test(req.method) || BAD_TARGET.test(req.path) || BAD_TARGET.test(req.authority))
+    return new Error(`invalid request line or authority: ${JSON.stringify(`${req.method} ${req.path}`)}`);
+  let text = `${req.method} ${req.path} HTTP/1.1\r\nhost: ${req.authority}\r\n`;
+  const h = req.headers;
+  for (const k in h) {
+    // Framing is this hop's own; the exchange dropped the other hop-by-hop headers.
+    if (k === 'host' || k === 'content-length' || k === 'transfer-encoding') continue;
+    if (!TOKEN.test(k)) return new Error(`invalid header name ${JSON.stringify(k)}`);
+    const v = h[k] as string | string[];
+    if (typeof v === 'string') {
+      if (BAD_VALUE.test(v)) return new Error(`invalid value of header ${k}`);
+      text += `${k}: ${v}\r\n`;
+    } else
+      for (const x of v) {
+        if (BAD_VALUE.test(x)) return new Error(`invalid value of header ${k}`);
+        text += `${k}: ${x}\r\n`;
+      }
+  }
+  if (length !== undefined) text += `content-length: ${length}\r\n`;
+  else if (chunked) text += 'transfer-encoding: chunked\r\n';
+  return `${text}\r\n`;
+}
+
+/** A stream body's declared length, when the client gave a usable one. */
+function declaredLength(headers: Headers): number | undefined {
+  const v = headers['content-length'];
+  if (typeof v !== 'string' || !/^\d{1,15}$/.test(v)) return undefined;
+  return Number(v);
+}
+
+/** The attempts of one endpoint client still in flight (closed with it). */
+export type LiveAttempts = Set<RawHttp1Attempt>;
+
+export class RawHttp1Attempt extends UpstreamExchange implements AttemptResponse, ChunkedSink {
+  // UpstreamExchange keeps the response's status (undefined until its head); read once resolved.
+  declare status: number;
+  headers: Headers = NO_HEADERS;
+  readonly endStream = false;
+  #settled = false;
+  readonly #body: Buffer | Readable | null;
+  /** A streamed body's content-length (undefined: chunked). */
+  readonly #length: number | undefined;
+  #written = 0;
+  #requestDone: boolean;
+  #requestListening = false;
+  /** Decoded body chunks received before relay() (or discard()). */
+  #pending: Buffer[] | undefined;
+  #pendingBytes = 0;
+  /** The connection is paused because too much body waits for relay(). */
+  #pausedForPending = false;
+  /** The connection is paused until `to` drains. */
+  #waitingDrain = false;
+  #ended = false;
+  #failure: Error | undefined;
+  #out: Writable | undefined;
+  #draining = false;
+  #relayDone: ((failed: boolean) => void) | undefined;
+  #dataListener: (() => void) | undefined;
+  #responseBytes = false;
+  /** The last connection was a reused one that closed before any response byte. */
+  #closedUnanswered = false;
+
+  private constructor(
+    pool: TargetConnections,
+    method: string,
+    head: string,
+    body: Buffer | Readable | null,
+    length: number | undefined,
+    private readonly abort: AbortHook,
+    private readonly live: LiveAttempts,
+    private readonly resolve: (res: AttemptResponse) => void,
+    private readonly reject: (err: unknown) => void,
+  ) {
+    super(pool, method, head);
+    this.#body = body;
+    this.#length = length;
+    this.#requestDone = body === null || Buffer.isBuffer(body);
+  }
+
+  /** Sends `req` over a connection of `pool`; resolves on the final response head. */
+  static send(
+    pool: TargetConnections,
+    req: AttemptRequest,
+    abort: AbortHook,
+    live: LiveAttempts,
+  ): Promise<AttemptResponse> {
+    return new Promise((resolve, reject) => {
+      if (abort.aborted) {
+        reject(abort.reason);
+        return;
+      }
+      const body = req.body;
+      const length =
+        body === null ? undefined : Buffer.isBuffer(body) ? body.length : declaredLength(req.headers);
+      // A request without a body keeps a `content-length: 0` its client sent (a POST, say).
+      const head = requestHead(
+        req,
+        body === null ? (req.headers['content-length'] === undefined ? undefined : 0) : length,
+        body !== null && length === undefined,
+      );
+      if (head instanceof Error) {
+        reject(new ProxyError(ProxyErrorCode.Unexpected, `cannot send the request: ${head.message}`));
+        return;
+      }
+      new RawHttp1Attempt(pool, req.method, head, body, length, abort, live, resolve, reject).#start();
+    });
+  }
+
+  #start(): void {
+    this.live.add(this);
+    this.abort.addListener(this.#onAbort);
+    const body = this.#body;
+    // A buffered body is held until the connection is had: a small one leaves with the head.
+    if (Buffer.isBuffer(body)) {
+      if (body.length > 0) this.toUpstream(body);
+    } else if (body !== null) {
+      if (body.readableEnded) this.#onRequestEnd();
+      else {
+        this.#requestListening = true;
+        body.on('data', this.#onRequestData);
+        body.on('end', this.#onRequestEnd);
+        body.on('error', this.#onRequestError);
+        body.on('close', this.#onRequestClose);
+      }
+    }
+    if (!this.done) this.connect();
+  }
+
+  // --- the request -------------------------------------------------------------------------------
+
+  protected get requestDone(): boolean {
+    return this.#requestDone;
+  }
+
+  protected get requestHasBody(): boolean {
+    return this.#body !== null;
+  }
+
+  protected get requesterPresent(): boolean {
+    return !this.abort.aborted;
+  }
+
+  protected pauseRequest(): void {
+    if (this.#requestListening) (this.#body as Readable).pause();
+  }
+
+  protected resumeRequest(): void {
+    if (this.#requestListening) (this.#body as Readable).resume();
+  }
+
+  readonly #onRequestData = (d: Buffer | string): void => {
+    if (this.done) return; // the exchange ended first: the rest is read and dropped
+    const chunk = typeof d === 'string' ? Buffer.from(d) : d;
+    if (chunk.length === 0) return;
+    if (this.#length === undefined) {
+      const s = this.up?.socket;
+      s?.cork();
+      this.toUpstream(`${chunk.length.toString(16)}\r\n`);
+      this.toUpstream(chunk);
+      this.toUpstream('\r\n');
+      s?.uncork();
+      return;
+    }
+    this.#written += chunk.length;
+    if (this.#written > this.#length) {
+      this.fail(`the request body is longer than its content-length (${this.#length})`);
+      return;
+    }
+    this.toUpstream(chunk);
+  };
+
+  readonly #onRequestEnd = (): void => {
+    this.#stopRequest();
+    if (this.done) return;
+    if (this.#length === undefined) this.toUpstream(CHUNKED_END);
+    else if (this.#written !== this.#length) {
+      this.fail(`the request body ended short of its content-length (${this.#length})`);
+      return;
+    }
+    this.#requestDone = true;
+    if (this.resBody?.done === true) this.complete();
+  };
+
+  readonly #onRequestError = (err: Error): void => {
+    this.#stopRequest();
+    this.fail(`reading the request body failed: ${err.message}`);
+  };
+
+  readonly #onRequestClose = (): void => {
+    if (this.#requestDone) return;
+    this.#stopRequest();
+    this.fail('the request body was cut short');
+  };
+
+  /**
+   * Stops forwarding the request body. A body not read to its end is drained (as node:http's
+   * server does once it has answered), so that its client connection can carry the next request.
+   */
+  #stopRequest(): void {
+    if (!this.#requestListening) return;
+    this.#requestListening = false;
+    const body = this.#body as Readable;
+    body.off('end', this.#onRequestEnd);
+    body.off('error', this.#onRequestError);
+    body.off('close', this.#onRequestClose);
+    if (body.readableEnded) body.off('data', this.#onRequestData);
+    else {
+      // #onRequestData drops what comes once the exchange is done; an error is nobody's now.
+      body.on('error', noop);
+      body.resume();
+    }
+  }
+
+  // --- the response ------------------------------------------------------------------------------
+
+  override onUpstreamData(d: Buffer): void {
+    this.#responseBytes = true;
+    super.onUpstreamData(d);
+  }
+
+  override onUpstreamClose(): void {
+    // Whether the engine may resend is decided on the connection closing now: remember it for
+    // the error the attempt fails with (when it does not resend, or the resends ran out).
+    const up = this.up;
+    if (up !== undefined) this.#closedUnanswered = up.reused && !this.#responseBytes;
+    super.onUpstreamClose();
+  }
+
+  protected responseHead(
+    r: ResponseHead,
+    framing: MessageFraming,
+    buf: Buffer,
+    bodyStart: number,
+  ): number | undefined {
+    this.status = r.status;
+    this.headers = headersFromRaw(r.headers);
+    const body = new BodyFramer(framing.body, 'response', this);
+    this.resBody = body;
+    if (!this.#settled) {
+      this.#settled = true;
+      this.resolve(this);
+    }
+    // Decoded data goes to data(): kept until relay() (the promise resolves after this).
+    return this.takeBody(body, buf, bodyStart);
+  }
+
+  protected responseBytes(): void {
+    // Never called: the framer always decodes into data().
+  }
+
+  /** Decoded body data (ChunkedSink): kept, relayed or dropped. */
+  data(buf: Buffer, start: number, end: number): void {
+    this.#dataListener?.();
+    if (this.#draining) return;
+    const chunk = start === 0 && end === buf.length ? buf : buf.subarray(start, end);
+    if (this.#out !== undefined) {
+      this.#write(chunk);
+      return;
+    }
+    (this.#pending ??= []).push(chunk);
+    this.#pendingBytes += chunk.length;
+    if (this.#pendingBytes >= MAX_PENDING_BYTES && !this.#pausedForPending) {
+      this.#pausedForPending = true;
+      this.pauseResponse();
+    }
+  }
+
+  #write(chunk: Buffer): void {
+    const out = this.#out as Writable;
+    if (out.write(chunk) || this.#waitingDrain) return;
+    this.#waitingDrain = true;
+    this.pauseResponse();
+    out.once('drain', this.#onDrain);
+  }
+
+  readonly #onDrain = (): void => {
+    this.#waitingDrain = false;
+    this.resumeResponse();
+  };
+
+  protected completed(): void {
+    this.#finish();
+    this.#ended = true;
+    this.#out?.end();
+  }
+
+  protected failed(message: string): void {
+    this.#finish();
+    if (!this.#settled) {
+      this.#settled = true;
+      this.reject(this.#errorBeforeHead(message));
+      return;
+    }
+    this.#failBody(new Error(message));
+  }
+
+  /** The exchange is over: nothing more to listen to. */
+  #finish(): void {
+    this.live.delete(this);
+    this.abort.removeListener(this.#onAbort);
+    this.#stopRequest();
+  }
+
+  /** The proxy's error for a failure before the response head (as http1AttemptError). */
+  #errorBeforeHead(message: string): ProxyError {
+    const err = this.connectError;
+    if (err !== undefined) {
+      // connectTcp wraps the socket's error (ECONNREFUSED: unprocessed) as its cause; a failed
+      // mesh TLS handshake is the endpoint client's IdentityMismatch already (tlsError).
+      const cause = (err as { cause?: unknown }).cause;
+      return toConnectError(
+        !ProxyError.is(err) && (cause as { code?: unknown } | undefined)?.code !== undefined ? cause : err,
+      );
+    }
+    // A reused connection closed before any response byte: the engine resends a request that
+    // is safe to resend (bodiless, idempotent) itself, a bounded number of times; one still
+    // failing so the endpoint did not process either, and the logical level may try another.
+    const unprocessed = this.#closedUnanswered && this.#body === null && IDEMPOTENT.has(this.method);
+    return new ProxyError(ProxyErrorCode.EndpointReset, `the endpoint failed the request: ${message}`, {
+      unprocessed,
+    });
+  }
+
+  readonly #onAbort = (): void => {
+    const reason = this.abort.reason;
+    const err = reason instanceof Error ? reason : new Error('the request was aborted');
+    this.live.delete(this);
+    this.#stopRequest();
+    if (!this.#settled) {
+      this.#settled = true;
+      this.reject(reason ?? err);
+    }
+    // Before a connection was had, one that comes is released unused (the exchange is done).
+    if (!this.done) this.abandon();
+    this.#failBody(err);
+  };
+
+  /** Ends the attempt because its endpoint client closes (not gracefully). */
+  terminate(): void {
+    if (this.done) return;
+    this.#closedUnanswered = false;
+    this.fail('the connection to the endpoint was closed by the proxy');
+  }
+
+  trailers(): Headers | undefined {
+    const body = this.resBody;
+    if (!this.#ended || body === undefined || !body.chunked) return undefined;
+    const t = body.trailers;
+    return t.length > 0 ? headersFromRaw(t) : undefined;
+  }
+
+  relay(to: Writable, done: (failed: boolean) => void): void {
+    this.#out = to;
+    this.#relayDone = done;
+    to.once('error', noop);
+    to.once('close', () => {
+      const finished = (to as { writableFinished?: boolean }).writableFinished === true;
+      if (!finished && !this.done) {
+        this.#finish();
+        this.abandon();
+      }
+      this.#settleRelay(!finished);
+    });
+    if (this.#failure) {
+      to.destroy();
+      this.#settleRelay(true);
+      return;
+    }
+    const pending = this.#pending;
+    this.#pending = undefined;
+    if (pending) for (const c of pending) this.#write(c);
+    if (this.#ended) to.end();
+    else if (this.#pausedForPending) {
+      this.#pausedForPending = false;
+      if (!this.#waitingDrain) this.resumeResponse();
+    }
+  }
+
+  onBodyData(listener: () => void): void {
+    this.#dataListener = listener;
+  }
+
+  discard(): void {
+    // Read to the end so the connection goes back to the pool.
+    this.#draining = true;
+    this.#pending = undefined;
+    if (this.#pausedForPending) {
+      this.#pausedForPending = false;
+      this.resumeResponse();
+    }
+  }
+
+  cancel(): void {
+    this.#pending = undefined;
+    if (this.done) return;
+    this.#finish();
+    this.abandon();
+  }
+
+  #failBody(err: Error): void {
+    if (this.#ended || this.#failure) return;
+    this.#failure = err;
+    const out = this.#out;
+    if (out) {
+      out.destroy();
+      this.#settleRelay(true);
+    }
+  }
+
+  #settleRelay(failed: boolean): void {
+    const done = this.#relayDone;
+    if (!done) return;
+    this.#relayDone = undefined;
+    done(failed);
+  }
+}
