@@ -4,7 +4,14 @@
 // 'node'`) — and the raw engine's own keep-alive behaviour (connection reuse, resending a request
 // a reused connection lost) holds for it.
 import { once } from 'node:events';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  request as httpRequest,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
+import { connect as h2connect, createServer as createH2Server } from 'node:http2';
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import { PassThrough, Readable, Writable } from 'node:stream';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -17,6 +24,7 @@ import {
   type AttemptResponse,
   type EndpointClient,
 } from '../../src/outbound/endpoint/index.js';
+import { http1Exchange, http2Exchange, type ResponseOutcome } from '../../src/outbound/logical/index.js';
 import { createMeshTls, createStaticCertificateSource, type MeshTls } from '../../src/tls/index.js';
 import { createTestCa } from '../../src/tls/test-certs.test-support.js';
 
@@ -426,6 +434,75 @@ describe.each(['raw', 'node'] as const)('outbound endpoint HTTP/1 attempts, %s e
     );
     await relay(buffered, new Collector());
     expect(seen[2]).toEqual({ te: undefined, cl: '8', body: 'buffered' });
+  });
+
+  /** Answers a chunked body with trailers, slowly enough that the head is relayed first. */
+  const trailersEndpoint = () =>
+    nodeServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain', trailer: 'x-sum' });
+      res.write('hello ');
+      setTimeout(() => {
+        res.addTrailers({ 'x-sum': '42' });
+        res.end('world');
+      }, 20);
+    });
+
+  it("relays into the logical level's node:http response", async () => {
+    const ep = await trailersEndpoint();
+    const c = client(ep.port);
+    const outcomes: ResponseOutcome[] = [];
+    const front = createServer((req, res) => {
+      const ex = http1Exchange(req, res);
+      void c
+        .send(request({ path: ex.path, headers: ex.headers }), ex.abortHook)
+        .then((up) => ex.respond(up, undefined))
+        .then((o) => outcomes.push(o));
+    });
+    front.listen(0, '127.0.0.1');
+    await once(front, 'listening');
+    closers.push(() => new Promise<void>((r) => front.close(() => r())));
+    const port = (front.address() as { port: number }).port;
+    const res = await new Promise<IncomingMessage>((resolve, reject) =>
+      httpRequest({ host: '127.0.0.1', port, path: '/t', agent: false }, resolve).on('error', reject).end(),
+    );
+    const chunks: Buffer[] = [];
+    for await (const chunk of res) chunks.push(chunk as Buffer);
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['transfer-encoding']).toBe('chunked');
+    expect(Buffer.concat(chunks).toString()).toBe('hello world');
+    await until('the outcome', () => outcomes.length === 1);
+    expect(outcomes[0]).toMatchObject({ status: 200, streamError: false });
+  });
+
+  it("relays into the logical level's HTTP/2 stream, trailers included", async () => {
+    const ep = await trailersEndpoint();
+    const c = client(ep.port);
+    const front = createH2Server();
+    front.on('stream', (stream, headers) => {
+      const ex = http2Exchange(stream, headers);
+      void c
+        .send(request({ path: ex.path, headers: ex.headers }), ex.abortHook)
+        .then((up) => ex.respond(up, undefined));
+    });
+    front.listen(0, '127.0.0.1');
+    await once(front, 'listening');
+    const session = h2connect(`http://127.0.0.1:${(front.address() as { port: number }).port}`);
+    closers.push(
+      () =>
+        new Promise<void>((r) => {
+          session.destroy();
+          front.close(() => r());
+        }),
+    );
+    const stream = session.request({ ':path': '/t' });
+    stream.end();
+    const [headers] = (await once(stream, 'response')) as [Record<string, unknown>];
+    const trailers = once(stream, 'trailers') as Promise<[Record<string, unknown>]>;
+    const chunks: Buffer[] = [];
+    for await (const chunk of stream) chunks.push(chunk as Buffer);
+    expect(headers[':status']).toBe(200);
+    expect(Buffer.concat(chunks).toString()).toBe('hello world');
+    expect((await trailers)[0]).toMatchObject({ 'x-sum': '42' });
   });
 
   describe('mesh TLS', () => {
