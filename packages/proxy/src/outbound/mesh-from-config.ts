@@ -82,6 +82,7 @@ export function createOutboundMeshFromConfig(options: MeshFromConfigOptions): Co
     onError: options.onProxyError,
     proxyMetrics: options.proxyMetrics,
     tap: options.tap,
+    http1Engine: config.http1Engine,
   });
   return {
     mesh,

@@ -21,6 +21,14 @@ import {
 import { connectWithTransportHeader } from '../transport-header/index.js';
 import { ProxyError, ProxyErrorCode, toProxyError } from '../errors/index.js';
 import { parseAuthority } from '../http/index.js';
+import {
+  ClientConnection,
+  type ClientDispatcher,
+  type ClientExchange,
+} from '../http/raw-h1/client-connection.js';
+import { sweepClients } from '../http/raw-h1/client-sweeper.js';
+import { upgradeRequestHead } from '../http/raw-h1/forwarded-head.js';
+import { headersObject } from '../http/raw-h1/request-view.js';
 import type { ProxyMetrics } from '../metrics/index.js';
 import type { TapHub } from '../tap/index.js';
 import type { MeshTls } from '../tls/index.js';
@@ -33,7 +41,9 @@ import {
   type LogicalTarget,
   type Peer,
 } from './logical/index.js';
+import { RawHttp1Exchange } from './logical/raw-http1-exchange.js';
 import { outboundEndpointLabels } from './endpoint-labels.js';
+import type { Headers } from './endpoint/index.js';
 import type { MeshMetrics } from './mesh-metrics.js';
 
 /**
@@ -77,11 +87,29 @@ async function connectEndpointTcp(
 }
 
 /** Request headers for route matching on an Upgrade request. */
-const upgradeRequestHeaders = (h: IncomingMessage['headers']): Record<string, string | string[]> => {
-  const out: Record<string, string | string[]> = {};
+const upgradeRequestHeaders = (h: IncomingMessage['headers']): Headers => {
+  const out: Headers = {};
   for (const [k, v] of Object.entries(h)) if (v !== undefined) out[k] = v;
   return out;
 };
+
+/** An Upgrade request's head replayed as received (node:http's view), then the bytes after it. */
+function receivedHead(req: IncomingMessage, rest: Buffer): Buffer {
+  const lines = [`${req.method} ${req.url} HTTP/1.1`];
+  for (let i = 0; i < req.rawHeaders.length; i += 2)
+    lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`);
+  return Buffer.concat([Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1'), rest]);
+}
+
+/** An HTTP/1 request that becomes a tunnel (Upgrade), as both HTTP/1 engines hand it over. */
+interface UpgradeRequest {
+  readonly method: string;
+  readonly target: string;
+  /** Lower-case names, node:http's header object (hop-by-hop ones included: routes may match them). */
+  readonly headers: Headers;
+  /** The request head as received and the bytes read after it: replayed to the endpoint. */
+  readonly preamble: Buffer;
+}
 
 /** Linkerd's header naming the logical target explicitly (ingress mode). */
 export const L5D_DST_OVERRIDE = 'l5d-dst-override';
@@ -110,6 +138,15 @@ export interface OutboundMeshOptions {
   readonly proxyMetrics?: ProxyMetrics;
   /** Live tap: outbound requests are offered per attempt, with the endpoint as destination. */
   readonly tap?: TapHub;
+  /**
+   * What serves HTTP/1 clients: the raw-socket engine's client connections (default) or a
+   * node:http server (TSMESH_PROXY_HTTP1_ENGINE); the logical targets' endpoint side follows it.
+   */
+  readonly http1Engine?: 'raw' | 'node';
+  /** Raw engine: a request head must be complete this long after its first byte (default 60 s). */
+  readonly headersTimeoutMs?: number;
+  /** Raw engine: a client connection idle between requests is closed after this (default 60 s). */
+  readonly keepAliveTimeoutMs?: number;
   /** Counts a request the mesh could not serve at all (outbound_http_errors_total). */
   onError?(err: ProxyError, layer: 'http' | 'tcp'): void;
 }
@@ -221,6 +258,7 @@ export function createOutboundMesh(options: OutboundMeshOptions): OutboundMesh {
           onError: (err) => options.onError?.(err, 'http'),
           proxyMetrics: options.proxyMetrics,
           tap: options.tap,
+          http1Engine: options.http1Engine,
           // A tenth of the idle timeout, at most a second: watches in use stay fresh.
           discoveryTouchMs: Math.min(1000, options.idleTimeoutMs / 10),
         }),
@@ -275,19 +313,19 @@ export function createOutboundMesh(options: OutboundMeshOptions): OutboundMesh {
     e.lastUsed = Date.now();
   };
 
-  const http1 = createHttp1Server(
-    { keepAlive: true, noDelay: true, requestTimeout: 0 },
-    (req: IncomingMessage, res: ServerResponse) => {
-      const c = conns.get(req.socket) ?? NO_CONN;
-      dispatch(http1Exchange(req, res), c.orig, c.gate);
-    },
-  );
-  http1.keepAliveTimeout = 60_000;
-  http1.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+  /**
+   * An Upgrade request (e.g. WebSocket): routed like any request to one endpoint, its head
+   * replayed there as received, then the connection is a byte tunnel.
+   */
+  const tunnel = (socket: Duplex, u: UpgradeRequest, conn: Conn) => {
     socket.on('error', () => undefined);
-    const override = req.headers[L5D_DST_OVERRIDE];
-    const conn = conns.get(req.socket) ?? NO_CONN;
-    const e = targetFor(req.headers.host, Array.isArray(override) ? override[0] : override, conn.orig);
+    const override = u.headers[L5D_DST_OVERRIDE];
+    const host = u.headers.host;
+    const e = targetFor(
+      Array.isArray(host) ? host[0] : host,
+      Array.isArray(override) ? override[0] : override,
+      conn.orig,
+    );
     const refuse = (err: ProxyError) => {
       options.onError?.(err, 'http');
       socket.end(
@@ -302,16 +340,11 @@ export function createOutboundMesh(options: OutboundMeshOptions): OutboundMesh {
       refuse(new ProxyError(ProxyErrorCode.NoTarget, 'HTTP upgrades are not forwarded through the gateway'));
       return;
     }
-    // The request head is replayed as received; after it the connection is a byte tunnel.
-    const lines = [`${req.method} ${req.url} HTTP/1.1`];
-    for (let i = 0; i < req.rawHeaders.length; i += 2)
-      lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`);
-    const preamble = Buffer.concat([Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1'), head]);
     const abort = new AbortController();
     socket.once('close', () => abort.abort(new Error('the client went away')));
     e.inFlight++;
     e.target
-      .leaseForUpgrade(req.method ?? 'GET', req.url ?? '/', upgradeRequestHeaders(req.headers), abort.signal)
+      .leaseForUpgrade(u.method, u.target, u.headers, abort.signal)
       .then(async (lease) => {
         const ep = lease.client.endpoint;
         const started = performance.now();
@@ -329,7 +362,7 @@ export function createOutboundMesh(options: OutboundMeshOptions): OutboundMesh {
                 })
               : tcp;
           lease.release({ failed: false, latencyMs: performance.now() - started });
-          await forwardTcp(socket, upstream, preamble);
+          await forwardTcp(socket, upstream, u.preamble);
         } catch (err) {
           lease.release({ failed: !abort.signal.aborted, latencyMs: undefined });
           throw err;
@@ -340,12 +373,77 @@ export function createOutboundMesh(options: OutboundMeshOptions): OutboundMesh {
         e.inFlight--;
         e.lastUsed = Date.now();
       });
+  };
+
+  const http1 = createHttp1Server(
+    { keepAlive: true, noDelay: true, requestTimeout: 0 },
+    (req: IncomingMessage, res: ServerResponse) => {
+      const c = conns.get(req.socket) ?? NO_CONN;
+      dispatch(http1Exchange(req, res), c.orig, c.gate);
+    },
+  );
+  http1.keepAliveTimeout = 60_000;
+  http1.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    tunnel(
+      socket,
+      {
+        method: req.method ?? 'GET',
+        target: req.url ?? '/',
+        headers: upgradeRequestHeaders(req.headers),
+        preamble: receivedHead(req, head),
+      },
+      conns.get(req.socket) ?? NO_CONN,
+    );
   });
   http1.on('clientError', (_err, socket: Duplex) => {
     if ((socket as { writable?: boolean }).writable)
       socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
     else socket.destroy();
   });
+
+  // The raw-socket engine: one ClientConnection per HTTP/1 client, requests as RawHttp1Exchange.
+  const rawEngine = options.http1Engine !== 'node';
+  const rawClients = new Set<ClientConnection>();
+  const stopSweeper = rawEngine
+    ? sweepClients(
+        rawClients,
+        { headersTimeoutMs: options.headersTimeoutMs, keepAliveTimeoutMs: options.keepAliveTimeoutMs },
+        undefined,
+      )
+    : undefined;
+  /** A raw client connection's Conn, with the exchange it serves. */
+  interface RawConn extends Conn {
+    current: RawHttp1Exchange | undefined;
+  }
+  const startRaw = (ex: RawHttp1Exchange) => {
+    const c = ex.client.conn as RawConn;
+    c.current = ex;
+    dispatch(ex, c.orig, c.gate);
+  };
+  const rawDispatcher: ClientDispatcher = {
+    dispatch(client, head, framing): ClientExchange {
+      return new RawHttp1Exchange(client, head, framing, startRaw);
+    },
+    upgrade(client, head, rest) {
+      const preamble = Buffer.concat([
+        Buffer.from(upgradeRequestHead(head, undefined, undefined), 'latin1'),
+        rest,
+      ]);
+      const u = {
+        method: head.method,
+        target: head.target,
+        headers: headersObject(head.headers) as Headers,
+        preamble,
+      };
+      tunnel(client.socket, u, client.conn as Conn);
+    },
+    // A malformed request is answered by the connection; the node:http server does not count
+    // them either.
+    clientError: () => undefined,
+    forget(client) {
+      rawClients.delete(client);
+    },
+  };
 
   const http2 = createHttp2Server({
     settings: { initialWindowSize: options.http2?.initialStreamWindowSize ?? 65_535 },
@@ -416,6 +514,21 @@ export function createOutboundMesh(options: OutboundMeshOptions): OutboundMesh {
     accept(socket, head, protocol, origDst, gate) {
       // Sockets come from our own listener, so the servers' noDelay option does not apply.
       socket.setNoDelay(true);
+      if (protocol === 'http1' && rawEngine) {
+        const conn: RawConn = { orig: origDst, gate, peer: undefined, current: undefined };
+        const client = new ClientConnection(socket, conn, rawDispatcher);
+        rawClients.add(client);
+        // As node:http's server (and Linkerd's): a client that half-closes while its response is
+        // pending has gone away; the request is cancelled rather than answered into the void.
+        socket.once('end', () => {
+          const ex = conn.current;
+          if (ex === undefined || ex.over) return;
+          ex.clientGone();
+          client.destroy();
+        });
+        client.start(head);
+        return;
+      }
       if (protocol === 'http1') {
         if (origDst !== undefined || gate !== undefined)
           conns.set(socket, { orig: origDst, gate, peer: undefined });
@@ -441,6 +554,9 @@ export function createOutboundMesh(options: OutboundMeshOptions): OutboundMesh {
     async close() {
       clearInterval(sweep);
       http1.closeAllConnections();
+      stopSweeper?.();
+      for (const c of rawClients) c.destroy();
+      rawClients.clear();
       for (const s of accepted) s.destroy();
       const all = [...targets.values()];
       targets.clear();

@@ -15,6 +15,15 @@ export const LOOPBACK_ENV: Readonly<Record<string, string>> = {
   [ProxyEnv.ShutdownGracePeriod]: '100ms',
 };
 
+/**
+ * TSMESH_PROXY_HTTP1_ENGINE from the test run's environment, under what a test sets itself: the
+ * suites run on the default engine, or on the other one with the variable set
+ * (`TSMESH_PROXY_HTTP1_ENGINE=node pnpm exec vitest run --project proxy …`).
+ */
+const runEngine = process.env[TsmeshProxyEnv.Http1Engine];
+export const ENGINE_ENV: Readonly<Record<string, string>> =
+  runEngine === undefined ? {} : { [TsmeshProxyEnv.Http1Engine]: runEngine };
+
 export interface Harness {
   readonly proxy: RunningProxy;
   readonly inboundPort: number;
@@ -27,7 +36,7 @@ export async function startHarness(
   env: Record<string, string>,
   extra: Omit<StartProxyOptions, 'config'> = {},
 ): Promise<Harness> {
-  const config = readProxyConfig(createEnvSource({ ...LOOPBACK_ENV, ...env }));
+  const config = readProxyConfig(createEnvSource({ ...LOOPBACK_ENV, ...ENGINE_ENV, ...env }));
   const proxy = await startProxy({ config, ...extra });
   return {
     proxy,

@@ -13,6 +13,7 @@ import { canCarryOverHttp2 } from '../orig-proto.js';
 import type { HttpRequestContext } from '../request-context.js';
 import { carriageSessions } from '../upstream-pools.js';
 import { ClientConnection, type ClientDispatcher, type ClientExchange } from './client-connection.js';
+import { sweepClients, type ClientTimeouts } from './client-sweeper.js';
 import { proxyResponse, upgradeRequestHead } from './forwarded-head.js';
 import type { MessageFraming } from './framing.js';
 import { H1Exchange } from './h1-exchange.js';
@@ -21,16 +22,7 @@ import type { RequestHead } from './head-parser.js';
 import { RawRequestView } from './request-view.js';
 import { UpstreamConnections } from './upstream-connections.js';
 
-/** As node:http's server defaults: a head must arrive within this, an idle connection lasts this. */
-const HEADERS_TIMEOUT_MS = 60_000;
-const KEEP_ALIVE_TIMEOUT_MS = 60_000;
-
-export interface RawHttp1ProxyOptions<C> extends Http1ProxyOptions<C> {
-  /** A request head must be complete this long after its first byte (default 60 s): else 408. */
-  readonly headersTimeoutMs?: number;
-  /** A client connection idle between requests is closed after this (default 60 s). */
-  readonly keepAliveTimeoutMs?: number;
-}
+export interface RawHttp1ProxyOptions<C> extends Http1ProxyOptions<C>, ClientTimeouts {}
 
 export function createRawHttp1Proxy<C>(options: RawHttp1ProxyOptions<C>): Http1Proxy<C> {
   const upstreams = new UpstreamConnections({
@@ -41,33 +33,7 @@ export function createRawHttp1Proxy<C>(options: RawHttp1ProxyOptions<C>): Http1P
   });
   const sessions = carriageSessions(options);
   const clients = new Set<ClientConnection>();
-  const headersTimeoutMs = options.headersTimeoutMs ?? HEADERS_TIMEOUT_MS;
-  const keepAliveTimeoutMs = options.keepAliveTimeoutMs ?? KEEP_ALIVE_TIMEOUT_MS;
-
-  const sweeper = setInterval(
-    () => {
-      const now = performance.now();
-      for (const c of clients) {
-        if (c.busy || c.closing) continue;
-        if (c.headSince > 0) {
-          if (now - c.headSince > headersTimeoutMs) {
-            options.onClientError?.(new Error('request head not received in time'));
-            c.write(
-              proxyResponse(
-                408,
-                { 'content-type': 'text/plain' },
-                'request head not received in time\n',
-                true,
-              ),
-            );
-            c.end();
-          }
-        } else if (now - c.idleSince > keepAliveTimeoutMs) c.destroy();
-      }
-    },
-    Math.max(50, Math.min(1000, Math.min(headersTimeoutMs, keepAliveTimeoutMs) / 4)),
-  );
-  sweeper.unref();
+  const stopSweeper = sweepClients(clients, options, options.onClientError);
 
   /** Answers without forwarding; the connection ends after it unless it can carry another request. */
   const answer = (
@@ -183,7 +149,7 @@ export function createRawHttp1Proxy<C>(options: RawHttp1ProxyOptions<C>): Http1P
       client.start(head);
     },
     async close() {
-      clearInterval(sweeper);
+      stopSweeper();
       for (const c of clients) c.destroy();
       clients.clear();
       upstreams.close();

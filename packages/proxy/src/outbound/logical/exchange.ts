@@ -52,6 +52,11 @@ function grpcOf(h: Headers | undefined): number | undefined {
   return Number.isFinite(n) ? n : undefined;
 }
 
+/** What respond() resolves with once the response was relayed (`failed`: it was cut short). */
+export function relayOutcome(up: AttemptResponse, failed: boolean): ResponseOutcome {
+  return { status: up.status, grpcStatus: grpcOf(up.trailers()) ?? grpcOf(up.headers), streamError: failed };
+}
+
 const isGrpc = (h: Record<string, unknown>) => String(h['content-type'] ?? '').startsWith('application/grpc');
 
 export type Peer = { readonly ip: string; readonly port: number };
@@ -165,10 +170,7 @@ class Http1Exchange extends BaseExchange implements Exchange {
       // received) leave in one write.
       corkForTick(res);
       res.writeHead(up.status, extra ? { ...up.headers, ...extra } : up.headers);
-      up.relay(res, (err) => {
-        const t = up.trailers();
-        resolve({ status: up.status, grpcStatus: grpcOf(t) ?? grpcOf(up.headers), streamError: err });
-      });
+      up.relay(res, (err) => resolve(relayOutcome(up, err)));
     });
   }
 
@@ -248,13 +250,7 @@ class Http2Exchange extends BaseExchange implements Exchange {
         if (t && Object.keys(t).length > 0) stream.sendTrailers(t);
         else stream.close();
       });
-      up.relay(stream, (err) => {
-        resolve({
-          status: up.status,
-          grpcStatus: grpcOf(up.trailers()) ?? grpcOf(up.headers),
-          streamError: err,
-        });
-      });
+      up.relay(stream, (err) => resolve(relayOutcome(up, err)));
     });
   }
 

@@ -17,6 +17,7 @@ import {
   type OutboundServer,
 } from '../../../src/outbound/index.js';
 import { afterEach, beforeEach } from 'vitest';
+import { ENGINE_ENV } from '../proxy-harness.js';
 import { startTestControlPlane, type TestControlPlane } from './control-plane.js';
 
 export interface MeshOutbound {
@@ -34,6 +35,11 @@ export interface MeshOutboundOptions {
   readonly discoveryTimeoutMs?: number;
   /** Queue for backends without control-plane settings. */
   readonly queue?: { readonly capacity: number; readonly failfastMs: number };
+  /** The HTTP/1 engine (default: TSMESH_PROXY_HTTP1_ENGINE of the test run, else raw). */
+  readonly http1Engine?: 'raw' | 'node';
+  /** Raw engine: the client connections' timeouts. */
+  readonly headersTimeoutMs?: number;
+  readonly keepAliveTimeoutMs?: number;
 }
 
 export async function startMeshOutbound(
@@ -45,6 +51,7 @@ export async function startMeshOutbound(
       [ProxyEnv.OutboundListenAddr]: '127.0.0.1:0',
       [ProxyEnv.InboundListenAddr]: '127.0.0.1:0',
       [ProxyEnv.AdminListenAddr]: '127.0.0.1:0',
+      ...ENGINE_ENV,
     }),
   );
   const registry = new Registry();
@@ -72,6 +79,9 @@ export async function startMeshOutbound(
     discoveryTimeoutMs: opts.discoveryTimeoutMs ?? 3000,
     profileTimeoutMs: 500,
     queue: opts.queue,
+    http1Engine: opts.http1Engine ?? config.http1Engine,
+    headersTimeoutMs: opts.headersTimeoutMs,
+    keepAliveTimeoutMs: opts.keepAliveTimeoutMs,
   });
   const outbound: OutboundServer = await startOutbound({
     config,
