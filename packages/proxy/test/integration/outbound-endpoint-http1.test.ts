@@ -224,6 +224,23 @@ describe.each(['raw', 'node'] as const)('outbound endpoint HTTP/1 attempts, %s e
     expect(res.trailers()).toBeUndefined();
   });
 
+  it('relays a HEAD response without a body, its content-length kept', async () => {
+    const ep = await nodeServer((_req, res) => {
+      res.setHeader('content-length', '5');
+      res.end();
+    });
+    const c = client(ep.port);
+    for (let i = 0; i < 2; i++) {
+      const res = await c.send(request({ method: 'HEAD' }), new AbortHooks());
+      expect(res.headers['content-length']).toBe('5');
+      const out = new Collector();
+      expect(await relay(res, out)).toBe(false);
+      expect(out.chunks.length).toBe(0);
+    }
+    // The raw engine keeps the connection (undici closes it after a HEAD, whatever the answer).
+    expect(ep.sockets.length).toBe(engine === 'raw' ? 1 : 2);
+  });
+
   it('relays a chunked response decoded, with its trailers, after skipping a 1xx head', async () => {
     const ep = await rawServer((s) => {
       s.once('data', () => {
