@@ -1,8 +1,9 @@
-// The outbound mesh stack's front: HTTP/1 and HTTP/2 servers fed with sockets that detection
-// classified, a logical target per addressed service (created on first use, dropped after the
-// discovery idle timeout), and the choice of target per request — in explicit mode the
-// Host/:authority, in transparent mode the original destination (looked up by address, as
-// Linkerd does); `l5d-dst-override` wins in both (ingress use).
+// The outbound mesh stack's front: HTTP/1 clients served by the raw-socket engine's client
+// connections (or a node:http server with http1Engine 'node') and HTTP/2 by a node:http2 server,
+// fed with sockets that detection classified; a logical target per addressed service (created on
+// first use, dropped after the discovery idle timeout), and the choice of target per request — in
+// explicit mode the Host/:authority, in transparent mode the original destination (looked up by
+// address, as Linkerd does); `l5d-dst-override` wins in both (ingress use).
 import { createServer as createHttp1Server, type IncomingMessage, type ServerResponse } from 'node:http';
 import {
   createServer as createHttp2Server,
@@ -331,6 +332,8 @@ export function createOutboundMesh(options: OutboundMeshOptions): OutboundMesh {
       socket.end(
         `HTTP/1.1 ${err.httpStatus} Proxy Error\r\nconnection: close\r\ncontent-length: 0\r\nl5d-proxy-error: ${err.headerValue()}\r\n\r\n`,
       );
+      // A raw client connection handed the socket over paused: read to its end so it closes.
+      socket.resume();
     };
     if (!e) {
       refuse(new ProxyError(ProxyErrorCode.NoTarget, 'no target for this request (missing or invalid Host)'));
