@@ -24,12 +24,12 @@ import { ProxyError, ProxyErrorCode, toProxyError } from '../errors/index.js';
 import { parseAuthority } from '../http/index.js';
 import {
   ClientConnection,
+  headersObject,
+  sweepClients,
+  upgradeRequestHead,
   type ClientDispatcher,
   type ClientExchange,
-} from '../http/raw-h1/client-connection.js';
-import { sweepClients } from '../http/raw-h1/client-sweeper.js';
-import { upgradeRequestHead } from '../http/raw-h1/forwarded-head.js';
-import { headersObject } from '../http/raw-h1/request-view.js';
+} from '../http/raw-h1/index.js';
 import type { ProxyMetrics } from '../metrics/index.js';
 import type { TapHub } from '../tap/index.js';
 import type { MeshTls } from '../tls/index.js';

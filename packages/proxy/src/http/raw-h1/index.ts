@@ -39,4 +39,9 @@ export {
   UpstreamConnections,
   type UpstreamConnectionsOptions,
 } from './upstream-connections.js';
-export { IDEMPOTENT, UpstreamExchange } from './upstream-exchange.js';
+export { COALESCE_BYTES, IDEMPOTENT, UpstreamExchange } from './upstream-exchange.js';
+// For the mesh outbound's HTTP/1 clients (outbound/outbound-mesh.ts, logical/raw-http1-exchange.ts).
+export { ClientConnection, type ClientDispatcher, type ClientExchange } from './client-connection.js';
+export { proxyResponse, upgradeRequestHead } from './forwarded-head.js';
+export { headersObject } from './request-view.js';
+export { sweepClients } from './client-sweeper.js';

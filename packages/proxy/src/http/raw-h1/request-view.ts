@@ -6,8 +6,9 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Http1RequestView } from '../request-context.js';
 import type { RequestHead } from './head-parser.js';
 
-// Headers whose repeats node:http drops (the first wins); set-cookie becomes an array, every other
-// repeat is joined with ", " (IncomingMessage's rules, so callers see the same object).
+// Headers whose repeats node:http drops (the first wins); set-cookie becomes an array, cookie
+// pairs are joined with "; ", every other repeat with ", " (IncomingMessage's rules, so callers
+// see the same object).
 const FIRST_WINS = new Set([
   'age',
   'authorization',
@@ -38,6 +39,9 @@ export function headersObject(raw: readonly string[]): IncomingHttpHeaders {
     const cur = out[k];
     if (cur === undefined) out[k] = k === 'set-cookie' ? [v] : v;
     else if (k === 'set-cookie') (cur as string[]).push(v);
+    // RFC 9110 §5.3 does not apply to Cookie: its pairs are joined with "; " (RFC 6265 §5.4),
+    // as node:http joins them.
+    else if (k === 'cookie') out[k] = `${cur as string}; ${v}`;
     else if (!FIRST_WINS.has(k)) out[k] = `${cur as string}, ${v}`;
   }
   return out as IncomingHttpHeaders;

@@ -14,14 +14,18 @@ import { Readable, Writable } from 'node:stream';
 import type { ProxyError } from '../../errors/index.js';
 import { L5D_PROXY_ERROR, stripHopByHop } from '../../http/index.js';
 import { isHopByHop } from '../../http/headers.js';
-import { BodyFramer } from '../../http/raw-h1/body-framer.js';
-import type { ChunkedSink } from '../../http/raw-h1/chunked-decoder.js';
-import type { ClientConnection, ClientExchange } from '../../http/raw-h1/client-connection.js';
-import { proxyResponse } from '../../http/raw-h1/forwarded-head.js';
-import type { MessageFraming } from '../../http/raw-h1/framing.js';
-import type { HttpVersion, RequestHead } from '../../http/raw-h1/head-parser.js';
-import { headersObject } from '../../http/raw-h1/request-view.js';
-import { COALESCE_BYTES } from '../../http/raw-h1/upstream-exchange.js';
+import {
+  BodyFramer,
+  COALESCE_BYTES,
+  headersObject,
+  proxyResponse,
+  type ChunkedSink,
+  type ClientConnection,
+  type ClientExchange,
+  type HttpVersion,
+  type MessageFraming,
+  type RequestHead,
+} from '../../http/raw-h1/index.js';
 import { AbortHooks } from '../abort-hook.js';
 import type { AttemptResponse, Headers } from '../endpoint/index.js';
 import { originForm, relayOutcome, type Exchange, type Peer, type ResponseOutcome } from './exchange.js';
