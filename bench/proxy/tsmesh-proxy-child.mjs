@@ -7,7 +7,8 @@
 //   BENCH_PEER_HINT  h2 (default): that peer gets HTTP/1 over HTTP/2 (l5d-orig-proto), as discovery's
 //                    h2 hint gives meshed pods; none: HTTP/1 stays HTTP/1 between the proxies
 //   BENCH_PROXY_DIST another build of the package (default: packages/proxy/dist/index.js)
-//   BENCH_HEAPPROF   sample allocations that outlive the young generation (see below)
+//   BENCH_HEAPPROF   sample allocations that outlive the young generation (see below);
+//                    with BENCH_HEAPPROF_ALL=1 every allocation
 //   BENCH_LATLOG     write GC pauses, event-loop stalls and per-thread CPU to BENCH_LATLOG.<name>.json
 //                    at exit (adds a 1 ms timer reading /proc: a few % of CPU; p99-analyze.mjs reads it)
 // Prints {"inbound":N,"outbound":N,"admin":N} once listening.
@@ -61,7 +62,8 @@ if (env.BENCH_HEAPPROF) {
   await post('HeapProfiler.startSampling', {
     samplingInterval: 8192,
     includeObjectsCollectedByMajorGC: true,
-    includeObjectsCollectedByMinorGC: false,
+    // BENCH_HEAPPROF_ALL=1: every allocation (what a scavenge collected too), for allocation rates.
+    includeObjectsCollectedByMinorGC: env.BENCH_HEAPPROF_ALL === '1',
   });
   stopHeapProfile = async () => {
     const { profile } = await post('HeapProfiler.stopSampling');
