@@ -18,6 +18,7 @@
 // Usage: node bench/proxy/proxy-bench.mjs [--duration 8] [--connections 50]
 //          [--paths direct,tsmesh,haproxy] [--scenarios h1-max,...] [--json out.json]
 //          [--warmup 2]  (seconds of wrk per path first; 0: none, for a profile of the load alone)
+//          [--warmup-h2 5000]  (HTTP/2 streams per path after the wrk part of the warm-up; 0: none)
 //          [--log-dir DIR]  (keep h2load's per-request logs, proxies' GC/stall logs: p99-analyze.mjs)
 //          [--node-flags "--max-semi-space-size=4"]  (the tsmesh proxies' node flags; default: the bin's)
 //   A path tsmesh-LABEL:DIR runs another build of the proxy (bench/proxy/build-revision.mjs REV DIR)
@@ -58,6 +59,8 @@ const { values: args } = parseArgs({
     // Seconds of saturating wrk per path before measuring (JIT, pools, TLS sessions); 0 skips the
     // warm-up, e.g. so that a --cpu-prof or BENCH_HEAPPROF profile holds only the measured load.
     warmup: { type: 'string', default: '2' },
+    // HTTP/2 streams per path in the warm-up (h2load), after the wrk part; 0: HTTP/1 only.
+    'warmup-h2': { type: 'string', default: '5000' },
   },
 });
 const DURATION = Number(args.duration);
@@ -422,10 +425,18 @@ for (const name of PATHS) {
 }
 // Warm up every path (JIT, pools, TLS sessions) before measuring.
 const WARMUP = Number(args.warmup);
+const WARMUP_H2 = Number(args['warmup-h2']);
 for (const t of WARMUP > 0 ? targets : []) {
   await runTool('wrk', ['-t1', `-c${CONNS}`, `-d${WARMUP}s`, `http://127.0.0.1:${t.h1Port}/`]);
-  if (!t.h1Only)
-    await runTool('h2load', ['-t1', '-c10', '-m10', '-n', '5000', `http://127.0.0.1:${t.h2Port}/`]);
+  if (!t.h1Only && WARMUP_H2 > 0)
+    await runTool('h2load', [
+      '-t1',
+      '-c10',
+      '-m10',
+      '-n',
+      String(WARMUP_H2),
+      `http://127.0.0.1:${t.h2Port}/`,
+    ]);
 }
 
 const results = {};
