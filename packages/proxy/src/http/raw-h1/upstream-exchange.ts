@@ -45,6 +45,11 @@ export abstract class UpstreamExchange implements UpstreamUser {
   #resResume: HeadIncomplete | undefined;
   #responseBytes = false;
   #resends = 0;
+  /**
+   * The last connection was a reused one that closed before any response byte: the upstream did
+   * not process the request (kept for the error an exchange fails with when it is not resent).
+   */
+  protected closedUnanswered = false;
 
   constructor(
     protected readonly pool: TargetConnections,
@@ -230,9 +235,11 @@ export abstract class UpstreamExchange implements UpstreamUser {
       up.user = undefined;
       up.socket.destroy();
     }
+    // A reused keep-alive connection closed before any response byte (the server's idle timeout
+    // racing the request): the upstream never saw the request.
+    this.closedUnanswered = up?.reused === true && !this.#responseBytes;
     if (
-      up?.reused === true &&
-      !this.#responseBytes &&
+      this.closedUnanswered &&
       !this.requestHasBody &&
       IDEMPOTENT.has(this.method) &&
       this.#resends < MAX_UNPROCESSED_RESENDS &&

@@ -96,9 +96,6 @@ export class RawHttp1Attempt extends UpstreamExchange implements AttemptResponse
   #draining = false;
   #relayDone: ((failed: boolean) => void) | undefined;
   #dataListener: (() => void) | undefined;
-  #responseBytes = false;
-  /** The last connection was a reused one that closed before any response byte. */
-  #closedUnanswered = false;
 
   private constructor(
     pool: TargetConnections,
@@ -253,19 +250,6 @@ export class RawHttp1Attempt extends UpstreamExchange implements AttemptResponse
 
   // --- the response ------------------------------------------------------------------------------
 
-  override onUpstreamData(d: Buffer): void {
-    this.#responseBytes = true;
-    super.onUpstreamData(d);
-  }
-
-  override onUpstreamClose(): void {
-    // Whether the engine may resend is decided on the connection closing now: remember it for
-    // the error the attempt fails with (when it does not resend, or the resends ran out).
-    const up = this.up;
-    if (up !== undefined) this.#closedUnanswered = up.reused && !this.#responseBytes;
-    super.onUpstreamClose();
-  }
-
   protected responseHead(
     r: ResponseHead,
     framing: MessageFraming,
@@ -355,7 +339,7 @@ export class RawHttp1Attempt extends UpstreamExchange implements AttemptResponse
     // A reused connection closed before any response byte: the engine resends a request that
     // is safe to resend (bodiless, idempotent) itself, a bounded number of times; one still
     // failing so the endpoint did not process either, and the logical level may try another.
-    const unprocessed = this.#closedUnanswered && this.#body === null && IDEMPOTENT.has(this.method);
+    const unprocessed = this.closedUnanswered && this.#body === null && IDEMPOTENT.has(this.method);
     return new ProxyError(ProxyErrorCode.EndpointReset, `the endpoint failed the request: ${message}`, {
       unprocessed,
     });
@@ -378,7 +362,7 @@ export class RawHttp1Attempt extends UpstreamExchange implements AttemptResponse
   /** Ends the attempt because its endpoint client closes (not gracefully). */
   terminate(): void {
     if (this.done) return;
-    this.#closedUnanswered = false;
+    this.closedUnanswered = false;
     this.fail('the connection to the endpoint was closed by the proxy');
   }
 

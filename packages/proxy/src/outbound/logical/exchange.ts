@@ -57,7 +57,9 @@ export function relayOutcome(up: AttemptResponse, failed: boolean): ResponseOutc
   return { status: up.status, grpcStatus: grpcOf(up.trailers()) ?? grpcOf(up.headers), streamError: failed };
 }
 
-const isGrpc = (h: Record<string, unknown>) => String(h['content-type'] ?? '').startsWith('application/grpc');
+/** Whether the request's content type is gRPC's. */
+export const isGrpc = (h: Record<string, unknown>) =>
+  String(h['content-type'] ?? '').startsWith('application/grpc');
 
 export type Peer = { readonly ip: string; readonly port: number };
 const NO_PEER: Peer = Object.freeze({ ip: '', port: 0 });

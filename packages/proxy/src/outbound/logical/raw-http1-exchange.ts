@@ -28,7 +28,14 @@ import {
 } from '../../http/raw-h1/index.js';
 import { AbortHooks } from '../abort-hook.js';
 import type { AttemptResponse, Headers } from '../endpoint/index.js';
-import { originForm, relayOutcome, type Exchange, type Peer, type ResponseOutcome } from './exchange.js';
+import {
+  isGrpc,
+  originForm,
+  relayOutcome,
+  type Exchange,
+  type Peer,
+  type ResponseOutcome,
+} from './exchange.js';
 
 /** Request body bytes buffered for the stack before the client socket is paused. */
 const BODY_HIGH_WATER_MARK = 64 * 1024;
@@ -110,8 +117,7 @@ export class RawHttp1Exchange implements Exchange, ClientExchange, ChunkedSink {
     }
     const headers = requestHeaders(head, framing);
     this.headers = headers;
-    const ct = headers['content-type'];
-    this.grpc = typeof ct === 'string' && ct.startsWith('application/grpc');
+    this.grpc = isGrpc(headers);
     this.#keepAlive = framing.keepAlive;
     this.#version = head.version;
     this.requestDone = framing.body.kind === 'none';
