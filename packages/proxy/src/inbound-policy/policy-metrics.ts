@@ -4,7 +4,7 @@
 // route (route_*), the authorization (authz_*) or rate-limit policy (ratelimit_*), and TLS.
 import { MetricLabel, ProxyMetric } from '@tsmesh/core/data-plane';
 import { Counter, type Registry } from 'prom-client';
-import { BatchedCounter, type PendingCount } from '../metrics/index.js';
+import { BatchedCounter, labelSetKey, type PendingCount } from '../metrics/index.js';
 import type { CompiledAuthz, CompiledRoute, CompiledServer, PolicyMeta } from './compile-server.js';
 import type { RateLimitScope } from './rate-limiter.js';
 
@@ -157,8 +157,7 @@ export function createPolicyMetrics(registry: Registry): PolicyMetrics {
           ...prefixed('route', route.meta),
           ...prefixed('authz', authz.meta),
         };
-        let key = '';
-        for (const k in labels) key += `${k}\u0001${labels[k] as string}\u0002`;
+        const key = labelSetKey(labels);
         child = allowedByValues.get(key);
         if (!child) allowedByValues.set(key, (child = allowed.child(labels)));
         byAuthz.set(authz, child);

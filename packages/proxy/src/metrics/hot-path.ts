@@ -15,6 +15,16 @@ export function cleanLabels(labels: object): Labels {
   return out;
 }
 
+/** A label set's values as one string key (labels without a string value left out, as above). */
+export function labelSetKey(labels: object): string {
+  let key = '';
+  for (const k in labels) {
+    const v = (labels as Record<string, unknown>)[k];
+    if (typeof v === 'string') key += `${k}\u0001${v}\u0002`;
+  }
+  return key;
+}
+
 /**
  * Per-label-set state. Found first by the labels object itself; a labels object made per request
  * falls back to a key of its values (cheaper than prom-client's hashing, and stored once).
@@ -29,8 +39,7 @@ export class LabelSetCache<V> {
     let v = this.byObject.get(labels);
     if (v !== undefined) return v;
     const clean = cleanLabels(labels);
-    let key = '';
-    for (const k in clean) key += `${k}\u0001${clean[k] as string}\u0002`;
+    const key = labelSetKey(clean);
     v = this.byValues.get(key);
     if (v === undefined) {
       v = this.make(clean);

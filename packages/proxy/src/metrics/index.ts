@@ -8,4 +8,4 @@ export {
   type TcpClose,
   type TlsLabels,
 } from './proxy-metrics.js';
-export { BatchedCounter, type PendingCount } from './hot-path.js';
+export { BatchedCounter, labelSetKey, type PendingCount } from './hot-path.js';
