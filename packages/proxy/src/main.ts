@@ -140,6 +140,7 @@ async function run(): Promise<number> {
     // The last good policy stays in force; say why the controller's answer is missing or unusable.
     onPolicyError: (port, err) =>
       log(`inbound policy for port ${port}: ${MeshError.is(err) ? err.describe() : String(err)}`, 'WARN'),
+    onDiscoveryError: (what, err) => log(`outbound discovery, ${what}: ${err.message}`, 'WARN'),
   });
   log(
     `inbound ${formatSocketAddr(proxy.inbound.listener.address)}, outbound ${proxy.outbound.listeners

@@ -21,6 +21,7 @@ import {
   type RequestRedirect,
   type StringMatch,
 } from '@tsmesh/core/data-plane';
+import { compileHeaderEdits, type HeaderEdits, type HeaderModifierMessage } from '../http/header-edits.js';
 import { formatProtoIp } from './proto-ip.js';
 
 /** group/kind/name of a policy resource, as Linkerd's srv_*, route_*, authz_* labels carry it. */
@@ -37,11 +38,8 @@ export interface CompiledAuthz extends ClientAuthorization {
   readonly meta: PolicyMeta;
 }
 
-export interface HeaderEdit {
-  readonly add: readonly (readonly [string, string])[];
-  readonly set: readonly (readonly [string, string])[];
-  readonly remove: readonly string[];
-}
+/** A route's RequestHeaderModifier, checked when compiled (http/header-edits.ts). */
+export type { HeaderEdits };
 
 export interface FailureInjection {
   readonly status: number;
@@ -51,7 +49,7 @@ export interface FailureInjection {
 }
 
 export interface CompiledRule {
-  readonly headers: HeaderEdit | undefined;
+  readonly headers: HeaderEdits | undefined;
   readonly failure: FailureInjection | undefined;
   /** An HTTPRoute RequestRedirect filter, with the rule's matches (for ReplacePrefixMatch). */
   readonly redirect: RequestRedirect | undefined;
@@ -216,11 +214,7 @@ type ProtoFilter = {
     message?: string | null;
     ratio?: { numerator?: number | null; denominator?: number | null } | null;
   } | null;
-  requestHeaderModifier?: {
-    add?: { headers?: { name?: string | null; value?: Uint8Array | null }[] | null } | null;
-    set?: { headers?: { name?: string | null; value?: Uint8Array | null }[] | null } | null;
-    remove?: string[] | null;
-  } | null;
+  requestHeaderModifier?: HeaderModifierMessage | null;
   redirect?: {
     scheme?: { registered?: number | null; unregistered?: string | null } | null;
     host?: string | null;
@@ -255,20 +249,18 @@ function compileRule(
   filters: readonly ProtoFilter[] | null | undefined,
   grpc: boolean,
   matches: readonly HttpRouteMatch[],
+  where: string,
 ): CompiledRule {
-  let headers: HeaderEdit | undefined;
+  let headers: HeaderEdits | undefined;
   let failure: FailureInjection | undefined;
   let redirect: RequestRedirect | undefined;
   for (const f of filters ?? []) {
     if (f.requestHeaderModifier) {
-      const pairs = (
-        h: { headers?: { name?: string | null; value?: Uint8Array | null }[] | null } | null | undefined,
-      ) => (h?.headers ?? []).map((x) => [(x.name ?? '').toLowerCase(), utf8(x.value)] as const);
-      headers = {
-        add: pairs(f.requestHeaderModifier.add),
-        set: pairs(f.requestHeaderModifier.set),
-        remove: (f.requestHeaderModifier.remove ?? []).map((n) => n.toLowerCase()),
-      };
+      try {
+        headers = compileHeaderEdits(f.requestHeaderModifier, 'requestHeaderModifier');
+      } catch (err) {
+        throw invalid((err as Error).message, where);
+      }
     } else if (f.redirect && !grpc) {
       redirect = compileRedirect(f.redirect);
     } else if (f.failureInjector) {
@@ -319,7 +311,7 @@ function compileRoutes(
     const route: CompiledRoute = {
       meta: metaOf(r.metadata),
       authorizations: compileAuthzs(r.authorizations, `${where}[${i}].authorizations`),
-      rules: (r.rules ?? []).map((rule) => {
+      rules: (r.rules ?? []).map((rule, j) => {
         const hm = grpc
           ? []
           : ((rule.matches ?? []) as NonNullable<inbound.HttpRoute.Rule.$Properties['matches']>);
@@ -327,6 +319,7 @@ function compileRoutes(
           rule.filters as ProtoFilter[] | null | undefined,
           grpc,
           hm.length === 0 ? [MATCH_ALL] : hm.map(httpMatch),
+          `${where}[${i}].rules[${j}]`,
         );
       }),
     };

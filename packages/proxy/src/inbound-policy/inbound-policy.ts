@@ -15,7 +15,7 @@ import { ProxyError, ProxyErrorCode } from '../errors/index.js';
 import type { BackoffOptions } from '../identity/index.js';
 import type { RecentErrors } from '../recent-errors/index.js';
 import { authorizeConnection, authorizeRequest, formatMeta, type ClientInfo } from './authorize.js';
-import type { CompiledRoute, CompiledServer, HeaderEdit } from './compile-server.js';
+import type { CompiledRoute, CompiledServer, HeaderEdits } from './compile-server.js';
 import { defaultServer } from './default-server.js';
 import {
   createPolicyMetrics,
@@ -67,7 +67,7 @@ export type RequestVerdict =
       /** srv_* and route_* labels for the request metrics. */
       readonly labels: Readonly<Record<string, string>>;
       /** The matched rule's RequestHeaderModifier. */
-      readonly headers: HeaderEdit | undefined;
+      readonly headers: HeaderEdits | undefined;
       /** The matched rule's RequestRedirect, resolved for this request: answer it, do not forward. */
       readonly redirect?: RedirectResponse;
     }

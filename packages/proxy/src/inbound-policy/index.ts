@@ -13,7 +13,7 @@ export {
   type CompiledRateLimit,
   type CompiledRoute,
   type CompiledServer,
-  type HeaderEdit,
+  type HeaderEdits,
   type PolicyMeta,
   type ServerProtocol,
 } from './compile-server.js';

@@ -80,6 +80,7 @@ export function createOutboundMeshFromConfig(options: MeshFromConfigOptions): Co
     queue: { capacity: d.httpQueueCapacity, failfastMs: d.httpFailfastTimeoutMs },
     http2: { initialStreamWindowSize: config.http2.initialStreamWindowSize },
     onError: options.onProxyError,
+    onPlanError: (authority, err) => options.onDiscoveryError?.(`the routes of ${authority}`, err),
     proxyMetrics: options.proxyMetrics,
     tap: options.tap,
     http1Engine: config.http1Engine,

@@ -150,6 +150,8 @@ export interface OutboundMeshOptions {
   readonly keepAliveTimeoutMs?: number;
   /** Counts a request the mesh could not serve at all (outbound_http_errors_total). */
   onError?(err: ProxyError, layer: 'http' | 'tcp'): void;
+  /** A target's policy or profile could not be used (its last good plan stays in force). */
+  onPlanError?(authority: string, err: Error): void;
 }
 
 export interface OutboundMesh {
@@ -257,6 +259,7 @@ export function createOutboundMesh(options: OutboundMeshOptions): OutboundMesh {
           profileTimeoutMs: options.profileTimeoutMs,
           queue: options.queue,
           onError: (err) => options.onError?.(err, 'http'),
+          onPlanError: (err) => options.onPlanError?.(key, err),
           proxyMetrics: options.proxyMetrics,
           tap: options.tap,
           http1Engine: options.http1Engine,

@@ -2,7 +2,9 @@
 // translation: Detect/Http1/Http2 carry HTTPRoutes, Grpc carries GRPCRoutes, Opaque carries opaque
 // routes; a rule's distribution is FirstAvailable or RandomAvailable (weighted); a backend is a
 // P2C balancer over Destination.Get(path) or a single forwarded address; `timeouts` and `retry`
-// come from the rule. Anything malformed becomes a `fail` backend or is skipped, never a crash.
+// come from the rule. A malformed backend becomes a `fail` backend; a header edit no hop could
+// carry (http/header-edits.ts) makes the whole policy unusable: compilePolicy throws, naming the
+// route and the edit, and the logical target keeps the plan it had.
 import {
   compileGrpcMatch,
   compileHttpMatch,
@@ -12,13 +14,13 @@ import {
   type outbound,
 } from '@tsmesh/core/data-plane';
 import { fromWeightedAddr } from '../discovery/index.js';
+import { compileHeaderEdits } from '../http/header-edits.js';
 import {
   durationToMs,
   listOf,
   toHostnames,
   toHttpRouteMatch,
   toStringMatches,
-  bytesToText,
   type ProtoHttpRouteMatch,
 } from './proto-values.js';
 import {
@@ -148,17 +150,6 @@ function compileDistribution(d: Any, where: string): WeightedBackend[] {
   return [];
 }
 
-function headerEdits(m: Any): HeaderEdits | undefined {
-  if (!m) return undefined;
-  const pairs = (h: Any) =>
-    listOf(h?.headers).map((x) => [String(x?.name ?? '').toLowerCase(), bytesToText(x?.value)] as const);
-  return {
-    add: pairs(m.add),
-    set: pairs(m.set),
-    remove: listOf(m.remove).map((n) => n.toLowerCase()),
-  };
-}
-
 function injectedFailure(f: Any, grpc: boolean): InjectedFailure {
   const den = f?.ratio?.denominator ?? 0;
   return {
@@ -208,8 +199,10 @@ function compileRule(rule: Any, grpc: boolean, where: string): RouteRule {
   let responseHeaders: HeaderEdits | undefined;
   let failure: InjectedFailure | undefined;
   for (const f of listOf(rule?.filters)) {
-    if (f?.requestHeaderModifier) requestHeaders = headerEdits(f.requestHeaderModifier);
-    else if (f?.responseHeaderModifier) responseHeaders = headerEdits(f.responseHeaderModifier);
+    if (f?.requestHeaderModifier)
+      requestHeaders = compileHeaderEdits(f.requestHeaderModifier, 'requestHeaderModifier');
+    else if (f?.responseHeaderModifier)
+      responseHeaders = compileHeaderEdits(f.responseHeaderModifier, 'responseHeaderModifier');
     else if (f?.failureInjector) failure = injectedFailure(f.failureInjector, grpc);
   }
   const t = rule?.timeouts;
@@ -257,10 +250,20 @@ function failureAccrual(fa: Any): FailureAccrualConfig | undefined {
 
 function buildTable(routes: Any[], grpc: boolean): RouteTable<OutboundRoute> {
   const inputs = routes.map((r, ri) => {
+    const labels = routeLabels(r?.metadata, grpc ? 'GRPCRoute' : 'HTTPRoute');
     const route: OutboundRoute = {
       kind: grpc ? 'grpc' : 'http',
-      labels: routeLabels(r?.metadata, grpc ? 'GRPCRoute' : 'HTTPRoute'),
-      rules: listOf(r?.rules).map((rule, i) => compileRule(rule, grpc, `r${ri}.${i}`)),
+      labels,
+      rules: listOf(r?.rules).map((rule, i) => {
+        try {
+          return compileRule(rule, grpc, `r${ri}.${i}`);
+        } catch (err) {
+          const name = labels.route_namespace
+            ? `${labels.route_namespace}/${labels.route_name}`
+            : labels.route_name;
+          throw new Error(`${labels.route_kind} ${name} rules[${i}].${(err as Error).message}`);
+        }
+      }),
     };
     const rules = listOf(r?.rules).map((rule): CompiledMatch[] => {
       const matches = listOf(rule?.matches);

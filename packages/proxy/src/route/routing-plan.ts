@@ -5,6 +5,7 @@
 import type { RouteTable } from '@tsmesh/core/data-plane';
 import type { Endpoint } from '../discovery/index.js';
 import type { RetryBudget } from '../retry/index.js';
+import type { HeaderEdits } from '../http/header-edits.js';
 
 /** `parent_*` labels of Linkerd's route metrics (the Service the app addressed). */
 export interface ParentLabels {
@@ -85,11 +86,8 @@ export interface RetryPolicy {
   readonly budget?: RetryBudget;
 }
 
-export interface HeaderEdits {
-  readonly add: readonly (readonly [string, string])[];
-  readonly set: readonly (readonly [string, string])[];
-  readonly remove: readonly string[];
-}
+/** A route's header modifier, checked when compiled (http/header-edits.ts). */
+export type { HeaderEdits };
 
 export interface InjectedFailure {
   /** HTTP status, or a gRPC code for gRPC routes. */

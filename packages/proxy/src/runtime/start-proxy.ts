@@ -43,6 +43,11 @@ export interface StartProxyOptions {
   writeAccessLog?(line: string): void;
   /** A policy watch failure or an unusable policy (the last good policy stays in force). */
   onPolicyError?(port: number, err: unknown): void;
+  /**
+   * The outbound's discovery: a control-plane stream failed (retried with backoff), or a target's
+   * policy or profile could not be used (the last good state stays in force in both cases).
+   */
+  onDiscoveryError?(what: string, err: Error): void;
 }
 
 export interface RunningProxy {
@@ -139,6 +144,7 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
     meshTls,
     destination: destinationChannel,
     policy: policyChannel,
+    onDiscoveryError: options.onDiscoveryError,
     onProxyError: (err, layer) => {
       metrics.error('outbound', layer, PROXY_ERRORS[err.code].errorLabel);
       recentErrors.record({

@@ -564,6 +564,45 @@ describe('route filters', () => {
       await closeServer(app.server);
     }
   });
+
+  it('refuses a Server whose RequestHeaderModifier would inject a header line, keeping the last policy', async () => {
+    const cp = await startTestPolicyServer();
+    const app = await listenHttp((req, res) =>
+      res.end(`x-env=${String(req.headers['x-env'])} x-injected=${String(req.headers['x-injected'])}\n`),
+    );
+    const withEnv = (value: string): inbound.HttpRoute.$Properties => ({
+      ...route('tagged', '/', [allowAll('everyone')]),
+      rules: [
+        {
+          matches: [{ path: { prefix: '/' } }],
+          filters: [
+            { requestHeaderModifier: { set: { headers: [{ name: 'x-env', value: Buffer.from(value) }] } } },
+          ],
+        },
+      ],
+    });
+    cp.setServer(app.port, server('web-http', { http1: { routes: [withEnv('mesh')] } }));
+    const errors: string[] = [];
+    const h = await startHarness(
+      { ...policyEnv(cp), ...forwardTo(app.port) },
+      { onPolicyError: (port, err) => errors.push(`${port}: ${(err as Error).message}`) },
+    );
+    try {
+      const url = `http://127.0.0.1:${h.inboundPort}/x`;
+      expect((await curl(url)).body).toBe('x-env=mesh x-injected=undefined\n');
+      cp.setServer(app.port, server('web-http', { http1: { routes: [withEnv('evil\r\nx-injected: 1')] } }));
+      for (let i = 0; i < 100 && errors.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(errors).toEqual([
+        `${app.port}: requestHeaderModifier.set[0]: the value of x-env holds control character 0x0d ` +
+          'at offset 4 (at routes[0].rules[0])',
+      ]);
+      for (let i = 0; i < 3; i++) expect((await curl(url)).body).toBe('x-env=mesh x-injected=undefined\n');
+    } finally {
+      await h.close();
+      await cp.close();
+      await closeServer(app.server);
+    }
+  });
 });
 
 describe('route redirects', () => {

@@ -472,7 +472,7 @@ describe.each(['raw', 'node'] as const)('outbound endpoint HTTP/1 attempts, %s e
       const ex = http1Exchange(req, res);
       void c
         .send(request({ path: ex.path, headers: ex.headers }), ex.abortHook)
-        .then((up) => ex.respond(up, undefined))
+        .then((up) => ex.respond(up, up.headers))
         .then((o) => outcomes.push(o));
     });
     front.listen(0, '127.0.0.1');
@@ -499,7 +499,7 @@ describe.each(['raw', 'node'] as const)('outbound endpoint HTTP/1 attempts, %s e
       const ex = http2Exchange(stream, headers);
       void c
         .send(request({ path: ex.path, headers: ex.headers }), ex.abortHook)
-        .then((up) => ex.respond(up, undefined));
+        .then((up) => ex.respond(up, up.headers));
     });
     front.listen(0, '127.0.0.1');
     await once(front, 'listening');

@@ -44,4 +44,5 @@ export { COALESCE_BYTES, IDEMPOTENT, UpstreamExchange } from './upstream-exchang
 export { ClientConnection, type ClientDispatcher, type ClientExchange } from './client-connection.js';
 export { proxyResponse, upgradeRequestHead } from './forwarded-head.js';
 export { headersObject } from './request-view.js';
+export { isToken } from './field-syntax.js';
 export { sweepClients } from './client-sweeper.js';

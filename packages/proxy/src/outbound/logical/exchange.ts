@@ -39,8 +39,11 @@ export interface Exchange {
   /** The client's address (read only when asked: tap). */
   peer(): { readonly ip: string; readonly port: number };
   readonly headersSent: boolean;
-  /** Streams an endpoint's response to the client; resolves when it is complete. */
-  respond(res: AttemptResponse, extraHeaders: Headers | undefined): Promise<ResponseOutcome>;
+  /**
+   * Streams an endpoint's response to the client with `headers` (the response's own, or those
+   * with the route's edits applied); resolves when it is complete.
+   */
+  respond(res: AttemptResponse, headers: Headers): Promise<ResponseOutcome>;
   /** Answers with a proxy error, or resets when the response has started. */
   fail(err: ProxyError): void;
 }
@@ -165,13 +168,13 @@ class Http1Exchange extends BaseExchange implements Exchange {
     return this.res.headersSent;
   }
 
-  respond(up: AttemptResponse, extra: Headers | undefined): Promise<ResponseOutcome> {
+  respond(up: AttemptResponse, headers: Headers): Promise<ResponseOutcome> {
     const res = this.res;
     return new Promise((resolve) => {
       // Corked until the end of this tick: the head and the body's first chunk (usually already
       // received) leave in one write.
       corkForTick(res);
-      res.writeHead(up.status, extra ? { ...up.headers, ...extra } : up.headers);
+      res.writeHead(up.status, headers);
       up.relay(res, (err) => resolve(relayOutcome(up, err)));
     });
   }
@@ -228,7 +231,7 @@ class Http2Exchange extends BaseExchange implements Exchange {
     return this.stream.headersSent;
   }
 
-  respond(up: AttemptResponse, extra: Headers | undefined): Promise<ResponseOutcome> {
+  respond(up: AttemptResponse, headers: Headers): Promise<ResponseOutcome> {
     const stream = this.stream;
     return new Promise((resolve) => {
       if (stream.destroyed || stream.closed) {
@@ -237,8 +240,7 @@ class Http2Exchange extends BaseExchange implements Exchange {
         return;
       }
       const out: Record<string, string | string[] | number> = {
-        ...up.headers,
-        ...extra,
+        ...headers,
         ':status': up.status,
       };
       if (up.endStream) {

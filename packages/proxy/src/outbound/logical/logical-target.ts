@@ -64,6 +64,11 @@ export interface LogicalTargetOptions {
   readonly random?: () => number;
   /** Every error the proxy answered a request with (recent-errors listing, logs). */
   onError?(err: ProxyError): void;
+  /**
+   * A policy or profile from the control plane this proxy cannot use (a header edit no hop could
+   * carry, say): the plan in force stays, the default one when there was none.
+   */
+  onPlanError?(err: Error): void;
   /** Linkerd's per-endpoint request_total/response_total families. */
   readonly proxyMetrics?: ProxyMetrics;
   /** Live tap: each attempt is offered once its endpoint is chosen (proxy_direction OUTBOUND). */
@@ -260,8 +265,10 @@ export function createLogicalTarget(options: LogicalTargetOptions): LogicalTarge
           queue,
         );
       if (policy) return compilePolicy(policy, name, port);
-    } catch {
-      // A malformed control-plane answer: keep serving with the default plan below.
+    } catch (err) {
+      // A malformed control-plane answer: the last good plan stays, else the default one below.
+      options.onPlanError?.(err instanceof Error ? err : new Error(String(err)));
+      if (plan) return plan;
     }
     if (target.kind === 'name' && discovery?.hasDestination)
       return defaultPlan(fallbackParent(), [
@@ -561,7 +568,7 @@ export function createLogicalTarget(options: LogicalTargetOptions): LogicalTarge
           }
           const outcome = await ex.respond(
             response,
-            rule.responseHeaders ? applyEdits({}, rule.responseHeaders) : undefined,
+            rule.responseHeaders ? applyEdits(response.headers, rule.responseHeaders) : response.headers,
           );
           const statusLabel =
             proto === 'grpc' ? String(outcome.grpcStatus ?? grpcStatus ?? '') : String(response.status);

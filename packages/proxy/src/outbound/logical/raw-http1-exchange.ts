@@ -223,7 +223,7 @@ export class RawHttp1Exchange implements Exchange, ClientExchange, ChunkedSink {
     return ex.out !== undefined || ex.answered;
   }
 
-  respond(up: AttemptResponse, extra: Headers | undefined): Promise<ResponseOutcome> {
+  respond(up: AttemptResponse, headers: Headers): Promise<ResponseOutcome> {
     const ex = this.self;
     return new Promise((resolve) => {
       if (ex.gone || ex.out !== undefined || ex.answered) {
@@ -231,7 +231,7 @@ export class RawHttp1Exchange implements Exchange, ClientExchange, ChunkedSink {
         resolve({ status: up.status, grpcStatus: undefined, streamError: true });
         return;
       }
-      const out = new ResponseWriter(ex, up, extra);
+      const out = new ResponseWriter(ex, up, headers);
       ex.out = out;
       // The head waits for the body's first bytes until the end of this tick (one write).
       process.nextTick(flushHead, out);
@@ -294,17 +294,17 @@ type Body = (typeof Body)[keyof typeof Body];
 /** A framing header the writer writes itself. */
 const framingHeader = (k: string) =>
   k === 'content-length' || k === 'transfer-encoding' || k === 'connection';
-/** A value that would break the head (route-configured headers are not checked upstream). */
-const UNSAFE_VALUE = /[\r\n\0]/;
-
-function headerLines(text: string, headers: Headers, skip: Headers | undefined, check: boolean): string {
+/**
+ * `headers` as head lines after `text`. No value is checked: the upstream's and the trailers were
+ * checked by the head parser, a route's edits when its policy was compiled (http/header-edits.ts).
+ */
+function headerLines(text: string, headers: Headers): string {
   for (const k in headers) {
-    if (framingHeader(k) || (skip !== undefined && skip[k] !== undefined)) continue;
+    if (framingHeader(k)) continue;
     const v = headers[k];
     if (v === undefined) continue;
-    if (typeof v === 'string') {
-      if (!check || !UNSAFE_VALUE.test(v)) text += `${k}: ${v}\r\n`;
-    } else for (const x of v) if (!check || !UNSAFE_VALUE.test(x)) text += `${k}: ${x}\r\n`;
+    if (typeof v === 'string') text += `${k}: ${v}\r\n`;
+    else for (const x of v) text += `${k}: ${x}\r\n`;
   }
   return text;
 }
@@ -329,14 +329,12 @@ class ResponseWriter extends Writable {
   constructor(
     private readonly ex: RawHttp1Exchange,
     private readonly up: AttemptResponse,
-    extra: Headers | undefined,
+    headers: Headers,
   ) {
     super();
     const status = up.status;
-    let head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\n`;
-    head = headerLines(head, up.headers, extra, false);
-    if (extra !== undefined) head = headerLines(head, extra, undefined, true);
-    this.head = head;
+    this.head = headerLines(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\n`, headers);
+    // The framing is the endpoint's (a route cannot edit it: http/header-edits.ts).
     const cl = up.headers['content-length'];
     this.length = typeof cl === 'string' ? cl : cl?.[0];
     this.expected = this.length === undefined ? -1 : Number(this.length);
@@ -480,5 +478,5 @@ class ResponseWriter extends Writable {
 /** The last chunk of a chunked body, with the response's trailers. */
 function lastChunk(trailers: Headers | undefined): string {
   if (trailers === undefined) return '0\r\n\r\n';
-  return `${headerLines('0\r\n', trailers, undefined, true)}\r\n`;
+  return `${headerLines('0\r\n', trailers)}\r\n`;
 }

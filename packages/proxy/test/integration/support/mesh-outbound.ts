@@ -40,6 +40,8 @@ export interface MeshOutboundOptions {
   /** Raw engine: the client connections' timeouts. */
   readonly headersTimeoutMs?: number;
   readonly keepAliveTimeoutMs?: number;
+  /** A target's policy or profile the proxy could not use. */
+  onPlanError?(authority: string, err: Error): void;
 }
 
 export async function startMeshOutbound(
@@ -82,6 +84,7 @@ export async function startMeshOutbound(
     http1Engine: opts.http1Engine ?? config.http1Engine,
     headersTimeoutMs: opts.headersTimeoutMs,
     keepAliveTimeoutMs: opts.keepAliveTimeoutMs,
+    onPlanError: opts.onPlanError,
   });
   const outbound: OutboundServer = await startOutbound({
     config,

@@ -16,7 +16,27 @@ export interface TestRule {
   readonly pathPrefix?: string;
   readonly timeouts?: { requestMs?: number; responseMs?: number };
   readonly retry?: { maxRetries: number; statuses: [number, number][]; timeoutMs?: number };
+  /** RequestHeaderModifier / ResponseHeaderModifier filters (values as text or as bytes). */
+  readonly requestHeaders?: TestHeaderEdits;
+  readonly responseHeaders?: TestHeaderEdits;
 }
+
+export interface TestHeaderEdits {
+  readonly add?: Record<string, string | Uint8Array>;
+  readonly set?: Record<string, string | Uint8Array>;
+  readonly remove?: readonly string[];
+}
+
+/** A header modifier message of http_route. */
+const headerModifier = (e: TestHeaderEdits) => {
+  const headers = (h: Record<string, string | Uint8Array> | undefined) => ({
+    headers: Object.entries(h ?? {}).map(([name, v]) => ({
+      name,
+      value: typeof v === 'string' ? Buffer.from(v) : v,
+    })),
+  });
+  return { add: headers(e.add), set: headers(e.set), remove: [...(e.remove ?? [])] };
+};
 
 const service = (authority: string) => {
   const [host = '', port = '80'] = authority.split(':');
@@ -66,6 +86,16 @@ export function httpPolicy(
                   ...(r.timeouts.requestMs ? { request: duration(r.timeouts.requestMs) } : {}),
                   ...(r.timeouts.responseMs ? { response: duration(r.timeouts.responseMs) } : {}),
                 },
+              }
+            : {}),
+          ...(r.requestHeaders || r.responseHeaders
+            ? {
+                filters: [
+                  ...(r.requestHeaders ? [{ requestHeaderModifier: headerModifier(r.requestHeaders) }] : []),
+                  ...(r.responseHeaders
+                    ? [{ responseHeaderModifier: headerModifier(r.responseHeaders) }]
+                    : []),
+                ],
               }
             : {}),
           ...(r.retry
