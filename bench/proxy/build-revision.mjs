@@ -23,14 +23,11 @@ if (existsSync(join(rev, 'packages/proxy/src'))) {
   // A checkout-like directory (e.g. a revision with a patch applied).
   src = join(resolve(rev), 'packages/proxy/src');
 } else if (rev !== 'worktree') {
-  const archive = execFileSync('git', [
-    '-C',
-    root,
-    'archive',
-    rev,
-    'packages/proxy/src',
-    'packages/proxy/package.json',
-  ]);
+  const archive = execFileSync(
+    'git',
+    ['-C', root, 'archive', rev, 'packages/proxy/src', 'packages/proxy/package.json'],
+    { maxBuffer: 256 * 1024 * 1024 },
+  );
   execFileSync('tar', ['-x', '-C', out], { input: archive });
   src = join(out, 'packages/proxy/src');
 }

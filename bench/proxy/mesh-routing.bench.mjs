@@ -219,12 +219,16 @@ const outbound = (extra, flags = []) =>
     BENCH_IDENTITY: A_ID,
     ...extra,
   });
-const plain = await outbound({
-  BENCH_PEER_PORT: String(endpointPort),
-  BENCH_PEER_IDENTITY: B_ID,
-  BENCH_PEER_HINT: HINT,
-  TSMESH_PROXY_OUTBOUND_FORWARD_ADDR: `127.0.0.1:${endpointPort}`,
-});
+// PLAIN_NODE_FLAGS: the same for the plain outbound proxy (to profile both paths in one run).
+const plain = await outbound(
+  {
+    BENCH_PEER_PORT: String(endpointPort),
+    BENCH_PEER_IDENTITY: B_ID,
+    BENCH_PEER_HINT: HINT,
+    TSMESH_PROXY_OUTBOUND_FORWARD_ADDR: `127.0.0.1:${endpointPort}`,
+  },
+  (process.env.PLAIN_NODE_FLAGS ?? '').split(' ').filter(Boolean),
+);
 const cpName = 'linkerd-destination.linkerd.serviceaccount.identity.linkerd.cluster.local';
 const meshEnv = {
   LINKERD2_PROXY_DESTINATION_SVC_ADDR: `127.0.0.1:${cpPort}`,
