@@ -273,6 +273,61 @@ describe.each(['raw', 'node'] as const)('outbound mesh HTTP/1 clients on the %s 
     expect(ok.body.toString()).toBe('GET /good 0');
   });
 
+  it('holds the endpoint back while a slow client reads a large response, then keeps the connection', async () => {
+    const size = 16 * 1024 * 1024;
+    const piece = Buffer.alloc(64 * 1024, 'x');
+    let blocked = 0;
+    const proxy = await web((req, res) => {
+      if (req.url !== '/big') {
+        res.end('next');
+        return;
+      }
+      res.writeHead(200, { 'content-length': String(size) });
+      let sent = 0;
+      const more = () => {
+        while (sent < size) {
+          sent += piece.length;
+          const ok = sent >= size ? (res.end(piece), true) : res.write(piece);
+          if (!ok) {
+            blocked++;
+            res.once('drain', more);
+            return;
+          }
+        }
+      };
+      more();
+    });
+    const agent = new (await import('node:http')).Agent({ keepAlive: true, maxSockets: 1 });
+    bed.onClose(() => agent.destroy());
+    const res = await new Promise<IncomingMessage>((resolve, reject) =>
+      httpRequest({ port: proxy.port, path: '/big', headers: { host: WEB }, agent }, resolve)
+        .on('error', reject)
+        .end(),
+    );
+    res.pause();
+    const localPort = res.socket.localPort;
+    // The client reads nothing for a while: the proxy must stop reading the endpoint.
+    await new Promise((r) => setTimeout(r, 300));
+    const blockedWhilePaused = blocked;
+    let received = 0;
+    let intact = true;
+    for await (const c of res) {
+      received += (c as Buffer).length;
+      if ((c as Buffer).some((b) => b !== 0x78)) intact = false;
+    }
+    expect(received).toBe(size);
+    expect(intact).toBe(true);
+    expect(blockedWhilePaused).toBeGreaterThan(0);
+    const next = await new Promise<IncomingMessage>((resolve, reject) =>
+      httpRequest({ port: proxy.port, path: '/next', headers: { host: WEB }, agent }, resolve)
+        .on('error', reject)
+        .end(),
+    );
+    // The same client connection carried both.
+    expect(next.socket.localPort).toBe(localPort);
+    expect((await bodyOf(next)).toString()).toBe('next');
+  });
+
   it('cancels the endpoint request when the client closes mid-response', async () => {
     let upstreamClosed: Promise<unknown> | undefined;
     const proxy = await web((_req, res) => {

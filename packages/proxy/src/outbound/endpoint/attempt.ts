@@ -31,12 +31,43 @@ export interface AttemptResponse {
    * when either side went away first (the other side is then destroyed too).
    */
   relay(to: Writable, done: (failed: boolean) => void): void;
+  /**
+   * Optional: writes the body to `sink` without a node stream between them (the raw engine's
+   * client side; relay() is the fallback). `done` as relay's.
+   */
+  relayToSink?(sink: BodySink, done: (failed: boolean) => void): void;
   /** Calls `listener` for every body chunk received from now on (the route's idle timeout). */
   onBodyData(listener: () => void): void;
   /** Reads the body to its end and drops it (a response that is retried). */
   discard(): void;
   /** Stops the response (nobody is left to receive it). */
   cancel(): void;
+}
+
+/**
+ * Where relayToSink() writes a response body: a client connection written directly (no Writable,
+ * no stream events per response).
+ */
+export interface BodySink {
+  /** Who writes the body (called before anything is written). */
+  bind(source: BodySource): void;
+  /** Decoded body bytes; false when the client is full: the sink calls `resume()` once it drains. */
+  write(chunk: Buffer): boolean;
+  /**
+   * The body ended (`trailers` of a chunked body, if any); false when it could not be ended whole
+   * (fewer bytes than its length): the client was cut off.
+   */
+  end(trailers: Headers | undefined): boolean;
+  /** The body broke (the endpoint failed mid-body, a timeout): the client sees it cut short. */
+  abort(): void;
+}
+
+/** The attempt's side of relayToSink(), as the sink calls it. */
+export interface BodySource {
+  /** The client drained after write() returned false. */
+  resume(): void;
+  /** The client went away, or the body was not acceptable (longer than its length): stop it. */
+  stop(): void;
 }
 
 /** Codes of failures before a request left this proxy: the endpoint cannot have processed it. */

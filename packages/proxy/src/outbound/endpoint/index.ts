@@ -1,2 +1,2 @@
-export type { AttemptRequest, AttemptResponse, Headers } from './attempt.js';
+export type { AttemptRequest, AttemptResponse, BodySink, BodySource, Headers } from './attempt.js';
 export { createEndpointClient, type EndpointClient, type EndpointClientOptions } from './endpoint-client.js';

@@ -20,7 +20,14 @@ import {
   type TargetConnections,
 } from '../../http/raw-h1/index.js';
 import type { AbortHook } from '../abort-hook.js';
-import { toConnectError, type AttemptRequest, type AttemptResponse, type Headers } from './attempt.js';
+import {
+  toConnectError,
+  type AttemptRequest,
+  type AttemptResponse,
+  type BodySink,
+  type BodySource,
+  type Headers,
+} from './attempt.js';
 
 /** Decoded body bytes kept before the response is relayed, beyond which the connection is paused. */
 const MAX_PENDING_BYTES = 64 * 1024;
@@ -62,10 +69,51 @@ function declaredLength(headers: Headers): number | undefined {
   return Number(v);
 }
 
+/** A streamed request body's listeners (made only for such a body). */
+interface RequestListeners {
+  readonly data: (d: Buffer | string) => void;
+  readonly end: () => void;
+  readonly error: (err: Error) => void;
+  readonly close: () => void;
+}
+
 /** The attempts of one endpoint client still in flight (closed with it). */
 export type LiveAttempts = Set<RawHttp1Attempt>;
 
-export class RawHttp1Attempt extends UpstreamExchange implements AttemptResponse, ChunkedSink {
+/** relay()'s Writable as a BodySink: the attempt's relay works on sinks only. */
+class WritableSink implements BodySink {
+  constructor(
+    private readonly to: Writable,
+    private readonly source: RawHttp1Attempt,
+  ) {
+    to.once('error', noop);
+    to.once('close', () =>
+      source.writableClosed((to as { writableFinished?: boolean }).writableFinished === true),
+    );
+  }
+
+  bind(): void {
+    // The source is given to the constructor.
+  }
+
+  write(chunk: Buffer): boolean {
+    if (this.to.write(chunk)) return true;
+    this.to.once('drain', () => this.source.resume());
+    return false;
+  }
+
+  end(): boolean {
+    // Settled when `to` closes.
+    this.to.end();
+    return true;
+  }
+
+  abort(): void {
+    this.to.destroy();
+  }
+}
+
+export class RawHttp1Attempt extends UpstreamExchange implements AttemptResponse, BodySource, ChunkedSink {
   // UpstreamExchange keeps the response's status (undefined until its head); read once resolved.
   declare status: number;
   headers: Headers = NO_HEADERS;
@@ -76,7 +124,8 @@ export class RawHttp1Attempt extends UpstreamExchange implements AttemptResponse
   readonly #length: number | undefined;
   #written = 0;
   #requestDone: boolean;
-  #requestListening = false;
+  /** A streamed body's listeners while they are attached (none for a buffered body or none). */
+  #requestListeners: RequestListeners | undefined;
   /** Decoded body chunks received before relay() (or discard()). */
   #pending: Buffer[] | undefined;
   #pendingBytes = 0;
@@ -86,7 +135,10 @@ export class RawHttp1Attempt extends UpstreamExchange implements AttemptResponse
   #waitingDrain = false;
   #ended = false;
   #failure: Error | undefined;
-  #out: Writable | undefined;
+  /** Where the body goes once relayed: the client's sink, or relay()'s Writable. */
+  #out: BodySink | undefined;
+  /** relayToSink(): the relay is settled when the body ends or breaks (relay(): when `to` closes). */
+  #toSink = false;
   #draining = false;
   #relayDone: ((failed: boolean) => void) | undefined;
   #dataListener: (() => void) | undefined;
@@ -147,11 +199,16 @@ export class RawHttp1Attempt extends UpstreamExchange implements AttemptResponse
     } else if (body !== null) {
       if (body.readableEnded) this.#onRequestEnd();
       else {
-        this.#requestListening = true;
-        body.on('data', this.#onRequestData);
-        body.on('end', this.#onRequestEnd);
-        body.on('error', this.#onRequestError);
-        body.on('close', this.#onRequestClose);
+        const l: RequestListeners = (this.#requestListeners = {
+          data: (d) => this.#onRequestData(d),
+          end: () => this.#onRequestEnd(),
+          error: (err) => this.#onRequestError(err),
+          close: () => this.#onRequestClose(),
+        });
+        body.on('data', l.data);
+        body.on('end', l.end);
+        body.on('error', l.error);
+        body.on('close', l.close);
       }
     }
     if (!this.done) this.connect();
@@ -172,14 +229,14 @@ export class RawHttp1Attempt extends UpstreamExchange implements AttemptResponse
   }
 
   protected pauseRequest(): void {
-    if (this.#requestListening) (this.#body as Readable).pause();
+    if (this.#requestListeners !== undefined) (this.#body as Readable).pause();
   }
 
   protected resumeRequest(): void {
-    if (this.#requestListening) (this.#body as Readable).resume();
+    if (this.#requestListeners !== undefined) (this.#body as Readable).resume();
   }
 
-  readonly #onRequestData = (d: Buffer | string): void => {
+  #onRequestData(d: Buffer | string): void {
     if (this.done) return; // the exchange ended first: the rest is read and dropped
     const chunk = typeof d === 'string' ? Buffer.from(d) : d;
     if (chunk.length === 0) return;
@@ -198,9 +255,9 @@ export class RawHttp1Attempt extends UpstreamExchange implements AttemptResponse
       return;
     }
     this.toUpstream(chunk);
-  };
+  }
 
-  readonly #onRequestEnd = (): void => {
+  #onRequestEnd(): void {
     this.#stopRequest();
     if (this.done) return;
     if (this.#length === undefined) this.toUpstream(CHUNKED_END);
@@ -210,31 +267,32 @@ export class RawHttp1Attempt extends UpstreamExchange implements AttemptResponse
     }
     this.#requestDone = true;
     if (this.resBody?.done === true) this.complete();
-  };
+  }
 
-  readonly #onRequestError = (err: Error): void => {
+  #onRequestError(err: Error): void {
     this.#stopRequest();
     this.fail(`reading the request body failed: ${err.message}`);
-  };
+  }
 
-  readonly #onRequestClose = (): void => {
+  #onRequestClose(): void {
     if (this.#requestDone) return;
     this.#stopRequest();
     this.fail('the request body was cut short');
-  };
+  }
 
   /**
    * Stops forwarding the request body. A body not read to its end is drained (as node:http's
    * server does once it has answered), so that its client connection can carry the next request.
    */
   #stopRequest(): void {
-    if (!this.#requestListening) return;
-    this.#requestListening = false;
+    const l = this.#requestListeners;
+    if (l === undefined) return;
+    this.#requestListeners = undefined;
     const body = this.#body as Readable;
-    body.off('end', this.#onRequestEnd);
-    body.off('error', this.#onRequestError);
-    body.off('close', this.#onRequestClose);
-    if (body.readableEnded) body.off('data', this.#onRequestData);
+    body.off('end', l.end);
+    body.off('error', l.error);
+    body.off('close', l.close);
+    if (body.readableEnded) body.off('data', l.data);
     else {
       // #onRequestData drops what comes once the exchange is done; an error is nobody's now.
       body.on('error', noop);
@@ -271,8 +329,9 @@ export class RawHttp1Attempt extends UpstreamExchange implements AttemptResponse
     this.#dataListener?.();
     if (this.#draining) return;
     const chunk = start === 0 && end === buf.length ? buf : buf.subarray(start, end);
-    if (this.#out !== undefined) {
-      this.#write(chunk);
+    const out = this.#out;
+    if (out !== undefined) {
+      this.#write(out, chunk);
       return;
     }
     (this.#pending ??= []).push(chunk);
@@ -283,23 +342,45 @@ export class RawHttp1Attempt extends UpstreamExchange implements AttemptResponse
     }
   }
 
-  #write(chunk: Buffer): void {
-    const out = this.#out as Writable;
+  #write(out: BodySink, chunk: Buffer): void {
     if (out.write(chunk) || this.#waitingDrain) return;
+    // The sink calls resume() once the client drains.
     this.#waitingDrain = true;
     this.pauseResponse();
-    out.once('drain', this.#onDrain);
   }
 
-  readonly #onDrain = (): void => {
+  /** BodySource: the client drained. */
+  resume(): void {
+    if (!this.#waitingDrain) return;
     this.#waitingDrain = false;
     this.resumeResponse();
-  };
+  }
+
+  /** BodySource: the client went away (or refused the body): the endpoint's connection is closed. */
+  stop(): void {
+    if (!this.done) {
+      this.#finish();
+      this.abandon();
+    }
+    this.#settleRelay(true);
+  }
+
+  /** relay()'s Writable closed: finished, or destroyed before the body ended. */
+  writableClosed(finished: boolean): void {
+    if (!finished && !this.done) {
+      this.#finish();
+      this.abandon();
+    }
+    this.#settleRelay(!finished);
+  }
 
   protected completed(): void {
     this.#finish();
     this.#ended = true;
-    this.#out?.end();
+    const out = this.#out;
+    if (out === undefined) return;
+    const whole = out.end(this.trailers());
+    if (this.#toSink) this.#settleRelay(!whole);
   }
 
   protected failed(message: string): void {
@@ -368,27 +449,32 @@ export class RawHttp1Attempt extends UpstreamExchange implements AttemptResponse
   }
 
   relay(to: Writable, done: (failed: boolean) => void): void {
-    this.#out = to;
     this.#relayDone = done;
-    to.once('error', noop);
-    to.once('close', () => {
-      const finished = (to as { writableFinished?: boolean }).writableFinished === true;
-      if (!finished && !this.done) {
-        this.#finish();
-        this.abandon();
-      }
-      this.#settleRelay(!finished);
-    });
+    this.#attach(new WritableSink(to, this));
+  }
+
+  relayToSink(sink: BodySink, done: (failed: boolean) => void): void {
+    this.#toSink = true;
+    this.#relayDone = done;
+    sink.bind(this);
+    this.#attach(sink);
+  }
+
+  /** The body goes to `out` from now on: what was kept first, then the end if it came. */
+  #attach(out: BodySink): void {
+    this.#out = out;
     if (this.#failure) {
-      to.destroy();
+      out.abort();
       this.#settleRelay(true);
       return;
     }
     const pending = this.#pending;
     this.#pending = undefined;
-    if (pending) for (const c of pending) this.#write(c);
-    if (this.#ended) to.end();
-    else if (this.#pausedForPending) {
+    if (pending) for (const c of pending) this.#write(out, c);
+    if (this.#ended) {
+      const whole = out.end(this.trailers());
+      if (this.#toSink) this.#settleRelay(!whole);
+    } else if (this.#pausedForPending) {
       this.#pausedForPending = false;
       if (!this.#waitingDrain) this.resumeResponse();
     }
@@ -420,7 +506,7 @@ export class RawHttp1Attempt extends UpstreamExchange implements AttemptResponse
     this.#failure = err;
     const out = this.#out;
     if (out) {
-      out.destroy();
+      out.abort();
       this.#settleRelay(true);
     }
   }

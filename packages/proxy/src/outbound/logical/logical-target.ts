@@ -564,7 +564,7 @@ export function createLogicalTarget(options: LogicalTargetOptions): LogicalTarge
         if (response && !wantsRetry) {
           if (idleMs !== undefined && timers) {
             timers.touch();
-            response.onBodyData(timers.touch);
+            response.onBodyData(timers.toucher);
           }
           const outcome = await ex.respond(
             response,

@@ -27,7 +27,7 @@ import {
   type RequestHead,
 } from '../../http/raw-h1/index.js';
 import { AbortHooks } from '../abort-hook.js';
-import type { AttemptResponse, Headers } from '../endpoint/index.js';
+import type { AttemptResponse, BodySink, BodySource, Headers } from '../endpoint/index.js';
 import {
   isGrpc,
   originForm,
@@ -92,7 +92,7 @@ export class RawHttp1Exchange implements Exchange, ClientExchange, ChunkedSink {
   readonly #keepAlive: boolean;
   readonly #version: HttpVersion;
   /** The response being written (respond() was called). */
-  private out: ResponseWriter | undefined = undefined;
+  private out: ResponseSink | undefined = undefined;
   /** The proxy answered itself (fail(), or a malformed request body). */
   private answered = false;
   #over = false;
@@ -188,7 +188,7 @@ export class RawHttp1Exchange implements Exchange, ClientExchange, ChunkedSink {
     const err = new Error('the client went away');
     const body = this.body;
     if (body !== null && !body.readableEnded) body.destroy(err);
-    this.out?.destroy();
+    this.out?.clientGone();
     this.abortHook.abort(err);
   }
 
@@ -231,11 +231,18 @@ export class RawHttp1Exchange implements Exchange, ClientExchange, ChunkedSink {
         resolve({ status: up.status, grpcStatus: undefined, streamError: true });
         return;
       }
-      const out = new ResponseWriter(ex, up, headers);
+      const out = new ResponseSink(ex, up.status, headers, up.headers);
       ex.out = out;
+      const done = (failed: boolean) => resolve(relayOutcome(up, failed));
+      if (up.relayToSink !== undefined) {
+        // What body came with the head is written by relayToSink itself, in one write with it.
+        up.relayToSink(out, done);
+        out.flushHead();
+        return;
+      }
       // The head waits for the body's first bytes until the end of this tick (one write).
       process.nextTick(flushHead, out);
-      up.relay(out, (failed) => resolve(relayOutcome(up, failed)));
+      up.relay(new SinkWritable(out, up), done);
     });
   }
 
@@ -244,7 +251,7 @@ export class RawHttp1Exchange implements Exchange, ClientExchange, ChunkedSink {
     if (ex.gone || ex.answered) return;
     if (ex.out !== undefined) {
       // A response began: the client sees it broken.
-      if (!ex.out.writableFinished) ex.client.destroy();
+      if (!ex.out.finished) ex.client.destroy();
       return;
     }
     ex.answered = true;
@@ -257,7 +264,7 @@ export class RawHttp1Exchange implements Exchange, ClientExchange, ChunkedSink {
     ex.client.finished(ex, close);
   }
 
-  /** The response was written whole (ResponseWriter). */
+  /** The response was written whole (ResponseSink). */
   responseEnded(close: boolean): void {
     this.#over = true;
     this.client.finished(this, close || !this.#keepAlive || !this.requestDone);
@@ -309,12 +316,16 @@ function headerLines(text: string, headers: Headers): string {
   return text;
 }
 
-function flushHead(out: ResponseWriter): void {
+function flushHead(out: ResponseSink): void {
   out.flushHead();
 }
 
-/** The client side of a response: what AttemptResponse.relay writes the decoded body to. */
-class ResponseWriter extends Writable {
+/**
+ * The client side of a response: its head and framing written on the client connection, with
+ * the connection's backpressure. An attempt that can (RawHttp1Attempt.relayToSink) writes the body
+ * here directly; others relay into a SinkWritable over it.
+ */
+class ResponseSink implements BodySink {
   /** The head without its framing lines, until it is written. */
   private head: string | undefined;
   private mode: Body;
@@ -323,19 +334,23 @@ class ResponseWriter extends Writable {
   private readonly expected: number;
   private written = 0;
   private close = false;
-  private waiting: ((err?: Error | null) => void) | undefined = undefined;
+  /** end() wrote the body's end (the response is whole). */
+  finished = false;
+  /** The body could not be sent whole (abort(), or longer than its length): the client is cut off. */
+  failed = false;
+  /** Who writes the body here (told when the client drains or goes away). */
+  source: BodySource | undefined = undefined;
   private onDrain: (() => void) | undefined = undefined;
 
   constructor(
     private readonly ex: RawHttp1Exchange,
-    private readonly up: AttemptResponse,
+    status: number,
     headers: Headers,
+    endpointHeaders: Headers,
   ) {
-    super();
-    const status = up.status;
     this.head = headerLines(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\n`, headers);
     // The framing is the endpoint's (a route cannot edit it: http/header-edits.ts).
-    const cl = up.headers['content-length'];
+    const cl = endpointHeaders['content-length'];
     this.length = typeof cl === 'string' ? cl : cl?.[0];
     this.expected = this.length === undefined ? -1 : Number(this.length);
     if (ex.method === 'HEAD' || status === 204 || status === 304 || status < 200) this.mode = Body.None;
@@ -370,9 +385,9 @@ class ResponseWriter extends Writable {
     return `${text}\r\n`;
   }
 
-  /** The end of the tick in which respond() was called: the head leaves, with no body bytes yet. */
+  /** The head leaves with no body bytes yet (none came with it). */
   flushHead(): void {
-    if (this.head === undefined || this.destroyed || this.ex.gone) return;
+    if (this.head === undefined || this.failed || this.ex.gone) return;
     this.ex.client.write(this.#headText(false));
   }
 
@@ -398,41 +413,97 @@ class ResponseWriter extends Writable {
     return ok;
   }
 
-  #accept(size: number, cb: (err?: Error | null) => void): boolean {
-    if (this.ex.gone) {
-      cb(new Error('the client went away'));
-      return false;
-    }
-    if (size === 0 || this.mode === Body.None) {
-      cb();
-      return false;
-    }
+  /**
+   * Writes `chunks` (`size` bytes): false when the client is full (the source is resumed once it
+   * drains). Bytes beyond the response's length cut the client off and stop the source.
+   */
+  writeChunks(chunks: readonly Buffer[], size: number): boolean {
+    if (this.failed || this.finished || this.ex.gone) return true;
+    if (size === 0 || this.mode === Body.None) return true;
     this.written += size;
     if (this.mode === Body.Length && this.written > this.expected) {
-      cb(new Error(`the response body is longer than its content-length ${this.expected}`));
+      this.abort();
+      this.source?.stop();
+      return true;
+    }
+    if (this.#send(chunks, size)) return true;
+    this.ex.client.socket.once('drain', (this.onDrain ??= () => this.source?.resume()));
+    return false;
+  }
+
+  bind(source: BodySource): void {
+    this.source = source;
+  }
+
+  write(chunk: Buffer): boolean {
+    return this.writeChunks([chunk], chunk.length);
+  }
+
+  end(trailers: Headers | undefined): boolean {
+    const ex = this.ex;
+    if (this.finished) return true;
+    if (this.failed || ex.gone) return false;
+    if (this.head !== undefined) ex.client.write(this.#headText(true));
+    else if (this.mode === Body.Chunked) ex.client.write(lastChunk(trailers));
+    if (this.mode === Body.Length && this.written !== this.expected) {
+      // Fewer bytes than the length said: the client would wait for the rest.
+      this.abort();
       return false;
     }
+    this.finished = true;
+    ex.responseEnded(this.close);
     return true;
   }
 
-  #sent(ok: boolean, cb: (err?: Error | null) => void): void {
-    if (ok) {
-      cb();
-      return;
-    }
-    this.waiting = cb;
-    this.ex.client.socket.once('drain', (this.onDrain ??= () => this.#drained()));
+  abort(): void {
+    if (this.failed || this.finished) return;
+    this.failed = true;
+    if (this.onDrain !== undefined) this.ex.client.socket.off('drain', this.onDrain);
+    // Cut short (the endpoint failed mid-body, a route timeout): the client sees it broken.
+    if (!this.ex.gone) this.ex.client.destroy();
   }
 
-  #drained(): void {
+  /** The client went away: nothing more is written, the source stops. */
+  clientGone(): void {
+    if (this.onDrain !== undefined) this.ex.client.socket.off('drain', this.onDrain);
+    this.source?.stop();
+  }
+}
+
+/** A ResponseSink as a Writable, for attempts that relay into node streams (HTTP/2 endpoints). */
+class SinkWritable extends Writable {
+  constructor(
+    private readonly sink: ResponseSink,
+    private readonly up: AttemptResponse,
+  ) {
+    super();
+    sink.bind(this);
+  }
+
+  private waiting: ((err?: Error | null) => void) | undefined = undefined;
+
+  /** BodySource: the client drained. */
+  resume(): void {
     const cb = this.waiting;
     this.waiting = undefined;
     cb?.();
   }
 
+  /** BodySource: the client went away, or the body was longer than its length. */
+  stop(): void {
+    this.destroy(
+      this.sink.failed ? new Error('the response body is longer than its content-length') : undefined,
+    );
+  }
+
+  #written(ok: boolean, cb: (err?: Error | null) => void): void {
+    if (this.sink.failed) cb(new Error('the response could not be written whole'));
+    else if (ok) cb();
+    else this.waiting = cb;
+  }
+
   override _write(chunk: Buffer, _encoding: BufferEncoding, cb: (err?: Error | null) => void): void {
-    if (!this.#accept(chunk.length, cb)) return;
-    this.#sent(this.#send([chunk], chunk.length), cb);
+    this.#written(this.sink.write(chunk), cb);
   }
 
   override _writev(
@@ -445,32 +516,17 @@ class ResponseWriter extends Writable {
       size += c.chunk.length;
       list.push(c.chunk);
     }
-    if (!this.#accept(size, cb)) return;
-    this.#sent(this.#send(list, size), cb);
+    this.#written(this.sink.writeChunks(list, size), cb);
   }
 
   override _final(cb: (err?: Error | null) => void): void {
-    const ex = this.ex;
-    if (ex.gone) {
-      cb(new Error('the client went away'));
-      return;
-    }
-    if (this.head !== undefined) ex.client.write(this.#headText(true));
-    else if (this.mode === Body.Chunked) ex.client.write(lastChunk(this.up.trailers()));
-    cb();
-    if (this.mode === Body.Length && this.written !== this.expected) {
-      // Fewer bytes than the length said: the client would wait for the rest.
-      ex.client.destroy();
-      return;
-    }
-    ex.responseEnded(this.close);
+    this.sink.end(this.up.trailers());
+    cb(this.sink.finished ? null : new Error('the response could not be written whole'));
   }
 
   override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
     this.waiting = undefined;
-    if (this.onDrain !== undefined) this.ex.client.socket.off('drain', this.onDrain);
-    // Cut short (the endpoint failed mid-body, a route timeout): the client sees it broken.
-    if (!this.writableFinished && !this.ex.gone) this.ex.client.destroy();
+    if (!this.sink.finished) this.sink.abort();
     cb(err);
   }
 }

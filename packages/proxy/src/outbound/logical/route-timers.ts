@@ -16,6 +16,8 @@ export interface RouteTimersOptions {
   readonly now?: () => number;
 }
 
+const monotonicNow = (): number => performance.now();
+
 export class RouteTimers {
   private readonly now: () => number;
   private readonly requestAt: number;
@@ -28,7 +30,7 @@ export class RouteTimers {
   private stopped = false;
 
   constructor(private readonly options: RouteTimersOptions) {
-    this.now = options.now ?? (() => performance.now());
+    this.now = options.now ?? monotonicNow;
     const now = this.now();
     this.requestAt = options.requestMs === undefined ? Infinity : now + options.requestMs;
     this.lastActivity = now;
@@ -36,9 +38,16 @@ export class RouteTimers {
   }
 
   /** Something was received: the idle timeout starts again. */
-  readonly touch = (): void => {
+  touch(): void {
     this.lastActivity = this.now();
-  };
+  }
+
+  /** touch() as a listener (made for routes with an idle timeout only). */
+  get toucher(): () => void {
+    return (this.#toucher ??= () => this.touch());
+  }
+
+  #toucher: (() => void) | undefined;
 
   /** An attempt with its own response timeout: `hook` is aborted if no headers come within `ms`. */
   startAttempt(hook: AbortHooks, ms: number): void {
