@@ -20,6 +20,9 @@ export interface PeakEwma {
   costAt(nowMs: number): number;
   /** Marks a request as started; returns the function to call when it ends. */
   start(): () => void;
+  /** start() without a function per request: the caller calls leave() once per enter(). */
+  enter(): void;
+  leave(): void;
   readonly pending: number;
 }
 
@@ -71,6 +74,12 @@ export function createPeakEwma(options: PeakEwmaOptions): PeakEwma {
         done = true;
         pending--;
       };
+    },
+    enter() {
+      pending++;
+    },
+    leave() {
+      if (pending > 0) pending--;
     },
   };
 }

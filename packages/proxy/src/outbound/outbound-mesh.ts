@@ -367,10 +367,10 @@ export function createOutboundMesh(options: OutboundMeshOptions): OutboundMesh {
                   timeoutMs: options.connectTimeoutMs * 10,
                 })
               : tcp;
-          lease.release({ failed: false, latencyMs: performance.now() - started });
+          lease.release(false, performance.now() - started);
           await forwardTcp(socket, upstream, u.preamble);
         } catch (err) {
-          lease.release({ failed: !abort.signal.aborted, latencyMs: undefined });
+          lease.release(!abort.signal.aborted, undefined);
           throw err;
         }
       })
@@ -492,10 +492,10 @@ export function createOutboundMesh(options: OutboundMeshOptions): OutboundMesh {
           try {
             upstream = await connectEndpointTcp(ep, options.meshTls, options.connectTimeoutMs, abort.signal);
           } catch (err) {
-            lease.release({ failed: !abort.signal.aborted, latencyMs: undefined });
+            lease.release(!abort.signal.aborted, undefined);
             throw err;
           }
-          lease.release({ failed: false, latencyMs: performance.now() - started });
+          lease.release(false, performance.now() - started);
           // tcp_* of the endpoint connection (peer="dst") with the endpoint's dst_* labels.
           const closed = options.proxyMetrics?.tcpOpen(
             outboundEndpointLabels(

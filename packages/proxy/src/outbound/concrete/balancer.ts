@@ -39,8 +39,8 @@ export interface BalancerOptions {
 
 export interface EndpointLease {
   readonly client: EndpointClient;
-  /** Reports the attempt: latency to response headers and whether it failed. */
-  release(outcome: { readonly failed: boolean; readonly latencyMs: number | undefined }): void;
+  /** Reports the attempt, once: whether it failed, and its latency to response headers (if it had them). */
+  release(failed: boolean, latencyMs: number | undefined): void;
 }
 
 export interface Balancer {
@@ -60,6 +60,29 @@ interface EndpointState {
   readonly client: EndpointClient;
   readonly ewma: PeakEwma;
   readonly breaker: FailureAccrual | undefined;
+}
+
+/** One request's hold on an endpoint: its load (pending requests) until released. */
+class Lease implements EndpointLease {
+  #released = false;
+
+  constructor(
+    private readonly state: EndpointState,
+    private readonly now: () => number,
+  ) {}
+
+  get client(): EndpointClient {
+    return this.state.client;
+  }
+
+  release(failed: boolean, latencyMs: number | undefined): void {
+    if (this.#released) return;
+    this.#released = true;
+    const s = this.state;
+    s.ewma.leave();
+    if (latencyMs !== undefined) s.ewma.observe(latencyMs, this.now());
+    s.breaker?.record(!failed);
+  }
 }
 
 export function createBalancer(options: BalancerOptions): Balancer {
@@ -156,31 +179,31 @@ export function createBalancer(options: BalancerOptions): Balancer {
     publish();
   } else follow();
 
+  // The ready endpoints of the current pick and the clock it reads: one array and one cost
+  // function for the balancer, not per request.
+  const ready: EndpointState[] = [];
+  let pickedAt = 0;
+  const costOf = (k: number) => (ready[k] as EndpointState).ewma.costAt(pickedAt);
+
   /** An endpoint to use now, or undefined. */
   const pick = (avoid?: EndpointClient): EndpointState | undefined => {
-    const ready: EndpointState[] = [];
+    ready.length = 0;
     for (const s of states.values()) if (!s.breaker || s.breaker.admits()) ready.push(s);
     if (ready.length === 0) return undefined;
     if (avoid !== undefined && ready.length > 1) {
       const i = ready.findIndex((s) => s.client === avoid);
       if (i >= 0) ready.splice(i, 1);
     }
-    const t = now();
-    const i = pickP2c(ready.length, (k) => (ready[k] as EndpointState).ewma.costAt(t), random);
-    return ready[i];
+    pickedAt = now();
+    const chosen = ready[pickP2c(ready.length, costOf, random)];
+    ready.length = 0;
+    return chosen;
   };
 
   const lease = (s: EndpointState): EndpointLease => {
     s.breaker?.acquire();
-    const end = s.ewma.start();
-    return {
-      client: s.client,
-      release({ failed, latencyMs }) {
-        end();
-        if (latencyMs !== undefined) s.ewma.observe(latencyMs, now());
-        s.breaker?.record(!failed);
-      },
-    };
+    s.ewma.enter();
+    return new Lease(s, now);
   };
 
   const unavailable = (): ProxyError => {

@@ -148,6 +148,12 @@ async function bufferUpTo(body: Readable, max: number): Promise<Buffer | Readabl
 
 const DONE: Promise<void> = Promise.resolve();
 
+const secondsSince = (started: number): number => (performance.now() - started) / 1000;
+
+/** The route's timeouts for one exchange: they abort it. */
+const routeTimers = (ex: Exchange, requestMs: number | undefined, idleMs: number | undefined) =>
+  new RouteTimers({ requestMs, idleMs, expire: (reason) => ex.abort(reason) });
+
 /** `get`, called again only when `ms` have passed since it last was (0: every time). */
 function every<T>(ms: number, get: () => T): () => T {
   if (ms <= 0) return get;
@@ -434,15 +440,15 @@ export function createLogicalTarget(options: LogicalTargetOptions): LogicalTarge
     const proto = route.kind === 'grpc' || ex.grpc ? 'grpc' : 'http';
     const routeKey = routeKeyOf(p, route);
     const started = performance.now();
-    const finish = (status: string, error: string) =>
-      metrics.routeRequest(proto, routeKey, (performance.now() - started) / 1000, status, error);
+    // No closures in here (a context and a function each per request): the helpers take what
+    // they need.
 
     if (rule.failure && random() < rule.failure.ratio) {
       const err = new ProxyError(ProxyErrorCode.InjectedFailure, rule.failure.message || 'injected failure', {
         httpStatus: proto === 'grpc' ? 200 : rule.failure.status,
       });
       ex.fail(err);
-      finish(proto === 'grpc' ? String(rule.failure.status) : String(rule.failure.status), '');
+      metrics.routeRequest(proto, routeKey, secondsSince(started), String(rule.failure.status), '');
       return;
     }
 
@@ -457,10 +463,8 @@ export function createLogicalTarget(options: LogicalTargetOptions): LogicalTarge
     // restarted by response data. (Request bytes do not restart it: a 'data' listener would switch
     // the request stream to flowing before its consumer attaches.)
     const exHook = ex.abortHook;
-    let timers: RouteTimers | undefined;
-    const timersFor = () =>
-      (timers ??= new RouteTimers({ requestMs, idleMs, expire: (reason) => ex.abort(reason) }));
-    if (requestMs !== undefined || idleMs !== undefined) timersFor();
+    let timers =
+      requestMs !== undefined || idleMs !== undefined ? routeTimers(ex, requestMs, idleMs) : undefined;
 
     const retry = perRequest ? perRequest.retry : rule.retry;
     let body: Buffer | Readable | null = ex.body;
@@ -487,7 +491,7 @@ export function createLogicalTarget(options: LogicalTargetOptions): LogicalTarge
         const perTry = retry?.timeoutMs ?? responseMs;
         // A hook of its own only for an attempt with its own response timeout.
         const ownHook = perTry === undefined ? undefined : new ChildAbortHooks(exHook);
-        if (ownHook) timersFor().startAttempt(ownHook, perTry as number);
+        if (ownHook) (timers ??= routeTimers(ex, requestMs, idleMs)).startAttempt(ownHook, perTry as number);
         const attemptHook: AbortHook = ownHook ?? exHook;
         const attemptStarted = performance.now();
         let legacy: TargetLabels | undefined;
@@ -517,7 +521,7 @@ export function createLogicalTarget(options: LogicalTargetOptions): LogicalTarge
           } catch (err) {
             // A client that went away is not the endpoint's failure: failure accrual must not eject
             // an endpoint because load generators or impatient clients hung up mid-request.
-            lease.release({ failed: !ex.gone, latencyMs: undefined });
+            lease.release(!ex.gone, undefined);
             throw err;
           }
           const latency = performance.now() - attemptStarted;
@@ -525,7 +529,7 @@ export function createLogicalTarget(options: LogicalTargetOptions): LogicalTarge
             response.headers['grpc-status'] === undefined
               ? undefined
               : Number(response.headers['grpc-status']);
-          lease.release({ failed: isFailureResponse(response.status, grpcStatus), latencyMs: latency });
+          lease.release(isFailureResponse(response.status, grpcStatus), latency);
         } catch (err) {
           error = toProxyError(attemptHook.aborted && attemptHook.reason ? attemptHook.reason : err);
         } finally {
@@ -593,7 +597,13 @@ export function createLogicalTarget(options: LogicalTargetOptions): LogicalTarge
             grpcStatus: outcome.grpcStatus ?? grpcStatus,
             error: outcome.streamError ? 'stream error' : undefined,
           });
-          finish(statusLabel, outcome.streamError ? 'IO' : '');
+          metrics.routeRequest(
+            proto,
+            routeKey,
+            secondsSince(started),
+            statusLabel,
+            outcome.streamError ? 'IO' : '',
+          );
           return;
         }
         if (response) {
@@ -644,7 +654,10 @@ export function createLogicalTarget(options: LogicalTargetOptions): LogicalTarge
         ex.fail(e);
         options.onError?.(e);
       }
-      finish(
+      metrics.routeRequest(
+        proto,
+        routeKey,
+        secondsSince(started),
         proto === 'grpc' ? String(PROXY_ERRORS[e.code].grpcStatus) : String(e.httpStatus),
         PROXY_ERRORS[e.code].routeErrorLabel,
       );
