@@ -180,14 +180,17 @@ export function createMeshMetrics(registry: Registry): MeshMetrics {
   };
   const statusChild = (
     c: ProtoChildren,
+    family: BatchedCounter,
+    proto: RouteProtocol,
+    key: object,
     status: string,
     error: string,
-    make: () => PendingCount,
   ): PendingCount => {
     let byError = c.statuses.get(status);
     if (!byError) c.statuses.set(status, (byError = new Map()));
     let child = byError.get(error);
-    if (!child) byError.set(error, (child = make()));
+    if (!child)
+      byError.set(error, (child = family.child({ ...labelsOf(key), [statusKey(proto)]: status, error })));
     return child;
   };
   const labelsOf = (key: object): Record<string, string> => cleanLabels(key);
@@ -196,9 +199,7 @@ export function createMeshMetrics(registry: Registry): MeshMetrics {
       const f = fams[proto];
       const c = of(key, proto);
       (c.duration ??= f.requestDuration.child(labelsOf(key))).observe(seconds);
-      statusChild(c, status, error, () =>
-        f.requestStatuses.child({ ...labelsOf(key), [statusKey(proto)]: status, error }),
-      ).pending++;
+      statusChild(c, f.requestStatuses, proto, key, status, error).pending++;
     },
     backendRequest(proto, key) {
       const c = of(key, proto);
@@ -208,9 +209,7 @@ export function createMeshMetrics(registry: Registry): MeshMetrics {
       const f = fams[proto];
       const c = of(key, proto);
       (c.duration ??= f.backendResponseDuration.child(labelsOf(key))).observe(seconds);
-      statusChild(c, status, error, () =>
-        f.backendResponseStatuses.child({ ...labelsOf(key), [statusKey(proto)]: status, error }),
-      ).pending++;
+      statusChild(c, f.backendResponseStatuses, proto, key, status, error).pending++;
     },
     retry(proto, key, outcome) {
       const f = fams[proto];
