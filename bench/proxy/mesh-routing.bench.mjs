@@ -219,6 +219,10 @@ const outbound = (extra, flags = []) =>
     BENCH_IDENTITY: A_ID,
     ...extra,
   });
+// BENCH_LATLOG=PREFIX (tsmesh-proxy-child.mjs): each outbound proxy writes PREFIX.<path>.a.json, the
+// inbound PREFIX.b.json (GC pauses by kind, event-loop stalls).
+const latlog = (path) =>
+  process.env.BENCH_LATLOG ? { BENCH_LATLOG: `${process.env.BENCH_LATLOG}.${path}` } : {};
 // PLAIN_NODE_FLAGS: the same for the plain outbound proxy (to profile both paths in one run).
 const plain = await outbound(
   {
@@ -226,6 +230,7 @@ const plain = await outbound(
     BENCH_PEER_IDENTITY: B_ID,
     BENCH_PEER_HINT: HINT,
     TSMESH_PROXY_OUTBOUND_FORWARD_ADDR: `127.0.0.1:${endpointPort}`,
+    ...latlog('plain'),
   },
   (process.env.PLAIN_NODE_FLAGS ?? '').split(' ').filter(Boolean),
 );
@@ -240,7 +245,10 @@ const meshEnv = {
   // The target stays resolved while the other paths are measured (default idle eviction: 5 s).
   LINKERD2_PROXY_OUTBOUND_DISCOVERY_IDLE_TIMEOUT: '120s',
 };
-const mesh = await outbound(meshEnv, (process.env.MESH_NODE_FLAGS ?? '').split(' ').filter(Boolean));
+const mesh = await outbound(
+  { ...meshEnv, ...latlog('mesh') },
+  (process.env.MESH_NODE_FLAGS ?? '').split(' ').filter(Boolean),
+);
 const meshBase = args['mesh-base']
   ? await outbound({ ...meshEnv, BENCH_PROXY_DIST: join(args['mesh-base'], 'dist/index.js') })
   : undefined;
