@@ -4,8 +4,9 @@
 // length (a buffer, or a stream whose client gave one) or chunked (a stream without one). The
 // response's body is framed by the engine and handed over decoded (chunk framing removed): kept,
 // up to a bound beyond which the connection is paused, from the head until the logical level
-// relays it to the client's writable (with that writable's backpressure) or drops it (a retry:
-// read to its end, so the connection goes back to the pool).
+// relays it to the client (a BodySink the raw client side writes directly, or a Writable; with
+// its backpressure) or drops it (a retry: read to its end, so the connection goes back to the
+// pool).
 import type { Readable, Writable } from 'node:stream';
 import { ProxyError, ProxyErrorCode } from '../../errors/index.js';
 import { headersFromRaw } from '../../http/index.js';
