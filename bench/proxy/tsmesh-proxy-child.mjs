@@ -11,6 +11,7 @@
 //                    with BENCH_HEAPPROF_ALL=1 every allocation
 //   BENCH_LATLOG     write GC pauses, event-loop stalls and per-thread CPU to BENCH_LATLOG.<name>.json
 //                    at exit (adds a 1 ms timer reading /proc: a few % of CPU; p99-analyze.mjs reads it)
+//   BENCH_COUNT_WRITES=1  count socket writes and bytes (TCP and TLS apart), printed to stderr at exit
 // Prints {"inbound":N,"outbound":N,"admin":N} once listening.
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -33,6 +34,28 @@ const peerPort = Number(env.BENCH_PEER_PORT ?? 0);
 // as 0.6 % of the outbound proxy's busy time in a profile).
 const peerIdentity = env.BENCH_PEER_IDENTITY;
 const peerHint = (env.BENCH_PEER_HINT ?? 'h2') === 'h2' ? 'h2' : undefined;
+// BENCH_COUNT_WRITES=1: counts socket writes (calls and bytes, TLS sockets apart) and prints them
+// to stderr at exit, to compare how many writes two paths make per request.
+if (env.BENCH_COUNT_WRITES) {
+  const { Socket } = await import('node:net');
+  const { TLSSocket } = await import('node:tls');
+  const counts = { tcp: 0, tls: 0, tcpBytes: 0, tlsBytes: 0, writev: 0 };
+  const generic = Socket.prototype._writeGeneric;
+  Socket.prototype._writeGeneric = function (writev, data, encoding, cb) {
+    const tls = this instanceof TLSSocket;
+    if (writev) counts.writev++;
+    const n = writev ? data.reduce((a, d) => a + (d.chunk?.length ?? 0), 0) : (data?.length ?? 0);
+    if (tls) {
+      counts.tls++;
+      counts.tlsBytes += n;
+    } else {
+      counts.tcp++;
+      counts.tcpBytes += n;
+    }
+    return generic.call(this, writev, data, encoding, cb);
+  };
+  process.on('exit', () => process.stderr.write(`writes ${JSON.stringify(counts)}\n`));
+}
 const proxy = await startProxy({
   config: readProxyConfig(createEnvSource(env)),
   certificates: { current: () => cert, subscribe: () => () => undefined },
