@@ -69,6 +69,8 @@ describe.each(['raw', 'node'])('HTTP/1 over HTTP/2 between proxies (l5d-orig-pro
       client_id: A_ID,
     }) ?? 0;
 
+  let dripClosed: Promise<void> | undefined;
+
   beforeAll(async () => {
     cp = await startTestControlPlane();
     app = await listenHttp((req, res) => {
@@ -77,6 +79,37 @@ describe.each(['raw', 'node'])('HTTP/1 over HTTP/2 between proxies (l5d-orig-pro
         // Sized and written at once: head and body leave the app (and the inbound proxy) together.
         res.writeHead(200, { 'content-type': 'text/plain', 'content-length': 3 });
         res.end('abc');
+        return;
+      }
+      if (req.url === '/drip') {
+        // Never ends: a piece every 20 ms until the proxies cancel the request.
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        res.write('first piece\n');
+        const t = setInterval(() => res.write('more\n'), 20);
+        dripClosed = new Promise((resolve) =>
+          res.once('close', () => {
+            clearInterval(t);
+            resolve();
+          }),
+        );
+        return;
+      }
+      if (req.url === '/big') {
+        // 8 MiB, sized, written as fast as the proxies take it.
+        const piece = Buffer.alloc(64 * 1024, 'z');
+        res.writeHead(200, { 'content-length': String(128 * piece.length) });
+        let sent = 0;
+        const more = () => {
+          while (sent < 128) {
+            sent++;
+            if (sent === 128) res.end(piece);
+            else if (!res.write(piece)) {
+              res.once('drain', more);
+              return;
+            }
+          }
+        };
+        more();
         return;
       }
       const hold = /^\/hold\/(\d+)$/.exec(req.url ?? '');
@@ -198,6 +231,69 @@ describe.each(['raw', 'node'])('HTTP/1 over HTTP/2 between proxies (l5d-orig-pro
     expect(out).toContain(`POST /upload 300000 ${expected}\n connects=1`);
     expect(out).toContain('GET /second 0 ');
     expect(out).toMatch(/GET \/second 0 \S+\n connects=0$/);
+  });
+
+  it('cancels the carried stream and the app request when the HTTP/1 client leaves mid-body', async () => {
+    dripClosed = undefined;
+    const c = connect(a.outboundPort, '127.0.0.1');
+    c.on('error', () => undefined);
+    c.write(`GET /drip HTTP/1.1\r\nHost: ${WEB}\r\n\r\n`);
+    let seenText = '';
+    await new Promise<void>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`no first piece: ${seenText}`)), 5000);
+      c.on('data', (d: Buffer) => {
+        seenText += d.toString('latin1');
+        if (seenText.includes('first piece')) {
+          clearTimeout(t);
+          resolve();
+        }
+      });
+    });
+    c.destroy();
+    const closed = dripClosed ?? Promise.reject(new Error('the app saw no /drip request'));
+    await Promise.race([
+      closed,
+      new Promise((_, reject) =>
+        setTimeout(() => reject(new Error('the app request was not cancelled')), 3000),
+      ),
+    ]);
+  });
+
+  it('holds the carried stream back while a slow HTTP/1 client reads a large response', async () => {
+    const c = connect(a.outboundPort, '127.0.0.1');
+    onTestFinished(() => c.destroy());
+    c.pause();
+    c.write(`GET /big HTTP/1.1\r\nHost: ${WEB}\r\n\r\n`);
+    // The client reads nothing for a while (the proxies buffer within their windows only).
+    await new Promise((r) => setTimeout(r, 300));
+    const total = 128 * 64 * 1024;
+    let head = '';
+    let body = 0;
+    let intact = true;
+    await new Promise<void>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`stalled at ${body} of ${total} bytes`)), 15_000);
+      c.on('data', (d: Buffer) => {
+        let off = 0;
+        if (!head.includes('\r\n\r\n')) {
+          head += d.toString('latin1');
+          const end = head.indexOf('\r\n\r\n');
+          if (end < 0) return;
+          off = d.length - (head.length - end - 4);
+          head = head.slice(0, end + 4);
+        }
+        for (let i = off; i < d.length; i++) if (d[i] !== 0x7a) intact = false;
+        body += d.length - off;
+        if (body >= total) {
+          clearTimeout(t);
+          resolve();
+        }
+      });
+      c.resume();
+    });
+    expect(head).toMatch(/^HTTP\/1\.1 200 /);
+    expect(head.toLowerCase()).toContain(`content-length: ${total}`);
+    expect(body).toBe(total);
+    expect(intact).toBe(true);
   });
 
   it('does not upgrade a WebSocket request: it tunnels over HTTP/1.1', async () => {

@@ -11,7 +11,14 @@ import type { Readable, Writable } from 'node:stream';
 import { ProxyError, ProxyErrorCode } from '../../errors/index.js';
 import { http2RequestOptions, L5D_ORIG_PROTO, stripHopByHop, unprocessedStream } from '../../http/index.js';
 import type { AbortHook } from '../abort-hook.js';
-import { toConnectError, type AttemptRequest, type AttemptResponse, type Headers } from './attempt.js';
+import {
+  toConnectError,
+  type AttemptRequest,
+  type AttemptResponse,
+  type BodySink,
+  type BodySource,
+  type Headers,
+} from './attempt.js';
 
 const HTTP2_FORBIDDEN = new Set([
   'host',
@@ -49,6 +56,64 @@ export function relayStream(from: Readable, to: Writable, done: (failed: boolean
   from.pipe(to);
 }
 
+/**
+ * A response stream's body written into a BodySink (the raw HTTP/1 client side): its data events
+ * straight to the sink, paused while the client is full, with no pipe and no Writable between
+ * them (pipe()'s listeners and the Writable's state were per-request costs of the mesh with the
+ * h2 hint).
+ */
+class StreamToSink implements BodySource {
+  #settled = false;
+
+  constructor(
+    private readonly stream: ClientHttp2Stream,
+    private readonly sink: BodySink,
+    private readonly response: Http2AttemptResponse,
+    private readonly done: (failed: boolean) => void,
+  ) {
+    sink.bind(this);
+    if (stream.readableEnded) {
+      this.#end();
+      return;
+    }
+    stream.on('data', (chunk: Buffer) => {
+      if (!this.sink.write(chunk)) this.stream.pause();
+    });
+    stream.once('end', () => this.#end());
+    stream.once('error', () => this.#fail());
+    // Reset or destroyed before its end: the client sees the response cut short.
+    stream.once('close', () => this.#fail());
+  }
+
+  /** BodySource: the client drained. */
+  resume(): void {
+    this.stream.resume();
+  }
+
+  /** BodySource: the client went away (or refused the body): the stream is cancelled. */
+  stop(): void {
+    this.stream.destroy();
+    this.#settle(true);
+  }
+
+  #end(): void {
+    if (this.#settled) return;
+    this.#settle(!this.sink.end(this.response.trailers()));
+  }
+
+  #fail(): void {
+    if (this.#settled) return;
+    this.sink.abort();
+    this.#settle(true);
+  }
+
+  #settle(failed: boolean): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.done(failed);
+  }
+}
+
 class Http2AttemptResponse implements AttemptResponse {
   trailerHeaders: Headers | undefined;
 
@@ -65,6 +130,10 @@ class Http2AttemptResponse implements AttemptResponse {
 
   relay(to: Writable, done: (failed: boolean) => void): void {
     relayStream(this.stream, to, done);
+  }
+
+  relayToSink(sink: BodySink, done: (failed: boolean) => void): void {
+    new StreamToSink(this.stream, sink, this, done);
   }
 
   onBodyData(listener: () => void): void {

@@ -237,9 +237,11 @@ export class RawHttp1Exchange implements Exchange, ClientExchange, ChunkedSink {
       ex.out = out;
       const done = (failed: boolean) => resolve(relayOutcome(up, failed));
       if (up.relayToSink !== undefined) {
-        // What body came with the head is written by relayToSink itself, in one write with it.
+        // What body came with the head (an HTTP/1 endpoint's) is written by relayToSink itself,
+        // with the head; a stream's buffered data flows in a tick it has just queued (HTTP/2). The
+        // head waits for either until the end of this tick, so that both leave in one write.
         up.relayToSink(out, done);
-        out.flushHead();
+        if (out.headPending) process.nextTick(flushHead, out);
         return;
       }
       // The head waits for the body's first bytes until the end of this tick (one write).
@@ -385,6 +387,11 @@ class ResponseSink implements BodySink {
     }
     if (this.close || !this.ex.keepAlive) text += 'connection: close\r\n';
     return `${text}\r\n`;
+  }
+
+  /** The head is not written yet. */
+  get headPending(): boolean {
+    return this.head !== undefined;
   }
 
   /** The head leaves with no body bytes yet (none came with it). */
