@@ -261,7 +261,9 @@ describe.each(['raw', 'node'])('HTTP/1 over HTTP/2 between proxies (l5d-orig-pro
 
   it('holds the carried stream back while a slow HTTP/1 client reads a large response', async () => {
     const c = connect(a.outboundPort, '127.0.0.1');
-    onTestFinished(() => c.destroy());
+    onTestFinished(() => {
+      c.destroy();
+    });
     c.pause();
     c.write(`GET /big HTTP/1.1\r\nHost: ${WEB}\r\n\r\n`);
     // The client reads nothing for a while (the proxies buffer within their windows only).
