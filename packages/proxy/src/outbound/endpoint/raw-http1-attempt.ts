@@ -359,14 +359,13 @@ export class RawHttp1Attempt extends UpstreamExchange implements AttemptResponse
 
   /** BodySource: the client went away (or refused the body): the endpoint's connection is closed. */
   stop(): void {
-    if (!this.done) {
-      this.#finish();
-      this.abandon();
-    }
-    this.#settleRelay(true);
+    this.writableClosed(false);
   }
 
-  /** relay()'s Writable closed: finished, or destroyed before the body ended. */
+  /**
+   * relay()'s Writable closed (or, from stop(), the sink's client went away): finished, or cut
+   * off before the body ended, when the endpoint's connection is closed.
+   */
   writableClosed(finished: boolean): void {
     if (!finished && !this.done) {
       this.#finish();
@@ -375,13 +374,17 @@ export class RawHttp1Attempt extends UpstreamExchange implements AttemptResponse
     this.#settleRelay(!finished);
   }
 
+  /** The body ended: `out` ends too (a sink's relay is settled now, a Writable's when it closes). */
+  #endOut(out: BodySink): void {
+    const whole = out.end(this.trailers());
+    if (this.#toSink) this.#settleRelay(!whole);
+  }
+
   protected completed(): void {
     this.#finish();
     this.#ended = true;
     const out = this.#out;
-    if (out === undefined) return;
-    const whole = out.end(this.trailers());
-    if (this.#toSink) this.#settleRelay(!whole);
+    if (out !== undefined) this.#endOut(out);
   }
 
   protected failed(message: string): void {
@@ -472,10 +475,8 @@ export class RawHttp1Attempt extends UpstreamExchange implements AttemptResponse
     const pending = this.#pending;
     this.#pending = undefined;
     if (pending) for (const c of pending) this.#write(out, c);
-    if (this.#ended) {
-      const whole = out.end(this.trailers());
-      if (this.#toSink) this.#settleRelay(!whole);
-    } else if (this.#pausedForPending) {
+    if (this.#ended) this.#endOut(out);
+    else if (this.#pausedForPending) {
       this.#pausedForPending = false;
       if (!this.#waitingDrain) this.resumeResponse();
     }
