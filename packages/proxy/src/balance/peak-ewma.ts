@@ -38,6 +38,13 @@ export function createPeakEwma(options: PeakEwmaOptions): PeakEwma {
     return rtt * Math.exp(-elapsed / decayMs);
   };
 
+  const enter = (): void => {
+    pending++;
+  };
+  const leave = (): void => {
+    if (pending > 0) pending--;
+  };
+
   return {
     get pending() {
       return pending;
@@ -67,19 +74,15 @@ export function createPeakEwma(options: PeakEwmaOptions): PeakEwma {
       return (decayed(nowMs) + 1e-3) * (pending + 1);
     },
     start() {
-      pending++;
+      enter();
       let done = false;
       return () => {
         if (done) return;
         done = true;
-        pending--;
+        leave();
       };
     },
-    enter() {
-      pending++;
-    },
-    leave() {
-      if (pending > 0) pending--;
-    },
+    enter,
+    leave,
   };
 }
