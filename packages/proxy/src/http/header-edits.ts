@@ -4,7 +4,7 @@
 // name that is not a token or a value holding CR, LF or another control character must never
 // reach them: it would end the header line and start another header, or another request. Nor may
 // an edit add a header the proxy writes for each hop itself (the body's framing, Connection).
-import { isControl, isToken } from './raw-h1/field-syntax.js';
+import { hex, isControl, isToken } from './raw-h1/field-syntax.js';
 import { isHopByHop } from './headers.js';
 
 export interface HeaderEdits {
@@ -34,8 +34,7 @@ export function headerEditProblem(name: string, value: string): string | undefin
     return `${name} is written by the proxy for each hop; a route cannot add or set it`;
   for (let i = 0; i < value.length; i++) {
     const c = value.charCodeAt(i);
-    if (isControl(c))
-      return `the value of ${name} holds control character 0x${c.toString(16).padStart(2, '0')} at offset ${i}`;
+    if (isControl(c)) return `the value of ${name} holds control character 0x${hex(c)} at offset ${i}`;
   }
   return undefined;
 }
