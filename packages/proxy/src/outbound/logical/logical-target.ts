@@ -538,7 +538,7 @@ export function createLogicalTarget(options: LogicalTargetOptions): LogicalTarge
             ownHook.detach();
           }
         }
-        const seconds = (performance.now() - attemptStarted) / 1000;
+        const seconds = secondsSince(attemptStarted);
         const grpcStatus =
           response?.headers['grpc-status'] === undefined
             ? undefined
@@ -579,7 +579,7 @@ export function createLogicalTarget(options: LogicalTargetOptions): LogicalTarge
           metrics.backendResponse(
             proto,
             bKey,
-            (performance.now() - attemptStarted) / 1000,
+            secondsSince(attemptStarted),
             statusLabel,
             outcome.streamError ? 'IO' : '',
           );
