@@ -41,6 +41,7 @@ import {
   type Exchange,
   type LogicalTarget,
   type Peer,
+  type RequestOwner,
 } from './logical/index.js';
 import { RawHttp1Exchange } from './logical/raw-http1-exchange.js';
 import { outboundEndpointLabels } from './endpoint-labels.js';
@@ -179,12 +180,21 @@ export interface OutboundMesh {
   close(): Promise<void>;
 }
 
-export function createOutboundMesh(options: OutboundMeshOptions): OutboundMesh {
-  interface Entry {
-    readonly target: LogicalTarget;
-    lastUsed: number;
-    inFlight: number;
+/** A logical target with what the idle sweep needs: requests and connections in flight, last use. */
+class Entry implements RequestOwner {
+  lastUsed = Date.now();
+  inFlight = 0;
+
+  constructor(readonly target: LogicalTarget) {}
+
+  /** A request or connection of this target is over (RequestOwner). */
+  requestEnded(): void {
+    this.inFlight--;
+    this.lastUsed = Date.now();
   }
+}
+
+export function createOutboundMesh(options: OutboundMeshOptions): OutboundMesh {
   const targets = new Map<string, Entry>();
   /** What an accepted connection (HTTP/1 socket, HTTP/2 session) gives each of its requests. */
   interface Conn {
@@ -232,10 +242,8 @@ export function createOutboundMesh(options: OutboundMeshOptions): OutboundMesh {
       const known = authority === undefined ? undefined : keyOfAuthority.get(authority);
       if (known !== undefined) {
         const hit = targets.get(known);
-        if (hit) {
-          hit.lastUsed = Date.now();
-          return hit;
-        }
+        // Its lastUsed moves when the request ends (Entry.requestEnded).
+        if (hit) return hit;
       }
       const parsed = parseAuthority(authority);
       if (!parsed) return undefined;
@@ -247,8 +255,8 @@ export function createOutboundMesh(options: OutboundMeshOptions): OutboundMesh {
     }
     let e = targets.get(key);
     if (!e) {
-      e = {
-        target: createLogicalTarget({
+      e = new Entry(
+        createLogicalTarget({
           target: dt,
           authority: key,
           discovery: options.discovery,
@@ -266,9 +274,7 @@ export function createOutboundMesh(options: OutboundMeshOptions): OutboundMesh {
           // A tenth of the idle timeout, at most a second: watches in use stay fresh.
           discoveryTouchMs: Math.min(1000, options.idleTimeoutMs / 10),
         }),
-        lastUsed: Date.now(),
-        inFlight: 0,
-      };
+      );
       targets.set(key, e);
     }
     e.lastUsed = Date.now();
@@ -296,25 +302,16 @@ export function createOutboundMesh(options: OutboundMeshOptions): OutboundMesh {
       return;
     }
     e.inFlight++;
-    const entry = e;
-    const failed = (err: unknown) => {
+    try {
+      e.target.handle(ex, e);
+    } catch (err) {
       const pe = ProxyError.is(err)
         ? err
         : new ProxyError(ProxyErrorCode.Unexpected, String(err), { cause: err });
       options.onError?.(pe, 'http');
       ex.fail(pe);
-      done(entry);
-    };
-    // One promise reaction per request (then with both callbacks rather than catch + finally).
-    try {
-      entry.target.handle(ex).then(() => done(entry), failed);
-    } catch (err) {
-      failed(err);
+      e.requestEnded();
     }
-  };
-  const done = (e: Entry) => {
-    e.inFlight--;
-    e.lastUsed = Date.now();
   };
 
   /**
@@ -375,10 +372,7 @@ export function createOutboundMesh(options: OutboundMeshOptions): OutboundMesh {
         }
       })
       .catch((err: unknown) => refuse(toProxyError(err)))
-      .finally(() => {
-        e.inFlight--;
-        e.lastUsed = Date.now();
-      });
+      .finally(() => e.requestEnded());
   };
 
   const http1 = createHttp1Server(
@@ -512,10 +506,7 @@ export function createOutboundMesh(options: OutboundMeshOptions): OutboundMesh {
           options.onError?.(toProxyError(err), 'tcp');
           socket.destroy();
         })
-        .finally(() => {
-          e.inFlight--;
-          e.lastUsed = Date.now();
-        });
+        .finally(() => e.requestEnded());
     },
     accept(socket, head, protocol, origDst, gate) {
       // Sockets come from our own listener, so the servers' noDelay option does not apply.

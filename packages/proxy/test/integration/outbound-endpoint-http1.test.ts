@@ -24,7 +24,7 @@ import {
   type AttemptResponse,
   type EndpointClient,
 } from '../../src/outbound/endpoint/index.js';
-import { http1Exchange, http2Exchange, type ResponseOutcome } from '../../src/outbound/logical/index.js';
+import { http1Exchange, http2Exchange } from '../../src/outbound/logical/index.js';
 import { createMeshTls, createStaticCertificateSource, type MeshTls } from '../../src/tls/index.js';
 import { createTestCa } from '../../src/tls/test-certs.test-support.js';
 
@@ -467,13 +467,14 @@ describe.each(['raw', 'node'] as const)('outbound endpoint HTTP/1 attempts, %s e
   it("relays into the logical level's node:http response", async () => {
     const ep = await trailersEndpoint();
     const c = client(ep.port);
-    const outcomes: ResponseOutcome[] = [];
+    const outcomes: { streamError: boolean; status: number }[] = [];
     const front = createServer((req, res) => {
       const ex = http1Exchange(req, res);
-      void c
-        .send(request({ path: ex.path, headers: ex.headers }), ex.abortHook)
-        .then((up) => ex.respond(up, up.headers))
-        .then((o) => outcomes.push(o));
+      void c.send(request({ path: ex.path, headers: ex.headers }), ex.abortHook).then((up) =>
+        ex.respond(up, up.headers, {
+          responded: (streamError) => outcomes.push({ status: up.status, streamError }),
+        }),
+      );
     });
     front.listen(0, '127.0.0.1');
     await once(front, 'listening');
@@ -499,7 +500,7 @@ describe.each(['raw', 'node'] as const)('outbound endpoint HTTP/1 attempts, %s e
       const ex = http2Exchange(stream, headers);
       void c
         .send(request({ path: ex.path, headers: ex.headers }), ex.abortHook)
-        .then((up) => ex.respond(up, up.headers));
+        .then((up) => ex.respond(up, up.headers, { responded: () => undefined }));
     });
     front.listen(0, '127.0.0.1');
     await once(front, 'listening');

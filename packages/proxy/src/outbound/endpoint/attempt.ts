@@ -33,15 +33,25 @@ export interface AttemptResponse {
   relay(to: Writable, done: (failed: boolean) => void): void;
   /**
    * Optional: writes the body to `sink` without a node stream between them (the raw engine's
-   * client side; relay() is the fallback). `done` as relay's.
+   * client side; relay() is the fallback). The sink learns how the relay ended from the calls it
+   * gets (end(), abort()) and from its own client (gone: it calls the source's stop()).
    */
-  relayToSink?(sink: BodySink, done: (failed: boolean) => void): void;
+  relayToSink?(sink: BodySink): void;
   /** Calls `listener` for every body chunk received from now on (the route's idle timeout). */
   onBodyData(listener: () => void): void;
   /** Reads the body to its end and drops it (a response that is retried). */
   discard(): void;
   /** Stops the response (nobody is left to receive it). */
   cancel(): void;
+}
+
+/**
+ * Who is told the outcome of one attempt, once, never before send returned: the response head, or
+ * the failure before it (a ProxyError, or the abort hook's reason).
+ */
+export interface AttemptReceiver {
+  attemptResponded(res: AttemptResponse): void;
+  attemptFailed(err: unknown): void;
 }
 
 /**

@@ -18,16 +18,26 @@ import {
 import { UpstreamConnections } from '../../http/raw-h1/index.js';
 import type { MeshTls } from '../../tls/index.js';
 import type { AbortHook } from '../abort-hook.js';
-import { toConnectError, type AttemptRequest, type AttemptResponse } from './attempt.js';
+import {
+  toConnectError,
+  type AttemptReceiver,
+  type AttemptRequest,
+  type AttemptResponse,
+} from './attempt.js';
 import { sendHttp1 } from './http1-attempt.js';
 import { sendHttp2 } from './http2-attempt.js';
-import { RawHttp1Attempt, type LiveAttempts } from './raw-http1-attempt.js';
+import { LiveAttempts, RawHttp1Attempt } from './raw-http1-attempt.js';
 
 export interface EndpointClient {
   readonly endpoint: Endpoint;
   /** Whether mesh TLS is used to reach it. */
   readonly tls: boolean;
-  /** One attempt; `abort` cancels it (before the response head: rejects with its reason). */
+  /**
+   * One attempt; `to` is told its response head or its failure. `abort` cancels it (before the
+   * response head: it fails with the hook's reason).
+   */
+  sendTo(req: AttemptRequest, abort: AbortHook, to: AttemptReceiver): void;
+  /** sendTo() as a promise. */
   send(req: AttemptRequest, abort: AbortHook): Promise<AttemptResponse>;
   /** Closes the connections; `graceful` lets requests in flight finish first. */
   close(graceful?: boolean): Promise<void>;
@@ -50,6 +60,19 @@ export interface EndpointClientOptions {
  * origin form (the exchange normalised an absolute target), so never "; absolute-form".
  */
 const HTTP11 = origProtoValue('1.1', '/');
+
+/** Tells `to` what a promised attempt came to (the engines other than the raw HTTP/1 one). */
+function settleTo(p: Promise<AttemptResponse>, to: AttemptReceiver): void {
+  p.then(
+    (res) => to.attemptResponded(res),
+    (err: unknown) => to.attemptFailed(err),
+  );
+}
+
+/** An AttemptReceiver settling a promise (send()). */
+function promisedAttempt(sendTo: (to: AttemptReceiver) => void): Promise<AttemptResponse> {
+  return new Promise((resolve, reject) => sendTo({ attemptResponded: resolve, attemptFailed: reject }));
+}
 
 export function createEndpointClient(options: EndpointClientOptions): EndpointClient {
   const { endpoint, meshTls, connectTimeoutMs } = options;
@@ -79,20 +102,23 @@ export function createEndpointClient(options: EndpointClientOptions): EndpointCl
   // looked up per request: the sweeper forgets a target once it has no connection left, and the
   // next request gets a fresh one (a reference kept here would no longer be swept nor closed).
   let upstreams: UpstreamConnections | undefined;
-  const live: LiveAttempts = new Set();
-  const sendOverRawHttp1 = (req: AttemptRequest, abort: AbortHook): Promise<AttemptResponse> => {
-    if (closed)
+  const live = new LiveAttempts();
+  const sendOverRawHttp1 = (req: AttemptRequest, abort: AbortHook, to: AttemptReceiver): void => {
+    if (closed) {
       // Removed from discovery between the balancer's pick and this send: never sent.
-      return Promise.reject(
+      RawHttp1Attempt.failLater(
+        to,
         new ProxyError(ProxyErrorCode.EndpointReset, 'the endpoint was removed', { unprocessed: true }),
       );
+      return;
+    }
     upstreams ??= new UpstreamConnections({
       connectTimeoutMs,
       idleTimeoutMs: options.idleTimeoutMs,
       meshTls,
       tlsError,
     });
-    return RawHttp1Attempt.send(upstreams.for(endpoint.addr, identity), req, abort, live);
+    RawHttp1Attempt.send(upstreams.for(endpoint.addr, identity), req, abort, live, to);
   };
 
   // One multiplexed HTTP/2 session to the endpoint, made on first use and replaced once closed.
@@ -126,7 +152,11 @@ export function createEndpointClient(options: EndpointClientOptions): EndpointCl
     return sendHttp1(pool, req.path, req.method, headers, req.body, abort);
   };
 
-  const sendOverHttp1 = options.http1Engine === 'node' ? sendOverUndici : sendOverRawHttp1;
+  const sendOverHttp1 =
+    options.http1Engine === 'node'
+      ? (req: AttemptRequest, abort: AbortHook, to: AttemptReceiver) =>
+          settleTo(sendOverUndici(req, abort), to)
+      : sendOverRawHttp1;
 
   /** origProto: an HTTP/1 request carried over HTTP/2, with this `l5d-orig-proto` value. */
   const sendOverHttp2 = (
@@ -143,22 +173,24 @@ export function createEndpointClient(options: EndpointClientOptions): EndpointCl
     return sendHttp2(s, req, abort, origProto);
   };
 
+  const sendTo = (req: AttemptRequest, abort: AbortHook, to: AttemptReceiver): void => {
+    if (req.http2) settleTo(sendOverHttp2(req, abort), to);
+    else if (endpoint.protocolHint === 'h2') settleTo(sendOverHttp2(req, abort, HTTP11), to);
+    else sendOverHttp1(req, abort, to);
+  };
+
   return {
     endpoint,
     tls: identity !== undefined,
-    send: (req, abort) =>
-      req.http2
-        ? sendOverHttp2(req, abort)
-        : endpoint.protocolHint === 'h2'
-          ? sendOverHttp2(req, abort, HTTP11)
-          : sendOverHttp1(req, abort),
+    sendTo,
+    send: (req, abort) => promisedAttempt((to) => sendTo(req, abort, to)),
     async close(graceful = false) {
       closed = true;
       session = undefined;
       sessions?.close(graceful);
       // Idle connections close now; busy ones once their exchanges end (at once unless graceful).
       upstreams?.close();
-      if (!graceful) for (const a of [...live]) a.terminate();
+      if (!graceful) live.terminateAll();
       if (usedPool) await pools.close(graceful);
     },
   };

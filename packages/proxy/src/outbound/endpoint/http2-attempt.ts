@@ -69,7 +69,6 @@ class StreamToSink implements BodySource {
     private readonly stream: ClientHttp2Stream,
     private readonly sink: BodySink,
     private readonly response: Http2AttemptResponse,
-    private readonly done: (failed: boolean) => void,
   ) {
     sink.bind(this);
     if (stream.readableEnded) {
@@ -92,25 +91,20 @@ class StreamToSink implements BodySource {
 
   /** BodySource: the client went away (or refused the body): the stream is cancelled. */
   stop(): void {
+    this.#settled = true;
     this.stream.destroy();
-    this.#settle(true);
   }
 
   #end(): void {
     if (this.#settled) return;
-    this.#settle(!this.sink.end(this.response.trailers()));
+    this.#settled = true;
+    this.sink.end(this.response.trailers());
   }
 
   #fail(): void {
     if (this.#settled) return;
-    this.sink.abort();
-    this.#settle(true);
-  }
-
-  #settle(failed: boolean): void {
-    if (this.#settled) return;
     this.#settled = true;
-    this.done(failed);
+    this.sink.abort();
   }
 }
 
@@ -132,8 +126,8 @@ class Http2AttemptResponse implements AttemptResponse {
     relayStream(this.stream, to, done);
   }
 
-  relayToSink(sink: BodySink, done: (failed: boolean) => void): void {
-    new StreamToSink(this.stream, sink, this, done);
+  relayToSink(sink: BodySink): void {
+    new StreamToSink(this.stream, sink, this);
   }
 
   onBodyData(listener: () => void): void {

@@ -23,6 +23,7 @@ import {
 import type { AbortHook } from '../abort-hook.js';
 import {
   toConnectError,
+  type AttemptReceiver,
   type AttemptRequest,
   type AttemptResponse,
   type BodySink,
@@ -78,8 +79,43 @@ interface RequestListeners {
   readonly close: () => void;
 }
 
-/** The attempts of one endpoint client still in flight (closed with it). */
-export type LiveAttempts = Set<RawHttp1Attempt>;
+/**
+ * The attempts of one endpoint client still in flight (closed with it): a list through the
+ * attempts themselves, since a Set's table grew and shrank with the load.
+ */
+export class LiveAttempts {
+  head: RawHttp1Attempt | undefined = undefined;
+
+  add(a: RawHttp1Attempt): void {
+    a.liveNext = this.head;
+    a.livePrev = undefined;
+    if (this.head !== undefined) this.head.livePrev = a;
+    this.head = a;
+    a.isLive = true;
+  }
+
+  delete(a: RawHttp1Attempt): void {
+    if (!a.isLive) return;
+    a.isLive = false;
+    const { livePrev: prev, liveNext: next } = a;
+    if (prev === undefined) this.head = next;
+    else prev.liveNext = next;
+    if (next !== undefined) next.livePrev = prev;
+    a.livePrev = undefined;
+    a.liveNext = undefined;
+  }
+
+  /** Ends every attempt in flight (the endpoint client closes, not gracefully). */
+  terminateAll(): void {
+    const all: RawHttp1Attempt[] = [];
+    for (let a = this.head; a !== undefined; a = a.liveNext) all.push(a);
+    for (const a of all) a.terminate();
+  }
+}
+
+function deliverFailure(to: AttemptReceiver, err: unknown): void {
+  to.attemptFailed(err);
+}
 
 /** relay()'s Writable as a BodySink: the attempt's relay works on sinks only. */
 class WritableSink implements BodySink {
@@ -138,11 +174,16 @@ export class RawHttp1Attempt extends UpstreamExchange implements AttemptResponse
   #failure: Error | undefined;
   /** Where the body goes once relayed: the client's sink, or relay()'s Writable. */
   #out: BodySink | undefined;
-  /** relayToSink(): the relay is settled when the body ends or breaks (relay(): when `to` closes). */
-  #toSink = false;
   #draining = false;
+  /** relay()'s completion (relayToSink()'s sink learns it from its own calls). */
   #relayDone: ((failed: boolean) => void) | undefined;
   #dataListener: (() => void) | undefined;
+  /** The response head came in the data being handled: `to` is told once that is done. */
+  #headToDeliver = false;
+  // LiveAttempts' list.
+  isLive = false;
+  livePrev: RawHttp1Attempt | undefined = undefined;
+  liveNext: RawHttp1Attempt | undefined = undefined;
 
   private constructor(
     pool: TargetConnections,
@@ -152,8 +193,7 @@ export class RawHttp1Attempt extends UpstreamExchange implements AttemptResponse
     length: number | undefined,
     private readonly abort: AbortHook,
     private readonly live: LiveAttempts,
-    private readonly resolve: (res: AttemptResponse) => void,
-    private readonly reject: (err: unknown) => void,
+    private readonly to: AttemptReceiver,
   ) {
     super(pool, method, head);
     this.#body = body;
@@ -161,33 +201,44 @@ export class RawHttp1Attempt extends UpstreamExchange implements AttemptResponse
     this.#requestDone = body === null || Buffer.isBuffer(body);
   }
 
-  /** Sends `req` over a connection of `pool`; resolves on the final response head. */
+  /** Tells `to` of a failure in a later tick (a receiver is never called from inside send()). */
+  static failLater(to: AttemptReceiver, err: unknown): void {
+    process.nextTick(deliverFailure, to, err);
+  }
+
+  /**
+   * Sends `req` over a connection of `pool`; `to` is told of the final response head once the
+   * data it came in is handled (body bytes with it are kept for the relay), or of the failure in
+   * a later tick.
+   */
   static send(
     pool: TargetConnections,
     req: AttemptRequest,
     abort: AbortHook,
     live: LiveAttempts,
-  ): Promise<AttemptResponse> {
-    return new Promise((resolve, reject) => {
-      if (abort.aborted) {
-        reject(abort.reason);
-        return;
-      }
-      const body = req.body;
-      const length =
-        body === null ? undefined : Buffer.isBuffer(body) ? body.length : declaredLength(req.headers);
-      // A request without a body keeps a `content-length: 0` its client sent (a POST, say).
-      const head = requestHead(
-        req,
-        body === null ? (req.headers['content-length'] === undefined ? undefined : 0) : length,
-        body !== null && length === undefined,
+    to: AttemptReceiver,
+  ): void {
+    if (abort.aborted) {
+      RawHttp1Attempt.failLater(to, abort.reason);
+      return;
+    }
+    const body = req.body;
+    const length =
+      body === null ? undefined : Buffer.isBuffer(body) ? body.length : declaredLength(req.headers);
+    // A request without a body keeps a `content-length: 0` its client sent (a POST, say).
+    const head = requestHead(
+      req,
+      body === null ? (req.headers['content-length'] === undefined ? undefined : 0) : length,
+      body !== null && length === undefined,
+    );
+    if (head instanceof Error) {
+      RawHttp1Attempt.failLater(
+        to,
+        new ProxyError(ProxyErrorCode.Unexpected, `cannot send the request: ${head.message}`),
       );
-      if (head instanceof Error) {
-        reject(new ProxyError(ProxyErrorCode.Unexpected, `cannot send the request: ${head.message}`));
-        return;
-      }
-      new RawHttp1Attempt(pool, req.method, head, body, length, abort, live, resolve, reject).#start();
-    });
+      return;
+    }
+    new RawHttp1Attempt(pool, req.method, head, body, length, abort, live, to).#start();
   }
 
   #start(): void {
@@ -315,10 +366,18 @@ export class RawHttp1Attempt extends UpstreamExchange implements AttemptResponse
     this.resBody = body;
     if (!this.#settled) {
       this.#settled = true;
-      this.resolve(this);
+      this.#headToDeliver = true;
     }
-    // Decoded data goes to data(): kept until relay() (the promise resolves after this).
+    // Decoded data goes to data(): kept until relay() (`to` is told after this).
     return this.takeBody(body, buf, bodyStart);
+  }
+
+  override onUpstreamData(d: Buffer): void {
+    super.onUpstreamData(d);
+    if (this.#headToDeliver) {
+      this.#headToDeliver = false;
+      this.to.attemptResponded(this);
+    }
   }
 
   protected responseBytes(): void {
@@ -374,10 +433,9 @@ export class RawHttp1Attempt extends UpstreamExchange implements AttemptResponse
     this.#settleRelay(!finished);
   }
 
-  /** The body ended: `out` ends too (a sink's relay is settled now, a Writable's when it closes). */
+  /** The body ended: `out` ends too (relay()'s Writable settles the relay when it closes). */
   #endOut(out: BodySink): void {
-    const whole = out.end(this.trailers());
-    if (this.#toSink) this.#settleRelay(!whole);
+    out.end(this.trailers());
   }
 
   protected completed(): void {
@@ -391,7 +449,7 @@ export class RawHttp1Attempt extends UpstreamExchange implements AttemptResponse
     this.#finish();
     if (!this.#settled) {
       this.#settled = true;
-      this.reject(this.#errorBeforeHead(message));
+      RawHttp1Attempt.failLater(this.to, this.#errorBeforeHead(message));
       return;
     }
     this.#failBody(new Error(message));
@@ -431,7 +489,7 @@ export class RawHttp1Attempt extends UpstreamExchange implements AttemptResponse
     this.#stopRequest();
     if (!this.#settled) {
       this.#settled = true;
-      this.reject(reason ?? err);
+      RawHttp1Attempt.failLater(this.to, reason ?? err);
     }
     // Before a connection was had, one that comes is released unused (the exchange is done).
     if (!this.done) this.abandon();
@@ -457,9 +515,7 @@ export class RawHttp1Attempt extends UpstreamExchange implements AttemptResponse
     this.#attach(new WritableSink(to, this));
   }
 
-  relayToSink(sink: BodySink, done: (failed: boolean) => void): void {
-    this.#toSink = true;
-    this.#relayDone = done;
+  relayToSink(sink: BodySink): void {
     sink.bind(this);
     this.#attach(sink);
   }

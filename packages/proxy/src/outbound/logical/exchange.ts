@@ -10,11 +10,14 @@ import { corkForTick, hasRequestBody, L5D_PROXY_ERROR, stripHopByHop } from '../
 import { AbortHooks, type AbortHook } from '../abort-hook.js';
 import type { AttemptResponse, Headers } from '../endpoint/index.js';
 
-export interface ResponseOutcome {
-  readonly status: number | undefined;
-  readonly grpcStatus: number | undefined;
-  /** A failure while streaming the response body (the client or the endpoint went away). */
-  readonly streamError: boolean;
+/** Who is told, once, how relaying a response to the client ended. */
+export interface ResponseReceiver {
+  /**
+   * `streamError`: the body could not be relayed whole (the client or the endpoint went away);
+   * `grpcStatus`: the response's grpc-status (trailers first), undefined when none or when the
+   * response was never started.
+   */
+  responded(streamError: boolean, grpcStatus: number | undefined): void;
 }
 
 export interface Exchange {
@@ -41,9 +44,9 @@ export interface Exchange {
   readonly headersSent: boolean;
   /**
    * Streams an endpoint's response to the client with `headers` (the response's own, or those
-   * with the route's edits applied); resolves when it is complete.
+   * with the route's edits applied); `to` is told when it is complete or broken.
    */
-  respond(res: AttemptResponse, headers: Headers): Promise<ResponseOutcome>;
+  respond(res: AttemptResponse, headers: Headers, to: ResponseReceiver): void;
   /** Answers with a proxy error, or resets when the response has started. */
   fail(err: ProxyError): void;
 }
@@ -55,9 +58,22 @@ function grpcOf(h: Headers | undefined): number | undefined {
   return Number.isFinite(n) ? n : undefined;
 }
 
-/** What respond() resolves with once the response was relayed (`failed`: it was cut short). */
-export function relayOutcome(up: AttemptResponse, failed: boolean): ResponseOutcome {
-  return { status: up.status, grpcStatus: grpcOf(up.trailers()) ?? grpcOf(up.headers), streamError: failed };
+/** The grpc-status of a relayed response: its trailers', else its head's. */
+export function relayedGrpcStatus(up: AttemptResponse): number | undefined {
+  return grpcOf(up.trailers()) ?? grpcOf(up.headers);
+}
+
+function deliverResponded(to: ResponseReceiver, streamError: boolean, grpcStatus: number | undefined): void {
+  to.responded(streamError, grpcStatus);
+}
+
+/** Tells `to` in a later tick (a receiver is never called from inside respond()). */
+export function respondedLater(
+  to: ResponseReceiver,
+  streamError: boolean,
+  grpcStatus: number | undefined,
+): void {
+  process.nextTick(deliverResponded, to, streamError, grpcStatus);
 }
 
 /** Whether the request's content type is gRPC's. */
@@ -168,15 +184,13 @@ class Http1Exchange extends BaseExchange implements Exchange {
     return this.res.headersSent;
   }
 
-  respond(up: AttemptResponse, headers: Headers): Promise<ResponseOutcome> {
+  respond(up: AttemptResponse, headers: Headers, to: ResponseReceiver): void {
     const res = this.res;
-    return new Promise((resolve) => {
-      // Corked until the end of this tick: the head and the body's first chunk (usually already
-      // received) leave in one write.
-      corkForTick(res);
-      res.writeHead(up.status, headers);
-      up.relay(res, (err) => resolve(relayOutcome(up, err)));
-    });
+    // Corked until the end of this tick: the head and the body's first chunk (usually already
+    // received) leave in one write.
+    corkForTick(res);
+    res.writeHead(up.status, headers);
+    up.relay(res, (failed) => to.responded(failed, relayedGrpcStatus(up)));
   }
 
   fail(err: ProxyError): void {
@@ -231,31 +245,29 @@ class Http2Exchange extends BaseExchange implements Exchange {
     return this.stream.headersSent;
   }
 
-  respond(up: AttemptResponse, headers: Headers): Promise<ResponseOutcome> {
+  respond(up: AttemptResponse, headers: Headers, to: ResponseReceiver): void {
     const stream = this.stream;
-    return new Promise((resolve) => {
-      if (stream.destroyed || stream.closed) {
-        up.cancel();
-        resolve({ status: up.status, grpcStatus: undefined, streamError: true });
-        return;
-      }
-      const out: Record<string, string | string[] | number> = {
-        ...headers,
-        ':status': up.status,
-      };
-      if (up.endStream) {
-        stream.respond(out, { endStream: true });
-        resolve({ status: up.status, grpcStatus: grpcOf(up.headers), streamError: false });
-        return;
-      }
-      stream.respond(out, { waitForTrailers: true });
-      stream.once('wantTrailers', () => {
-        const t = up.trailers();
-        if (t && Object.keys(t).length > 0) stream.sendTrailers(t);
-        else stream.close();
-      });
-      up.relay(stream, (err) => resolve(relayOutcome(up, err)));
+    if (stream.destroyed || stream.closed) {
+      up.cancel();
+      respondedLater(to, true, undefined);
+      return;
+    }
+    const out: Record<string, string | string[] | number> = {
+      ...headers,
+      ':status': up.status,
+    };
+    if (up.endStream) {
+      stream.respond(out, { endStream: true });
+      respondedLater(to, false, grpcOf(up.headers));
+      return;
+    }
+    stream.respond(out, { waitForTrailers: true });
+    stream.once('wantTrailers', () => {
+      const t = up.trailers();
+      if (t && Object.keys(t).length > 0) stream.sendTrailers(t);
+      else stream.close();
     });
+    up.relay(stream, (failed) => to.responded(failed, relayedGrpcStatus(up)));
   }
 
   fail(err: ProxyError): void {

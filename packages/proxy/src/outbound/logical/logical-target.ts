@@ -1,13 +1,12 @@
 // The logical level: one target the app addressed (a Service name and port in explicit mode, an
 // original destination IP:port in transparent mode). It follows the target's OutboundPolicy and
-// ServiceProfile, compiles them into a routing plan, and serves each request: route match,
-// injected failures and header edits, a weighted backend per attempt, per-route request and
-// response timeouts, retries (bodies buffered up to the route's limit; within the profile's retry
-// budget or the route's max retries), route and backend metrics.
+// ServiceProfile, compiles them into a routing plan, matches each request to a route and serves it
+// there (route-request.ts: injected failures and header edits, a weighted backend per attempt,
+// per-route timeouts, retries within the budget, route and backend metrics). It owns the
+// balancers of the plan's backends and the metric label objects of its routes.
 import { PreparedRequest } from '@tsmesh/core/data-plane';
 import type { ProxyMetrics, TargetLabels } from '../../metrics/index.js';
 import { outboundEndpointLabels } from '../endpoint-labels.js';
-import { Readable } from 'node:stream';
 import type {
   Discovery,
   DiscoveryTarget,
@@ -17,33 +16,28 @@ import type {
   ProfileValue,
 } from '../../discovery/index.js';
 import { fromWeightedAddr, formatHostPort } from '../../discovery/index.js';
-import { ProxyError, ProxyErrorCode, PROXY_ERRORS, toProxyError } from '../../errors/index.js';
+import { ProxyError, ProxyErrorCode, toProxyError } from '../../errors/index.js';
 import {
   balancerBackend,
   compilePolicy,
   compileProfile,
   DEFAULT_QUEUE,
   defaultPlan,
-  perRequestPolicy,
   profileHasRouting,
   type BackendSpec,
-  type HeaderEdits,
   type OutboundRoute,
   type ParentLabels,
-  type RetryPolicy,
-  type RouteRule,
   type RoutingPlan,
   type WeightedBackend,
 } from '../../route/index.js';
-import { MAX_UNPROCESSED_RESENDS } from '../../http/index.js';
 import type { TapHandle, TapHub } from '../../tap/index.js';
 import type { MeshTls } from '../../tls/index.js';
-import { createBalancer, isFailureResponse, type Balancer, type EndpointLease } from '../concrete/index.js';
-import type { AttemptRequest, AttemptResponse, EndpointClient, Headers } from '../endpoint/index.js';
+import { createBalancer, type Balancer, type EndpointLease } from '../concrete/index.js';
+import type { EndpointClient, Headers } from '../endpoint/index.js';
 import type { MeshMetrics, RouteBackendKey, RouteKey } from '../mesh-metrics.js';
-import { abortHookOf, ChildAbortHooks, type AbortHook } from '../abort-hook.js';
+import { abortHookOf } from '../abort-hook.js';
 import type { Exchange } from './exchange.js';
-import { RouteTimers } from './route-timers.js';
+import { pickWeighted, RouteRequest, type RequestOwner, type RouteContext } from './route-request.js';
 
 export interface LogicalTargetOptions {
   readonly target: DiscoveryTarget;
@@ -88,7 +82,8 @@ export interface LogicalTarget {
   readonly authority: string;
   /** The plan in force (undefined before the first request resolved it). */
   plan(): RoutingPlan | undefined;
-  handle(ex: Exchange): Promise<void>;
+  /** Serves one request; `owner` is told when it is over (answered, failed, or its client gone). */
+  handle(ex: Exchange, owner?: RequestOwner): void;
   /**
    * An endpoint for a request that becomes a tunnel (HTTP/1 Upgrade, e.g. WebSocket): routed like
    * any request, then the caller owns the connection. Throws ProxyError when none is available.
@@ -115,45 +110,6 @@ const splitAuthority = (authority: string): { name: string; port: number | undef
   return { name: authority.slice(0, i), port: Number(authority.slice(i + 1)) };
 };
 
-function applyEdits(headers: Headers, edits: HeaderEdits | undefined): Headers {
-  if (!edits) return headers;
-  const out = { ...headers };
-  for (const [k, v] of edits.add) {
-    const cur = out[k];
-    out[k] = cur === undefined ? v : Array.isArray(cur) ? [...cur, v] : [cur, v];
-  }
-  for (const [k, v] of edits.set) out[k] = v;
-  for (const k of edits.remove) delete out[k];
-  return out;
-}
-
-/** Reads a body up to `max` bytes; returns the buffer, or a stream replaying what was read plus the rest. */
-async function bufferUpTo(body: Readable, max: number): Promise<Buffer | Readable> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    const b = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
-    chunks.push(b);
-    size += b.length;
-    if (size > max) {
-      async function* rest() {
-        yield* chunks;
-        for await (const c of body) yield c as Buffer;
-      }
-      return Readable.from(rest(), { objectMode: false });
-    }
-  }
-  return Buffer.concat(chunks, size);
-}
-
-const DONE: Promise<void> = Promise.resolve();
-
-const secondsSince = (started: number): number => (performance.now() - started) / 1000;
-
-/** The route's timeouts for one exchange: they abort it. */
-const routeTimers = (ex: Exchange, requestMs: number | undefined, idleMs: number | undefined) =>
-  new RouteTimers({ requestMs, idleMs, expire: (reason) => ex.abort(reason) });
-
 /** `get`, called again only when `ms` have passed since it last was (0: every time). */
 function every<T>(ms: number, get: () => T): () => T {
   if (ms <= 0) return get;
@@ -168,36 +124,6 @@ function every<T>(ms: number, get: () => T): () => T {
     return value;
   };
 }
-
-const pickWeighted = (
-  backends: readonly WeightedBackend[],
-  random: () => number,
-): BackendSpec | undefined => {
-  if (backends.length <= 1) return backends[0]?.backend;
-  const total = backends.reduce((s, b) => s + b.weight, 0);
-  let r = random() * total;
-  for (const b of backends) {
-    r -= b.weight;
-    if (r < 0) return b.backend;
-  }
-  return backends[backends.length - 1]?.backend;
-};
-
-/** Waits `ms`, or less when `hook` aborts first. */
-const sleep = (ms: number, hook: AbortHook) =>
-  new Promise<void>((resolve) => {
-    if (hook.aborted) {
-      resolve();
-      return;
-    }
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      hook.removeListener(done);
-      resolve();
-    }
-    hook.addListener(done);
-  });
 
 export function createLogicalTarget(options: LogicalTargetOptions): LogicalTarget {
   const { discovery, metrics, target } = options;
@@ -420,254 +346,21 @@ export function createLogicalTarget(options: LogicalTargetOptions): LogicalTarge
     });
   };
 
-  const retryable = (
-    policy: RetryPolicy,
-    rule: RouteRule,
-    status: number,
-    grpcStatus: number | undefined,
-  ) => {
-    if (rule.isFailure) return rule.isFailure(status);
-    for (const [lo, hi] of policy.httpStatuses) if (status >= lo && status <= hi) return true;
-    return grpcStatus !== undefined && policy.grpcCodes.has(grpcStatus);
-  };
-
-  const serve = async (
-    ex: Exchange,
-    p: RoutingPlan,
-    route: OutboundRoute,
-    rule: RouteRule,
-  ): Promise<void> => {
-    const proto = route.kind === 'grpc' || ex.grpc ? 'grpc' : 'http';
-    const routeKey = routeKeyOf(p, route);
-    const started = performance.now();
-    // No closures in here (a context and a function each per request): the helpers take what
-    // they need.
-
-    if (rule.failure && random() < rule.failure.ratio) {
-      const err = new ProxyError(ProxyErrorCode.InjectedFailure, rule.failure.message || 'injected failure', {
-        httpStatus: proto === 'grpc' ? 200 : rule.failure.status,
-      });
-      ex.fail(err);
-      metrics.routeRequest(proto, routeKey, secondsSince(started), String(rule.failure.status), '');
-      return;
-    }
-
-    // Routes that allow it take retry and timeout overrides from l5d-* request headers (taken off
-    // the request); other routes cost nothing here.
-    const perRequest = rule.allowL5dRequestHeaders
-      ? perRequestPolicy(ex.headers, rule.retry, rule.timeouts)
-      : undefined;
-    const { requestMs, responseMs, idleMs } = perRequest?.timeouts ?? rule.timeouts;
-    // The exchange's hook is the deadline: the client going away and the route's request and idle
-    // timeouts all abort it. The timeouts share one timer, armed from the start; the idle one is
-    // restarted by response data. (Request bytes do not restart it: a 'data' listener would switch
-    // the request stream to flowing before its consumer attaches.)
-    const exHook = ex.abortHook;
-    let timers =
-      requestMs !== undefined || idleMs !== undefined ? routeTimers(ex, requestMs, idleMs) : undefined;
-
-    const retry = perRequest ? perRequest.retry : rule.retry;
-    let body: Buffer | Readable | null = ex.body;
-    if (retry && body) {
-      const len = Number(ex.headers['content-length'] ?? NaN);
-      if (!(len > retry.maxRequestBytes)) body = await bufferUpTo(body, retry.maxRequestBytes);
-    }
-    const replayable = body === null || Buffer.isBuffer(body);
-    retry?.budget?.deposit();
-    const headers = applyEdits(perRequest?.headers ?? ex.headers, rule.requestHeaders);
-
-    let attempt = 0;
-    let resends = 0;
-    // The endpoint that refused the previous attempt unprocessed: the balancer avoids it once.
-    let refusedBy: EndpointClient | undefined;
-    try {
-      for (;;) {
-        // A resend of an unprocessed request is not another attempt of the route's retry policy.
-        if (refusedBy === undefined) attempt++;
-        const backend = pickWeighted(rule.backends, random);
-        if (!backend)
-          throw new ProxyError(ProxyErrorCode.FailFast, `route ${route.labels.route_name} has no backends`);
-        const bKey = backendKeyOf(p, route, backend);
-        const perTry = retry?.timeoutMs ?? responseMs;
-        // A hook of its own only for an attempt with its own response timeout.
-        const ownHook = perTry === undefined ? undefined : new ChildAbortHooks(exHook);
-        if (ownHook) (timers ??= routeTimers(ex, requestMs, idleMs)).startAttempt(ownHook, perTry as number);
-        const attemptHook: AbortHook = ownHook ?? exHook;
-        const attemptStarted = performance.now();
-        let legacy: TargetLabels | undefined;
-        let tapped: TapHandle | undefined;
-        let response: AttemptResponse | undefined;
-        let error: ProxyError | undefined;
-        let client: EndpointClient | undefined;
-        try {
-          const leased = balancerFor(backend, p).acquire(attemptHook, refusedBy);
-          refusedBy = undefined;
-          const lease = leased instanceof Promise ? await leased : leased;
-          client = lease.client;
-          metrics.backendRequest(proto, bKey);
-          legacy = legacyLabelsOf(lease.client);
-          if (options.tap?.active) tapped = tapAttempt(options.tap, ex, lease.client, route, headers);
-          options.proxyMetrics?.request(legacy);
-          const request: AttemptRequest = {
-            method: ex.method,
-            path: ex.path,
-            authority: lease.client.endpoint.authorityOverride ?? ex.authority,
-            headers,
-            body,
-            http2: ex.http2,
-          };
-          try {
-            response = await lease.client.send(request, attemptHook);
-          } catch (err) {
-            // A client that went away is not the endpoint's failure: failure accrual must not eject
-            // an endpoint because load generators or impatient clients hung up mid-request.
-            lease.release(!ex.gone, undefined);
-            throw err;
-          }
-          const latency = performance.now() - attemptStarted;
-          const grpcStatus =
-            response.headers['grpc-status'] === undefined
-              ? undefined
-              : Number(response.headers['grpc-status']);
-          lease.release(isFailureResponse(response.status, grpcStatus), latency);
-        } catch (err) {
-          error = toProxyError(attemptHook.aborted && attemptHook.reason ? attemptHook.reason : err);
-        } finally {
-          if (ownHook) {
-            timers?.endAttempt();
-            ownHook.detach();
-          }
-        }
-        const seconds = secondsSince(attemptStarted);
-        const grpcStatus =
-          response?.headers['grpc-status'] === undefined
-            ? undefined
-            : Number(response.headers['grpc-status']);
-        // An endpoint that never processed the request gets it sent again (to another endpoint
-        // when one is ready) whatever the route's policy, while the body can be replayed.
-        const resend =
-          error?.unprocessed === true && replayable && !exHook.aborted && resends < MAX_UNPROCESSED_RESENDS;
-        // Retry decision: retryable route, replayable body, not the client's or the request timeout's doing.
-        let wantsRetry =
-          !resend &&
-          retry !== undefined &&
-          replayable &&
-          !exHook.aborted &&
-          (response
-            ? retryable(retry, rule, response.status, grpcStatus)
-            : error !== undefined && error.code !== ProxyErrorCode.LoadShed);
-        if (wantsRetry && retry) {
-          if (attempt > retry.maxRetries) {
-            metrics.retry(proto, routeKey, 'limit_exceeded');
-            wantsRetry = false;
-          } else if (retry.budget && !retry.budget.tryWithdraw()) {
-            metrics.retry(proto, routeKey, 'overflow');
-            wantsRetry = false;
-          }
-        }
-        if (response && !wantsRetry) {
-          if (idleMs !== undefined && timers) {
-            timers.touch();
-            response.onBodyData(timers.toucher);
-          }
-          const outcome = await ex.respond(
-            response,
-            rule.responseHeaders ? applyEdits(response.headers, rule.responseHeaders) : response.headers,
-          );
-          const statusLabel =
-            proto === 'grpc' ? String(outcome.grpcStatus ?? grpcStatus ?? '') : String(response.status);
-          metrics.backendResponse(
-            proto,
-            bKey,
-            secondsSince(attemptStarted),
-            statusLabel,
-            outcome.streamError ? 'IO' : '',
-          );
-          if (attempt > 1 && !isFailureResponse(response.status, outcome.grpcStatus))
-            metrics.retry(proto, routeKey, 'successes');
-          if (legacy)
-            options.proxyMetrics?.response(legacy, {
-              statusCode: response.status,
-              grpcStatus: outcome.grpcStatus ?? grpcStatus,
-              error: outcome.streamError ? ProxyErrorCode.EndpointReset : undefined,
-              latencyMs: performance.now() - attemptStarted,
-            });
-          tapped?.end({
-            statusCode: response.status,
-            grpcStatus: outcome.grpcStatus ?? grpcStatus,
-            error: outcome.streamError ? 'stream error' : undefined,
-          });
-          metrics.routeRequest(
-            proto,
-            routeKey,
-            secondsSince(started),
-            statusLabel,
-            outcome.streamError ? 'IO' : '',
-          );
-          return;
-        }
-        if (response) {
-          metrics.backendResponse(
-            proto,
-            bKey,
-            seconds,
-            proto === 'grpc' ? String(grpcStatus ?? '') : String(response.status),
-            '',
-          );
-          response.discard();
-          tapped?.end({ statusCode: response.status, grpcStatus, error: undefined });
-          if (legacy)
-            options.proxyMetrics?.response(legacy, {
-              statusCode: response.status,
-              grpcStatus,
-              error: undefined,
-              latencyMs: seconds * 1000,
-            });
-        } else if (error) {
-          metrics.backendResponse(proto, bKey, seconds, '', PROXY_ERRORS[error.code].routeErrorLabel);
-          tapped?.end({ statusCode: undefined, grpcStatus: undefined, error: error.code });
-          if (legacy)
-            options.proxyMetrics?.response(legacy, {
-              statusCode: undefined,
-              grpcStatus: undefined,
-              error: error.code,
-              latencyMs: seconds * 1000,
-            });
-        }
-        if (resend) {
-          resends++;
-          refusedBy = client;
-          continue;
-        }
-        if (!wantsRetry || !retry) throw error ?? new ProxyError(ProxyErrorCode.Unexpected, 'no response');
-        metrics.retry(proto, routeKey, 'requests');
-        if (retry.backoff) {
-          const { minMs, maxMs, jitter } = retry.backoff;
-          const base = Math.min(maxMs, minMs * 2 ** Math.min(20, attempt - 1));
-          await sleep(base * (1 + jitter * (2 * random() - 1)), exHook);
-        }
-      }
-    } catch (err) {
-      const e = toProxyError(exHook.aborted && ProxyError.is(exHook.reason) ? exHook.reason : err);
-      // When the client went away there is nobody to answer and nothing the proxy did wrong.
-      if (!ex.gone) {
-        ex.fail(e);
-        options.onError?.(e);
-      }
-      metrics.routeRequest(
-        proto,
-        routeKey,
-        secondsSince(started),
-        proto === 'grpc' ? String(PROXY_ERRORS[e.code].grpcStatus) : String(e.httpStatus),
-        PROXY_ERRORS[e.code].routeErrorLabel,
-      );
-    } finally {
-      timers?.stop();
-    }
+  const context: RouteContext = {
+    metrics,
+    proxyMetrics: options.proxyMetrics,
+    tap: options.tap,
+    random,
+    onError: (err) => options.onError?.(err),
+    balancerFor,
+    routeKeyOf,
+    backendKeyOf,
+    legacyLabelsOf,
+    tapAttempt,
   };
 
   /** Matches the request to a rule of the plan and serves it. */
-  const route = (ex: Exchange, p: RoutingPlan): Promise<void> => {
+  const route = (ex: Exchange, p: RoutingPlan, owner: RequestOwner | undefined): void => {
     const prepared = new PreparedRequest({
       method: ex.method,
       path: ex.path,
@@ -675,41 +368,39 @@ export function createLogicalTarget(options: LogicalTargetOptions): LogicalTarge
       host: name,
     });
     const hit = p.table.find(prepared);
-    if (!hit) {
+    const rule = hit?.route.rules[hit.ruleIndex];
+    if (!hit || !rule) {
       ex.fail(
         new ProxyError(
           ProxyErrorCode.RouteNotFound,
-          `no route of ${options.authority} matches ${ex.method} ${ex.path}`,
+          hit
+            ? `route ${hit.route.labels.route_name} has no rule ${hit.ruleIndex}`
+            : `no route of ${options.authority} matches ${ex.method} ${ex.path}`,
         ),
       );
-      return DONE;
+      owner?.requestEnded();
+      return;
     }
-    const rule = hit.route.rules[hit.ruleIndex];
-    if (!rule) {
-      ex.fail(
-        new ProxyError(
-          ProxyErrorCode.RouteNotFound,
-          `route ${hit.route.labels.route_name} has no rule ${hit.ruleIndex}`,
-        ),
-      );
-      return DONE;
-    }
-    return serve(ex, p, hit.route, rule);
+    new RouteRequest(context, ex, p, hit.route, rule, owner).start();
   };
 
   return {
     authority: options.authority,
     plan: () => plan,
     balancers: () => balancers,
-    handle(ex) {
+    handle(ex, owner) {
       // A resolved plan is used synchronously: no promise per request before serving it.
       if (plan) {
         touch();
-        return route(ex, plan);
+        route(ex, plan, owner);
+        return;
       }
-      return resolvePlan().then(
-        (p) => route(ex, p),
-        (err: unknown) => ex.fail(toProxyError(err)),
+      resolvePlan().then(
+        (p) => route(ex, p, owner),
+        (err: unknown) => {
+          ex.fail(toProxyError(err));
+          owner?.requestEnded();
+        },
       );
     },
     async leaseForUpgrade(method, path, headers, signal) {

@@ -33,10 +33,11 @@ import type { AttemptResponse, BodySink, BodySource, Headers } from '../endpoint
 import {
   isGrpc,
   originForm,
-  relayOutcome,
+  relayedGrpcStatus,
+  respondedLater,
   type Exchange,
   type Peer,
-  type ResponseOutcome,
+  type ResponseReceiver,
 } from './exchange.js';
 
 /** Request body bytes buffered for the stack before the client socket is paused. */
@@ -225,29 +226,27 @@ export class RawHttp1Exchange implements Exchange, ClientExchange, ChunkedSink {
     return ex.out !== undefined || ex.answered;
   }
 
-  respond(up: AttemptResponse, headers: Headers): Promise<ResponseOutcome> {
+  respond(up: AttemptResponse, headers: Headers, to: ResponseReceiver): void {
     const ex = this.self;
-    return new Promise((resolve) => {
-      if (ex.gone || ex.out !== undefined || ex.answered) {
-        up.cancel();
-        resolve({ status: up.status, grpcStatus: undefined, streamError: true });
-        return;
-      }
-      const out = new ResponseSink(ex, up.status, headers, up.headers);
-      ex.out = out;
-      const done = (failed: boolean) => resolve(relayOutcome(up, failed));
-      if (up.relayToSink !== undefined) {
-        // What body came with the head (an HTTP/1 endpoint's) is written by relayToSink itself,
-        // with the head; a stream's buffered data flows in a tick it has just queued (HTTP/2). The
-        // head waits for either until the end of this tick, so that both leave in one write.
-        up.relayToSink(out, done);
-        if (out.headPending) process.nextTick(flushHead, out);
-        return;
-      }
-      // The head waits for the body's first bytes until the end of this tick (one write).
-      process.nextTick(flushHead, out);
-      up.relay(new SinkWritable(out, up), done);
-    });
+    if (ex.gone || ex.out !== undefined || ex.answered) {
+      up.cancel();
+      respondedLater(to, true, undefined);
+      return;
+    }
+    const out = new ResponseSink(ex, up, headers, to);
+    ex.out = out;
+    if (up.relayToSink !== undefined) {
+      // What body came with the head (an HTTP/1 endpoint's) is written by relayToSink itself,
+      // with the head; a stream's buffered data flows in a tick it has just queued (HTTP/2). The
+      // head waits for either until the end of this tick, so that both leave in one write.
+      up.relayToSink(out);
+      if (out.headPending) process.nextTick(flushHead, out);
+      return;
+    }
+    // The head waits for the body's first bytes until the end of this tick (one write).
+    process.nextTick(flushHead, out);
+    out.settledByRelay = true;
+    up.relay(new SinkWritable(out, up), (failed) => out.settle(failed));
   }
 
   fail(err: ProxyError): void {
@@ -327,7 +326,8 @@ function flushHead(out: ResponseSink): void {
 /**
  * The client side of a response: its head and framing written on the client connection, with
  * the connection's backpressure. An attempt that can (RawHttp1Attempt.relayToSink) writes the body
- * here directly; others relay into a SinkWritable over it.
+ * here directly, and the sink tells the receiver how it ended (its end, an abort, its client
+ * leaving); others relay into a SinkWritable over it, and relay()'s completion tells it.
  */
 class ResponseSink implements BodySink {
   /** The head without its framing lines, until it is written. */
@@ -345,16 +345,20 @@ class ResponseSink implements BodySink {
   /** Who writes the body here (told when the client drains or goes away). */
   source: BodySource | undefined = undefined;
   private onDrain: (() => void) | undefined = undefined;
+  /** The receiver is told by relay()'s completion (a SinkWritable), not by this sink's own calls. */
+  settledByRelay = false;
+  #settled = false;
 
   constructor(
     private readonly ex: RawHttp1Exchange,
-    status: number,
+    private readonly up: AttemptResponse,
     headers: Headers,
-    endpointHeaders: Headers,
+    private readonly to: ResponseReceiver,
   ) {
+    const status = up.status;
     this.head = headerLines(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\n`, headers);
     // The framing is the endpoint's (a route cannot edit it: http/header-edits.ts).
-    const cl = endpointHeaders['content-length'];
+    const cl = up.headers['content-length'];
     this.length = typeof cl === 'string' ? cl : cl?.[0];
     this.expected = this.length === undefined ? -1 : Number(this.length);
     if (ex.method === 'HEAD' || status === 204 || status === 304 || status < 200) this.mode = Body.None;
@@ -448,7 +452,20 @@ class ResponseSink implements BodySink {
     return this.writeChunks([chunk], chunk.length);
   }
 
+  /** Tells the receiver how the relay ended (once). */
+  settle(failed: boolean): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.to.responded(failed, relayedGrpcStatus(this.up));
+  }
+
   end(trailers: Headers | undefined): boolean {
+    const whole = this.#end(trailers);
+    if (!this.settledByRelay) this.settle(!whole);
+    return whole;
+  }
+
+  #end(trailers: Headers | undefined): boolean {
     const ex = this.ex;
     if (this.finished) return true;
     if (this.failed || ex.gone) return false;
@@ -470,12 +487,14 @@ class ResponseSink implements BodySink {
     if (this.onDrain !== undefined) this.ex.client.socket.off('drain', this.onDrain);
     // Cut short (the endpoint failed mid-body, a route timeout): the client sees it broken.
     if (!this.ex.gone) this.ex.client.destroy();
+    if (!this.settledByRelay) this.settle(true);
   }
 
   /** The client went away: nothing more is written, the source stops. */
   clientGone(): void {
     if (this.onDrain !== undefined) this.ex.client.socket.off('drain', this.onDrain);
     this.source?.stop();
+    if (!this.settledByRelay) this.settle(!this.finished);
   }
 }
 
