@@ -97,7 +97,10 @@ export function createBalancer(options: BalancerOptions): Balancer {
   let closed = false;
   const waiters = new Set<() => void>();
 
+  /** The endpoints as an array, rebuilt whenever they change (publish): pick() iterates it. */
+  let stateList: EndpointState[] = [];
   const publish = () => {
+    stateList = [...states.values()];
     let ready = 0;
     let ejected = 0;
     for (const s of states.values()) {
@@ -179,25 +182,36 @@ export function createBalancer(options: BalancerOptions): Balancer {
     publish();
   } else follow();
 
-  // The ready endpoints of the current pick and the clock it reads: one array and one cost
-  // function for the balancer, not per request.
+  // The ready endpoints of the current pick (its first `readyCount` slots, the array never
+  // shrunk: emptying it freed its storage and the next pick grew it again) and the clock it reads:
+  // one array and one cost function for the balancer, not per request.
   const ready: EndpointState[] = [];
+  let readyCount = 0;
   let pickedAt = 0;
   const costOf = (k: number) => (ready[k] as EndpointState).ewma.costAt(pickedAt);
 
   /** An endpoint to use now, or undefined. */
   const pick = (avoid?: EndpointClient): EndpointState | undefined => {
-    ready.length = 0;
-    for (const s of states.values()) if (!s.breaker || s.breaker.admits()) ready.push(s);
-    if (ready.length === 0) return undefined;
-    if (avoid !== undefined && ready.length > 1) {
-      const i = ready.findIndex((s) => s.client === avoid);
-      if (i >= 0) ready.splice(i, 1);
+    const all = stateList;
+    let n = 0;
+    for (let i = 0; i < all.length; i++) {
+      const s = all[i] as EndpointState;
+      if (!s.breaker || s.breaker.admits()) ready[n++] = s;
     }
+    if (n > 1 && avoid !== undefined) {
+      // Dropped by moving the last one into its slot (the order does not matter to P2C).
+      for (let i = 0; i < n; i++)
+        if ((ready[i] as EndpointState).client === avoid) {
+          ready[i] = ready[--n] as EndpointState;
+          break;
+        }
+    }
+    // Slots past this pick's (left from a larger one) no longer hold endpoints that may be gone.
+    for (let i = n; i < readyCount; i++) ready[i] = undefined as unknown as EndpointState;
+    readyCount = n;
+    if (n === 0) return undefined;
     pickedAt = now();
-    const chosen = ready[pickP2c(ready.length, costOf, random)];
-    ready.length = 0;
-    return chosen;
+    return ready[pickP2c(n, costOf, random)];
   };
 
   const lease = (s: EndpointState): EndpointLease => {

@@ -54,6 +54,15 @@ export interface AttemptReceiver {
   attemptFailed(err: unknown): void;
 }
 
+function deliverFailure(to: AttemptReceiver, err: unknown): void {
+  to.attemptFailed(err);
+}
+
+/** Tells `to` of a failure in a later tick (a receiver is never called from inside a send). */
+export function failAttemptLater(to: AttemptReceiver, err: unknown): void {
+  process.nextTick(deliverFailure, to, err);
+}
+
 /**
  * Where relayToSink() writes a response body: a client connection written directly (no Writable,
  * no stream events per response).

@@ -19,6 +19,7 @@ import { UpstreamConnections } from '../../http/raw-h1/index.js';
 import type { MeshTls } from '../../tls/index.js';
 import type { AbortHook } from '../abort-hook.js';
 import {
+  failAttemptLater,
   toConnectError,
   type AttemptReceiver,
   type AttemptRequest,
@@ -106,7 +107,7 @@ export function createEndpointClient(options: EndpointClientOptions): EndpointCl
   const sendOverRawHttp1 = (req: AttemptRequest, abort: AbortHook, to: AttemptReceiver): void => {
     if (closed) {
       // Removed from discovery between the balancer's pick and this send: never sent.
-      RawHttp1Attempt.failLater(
+      failAttemptLater(
         to,
         new ProxyError(ProxyErrorCode.EndpointReset, 'the endpoint was removed', { unprocessed: true }),
       );
@@ -162,20 +163,22 @@ export function createEndpointClient(options: EndpointClientOptions): EndpointCl
   const sendOverHttp2 = (
     req: AttemptRequest,
     abort: AbortHook,
+    to: AttemptReceiver,
     origProto?: string,
-  ): Promise<AttemptResponse> => {
+  ): void => {
     let s: ClientHttp2Session;
     try {
       s = sessionFor();
     } catch (err) {
-      return Promise.reject(toConnectError(err));
+      failAttemptLater(to, toConnectError(err));
+      return;
     }
-    return sendHttp2(s, req, abort, origProto);
+    sendHttp2(s, req, abort, origProto, to);
   };
 
   const sendTo = (req: AttemptRequest, abort: AbortHook, to: AttemptReceiver): void => {
-    if (req.http2) settleTo(sendOverHttp2(req, abort), to);
-    else if (endpoint.protocolHint === 'h2') settleTo(sendOverHttp2(req, abort, HTTP11), to);
+    if (req.http2) sendOverHttp2(req, abort, to);
+    else if (endpoint.protocolHint === 'h2') sendOverHttp2(req, abort, to, HTTP11);
     else sendOverHttp1(req, abort, to);
   };
 

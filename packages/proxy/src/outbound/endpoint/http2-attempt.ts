@@ -12,7 +12,9 @@ import { ProxyError, ProxyErrorCode } from '../../errors/index.js';
 import { http2RequestOptions, L5D_ORIG_PROTO, stripHopByHop, unprocessedStream } from '../../http/index.js';
 import type { AbortHook } from '../abort-hook.js';
 import {
+  failAttemptLater,
   toConnectError,
+  type AttemptReceiver,
   type AttemptRequest,
   type AttemptResponse,
   type BodySink,
@@ -30,6 +32,7 @@ const HTTP2_FORBIDDEN = new Set([
 ]);
 
 const noop = () => undefined;
+const NO_HEADERS: Headers = Object.freeze({}) as Headers;
 
 /**
  * Pipes a response body to the client and reports once whether it completed. Unlike
@@ -56,67 +59,103 @@ export function relayStream(from: Readable, to: Writable, done: (failed: boolean
   from.pipe(to);
 }
 
-/**
- * A response stream's body written into a BodySink (the raw HTTP/1 client side): its data events
- * straight to the sink, paused while the client is full, with no pipe and no Writable between
- * them (pipe()'s listeners and the Writable's state were per-request costs of the mesh with the
- * h2 hint).
- */
-class StreamToSink implements BodySource {
-  #settled = false;
+/** The attempt a stream belongs to: its event listeners are shared functions that look it up. */
+const kAttempt = Symbol('tsmesh.http2Attempt');
+type AttemptStream = ClientHttp2Stream & { [kAttempt]?: Http2Attempt };
 
-  constructor(
-    private readonly stream: ClientHttp2Stream,
-    private readonly sink: BodySink,
-    private readonly response: Http2AttemptResponse,
-  ) {
-    sink.bind(this);
-    if (stream.readableEnded) {
-      this.#end();
-      return;
-    }
-    stream.on('data', (chunk: Buffer) => {
-      if (!this.sink.write(chunk)) this.stream.pause();
-    });
-    stream.once('end', () => this.#end());
-    stream.once('error', () => this.#fail());
-    // Reset or destroyed before its end: the client sees the response cut short.
-    stream.once('close', () => this.#fail());
-  }
-
-  /** BodySource: the client drained. */
-  resume(): void {
-    this.stream.resume();
-  }
-
-  /** BodySource: the client went away (or refused the body): the stream is cancelled. */
-  stop(): void {
-    this.#settled = true;
-    this.stream.destroy();
-  }
-
-  #end(): void {
-    if (this.#settled) return;
-    this.#settled = true;
-    this.sink.end(this.response.trailers());
-  }
-
-  #fail(): void {
-    if (this.#settled) return;
-    this.#settled = true;
-    this.sink.abort();
-  }
+function onStreamResponse(this: AttemptStream, h: IncomingHttpHeaders, flags: number): void {
+  this[kAttempt]?.responseHead(h, flags);
+}
+function onStreamTrailers(this: AttemptStream, t: IncomingHttpHeaders): void {
+  const a = this[kAttempt];
+  if (a) a.trailerHeaders = stripHopByHop(t);
+}
+function onStreamError(this: AttemptStream, err: Error): void {
+  this[kAttempt]?.streamError(err);
+}
+function onStreamClose(this: AttemptStream): void {
+  this[kAttempt]?.streamClosed();
+}
+/** A sink's body data (relayToSink). */
+function onStreamData(this: AttemptStream, chunk: Buffer): void {
+  const a = this[kAttempt];
+  if (a !== undefined && !a.toSink(chunk)) this.pause();
+}
+function onStreamEnd(this: AttemptStream): void {
+  this[kAttempt]?.bodyEnded();
 }
 
-class Http2AttemptResponse implements AttemptResponse {
-  trailerHeaders: Headers | undefined;
+/**
+ * One attempt as a stream: the receiver is told of the response head when it comes, or of the
+ * failure (in a later tick); the response's body is relayed into a BodySink with the stream's
+ * events going straight to it (no pipe and no Writable between them: pipe()'s listeners and the
+ * Writable's state were per-request costs of the mesh with the h2 hint), or piped into a Writable.
+ * State is in fields and the stream's listeners are shared functions (no closures per stream
+ * beyond the abort hook's).
+ */
+class Http2Attempt implements AttemptResponse, BodySource {
+  status = 0;
+  headers: Headers = NO_HEADERS;
+  endStream = false;
+  trailerHeaders: Headers | undefined = undefined;
+  /** The receiver was told (the head, or the failure). */
+  #settled = false;
+  /** relayToSink()'s sink, until the body ended or broke. */
+  #sink: BodySink | undefined = undefined;
+  readonly #onAbort = (): void => this.#aborted();
 
   constructor(
-    private readonly stream: ClientHttp2Stream,
-    readonly status: number,
-    readonly headers: Headers,
-    readonly endStream: boolean,
-  ) {}
+    private readonly stream: AttemptStream,
+    private readonly session: ClientHttp2Session,
+    private readonly abort: AbortHook,
+    private readonly to: AttemptReceiver,
+  ) {
+    stream[kAttempt] = this;
+    abort.addListener(this.#onAbort);
+    stream.on('trailers', onStreamTrailers);
+    stream.on('response', onStreamResponse);
+    stream.on('error', onStreamError);
+    stream.on('close', onStreamClose);
+  }
+
+  #fail(err: unknown): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    failAttemptLater(this.to, err);
+  }
+
+  #aborted(): void {
+    const stream = this.stream;
+    if (!stream.closed) stream.close(constants.NGHTTP2_CANCEL);
+    this.#fail(this.abort.reason);
+  }
+
+  responseHead(h: IncomingHttpHeaders, flags: number): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    const out = stripHopByHop(h, true);
+    if (out[L5D_ORIG_PROTO] !== undefined) delete out[L5D_ORIG_PROTO];
+    this.status = Number(h[':status']);
+    this.headers = out;
+    this.endStream = (flags & constants.NGHTTP2_FLAG_END_STREAM) !== 0;
+    this.to.attemptResponded(this);
+  }
+
+  streamError(err: Error): void {
+    if (!this.#settled) {
+      const session = this.session;
+      this.#fail(session.connecting || !session.socket ? toConnectError(err) : resetError(this.stream, err));
+    }
+    this.#sinkBroke();
+  }
+
+  streamClosed(): void {
+    this.abort.removeListener(this.#onAbort);
+    // The error is made only when it is needed: an Error's stack costs microseconds.
+    if (!this.#settled) this.#fail(resetError(this.stream, undefined));
+    // Reset or destroyed before its end: the client sees the response cut short.
+    this.#sinkBroke();
+  }
 
   trailers(): Headers | undefined {
     return this.trailerHeaders;
@@ -127,7 +166,46 @@ class Http2AttemptResponse implements AttemptResponse {
   }
 
   relayToSink(sink: BodySink): void {
-    new StreamToSink(this.stream, sink, this);
+    this.#sink = sink;
+    sink.bind(this);
+    const stream = this.stream;
+    if (stream.readableEnded) {
+      this.bodyEnded();
+      return;
+    }
+    stream.on('data', onStreamData);
+    stream.once('end', onStreamEnd);
+  }
+
+  /** A body chunk for the sink: false when the client is full (resume() follows). */
+  toSink(chunk: Buffer): boolean {
+    const sink = this.#sink;
+    return sink === undefined || sink.write(chunk);
+  }
+
+  bodyEnded(): void {
+    const sink = this.#sink;
+    if (sink === undefined) return;
+    this.#sink = undefined;
+    sink.end(this.trailerHeaders);
+  }
+
+  #sinkBroke(): void {
+    const sink = this.#sink;
+    if (sink === undefined) return;
+    this.#sink = undefined;
+    sink.abort();
+  }
+
+  /** BodySource: the client drained. */
+  resume(): void {
+    this.stream.resume();
+  }
+
+  /** BodySource: the client went away (or refused the body): the stream is cancelled. */
+  stop(): void {
+    this.#sink = undefined;
+    this.stream.destroy();
   }
 
   onBodyData(listener: () => void): void {
@@ -135,7 +213,6 @@ class Http2AttemptResponse implements AttemptResponse {
   }
 
   discard(): void {
-    this.stream.on('error', noop);
     this.stream.resume();
   }
 
@@ -164,77 +241,47 @@ function resetError(stream: ClientHttp2Stream, err: Error | undefined): ProxyErr
   });
 }
 
-/** Sends `req` as a stream on `session`; `origProto` marks an HTTP/1 request carried over HTTP/2. */
+/**
+ * Sends `req` as a stream on `session`; `origProto` marks an HTTP/1 request carried over HTTP/2.
+ * `to` is told of the response head, or of the failure in a later tick.
+ */
 export function sendHttp2(
   session: ClientHttp2Session,
   req: AttemptRequest,
   abort: AbortHook,
   origProto: string | undefined,
-): Promise<AttemptResponse> {
-  return new Promise((resolve, reject) => {
-    if (abort.aborted) {
-      reject(abort.reason);
-      return;
-    }
-    const headers: Headers = {};
-    const from = req.headers;
-    for (const k in from)
-      if (!HTTP2_FORBIDDEN.has(k) && k.charCodeAt(0) !== 0x3a /* ':' */)
-        headers[k] = from[k] as string | string[];
-    headers[':method'] = req.method;
-    headers[':path'] = req.path;
-    headers[':authority'] = req.authority;
-    headers[':scheme'] = 'http';
-    if (origProto !== undefined) headers[L5D_ORIG_PROTO] = origProto;
-    const body = req.body;
-    let stream: ClientHttp2Stream;
-    try {
-      // Shared frozen options: a fresh literal kept every stream past its scavenges (61b4581).
-      stream = session.request(
-        headers,
-        http2RequestOptions(body === null || (Buffer.isBuffer(body) && body.length === 0)),
-      );
-    } catch (err) {
-      reject(toConnectError(err));
-      return;
-    }
-    let response: Http2AttemptResponse | undefined;
-    let settled = false;
-    const onAbort = () => {
-      if (!stream.closed) stream.close(constants.NGHTTP2_CANCEL);
-      if (!settled) {
-        settled = true;
-        reject(abort.reason);
-      }
-    };
-    abort.addListener(onAbort);
-    stream.on('trailers', (t: IncomingHttpHeaders) => {
-      if (response) response.trailerHeaders = stripHopByHop(t);
-    });
-    stream.on('response', (h: IncomingHttpHeaders, flags: number) => {
-      if (settled) return;
-      settled = true;
-      const out = stripHopByHop(h, true);
-      if (out[L5D_ORIG_PROTO] !== undefined) delete out[L5D_ORIG_PROTO];
-      const endStream = (flags & constants.NGHTTP2_FLAG_END_STREAM) !== 0;
-      response = new Http2AttemptResponse(stream, Number(h[':status']), out, endStream);
-      resolve(response);
-    });
-    stream.on('error', (err) => {
-      if (settled) return;
-      settled = true;
-      reject(session.connecting || !session.socket ? toConnectError(err) : resetError(stream, err));
-    });
-    stream.on('close', () => {
-      abort.removeListener(onAbort);
-      if (settled) return;
-      settled = true;
-      reject(resetError(stream, undefined));
-    });
-    if (Buffer.isBuffer(body)) {
-      if (body.length > 0) stream.end(body);
-    } else if (body) {
-      body.pipe(stream);
-    }
-  });
+  to: AttemptReceiver,
+): void {
+  if (abort.aborted) {
+    failAttemptLater(to, abort.reason);
+    return;
+  }
+  const headers: Headers = {};
+  const from = req.headers;
+  for (const k in from)
+    if (!HTTP2_FORBIDDEN.has(k) && k.charCodeAt(0) !== 0x3a /* ':' */)
+      headers[k] = from[k] as string | string[];
+  headers[':method'] = req.method;
+  headers[':path'] = req.path;
+  headers[':authority'] = req.authority;
+  headers[':scheme'] = 'http';
+  if (origProto !== undefined) headers[L5D_ORIG_PROTO] = origProto;
+  const body = req.body;
+  let stream: ClientHttp2Stream;
+  try {
+    // Shared frozen options: a fresh literal kept every stream past its scavenges (61b4581).
+    stream = session.request(
+      headers,
+      http2RequestOptions(body === null || (Buffer.isBuffer(body) && body.length === 0)),
+    );
+  } catch (err) {
+    failAttemptLater(to, toConnectError(err));
+    return;
+  }
+  new Http2Attempt(stream, session, abort, to);
+  if (Buffer.isBuffer(body)) {
+    if (body.length > 0) stream.end(body);
+  } else if (body) {
+    body.pipe(stream);
+  }
 }

@@ -22,6 +22,7 @@ import {
 } from '../../http/raw-h1/index.js';
 import type { AbortHook } from '../abort-hook.js';
 import {
+  failAttemptLater,
   toConnectError,
   type AttemptReceiver,
   type AttemptRequest,
@@ -113,10 +114,6 @@ export class LiveAttempts {
   }
 }
 
-function deliverFailure(to: AttemptReceiver, err: unknown): void {
-  to.attemptFailed(err);
-}
-
 /** relay()'s Writable as a BodySink: the attempt's relay works on sinks only. */
 class WritableSink implements BodySink {
   constructor(
@@ -201,11 +198,6 @@ export class RawHttp1Attempt extends UpstreamExchange implements AttemptResponse
     this.#requestDone = body === null || Buffer.isBuffer(body);
   }
 
-  /** Tells `to` of a failure in a later tick (a receiver is never called from inside send()). */
-  static failLater(to: AttemptReceiver, err: unknown): void {
-    process.nextTick(deliverFailure, to, err);
-  }
-
   /**
    * Sends `req` over a connection of `pool`; `to` is told of the final response head once the
    * data it came in is handled (body bytes with it are kept for the relay), or of the failure in
@@ -219,7 +211,7 @@ export class RawHttp1Attempt extends UpstreamExchange implements AttemptResponse
     to: AttemptReceiver,
   ): void {
     if (abort.aborted) {
-      RawHttp1Attempt.failLater(to, abort.reason);
+      failAttemptLater(to, abort.reason);
       return;
     }
     const body = req.body;
@@ -232,7 +224,7 @@ export class RawHttp1Attempt extends UpstreamExchange implements AttemptResponse
       body !== null && length === undefined,
     );
     if (head instanceof Error) {
-      RawHttp1Attempt.failLater(
+      failAttemptLater(
         to,
         new ProxyError(ProxyErrorCode.Unexpected, `cannot send the request: ${head.message}`),
       );
@@ -449,7 +441,7 @@ export class RawHttp1Attempt extends UpstreamExchange implements AttemptResponse
     this.#finish();
     if (!this.#settled) {
       this.#settled = true;
-      RawHttp1Attempt.failLater(this.to, this.#errorBeforeHead(message));
+      failAttemptLater(this.to, this.#errorBeforeHead(message));
       return;
     }
     this.#failBody(new Error(message));
@@ -489,7 +481,7 @@ export class RawHttp1Attempt extends UpstreamExchange implements AttemptResponse
     this.#stopRequest();
     if (!this.#settled) {
       this.#settled = true;
-      RawHttp1Attempt.failLater(this.to, reason ?? err);
+      failAttemptLater(this.to, reason ?? err);
     }
     // Before a connection was had, one that comes is released unused (the exchange is done).
     if (!this.done) this.abandon();
