@@ -22,7 +22,12 @@ import type { HttpRequestContext } from './request-context.js';
 import { L5D_ORIG_PROTO, parseOrigProto } from './orig-proto.js';
 import { forwardDowngraded } from './orig-proto-downgrade.js';
 import { MAX_UNPROCESSED_RESENDS, unprocessedStream } from './unprocessed-stream.js';
-import { createHttp1Pools, createHttp2Sessions, type Http1Pools } from './upstream-pools.js';
+import {
+  createHttp1Pools,
+  createHttp2Sessions,
+  type Http1Pools,
+  type Http2Sessions,
+} from './upstream-pools.js';
 import type { UpstreamTarget } from './upstream-target.js';
 import { DowngradedExchange } from './raw-h1/downgraded-exchange.js';
 import { UpstreamConnections } from './raw-h1/upstream-connections.js';
@@ -55,6 +60,8 @@ export interface Http2Proxy<C> {
 }
 
 const { NGHTTP2_CANCEL, NGHTTP2_REFUSED_STREAM } = constants;
+const noop = () => undefined;
+const NO_TRAILERS: IncomingHttpHeaders = Object.freeze({}) as IncomingHttpHeaders;
 
 /** What the client is told (l5d-proxy-error) when an upstream stream failed before its response. */
 function upstreamFailure(upstream: ClientHttp2Stream): string {
@@ -62,6 +69,244 @@ function upstreamFailure(upstream: ClientHttp2Stream): string {
     return 'upstream refused the stream without processing it (REFUSED_STREAM)';
   const code = upstream.id === undefined ? undefined : upstream.rstCode;
   return code ? `upstream reset the stream (code ${code})` : 'upstream connection failed';
+}
+
+/** The forward a client stream or an upstream stream belongs to (the listeners are shared). */
+const kForward = Symbol('tsmesh.http2Forward');
+type ForwardStream = (ServerHttp2Stream | ClientHttp2Stream) & { [kForward]?: Http2Forward };
+
+function onClientWantTrailers(this: ForwardStream): void {
+  this[kForward]?.clientWantsTrailers();
+}
+function onClientClose(this: ForwardStream): void {
+  this[kForward]?.clientClosed();
+}
+function onClientData(this: ForwardStream, chunk: Buffer): void {
+  this[kForward]?.requestData(chunk);
+}
+function onClientEnd(this: ForwardStream): void {
+  this[kForward]?.current?.end();
+}
+function onClientDrain(this: ForwardStream): void {
+  this[kForward]?.clientDrained();
+}
+function onUpstreamResponse(this: ClientHttp2Stream, h: IncomingHttpHeaders, flags: number): void {
+  (this as ForwardStream)[kForward]?.upstreamResponse(this, h, flags);
+}
+function onUpstreamTrailers(this: ClientHttp2Stream, t: IncomingHttpHeaders): void {
+  const f = (this as ForwardStream)[kForward];
+  if (f !== undefined && f.current === this) f.trailers = t;
+}
+function onUpstreamError(this: ClientHttp2Stream): void {
+  (this as ForwardStream)[kForward]?.upstreamError(this);
+}
+function onUpstreamClose(this: ClientHttp2Stream): void {
+  (this as ForwardStream)[kForward]?.upstreamClosed(this);
+}
+function onUpstreamData(this: ClientHttp2Stream, chunk: Buffer): void {
+  (this as ForwardStream)[kForward]?.responseData(this, chunk);
+}
+function onUpstreamEnd(this: ClientHttp2Stream): void {
+  (this as ForwardStream)[kForward]?.upstreamEnd(this);
+}
+function onUpstreamDrain(this: ClientHttp2Stream): void {
+  (this as ForwardStream)[kForward]?.upstreamDrained(this);
+}
+
+/**
+ * The client's stream as a stream on the target's session, the response relayed back. A request
+ * whose HEADERS ended it (no body: it can be sent again as it is) goes again, on the target's
+ * live session, when the upstream closed its stream before any response and provably did not
+ * process it (RFC 9113 §8.7: REFUSED_STREAM, above a GOAWAY's last stream id, never opened) — at
+ * most MAX_UNPROCESSED_RESENDS times, and not once the client has gone away. The request is
+ * reported (onResponse) once, whatever happened.
+ *
+ * One object per request: the streams' listeners are module functions that find it through a
+ * symbol on the stream, and the bodies are relayed by them with each side's backpressure (pipe()
+ * made seven closures per direction and stream; closures per request were most of what the
+ * HTTP/2 path kept alive across young-generation collections).
+ */
+class Http2Forward {
+  status: number | undefined = undefined;
+  trailers: IncomingHttpHeaders = NO_TRAILERS;
+  /** The upstream stream of the request's current sending (a resend replaces it). */
+  current: ClientHttp2Stream | undefined = undefined;
+  #session: ClientHttp2Session | undefined = undefined;
+  #reported = false;
+  /** Once the upstream response is complete there is nothing to cancel. */
+  #upstreamEnded = false;
+  #resends = 0;
+  /** The response relay waits for the client to drain. */
+  #waitingClient = false;
+  /** The request body relay waits for the upstream to drain. */
+  #waitingUpstream = false;
+  readonly #bodiless: boolean;
+
+  constructor(
+    readonly stream: ServerHttp2Stream,
+    private readonly ctx: HttpRequestContext,
+    private readonly target: UpstreamTarget,
+    private readonly reqHeaders: Record<string, string | string[]>,
+    private readonly sessions: Http2Sessions,
+  ) {
+    this.#bodiless = stream.endAfterHeaders;
+    (stream as ForwardStream)[kForward] = this;
+    stream.on('wantTrailers', onClientWantTrailers);
+    stream.on('close', onClientClose);
+  }
+
+  #report(error: string | undefined, code = this.status): void {
+    if (this.#reported) return;
+    this.#reported = true;
+    const grpc = this.trailers['grpc-status'] as string | undefined;
+    this.ctx.onResponse?.(code, grpc === undefined ? undefined : Number(grpc), error);
+  }
+
+  /** A 502 before the response head; after it, the client's stream is reset with `rstCode`. */
+  #fail(message: string, rstCode = NGHTTP2_CANCEL): void {
+    this.#report(ProxyErrorLabel.Io, this.status ?? 502);
+    const stream = this.stream;
+    if (stream.destroyed || stream.closed) return;
+    if (stream.headersSent) stream.close(rstCode);
+    else stream.respond({ ':status': 502, [L5D_PROXY_ERROR]: message }, { endStream: true });
+  }
+
+  /** Sends the request upstream and relays its body there (a bodiless one's empty end is read). */
+  start(): void {
+    this.#send();
+    const stream = this.stream;
+    if (this.#bodiless) {
+      stream.resume();
+      return;
+    }
+    stream.on('data', onClientData);
+    stream.once('end', onClientEnd);
+  }
+
+  /** Opens the upstream stream (again, for a resend). */
+  #send(): void {
+    let session: ClientHttp2Session;
+    let upstream: ClientHttp2Stream;
+    try {
+      session = this.sessions.get(this.target, this.ctx.serverIdentity);
+      upstream = session.request(this.reqHeaders, http2RequestOptions(this.#bodiless));
+    } catch {
+      this.#fail('upstream connection failed');
+      return;
+    }
+    this.current = upstream;
+    this.#session = session;
+    (upstream as ForwardStream)[kForward] = this;
+    upstream.on('response', onUpstreamResponse);
+    upstream.on('trailers', onUpstreamTrailers);
+    upstream.on('error', onUpstreamError);
+    upstream.on('close', onUpstreamClose);
+  }
+
+  /** Request body bytes for the upstream (a request with a body is never resent). */
+  requestData(chunk: Buffer): void {
+    const up = this.current;
+    if (up === undefined || up.destroyed) return;
+    if (!up.write(chunk) && !this.#waitingUpstream) {
+      this.#waitingUpstream = true;
+      this.stream.pause();
+      up.once('drain', onUpstreamDrain);
+    }
+  }
+
+  upstreamDrained(upstream: ClientHttp2Stream): void {
+    if (upstream !== this.current) return;
+    this.#waitingUpstream = false;
+    if (!this.stream.destroyed) this.stream.resume();
+  }
+
+  /** Sends the request again when `upstream` was not processed; true when it was (or is). */
+  #resent(upstream: ClientHttp2Stream): boolean {
+    if (upstream !== this.current) return true;
+    const stream = this.stream;
+    if (!this.#bodiless || this.#resends >= MAX_UNPROCESSED_RESENDS || this.status !== undefined)
+      return false;
+    if (this.#reported || stream.closed || stream.destroyed) return false;
+    const why = unprocessedStream(upstream);
+    // Never opened on a session that never connected is a failed connect, not a peer going
+    // away: the same target would likely fail again, and a timeout would make the client wait
+    // for it once more.
+    if (why === undefined || (why === 'never-opened' && this.#session?.connecting === true)) return false;
+    this.#resends++;
+    this.#send();
+    return true;
+  }
+
+  upstreamResponse(upstream: ClientHttp2Stream, h: IncomingHttpHeaders, flags: number): void {
+    if (upstream !== this.current) return;
+    const stream = this.stream;
+    this.status = Number(h[':status']);
+    const out = stripHopByHop(h);
+    if ((flags & constants.NGHTTP2_FLAG_END_STREAM) !== 0) {
+      // Trailers-only (e.g. a gRPC error): keep it one HEADERS frame with END_STREAM.
+      this.trailers = h;
+      this.#upstreamEnded = true;
+      if (!stream.closed) stream.respond(out, { endStream: true });
+      this.#report(undefined);
+      return;
+    }
+    if (stream.closed) return;
+    stream.respond(out, { waitForTrailers: true });
+    upstream.on('data', onUpstreamData);
+    upstream.once('end', onUpstreamEnd);
+  }
+
+  responseData(upstream: ClientHttp2Stream, chunk: Buffer): void {
+    const stream = this.stream;
+    if (stream.destroyed || stream.closed) return;
+    if (!stream.write(chunk) && !this.#waitingClient) {
+      this.#waitingClient = true;
+      upstream.pause();
+      stream.once('drain', onClientDrain);
+    }
+  }
+
+  clientDrained(): void {
+    this.#waitingClient = false;
+    this.current?.resume();
+  }
+
+  upstreamEnd(upstream: ClientHttp2Stream): void {
+    if (upstream !== this.current) return;
+    this.#upstreamEnded = true;
+    // The client's stream ends after its data; node:http2 then asks for its trailers.
+    if (!this.stream.destroyed && !this.stream.closed) this.stream.end();
+  }
+
+  upstreamError(upstream: ClientHttp2Stream): void {
+    if (!this.#resent(upstream)) this.#fail(upstreamFailure(upstream));
+  }
+
+  upstreamClosed(upstream: ClientHttp2Stream): void {
+    if (this.#resent(upstream)) return;
+    // A reset from upstream (e.g. the server cancelled) is passed on; REFUSED_STREAM is not,
+    // as the stream was processed once its response began.
+    const code = upstream.rstCode;
+    if (code !== undefined && code !== 0)
+      this.#fail(upstreamFailure(upstream), code === NGHTTP2_REFUSED_STREAM ? NGHTTP2_CANCEL : code);
+  }
+
+  clientWantsTrailers(): void {
+    // No trailers: an empty set makes node:http2 end the stream with an empty DATA frame
+    // flagged END_STREAM (close() would reset it, and clients count the request as failed).
+    this.stream.sendTrailers(stripHopByHop(this.trailers));
+    this.#report(undefined);
+  }
+
+  clientClosed(): void {
+    // The client went away or cancelled: cancel upstream too. Once the upstream response is
+    // complete there is nothing to cancel: a reset then would only cost a frame, and resets by
+    // the thousand make a peer end the session (nghttp2's rapid-reset limit answers GOAWAY
+    // INTERNAL_ERROR).
+    const current = this.current;
+    if (current !== undefined && !current.closed && !this.#upstreamEnded) current.close(NGHTTP2_CANCEL);
+    this.#report(this.stream.rstCode ? ProxyErrorLabel.Io : undefined);
+  }
 }
 
 export function createHttp2Proxy<C>(options: Http2ProxyOptions<C>): Http2Proxy<C> {
@@ -85,7 +330,7 @@ export function createHttp2Proxy<C>(options: Http2ProxyOptions<C>): Http2Proxy<C
 
   const onStream = (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => {
     const ctx = options.route(headers, conns.get(stream.session as object));
-    stream.on('error', () => undefined);
+    stream.on('error', noop);
     const respondError = (status: number, label: string, message: string) => {
       ctx.onResponse?.(status, undefined, label);
       if (stream.destroyed || stream.closed) return;
@@ -152,118 +397,7 @@ export function createHttp2Proxy<C>(options: Http2ProxyOptions<C>): Http2Proxy<C
     delete reqHeaders[L5D_ORIG_PROTO];
     for (const h of ctx.removeHeaders ?? []) delete reqHeaders[h];
     if (ctx.addHeaders) Object.assign(reqHeaders, ctx.addHeaders);
-    forward(stream, ctx, ctx.target, reqHeaders);
-  };
-
-  /**
-   * The client's stream as a stream on the target's session, the response relayed back. A request
-   * whose HEADERS ended it (no body: it can be sent again as it is) goes again, on the target's
-   * live session, when the upstream closed its stream before any response and provably did not
-   * process it (RFC 9113 §8.7: REFUSED_STREAM, above a GOAWAY's last stream id, never opened) — at
-   * most MAX_UNPROCESSED_RESENDS times, and not once the client has gone away. The request is
-   * reported (onResponse) once, whatever happened.
-   */
-  const forward = (
-    stream: ServerHttp2Stream,
-    ctx: HttpRequestContext,
-    target: UpstreamTarget,
-    reqHeaders: Record<string, string | string[]>,
-  ) => {
-    const bodiless = stream.endAfterHeaders;
-    let status: number | undefined;
-    let trailers: IncomingHttpHeaders = {};
-    let reported = false;
-    const report = (error: string | undefined, code = status) => {
-      if (reported) return;
-      reported = true;
-      const grpc = trailers['grpc-status'] as string | undefined;
-      ctx.onResponse?.(code, grpc === undefined ? undefined : Number(grpc), error);
-    };
-    /** A 502 before the response head; after it, the client's stream is reset with `rstCode`. */
-    const fail = (message: string, rstCode = NGHTTP2_CANCEL) => {
-      report(ProxyErrorLabel.Io, status ?? 502);
-      if (stream.destroyed || stream.closed) return;
-      if (stream.headersSent) stream.close(rstCode);
-      else stream.respond({ ':status': 502, [L5D_PROXY_ERROR]: message }, { endStream: true });
-    };
-    stream.on('wantTrailers', () => {
-      // No trailers: an empty set makes node:http2 end the stream with an empty DATA frame
-      // flagged END_STREAM (close() would reset it, and clients count the request as failed).
-      stream.sendTrailers(stripHopByHop(trailers));
-      report(undefined);
-    });
-    // Once the upstream response is complete there is nothing to cancel: a reset then would
-    // only cost a frame, and resets by the thousand make a peer end the session (nghttp2's
-    // rapid-reset limit answers GOAWAY INTERNAL_ERROR).
-    let upstreamEnded = false;
-    let current: ClientHttp2Stream | undefined;
-    stream.on('close', () => {
-      // The client went away or cancelled: cancel upstream too.
-      if (current !== undefined && !current.closed && !upstreamEnded) current.close(NGHTTP2_CANCEL);
-      report(stream.rstCode ? ProxyErrorLabel.Io : undefined);
-    });
-
-    const send = (resends: number) => {
-      let session: ClientHttp2Session;
-      let upstream: ClientHttp2Stream;
-      try {
-        session = sessions.get(target, ctx.serverIdentity);
-        upstream = session.request(reqHeaders, http2RequestOptions(bodiless));
-      } catch {
-        fail('upstream connection failed');
-        return;
-      }
-      current = upstream;
-      let handedOver = false;
-      /** Sends the request again when this stream was not processed; true when it did. */
-      const resent = (): boolean => {
-        if (handedOver) return true;
-        if (!bodiless || resends >= MAX_UNPROCESSED_RESENDS || status !== undefined || reported) return false;
-        if (stream.closed || stream.destroyed) return false;
-        const why = unprocessedStream(upstream);
-        // Never opened on a session that never connected is a failed connect, not a peer going
-        // away: the same target would likely fail again, and a timeout would make the client wait
-        // for it once more.
-        if (why === undefined || (why === 'never-opened' && session.connecting)) return false;
-        handedOver = true;
-        send(resends + 1);
-        return true;
-      };
-      upstream.on('response', (h, flags) => {
-        status = Number(h[':status']);
-        const out = stripHopByHop(h);
-        if ((flags & constants.NGHTTP2_FLAG_END_STREAM) !== 0) {
-          // Trailers-only (e.g. a gRPC error): keep it one HEADERS frame with END_STREAM.
-          trailers = h;
-          upstreamEnded = true;
-          if (!stream.closed) stream.respond(out, { endStream: true });
-          report(undefined);
-          return;
-        }
-        if (stream.closed) return;
-        stream.respond(out, { waitForTrailers: true });
-        upstream.pipe(stream);
-      });
-      upstream.on('trailers', (t) => {
-        trailers = t;
-      });
-      upstream.on('error', () => {
-        if (!resent()) fail(upstreamFailure(upstream));
-      });
-      upstream.on('close', () => {
-        if (resent()) return;
-        // A reset from upstream (e.g. the server cancelled) is passed on; REFUSED_STREAM is not,
-        // as the stream was processed once its response began.
-        const code = upstream.rstCode;
-        if (code !== undefined && code !== 0)
-          fail(upstreamFailure(upstream), code === NGHTTP2_REFUSED_STREAM ? NGHTTP2_CANCEL : code);
-      });
-      upstream.once('end', () => (upstreamEnded = true));
-      if (!bodiless) stream.pipe(upstream);
-    };
-    send(0);
-    // Nothing to forward from a bodiless request: read its (empty) end as piping it would.
-    if (bodiless) stream.resume();
+    new Http2Forward(stream, ctx, ctx.target, reqHeaders, sessions).start();
   };
 
   const server: Http2Server = createServer({ settings });
