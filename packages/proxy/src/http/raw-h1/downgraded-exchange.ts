@@ -49,6 +49,20 @@ function downgradedHead(
   return `${text}\r\n`;
 }
 
+/** The exchange a client stream belongs to: its listeners are shared module functions. */
+const kDowngraded = Symbol('tsmesh.downgraded');
+type DowngradedStream = ServerHttp2Stream & { [kDowngraded]?: DowngradedExchange };
+
+function onDowngradedData(this: DowngradedStream, d: Buffer): void {
+  this[kDowngraded]?.requestData(d);
+}
+function onDowngradedEnd(this: DowngradedStream): void {
+  this[kDowngraded]?.requestEnded();
+}
+function onDowngradedClose(this: DowngradedStream): void {
+  this[kDowngraded]?.streamClosed();
+}
+
 export class DowngradedExchange extends UpstreamExchange implements ChunkedSink {
   readonly #body: 'none' | 'length' | 'chunked';
   #requestDone: boolean;
@@ -96,35 +110,38 @@ export class DowngradedExchange extends UpstreamExchange implements ChunkedSink 
   }
 
   start(): void {
-    const stream = this.stream;
-    stream.on('close', this.#onStreamClose);
+    const stream = this.stream as DowngradedStream;
+    stream[kDowngraded] = this;
+    stream.on('close', onDowngradedClose);
     if (this.#body !== 'none') {
-      stream.on('data', this.#onRequestData);
-      stream.on('end', this.#onRequestEnd);
+      stream.on('data', onDowngradedData);
+      stream.on('end', onDowngradedEnd);
     }
     this.connect();
   }
 
-  readonly #onRequestData = (d: Buffer): void => {
+  /** Request body bytes from the client's stream. */
+  requestData(d: Buffer): void {
     if (this.done || d.length === 0) return;
     if (this.#body === 'chunked') this.toUpstream(`${d.length.toString(16)}\r\n`);
     this.toUpstream(d);
     if (this.#body === 'chunked') this.toUpstream('\r\n');
-  };
+  }
 
-  readonly #onRequestEnd = (): void => {
+  /** The client's request body ended. */
+  requestEnded(): void {
     this.#requestDone = true;
     if (this.done) return;
     if (this.#body === 'chunked') this.toUpstream(CHUNKED_END);
     if (this.resBody?.done === true) this.complete();
-  };
+  }
 
   /** Decoded response data (ChunkedSink), onto the stream. */
   data(buf: Buffer, start: number, end: number): void {
     if (this.done || this.stream.closed) return;
     if (!this.stream.write(start === 0 && end === buf.length ? buf : buf.subarray(start, end))) {
       this.pauseResponse();
-      this.stream.once('drain', this.resumeResponse);
+      this.stream.once('drain', this.resumeResponseListener);
     }
   }
 
@@ -196,9 +213,9 @@ export class DowngradedExchange extends UpstreamExchange implements ChunkedSink 
   }
 
   /** The client's stream went away first: the app's request is abandoned. */
-  readonly #onStreamClose = (): void => {
+  streamClosed(): void {
     if (this.done) return;
     this.abandon();
     this.ctx.onResponse?.(this.status, undefined, ProxyErrorLabel.Io);
-  };
+  }
 }

@@ -75,7 +75,7 @@ export class H1Exchange extends UpstreamExchange implements ClientExchange, Chun
   #toClient(data: Buffer | string): void {
     if (!this.client.write(data) && this.up !== undefined) {
       this.pauseResponse();
-      this.client.socket.once('drain', this.resumeResponse);
+      this.client.socket.once('drain', this.resumeResponseListener);
     }
   }
 

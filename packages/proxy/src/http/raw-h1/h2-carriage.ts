@@ -22,6 +22,32 @@ import type { RequestHead } from './head-parser.js';
 
 const CHUNKED_END = '0\r\n\r\n';
 
+/**
+ * The exchange a carried stream belongs to: the streams' listeners are the module functions below,
+ * which find it through this symbol (no closures per stream; a resend's new stream gets it too).
+ */
+const kCarried = Symbol('tsmesh.h2Carried');
+type CarriedStream = ClientHttp2Stream & { [kCarried]?: H2CarriedExchange };
+
+function onCarriedResponse(this: CarriedStream, h: IncomingHttpHeaders, flags: number): void {
+  this[kCarried]?.streamResponse(this, h, flags);
+}
+function onCarriedData(this: CarriedStream, d: Buffer): void {
+  this[kCarried]?.streamData(this, d);
+}
+function onCarriedTrailers(this: CarriedStream, t: IncomingHttpHeaders): void {
+  this[kCarried]?.streamTrailers(this, t);
+}
+function onCarriedEnd(this: CarriedStream): void {
+  this[kCarried]?.streamEnd(this);
+}
+function onCarriedError(this: CarriedStream): void {
+  this[kCarried]?.streamError(this);
+}
+function onCarriedClose(this: CarriedStream): void {
+  this[kCarried]?.streamClose(this);
+}
+
 export class H2CarriedExchange implements ClientExchange, ChunkedSink {
   requestDone: boolean;
   readonly #reqBody: BodyFramer | undefined;
@@ -69,26 +95,44 @@ export class H2CarriedExchange implements ClientExchange, ChunkedSink {
       return;
     }
     this.#stream = stream;
-    stream.on('response', (h: IncomingHttpHeaders, flags: number) => {
-      if (stream !== this.#stream) return;
-      this.#onResponse(h, flags);
-      // Only now: node:http2 may emit a stream's first data before its 'response' event (both
-      // came in one read); until a listener is attached the data waits in the stream.
-      stream.on('data', (d: Buffer) => this.#onData(d));
-    });
-    stream.on('trailers', (t: IncomingHttpHeaders) => {
-      const g = t['grpc-status'];
-      if (typeof g === 'string') this.#grpcStatus = Number(g);
-    });
-    stream.on('end', () => {
-      if (stream === this.#stream && this.#status !== undefined) this.#complete();
-    });
-    stream.on('error', () => {
-      if (stream === this.#stream) this.#lost(stream, 'upstream connection failed');
-    });
-    stream.on('close', () => {
-      if (stream === this.#stream) this.#lost(stream, `upstream reset the stream (code ${stream.rstCode})`);
-    });
+    (stream as CarriedStream)[kCarried] = this;
+    stream.on('response', onCarriedResponse);
+    stream.on('trailers', onCarriedTrailers);
+    stream.on('end', onCarriedEnd);
+    stream.on('error', onCarriedError);
+    stream.on('close', onCarriedClose);
+  }
+
+  // The stream's events (shared listeners, below): a stream replaced by a resend is ignored.
+
+  streamResponse(stream: ClientHttp2Stream, h: IncomingHttpHeaders, flags: number): void {
+    if (stream !== this.#stream) return;
+    this.#onResponse(h, flags);
+    // Only now: node:http2 may emit a stream's first data before its 'response' event (both
+    // came in one read); until a listener is attached the data waits in the stream.
+    stream.on('data', onCarriedData);
+  }
+
+  streamData(stream: ClientHttp2Stream, d: Buffer): void {
+    if (stream === this.#stream) this.#onData(d);
+  }
+
+  streamTrailers(stream: ClientHttp2Stream, t: IncomingHttpHeaders): void {
+    if (stream !== this.#stream) return;
+    const g = t['grpc-status'];
+    if (typeof g === 'string') this.#grpcStatus = Number(g);
+  }
+
+  streamEnd(stream: ClientHttp2Stream): void {
+    if (stream === this.#stream && this.#status !== undefined) this.#complete();
+  }
+
+  streamError(stream: ClientHttp2Stream): void {
+    if (stream === this.#stream) this.#lost(stream, 'upstream connection failed');
+  }
+
+  streamClose(stream: ClientHttp2Stream): void {
+    if (stream === this.#stream) this.#lost(stream, `upstream reset the stream (code ${stream.rstCode})`);
   }
 
   /** Decoded request body data (ChunkedSink), written into the stream. */
@@ -97,13 +141,17 @@ export class H2CarriedExchange implements ClientExchange, ChunkedSink {
     if (stream === undefined || this.#done) return;
     if (!stream.write(start === 0 && end === buf.length ? buf : buf.subarray(start, end))) {
       this.client.socket.pause();
-      stream.once('drain', this.#resumeClient);
+      stream.once('drain', (this.#resumeClient ??= () => this.#clientResumed()));
     }
   }
 
-  readonly #resumeClient = (): void => {
+  // Listeners made only for an exchange that meets backpressure (most never do).
+  #resumeClient: (() => void) | undefined = undefined;
+  #resumeStream: (() => void) | undefined = undefined;
+
+  #clientResumed(): void {
     if (!this.#done) this.client.socket.resume();
-  };
+  }
 
   requestData(buf: Buffer, offset: number): number {
     const body = this.#reqBody as BodyFramer;
@@ -155,10 +203,6 @@ export class H2CarriedExchange implements ClientExchange, ChunkedSink {
     if (endStream) this.#complete();
   }
 
-  readonly #resumeStream = (): void => {
-    this.#stream?.resume();
-  };
-
   #onData(d: Buffer): void {
     if (this.#done || this.#status === undefined) return;
     let ok: boolean;
@@ -169,7 +213,7 @@ export class H2CarriedExchange implements ClientExchange, ChunkedSink {
     } else ok = this.client.write(d);
     if (!ok) {
       this.#stream?.pause();
-      this.client.socket.once('drain', this.#resumeStream);
+      this.client.socket.once('drain', (this.#resumeStream ??= () => this.#stream?.resume()));
     }
   }
 

@@ -58,7 +58,11 @@ export class UpstreamConnection {
 
 const ignore = () => undefined;
 
-type Waiter = (err: Error | undefined, conn: UpstreamConnection | undefined) => void;
+/** Who waits for a connection (an exchange: no callback made per request). */
+export interface UpstreamWaiter {
+  upstreamReady(err: Error | undefined, conn: UpstreamConnection | undefined): void;
+}
+type Waiter = UpstreamWaiter;
 
 export interface UpstreamConnectionsOptions {
   readonly connectTimeoutMs: number;
@@ -84,15 +88,15 @@ export class TargetConnections {
     private readonly options: UpstreamConnectionsOptions,
   ) {}
 
-  /** Calls `done` with a connection for one exchange (synchronously when one is idle). */
+  /** Tells `done` of a connection for one exchange (synchronously when one is idle). */
   acquire(done: Waiter): void {
     if (this.#destroyed) {
-      done(new MeshError(MeshErrorCode.Aborted, 'upstream connections closed'), undefined);
+      done.upstreamReady(new MeshError(MeshErrorCode.Aborted, 'upstream connections closed'), undefined);
       return;
     }
     const conn = this.idle.pop();
     if (conn !== undefined) {
-      done(undefined, conn);
+      done.upstreamReady(undefined, conn);
       return;
     }
     if (this.open < (this.options.maxConnectionsPerTarget ?? 1024)) this.#connect(done);
@@ -113,7 +117,7 @@ export class TargetConnections {
     if (conn.socket.isPaused()) conn.socket.resume();
     const waiter = this.#waiters.shift();
     if (waiter !== undefined) {
-      waiter(undefined, conn);
+      waiter.upstreamReady(undefined, conn);
       return;
     }
     conn.idleSince = performance.now();
@@ -147,7 +151,7 @@ export class TargetConnections {
     this.#destroyed = true;
     for (const c of this.idle.splice(0)) c.socket.destroy();
     for (const w of this.#waiters.splice(0))
-      w(new MeshError(MeshErrorCode.Aborted, 'proxy closing'), undefined);
+      w.upstreamReady(new MeshError(MeshErrorCode.Aborted, 'proxy closing'), undefined);
   }
 
   #connect(done: Waiter): void {
@@ -169,11 +173,11 @@ export class TargetConnections {
       .then(
         (socket) => {
           socket.setNoDelay(true);
-          done(undefined, new UpstreamConnection(socket, this));
+          done.upstreamReady(undefined, new UpstreamConnection(socket, this));
         },
         (err: Error) => {
           this.open--;
-          done(err, undefined);
+          done.upstreamReady(err, undefined);
           const waiter = this.#waiters.shift();
           if (waiter !== undefined) this.#connect(waiter);
         },

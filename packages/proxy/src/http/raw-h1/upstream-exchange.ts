@@ -17,7 +17,12 @@ import {
   type HeadParseOptions,
   type ResponseHead,
 } from './head-parser.js';
-import type { TargetConnections, UpstreamConnection, UpstreamUser } from './upstream-connections.js';
+import type {
+  TargetConnections,
+  UpstreamConnection,
+  UpstreamUser,
+  UpstreamWaiter,
+} from './upstream-connections.js';
 
 // RFC 9110 §9.2.2; a request with a body is never sent twice (its bytes are not kept).
 export const IDEMPOTENT: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
@@ -28,7 +33,7 @@ const MAX_PENDING_BYTES = 64 * 1024;
 /** The options of a head's first parse (no object per response). */
 const FRESH: HeadParseOptions = Object.freeze({});
 
-export abstract class UpstreamExchange implements UpstreamUser {
+export abstract class UpstreamExchange implements UpstreamUser, UpstreamWaiter {
   protected up: UpstreamConnection | undefined;
   protected resBody: BodyFramer | undefined;
   /** The status of the response head the client got (undefined: none yet). */
@@ -85,10 +90,11 @@ export abstract class UpstreamExchange implements UpstreamUser {
   protected abstract failed(message: string): void;
 
   protected connect(): void {
-    this.pool.acquire(this.#onUpstream);
+    this.pool.acquire(this);
   }
 
-  readonly #onUpstream = (err: Error | undefined, up: UpstreamConnection | undefined): void => {
+  /** UpstreamWaiter: the pool's connection for this exchange, or why there is none. */
+  upstreamReady(err: Error | undefined, up: UpstreamConnection | undefined): void {
     if (up === undefined) {
       this.connectError = err;
       const timeout = err instanceof MeshError && err.code === MeshErrorCode.Timeout;
@@ -119,7 +125,7 @@ export abstract class UpstreamExchange implements UpstreamUser {
     }
     if (this.#pendingBytes > MAX_PENDING_BYTES) this.resumeRequest();
     this.#pendingBytes = 0;
-  };
+  }
 
   /** Request bytes for the upstream: written now (with backpressure), or held while connecting. */
   protected toUpstream(data: Buffer | string): void {
@@ -133,22 +139,31 @@ export abstract class UpstreamExchange implements UpstreamUser {
     }
     if (!(typeof data === 'string' ? up.socket.write(data, 'latin1') : up.socket.write(data))) {
       this.pauseRequest();
-      up.socket.once('drain', this.#onUpstreamDrain);
+      up.socket.once('drain', (this.#onUpstreamDrain ??= () => this.#upstreamDrained()));
     }
   }
 
-  readonly #onUpstreamDrain = (): void => {
+  // Listeners made only for an exchange that meets backpressure (most never do).
+  #onUpstreamDrain: (() => void) | undefined = undefined;
+  #onDownstreamDrain: (() => void) | undefined = undefined;
+
+  #upstreamDrained(): void {
     if (!this.done) this.resumeRequest();
-  };
+  }
 
   /** The downstream is full: stop reading the response until `resumeResponse`. */
   protected pauseResponse(): void {
     this.up?.socket.pause();
   }
 
-  protected readonly resumeResponse = (): void => {
+  protected resumeResponse(): void {
     this.up?.socket.resume();
-  };
+  }
+
+  /** resumeResponse() as a listener (a downstream 'drain'), made once per exchange when needed. */
+  protected get resumeResponseListener(): () => void {
+    return (this.#onDownstreamDrain ??= () => this.resumeResponse());
+  }
 
   onUpstreamData(d: Buffer): void {
     this.#responseBytes = true;
