@@ -2,6 +2,7 @@
 // discovery-driven balancing, traffic split, P2C-EWMA, retries within a budget, timeouts, circuit
 // breaking, and surviving a control-plane outage.
 import type { ServerResponse } from 'node:http';
+import { request } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startTestControlPlane, type TestControlPlane } from './support/control-plane.js';
 import {
@@ -291,6 +292,36 @@ describe('outbound mesh', () => {
     await expect.poll(() => cp.openStreams, { timeout: 3000 }).toBe(0);
     expect((await requestVia(p.port, WEB)).status).toBe(200);
     expect(cp.subscriptions('get', WEB)).toBe(2);
+  });
+
+  it('drops an idle target whose requests failed or were abandoned by their clients', async () => {
+    // Each way a request can end tells its target once: a target whose last requests did not
+    // succeed is still idle afterwards, and its discovery is dropped.
+    const silent = await server('127.0.1.16', () => undefined);
+    cp.setEndpoints(WEB, [silent]);
+    proxy = await startMeshOutbound(cp, {
+      idleTimeoutMs: 300,
+      withPolicy: false,
+      queue: { capacity: 10, failfastMs: 200 },
+    });
+    const p = proxy;
+    const abandoned = await Promise.all(
+      [1, 2, 3].map(() =>
+        request(`http://127.0.0.1:${p.port}/`, {
+          headers: { host: WEB },
+          signal: AbortSignal.timeout(150),
+        }).then(
+          () => 'answered',
+          () => 'abandoned',
+        ),
+      ),
+    );
+    expect(abandoned).toEqual(['abandoned', 'abandoned', 'abandoned']);
+    cp.setEndpoints(WEB, []);
+    const failed = await requestVia(p.port, WEB);
+    expect(failed.status).toBe(503);
+    expect(p.mesh.size).toBe(1);
+    await expect.poll(() => p.mesh.size, { timeout: 3000 }).toBe(0);
   });
 
   it('without a policy, fails fast after the configured HTTP fail-fast timeout; sheds a full queue', async () => {

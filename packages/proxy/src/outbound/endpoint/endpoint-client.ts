@@ -62,7 +62,7 @@ export interface EndpointClientOptions {
  */
 const HTTP11 = origProtoValue('1.1', '/');
 
-/** Tells `to` what a promised attempt came to (the engines other than the raw HTTP/1 one). */
+/** Tells `to` what a promised attempt came to (the undici engine's). */
 function settleTo(p: Promise<AttemptResponse>, to: AttemptReceiver): void {
   p.then(
     (res) => to.attemptResponded(res),

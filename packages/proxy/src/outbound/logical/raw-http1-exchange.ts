@@ -6,10 +6,10 @@
 // client socket while it is full. The response is written as node:http's ServerResponse would:
 // the upstream's Content-Length kept, otherwise chunked for an HTTP/1.1 client (trailers in the
 // last chunk) and until-close for HTTP/1.0, no body for HEAD, 204 and 304; its head leaves with
-// the first body bytes in one write. An HTTP/1 endpoint's attempt writes the body straight into
-// the ResponseSink (relayToSink); others (HTTP/2 endpoints) relay into a Writable over it. State
-// lives in fields and behaviour in methods (no closures per request beyond the response's
-// promise); methods work on `self`, since the gateway derives a copy of an exchange with
+// the first body bytes in one write. The endpoint's attempt writes the body straight into the
+// ResponseSink (relayToSink; the undici engine's relays into a Writable over it), which tells the
+// route's request how the relay ended. State lives in fields and behaviour in methods (no closures
+// per request); methods work on `self`, since the gateway derives a copy of an exchange with
 // Object.create.
 import { STATUS_CODES } from 'node:http';
 import { Readable, Writable } from 'node:stream';
