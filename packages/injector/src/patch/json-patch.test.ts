@@ -24,6 +24,20 @@ describe('diffJson', () => {
     expect(diffJson({ a: 1 }, { a: 1 })).toEqual([]);
   });
 
+  it('treats a key named __proto__ as a member, not as the prototype', () => {
+    // fast-check found it (seed -390733920): the patch added the key, applying it set the prototype.
+    const to = JSON.parse('{"__proto__": false, "a": {"__proto__": {"b": 1}}}') as unknown;
+    const patch = diffJson({ a: {} }, to);
+    expect(patch).toEqual([
+      { op: 'add', path: '/__proto__', value: false },
+      { op: 'add', path: '/a/__proto__', value: { b: 1 } },
+    ]);
+    const patched = applyJsonPatch({ a: {} }, patch) as Record<string, unknown>;
+    expect(patched).toEqual(to);
+    expect(Object.getPrototypeOf(patched)).toBe(Object.prototype);
+    expect(Object.hasOwn(patched.a as object, '__proto__')).toBe(true);
+  });
+
   it('always produces a patch that turns one document into the other', () => {
     const json = fc.jsonValue({ maxDepth: 4 });
     fc.assert(

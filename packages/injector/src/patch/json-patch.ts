@@ -72,7 +72,12 @@ export function applyJsonPatch<T>(document: T, ops: readonly JsonPatchOperation[
     }
     let parent: Json = root;
     for (const s of segments.slice(0, -1)) {
-      parent = Array.isArray(parent) ? parent[Number(s)] : isObject(parent) ? parent[s] : undefined;
+      // Own keys only: a key named `__proto__` is a member like any other, not the prototype.
+      parent = Array.isArray(parent)
+        ? parent[Number(s)]
+        : isObject(parent) && Object.hasOwn(parent, s)
+          ? parent[s]
+          : undefined;
       if (parent === undefined) throw new Error(`path ${op.path} does not exist`);
     }
     const last = segments[segments.length - 1] as string;
@@ -85,7 +90,14 @@ export function applyJsonPatch<T>(document: T, ops: readonly JsonPatchOperation[
       else parent[index] = structuredClone(op.value);
     } else if (isObject(parent)) {
       if (op.op === 'remove') delete parent[last];
-      else parent[last] = structuredClone(op.value);
+      // Defined, not assigned: assigning `__proto__` would set the object's prototype.
+      else
+        Object.defineProperty(parent, last, {
+          value: structuredClone(op.value),
+          writable: true,
+          enumerable: true,
+          configurable: true,
+        });
     } else {
       throw new Error(`path ${op.path} does not exist`);
     }
