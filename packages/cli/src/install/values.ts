@@ -187,7 +187,15 @@ function mergeTwo(base: unknown, overlay: unknown): unknown {
   if (overlay === undefined) return base;
   if (!isObject(base) || !isObject(overlay)) return structuredClone(overlay);
   const out: Values = { ...base };
-  for (const [k, v] of Object.entries(overlay)) out[k] = mergeTwo(out[k], v);
+  // Own members only, defined rather than assigned: a key named `__proto__` (YAML and --set can
+  // hold one) is a member like any other, not the object's prototype.
+  for (const [k, v] of Object.entries(overlay))
+    Object.defineProperty(out, k, {
+      value: mergeTwo(Object.hasOwn(out, k) ? out[k] : undefined, v),
+      writable: true,
+      enumerable: true,
+      configurable: true,
+    });
   return out;
 }
 

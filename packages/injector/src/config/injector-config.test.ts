@@ -9,6 +9,13 @@ import {
 } from './injector-config.js';
 
 describe('createInjectorConfig', () => {
+  it('takes a key named __proto__ in its input as a member, not as a prototype', () => {
+    const input = JSON.parse('{"proxy": {"__proto__": {"logLevel": "debug"}}}') as InjectorConfigInput;
+    const c = createInjectorConfig(input);
+    expect(Object.getPrototypeOf(c.proxy)).toBe(Object.prototype);
+    expect(c.proxy.logLevel).toBe(defaultInjectorConfig().proxy.logLevel);
+  });
+
   it("has Linkerd's defaults with tsmesh's images, deeply frozen", () => {
     const c = defaultInjectorConfig();
     expect(c).toMatchObject({

@@ -167,7 +167,15 @@ function merge<T>(base: T, input: unknown): T {
   const out: Record<string, unknown> = { ...base };
   for (const [k, v] of Object.entries(input)) {
     if (v === undefined) continue;
-    out[k] = isObject(v) && isObject(out[k]) ? merge(out[k], v) : v;
+    // Own members only, defined rather than assigned: a key named `__proto__` in a config file is
+    // a member like any other, not the object's prototype.
+    const cur = Object.hasOwn(out, k) ? out[k] : undefined;
+    Object.defineProperty(out, k, {
+      value: isObject(v) && isObject(cur) ? merge(cur, v) : v,
+      writable: true,
+      enumerable: true,
+      configurable: true,
+    });
   }
   return out as T;
 }
