@@ -180,7 +180,7 @@ class Http2Forward {
       return;
     }
     stream.on('data', onClientData);
-    stream.once('end', onClientEnd);
+    stream.on('end', onClientEnd);
   }
 
   /** Opens the upstream stream (again, for a resend). */
@@ -253,7 +253,8 @@ class Http2Forward {
     if (stream.closed) return;
     stream.respond(out, { waitForTrailers: true });
     upstream.on('data', onUpstreamData);
-    upstream.once('end', onUpstreamEnd);
+    // 'end' comes once: on() rather than once() (no wrapper per stream).
+    upstream.on('end', onUpstreamEnd);
   }
 
   responseData(upstream: ClientHttp2Stream, chunk: Buffer): void {

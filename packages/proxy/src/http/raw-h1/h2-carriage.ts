@@ -196,9 +196,12 @@ export class H2CarriedExchange implements ClientExchange, ChunkedSink {
     this.#status = status;
     const g = h['grpc-status'];
     if (typeof g === 'string') this.#grpcStatus = Number(g);
-    // The head waits for the first body bytes of this tick (one write for a small response).
+    // The head waits for the first body bytes (one write for a small response): the first DATA
+    // frame usually came in the same read as the HEADERS but reaches the stream in a callback of
+    // its own, after this one's ticks, so the socket stays corked until the loop has run this
+    // read's callbacks (setImmediate; a tick was too early: two writes per response).
     this.client.socket.cork();
-    process.nextTick(uncork, this.client);
+    setImmediate(uncork, this.client);
     this.client.write(`${text}\r\n`);
     if (endStream) this.#complete();
   }

@@ -174,7 +174,8 @@ class Http2Attempt implements AttemptResponse, BodySource {
       return;
     }
     stream.on('data', onStreamData);
-    stream.once('end', onStreamEnd);
+    // 'end' comes once: on() rather than once() (no wrapper per stream).
+    stream.on('end', onStreamEnd);
   }
 
   /** A body chunk for the sink: false when the client is full (resume() follows). */

@@ -237,14 +237,16 @@ export class RawHttp1Exchange implements Exchange, ClientExchange, ChunkedSink {
     ex.out = out;
     if (up.relayToSink !== undefined) {
       // What body came with the head (an HTTP/1 endpoint's) is written by relayToSink itself,
-      // with the head; a stream's buffered data flows in a tick it has just queued (HTTP/2). The
-      // head waits for either until the end of this tick, so that both leave in one write.
+      // with the head. An HTTP/2 stream's first DATA frame usually came in the same read as its
+      // HEADERS but reaches the stream in a callback of its own, after this one's ticks: the head
+      // waits for it until the loop has run this read's callbacks (setImmediate), so that both
+      // leave in one write (a tick was too early: two writes per response).
       up.relayToSink(out);
-      if (out.headPending) process.nextTick(flushHead, out);
+      if (out.headPending) setImmediate(flushHead, out);
       return;
     }
-    // The head waits for the body's first bytes until the end of this tick (one write).
-    process.nextTick(flushHead, out);
+    // The head waits for the body's first bytes until this read's callbacks have run (one write).
+    setImmediate(flushHead, out);
     out.settledByRelay = true;
     up.relay(new SinkWritable(out, up), (failed) => out.settle(failed));
   }
