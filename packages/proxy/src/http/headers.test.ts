@@ -57,3 +57,15 @@ describe('headersFromRaw', () => {
     expect(out['x-str']).toBe('v');
   });
 });
+
+describe('a header field named __proto__', () => {
+  it('is a member of the header object, never its prototype', () => {
+    // headersFromRaw read Object.prototype as an earlier value and threw (cur.push is not a function).
+    const h = headersFromRaw(['__proto__', 'a', 'Content-Type', 'text/plain', '__PROTO__', 'b']);
+    expect(Object.getPrototypeOf(h)).toBe(Object.prototype);
+    expect(Object.getOwnPropertyDescriptor(h, '__proto__')?.value).toEqual(['a', 'b']);
+    expect(Object.keys(h)).toEqual(['__proto__', 'content-type']);
+    const once = headersFromRaw(['__proto__', 'x']);
+    expect(Object.getOwnPropertyDescriptor(once, '__proto__')?.value).toBe('x');
+  });
+});

@@ -14,6 +14,32 @@ const HOP_BY_HOP = new Set([
   'expect',
 ]);
 
+/**
+ * A header field named `__proto__` goes into a header object as a member like any other: defined,
+ * never assigned (assigning it sets the object's prototype, or does nothing for a string), and its
+ * earlier value read as an own property (reading it otherwise finds Object.prototype, which the
+ * header builders took for an earlier value: a response with such a field threw). Repeats make a
+ * list, as node:http does for most fields; `join` makes it one string instead.
+ */
+export const PROTO_FIELD = '__proto__';
+export function addProtoField(out: Record<string, unknown>, value: string, join?: string): void {
+  const cur = Object.hasOwn(out, PROTO_FIELD) ? (out[PROTO_FIELD] as string | string[]) : undefined;
+  const next =
+    cur === undefined
+      ? value
+      : join !== undefined
+        ? `${String(cur)}${join}${value}`
+        : typeof cur === 'string'
+          ? [cur, value]
+          : [...cur, value];
+  Object.defineProperty(out, PROTO_FIELD, {
+    value: next,
+    writable: true,
+    enumerable: true,
+    configurable: true,
+  });
+}
+
 /** Whether a lower-case header name is connection-specific. */
 export function isHopByHop(lowerName: string): boolean {
   return HOP_BY_HOP.has(lowerName);
@@ -82,6 +108,10 @@ export function headersFromRaw(raw: readonly (Buffer | string)[]): Record<string
       continue;
     }
     if (HOP_BY_HOP.has(k)) continue;
+    if (k === PROTO_FIELD) {
+      addProtoField(out, v);
+      continue;
+    }
     const cur = out[k];
     out[k] = cur === undefined ? v : typeof cur === 'string' ? [cur, v] : (cur.push(v), cur);
   }

@@ -11,7 +11,7 @@ import {
 import { PassThrough } from 'node:stream';
 import { ProxyErrorLabel } from '@tsmesh/core/data-plane';
 import type { Pool } from 'undici';
-import { isHopByHop, L5D_PROXY_ERROR } from './headers.js';
+import { addProtoField, isHopByHop, L5D_PROXY_ERROR, PROTO_FIELD } from './headers.js';
 import type { HttpRequestContext } from './request-context.js';
 import { L5D_ORIG_PROTO, type OrigProto } from './orig-proto.js';
 import { ResponseRelay } from './response-relay.js';
@@ -55,6 +55,10 @@ class DowngradedResponse extends ResponseRelay<ServerHttp2Stream> {
       }
       if (isHopByHop(lower) || lower === L5D_ORIG_PROTO) continue;
       if (lower === 'grpc-status') this.grpcStatus = value;
+      if (lower === PROTO_FIELD) {
+        addProtoField(out, value);
+        continue;
+      }
       const prev = out[lower];
       if (prev === undefined) out[lower] = value;
       else if (Array.isArray(prev)) prev.push(value);

@@ -7,7 +7,7 @@
 // its client in HTTP/1. Requests that become tunnels (Upgrade, e.g. WebSocket, and CONNECT) are
 // never upgraded.
 import type { OutgoingHttpHeaders } from 'node:http2';
-import { connectionNamed, isHopByHop } from './headers.js';
+import { addProtoField, connectionNamed, isHopByHop, PROTO_FIELD } from './headers.js';
 
 export const L5D_ORIG_PROTO = 'l5d-orig-proto';
 
@@ -87,6 +87,10 @@ export function upgradedRequestHeaders(req: {
     }
     if (isHopByHop(lower) || named?.has(lower) || remove?.includes(lower) || lower === L5D_ORIG_PROTO)
       continue;
+    if (lower === PROTO_FIELD) {
+      addProtoField(out, value);
+      continue;
+    }
     const prev = out[lower];
     if (prev === undefined) out[lower] = value;
     else if (Array.isArray(prev)) prev.push(value);

@@ -324,6 +324,23 @@ describe('outbound mesh', () => {
     await expect.poll(() => p.mesh.size, { timeout: 3000 }).toBe(0);
   });
 
+  it('relays a response with a header named __proto__ and keeps serving', async () => {
+    // Bad input from an endpoint: the response's header object read Object.prototype as an earlier
+    // value of the field and threw, out of a socket's data event.
+    const odd = await server('127.0.1.17', (_req, res) => {
+      res.setHeader('__proto__', 'odd');
+      res.setHeader('x-after', 'yes');
+      res.end('odd');
+    });
+    cp.setEndpoints(WEB, [odd]);
+    proxy = await startMeshOutbound(cp);
+    const first = await requestVia(proxy.port, WEB);
+    expect(first.status).toBe(200);
+    expect(first.body).toBe('odd');
+    expect(first.headers['x-after']).toBe('yes');
+    expect((await requestVia(proxy.port, WEB)).status).toBe(200);
+  });
+
   it('without a policy, fails fast after the configured HTTP fail-fast timeout; sheds a full queue', async () => {
     cp.setEndpoints(WEB, []);
     proxy = await startMeshOutbound(cp, { withPolicy: false, queue: { capacity: 1, failfastMs: 400 } });

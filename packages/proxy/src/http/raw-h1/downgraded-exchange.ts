@@ -11,7 +11,7 @@ import {
   type ServerHttp2Stream,
 } from 'node:http2';
 import { ProxyErrorLabel } from '@tsmesh/core/data-plane';
-import { isHopByHop, L5D_PROXY_ERROR } from '../headers.js';
+import { addProtoField, isHopByHop, L5D_PROXY_ERROR, PROTO_FIELD } from '../headers.js';
 import { L5D_ORIG_PROTO, type OrigProto } from '../orig-proto.js';
 import type { HttpRequestContext } from '../request-context.js';
 import { BodyFramer } from './body-framer.js';
@@ -165,6 +165,10 @@ export class DowngradedExchange extends UpstreamExchange implements ChunkedSink 
         continue;
       const value = h[i + 1] as string;
       if (lower === 'grpc-status') this.grpcStatus = value;
+      if (lower === PROTO_FIELD) {
+        addProtoField(out, value);
+        continue;
+      }
       const prev = out[lower];
       if (prev === undefined) out[lower] = value;
       else if (Array.isArray(prev)) prev.push(value);

@@ -29,3 +29,12 @@ describe('headersObject', () => {
     expect(h.host).toBe('first.example');
   });
 });
+
+describe('headersObject and a field named __proto__', () => {
+  it('keeps it as an own member, repeats joined', () => {
+    const h = headersObject(['__proto__', '1', 'Host', 'h', '__proto__', '2']);
+    expect(Object.getPrototypeOf(h)).toBe(Object.prototype);
+    expect(Object.getOwnPropertyDescriptor(h, '__proto__')?.value).toBe('1, 2');
+    expect(h.host).toBe('h');
+  });
+});

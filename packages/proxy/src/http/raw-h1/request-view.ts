@@ -3,6 +3,7 @@
 // engines serve the same callers. The header object is built only when a caller reads it (the
 // inbound policy, tap, access logs, forwarded headers); plain forwarding never does.
 import type { IncomingHttpHeaders } from 'node:http';
+import { addProtoField, PROTO_FIELD } from '../headers.js';
 import type { Http1RequestView } from '../request-context.js';
 import type { RequestHead } from './head-parser.js';
 
@@ -36,6 +37,10 @@ export function headersObject(raw: readonly string[]): IncomingHttpHeaders {
   for (let i = 0; i < raw.length; i += 2) {
     const k = (raw[i] as string).toLowerCase();
     const v = raw[i + 1] as string;
+    if (k === PROTO_FIELD) {
+      addProtoField(out, v, ', ');
+      continue;
+    }
     const cur = out[k];
     if (cur === undefined) out[k] = k === 'set-cookie' ? [v] : v;
     else if (k === 'set-cookie') (cur as string[]).push(v);
