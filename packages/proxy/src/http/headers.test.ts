@@ -67,5 +67,14 @@ describe('a header field named __proto__', () => {
     expect(Object.keys(h)).toEqual(['__proto__', 'content-type']);
     const once = headersFromRaw(['__proto__', 'x']);
     expect(Object.getOwnPropertyDescriptor(once, '__proto__')?.value).toBe('x');
+    // node's header objects (no prototype) may hold one, repeated as a list.
+    const fromNode = Object.assign(Object.create(null) as Record<string, string | string[]>, {
+      ['__proto__']: ['p', 'q'],
+      'x-a': '1',
+    });
+    const copied = stripHopByHop(fromNode);
+    expect(Object.getPrototypeOf(copied)).toBe(Object.prototype);
+    expect(Object.getOwnPropertyDescriptor(copied, '__proto__')?.value).toEqual(['p', 'q']);
+    expect(Object.keys(copied)).toEqual(['__proto__', 'x-a']);
   });
 });

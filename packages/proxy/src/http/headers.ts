@@ -77,7 +77,11 @@ export function stripHopByHop(
     const v = headers[k];
     if (v === undefined || HOP_BY_HOP.has(k) || named?.has(k)) continue;
     if (dropPseudo && k.charCodeAt(0) === 0x3a /* ':' */) continue;
-    out[k] = typeof v === 'number' ? String(v) : v;
+    const value = typeof v === 'number' ? String(v) : v;
+    // A field named `__proto__` is defined, not assigned (see addProtoField).
+    if (k === PROTO_FIELD)
+      Object.defineProperty(out, k, { value, writable: true, enumerable: true, configurable: true });
+    else out[k] = value;
   }
   return out;
 }
