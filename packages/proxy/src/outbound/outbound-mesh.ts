@@ -277,7 +277,7 @@ export function createOutboundMesh(options: OutboundMeshOptions): OutboundMesh {
       );
       targets.set(key, e);
     }
-    e.lastUsed = Date.now();
+    // Its lastUsed moves when the request ends (Entry.requestEnded).
     return e;
   };
 

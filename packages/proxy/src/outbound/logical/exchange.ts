@@ -51,7 +51,8 @@ export interface Exchange {
   fail(err: ProxyError): void;
 }
 
-function grpcOf(h: Headers | undefined): number | undefined {
+/** A header set's grpc-status as a number (undefined when absent or not a number). */
+export function grpcStatusOf(h: Headers | undefined): number | undefined {
   const v = h?.['grpc-status'];
   if (v === undefined) return undefined;
   const n = Number(Array.isArray(v) ? v[0] : v);
@@ -60,7 +61,7 @@ function grpcOf(h: Headers | undefined): number | undefined {
 
 /** The grpc-status of a relayed response: its trailers', else its head's. */
 export function relayedGrpcStatus(up: AttemptResponse): number | undefined {
-  return grpcOf(up.trailers()) ?? grpcOf(up.headers);
+  return grpcStatusOf(up.trailers()) ?? grpcStatusOf(up.headers);
 }
 
 function deliverResponded(to: ResponseReceiver, streamError: boolean, grpcStatus: number | undefined): void {
@@ -258,7 +259,7 @@ class Http2Exchange extends BaseExchange implements Exchange {
     };
     if (up.endStream) {
       stream.respond(out, { endStream: true });
-      respondedLater(to, false, grpcOf(up.headers));
+      respondedLater(to, false, grpcStatusOf(up.headers));
       return;
     }
     stream.respond(out, { waitForTrailers: true });

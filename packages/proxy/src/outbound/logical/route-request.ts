@@ -34,7 +34,7 @@ import type {
   Headers,
 } from '../endpoint/index.js';
 import type { MeshMetrics, RouteBackendKey, RouteKey } from '../mesh-metrics.js';
-import type { Exchange, ResponseReceiver } from './exchange.js';
+import { grpcStatusOf, type Exchange, type ResponseReceiver } from './exchange.js';
 import { RouteTimers, type RouteTimersOptions } from './route-timers.js';
 
 /** Told once when a request is over (answered, failed, or its client gone). */
@@ -65,7 +65,7 @@ export interface RouteContext {
   ): TapHandle | undefined;
 }
 
-export function applyEdits(headers: Headers, edits: HeaderEdits | undefined): Headers {
+function applyEdits(headers: Headers, edits: HeaderEdits | undefined): Headers {
   if (!edits) return headers;
   const out = { ...headers };
   for (const [k, v] of edits.add) {
@@ -128,9 +128,6 @@ const sleep = (ms: number, hook: AbortHook) =>
 
 const secondsSince = (started: number): number => (performance.now() - started) / 1000;
 
-const grpcStatusOf = (headers: Headers): number | undefined =>
-  headers['grpc-status'] === undefined ? undefined : Number(headers['grpc-status']);
-
 function retryable(
   policy: RetryPolicy,
   rule: RouteRule,
@@ -178,6 +175,7 @@ export class RouteRequest implements AttemptRequest, AttemptReceiver, ResponseRe
   #tapped: TapHandle | undefined = undefined;
   /** The response being relayed to the client. */
   #response: AttemptResponse | undefined = undefined;
+  /** The grpc-status of the attempt's response head (undefined: none, or the attempt failed). */
   #grpcStatus: number | undefined = undefined;
 
   // AttemptRequest.
@@ -342,6 +340,7 @@ export class RouteRequest implements AttemptRequest, AttemptReceiver, ResponseRe
   attemptResponded(response: AttemptResponse): void {
     const lease = this.#lease as EndpointLease;
     const grpcStatus = grpcStatusOf(response.headers);
+    this.#grpcStatus = grpcStatus;
     lease.release(isFailureResponse(response.status, grpcStatus), performance.now() - this.#attemptStarted);
     this.#attemptEnded(response, undefined);
   }
@@ -351,6 +350,7 @@ export class RouteRequest implements AttemptRequest, AttemptReceiver, ResponseRe
     // A client that went away is not the endpoint's failure: failure accrual must not eject an
     // endpoint because load generators or impatient clients hung up mid-request.
     this.#lease?.release(!this.ex.gone, undefined);
+    this.#grpcStatus = undefined;
     this.#attemptEnded(undefined, err);
   }
 
@@ -377,8 +377,8 @@ export class RouteRequest implements AttemptRequest, AttemptReceiver, ResponseRe
     const proto = this.#proto;
     const retry = this.#retry;
     const exHook = ex.abortHook;
-    const seconds = secondsSince(this.#attemptStarted);
-    const grpcStatus = response === undefined ? undefined : grpcStatusOf(response.headers);
+    // Read once, when the attempt ended (attemptResponded).
+    const grpcStatus = this.#grpcStatus;
     // An endpoint that never processed the request gets it sent again (to another endpoint
     // when one is ready) whatever the route's policy, while the body can be replayed.
     const resend =
@@ -411,7 +411,6 @@ export class RouteRequest implements AttemptRequest, AttemptReceiver, ResponseRe
         response.onBodyData(timers.toucher);
       }
       this.#response = response;
-      this.#grpcStatus = grpcStatus;
       ex.respond(
         response,
         rule.responseHeaders ? applyEdits(response.headers, rule.responseHeaders) : response.headers,
@@ -419,6 +418,7 @@ export class RouteRequest implements AttemptRequest, AttemptReceiver, ResponseRe
       );
       return;
     }
+    const seconds = secondsSince(this.#attemptStarted);
     const backendKey = this.#backendKey as RouteBackendKey;
     const legacy = this.#legacy;
     if (response) {
