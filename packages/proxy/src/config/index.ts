@@ -16,6 +16,7 @@ export {
   TsmeshProxyEnv,
   type ControlService,
   type Http1Engine,
+  type Http2Engine,
   type IdentityConfig,
   type InboundPolicyConfig,
   type LogFormat,

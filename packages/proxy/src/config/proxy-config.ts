@@ -60,10 +60,17 @@ export const TsmeshProxyEnv = {
    * proxy) or `node` (node:http server and undici pools).
    */
   Http1Engine: 'TSMESH_PROXY_HTTP1_ENGINE',
+  /**
+   * The HTTP/2 engine of the plain forwarding paths: `raw` (the proxy's own HTTP/2 on raw sockets,
+   * http/raw-h2) or `node` (node:http2).
+   */
+  Http2Engine: 'TSMESH_PROXY_HTTP2_ENGINE',
 } as const;
 
 /** The HTTP/1.1 forwarding engines (TSMESH_PROXY_HTTP1_ENGINE). */
 export type Http1Engine = 'raw' | 'node';
+/** The HTTP/2 forwarding engines (TSMESH_PROXY_HTTP2_ENGINE). */
+export type Http2Engine = 'raw' | 'node';
 
 export type LogFormat = 'plain' | 'json';
 /** Inbound policy before (or without) the policy controller, and the workload it asks about. */
@@ -163,6 +170,8 @@ export interface ProxyConfig {
   };
   /** TSMESH_PROXY_HTTP1_ENGINE. */
   readonly http1Engine: Http1Engine;
+  /** TSMESH_PROXY_HTTP2_ENGINE. */
+  readonly http2Engine: Http2Engine;
 }
 
 class Reader {
@@ -379,6 +388,14 @@ export function readProxyConfig(env: EnvSource): ProxyConfig {
         return v;
       },
       'raw' as Http1Engine,
+    ),
+    http2Engine: r.get(
+      TsmeshProxyEnv.Http2Engine,
+      (v): Http2Engine => {
+        if (v !== 'raw' && v !== 'node') throw new ValueError('raw or node');
+        return v;
+      },
+      'raw' as Http2Engine,
     ),
   };
   return deepFreeze(config);

@@ -11,6 +11,7 @@ export {
 export { requestHost, type Http1RequestView } from './request-context.js';
 export { createRawHttp1Proxy, type RawHttp1ProxyOptions } from './raw-h1/index.js';
 export { createHttp2Proxy, type Http2Proxy, type Http2ProxyOptions } from './http2-proxy.js';
+export { createRawHttp2Proxy } from './raw-h2/index.js';
 export {
   canCarryOverHttp2,
   L5D_ORIG_PROTO,

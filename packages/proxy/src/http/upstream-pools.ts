@@ -12,7 +12,7 @@ const originOf = (t: UpstreamTarget) =>
   t.host.includes(':') ? `http://[${t.host}]:${t.port}` : `http://${t.host}:${t.port}`;
 
 /** identity ('' for plaintext) → host → port → value: found without building a key per request. */
-class TargetMap<V> {
+export class TargetMap<V> {
   private readonly byIdentity = new Map<string, Map<string, Map<number, V>>>();
 
   get(t: UpstreamTarget, identity: string | undefined): V | undefined {

@@ -13,6 +13,7 @@ import {
   createHttp1Proxy,
   createRawHttp1Proxy,
   createHttp2Proxy,
+  createRawHttp2Proxy,
   L5D_CLIENT_ID,
   rawHeaderValue,
   requestHost,
@@ -179,7 +180,10 @@ export async function startInbound(options: InboundOptions): Promise<InboundServ
     connectTimeoutMs,
     onClientError,
   });
-  const http2 = createHttp2Proxy<Conn>({
+  // The raw HTTP/2 engine serves downgraded carriage over the raw HTTP/1 engine only.
+  const createHttp2 =
+    config.http2Engine === 'raw' && config.http1Engine === 'raw' ? createRawHttp2Proxy : createHttp2Proxy;
+  const http2 = createHttp2<Conn>({
     route: (headers, conn) => route(conn, h2Head(headers)),
     http1Engine: config.http1Engine,
     connectTimeoutMs,

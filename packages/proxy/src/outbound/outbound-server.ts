@@ -14,6 +14,7 @@ import {
   createHttp1Proxy,
   createRawHttp1Proxy,
   createHttp2Proxy,
+  createRawHttp2Proxy,
   parseAuthority,
   requestHost,
   type HttpRequestContext,
@@ -130,7 +131,10 @@ export async function startOutbound(options: OutboundOptions): Promise<OutboundS
     initialStreamWindowSize: config.http2.initialStreamWindowSize,
     initialConnectionWindowSize: config.http2.initialConnectionWindowSize,
   });
-  const http2 = createHttp2Proxy<Conn>({
+  // The raw HTTP/2 engine serves downgraded carriage over the raw HTTP/1 engine only.
+  const createHttp2 =
+    config.http2Engine === 'raw' && config.http1Engine === 'raw' ? createRawHttp2Proxy : createHttp2Proxy;
+  const http2 = createHttp2<Conn>({
     route: (headers, conn) => route(conn?.target, headers[':authority'] ?? headers.host),
     downgradeOrigProto: false,
     connectTimeoutMs,

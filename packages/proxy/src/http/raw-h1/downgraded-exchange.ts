@@ -49,6 +49,22 @@ function downgradedHead(
   return `${text}\r\n`;
 }
 
+/** A downgraded stream's HTTP/1.1 request: method, head and how its body is framed. */
+export function downgradedRequest(
+  headers: IncomingHttpHeaders,
+  endStream: boolean,
+  ctx: HttpRequestContext,
+  orig: OrigProto,
+): { method: string; head: string; body: 'none' | 'length' | 'chunked' } {
+  const authority = String(headers[':authority'] ?? headers.host ?? '');
+  const path = String(headers[':path'] ?? '/');
+  const method = String(headers[':method'] ?? 'GET');
+  const target = orig.absoluteForm ? `${String(headers[':scheme'] ?? 'http')}://${authority}${path}` : path;
+  const length = headers['content-length'];
+  const body = endStream || length === '0' ? 'none' : length !== undefined ? 'length' : 'chunked';
+  return { method, head: downgradedHead(headers, ctx, method, target, authority, body), body };
+}
+
 /** The exchange a client stream belongs to: its listeners are shared module functions. */
 const kDowngraded = Symbol('tsmesh.downgraded');
 type DowngradedStream = ServerHttp2Stream & { [kDowngraded]?: DowngradedExchange };
@@ -74,17 +90,9 @@ export class DowngradedExchange extends UpstreamExchange implements ChunkedSink 
     orig: OrigProto,
     pool: TargetConnections,
   ) {
-    const authority = String(headers[':authority'] ?? headers.host ?? '');
-    const path = String(headers[':path'] ?? '/');
-    const method = String(headers[':method'] ?? 'GET');
-    const target = orig.absoluteForm ? `${String(headers[':scheme'] ?? 'http')}://${authority}${path}` : path;
-    const body =
-      stream.endAfterHeaders || headers['content-length'] === '0'
-        ? 'none'
-        : headers['content-length'] !== undefined
-          ? 'length'
-          : 'chunked';
-    super(pool, method, downgradedHead(headers, ctx, method, target, authority, body));
+    const request = downgradedRequest(headers, stream.endAfterHeaders, ctx, orig);
+    super(pool, request.method, request.head);
+    const body = request.body;
     this.#body = body;
     this.#requestDone = body === 'none';
   }
