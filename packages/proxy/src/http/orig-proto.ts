@@ -45,12 +45,8 @@ export function canCarryOverHttp2(method: string | undefined, upgradeHeader: unk
   return method !== 'CONNECT' && upgradeHeader === undefined;
 }
 
-/**
- * The HTTP/2 request head for an HTTP/1 request carried over HTTP/2: pseudo-headers from the
- * request line and Host (or the absolute target), lower-case names, no connection-specific
- * headers (HTTP/2 forbids them; transfer-encoding included), and `l5d-orig-proto`.
- */
-export function upgradedRequestHeaders(req: {
+/** What an HTTP/1 request carried over HTTP/2 is made of. */
+export interface CarriedRequest {
   readonly method: string;
   readonly url: string;
   readonly httpVersion: string;
@@ -60,23 +56,30 @@ export function upgradedRequestHeaders(req: {
   readonly add?: Readonly<Record<string, string>> | undefined;
   /** :authority when the request has neither Host nor an absolute target (HTTP/1.0). */
   readonly defaultAuthority: string;
-}): OutgoingHttpHeaders {
+}
+
+/**
+ * The HTTP/2 request head for an HTTP/1 request carried over HTTP/2, as a flat field list
+ * (`name, value, …`): pseudo-headers from the request line and Host (or the absolute target),
+ * lower-case names, no connection-specific headers (HTTP/2 forbids them; transfer-encoding
+ * included), and `l5d-orig-proto`.
+ */
+export function upgradedRequestFields(req: CarriedRequest): string[] {
   const { method, url, httpVersion, rawHeaders, remove, add } = req;
-  const out: OutgoingHttpHeaders = { ':method': method };
   let authority: string | undefined;
+  let scheme = 'http';
   let path = url;
   if (isAbsoluteForm(url)) {
     try {
       const u = new URL(url);
       authority = u.host;
       path = `${u.pathname}${u.search}`;
-      out[':scheme'] = u.protocol === 'https:' ? 'https' : 'http';
+      if (u.protocol === 'https:') scheme = 'https';
     } catch {
       // Not a URL: sent as is, the peer answers 400.
     }
   }
-  out[':scheme'] ??= 'http';
-  out[':path'] = path;
+  const regular: string[] = [];
   const named = connectionNamed(rawHeaders);
   for (let i = 0; i < rawHeaders.length; i += 2) {
     const lower = (rawHeaders[i] as string).toLowerCase();
@@ -87,17 +90,45 @@ export function upgradedRequestHeaders(req: {
     }
     if (isHopByHop(lower) || named?.has(lower) || remove?.includes(lower) || lower === L5D_ORIG_PROTO)
       continue;
-    if (lower === PROTO_FIELD) {
+    regular.push(lower, value);
+  }
+  if (add) {
+    for (const k in add) {
+      // An added header replaces the request's own.
+      for (let i = regular.length - 2; i >= 0; i -= 2) if (regular[i] === k) regular.splice(i, 2);
+      regular.push(k, add[k] as string);
+    }
+  }
+  const fields = [
+    ':method',
+    method,
+    ':scheme',
+    scheme,
+    ':path',
+    path,
+    ':authority',
+    authority || req.defaultAuthority,
+  ];
+  for (let i = 0; i < regular.length; i++) fields.push(regular[i] as string);
+  fields.push(L5D_ORIG_PROTO, origProtoValue(httpVersion, url));
+  return fields;
+}
+
+/** upgradedRequestFields() as node:http2's header object (repeats as lists). */
+export function upgradedRequestHeaders(req: CarriedRequest): OutgoingHttpHeaders {
+  const fields = upgradedRequestFields(req);
+  const out: OutgoingHttpHeaders = {};
+  for (let i = 0; i < fields.length; i += 2) {
+    const name = fields[i] as string;
+    const value = fields[i + 1] as string;
+    if (name === PROTO_FIELD) {
       addProtoField(out, value);
       continue;
     }
-    const prev = out[lower];
-    if (prev === undefined) out[lower] = value;
+    const prev = out[name];
+    if (prev === undefined) out[name] = value;
     else if (Array.isArray(prev)) prev.push(value);
-    else out[lower] = [prev as string, value];
+    else out[name] = [prev as string, value];
   }
-  if (add) for (const k in add) out[k] = add[k] as string;
-  out[':authority'] = authority || req.defaultAuthority;
-  out[L5D_ORIG_PROTO] = origProtoValue(httpVersion, url);
   return out;
 }

@@ -2,17 +2,18 @@
 // h2 hint; Linkerd's `l5d-orig-proto`), from the raw-socket engine: the request body is decoded
 // from its HTTP/1 framing into the stream, the stream's response goes back to the client in
 // HTTP/1.1 (chunked unless it has a length; until close for an HTTP/1.0 client). Either side going
-// away cancels the other. A stream the peer did not process (unprocessed-stream.ts) is opened again
-// when the request had no body.
-import { constants as h2constants, type ClientHttp2Stream, type IncomingHttpHeaders } from 'node:http2';
+// away cancels the other. A stream the peer did not process (refused, or never opened on a
+// connection that had connected) is opened again when the request had no body. The streams are
+// the raw HTTP/2 engine's (raw-h2/), on connections shared per peer.
 import { STATUS_CODES } from 'node:http';
 import { ProxyErrorLabel } from '@tsmesh/core/data-plane';
 import { isHopByHop } from '../headers.js';
-import { http2RequestOptions } from '../http2-request-options.js';
-import { L5D_ORIG_PROTO, upgradedRequestHeaders } from '../orig-proto.js';
+import { L5D_ORIG_PROTO, upgradedRequestFields } from '../orig-proto.js';
+import { H2Error } from '../raw-h2/frames.js';
+import { ResetOrigin, type H2Stream, type H2StreamHandler } from '../raw-h2/stream.js';
+import type { RawH2Sessions, UpstreamSession } from '../raw-h2/upstream-sessions.js';
 import type { HttpRequestContext } from '../request-context.js';
-import { MAX_UNPROCESSED_RESENDS, unprocessedStream } from '../unprocessed-stream.js';
-import type { Http2Sessions } from '../upstream-pools.js';
+import { MAX_UNPROCESSED_RESENDS } from '../unprocessed-stream.js';
 import type { UpstreamTarget } from '../upstream-target.js';
 import { BodyFramer } from './body-framer.js';
 import type { ChunkedSink } from './chunked-decoder.js';
@@ -22,36 +23,11 @@ import type { RequestHead } from './head-parser.js';
 
 const CHUNKED_END = '0\r\n\r\n';
 
-/**
- * The exchange a carried stream belongs to: the streams' listeners are the module functions below,
- * which find it through this symbol (no closures per stream; a resend's new stream gets it too).
- */
-const kCarried = Symbol('tsmesh.h2Carried');
-type CarriedStream = ClientHttp2Stream & { [kCarried]?: H2CarriedExchange };
-
-function onCarriedResponse(this: CarriedStream, h: IncomingHttpHeaders, flags: number): void {
-  this[kCarried]?.streamResponse(this, h, flags);
-}
-function onCarriedData(this: CarriedStream, d: Buffer): void {
-  this[kCarried]?.streamData(this, d);
-}
-function onCarriedTrailers(this: CarriedStream, t: IncomingHttpHeaders): void {
-  this[kCarried]?.streamTrailers(this, t);
-}
-function onCarriedEnd(this: CarriedStream): void {
-  this[kCarried]?.streamEnd(this);
-}
-function onCarriedError(this: CarriedStream): void {
-  this[kCarried]?.streamError(this);
-}
-function onCarriedClose(this: CarriedStream): void {
-  this[kCarried]?.streamClose(this);
-}
-
-export class H2CarriedExchange implements ClientExchange, ChunkedSink {
+export class H2CarriedExchange implements ClientExchange, ChunkedSink, H2StreamHandler {
   requestDone: boolean;
   readonly #reqBody: BodyFramer | undefined;
-  #stream: ClientHttp2Stream | undefined;
+  #stream: H2Stream | undefined;
+  #session: UpstreamSession | undefined;
   #status: number | undefined;
   #grpcStatus: number | undefined;
   #chunked = false;
@@ -65,7 +41,7 @@ export class H2CarriedExchange implements ClientExchange, ChunkedSink {
     framing: MessageFraming,
     private readonly ctx: HttpRequestContext,
     private readonly target: UpstreamTarget,
-    private readonly sessions: () => Http2Sessions,
+    private readonly sessions: () => RawH2Sessions,
   ) {
     this.requestDone = framing.body.kind === 'none';
     this.#reqBody = this.requestDone ? undefined : new BodyFramer(framing.body, 'request', this);
@@ -74,9 +50,9 @@ export class H2CarriedExchange implements ClientExchange, ChunkedSink {
 
   start(): void {
     const { head, ctx, target } = this;
-    let stream: ClientHttp2Stream;
+    let stream: H2Stream;
     try {
-      const headers = upgradedRequestHeaders({
+      const fields = upgradedRequestFields({
         method: head.method,
         url: head.target,
         httpVersion: head.version,
@@ -87,71 +63,62 @@ export class H2CarriedExchange implements ClientExchange, ChunkedSink {
           ? `[${target.host}]:${target.port}`
           : `${target.host}:${target.port}`,
       });
-      stream = this.sessions()
-        .get(target, ctx.serverIdentity)
-        .request(headers, http2RequestOptions(this.#reqBody === undefined));
+      const session = this.sessions().get(target, ctx.serverIdentity);
+      stream = session.connection.request(fields, this.#reqBody === undefined, this);
+      this.#session = session;
     } catch {
       this.#fail('upstream connection failed');
       return;
     }
     this.#stream = stream;
-    (stream as CarriedStream)[kCarried] = this;
-    stream.on('response', onCarriedResponse);
-    stream.on('trailers', onCarriedTrailers);
-    stream.on('end', onCarriedEnd);
-    stream.on('error', onCarriedError);
-    stream.on('close', onCarriedClose);
   }
 
-  // The stream's events (shared listeners, below): a stream replaced by a resend is ignored.
+  // The stream's side (H2StreamHandler): a stream replaced by a resend is ignored.
 
-  streamResponse(stream: ClientHttp2Stream, h: IncomingHttpHeaders, flags: number): void {
+  h2Headers(stream: H2Stream, fields: string[], endStream: boolean): void {
+    if (stream === this.#stream) this.#onResponse(fields, endStream);
+  }
+
+  h2Data(stream: H2Stream, d: Buffer, endStream: boolean): void {
     if (stream !== this.#stream) return;
-    this.#onResponse(h, flags);
-    // Only now: node:http2 may emit a stream's first data before its 'response' event (both
-    // came in one read); until a listener is attached the data waits in the stream.
-    stream.on('data', onCarriedData);
+    if (d.length > 0) this.#onData(d);
+    if (endStream) this.#complete();
   }
 
-  streamData(stream: ClientHttp2Stream, d: Buffer): void {
-    if (stream === this.#stream) this.#onData(d);
-  }
-
-  streamTrailers(stream: ClientHttp2Stream, t: IncomingHttpHeaders): void {
+  h2Trailers(stream: H2Stream, fields: string[]): void {
     if (stream !== this.#stream) return;
-    const g = t['grpc-status'];
-    if (typeof g === 'string') this.#grpcStatus = Number(g);
+    for (let i = 0; i < fields.length; i += 2) {
+      if (fields[i] === 'grpc-status') this.#grpcStatus = Number(fields[i + 1]);
+    }
+    this.#complete();
   }
 
-  streamEnd(stream: ClientHttp2Stream): void {
-    if (stream === this.#stream && this.#status !== undefined) this.#complete();
+  h2Drain(stream: H2Stream): void {
+    if (stream === this.#stream && !this.#done) this.client.socket.resume();
   }
 
-  streamError(stream: ClientHttp2Stream): void {
-    if (stream === this.#stream) this.#lost(stream, 'upstream connection failed');
-  }
-
-  streamClose(stream: ClientHttp2Stream): void {
-    if (stream === this.#stream) this.#lost(stream, `upstream reset the stream (code ${stream.rstCode})`);
+  h2Reset(stream: H2Stream, code: number, origin: ResetOrigin): void {
+    if (stream !== this.#stream) return;
+    const message =
+      origin === ResetOrigin.Refused
+        ? 'upstream refused the stream without processing it (REFUSED_STREAM)'
+        : origin === ResetOrigin.Connection
+          ? 'upstream connection failed'
+          : `upstream reset the stream (code ${code})`;
+    this.#lost(stream, origin, message);
   }
 
   /** Decoded request body data (ChunkedSink), written into the stream. */
   data(buf: Buffer, start: number, end: number): void {
     const stream = this.#stream;
     if (stream === undefined || this.#done) return;
-    if (!stream.write(start === 0 && end === buf.length ? buf : buf.subarray(start, end))) {
+    // The stream's h2Drain resumes the client.
+    if (!stream.write(start === 0 && end === buf.length ? buf : buf.subarray(start, end)))
       this.client.socket.pause();
-      stream.once('drain', (this.#resumeClient ??= () => this.#clientResumed()));
-    }
   }
 
-  // Listeners made only for an exchange that meets backpressure (most never do).
-  #resumeClient: (() => void) | undefined = undefined;
+  // A listener made only for an exchange that meets backpressure (most never do).
   #resumeStream: (() => void) | undefined = undefined;
-
-  #clientResumed(): void {
-    if (!this.#done) this.client.socket.resume();
-  }
 
   requestData(buf: Buffer, offset: number): number {
     const body = this.#reqBody as BodyFramer;
@@ -167,22 +134,22 @@ export class H2CarriedExchange implements ClientExchange, ChunkedSink {
     return n;
   }
 
-  #onResponse(h: IncomingHttpHeaders, flags: number): void {
+  #onResponse(fields: string[], endStream: boolean): void {
     if (this.#done) return;
-    const status = Number(h[':status']);
-    const endStream = (flags & h2constants.NGHTTP2_FLAG_END_STREAM) !== 0;
+    const status = Number(fields[1]);
     const noBody = this.head.method === 'HEAD' || status === 204 || status === 304;
     let text = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\n`;
     let length: string | undefined;
-    for (const k in h) {
-      if (k.charCodeAt(0) === 58 /* : */ || k === L5D_ORIG_PROTO || isHopByHop(k)) continue;
-      const v = h[k];
+    for (let i = 2; i < fields.length; i += 2) {
+      const k = fields[i] as string;
+      if (k === L5D_ORIG_PROTO || isHopByHop(k)) continue;
+      const v = fields[i + 1] as string;
       if (k === 'content-length') {
-        length = v as string;
+        length ??= v;
         continue;
       }
-      if (typeof v === 'string') text += `${k}: ${v}\r\n`;
-      else if (v !== undefined) for (const x of v) text += `${k}: ${x}\r\n`;
+      if (k === 'grpc-status') this.#grpcStatus = Number(v);
+      text += `${k}: ${v}\r\n`;
     }
     if (noBody) {
       if (length !== undefined) text += `content-length: ${length}\r\n`;
@@ -194,8 +161,6 @@ export class H2CarriedExchange implements ClientExchange, ChunkedSink {
     } else this.#closeClient = true;
     if (this.#closeClient) text += 'connection: close\r\n';
     this.#status = status;
-    const g = h['grpc-status'];
-    if (typeof g === 'string') this.#grpcStatus = Number(g);
     // The head waits for the first body bytes (one write for a small response): the first DATA
     // frame usually came in the same read as the HEADERS but reaches the stream in a callback of
     // its own, after this one's ticks, so the socket stays corked until the loop has run this
@@ -229,14 +194,15 @@ export class H2CarriedExchange implements ClientExchange, ChunkedSink {
   }
 
   /** The stream closed or failed: sent again when the peer did not process it, else a failure. */
-  #lost(stream: ClientHttp2Stream, message: string): void {
+  #lost(stream: H2Stream, origin: ResetOrigin, message: string): void {
     if (this.#done) return;
     if (
       this.#status === undefined &&
       this.#reqBody === undefined &&
       this.#resends < MAX_UNPROCESSED_RESENDS &&
       !this.client.socket.destroyed &&
-      unprocessedStream(stream) !== undefined
+      (origin === ResetOrigin.Refused ||
+        (stream.id === 0 && origin === ResetOrigin.Connection && this.#session?.connected === true))
     ) {
       this.#resends++;
       this.start();
@@ -270,10 +236,10 @@ export class H2CarriedExchange implements ClientExchange, ChunkedSink {
     );
   }
 
-  /** Only an unfinished stream is cancelled: resetting ended ones trips nghttp2's rapid-reset limit. */
+  /** Only an unfinished stream is cancelled: resetting ended ones trips peers' rapid-reset limits. */
   #cancel(): void {
     const stream = this.#stream;
-    if (stream !== undefined && !stream.closed) stream.close(h2constants.NGHTTP2_CANCEL);
+    if (stream !== undefined && !stream.closed) stream.reset(H2Error.CANCEL);
   }
 
   clientGone(): void {

@@ -11,7 +11,7 @@ import type { Http1Proxy, Http1ProxyOptions } from '../http1-proxy.js';
 import { L5D_PROXY_ERROR } from '../headers.js';
 import { canCarryOverHttp2 } from '../orig-proto.js';
 import type { HttpRequestContext } from '../request-context.js';
-import { carriageSessions } from '../upstream-pools.js';
+import { RawH2Sessions } from '../raw-h2/upstream-sessions.js';
 import { ClientConnection, type ClientDispatcher, type ClientExchange } from './client-connection.js';
 import { sweepClients, type ClientTimeouts } from './client-sweeper.js';
 import { proxyResponse, upgradeRequestHead } from './forwarded-head.js';
@@ -31,7 +31,22 @@ export function createRawHttp1Proxy<C>(options: RawHttp1ProxyOptions<C>): Http1P
     maxConnectionsPerTarget: options.maxConnectionsPerTarget,
     meshTls: options.meshTls,
   });
-  const sessions = carriageSessions(options);
+  // HTTP/2 connections to peers that take HTTP/1 carried over HTTP/2, made on first use.
+  let sessions: RawH2Sessions | undefined;
+  const carriage = (): RawH2Sessions =>
+    (sessions ??= new RawH2Sessions({
+      connectTimeoutMs: options.connectTimeoutMs,
+      meshTls: options.meshTls,
+      settings: {
+        ...(options.initialStreamWindowSize === undefined
+          ? {}
+          : { initialWindowSize: options.initialStreamWindowSize }),
+        ...(options.initialConnectionWindowSize === undefined
+          ? {}
+          : { connectionWindowSize: options.initialConnectionWindowSize }),
+      },
+      onError: options.onClientError,
+    }));
   const clients = new Set<ClientConnection>();
   const stopSweeper = sweepClients(clients, options, options.onClientError);
 
@@ -85,7 +100,7 @@ export function createRawHttp1Proxy<C>(options: RawHttp1ProxyOptions<C>): Http1P
       if (answered(client, framing, ctx)) return null;
       const target = ctx.target as NonNullable<HttpRequestContext['target']>;
       if (ctx.upgradeToHttp2 === true && canCarryOverHttp2(head.method, undefined)) {
-        return new H2CarriedExchange(client, head, framing, ctx, target, sessions.get);
+        return new H2CarriedExchange(client, head, framing, ctx, target, carriage);
       }
       return new H1Exchange(client, head, framing, ctx, upstreams.for(target, ctx.serverIdentity));
     },
@@ -153,7 +168,7 @@ export function createRawHttp1Proxy<C>(options: RawHttp1ProxyOptions<C>): Http1P
       for (const c of clients) c.destroy();
       clients.clear();
       upstreams.close();
-      sessions.close();
+      sessions?.close();
       await Promise.resolve();
     },
   };
