@@ -458,9 +458,9 @@ export class H2Connection {
     if (this.#closing) return;
     this.#closing = true;
     this.flush();
-    this.#socket.end();
-    // A peer that never closes its side (node:http2 after its own GOAWAY, say) is cut after a while.
-    setTimeout(destroySocket, LINGER_MS, this.#socket).unref();
+    // Once all is written, a peer that never closes its side (node:http2 after its own GOAWAY, say)
+    // is cut after a while.
+    this.#socket.end(() => setTimeout(destroySocket, LINGER_MS, this.#socket).unref());
   }
 
   #teardown(error: Error | undefined, code: number): void {
