@@ -84,6 +84,7 @@ export function createOutboundMeshFromConfig(options: MeshFromConfigOptions): Co
     proxyMetrics: options.proxyMetrics,
     tap: options.tap,
     http1Engine: config.http1Engine,
+    http2Engine: config.http2Engine,
   });
   return {
     mesh,

@@ -145,6 +145,8 @@ export interface OutboundMeshOptions {
    * node:http server (TSMESH_PROXY_HTTP1_ENGINE); the logical targets' endpoint side follows it.
    */
   readonly http1Engine?: 'raw' | 'node';
+  /** The HTTP/2 engine of the logical targets' endpoint side (TSMESH_PROXY_HTTP2_ENGINE). */
+  readonly http2Engine?: 'raw' | 'node';
   /** Raw engine: a request head must be complete this long after its first byte (default 60 s). */
   readonly headersTimeoutMs?: number;
   /** Raw engine: a client connection idle between requests is closed after this (default 60 s). */
@@ -271,6 +273,7 @@ export function createOutboundMesh(options: OutboundMeshOptions): OutboundMesh {
           proxyMetrics: options.proxyMetrics,
           tap: options.tap,
           http1Engine: options.http1Engine,
+          http2Engine: options.http2Engine,
           // A tenth of the idle timeout, at most a second: watches in use stay fresh.
           discoveryTouchMs: Math.min(1000, options.idleTimeoutMs / 10),
         }),

@@ -224,6 +224,11 @@ export class H2Connection {
     return this.#closed;
   }
 
+  /** Why the connection ended, when it did not end cleanly. */
+  get error(): Error | undefined {
+    return this.#error;
+  }
+
   /** Bytes already read from the socket (e.g. by protocol detection), processed first. */
   receiveInitial(bytes: Buffer): void {
     if (bytes.length > 0) this.receive(bytes);

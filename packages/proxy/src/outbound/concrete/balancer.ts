@@ -26,6 +26,7 @@ export interface BalancerOptions {
   readonly connectTimeoutMs: number;
   /** What the endpoints' HTTP/1 requests go over (default: the raw-socket engine). */
   readonly http1Engine?: 'raw' | 'node';
+  readonly http2Engine?: 'raw' | 'node';
   readonly failureAccrual: FailureAccrualConfig | undefined;
   readonly metrics: MeshMetrics;
   readonly random?: () => number;
@@ -119,6 +120,7 @@ export function createBalancer(options: BalancerOptions): Balancer {
         meshTls: options.meshTls,
         connectTimeoutMs: options.connectTimeoutMs,
         http1Engine: options.http1Engine,
+        http2Engine: options.http2Engine,
       }),
       ewma: createPeakEwma(ewmaConfig),
       breaker: fa

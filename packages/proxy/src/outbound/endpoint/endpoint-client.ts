@@ -27,6 +27,8 @@ import {
 } from './attempt.js';
 import { sendHttp1 } from './http1-attempt.js';
 import { sendHttp2 } from './http2-attempt.js';
+import { RawHttp2Attempt } from './raw-http2-attempt.js';
+import { RawH2Sessions } from '../../http/raw-h2/upstream-sessions.js';
 import { LiveAttempts, RawHttp1Attempt } from './raw-http1-attempt.js';
 
 export interface EndpointClient {
@@ -54,6 +56,11 @@ export interface EndpointClientOptions {
    * (default) or node:http + undici.
    */
   readonly http1Engine?: 'raw' | 'node';
+  /**
+   * What HTTP/2 streams (and HTTP/1 requests carried over HTTP/2) go over
+   * (TSMESH_PROXY_HTTP2_ENGINE): the raw HTTP/2 engine's connection (default) or node:http2.
+   */
+  readonly http2Engine?: 'raw' | 'node';
 }
 
 /**
@@ -159,8 +166,35 @@ export function createEndpointClient(options: EndpointClientOptions): EndpointCl
           settleTo(sendOverUndici(req, abort), to)
       : sendOverRawHttp1;
 
+  // The raw HTTP/2 engine's connection to the endpoint, made on first use and replaced once it
+  // takes no new streams.
+  let rawSessions: RawH2Sessions | undefined;
+  const sendOverRawHttp2 = (
+    req: AttemptRequest,
+    abort: AbortHook,
+    to: AttemptReceiver,
+    origProto?: string,
+  ): void => {
+    if (closed) {
+      failAttemptLater(
+        to,
+        new ProxyError(ProxyErrorCode.EndpointReset, 'the endpoint was removed', { unprocessed: true }),
+      );
+      return;
+    }
+    rawSessions ??= new RawH2Sessions({ connectTimeoutMs, meshTls });
+    let session;
+    try {
+      session = rawSessions.get(endpoint.addr, identity);
+    } catch (err) {
+      failAttemptLater(to, toConnectError(err));
+      return;
+    }
+    RawHttp2Attempt.send(session, req, abort, origProto, to);
+  };
+
   /** origProto: an HTTP/1 request carried over HTTP/2, with this `l5d-orig-proto` value. */
-  const sendOverHttp2 = (
+  const sendOverNodeHttp2 = (
     req: AttemptRequest,
     abort: AbortHook,
     to: AttemptReceiver,
@@ -175,6 +209,8 @@ export function createEndpointClient(options: EndpointClientOptions): EndpointCl
     }
     sendHttp2(s, req, abort, origProto, to);
   };
+
+  const sendOverHttp2 = options.http2Engine === 'node' ? sendOverNodeHttp2 : sendOverRawHttp2;
 
   const sendTo = (req: AttemptRequest, abort: AbortHook, to: AttemptReceiver): void => {
     if (req.http2) sendOverHttp2(req, abort, to);
@@ -191,6 +227,7 @@ export function createEndpointClient(options: EndpointClientOptions): EndpointCl
       closed = true;
       session = undefined;
       sessions?.close(graceful);
+      rawSessions?.close(graceful);
       // Idle connections close now; busy ones once their exchanges end (at once unless graceful).
       upstreams?.close();
       if (!graceful) live.terminateAll();

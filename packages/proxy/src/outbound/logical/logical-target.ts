@@ -76,6 +76,8 @@ export interface LogicalTargetOptions {
   readonly discoveryTouchMs?: number;
   /** The HTTP/1 engine of the endpoint side (TSMESH_PROXY_HTTP1_ENGINE; default raw). */
   readonly http1Engine?: 'raw' | 'node';
+  /** The HTTP/2 engine of the endpoint side (TSMESH_PROXY_HTTP2_ENGINE; default raw). */
+  readonly http2Engine?: 'raw' | 'node';
 }
 
 export interface LogicalTarget {
@@ -274,6 +276,7 @@ export function createLogicalTarget(options: LogicalTargetOptions): LogicalTarge
         meshTls: options.meshTls,
         connectTimeoutMs: options.connectTimeoutMs,
         http1Engine: options.http1Engine ?? 'raw',
+        http2Engine: options.http2Engine ?? 'raw',
         failureAccrual: p.failureAccrual,
         metrics,
         random,
