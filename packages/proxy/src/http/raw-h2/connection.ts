@@ -108,6 +108,16 @@ function onSocketDrain(this: Socket & { [kConnection]?: H2Connection }): void {
 function flushConnection(connection: H2Connection): void {
   connection.flush();
 }
+function finalGoawayLater(connection: H2Connection): void {
+  connection.shutdownPingTimedOut();
+}
+/** How long shutdown() waits for its PING before the final GOAWAY. */
+const SHUTDOWN_PING_MS = 1000;
+/** Answers to PING and SETTINGS waiting to be written, in bytes, beyond which the peer is cut off. */
+const CONTROL_BACKLOG = 1024 * 1024;
+/** Streams a peer may reset: a burst, refilled at a rate per second (rapid-reset attacks, CVE-2023-44487). */
+const RESET_BURST = 1000;
+const RESETS_PER_SECOND = 100;
 function destroySocket(socket: Socket): void {
   socket.destroy();
 }
@@ -158,6 +168,10 @@ export class H2Connection {
   #outChunks: Buffer[] = [];
   #flushScheduled = false;
   #socketBlocked = false;
+
+  // Streams the peer may still reset (#resetAllowed), as of #resetAt.
+  #resetTokens = RESET_BURST;
+  #resetAt = 0;
 
   // Lifetime.
   #goawaySent = false;
@@ -431,9 +445,16 @@ export class H2Connection {
       this.#goawayFrame(MAX_STREAM_ID, H2Error.NO_ERROR, '');
       this.#shutdownPing = Buffer.from('tsmeshgo', 'latin1');
       this.#pingFrame(this.#shutdownPing, false);
+      // A peer that never answers the PING gets the final GOAWAY anyway.
+      setTimeout(finalGoawayLater, SHUTDOWN_PING_MS, this).unref();
       return;
     }
     this.#sendFinalGoaway(H2Error.NO_ERROR, '');
+  }
+
+  /** The second step of shutdown(), when its PING was not answered in time. */
+  shutdownPingTimedOut(): void {
+    if (!this.#closed && !this.#goawaySent) this.#sendFinalGoaway(H2Error.NO_ERROR, '');
   }
 
   #sendFinalGoaway(code: number, debug: string): void {
@@ -489,7 +510,11 @@ export class H2Connection {
     for (const s of streams) {
       if (s.closed) continue;
       s.closed = true;
-      s.handler.h2Reset(s, code, ResetOrigin.Connection);
+      try {
+        s.handler.h2Reset(s, code, ResetOrigin.Connection);
+      } catch (err) {
+        this.#owner.h2ProtocolError(this, `internal error while closing stream ${s.id}: ${String(err)}`);
+      }
     }
     this.#owner.h2Closed(this, this.#error);
   }
@@ -539,7 +564,25 @@ export class H2Connection {
 
   // ---- reading ----
 
+  /**
+   * Bytes from the socket. A handler that throws is a bug of this process, not the peer's: the
+   * connection ends with INTERNAL_ERROR and the error is reported, and the process goes on.
+   */
   receive(chunk: Buffer): void {
+    try {
+      this.#receive(chunk);
+    } catch (err) {
+      this.#internalError(err);
+    }
+  }
+
+  #internalError(err: unknown): void {
+    const error = err instanceof Error ? err : new Error(String(err));
+    this.#owner.h2ProtocolError(this, `internal error while handling the connection: ${error.message}`);
+    this.destroy(error, H2Error.INTERNAL_ERROR);
+  }
+
+  #receive(chunk: Buffer): void {
     if (this.#closed) return;
     let buf = chunk;
     if (this.#pending !== undefined) {
@@ -901,6 +944,22 @@ export class H2Connection {
     this.#owner.h2Stream(this, stream, fields, endStream);
   }
 
+  /** Whether the peer may reset one more stream (a token bucket: RESET_BURST, RESETS_PER_SECOND). */
+  #resetAllowed(): boolean {
+    const now = performance.now();
+    this.#resetTokens = Math.min(
+      RESET_BURST,
+      this.#resetTokens + ((now - this.#resetAt) / 1000) * RESETS_PER_SECOND,
+    );
+    this.#resetAt = now;
+    if (--this.#resetTokens >= 0) return true;
+    this.#connectionError(
+      H2Error.ENHANCE_YOUR_CALM,
+      `the peer reset streams faster than ${RESETS_PER_SECOND} a second after a burst of ${RESET_BURST}`,
+    );
+    return false;
+  }
+
   #onRstStream(id: number, buf: Buffer, start: number, end: number): void {
     if (id === 0) {
       this.#connectionError(H2Error.PROTOCOL_ERROR, 'RST_STREAM on stream 0');
@@ -916,6 +975,7 @@ export class H2Connection {
       return;
     }
     const code = buf.readUInt32BE(start);
+    if (this.isServer && !this.#resetAllowed()) return;
     this.#close(stream);
     stream.handler.h2Reset(
       stream,
@@ -985,9 +1045,20 @@ export class H2Connection {
         // MAX_HEADER_LIST_SIZE is advisory; unknown settings are ignored (RFC 9113 §6.5.2).
       }
     }
+    if (this.#controlBacklogged()) return;
     this.#frameHeader(0, FrameType.Settings, Flag.Ack, 0);
     this.#openWaiting();
     this.#sendBlocked();
+  }
+
+  /** The peer asks for answers faster than it reads them: ends the connection. */
+  #controlBacklogged(): boolean {
+    if (this.#socket.writableLength + this.#outLength <= CONTROL_BACKLOG) return false;
+    this.#connectionError(
+      H2Error.ENHANCE_YOUR_CALM,
+      `over ${CONTROL_BACKLOG} bytes of answers to PING and SETTINGS the peer has not read`,
+    );
+    return true;
   }
 
   #onPing(flags: number, id: number, buf: Buffer, start: number, end: number): void {
@@ -1001,6 +1072,7 @@ export class H2Connection {
     }
     const payload = buf.subarray(start, end);
     if ((flags & Flag.Ack) === 0) {
+      if (this.#controlBacklogged()) return;
       this.#pingFrame(payload, true);
       return;
     }
