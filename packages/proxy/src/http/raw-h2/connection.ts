@@ -25,7 +25,13 @@ import {
   MAX_WINDOW_SIZE,
   Setting,
 } from './frames.js';
-import { H2Stream, ResetOrigin, STREAM_HIGH_WATER, type H2StreamHandler } from './stream.js';
+import {
+  H2Stream,
+  ResetOrigin,
+  STREAM_HIGH_WATER,
+  type H2StreamHandler,
+  type StreamConnection,
+} from './stream.js';
 
 /** What this side advertises. */
 export interface H2LocalSettings {
@@ -125,7 +131,7 @@ function destroySocket(socket: Socket): void {
 const LINGER_MS = 1000;
 const kConnection = Symbol('tsmesh.h2Connection');
 
-export class H2Connection {
+export class H2Connection implements StreamConnection {
   readonly isServer: boolean;
   readonly local: H2LocalSettings;
   readonly #socket: Socket & { [kConnection]?: H2Connection };

@@ -1,7 +1,6 @@
 // One HTTP/2 stream of the raw-socket engine (connection.ts): a plain object, no EventEmitter and no
 // Duplex. What arrives on it is delivered to its handler's methods; what is sent on it is framed by
 // its connection, within the peer's flow-control windows, with the rest queued here.
-import type { H2Connection } from './connection.js';
 
 /** Why a stream ended before both of its sides did. */
 export const enum ResetOrigin {
@@ -30,6 +29,15 @@ export interface H2StreamHandler {
   h2Reset(stream: H2Stream, code: number, origin: ResetOrigin): void;
   /** Everything queued was framed after write() returned false. */
   h2Drain(stream: H2Stream): void;
+}
+
+/** What a stream asks of its connection (connection.ts implements it). */
+export interface StreamConnection {
+  sendHeaders(stream: H2Stream, fields: readonly string[], endStream: boolean): void;
+  sendData(stream: H2Stream, data: Buffer | undefined, end: boolean): boolean;
+  sendTrailers(stream: H2Stream, fields: readonly string[]): void;
+  resetStream(stream: H2Stream, code: number): void;
+  creditStream(stream: H2Stream, bytes: number): void;
 }
 
 /** Queued bytes above which write() asks the writer to wait for h2Drain. */
@@ -67,7 +75,7 @@ export class H2Stream {
   context: unknown;
 
   constructor(
-    readonly connection: H2Connection,
+    readonly connection: StreamConnection,
     handler: H2StreamHandler,
     headReceived: boolean,
   ) {
