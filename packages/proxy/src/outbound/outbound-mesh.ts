@@ -44,6 +44,9 @@ import {
   type RequestOwner,
 } from './logical/index.js';
 import { RawHttp1Exchange } from './logical/raw-http1-exchange.js';
+import { RawHttp2Exchange } from './logical/raw-http2-exchange.js';
+import { H2Connection, type H2ConnectionOwner } from '../http/raw-h2/connection.js';
+import type { H2Stream } from '../http/raw-h2/stream.js';
 import { outboundEndpointLabels } from './endpoint-labels.js';
 import type { Headers } from './endpoint/index.js';
 import type { MeshMetrics } from './mesh-metrics.js';
@@ -448,6 +451,34 @@ export function createOutboundMesh(options: OutboundMeshOptions): OutboundMesh {
     },
   };
 
+  // The raw HTTP/2 engine (with the raw HTTP/1 one): one H2Connection per HTTP/2 client, each
+  // stream a RawHttp2Exchange.
+  const rawHttp2 = rawEngine && options.http2Engine !== 'node';
+  const h2Clients = new Set<H2Connection>();
+  const h2Settings = { initialWindowSize: options.http2?.initialStreamWindowSize ?? 65_535 };
+  class MeshH2Client implements H2ConnectionOwner {
+    constructor(readonly conn: Conn) {}
+
+    h2Stream(_c: H2Connection, stream: H2Stream, fields: string[], endStream: boolean): void {
+      const c = this.conn;
+      dispatch(
+        new RawHttp2Exchange(stream, fields, endStream, c.peer ?? { ip: '', port: 0 }),
+        c.orig,
+        c.gate,
+      );
+    }
+
+    h2Goaway(): void {}
+
+    h2Closed(connection: H2Connection): void {
+      h2Clients.delete(connection);
+    }
+
+    h2ProtocolError(): void {
+      // A client's protocol errors are answered on its connection (GOAWAY or RST_STREAM).
+    }
+  }
+
   const http2 = createHttp2Server({
     settings: { initialWindowSize: options.http2?.initialStreamWindowSize ?? 65_535 },
   });
@@ -537,6 +568,18 @@ export function createOutboundMesh(options: OutboundMeshOptions): OutboundMesh {
         socket.resume();
         return;
       }
+      if (rawHttp2) {
+        const owner = new MeshH2Client({
+          orig: origDst,
+          gate,
+          peer: { ip: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 },
+        });
+        const connection = new H2Connection(socket, owner, true, h2Settings);
+        h2Clients.add(connection);
+        connection.receiveInitial(head);
+        socket.resume();
+        return;
+      }
       const stream = createReplayStream(socket, head);
       accepted.add(stream);
       stream.once('close', () => accepted.delete(stream));
@@ -558,6 +601,8 @@ export function createOutboundMesh(options: OutboundMeshOptions): OutboundMesh {
       for (const c of rawClients) c.destroy();
       rawClients.clear();
       for (const s of accepted) s.destroy();
+      for (const c of h2Clients) c.destroy();
+      h2Clients.clear();
       const all = [...targets.values()];
       targets.clear();
       await Promise.all(all.map((e) => e.target.close()));

@@ -59,3 +59,38 @@ export function forwardedFields(
   }
   return out;
 }
+
+/**
+ * A list as a header object without pseudo-fields, connection-specific fields and `drop` (repeats
+ * as lists): what the proxy's stacks hand on.
+ */
+export function plainHeadersOfFields(
+  fields: readonly string[],
+  drop?: string,
+): Record<string, string | string[]> {
+  const out = Object.create(null) as Record<string, string | string[]>;
+  for (let i = 0; i < fields.length; i += 2) {
+    const name = fields[i]!;
+    if (name.charCodeAt(0) === 0x3a || isHopByHop(name) || name === drop) continue;
+    const value = fields[i + 1]!;
+    const prev = out[name];
+    if (prev === undefined) out[name] = value;
+    else if (Array.isArray(prev)) prev.push(value);
+    else out[name] = [prev, value];
+  }
+  return out;
+}
+
+/** A header object as a list (repeats from lists), after `head` (e.g. `:status` and its value). */
+export function fieldsOfHeaders(
+  headers: Readonly<Record<string, string | string[] | number | undefined>>,
+  head: string[] = [],
+): string[] {
+  for (const k in headers) {
+    const v = headers[k];
+    if (v === undefined) continue;
+    if (Array.isArray(v)) for (const x of v) head.push(k, x);
+    else head.push(k, typeof v === 'number' ? String(v) : v);
+  }
+  return head;
+}

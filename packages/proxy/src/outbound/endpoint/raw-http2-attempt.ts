@@ -5,7 +5,7 @@
 // side) or a Writable (node's servers) with each side's backpressure.
 import type { Readable, Writable } from 'node:stream';
 import { ProxyError, ProxyErrorCode } from '../../errors/index.js';
-import { isHopByHop } from '../../http/headers.js';
+import { plainHeadersOfFields } from '../../http/raw-h2/field-list.js';
 import { L5D_ORIG_PROTO } from '../../http/orig-proto.js';
 import { H2Error } from '../../http/raw-h2/frames.js';
 import { ResetOrigin, type H2Stream, type H2StreamHandler } from '../../http/raw-h2/stream.js';
@@ -33,21 +33,6 @@ const HTTP2_FORBIDDEN = new Set([
 ]);
 
 const NO_HEADERS: Headers = Object.freeze({}) as Headers;
-
-/** A received field list as the attempt's header object: no pseudo-fields, hop-by-hop or orig-proto. */
-function headersOf(fields: readonly string[]): Headers {
-  const out = Object.create(null) as Headers;
-  for (let i = 0; i < fields.length; i += 2) {
-    const name = fields[i]!;
-    if (name.charCodeAt(0) === 0x3a || isHopByHop(name) || name === L5D_ORIG_PROTO) continue;
-    const value = fields[i + 1]!;
-    const prev = out[name];
-    if (prev === undefined) out[name] = value;
-    else if (Array.isArray(prev)) prev.push(value);
-    else out[name] = [prev, value];
-  }
-  return out;
-}
 
 /** The request's field list: pseudo-fields first, then its headers (lower-case names). */
 function requestFields(req: AttemptRequest, origProto: string | undefined): string[] {
@@ -181,7 +166,7 @@ export class RawHttp2Attempt implements AttemptResponse, BodySource, H2StreamHan
     this.#settled = true;
     this.abort.removeListener(this.#onAbort);
     this.status = Number(fields[1]);
-    this.headers = headersOf(fields);
+    this.headers = plainHeadersOfFields(fields, L5D_ORIG_PROTO);
     this.endStream = endStream;
     if (endStream) this.#body = BodyState.Ended;
     this.to.attemptResponded(this);
@@ -207,7 +192,7 @@ export class RawHttp2Attempt implements AttemptResponse, BodySource, H2StreamHan
   }
 
   h2Trailers(_stream: H2Stream, fields: string[]): void {
-    this.#trailers = headersOf(fields);
+    this.#trailers = plainHeadersOfFields(fields, L5D_ORIG_PROTO);
     this.#body = BodyState.Ended;
     this.#deliverEnd();
   }
