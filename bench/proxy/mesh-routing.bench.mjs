@@ -7,7 +7,9 @@
 //                 failure accrual; the endpoint's TLS identity from discovery) → mTLS → inbound → app
 // The client addresses the Service by name (Host: web.bench.svc.cluster.local:80), as an app in
 // local mode does. Each proxy is pinned to its own core (outbound CPU 0, inbound CPU 1).
-// Scenarios: h1-max (wrk -c --connections, saturated) and h1-1k (h2load --h1, 1,000 req/s, p50/p99).
+// Scenarios: h1-max (wrk -c --connections, saturated), h1-1k (h2load --h1, 1,000 req/s, p50/p99),
+// h2-max (h2load -c10 -m10, HTTP/2 GETs) and grpc-max (the same with a framed gRPC-like request and
+// trailers back); --scenarios picks some.
 //
 // Usage: node bench/proxy/mesh-routing.bench.mjs [--duration 8] [--connections 50] [--hint h2|none]
 //          [--mesh-base OUTDIR]   (another build from build-revision.mjs, measured as tsmesh-mesh-base)
@@ -48,6 +50,7 @@ const { values: args } = parseArgs({
     // Rounds: every scenario runs this many times per path, the paths' order rotating each round;
     // the summary takes per-path medians, so a burst of load from other work hits paths alike.
     rounds: { type: 'string', default: '1' },
+    scenarios: { type: 'string', default: 'h1-max,h1-1k,h2-max,grpc-max' },
   },
 });
 const ROUNDS = Math.max(1, Number(args.rounds) || 1);
@@ -77,6 +80,8 @@ process.on('SIGINT', () => process.exit(130));
 const root = createRootCertificate();
 const issuer = createIntermediateCertificate({ issuer: root });
 writeFileSync(join(dir, 'ca.crt'), root.certificate.pem);
+// gRPC-like request body: one framed message.
+writeFileSync(join(dir, 'grpc-req.bin'), Buffer.from([0, 0, 0, 0, 5, 0x77, 0x6f, 0x72, 0x6c, 0x64]));
 for (const [name, identity] of [
   ['a', A_ID],
   ['b', B_ID],
@@ -118,6 +123,22 @@ const policy = {
     detect: {
       timeout: dur(10_000),
       http1: {
+        routes: [
+          {
+            metadata: {
+              resource: {
+                group: 'gateway.networking.k8s.io',
+                kind: 'HTTPRoute',
+                namespace: 'bench',
+                name: 'web',
+              },
+            },
+            rules: [rule('/api'), rule('/static'), rule('/admin'), rule('/')],
+          },
+        ],
+      },
+      // HTTP/2 clients (gRPC) get the same routes.
+      http2: {
         routes: [
           {
             metadata: {
@@ -260,7 +281,18 @@ async function run(cmd, argv) {
   return stdout;
 }
 const toMs = (v, unit) => Number(v) * ({ us: 0.001, ms: 1, s: 1000 }[unit] ?? 1);
-const scenarios = {
+/** h2load's saturated figures (no per-request latencies: p50/p99 are NaN). */
+function parseH2loadMax(out) {
+  const m = /(\d+) succeeded, (\d+) failed, (\d+) errored/.exec(out);
+  const st = /status codes: (\d+) 2xx/.exec(out);
+  return {
+    rps: Number(/finished in [\d.]+\w+, ([\d.]+) req\/s/.exec(out)?.[1]),
+    p50: NaN,
+    p99: NaN,
+    errors: m ? Number(m[2]) + Number(m[3]) + (Number(m[1]) - Number(st?.[1] ?? m[1])) : NaN,
+  };
+}
+const allScenarios = {
   'h1-max': async (port) => {
     const out = await run('wrk', [
       '-t1',
@@ -315,7 +347,47 @@ const scenarios = {
       errors: m ? Number(m[2]) + Number(m[3]) + (Number(m[1]) - Number(st?.[1] ?? m[1])) : NaN,
     };
   },
+  'h2-max': async (port) =>
+    parseH2loadMax(
+      await run('h2load', [
+        '-t1',
+        '-c10',
+        '-m10',
+        '-D',
+        D,
+        '-H',
+        `:authority: ${WEB}`,
+        `http://127.0.0.1:${port}/api/items`,
+      ]),
+    ),
+  'grpc-max': async (port) =>
+    parseH2loadMax(
+      await run('h2load', [
+        '-t1',
+        '-c10',
+        '-m10',
+        '-D',
+        D,
+        '-d',
+        join(dir, 'grpc-req.bin'),
+        '-H',
+        'content-type: application/grpc',
+        '-H',
+        'te: trailers',
+        '-H',
+        `:authority: ${WEB}`,
+        `http://127.0.0.1:${port}/api/bench.Echo/Say`,
+      ]),
+    ),
 };
+const scenarios = Object.fromEntries(
+  args.scenarios.split(',').map((name) => {
+    const fn = allScenarios[name];
+    if (fn === undefined)
+      throw new Error(`unknown scenario ${name}: ${Object.keys(allScenarios).join(', ')}`);
+    return [name, fn];
+  }),
+);
 const paths = [
   { name: 'direct', port: app.info.port, pids: {} },
   {
@@ -416,19 +488,29 @@ if (ROUNDS > 1) {
         `${s.padEnd(7)} ${name.padEnd(16)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms${Number.isFinite(r.outboundUs) ? `  outbound ${r.outboundUs.toFixed(0)}µs/req` : ''}`,
       );
 }
-const m = results['h1-max'];
-const k = results['h1-1k'];
 console.log(`\nload average after: ${load()}`);
 const ratio = (a, b) => (a / b).toFixed(2);
+const k = results['h1-1k'];
 for (const name of ['tsmesh-mesh', 'tsmesh-mesh-base']) {
-  if (!m[name]) continue;
-  console.log(
-    `${name}: h1-max throughput /plain ${ratio(m[name].rps, m['tsmesh-plain'].rps)}, outbound CPU per request /plain h1-max ${ratio(m[name].outboundUs, m['tsmesh-plain'].outboundUs)} h1-1k ${ratio(k[name].outboundUs, k['tsmesh-plain'].outboundUs)}, h1-1k p99 added over direct ${(k[name].p99 - k.direct.p99).toFixed(2)} ms`,
-  );
+  const parts = [];
+  for (const s of ['h1-max', 'h2-max', 'grpc-max']) {
+    const r = results[s];
+    if (!r?.[name]) continue;
+    parts.push(
+      `${s} throughput /plain ${ratio(r[name].rps, r['tsmesh-plain'].rps)} (outbound CPU per request /plain ${ratio(r[name].outboundUs, r['tsmesh-plain'].outboundUs)})`,
+    );
+  }
+  if (k?.[name]) {
+    parts.push(
+      `h1-1k outbound CPU /plain ${ratio(k[name].outboundUs, k['tsmesh-plain'].outboundUs)}, p99 added over direct ${(k[name].p99 - k.direct.p99).toFixed(2)} ms`,
+    );
+  }
+  if (parts.length > 0) console.log(`${name}: ${parts.join('; ')}`);
 }
-console.log(
-  `tsmesh-plain: h1-1k p99 added over direct ${(k['tsmesh-plain'].p99 - k.direct.p99).toFixed(2)} ms`,
-);
+if (k)
+  console.log(
+    `tsmesh-plain: h1-1k p99 added over direct ${(k['tsmesh-plain'].p99 - k.direct.p99).toFixed(2)} ms`,
+  );
 cp.forceShutdown();
 // SIGTERM lets the proxies shut down (and write a CPU profile when asked to).
 for (const c of children) c.kill('SIGTERM');
