@@ -46,9 +46,11 @@ export function forwardedFields(
   const out: string[] = [];
   for (let i = 0; i < fields.length; i += 2) {
     const name = fields[i]!;
-    if (isHopByHop(name) || name === dropName || named?.has(name) === true || drop?.includes(name) === true)
-      continue;
-    out.push(name, fields[i + 1]!);
+    const value = fields[i + 1]!;
+    // `te: trailers` is the one TE an HTTP/2 request may carry, and gRPC servers require it.
+    if (name === 'te' ? value !== 'trailers' : isHopByHop(name)) continue;
+    if (name === dropName || named?.has(name) === true || drop?.includes(name) === true) continue;
+    out.push(name, value);
   }
   if (add !== undefined) {
     for (const k in add) {

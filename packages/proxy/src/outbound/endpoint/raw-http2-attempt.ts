@@ -47,6 +47,9 @@ function requestFields(req: AttemptRequest, origProto: string | undefined): stri
     else for (const x of v) fields.push(name, x);
   }
   if (origProto !== undefined) fields.push(L5D_ORIG_PROTO, origProto);
+  // gRPC servers require `te: trailers` (the stack drops TE as hop-by-hop).
+  const type = from['content-type'];
+  if (typeof type === 'string' && type.startsWith('application/grpc')) fields.push('te', 'trailers');
   return fields;
 }
 
