@@ -501,7 +501,8 @@ export class H2Connection implements StreamConnection {
     this.#error ??= error;
     const socket = this.#socket;
     if (!socket.destroyed) {
-      if (socket.writableLength > 0 || this.#outLength > 0) {
+      // A socket still connecting has no peer to tell.
+      if (!socket.connecting && (socket.writableLength > 0 || this.#outLength > 0)) {
         // What is written (a GOAWAY saying why) goes out first; a peer that never reads is cut.
         this.flush();
         socket.end();

@@ -34,17 +34,16 @@ const HTTP2_FORBIDDEN = new Set([
 
 const NO_HEADERS: Headers = Object.freeze({}) as Headers;
 
-/** The request's field list: pseudo-fields first, then its headers (lower-case names). */
+/** The request's field list: pseudo-fields first, then its headers. */
 function requestFields(req: AttemptRequest, origProto: string | undefined): string[] {
   const fields = [':method', req.method, ':scheme', 'http', ':path', req.path, ':authority', req.authority];
   const from = req.headers;
   for (const k in from) {
-    if (k.charCodeAt(0) === 0x3a) continue;
-    const name = k.toLowerCase();
-    if (HTTP2_FORBIDDEN.has(name)) continue;
+    // The exchange's names are lower case already.
+    if (k.charCodeAt(0) === 0x3a || HTTP2_FORBIDDEN.has(k)) continue;
     const v = from[k]!;
-    if (typeof v === 'string') fields.push(name, v);
-    else for (const x of v) fields.push(name, x);
+    if (typeof v === 'string') fields.push(k, v);
+    else for (const x of v) fields.push(k, x);
   }
   if (origProto !== undefined) fields.push(L5D_ORIG_PROTO, origProto);
   // gRPC servers require `te: trailers` (the stack drops TE as hop-by-hop).
