@@ -281,15 +281,18 @@ async function run(cmd, argv) {
   return stdout;
 }
 const toMs = (v, unit) => Number(v) * ({ us: 0.001, ms: 1, s: 1000 }[unit] ?? 1);
-/** h2load's saturated figures (no per-request latencies: p50/p99 are NaN). */
+/**
+ * h2load's saturated figures (no per-request latencies: p50/p99 are NaN). Errors: failed and
+ * errored requests and non-2xx answers (with -D, "succeeded" leaves out streams the run cut off).
+ */
 function parseH2loadMax(out) {
   const m = /(\d+) succeeded, (\d+) failed, (\d+) errored/.exec(out);
-  const st = /status codes: (\d+) 2xx/.exec(out);
+  const st = /status codes: (\d+) 2xx, (\d+) 3xx, (\d+) 4xx, (\d+) 5xx/.exec(out);
   return {
     rps: Number(/finished in [\d.]+\w+, ([\d.]+) req\/s/.exec(out)?.[1]),
     p50: NaN,
     p99: NaN,
-    errors: m ? Number(m[2]) + Number(m[3]) + (Number(m[1]) - Number(st?.[1] ?? m[1])) : NaN,
+    errors: m && st ? Number(m[2]) + Number(m[3]) + Number(st[3]) + Number(st[4]) : NaN,
   };
 }
 const allScenarios = {

@@ -460,12 +460,16 @@ export function createOutboundMesh(options: OutboundMeshOptions): OutboundMesh {
     constructor(readonly conn: Conn) {}
 
     h2Stream(_c: H2Connection, stream: H2Stream, fields: string[], endStream: boolean): void {
-      const c = this.conn;
-      dispatch(
-        new RawHttp2Exchange(stream, fields, endStream, c.peer ?? { ip: '', port: 0 }),
-        c.orig,
-        c.gate,
-      );
+      const ex = new RawHttp2Exchange(stream, fields, endStream, this.conn.peer ?? { ip: '', port: 0 });
+      // A request with a body goes on once this read's frames are handled (its DATA is usually
+      // among them): a whole body then reaches the stack as a Buffer.
+      if (endStream) this.started(ex);
+      else process.nextTick(startH2Exchange, this, ex);
+    }
+
+    started(ex: RawHttp2Exchange): void {
+      ex.start();
+      dispatch(ex, this.conn.orig, this.conn.gate);
     }
 
     h2Goaway(): void {}
@@ -478,6 +482,8 @@ export function createOutboundMesh(options: OutboundMeshOptions): OutboundMesh {
       // A client's protocol errors are answered on its connection (GOAWAY or RST_STREAM).
     }
   }
+
+  const startH2Exchange = (client: MeshH2Client, ex: RawHttp2Exchange) => client.started(ex);
 
   const http2 = createHttp2Server({
     settings: { initialWindowSize: options.http2?.initialStreamWindowSize ?? 65_535 },

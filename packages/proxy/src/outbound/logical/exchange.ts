@@ -28,8 +28,11 @@ export interface Exchange {
   readonly headers: Headers;
   readonly http2: boolean;
   readonly grpc: boolean;
-  /** The request body, or null when there is none. */
-  readonly body: Readable | null;
+  /**
+   * The request body, or null when there is none: a Buffer when it was whole before the stack saw
+   * the request (nothing to read, and replayable as it is), else a stream.
+   */
+  readonly body: Readable | Buffer | null;
   /**
    * Aborted when the client goes away or when the stack ends the exchange (abort(), e.g. a route
    * timeout): the balancer's queue and the endpoint client listen to it.

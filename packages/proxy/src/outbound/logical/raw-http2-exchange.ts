@@ -63,11 +63,14 @@ export class RawHttp2Exchange implements Exchange, H2StreamHandler {
   readonly headers: Headers;
   readonly http2 = true;
   readonly grpc: boolean;
-  readonly body: RequestBody | null;
+  body: RequestBody | Buffer | null = null;
   #headersSent = false;
   #up: AttemptResponse | undefined = undefined;
   #to: ResponseReceiver | undefined = undefined;
   #source: BodySource | undefined = undefined;
+  /** The request body as it arrived before start(): its chunks, and whether it ended. */
+  #early: Buffer[] | undefined = undefined;
+  #bodyEnded: boolean;
   /** Inside respond(): a receiver is told in a later tick, never from inside it. */
   #responding = false;
   /**
@@ -99,7 +102,24 @@ export class RawHttp2Exchange implements Exchange, H2StreamHandler {
     this.path = path;
     this.authority = authority ?? String(headers.host ?? '');
     this.grpc = isGrpc(headers);
-    this.body = endStream ? null : new RequestBody(stream);
+    this.#bodyEnded = endStream;
+  }
+
+  /**
+   * The stack takes the request from here. A body that ended meanwhile (a unary gRPC call's message
+   * usually comes in the read that brought the head) is handed over whole, as a Buffer; else as a
+   * stream that starts with what came so far.
+   */
+  start(): void {
+    const early = this.#early;
+    this.#early = undefined;
+    if (this.#bodyEnded) {
+      if (early !== undefined) this.body = early.length === 1 ? early[0]! : Buffer.concat(early);
+      return;
+    }
+    const body = new RequestBody(this.stream);
+    this.body = body;
+    if (early !== undefined) for (const chunk of early) body.push(chunk);
   }
 
   get gone(): boolean {
@@ -126,7 +146,13 @@ export class RawHttp2Exchange implements Exchange, H2StreamHandler {
 
   h2Data(stream: H2Stream, data: Buffer, endStream: boolean): void {
     const body = this.body;
-    if (body === null || body.destroyed) return;
+    if (body === null) {
+      // Before start(): kept (the stream's window bounds it).
+      if (data.length > 0) (this.#early ??= []).push(data);
+      if (endStream) this.#bodyEnded = true;
+      return;
+    }
+    if (Buffer.isBuffer(body) || body.destroyed) return;
     if (data.length > 0 && !body.push(data) && !body.pausedStream) {
       body.pausedStream = true;
       stream.pause();
@@ -137,7 +163,8 @@ export class RawHttp2Exchange implements Exchange, H2StreamHandler {
   h2Trailers(): void {
     // Request trailers end the body; the stack forwards none.
     const body = this.body;
-    if (body !== null && !body.destroyed) body.push(null);
+    if (body === null) this.#bodyEnded = true;
+    else if (!Buffer.isBuffer(body) && !body.destroyed) body.push(null);
   }
 
   h2Drain(): void {
@@ -148,7 +175,7 @@ export class RawHttp2Exchange implements Exchange, H2StreamHandler {
     // The client reset its stream or its connection went away.
     this.abortHook.clientGone();
     const body = this.body;
-    if (body !== null && !body.readableEnded) body.destroy();
+    if (body !== null && !Buffer.isBuffer(body) && !body.readableEnded) body.destroy();
     const source = this.#source;
     this.#source = undefined;
     source?.stop();
@@ -265,7 +292,7 @@ export class RawHttp2Exchange implements Exchange, H2StreamHandler {
     } else {
       stream.respond([':status', String(err.httpStatus), L5D_PROXY_ERROR, err.headerValue()], true);
     }
-    if (this.body !== null && !stream.remoteEnded) stream.reset(H2Error.NO_ERROR);
+    if (!stream.remoteEnded) stream.reset(H2Error.NO_ERROR);
   }
 }
 

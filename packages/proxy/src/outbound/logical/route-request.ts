@@ -253,7 +253,8 @@ export class RouteRequest implements AttemptRequest, AttemptReceiver, ResponseRe
     this.#retry = retry;
     this.headers = applyEdits(perRequest?.headers ?? ex.headers, rule.requestHeaders);
     const body = ex.body;
-    if (retry && body) {
+    // A body already whole is replayable as it is.
+    if (retry && body && !Buffer.isBuffer(body)) {
       const len = Number(ex.headers['content-length'] ?? NaN);
       if (!(len > retry.maxRequestBytes)) {
         bufferUpTo(body, retry.maxRequestBytes).then(
