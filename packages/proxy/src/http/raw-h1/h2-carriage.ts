@@ -16,6 +16,8 @@ import type { HttpRequestContext } from '../request-context.js';
 import { MAX_UNPROCESSED_RESENDS } from '../unprocessed-stream.js';
 import type { UpstreamTarget } from '../upstream-target.js';
 import { BodyFramer } from './body-framer.js';
+import { COALESCE_BYTES } from './upstream-exchange.js';
+import { latin1Slice } from '../raw-h2/hpack/byte-sink.js';
 import type { ChunkedSink } from './chunked-decoder.js';
 import type { ClientConnection, ClientExchange } from './client-connection.js';
 import type { MessageFraming } from './framing.js';
@@ -27,6 +29,8 @@ export class H2CarriedExchange implements ClientExchange, ChunkedSink, H2StreamH
   requestDone: boolean;
   readonly #reqBody: BodyFramer | undefined;
   #stream: H2Stream | undefined;
+  /** The response head, until it leaves with the first body bytes (or at the end of its tick). */
+  #head: string | undefined = undefined;
   #session: UpstreamSession | undefined;
   #status: number | undefined;
   #grpcStatus: number | undefined;
@@ -161,24 +165,45 @@ export class H2CarriedExchange implements ClientExchange, ChunkedSink, H2StreamH
     } else this.#closeClient = true;
     if (this.#closeClient) text += 'connection: close\r\n';
     this.#status = status;
-    // The head waits for the first body bytes (one write for a small response): the first DATA
-    // frame usually came in the same read as the HEADERS but reaches the stream in a callback of
-    // its own, after this one's ticks, so the socket stays corked until the loop has run this
-    // read's callbacks (setImmediate; a tick was too early: two writes per response).
-    this.client.socket.cork();
-    setImmediate(uncork, this.client);
-    this.client.write(`${text}\r\n`);
-    if (endStream) this.#complete();
+    if (endStream) {
+      this.#head = `${text}\r\n`;
+      this.#complete();
+      return;
+    }
+    // The head waits for the first body bytes, one write for a small response: the raw engine
+    // hands the DATA that came in the same read as the HEADERS over before this tick ends. A head
+    // whose body has not come by then leaves alone.
+    this.#head = `${text}\r\n`;
+    process.nextTick(flushCarriedHead, this);
+  }
+
+  /** The response head, when no body bytes came with it. */
+  flushHead(): void {
+    const head = this.#head;
+    if (head === undefined || this.#done) return;
+    this.#head = undefined;
+    this.client.write(head);
   }
 
   #onData(d: Buffer): void {
     if (this.#done || this.#status === undefined) return;
+    const head = this.#head;
+    this.#head = undefined;
     let ok: boolean;
-    if (this.#chunked) {
-      this.client.write(`${d.length.toString(16)}\r\n`);
-      this.client.write(d);
-      ok = this.client.write('\r\n');
-    } else ok = this.client.write(d);
+    if (d.length <= COALESCE_BYTES) {
+      // Small: one string with the head (if still pending) and the chunk's framing.
+      const body = latin1Slice(d, 0, d.length);
+      ok = this.client.write(
+        this.#chunked ? `${head ?? ''}${d.length.toString(16)}\r\n${body}\r\n` : `${head ?? ''}${body}`,
+      );
+    } else {
+      if (head !== undefined) this.client.write(head);
+      if (this.#chunked) {
+        this.client.write(`${d.length.toString(16)}\r\n`);
+        this.client.write(d);
+        ok = this.client.write('\r\n');
+      } else ok = this.client.write(d);
+    }
     if (!ok) {
       this.#stream?.pause();
       this.client.socket.once('drain', (this.#resumeStream ??= () => this.#stream?.resume()));
@@ -188,7 +213,10 @@ export class H2CarriedExchange implements ClientExchange, ChunkedSink, H2StreamH
   #complete(): void {
     if (this.#done) return;
     this.#done = true;
-    if (this.#chunked) this.client.write(CHUNKED_END);
+    const head = this.#head;
+    this.#head = undefined;
+    const tail = this.#chunked ? `${head ?? ''}${CHUNKED_END}` : head;
+    if (tail !== undefined) this.client.write(tail);
     this.ctx.onResponse?.(this.#status, this.#grpcStatus, undefined);
     this.client.finished(this, this.#closeClient || !this.requestDone);
   }
@@ -250,6 +278,6 @@ export class H2CarriedExchange implements ClientExchange, ChunkedSink, H2StreamH
   }
 }
 
-function uncork(client: ClientConnection): void {
-  if (!client.socket.destroyed) client.socket.uncork();
+function flushCarriedHead(ex: H2CarriedExchange): void {
+  ex.flushHead();
 }
