@@ -132,96 +132,99 @@ const grpcPolicy = (retry: boolean) => ({
   },
 });
 
-describe('outbound mesh: gRPC and tunnels', () => {
-  it('routes gRPC by GRPCRoute to a discovered endpoint and retries UNAVAILABLE', async () => {
-    const a = await grpcServer('127.0.1.21', (n) =>
-      n % 3 === 0
-        ? Object.assign(new Error('busy'), {
-            code: grpc.status.UNAVAILABLE,
-            details: 'busy',
-            metadata: new grpc.Metadata(),
-          })
-        : undefined,
-    );
-    cp.setEndpoints(EMOJI, [a]);
-    cp.setPolicy(EMOJI, grpcPolicy(true));
-    proxy = await startMeshOutbound(cp);
-    const call = client(proxy.port);
-    for (let i = 0; i < 30; i++) {
-      const { err, res } = await call(`q${i}`);
-      expect(err).toBeNull();
-      expect(res).toBe(`127.0.1.21:q${i}`);
-    }
-    // Every third call fails with UNAVAILABLE and is retried.
-    expect(a.calls()).toBeGreaterThanOrEqual(40);
-    expect(
-      await proxy.metric('outbound_grpc_route_retry_requests_total', { route_name: 'emoji' }),
-    ).toBeGreaterThanOrEqual(10);
-    expect(
-      await proxy.metric('outbound_grpc_route_request_statuses_total', {
-        route_name: 'emoji',
-        grpc_status: '0',
-      }),
-    ).toBe(30);
-  });
-
-  it('answers a gRPC client with UNAVAILABLE and l5d-proxy-error when there are no endpoints', async () => {
-    cp.setEndpoints(EMOJI, []);
-    cp.setPolicy(EMOJI, grpcPolicy(false));
-    proxy = await startMeshOutbound(cp);
-    const { err } = await client(proxy.port)('x');
-    expect(err?.code).toBe(grpc.status.UNAVAILABLE);
-    expect(String(err?.metadata.get('l5d-proxy-error')[0])).toMatch(/^NO_ENDPOINTS: /);
-  });
-
-  it('tunnels an HTTP/1 Upgrade to a discovered endpoint', async () => {
-    const app = createServer((_req, res) => res.end());
-    app.on('upgrade', (_req, socket) => {
-      socket.write('HTTP/1.1 101 Switching Protocols\r\nupgrade: echo\r\nconnection: upgrade\r\n\r\n');
-      socket.pipe(socket);
+describe.each(['raw', 'node'] as const)(
+  'outbound mesh: gRPC and tunnels (HTTP/2 engine %s)',
+  (http2Engine) => {
+    it('routes gRPC by GRPCRoute to a discovered endpoint and retries UNAVAILABLE', async () => {
+      const a = await grpcServer('127.0.1.21', (n) =>
+        n % 3 === 0
+          ? Object.assign(new Error('busy'), {
+              code: grpc.status.UNAVAILABLE,
+              details: 'busy',
+              metadata: new grpc.Metadata(),
+            })
+          : undefined,
+      );
+      cp.setEndpoints(EMOJI, [a]);
+      cp.setPolicy(EMOJI, grpcPolicy(true));
+      proxy = await startMeshOutbound(cp, { http2Engine });
+      const call = client(proxy.port);
+      for (let i = 0; i < 30; i++) {
+        const { err, res } = await call(`q${i}`);
+        expect(err).toBeNull();
+        expect(res).toBe(`127.0.1.21:q${i}`);
+      }
+      // Every third call fails with UNAVAILABLE and is retried.
+      expect(a.calls()).toBeGreaterThanOrEqual(40);
+      expect(
+        await proxy.metric('outbound_grpc_route_retry_requests_total', { route_name: 'emoji' }),
+      ).toBeGreaterThanOrEqual(10);
+      expect(
+        await proxy.metric('outbound_grpc_route_request_statuses_total', {
+          route_name: 'emoji',
+          grpc_status: '0',
+        }),
+      ).toBe(30);
     });
-    app.listen(0, '127.0.1.23');
-    await once(app, 'listening');
-    cleanups.push(() => {
-      app.closeAllConnections();
-      app.close();
-    });
-    cp.setEndpoints(EMOJI, [{ host: '127.0.1.23', port: (app.address() as { port: number }).port }]);
-    proxy = await startMeshOutbound(cp, { withPolicy: false });
-    const socket = connect(proxy.port, '127.0.0.1');
-    cleanups.push(() => socket.destroy());
-    await once(socket, 'connect');
-    socket.write(`GET /ws HTTP/1.1\r\nHost: ${EMOJI}\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\n`);
-    let got = '';
-    socket.on('data', (d: Buffer) => (got += d.toString()));
-    await expect.poll(() => got, { timeout: 5000 }).toContain('101 Switching Protocols');
-    socket.write('ping-through-tunnel');
-    await expect.poll(() => got, { timeout: 5000 }).toContain('ping-through-tunnel');
-  });
 
-  it('carries a bidirectional gRPC stream through the mesh', async () => {
-    const a = await grpcServer('127.0.1.24', () => undefined);
-    cp.setEndpoints(EMOJI, [a]);
-    cp.setPolicy(EMOJI, grpcPolicy(false));
-    proxy = await startMeshOutbound(cp);
-    const Client = grpc.makeGenericClientConstructor(Service, 'EmojiService');
-    const c = new Client(`127.0.0.1:${proxy.port}`, grpc.credentials.createInsecure(), {
-      'grpc.default_authority': EMOJI,
-    }) as unknown as grpc.Client & { chat: () => grpc.ClientDuplexStream<Buffer, Buffer> };
-    cleanups.push(() => c.close());
-    const call = c.chat();
-    const got: string[] = [];
-    call.on('data', (m: Buffer) => got.push(m.toString()));
-    const ended = new Promise<void>((resolve, reject) => {
-      call.on('end', resolve);
-      call.on('error', reject);
+    it('answers a gRPC client with UNAVAILABLE and l5d-proxy-error when there are no endpoints', async () => {
+      cp.setEndpoints(EMOJI, []);
+      cp.setPolicy(EMOJI, grpcPolicy(false));
+      proxy = await startMeshOutbound(cp, { http2Engine });
+      const { err } = await client(proxy.port)('x');
+      expect(err?.code).toBe(grpc.status.UNAVAILABLE);
+      expect(String(err?.metadata.get('l5d-proxy-error')[0])).toMatch(/^NO_ENDPOINTS: /);
     });
-    for (const m of ['one', 'two', 'three']) {
-      call.write(Buffer.from(m));
-      await expect.poll(() => got.length, { timeout: 5000 }).toBe(['one', 'two', 'three'].indexOf(m) + 1);
-    }
-    call.end();
-    await ended;
-    expect(got).toEqual(['re:one', 're:two', 're:three']);
-  });
-});
+
+    it('tunnels an HTTP/1 Upgrade to a discovered endpoint', async () => {
+      const app = createServer((_req, res) => res.end());
+      app.on('upgrade', (_req, socket) => {
+        socket.write('HTTP/1.1 101 Switching Protocols\r\nupgrade: echo\r\nconnection: upgrade\r\n\r\n');
+        socket.pipe(socket);
+      });
+      app.listen(0, '127.0.1.23');
+      await once(app, 'listening');
+      cleanups.push(() => {
+        app.closeAllConnections();
+        app.close();
+      });
+      cp.setEndpoints(EMOJI, [{ host: '127.0.1.23', port: (app.address() as { port: number }).port }]);
+      proxy = await startMeshOutbound(cp, { withPolicy: false, http2Engine });
+      const socket = connect(proxy.port, '127.0.0.1');
+      cleanups.push(() => socket.destroy());
+      await once(socket, 'connect');
+      socket.write(`GET /ws HTTP/1.1\r\nHost: ${EMOJI}\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\n`);
+      let got = '';
+      socket.on('data', (d: Buffer) => (got += d.toString()));
+      await expect.poll(() => got, { timeout: 5000 }).toContain('101 Switching Protocols');
+      socket.write('ping-through-tunnel');
+      await expect.poll(() => got, { timeout: 5000 }).toContain('ping-through-tunnel');
+    });
+
+    it('carries a bidirectional gRPC stream through the mesh', async () => {
+      const a = await grpcServer('127.0.1.24', () => undefined);
+      cp.setEndpoints(EMOJI, [a]);
+      cp.setPolicy(EMOJI, grpcPolicy(false));
+      proxy = await startMeshOutbound(cp, { http2Engine });
+      const Client = grpc.makeGenericClientConstructor(Service, 'EmojiService');
+      const c = new Client(`127.0.0.1:${proxy.port}`, grpc.credentials.createInsecure(), {
+        'grpc.default_authority': EMOJI,
+      }) as unknown as grpc.Client & { chat: () => grpc.ClientDuplexStream<Buffer, Buffer> };
+      cleanups.push(() => c.close());
+      const call = c.chat();
+      const got: string[] = [];
+      call.on('data', (m: Buffer) => got.push(m.toString()));
+      const ended = new Promise<void>((resolve, reject) => {
+        call.on('end', resolve);
+        call.on('error', reject);
+      });
+      for (const m of ['one', 'two', 'three']) {
+        call.write(Buffer.from(m));
+        await expect.poll(() => got.length, { timeout: 5000 }).toBe(['one', 'two', 'three'].indexOf(m) + 1);
+      }
+      call.end();
+      await ended;
+      expect(got).toEqual(['re:one', 're:two', 're:three']);
+    });
+  },
+);

@@ -37,6 +37,8 @@ export interface MeshOutboundOptions {
   readonly queue?: { readonly capacity: number; readonly failfastMs: number };
   /** The HTTP/1 engine (default: TSMESH_PROXY_HTTP1_ENGINE of the test run, else raw). */
   readonly http1Engine?: 'raw' | 'node';
+  /** The HTTP/2 engine (default: the config's, raw unless TSMESH_PROXY_HTTP2_ENGINE says node). */
+  readonly http2Engine?: 'raw' | 'node';
   /** Raw engine: the client connections' timeouts. */
   readonly headersTimeoutMs?: number;
   readonly keepAliveTimeoutMs?: number;
@@ -82,6 +84,7 @@ export async function startMeshOutbound(
     profileTimeoutMs: 500,
     queue: opts.queue,
     http1Engine: opts.http1Engine ?? config.http1Engine,
+    http2Engine: opts.http2Engine ?? config.http2Engine,
     headersTimeoutMs: opts.headersTimeoutMs,
     keepAliveTimeoutMs: opts.keepAliveTimeoutMs,
     onPlanError: opts.onPlanError,
