@@ -22,7 +22,8 @@ import {
   type Headers,
 } from './attempt.js';
 
-const HTTP2_FORBIDDEN = new Set([
+/** Request fields HTTP/2 does not carry (Host becomes :authority). */
+export const HTTP2_FORBIDDEN: ReadonlySet<string> = new Set([
   'host',
   'connection',
   'keep-alive',

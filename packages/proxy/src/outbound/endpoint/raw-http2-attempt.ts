@@ -21,16 +21,7 @@ import {
   type BodySource,
   type Headers,
 } from './attempt.js';
-
-/** Request fields HTTP/2 does not carry (Host becomes :authority). */
-const HTTP2_FORBIDDEN = new Set([
-  'host',
-  'connection',
-  'keep-alive',
-  'transfer-encoding',
-  'upgrade',
-  'proxy-connection',
-]);
+import { HTTP2_FORBIDDEN } from './http2-attempt.js';
 
 const NO_HEADERS: Headers = Object.freeze({}) as Headers;
 

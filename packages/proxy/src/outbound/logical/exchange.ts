@@ -111,7 +111,7 @@ export function originForm(target: string, host: string | undefined): { path: st
 }
 
 /** The abort hook of one exchange, which also knows whether the client went away. */
-class ExchangeAbort extends AbortHooks {
+export class ExchangeAbort extends AbortHooks {
   gone = false;
 
   clientGone(): void {

@@ -12,7 +12,7 @@
 // per request); methods work on `self`, since the gateway derives a copy of an exchange with
 // Object.create.
 import { STATUS_CODES } from 'node:http';
-import { Readable, Writable } from 'node:stream';
+import { Writable, type Readable } from 'node:stream';
 import type { ProxyError } from '../../errors/index.js';
 import { L5D_PROXY_ERROR, stripHopByHop } from '../../http/index.js';
 import { isHopByHop } from '../../http/headers.js';
@@ -39,34 +39,12 @@ import {
   type Peer,
   type ResponseReceiver,
 } from './exchange.js';
+import { RequestBody } from './request-body.js';
 
-/** Request body bytes buffered for the stack before the client socket is paused. */
-const BODY_HIGH_WATER_MARK = 64 * 1024;
 const CONTINUE = 'HTTP/1.1 100 Continue\r\n\r\n';
 
 /** Starts serving an exchange once the client connection holds it (the mesh's dispatch). */
 export type RawExchangeStart = (ex: RawHttp1Exchange) => void;
-
-/** The request body as the stack reads it: decoded, with the client socket as its backpressure. */
-class RequestBody extends Readable {
-  /** This body paused the client socket (its buffer was full). */
-  pausedSocket = false;
-
-  constructor(private readonly client: ClientConnection) {
-    super({ highWaterMark: BODY_HIGH_WATER_MARK });
-  }
-
-  override _read(): void {
-    if (!this.pausedSocket) return;
-    this.pausedSocket = false;
-    this.client.socket.resume();
-  }
-
-  override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
-    // As node:http's IncomingMessage: a body nobody reads does not raise its abort as an error.
-    cb(err !== null && this.listenerCount('error') > 0 ? err : null);
-  }
-}
 
 /** A header object as node:http gives it (repeats joined, set-cookie an array), no hop-by-hop ones. */
 function requestHeaders(head: RequestHead, framing: MessageFraming): Headers {
@@ -128,7 +106,7 @@ export class RawHttp1Exchange implements Exchange, ClientExchange, ChunkedSink {
       this.body = null;
       this.#framer = undefined;
     } else {
-      this.body = new RequestBody(client);
+      this.body = new RequestBody(client.socket);
       this.#framer = new BodyFramer(framing.body, 'request', this);
       // As node:http's server: the proxy itself invites the body (Expect is hop-by-hop).
       if (head.version === '1.1') {
@@ -176,13 +154,7 @@ export class RawHttp1Exchange implements Exchange, ClientExchange, ChunkedSink {
   data(buf: Buffer, start: number, end: number): void {
     const body = this.body as RequestBody;
     if (body.destroyed) return;
-    if (
-      !body.push(start === 0 && end === buf.length ? buf : buf.subarray(start, end)) &&
-      !body.pausedSocket
-    ) {
-      body.pausedSocket = true;
-      this.client.socket.pause();
-    }
+    body.pushBody(start === 0 && end === buf.length ? buf : buf.subarray(start, end));
   }
 
   clientGone(): void {

@@ -1,17 +1,17 @@
 // One HTTP/2 client request (gRPC, say) on the raw HTTP/2 engine (http/raw-h2) as the logical stack
 // sees it: the exchange is its stream's handler. The request body reaches the stack through a
 // Readable that pauses the stream (its window is then not credited) while the stack is full; the
-// endpoint's response is written on the stream by the attempt itself (relayToSink: the exchange is
-// the BodySink), trailers and all, with the stream's flow control as the backpressure.
-import { Readable, Writable } from 'node:stream';
+// endpoint's response is written on the stream by the attempt itself (relayToSink into the
+// exchange's StreamSink), trailers and all, with the stream's flow control as the backpressure.
+import { Writable } from 'node:stream';
 import { PROXY_ERRORS, type ProxyError } from '../../errors/index.js';
 import { L5D_PROXY_ERROR } from '../../http/headers.js';
 import { fieldsOfHeaders, plainHeadersOfFields } from '../../http/raw-h2/field-list.js';
 import { H2Error } from '../../http/raw-h2/frames.js';
 import type { H2Stream, H2StreamHandler } from '../../http/raw-h2/stream.js';
-import { AbortHooks } from '../abort-hook.js';
 import type { AttemptResponse, BodySink, BodySource, Headers } from '../endpoint/index.js';
 import {
+  ExchangeAbort,
   grpcStatusOf,
   isGrpc,
   relayedGrpcStatus,
@@ -20,40 +20,7 @@ import {
   type Peer,
   type ResponseReceiver,
 } from './exchange.js';
-
-/** Request body bytes buffered for the stack before the stream is paused. */
-const BODY_HIGH_WATER_MARK = 64 * 1024;
-
-/** The request body as the stack reads it, with the client's stream as its backpressure. */
-class RequestBody extends Readable {
-  pausedStream = false;
-
-  constructor(private readonly stream: H2Stream) {
-    super({ highWaterMark: BODY_HIGH_WATER_MARK });
-  }
-
-  override _read(): void {
-    if (!this.pausedStream) return;
-    this.pausedStream = false;
-    this.stream.resume();
-  }
-
-  override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
-    // A body nobody reads does not raise its abort as an error.
-    cb(err !== null && this.listenerCount('error') > 0 ? err : null);
-  }
-}
-
-/** The exchange's abort hook, which also knows whether the client went away. */
-class ExchangeAbort extends AbortHooks {
-  gone = false;
-
-  clientGone(): void {
-    if (this.gone) return;
-    this.gone = true;
-    this.abort(new Error('the client went away'));
-  }
-}
+import { RequestBody } from './request-body.js';
 
 export class RawHttp2Exchange implements Exchange, H2StreamHandler {
   readonly abortHook = new ExchangeAbort();
@@ -153,10 +120,7 @@ export class RawHttp2Exchange implements Exchange, H2StreamHandler {
       return;
     }
     if (Buffer.isBuffer(body) || body.destroyed) return;
-    if (data.length > 0 && !body.push(data) && !body.pausedStream) {
-      body.pausedStream = true;
-      stream.pause();
-    }
+    if (data.length > 0) body.pushBody(data);
     if (endStream) body.push(null);
   }
 
