@@ -10,8 +10,12 @@ import { ProxyErrorLabel } from '@tsmesh/core/data-plane';
 import { isHopByHop } from '../headers.js';
 import { L5D_ORIG_PROTO, upgradedRequestFields } from '../orig-proto.js';
 import { H2Error } from '../raw-h2/frames.js';
-import { ResetOrigin, type H2Stream, type H2StreamHandler } from '../raw-h2/stream.js';
-import type { RawH2Sessions, UpstreamSession } from '../raw-h2/upstream-sessions.js';
+import type { H2Stream, H2StreamHandler, ResetOrigin } from '../raw-h2/stream.js';
+import {
+  upstreamResetMessage,
+  type RawH2Sessions,
+  type UpstreamSession,
+} from '../raw-h2/upstream-sessions.js';
 import type { HttpRequestContext } from '../request-context.js';
 import { MAX_UNPROCESSED_RESENDS } from '../unprocessed-stream.js';
 import type { UpstreamTarget } from '../upstream-target.js';
@@ -103,13 +107,7 @@ export class H2CarriedExchange implements ClientExchange, ChunkedSink, H2StreamH
 
   h2Reset(stream: H2Stream, code: number, origin: ResetOrigin): void {
     if (stream !== this.#stream) return;
-    const message =
-      origin === ResetOrigin.Refused
-        ? 'upstream refused the stream without processing it (REFUSED_STREAM)'
-        : origin === ResetOrigin.Connection
-          ? 'upstream connection failed'
-          : `upstream reset the stream (code ${code})`;
-    this.#lost(stream, origin, message);
+    this.#lost(stream, origin, upstreamResetMessage(code, origin));
   }
 
   /** Decoded request body data (ChunkedSink), written into the stream. */
@@ -229,8 +227,7 @@ export class H2CarriedExchange implements ClientExchange, ChunkedSink, H2StreamH
       this.#reqBody === undefined &&
       this.#resends < MAX_UNPROCESSED_RESENDS &&
       !this.client.socket.destroyed &&
-      (origin === ResetOrigin.Refused ||
-        (stream.id === 0 && origin === ResetOrigin.Connection && this.#session?.connected === true))
+      this.#session?.unprocessed(stream, origin) === true
     ) {
       this.#resends++;
       this.start();

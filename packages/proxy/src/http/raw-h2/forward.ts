@@ -11,20 +11,12 @@ import type { UpstreamTarget } from '../upstream-target.js';
 import { H2Error } from './frames.js';
 import { fieldValue } from './fields.js';
 import { forwardedFields } from './field-list.js';
-import { ResetOrigin, type H2Stream, type H2StreamHandler } from './stream.js';
-import type { RawH2Sessions, UpstreamSession } from './upstream-sessions.js';
+import type { H2Stream, H2StreamHandler, ResetOrigin } from './stream.js';
+import { upstreamResetMessage, type RawH2Sessions, type UpstreamSession } from './upstream-sessions.js';
 
 /** The answer to a request that failed before its response head (with what went wrong). */
 export function proxyErrorFields(status: number, message: string): string[] {
   return [':status', String(status), L5D_PROXY_ERROR, message];
-}
-
-/** What the client is told (l5d-proxy-error) when an upstream stream failed before its response. */
-function upstreamFailure(code: number, origin: ResetOrigin): string {
-  if (origin === ResetOrigin.Refused)
-    return 'upstream refused the stream without processing it (REFUSED_STREAM)';
-  if (origin === ResetOrigin.Peer && code !== 0) return `upstream reset the stream (code ${code})`;
-  return 'upstream connection failed';
 }
 
 export class RawH2Forward implements H2StreamHandler {
@@ -42,7 +34,7 @@ export class RawH2Forward implements H2StreamHandler {
     readonly down: H2Stream,
     private readonly ctx: HttpRequestContext,
     private readonly target: UpstreamTarget,
-    private readonly reqFields: string[],
+    private readonly reqFields: readonly string[],
     private readonly sessions: RawH2Sessions,
     private readonly bodiless: boolean,
   ) {}
@@ -148,7 +140,7 @@ export class RawH2Forward implements H2StreamHandler {
     // A reset from upstream is passed on; REFUSED_STREAM is not, as the stream was processed once
     // its response began.
     this.#fail(
-      upstreamFailure(code, origin),
+      upstreamResetMessage(code, origin),
       code === H2Error.REFUSED_STREAM || code === 0 ? H2Error.CANCEL : code,
     );
   }
@@ -161,10 +153,7 @@ export class RawH2Forward implements H2StreamHandler {
   #resent(up: H2Stream, origin: ResetOrigin): boolean {
     if (!this.bodiless || this.#resends >= MAX_UNPROCESSED_RESENDS || this.status !== undefined) return false;
     if (this.#reported || this.down.closed) return false;
-    const unprocessed =
-      origin === ResetOrigin.Refused ||
-      (up.id === 0 && origin === ResetOrigin.Connection && this.#session?.connected === true);
-    if (!unprocessed) return false;
+    if (this.#session?.unprocessed(up, origin) !== true) return false;
     this.#resends++;
     this.#send();
     return true;

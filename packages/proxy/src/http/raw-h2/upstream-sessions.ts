@@ -7,6 +7,15 @@ import type { MeshTls } from '../../tls/index.js';
 import { TargetMap } from '../upstream-pools.js';
 import type { UpstreamTarget } from '../upstream-target.js';
 import { H2Connection, type H2ConnectionOwner, type H2LocalSettings } from './connection.js';
+import { ResetOrigin, type H2Stream } from './stream.js';
+
+/** What a proxy's client is told (l5d-proxy-error) when its upstream stream ended before a response. */
+export function upstreamResetMessage(code: number, origin: ResetOrigin): string {
+  if (origin === ResetOrigin.Refused)
+    return 'upstream refused the stream without processing it (REFUSED_STREAM)';
+  if (origin === ResetOrigin.Connection) return 'upstream connection failed';
+  return `upstream reset the stream (code ${code})`;
+}
 
 export interface RawH2SessionsOptions {
   readonly connectTimeoutMs: number;
@@ -34,6 +43,18 @@ export class UpstreamSession implements H2ConnectionOwner {
     socket.once(secure ? 'secureConnect' : 'connect', onConnected);
     (socket as Socket & { [kSession]?: UpstreamSession })[kSession] = this;
     this.#timer = setTimeout(setupTimedOut, setupMs, this);
+  }
+
+  /**
+   * Whether a stream of this connection that ended with `origin` provably never reached the peer,
+   * so that sending its request again is safe (RFC 9113 §8.7): refused by the peer, or never
+   * opened on a connection that had connected (one that never connected is a failed connect).
+   */
+  unprocessed(stream: H2Stream, origin: ResetOrigin): boolean {
+    return (
+      origin === ResetOrigin.Refused ||
+      (origin === ResetOrigin.Connection && stream.id === 0 && this.connected)
+    );
   }
 
   established(): void {

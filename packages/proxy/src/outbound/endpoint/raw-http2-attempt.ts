@@ -209,8 +209,7 @@ export class RawHttp2Attempt implements AttemptResponse, BodySource, H2StreamHan
         session.connection.error ?? new Error('the connection closed before it was established'),
       );
     }
-    const unprocessed =
-      origin === ResetOrigin.Refused || (origin === ResetOrigin.Connection && stream.id === 0);
+    const unprocessed = session.unprocessed(stream, origin);
     const message =
       origin === ResetOrigin.Refused
         ? 'the endpoint refused the stream without processing it (REFUSED_STREAM)'
