@@ -45,6 +45,14 @@ export function isHopByHop(lowerName: string): boolean {
   return HOP_BY_HOP.has(lowerName);
 }
 
+/** Sets `add` in a flat field list (`name, value, …`), each replacing the list's fields of that name. */
+export function setFields(list: string[], add: Readonly<Record<string, string>>): void {
+  for (const k in add) {
+    for (let i = list.length - 2; i >= 0; i -= 2) if (list[i] === k) list.splice(i, 2);
+    list.push(k, add[k] as string);
+  }
+}
+
 /** The (lower-case) header names a raw `Connection` header lists, if there is one. */
 export function connectionNamed(raw: readonly string[]): Set<string> | undefined {
   let named: Set<string> | undefined;

@@ -7,7 +7,7 @@
 // its client in HTTP/1. Requests that become tunnels (Upgrade, e.g. WebSocket, and CONNECT) are
 // never upgraded.
 import type { OutgoingHttpHeaders } from 'node:http2';
-import { addProtoField, connectionNamed, isHopByHop, PROTO_FIELD } from './headers.js';
+import { addProtoField, connectionNamed, isHopByHop, PROTO_FIELD, setFields } from './headers.js';
 
 export const L5D_ORIG_PROTO = 'l5d-orig-proto';
 
@@ -92,13 +92,8 @@ export function upgradedRequestFields(req: CarriedRequest): string[] {
       continue;
     regular.push(lower, value);
   }
-  if (add) {
-    for (const k in add) {
-      // An added header replaces the request's own.
-      for (let i = regular.length - 2; i >= 0; i -= 2) if (regular[i] === k) regular.splice(i, 2);
-      regular.push(k, add[k] as string);
-    }
-  }
+  // An added header replaces the request's own.
+  if (add) setFields(regular, add);
   const fields = [
     ':method',
     method,

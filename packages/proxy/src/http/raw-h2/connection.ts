@@ -262,7 +262,7 @@ export class H2Connection implements StreamConnection {
       throw new H2ConnectionError(H2Error.REFUSED_STREAM, 'the HTTP/2 connection takes no new streams');
     }
     const stream = new H2Stream(this, handler, false);
-    stream.openFields = fields as string[];
+    stream.openFields = fields;
     stream.openEnd = endStream;
     if (endStream) stream.endRequested = true;
     if (this.#active < this.#peerMaxConcurrent && this.#waitingToOpen.length === 0) this.#open(stream);
@@ -319,7 +319,7 @@ export class H2Connection implements StreamConnection {
 
   sendTrailers(stream: H2Stream, fields: readonly string[]): void {
     if (stream.closed || stream.endRequested) return;
-    stream.trailers = fields as string[];
+    stream.trailers = fields;
     stream.endRequested = true;
     if (stream.id !== 0 && !stream.blocked) this.#sendQueued(stream);
   }

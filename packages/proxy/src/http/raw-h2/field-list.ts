@@ -1,7 +1,7 @@
 // Flat field lists (`name, value, name, value, …`, as the raw HTTP/2 engine reads and writes them)
 // and the proxy's header objects: the object routing reads, the lists forwarded between hops.
 import type { IncomingHttpHeaders } from 'node:http2';
-import { isHopByHop } from '../headers.js';
+import { connectionNamed, isHopByHop, setFields } from '../headers.js';
 
 /**
  * The header object of a received head, as node:http2 makes it: a repeated `cookie` joined with
@@ -20,45 +20,42 @@ export function headersOfFields(fields: readonly string[]): IncomingHttpHeaders 
   return out as IncomingHttpHeaders;
 }
 
-/** The (lower-case) names a `connection` field of the list names, if it has one. */
-function connectionNamed(fields: readonly string[]): Set<string> | undefined {
-  let named: Set<string> | undefined;
-  for (let i = 0; i < fields.length; i += 2) {
-    if (fields[i] !== 'connection') continue;
-    named ??= new Set();
-    for (const n of fields[i + 1]!.split(',')) named.add(n.trim().toLowerCase());
-  }
-  return named;
+/** Whether a field stays out of the next hop's list. */
+function dropped(
+  name: string,
+  value: string,
+  named: Set<string> | undefined,
+  drop: readonly string[] | undefined,
+  dropName: string | undefined,
+): boolean {
+  // `te: trailers` is the one TE an HTTP/2 request may carry, and gRPC servers require it.
+  if (name === 'te' ? value !== 'trailers' : isHopByHop(name)) return true;
+  return name === dropName || named?.has(name) === true || drop?.includes(name) === true;
 }
 
 /**
- * A list for the next hop: connection-specific fields and those in `drop` left out, `add` appended.
- * (An HTTP/2 peer never sends connection-specific fields — they make a message malformed — but a
- * list built from an HTTP/1 head may hold them.)
+ * A list for the next hop: connection-specific fields and those in `drop` left out, `add` set
+ * (replacing the list's own). The list itself when nothing changes: an HTTP/2 peer's heads hold no
+ * connection-specific fields (they make a message malformed), so most responses and trailers pass
+ * as they came.
  */
 export function forwardedFields(
   fields: readonly string[],
   drop?: readonly string[],
   add?: Readonly<Record<string, string>>,
   dropName?: string,
-): string[] {
+): readonly string[] {
   const named = connectionNamed(fields);
-  const out: string[] = [];
-  for (let i = 0; i < fields.length; i += 2) {
+  let i = 0;
+  while (i < fields.length && !dropped(fields[i]!, fields[i + 1]!, named, drop, dropName)) i += 2;
+  if (i === fields.length && add === undefined) return fields;
+  const out = fields.slice(0, i);
+  for (; i < fields.length; i += 2) {
     const name = fields[i]!;
     const value = fields[i + 1]!;
-    // `te: trailers` is the one TE an HTTP/2 request may carry, and gRPC servers require it.
-    if (name === 'te' ? value !== 'trailers' : isHopByHop(name)) continue;
-    if (name === dropName || named?.has(name) === true || drop?.includes(name) === true) continue;
-    out.push(name, value);
+    if (!dropped(name, value, named, drop, dropName)) out.push(name, value);
   }
-  if (add !== undefined) {
-    for (const k in add) {
-      // An added field replaces what the list had under that name.
-      for (let i = out.length - 2; i >= 0; i -= 2) if (out[i] === k) out.splice(i, 2);
-      out.push(k, add[k]!);
-    }
-  }
+  if (add !== undefined) setFields(out, add);
   return out;
 }
 

@@ -48,7 +48,7 @@ export class H2Stream {
   id = 0;
   handler: H2StreamHandler;
   /** The headers a client stream opens with, until it is opened. */
-  openFields: string[] | undefined;
+  openFields: readonly string[] | undefined;
   openEnd = false;
   /** Peer's window for what this side sends. */
   sendWindow = 0;
@@ -67,7 +67,7 @@ export class H2Stream {
   /** Data not yet framed: chunks and their total. */
   queue: Buffer[] | undefined;
   queued = 0;
-  trailers: string[] | undefined;
+  trailers: readonly string[] | undefined;
   needDrain = false;
   /** In the connection's list of streams waiting for window or socket. */
   blocked = false;
