@@ -13,6 +13,7 @@ import {
 import { ProxyErrorLabel } from '@tsmesh/core/data-plane';
 import { addProtoField, isHopByHop, L5D_PROXY_ERROR, PROTO_FIELD } from '../headers.js';
 import { L5D_ORIG_PROTO, type OrigProto } from '../orig-proto.js';
+import { fieldValue } from '../raw-h2/fields.js';
 import type { HttpRequestContext } from '../request-context.js';
 import { BodyFramer } from './body-framer.js';
 import type { ChunkedSink } from './chunked-decoder.js';
@@ -63,6 +64,32 @@ export function downgradedRequest(
   const length = headers['content-length'];
   const body = endStream || length === '0' ? 'none' : length !== undefined ? 'length' : 'chunked';
   return { method, head: downgradedHead(headers, ctx, method, target, authority, body), body };
+}
+
+/**
+ * The HTTP/2 response head for the app's HTTP/1 response to a downgraded stream, as a flat field
+ * list: `:status` first, lower-case names, no connection-specific fields (nor those its Connection
+ * names), Content-Length only when it frames the body (once), and `l5d-orig-proto` with the app's
+ * version last.
+ */
+export function downgradedResponseFields(r: ResponseHead, framing: MessageFraming): string[] {
+  const out: string[] = [':status', String(r.status)];
+  const h = r.headers;
+  const options = framing.connectionOptions;
+  const keepLength = framing.body.kind === 'length' || framing.body.kind === 'none';
+  let length = false;
+  for (let i = 0; i < h.length; i += 2) {
+    const lower = (h[i] as string).toLowerCase();
+    if (isHopByHop(lower) || lower === L5D_ORIG_PROTO) continue;
+    if (options.length > 0 && options.includes(lower)) continue;
+    if (lower === 'content-length') {
+      if (!keepLength || length) continue;
+      length = true;
+    }
+    out.push(lower, h[i + 1] as string);
+  }
+  out.push(L5D_ORIG_PROTO, `HTTP/${r.version}`);
+  return out;
 }
 
 /** The exchange a client stream belongs to: its listeners are shared module functions. */
@@ -163,26 +190,21 @@ export class DowngradedExchange extends UpstreamExchange implements ChunkedSink 
     buf: Buffer,
     bodyStart: number,
   ): number | undefined {
+    const fields = downgradedResponseFields(r, framing);
+    this.grpcStatus = fieldValue(fields, 'grpc-status');
     const out: OutgoingHttpHeaders = { ':status': r.status };
-    const h = r.headers;
-    for (let i = 0; i < h.length; i += 2) {
-      const lower = (h[i] as string).toLowerCase();
-      if (isHopByHop(lower) || lower === L5D_ORIG_PROTO) continue;
-      if (framing.connectionOptions.length > 0 && framing.connectionOptions.includes(lower)) continue;
-      if (lower === 'content-length' && framing.body.kind !== 'length' && framing.body.kind !== 'none')
-        continue;
-      const value = h[i + 1] as string;
-      if (lower === 'grpc-status') this.grpcStatus = value;
-      if (lower === PROTO_FIELD) {
+    for (let i = 2; i < fields.length; i += 2) {
+      const name = fields[i] as string;
+      const value = fields[i + 1] as string;
+      if (name === PROTO_FIELD) {
         addProtoField(out, value);
         continue;
       }
-      const prev = out[lower];
-      if (prev === undefined) out[lower] = value;
+      const prev = out[name];
+      if (prev === undefined) out[name] = value;
       else if (Array.isArray(prev)) prev.push(value);
-      else if (lower !== 'content-length') out[lower] = [String(prev), value];
+      else out[name] = [String(prev), value];
     }
-    out[L5D_ORIG_PROTO] = `HTTP/${r.version}`;
     const stream = this.stream;
     if (stream.destroyed || stream.closed) {
       this.abandon();

@@ -5,12 +5,13 @@
 // the version the app spoke. raw-h1/downgraded-exchange.ts is the same for a node:http2 stream.
 import type { IncomingHttpHeaders } from 'node:http2';
 import { ProxyErrorLabel } from '@tsmesh/core/data-plane';
-import { isHopByHop, L5D_PROXY_ERROR } from '../headers.js';
+import { L5D_PROXY_ERROR } from '../headers.js';
 import { L5D_ORIG_PROTO, type OrigProto } from '../orig-proto.js';
 import type { HttpRequestContext } from '../request-context.js';
 import { BodyFramer } from '../raw-h1/body-framer.js';
 import type { ChunkedSink } from '../raw-h1/chunked-decoder.js';
-import { downgradedRequest } from '../raw-h1/downgraded-exchange.js';
+import { downgradedRequest, downgradedResponseFields } from '../raw-h1/downgraded-exchange.js';
+import { fieldValue } from './fields.js';
 import type { MessageFraming } from '../raw-h1/framing.js';
 import type { ResponseHead } from '../raw-h1/head-parser.js';
 import type { TargetConnections } from '../raw-h1/upstream-connections.js';
@@ -119,24 +120,8 @@ export class RawDowngradedExchange extends UpstreamExchange implements ChunkedSi
     buf: Buffer,
     bodyStart: number,
   ): number | undefined {
-    const out: string[] = [':status', String(r.status)];
-    const h = r.headers;
-    const options = framing.connectionOptions;
-    const keepLength = framing.body.kind === 'length' || framing.body.kind === 'none';
-    let length = false;
-    for (let i = 0; i < h.length; i += 2) {
-      const lower = (h[i] as string).toLowerCase();
-      if (isHopByHop(lower) || lower === L5D_ORIG_PROTO) continue;
-      if (options.length > 0 && options.includes(lower)) continue;
-      if (lower === 'content-length') {
-        if (!keepLength || length) continue;
-        length = true;
-      }
-      const value = h[i + 1] as string;
-      if (lower === 'grpc-status') this.grpcStatus = value;
-      out.push(lower, value);
-    }
-    out.push(L5D_ORIG_PROTO, `HTTP/${r.version}`);
+    const out = downgradedResponseFields(r, framing);
+    this.grpcStatus = fieldValue(out, 'grpc-status');
     const stream = this.stream;
     if (stream.closed) {
       this.abandon();
