@@ -2,6 +2,7 @@
 // or TLS) with a small application behind it, a client-side recorder for streams, and a raw frame
 // peer for what a well-behaved implementation cannot be made to send (malformed frames, floods).
 import { createHash } from 'node:crypto';
+import { expect } from 'vitest';
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
 import { H2Connection, type H2ConnectionOwner, type H2LocalSettings } from './connection.js';
@@ -551,5 +552,29 @@ export class RawPeer {
 
   destroy(): void {
     this.socket.destroy();
+  }
+}
+
+/** A raw peer connected to `srv`, with the server side's owner and connection (kept in `peers` for cleanup). */
+export async function rawConnect(
+  srv: TestServer,
+  peers: RawPeer[],
+): Promise<{ peer: RawPeer; owner: RecordingOwner; conn: H2Connection }> {
+  const before = srv.owners.length;
+  const peer = new RawPeer(srv.port);
+  peers.push(peer);
+  await peer.connected();
+  await waitUntil(() => srv.owners.length > before, 'the server connection');
+  return { peer, owner: srv.owners[before]!, conn: srv.connections[before]! };
+}
+
+/** A fresh connection (our client) to `srv` still gets an answer. */
+export async function stillServes(srv: TestServer): Promise<void> {
+  const client = ourClient(connectPlain(srv.port));
+  try {
+    const r = await withTimeout(client.fetch(requestHead('/')).done, 'a request on a new connection');
+    expect(r.body.toString()).toBe('hello');
+  } finally {
+    client.close();
   }
 }

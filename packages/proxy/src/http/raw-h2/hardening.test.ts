@@ -3,19 +3,18 @@
 // reset), never answers the shutdown PING; a stream handler that throws. Each ends that connection
 // (or shutdown step) with a reason, and the process keeps serving.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { H2Connection, H2ConnectionError } from './connection.js';
+import type { H2ConnectionError } from './connection.js';
 import { Flag, FrameType, H2Error } from './frames.js';
 import {
-  connectPlain,
   frame,
-  ourClient,
-  RawPeer,
+  rawConnect,
   requestHead,
   startServer,
+  stillServes,
   u32,
   waitUntil,
   withTimeout,
-  type RecordingOwner,
+  type RawPeer,
   type TestServer,
 } from './h2-peers.test-support.js';
 
@@ -33,30 +32,11 @@ afterAll(async () => {
   await server.close();
 });
 
-async function rawConnect(): Promise<{ peer: RawPeer; owner: RecordingOwner; conn: H2Connection }> {
-  const before = server.owners.length;
-  const peer = new RawPeer(server.port);
-  peers.push(peer);
-  await peer.connected();
-  await waitUntil(() => server.owners.length > before, 'the server connection');
-  return { peer, owner: server.owners[before]!, conn: server.connections[before]! };
-}
-
-async function stillServes(): Promise<void> {
-  const client = ourClient(connectPlain(server.port));
-  try {
-    const r = await withTimeout(client.fetch(requestHead('/')).done, 'a request on a new connection');
-    expect(r.body.toString()).toBe('hello');
-  } finally {
-    client.close();
-  }
-}
-
 const GET = (path = '/') => requestHead(path, 'GET');
 
 describe('a server connection under abuse', () => {
   it('ends a connection whose peer sends PINGs without reading the answers (ENHANCE_YOUR_CALM)', async () => {
-    const { peer, owner } = await rawConnect();
+    const { peer, owner } = await rawConnect(server, peers);
     peer.start();
     peer.socket.pause();
     const ping = frame(FrameType.Ping, 0, 0, Buffer.alloc(8, 1));
@@ -69,11 +49,11 @@ describe('a server connection under abuse', () => {
     const err = await withTimeout(owner.closed, 'h2Closed', 10_000);
     expect((err as H2ConnectionError).code).toBe(H2Error.ENHANCE_YOUR_CALM);
     expect(owner.protocolErrors.join('\n')).toMatch(/answers to PING and SETTINGS the peer has not read/);
-    await stillServes();
+    await stillServes(server);
   }, 30_000);
 
   it('ends a connection whose peer resets streams faster than the reset budget (rapid reset)', async () => {
-    const { peer, owner } = await rawConnect();
+    const { peer, owner } = await rawConnect(server, peers);
     peer.start();
     const frames: Buffer[] = [];
     for (let id = 1; id < 2 * 1500; id += 2) {
@@ -88,11 +68,11 @@ describe('a server connection under abuse', () => {
     expect(g.debug).toMatch(/reset streams faster/);
     const err = await withTimeout(owner.closed, 'h2Closed');
     expect((err as H2ConnectionError).code).toBe(H2Error.ENHANCE_YOUR_CALM);
-    await stillServes();
+    await stillServes(server);
   });
 
   it('lets a peer cancel streams at a sustained pace below the budget', async () => {
-    const { peer, owner } = await rawConnect();
+    const { peer, owner } = await rawConnect(server, peers);
     peer.start();
     let id = 1;
     for (let round = 0; round < 5; round++) {
@@ -113,7 +93,7 @@ describe('a server connection under abuse', () => {
   });
 
   it('sends the final GOAWAY of a shutdown when the peer never answers its PING', async () => {
-    const { peer, conn } = await rawConnect();
+    const { peer, conn } = await rawConnect(server, peers);
     peer.start();
     await peer.waitFrame((f) => f.type === FrameType.Settings && (f.flags & Flag.Ack) !== 0, 'SETTINGS ack');
     const started = performance.now();
@@ -128,7 +108,7 @@ describe('a server connection under abuse', () => {
   });
 
   it('ends the connection with INTERNAL_ERROR when a stream handler throws, and keeps serving', async () => {
-    const { peer, owner } = await rawConnect();
+    const { peer, owner } = await rawConnect(server, peers);
     server.hook = () => {
       throw new Error('a bug in a handler');
     };
@@ -140,6 +120,6 @@ describe('a server connection under abuse', () => {
     expect(err).toBeInstanceOf(Error);
     expect(owner.protocolErrors.join('\n')).toMatch(/internal error.*a bug in a handler/);
     server.hook = undefined;
-    await stillServes();
+    await stillServes(server);
   });
 });

@@ -2,20 +2,20 @@
 // send. Connection errors (RFC 9113 §5.4.1) must end with GOAWAY and the code, tell the owner why,
 // close the socket and leave the server serving; stream errors (§5.4.2) reset only their stream.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { H2ConnectionError, type H2Connection } from './connection.js';
+import { H2ConnectionError } from './connection.js';
 import { CLIENT_PREFACE, Flag, FrameType, H2Error, Setting } from './frames.js';
 import {
-  connectPlain,
   frame,
-  ourClient,
   pattern,
-  RawPeer,
+  rawConnect,
   requestHead,
   settingsFrame,
   startServer,
+  stillServes,
   u32,
   waitUntil,
   withTimeout,
+  type RawPeer,
   type RecordingOwner,
   type TestServer,
 } from './h2-peers.test-support.js';
@@ -33,28 +33,6 @@ afterAll(async () => {
   await server.close();
 });
 
-async function rawConnect(
-  srv: TestServer = server,
-): Promise<{ peer: RawPeer; owner: RecordingOwner; conn: H2Connection }> {
-  const before = srv.owners.length;
-  const peer = new RawPeer(srv.port);
-  peers.push(peer);
-  await peer.connected();
-  await waitUntil(() => srv.owners.length > before, 'the server connection');
-  return { peer, owner: srv.owners[before]!, conn: srv.connections[before]! };
-}
-
-/** A fresh connection (our client) still gets an answer. */
-async function stillServes(srv: TestServer = server): Promise<void> {
-  const client = ourClient(connectPlain(srv.port));
-  try {
-    const r = await withTimeout(client.fetch(requestHead('/')).done, 'a request on a new connection');
-    expect(r.body.toString()).toBe('hello');
-  } finally {
-    client.close();
-  }
-}
-
 /** The peer got GOAWAY(code), the socket closed, the owner heard why and that the connection closed. */
 async function expectConnectionError(
   peer: RawPeer,
@@ -71,7 +49,7 @@ async function expectConnectionError(
   expect(owner.protocolErrors.length).toBeGreaterThan(0);
   expect(owner.protocolErrors.join('\n')).toMatch(message);
   expect(g.debug).toMatch(message);
-  await stillServes();
+  await stillServes(server);
 }
 
 function h2Name(code: number): string {
@@ -82,13 +60,13 @@ const GET = (path = '/') => requestHead(path, 'GET');
 
 describe('connection errors: GOAWAY with the code, the socket closed, the server still serving', () => {
   it('a bad preface → PROTOCOL_ERROR', async () => {
-    const { peer, owner } = await rawConnect();
+    const { peer, owner } = await rawConnect(server, peers);
     peer.send(Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n'));
     await expectConnectionError(peer, owner, H2Error.PROTOCOL_ERROR, /preface/);
   });
 
   it('accepts a preface that arrives a byte at a time', async () => {
-    const { peer, owner } = await rawConnect();
+    const { peer, owner } = await rawConnect(server, peers);
     const bytes = Buffer.concat([CLIENT_PREFACE, settingsFrame(), peer.headersFrame(1, GET(), true)]);
     for (let i = 0; i < bytes.length; i++) {
       peer.send(bytes.subarray(i, i + 1));
@@ -295,20 +273,20 @@ describe('connection errors: GOAWAY with the code, the socket closed, the server
     ],
   ];
   it.each(cases)('%s', async (_name, build, code, message) => {
-    const { peer, owner } = await rawConnect();
+    const { peer, owner } = await rawConnect(server, peers);
     peer.start();
     peer.send(...build(peer));
     await expectConnectionError(peer, owner, code, message);
   });
 
   it('a preface not followed by SETTINGS → PROTOCOL_ERROR', async () => {
-    const { peer, owner } = await rawConnect();
+    const { peer, owner } = await rawConnect(server, peers);
     peer.send(CLIENT_PREFACE, frame(FrameType.Ping, 0, 0, Buffer.alloc(8)));
     await expectConnectionError(peer, owner, H2Error.PROTOCOL_ERROR, /SETTINGS/);
   });
 
   it('SETTINGS_INITIAL_WINDOW_SIZE pushing an open stream window above 2^31-1 → FLOW_CONTROL_ERROR', async () => {
-    const { peer, owner } = await rawConnect();
+    const { peer, owner } = await rawConnect(server, peers);
     peer.start();
     peer.send(
       peer.headersFrame(1, GET('/hold'), true),
@@ -322,7 +300,7 @@ describe('connection errors: GOAWAY with the code, the socket closed, the server
   });
 
   it('a CONTINUATION flood beyond 2 × maxHeaderListSize → ENHANCE_YOUR_CALM', async () => {
-    const { peer, owner } = await rawConnect();
+    const { peer, owner } = await rawConnect(server, peers);
     peer.start();
     const filler = Buffer.alloc(16384, 0x61);
     const frames = [frame(FrameType.Headers, Flag.EndStream, 1, peer.block(GET()))];
@@ -332,7 +310,7 @@ describe('connection errors: GOAWAY with the code, the socket closed, the server
   });
 
   it('a flood of empty CONTINUATION frames → ENHANCE_YOUR_CALM', async () => {
-    const { peer, owner } = await rawConnect();
+    const { peer, owner } = await rawConnect(server, peers);
     peer.start();
     const empty = frame(FrameType.Continuation, 0, 1);
     peer.send(
@@ -394,7 +372,7 @@ describe('stream errors: RST_STREAM on that stream, the connection keeps serving
     ],
   ];
   it.each(malformed)('a request with %s → RST_STREAM PROTOCOL_ERROR', async (_name, fields, message) => {
-    const { peer, owner, conn } = await rawConnect();
+    const { peer, owner, conn } = await rawConnect(server, peers);
     peer.start();
     peer.send(peer.headersFrame(1, fields, true));
     await expectStreamReset(peer, 1, H2Error.PROTOCOL_ERROR);
@@ -405,7 +383,7 @@ describe('stream errors: RST_STREAM on that stream, the connection keeps serving
   });
 
   it('WINDOW_UPDATE of 0 on a stream → RST_STREAM PROTOCOL_ERROR; the handler hears it', async () => {
-    const { peer, conn } = await rawConnect();
+    const { peer, conn } = await rawConnect(server, peers);
     peer.start();
     peer.send(peer.headersFrame(1, GET('/hold'), false));
     await waitUntil(() => server.streams.some((s) => s.stream.connection === conn), 'the stream');
@@ -418,7 +396,7 @@ describe('stream errors: RST_STREAM on that stream, the connection keeps serving
   });
 
   it('a stream window above 2^31-1 → RST_STREAM FLOW_CONTROL_ERROR', async () => {
-    const { peer } = await rawConnect();
+    const { peer } = await rawConnect(server, peers);
     peer.start();
     peer.send(
       peer.headersFrame(1, GET('/hold'), false),
@@ -435,7 +413,7 @@ describe('stream errors: RST_STREAM on that stream, the connection keeps serving
       return true;
     };
     try {
-      const { peer } = await rawConnect();
+      const { peer } = await rawConnect(server, peers);
       peer.start();
       const chunk = frame(FrameType.Data, 0, 1, Buffer.alloc(16384));
       // 17 × 16 KiB > the 256 KiB window we advertised.
@@ -451,7 +429,7 @@ describe('stream errors: RST_STREAM on that stream, the connection keeps serving
   });
 
   it('DATA after END_STREAM → RST_STREAM STREAM_CLOSED', async () => {
-    const { peer } = await rawConnect();
+    const { peer } = await rawConnect(server, peers);
     peer.start();
     peer.send(peer.headersFrame(1, GET('/hold'), true), frame(FrameType.Data, 0, 1, Buffer.from('late')));
     await expectStreamReset(peer, 1, H2Error.STREAM_CLOSED);
@@ -459,7 +437,7 @@ describe('stream errors: RST_STREAM on that stream, the connection keeps serving
   });
 
   it('trailers without END_STREAM → RST_STREAM PROTOCOL_ERROR', async () => {
-    const { peer } = await rawConnect();
+    const { peer } = await rawConnect(server, peers);
     peer.start();
     peer.send(
       peer.headersFrame(1, requestHead('/hold', 'POST'), false),
@@ -470,7 +448,7 @@ describe('stream errors: RST_STREAM on that stream, the connection keeps serving
   });
 
   it('trailers with a pseudo-field → RST_STREAM PROTOCOL_ERROR', async () => {
-    const { peer } = await rawConnect();
+    const { peer } = await rawConnect(server, peers);
     peer.start();
     peer.send(
       peer.headersFrame(1, requestHead('/hold', 'POST'), false),
@@ -481,7 +459,7 @@ describe('stream errors: RST_STREAM on that stream, the connection keeps serving
   });
 
   it('PRIORITY of 4 bytes → RST_STREAM FRAME_SIZE_ERROR', async () => {
-    const { peer } = await rawConnect();
+    const { peer } = await rawConnect(server, peers);
     peer.start();
     peer.send(peer.headersFrame(1, GET('/hold'), true), frame(FrameType.Priority, 0, 1, Buffer.alloc(4)));
     await expectStreamReset(peer, 1, H2Error.FRAME_SIZE_ERROR);
@@ -489,7 +467,7 @@ describe('stream errors: RST_STREAM on that stream, the connection keeps serving
   });
 
   it('a header list over maxHeaderListSize → 431 on that stream, the HPACK state kept', async () => {
-    const { peer, owner } = await rawConnect();
+    const { peer, owner } = await rawConnect(server, peers);
     peer.start();
     const block = peer.block([...requestHead('/', 'GET'), 'x-big', 'v'.repeat(70_000)]);
     const frames = [frame(FrameType.Headers, Flag.EndStream, 1, block.subarray(0, 16384))];
@@ -507,7 +485,7 @@ describe('stream errors: RST_STREAM on that stream, the connection keeps serving
   });
 
   it('ignores an unknown frame type and PRIORITY, and answers PING with the same payload', async () => {
-    const { peer, owner } = await rawConnect();
+    const { peer, owner } = await rawConnect(server, peers);
     peer.start();
     const payload = Buffer.from('12345678');
     peer.send(
@@ -524,7 +502,7 @@ describe('stream errors: RST_STREAM on that stream, the connection keeps serving
   });
 
   it('acknowledges SETTINGS and opens with its own SETTINGS', async () => {
-    const { peer } = await rawConnect();
+    const { peer } = await rawConnect(server, peers);
     peer.start([
       [Setting.HeaderTableSize, 0],
       [Setting.MaxFrameSize, 1 << 20],
@@ -544,7 +522,7 @@ describe('limits and shutdown', () => {
   it('refuses streams above maxConcurrentStreams with REFUSED_STREAM', async () => {
     const small = await startServer({ maxConcurrentStreams: 2 });
     try {
-      const { peer, owner } = await rawConnect(small);
+      const { peer, owner } = await rawConnect(small, peers);
       peer.start();
       peer.send(
         peer.headersFrame(1, GET('/hold'), true),
@@ -565,7 +543,7 @@ describe('limits and shutdown', () => {
   });
 
   it('shuts down in two steps: streams sent before the PING round trip are served, later ones refused', async () => {
-    const { peer, owner, conn } = await rawConnect();
+    const { peer, owner, conn } = await rawConnect(server, peers);
     peer.start();
     peer.send(peer.headersFrame(1, GET('/hold'), true));
     await waitUntil(() => server.streams.some((s) => s.stream.connection === conn), 'stream 1');
@@ -599,7 +577,7 @@ describe('limits and shutdown', () => {
   });
 
   it('a peer that stops reading: socket backpressure holds the frames, nothing is lost', async () => {
-    const { peer, owner } = await rawConnect();
+    const { peer, owner } = await rawConnect(server, peers);
     // Windows as large as allowed, so that only the socket holds the sender back.
     peer.start([[Setting.InitialWindowSize, 0x7fffffff]]);
     peer.send(frame(FrameType.WindowUpdate, 0, 0, u32(0x7fffffff - 65535)));
@@ -625,7 +603,7 @@ describe('limits and shutdown', () => {
   });
 
   it('closing after GOAWAY does not cut a slow reader off before the last frames are written', async () => {
-    const { peer, owner } = await rawConnect();
+    const { peer, owner } = await rawConnect(server, peers);
     peer.start([[Setting.InitialWindowSize, 0x7fffffff]]);
     peer.send(frame(FrameType.WindowUpdate, 0, 0, u32(0x7fffffff - 65535)));
     const size = 16 << 20;
@@ -648,7 +626,7 @@ describe('limits and shutdown', () => {
   });
 
   it("a peer's GOAWAY: the server finishes its streams and closes", async () => {
-    const { peer, owner, conn } = await rawConnect();
+    const { peer, owner, conn } = await rawConnect(server, peers);
     peer.start();
     peer.send(peer.headersFrame(1, GET('/wait'), true), frame(FrameType.Goaway, 0, 0, u32(1, 0)));
     await peer.waitFrame(
@@ -661,7 +639,7 @@ describe('limits and shutdown', () => {
   });
 
   it('a peer vanishing mid-stream: handlers hear h2Reset (Connection), the owner h2Closed with an error', async () => {
-    const { peer, owner, conn } = await rawConnect();
+    const { peer, owner, conn } = await rawConnect(server, peers);
     peer.start();
     peer.send(peer.headersFrame(1, GET('/hold'), false));
     await waitUntil(() => server.streams.some((s) => s.stream.connection === conn), 'stream');
