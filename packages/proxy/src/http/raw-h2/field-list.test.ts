@@ -59,6 +59,12 @@ describe('field lists and header objects', () => {
     expect(out).toEqual([':method', 'POST', ':path', '/x', 'te', 'trailers', 'x-keep', '1', 'x-add', 'new']);
   });
 
+  it('hands back the list itself when nothing is dropped or added (no copy per head)', () => {
+    const fields = [':status', '200', 'content-type', 'text/plain', 'te', 'trailers'];
+    expect(forwardedFields(fields)).toBe(fields);
+    expect(forwardedFields(fields, undefined, { 'x-add': '1' })).not.toBe(fields);
+  });
+
   it('gives the stacks header objects without pseudo-fields or hop-by-hop ones, repeats as lists', () => {
     const h = plainHeadersOfFields(
       [
