@@ -11,6 +11,7 @@ import type { Socket } from 'node:net';
 import { ByteSink } from './hpack/byte-sink.js';
 import { HpackDecoder, HpackEncoder, HpackError, HpackHeaderListTooLargeError } from './hpack/index.js';
 import { requestProblem, responseProblem, trailersProblem } from './fields.js';
+import { StreamTable } from './stream-table.js';
 import {
   CLIENT_PREFACE,
   DEFAULT_MAX_FRAME_SIZE,
@@ -136,7 +137,8 @@ export class H2Connection implements StreamConnection {
   readonly local: H2LocalSettings;
   readonly #socket: Socket & { [kConnection]?: H2Connection };
   readonly #owner: H2ConnectionOwner;
-  readonly #streams = new Map<number, H2Stream>();
+  /** Open streams by id (not a Map: see stream-table.ts). */
+  readonly #streams = new StreamTable<H2Stream>();
   readonly #decoder: HpackDecoder;
   readonly #encoder = new HpackEncoder();
   readonly #blockSink = new ByteSink(1024);
