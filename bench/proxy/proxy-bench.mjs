@@ -20,7 +20,10 @@
 //          [--warmup 2]  (seconds of wrk per path first; 0: none, for a profile of the load alone)
 //          [--warmup-h2 5000]  (HTTP/2 streams per path after the wrk part of the warm-up; 0: none)
 //          [--log-dir DIR]  (keep h2load's per-request logs, proxies' GC/stall logs: p99-analyze.mjs)
+//          [--stall-log off]  (with --log-dir: h2load's logs only, without the proxies' 1 ms stall timer)
 //          [--node-flags "--max-semi-space-size=4"]  (the tsmesh proxies' node flags; default: the bin's)
+//   BENCH_BACKEND_FLAGS="--trace-gc"  node flags of the app (backend.mjs); BENCH_CHILD_STDOUT=PREFIX
+//   keeps every child's stdout (see startJsonChild).
 //   A path tsmesh-LABEL:DIR runs another build of the proxy (bench/proxy/build-revision.mjs REV DIR)
 //   in the same run, e.g. --paths direct,tsmesh-base:/tmp/proxy-base,tsmesh,haproxy; a third part
 //   gives that path node flags: tsmesh-semi2::--max-semi-space-size=2 (several joined by +), a
@@ -34,7 +37,7 @@
 // Needs the built proxy (`pnpm exec nx run @tsmesh/proxy:build`), wrk, h2load, haproxy, openssl.
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -54,6 +57,7 @@ const { values: args } = parseArgs({
     // Keep h2load's per-request logs here, and have the tsmesh proxies write their GC pauses and
     // event-loop stalls beside them (BENCH_LATLOG in tsmesh-proxy-child.mjs): see p99-analyze.mjs.
     'log-dir': { type: 'string' },
+    'stall-log': { type: 'string', default: 'on' },
     // The flags bin/tsmesh-proxy.js runs node with.
     'node-flags': { type: 'string', default: PROXY_BIN_NODE_FLAGS },
     // Seconds of saturating wrk per path before measuring (JIT, pools, TLS sessions); 0 skips the
@@ -91,20 +95,42 @@ makePairCerts(dir);
 writeFileSync(join(dir, 'grpc-req.bin'), Buffer.from([0, 0, 0, 0, 5, 0x77, 0x6f, 0x72, 0x6c, 0x64]));
 
 // --- processes ------------------------------------------------------------------------------
-/** Starts a child and resolves with the first JSON line it prints. */
-async function startJsonChild(cmd, argv, env = {}) {
+/**
+ * Starts a child and resolves with the first JSON line it prints (lines before it, e.g. node's
+ * --trace-gc output, are skipped). BENCH_CHILD_STDOUT=PREFIX keeps each child's whole stdout, each line
+ * stamped with the epoch ms it arrived at, in PREFIX.<pid> (e.g. the GC trace of a proxy run with node-flags --trace-gc-nvp).
+ */
+function startJsonChild(cmd, argv, env = {}) {
   const child = spawn(cmd, argv, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
   children.push(child);
-  let buf = '';
-  for await (const chunk of child.stdout) {
-    buf += chunk;
-    const nl = buf.indexOf('\n');
-    if (nl >= 0) {
-      child.stdout.resume();
-      return { child, info: JSON.parse(buf.slice(0, nl)) };
-    }
+  if (process.env.BENCH_CHILD_STDOUT) {
+    // Each line stamped with the epoch ms it arrived at, to place it in the run.
+    const out = createWriteStream(`${process.env.BENCH_CHILD_STDOUT}.${child.pid}`);
+    child.stdout.on('data', (chunk) => {
+      const now = Date.now();
+      out.write(String(chunk).replace(/^(?=.)/gm, `${now} `));
+    });
   }
-  throw new Error(`${cmd} ${argv.join(' ')} exited before it was ready`);
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    const onData = (chunk) => {
+      buf += chunk;
+      let nl;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        if (!line.startsWith('{')) continue;
+        child.stdout.off('data', onData);
+        child.off('exit', onExit);
+        if (!process.env.BENCH_CHILD_STDOUT) child.stdout.resume();
+        resolve({ child, info: JSON.parse(line) });
+        return;
+      }
+    };
+    const onExit = () => reject(new Error(`${cmd} ${argv.join(' ')} exited before it was ready`));
+    child.stdout.on('data', onData);
+    child.once('exit', onExit);
+  });
 }
 
 async function freePort() {
@@ -134,7 +160,9 @@ const nodeFlags = args['node-flags'].split(' ').filter(Boolean);
 
 async function startTsmesh(appPort, dist, flags = nodeFlags, hint = 'h2', label = 'tsmesh') {
   const base = {
-    ...(args['log-dir'] ? { BENCH_LATLOG: join(resolve(args['log-dir']), label) } : {}),
+    ...(args['log-dir'] && args['stall-log'] !== 'off'
+      ? { BENCH_LATLOG: join(resolve(args['log-dir']), label) }
+      : {}),
     LINKERD2_PROXY_INBOUND_LISTEN_ADDR: '127.0.0.1:0',
     LINKERD2_PROXY_OUTBOUND_LISTEN_ADDR: '127.0.0.1:0',
     LINKERD2_PROXY_ADMIN_LISTEN_ADDR: '127.0.0.1:0',
@@ -396,7 +424,10 @@ const runners = {
 // --- run --------------------------------------------------------------------------------------
 const load = loadAverage;
 console.log(`proxy bench: ${DURATION}s per scenario, ${CONNS} wrk connections, load average ${load()}`);
-const app = await startJsonChild(process.execPath, [join(HERE, 'backend.mjs')]);
+const app = await startJsonChild(process.execPath, [
+  ...(process.env.BENCH_BACKEND_FLAGS ?? '').split(' ').filter(Boolean),
+  join(HERE, 'backend.mjs'),
+]);
 const appPort = app.info.port;
 const targets = [];
 for (const name of PATHS) {

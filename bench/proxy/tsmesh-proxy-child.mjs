@@ -8,19 +8,25 @@
 //                    h2 hint gives meshed pods; none: HTTP/1 stays HTTP/1 between the proxies
 //   BENCH_PROXY_DIST another build of the package (default: packages/proxy/dist/index.js)
 //   BENCH_HEAPPROF   sample allocations that outlive the young generation (see below);
-//                    with BENCH_HEAPPROF_ALL=1 every allocation
+//                    with BENCH_HEAPPROF_ALL=1 every allocation; BENCH_HEAPPROF_AFTER=S starts it S s late
 //   BENCH_LATLOG     write GC pauses, event-loop stalls and per-thread CPU to BENCH_LATLOG.<name>.json
 //                    at exit (adds a 1 ms timer reading /proc: a few % of CPU; p99-analyze.mjs reads it)
 //   BENCH_COUNT_WRITES=1  count socket writes and bytes (TCP and TLS apart), printed to stderr at exit
+//   BENCH_SNAPSHOT_DIR  SIGUSR2 writes a heap snapshot there (what is alive mid-run)
 // Prints {"inbound":N,"outbound":N,"admin":N} once listening.
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 // BENCH_PROXY_DIST: another build's index.js (build-revision.mjs) to compare versions in one run.
 const dist =
   process.env.BENCH_PROXY_DIST ?? new URL('../../packages/proxy/dist/index.js', import.meta.url).href;
-const { createEnvSource, readProxyConfig, startProxy, installAsyncResourceBind } = await import(dist);
-// What the binary does at start (main.ts); builds before it have no such export.
+const { createEnvSource, readProxyConfig, startProxy, installAsyncResourceBind, lowerHelperThreadPriority } =
+  await import(dist);
+// What the binary does at start (main.ts); builds before them have no such exports.
 installAsyncResourceBind?.();
+const config = readProxyConfig(createEnvSource(process.env));
+lowerHelperThreadPriority?.(config.helperThreadNice, {
+  onError: (err) => process.stderr.write(`helper threads keep their priority: ${err.message}\n`),
+});
 
 const env = process.env;
 const dir = env.BENCH_CERT_DIR;
@@ -57,7 +63,7 @@ if (env.BENCH_COUNT_WRITES) {
   process.on('exit', () => process.stderr.write(`writes ${JSON.stringify(counts)}\n`));
 }
 const proxy = await startProxy({
-  config: readProxyConfig(createEnvSource(env)),
+  config,
   certificates: { current: () => cert, subscribe: () => () => undefined },
   trustAnchorsPem: readFileSync(join(dir, 'ca.crt'), 'utf8'),
   identityFor: (t) => (t.port === peerPort ? peerIdentity : undefined),
@@ -82,12 +88,18 @@ if (env.BENCH_HEAPPROF) {
   const post = (method, params) =>
     new Promise((resolve, reject) => session.post(method, params, (e, r) => (e ? reject(e) : resolve(r))));
   await post('HeapProfiler.enable');
-  await post('HeapProfiler.startSampling', {
-    samplingInterval: 8192,
-    includeObjectsCollectedByMajorGC: true,
-    // BENCH_HEAPPROF_ALL=1: every allocation (what a scavenge collected too), for allocation rates.
-    includeObjectsCollectedByMinorGC: env.BENCH_HEAPPROF_ALL === '1',
-  });
+  const start = () =>
+    post('HeapProfiler.startSampling', {
+      samplingInterval: 8192,
+      includeObjectsCollectedByMajorGC: true,
+      // BENCH_HEAPPROF_ALL=1: every allocation (what a scavenge collected too), for allocation rates.
+      includeObjectsCollectedByMinorGC: env.BENCH_HEAPPROF_ALL === '1',
+    });
+  // BENCH_HEAPPROF_AFTER=S: sampling starts S seconds after start-up (past the bench's warm-up, so
+  // a profile of a fixed-rate scenario is not mostly the saturated warm-up's).
+  if (env.BENCH_HEAPPROF_AFTER)
+    setTimeout(() => void start(), Number(env.BENCH_HEAPPROF_AFTER) * 1000).unref();
+  else await start();
   stopHeapProfile = async () => {
     const { profile } = await post('HeapProfiler.stopSampling');
     writeFileSync(`${env.BENCH_HEAPPROF}.${process.pid}.heapprofile`, JSON.stringify(profile));
@@ -188,4 +200,11 @@ if (env.BENCH_LATLOG) {
       }),
     );
   });
+}
+if (env.BENCH_SNAPSHOT_DIR) {
+  // SIGUSR2 writes a heap snapshot to BENCH_SNAPSHOT_DIR (what is alive in the middle of a run).
+  const { writeHeapSnapshot } = await import('node:v8');
+  process.on('SIGUSR2', () =>
+    writeHeapSnapshot(join(env.BENCH_SNAPSHOT_DIR, `${env.BENCH_NAME}.${Date.now()}.heapsnapshot`)),
+  );
 }

@@ -22,7 +22,9 @@ export {
 export {
   asyncResourceBindAllocatesAccessors,
   installAsyncResourceBind,
+  lowerHelperThreadPriority,
   startProxy,
+  type HelperThreadPriorityOptions,
   type RunningProxy,
   type StartProxyOptions,
 } from './runtime/index.js';

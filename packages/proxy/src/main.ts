@@ -6,7 +6,7 @@ import { createEnvSource, formatSocketAddr, parseDurationMs, readProxyConfig } f
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { configureFirewall, parseInitArgs } from './init/index.js';
 import { identitySetupFromConfig, startProxyIdentity, type ProxyIdentity } from './identity/index.js';
-import { installAsyncResourceBind, startProxy } from './runtime/index.js';
+import { installAsyncResourceBind, lowerHelperThreadPriority, startProxy } from './runtime/index.js';
 import { VERSION } from './version.js';
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -114,6 +114,9 @@ async function run(): Promise<number> {
   }
   const log = (msg: string, level = 'INFO') =>
     process.stderr.write(`${new Date().toISOString()} ${level} tsmesh-proxy: ${msg}\n`);
+  const stopHelperPriority = lowerHelperThreadPriority(config.helperThreadNice, {
+    onError: (err) => log(`helper threads keep their priority: ${err.message}`, 'WARN'),
+  });
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   let identity: ProxyIdentity | undefined;
@@ -155,6 +158,7 @@ async function run(): Promise<number> {
   log(`${reason}: draining for up to ${config.shutdownGracePeriodMs}ms`);
   await proxy.shutdown();
   identity?.close();
+  stopHelperPriority();
   return 0;
 }
 

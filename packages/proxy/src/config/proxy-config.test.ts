@@ -79,6 +79,18 @@ describe('readProxyConfig', () => {
     expect(configError({ [ProxyEnv.LogFormat]: 'xml' }).hint).toBe('expected plain or json');
   });
 
+  it("reads the helper threads' nice value: 10 by default, 0 to 19", () => {
+    expect(read({}).helperThreadNice).toBe(10);
+    expect(read({ [TsmeshProxyEnv.HelperThreadNice]: '0' }).helperThreadNice).toBe(0);
+    expect(read({ [TsmeshProxyEnv.HelperThreadNice]: '19' }).helperThreadNice).toBe(19);
+    expect(configError({ [TsmeshProxyEnv.HelperThreadNice]: '20' }).hint).toBe(
+      'expected a nice value from 0 to 19',
+    );
+    expect(configError({ [TsmeshProxyEnv.HelperThreadNice]: '-1' }).where).toBe(
+      TsmeshProxyEnv.HelperThreadNice,
+    );
+  });
+
   it('requires service addresses and names in pairs', () => {
     const err = configError({
       [ProxyEnv.IdentitySvcAddr]: 'linkerd-identity-headless.linkerd.svc.cluster.local.:8080',

@@ -65,6 +65,12 @@ export const TsmeshProxyEnv = {
    * http/raw-h2) or `node` (node:http2).
    */
   Http2Engine: 'TSMESH_PROXY_HTTP2_ENGINE',
+  /**
+   * The nice value (0-19, default 10; 0: leave them be) of the proxy's helper threads — V8's
+   * compiler and GC workers, libuv's pool — so that they never hold up the thread serving requests
+   * (runtime/helper-threads.ts). Linux only.
+   */
+  HelperThreadNice: 'TSMESH_PROXY_HELPER_THREAD_NICE',
 } as const;
 
 /** The HTTP/1.1 forwarding engines (TSMESH_PROXY_HTTP1_ENGINE). */
@@ -172,6 +178,8 @@ export interface ProxyConfig {
   readonly http1Engine: Http1Engine;
   /** TSMESH_PROXY_HTTP2_ENGINE. */
   readonly http2Engine: Http2Engine;
+  /** TSMESH_PROXY_HELPER_THREAD_NICE (0: helper threads keep the process's priority). */
+  readonly helperThreadNice: number;
 }
 
 class Reader {
@@ -396,6 +404,15 @@ export function readProxyConfig(env: EnvSource): ProxyConfig {
         return v;
       },
       'raw' as Http2Engine,
+    ),
+    helperThreadNice: r.get(
+      TsmeshProxyEnv.HelperThreadNice,
+      (v) => {
+        const n = parseNonNegativeInt(v);
+        if (n > 19) throw new ValueError('a nice value from 0 to 19');
+        return n;
+      },
+      10,
     ),
   };
   return deepFreeze(config);

@@ -2,7 +2,7 @@
 // bad value stops start-up; it serves /ready, exits 0 on SIGTERM, and never loads core's ASN.1
 // library (the certificate authority's, ~7 MB of RSS: it takes `@tsmesh/core/data-plane`).
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -15,10 +15,11 @@ const built = existsSync(fileURLToPath(new URL('../../dist/main.js', import.meta
  * Starts the binary on loopback ports (node flags before it); resolves with its admin port once it
  * listens, and `stop()` sends SIGTERM and resolves with the exit code.
  */
-async function startBin(nodeFlags: readonly string[] = []) {
+async function startBin(nodeFlags: readonly string[] = [], env: Record<string, string> = {}) {
   const child = spawn(process.execPath, [...nodeFlags, bin], {
     env: {
       ...process.env,
+      ...env,
       LINKERD2_PROXY_INBOUND_LISTEN_ADDR: '127.0.0.1:0',
       LINKERD2_PROXY_OUTBOUND_LISTEN_ADDR: '127.0.0.1:0',
       LINKERD2_PROXY_ADMIN_LISTEN_ADDR: '127.0.0.1:0',
@@ -33,6 +34,7 @@ async function startBin(nodeFlags: readonly string[] = []) {
   await expect.poll(adminPort, { timeout: 10_000 }).toBeDefined();
   return {
     adminPort: adminPort() as string,
+    pid: child.pid as number,
     stop: () => {
       child.kill('SIGTERM');
       return exited;
@@ -69,6 +71,48 @@ describe.skipIf(!built)('tsmesh-proxy run (built binary)', () => {
     const res = await fetch(`http://127.0.0.1:${proxy.adminPort}/ready`);
     expect(await res.text()).toBe('ready\n');
     expect(await proxy.stop()).toBe(0);
+  });
+
+  it.runIf(process.platform === 'linux')(
+    'runs its helper threads (V8 workers, libuv pool) at TSMESH_PROXY_HELPER_THREAD_NICE, its main thread not',
+    async () => {
+      // Field 19 of /proc/PID/task/TID/stat is the thread's nice value (after the command in parentheses).
+      const niceOf = (pid: number) =>
+        Object.fromEntries(
+          readdirSync(`/proc/${pid}/task`).map((tid) => {
+            const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+            return [tid, Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16])];
+          }),
+        );
+      const base = niceOf(process.pid)[String(process.pid)]!;
+      for (const [setting, expected] of [
+        [undefined, Math.max(base, 10)],
+        ['3', Math.max(base, 3)],
+        ['0', base],
+      ] as const) {
+        const proxy = await startBin(
+          [],
+          setting === undefined ? {} : { TSMESH_PROXY_HELPER_THREAD_NICE: setting },
+        );
+        const nice = niceOf(proxy.pid);
+        expect(await proxy.stop()).toBe(0);
+        const { [String(proxy.pid)]: main, ...helpers } = nice;
+        expect(main, `main thread with ${setting ?? 'the default'}`).toBe(base);
+        expect(Object.keys(helpers).length).toBeGreaterThan(0);
+        for (const [tid, n] of Object.entries(helpers))
+          expect(n, `thread ${tid} with ${setting ?? 'the default'}`).toBe(expected);
+      }
+    },
+  );
+
+  it('stops start-up on a helper thread nice value out of range', () => {
+    const res = spawnSync(process.execPath, [bin], {
+      encoding: 'utf8',
+      timeout: 10_000,
+      env: { ...process.env, TSMESH_PROXY_HELPER_THREAD_NICE: '20' },
+    });
+    expect(res.status).toBe(2);
+    expect(res.stderr).toMatch(/TSMESH_PROXY_HELPER_THREAD_NICE: invalid value "20".*0 to 19/);
   });
 
   it('runs without loading the certificate authority (no @peculiar/asn1-* module)', async () => {
