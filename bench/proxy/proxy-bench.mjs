@@ -19,6 +19,7 @@
 //          [--paths direct,tsmesh,haproxy] [--scenarios h1-max,...] [--json out.json]
 //          [--warmup 2]  (seconds of wrk per path first; 0: none, for a profile of the load alone)
 //          [--warmup-h2 5000]  (HTTP/2 streams per path after the wrk part of the warm-up; 0: none)
+//          [--warmup-rate 4]  (seconds of the same fixed-rate load, unrecorded, before h1-1k and h2-1k)
 //          [--log-dir DIR]  (keep h2load's per-request logs, proxies' GC/stall logs: p99-analyze.mjs)
 //          [--stall-log off]  (with --log-dir: h2load's logs only, without the proxies' 1 ms stall timer)
 //          [--node-flags "--max-semi-space-size=4"]  (the tsmesh proxies' node flags; default: the bin's)
@@ -65,9 +66,12 @@ const { values: args } = parseArgs({
     warmup: { type: 'string', default: '2' },
     // HTTP/2 streams per path in the warm-up (h2load), after the wrk part; 0: HTTP/1 only.
     'warmup-h2': { type: 'string', default: '5000' },
+    // Seconds of the fixed-rate load itself per path before each fixed-rate scenario (fixedRate).
+    'warmup-rate': { type: 'string', default: '4' },
   },
 });
 const DURATION = Number(args.duration);
+const WARMUP_RATE = Number(args['warmup-rate']);
 const CONNS = Number(args.connections);
 const PATHS = args.paths.split(',');
 const SCENARIOS = args.scenarios.split(',');
@@ -360,6 +364,29 @@ function parseH2load(out, logFile) {
 }
 
 const D = String(DURATION);
+// The fixed-rate scenarios: h2load at 1,000 requests/s (10 clients × --rps 100, which send in
+// bursts of ten), each request's latency logged. The per-path warm-up (wrk, then HTTP/2 at
+// saturation) leaves the proxies' code optimized for other traffic: the first seconds at this rate
+// recompile and deoptimize (--trace-opt shows TurboFan jobs of 1-6 ms), so each path first gets
+// --warmup-rate seconds of this same load, unrecorded; p99 is then that of the steady state.
+const fixedRateArgs = {
+  'h1-1k': ['--h1', '-t1', '-c10', '--rps', '100'],
+  'h2-1k': ['-t1', '-c10', '--rps', '100'],
+};
+async function warmFixedRate(t, scenario) {
+  if (WARMUP_RATE <= 0) return;
+  const url = `http://127.0.0.1:${scenario === 'h1-1k' ? t.h1Port : t.h2Port}/`;
+  await runTool('h2load', [...fixedRateArgs[scenario], '-D', String(WARMUP_RATE), url]);
+}
+async function fixedRate(t, scenario) {
+  const url = `http://127.0.0.1:${scenario === 'h1-1k' ? t.h1Port : t.h2Port}/`;
+  const log = join(args['log-dir'] ?? dir, `${scenario}-${t.name}.log`);
+  return parseH2load(
+    await runTool('h2load', [...fixedRateArgs[scenario], '-D', D, '--log-file', log, url]),
+    log,
+  );
+}
+
 const runners = {
   'h1-max': async (t) =>
     parseWrk(
@@ -384,41 +411,8 @@ const runners = {
         `http://127.0.0.1:${t.h2Port}/bench.Echo/Say`,
       ]),
     ),
-  'h1-1k': async (t) => {
-    const log = join(args['log-dir'] ?? dir, `h1-1k-${t.name}.log`);
-    return parseH2load(
-      await runTool('h2load', [
-        '--h1',
-        '-t1',
-        '-c10',
-        '--rps',
-        '100',
-        '-D',
-        D,
-        '--log-file',
-        log,
-        `http://127.0.0.1:${t.h1Port}/`,
-      ]),
-      log,
-    );
-  },
-  'h2-1k': async (t) => {
-    const log = join(args['log-dir'] ?? dir, `h2-1k-${t.name}.log`);
-    return parseH2load(
-      await runTool('h2load', [
-        '-t1',
-        '-c10',
-        '--rps',
-        '100',
-        '-D',
-        D,
-        '--log-file',
-        log,
-        `http://127.0.0.1:${t.h2Port}/`,
-      ]),
-      log,
-    );
-  },
+  'h1-1k': (t) => fixedRate(t, 'h1-1k'),
+  'h2-1k': (t) => fixedRate(t, 'h2-1k'),
 };
 
 // --- run --------------------------------------------------------------------------------------
@@ -475,6 +469,7 @@ for (const s of SCENARIOS) {
   results[s] = {};
   for (const t of targets) {
     if (t.h1Only && !s.startsWith('h1')) continue;
+    if (s in fixedRateArgs) await warmFixedRate(t, s);
     const r = await measured(t.procs, () => runners[s](t));
     results[s][t.name] = r;
     const use = Object.entries(r.usage)
