@@ -299,6 +299,20 @@ function parseH2loadMax(out) {
     errors: m && st ? Number(m[2]) + Number(m[3]) + Number(st[3]) + Number(st[4]) : NaN,
   };
 }
+/** h2load's arguments for HTTP/1.1 at 1,000 requests/s (10 clients × --rps 100) for `secs`. */
+const fixedRate = (port, secs, extra = []) => [
+  '--h1',
+  '-t1',
+  '-c10',
+  '--rps',
+  '100',
+  '-D',
+  secs,
+  ...extra,
+  '-H',
+  `:authority: ${WEB}`,
+  `http://127.0.0.1:${port}/api/items`,
+];
 const allScenarios = {
   'h1-max': async (port) => {
     const out = await run('wrk', [
@@ -324,20 +338,7 @@ const allScenarios = {
   },
   'h1-1k': async (port, name) => {
     const log = join(dir, `${name}.log`);
-    const out = await run('h2load', [
-      '--h1',
-      '-t1',
-      '-c10',
-      '--rps',
-      '100',
-      '-D',
-      D,
-      '--log-file',
-      log,
-      '-H',
-      `:authority: ${WEB}`,
-      `http://127.0.0.1:${port}/api/items`,
-    ]);
+    const out = await run('h2load', fixedRate(port, D, ['--log-file', log]));
     const lat = readFileSync(log, 'utf8')
       .trim()
       .split('\n')
@@ -437,19 +438,7 @@ console.log(
 // not the steady state's p99 (proxy-bench.mjs does the same).
 const warm = async (port, scenario) => {
   await run('wrk', ['-t1', `-c${CONNS}`, '-d1s', '-H', `Host: ${WEB}`, `http://127.0.0.1:${port}/api/items`]);
-  if (scenario === 'h1-1k' && WARMUP_RATE > 0)
-    await run('h2load', [
-      '--h1',
-      '-t1',
-      '-c10',
-      '--rps',
-      '100',
-      '-D',
-      String(WARMUP_RATE),
-      '-H',
-      `:authority: ${WEB}`,
-      `http://127.0.0.1:${port}/api/items`,
-    ]);
+  if (scenario === 'h1-1k' && WARMUP_RATE > 0) await run('h2load', fixedRate(port, String(WARMUP_RATE)));
 };
 const runs = {};
 for (let round = 0; round < ROUNDS; round++)
