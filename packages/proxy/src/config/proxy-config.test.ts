@@ -91,6 +91,21 @@ describe('readProxyConfig', () => {
     );
   });
 
+  it("reads the server HTTP/2 keep-alive of each side: the injector's 10s / 3s by default, 0 turns it off", () => {
+    expect(read({}).inbound.http2KeepAlive).toEqual({ intervalMs: 10_000, timeoutMs: 3_000 });
+    expect(read({}).outbound.http2KeepAlive).toEqual({ intervalMs: 10_000, timeoutMs: 3_000 });
+    const c = read({
+      [ProxyEnv.InboundServerHttp2KeepAliveInterval]: '20s',
+      [ProxyEnv.InboundServerHttp2KeepAliveTimeout]: '500ms',
+      [ProxyEnv.OutboundServerHttp2KeepAliveInterval]: '0s',
+    });
+    expect(c.inbound.http2KeepAlive).toEqual({ intervalMs: 20_000, timeoutMs: 500 });
+    expect(c.outbound.http2KeepAlive).toBeUndefined();
+    const err = configError({ [ProxyEnv.OutboundServerHttp2KeepAliveTimeout]: '0s' });
+    expect(err.where).toBe(ProxyEnv.OutboundServerHttp2KeepAliveTimeout);
+    expect(err.hint).toBe('expected a duration above 0 such as 3s');
+  });
+
   it('requires service addresses and names in pairs', () => {
     const err = configError({
       [ProxyEnv.IdentitySvcAddr]: 'linkerd-identity-headless.linkerd.svc.cluster.local.:8080',

@@ -73,6 +73,12 @@ export const TsmeshProxyEnv = {
   HelperThreadNice: 'TSMESH_PROXY_HELPER_THREAD_NICE',
 } as const;
 
+/** PINGs on accepted HTTP/2 connections: after an interval without a read, closed when unanswered. */
+export interface Http2KeepAliveConfig {
+  readonly intervalMs: number;
+  readonly timeoutMs: number;
+}
+
 /** The HTTP/1.1 forwarding engines (TSMESH_PROXY_HTTP1_ENGINE). */
 export type Http1Engine = 'raw' | 'node';
 /** The HTTP/2 forwarding engines (TSMESH_PROXY_HTTP2_ENGINE). */
@@ -141,6 +147,8 @@ export interface ProxyConfig {
      * name): names the proxy forwards to as a multicluster gateway. Empty list: not a gateway.
      */
     readonly gatewaySuffixes: readonly string[];
+    /** LINKERD2_PROXY_INBOUND_SERVER_HTTP2_KEEP_ALIVE_{INTERVAL,TIMEOUT}; undefined: none (0 interval). */
+    readonly http2KeepAlive: Http2KeepAliveConfig | undefined;
   };
   readonly outbound: {
     readonly listenAddrs: readonly SocketAddr[];
@@ -149,6 +157,8 @@ export interface ProxyConfig {
     readonly forwardAddr: SocketAddr | undefined;
     /** TsmeshProxyEnv.OutboundPeerIdentities. */
     readonly peerIdentities: readonly PeerIdentity[];
+    /** LINKERD2_PROXY_OUTBOUND_SERVER_HTTP2_KEEP_ALIVE_{INTERVAL,TIMEOUT}; undefined: none. */
+    readonly http2KeepAlive: Http2KeepAliveConfig | undefined;
   };
   readonly admin: {
     readonly listenAddr: SocketAddr;
@@ -180,6 +190,24 @@ export interface ProxyConfig {
   readonly http2Engine: Http2Engine;
   /** TSMESH_PROXY_HELPER_THREAD_NICE (0: helper threads keep the process's priority). */
   readonly helperThreadNice: number;
+}
+
+/**
+ * Server HTTP/2 keep-alive: the injector's 10s / 3s when unset; an interval of 0 turns it off. A
+ * timeout of 0 is refused (every PING would fail at once).
+ */
+function keepAlive(r: Reader, intervalVar: string, timeoutVar: string): Http2KeepAliveConfig | undefined {
+  const intervalMs = r.get(intervalVar, parseDurationMs, 10_000);
+  const timeoutMs = r.get(
+    timeoutVar,
+    (v) => {
+      const ms = parseDurationMs(v);
+      if (ms === 0) throw new ValueError('a duration above 0 such as 3s');
+      return ms;
+    },
+    3_000,
+  );
+  return intervalMs === 0 ? undefined : { intervalMs, timeoutMs };
 }
 
 class Reader {
@@ -319,6 +347,11 @@ export function readProxyConfig(env: EnvSource): ProxyConfig {
       forwardAddr: r.get(TsmeshProxyEnv.InboundForwardAddr, parseSocketAddr),
       extraListenAddrs: r.get(TsmeshProxyEnv.InboundListenAddrs, parseSocketAddrList, []),
       gatewaySuffixes: r.get(ProxyEnv.InboundGatewaySuffixes, parseDnsSuffixes, []),
+      http2KeepAlive: keepAlive(
+        r,
+        ProxyEnv.InboundServerHttp2KeepAliveInterval,
+        ProxyEnv.InboundServerHttp2KeepAliveTimeout,
+      ),
     },
     outbound: {
       listenAddrs: outboundListen,
@@ -326,6 +359,11 @@ export function readProxyConfig(env: EnvSource): ProxyConfig {
       detectTimeoutMs: r.get(ProxyEnv.OutboundDetectTimeout, parseDurationMs, 10_000),
       forwardAddr: r.get(TsmeshProxyEnv.OutboundForwardAddr, parseSocketAddr),
       peerIdentities: r.get(TsmeshProxyEnv.OutboundPeerIdentities, parsePeerIdentities, []),
+      http2KeepAlive: keepAlive(
+        r,
+        ProxyEnv.OutboundServerHttp2KeepAliveInterval,
+        ProxyEnv.OutboundServerHttp2KeepAliveTimeout,
+      ),
     },
     admin: {
       listenAddr: r.get(ProxyEnv.AdminListenAddr, parseSocketAddr, {

@@ -9,6 +9,7 @@ import {
   type ClientHttp2Stream,
   type Http2Server,
   type IncomingHttpHeaders,
+  type ServerHttp2Session,
   type ServerHttp2Stream,
 } from 'node:http2';
 import type { Duplex } from 'node:stream';
@@ -51,6 +52,18 @@ export interface Http2ProxyOptions<C> {
    * default) or `node` (undici pools).
    */
   readonly http1Engine?: 'raw' | 'node';
+  /**
+   * Keep-alive PINGs on accepted connections (linkerd2-proxy's
+   * `*_SERVER_HTTP2_KEEP_ALIVE_{INTERVAL,TIMEOUT}`): after `intervalMs` (the raw engine: without a
+   * read; node:http2: every interval) a PING, and a connection whose PING is not acknowledged
+   * within `timeoutMs` is closed.
+   */
+  readonly keepAlive?: Http2KeepAlive;
+}
+
+export interface Http2KeepAlive {
+  readonly intervalMs: number;
+  readonly timeoutMs: number;
 }
 
 export interface Http2Proxy<C> {
@@ -60,6 +73,37 @@ export interface Http2Proxy<C> {
 }
 
 const { NGHTTP2_CANCEL, NGHTTP2_REFUSED_STREAM } = constants;
+
+/** node:http2's side of Http2ProxyOptions.keepAlive: a PING every interval, closed when unanswered. */
+function keepSessionAlive(session: ServerHttp2Session, { intervalMs, timeoutMs }: Http2KeepAlive): void {
+  let deadline: NodeJS.Timeout | undefined;
+  const timer = setInterval(() => {
+    if (deadline !== undefined || session.destroyed) return;
+    deadline = setTimeout(
+      () =>
+        session.destroy(
+          new Error(
+            `HTTP/2 keep-alive: a PING left unanswered for ${timeoutMs}ms (sent every ${intervalMs}ms)`,
+          ),
+        ),
+      timeoutMs,
+    );
+    deadline.unref();
+    try {
+      session.ping(() => {
+        clearTimeout(deadline);
+        deadline = undefined;
+      });
+    } catch {
+      // Too many PINGs in flight, or the session is closing: the deadline decides.
+    }
+  }, intervalMs);
+  timer.unref();
+  session.once('close', () => {
+    clearInterval(timer);
+    clearTimeout(deadline);
+  });
+}
 const noop = () => undefined;
 const NO_TRAILERS: IncomingHttpHeaders = Object.freeze({}) as IncomingHttpHeaders;
 
@@ -407,6 +451,7 @@ export function createHttp2Proxy<C>(options: Http2ProxyOptions<C>): Http2Proxy<C
   server.on('session', (session) => {
     if (pending) conns.set(session, pending.conn);
     session.on('error', (err) => options.onClientError?.(err));
+    if (options.keepAlive) keepSessionAlive(session, options.keepAlive);
     if (options.initialConnectionWindowSize) {
       session.once('localSettings', () => {
         try {

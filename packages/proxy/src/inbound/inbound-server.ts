@@ -190,6 +190,7 @@ export async function startInbound(options: InboundOptions): Promise<InboundServ
     initialStreamWindowSize: config.http2.initialStreamWindowSize,
     initialConnectionWindowSize: config.http2.initialConnectionWindowSize,
     onClientError,
+    keepAlive: config.inbound.http2KeepAlive,
   });
 
   const forwardOpaque = async (client: Duplex, conn: Conn, initial?: Buffer) => {

@@ -141,6 +141,7 @@ export async function startOutbound(options: OutboundOptions): Promise<OutboundS
     initialStreamWindowSize: config.http2.initialStreamWindowSize,
     initialConnectionWindowSize: config.http2.initialConnectionWindowSize,
     onClientError,
+    keepAlive: config.outbound.http2KeepAlive,
     meshTls,
   });
 

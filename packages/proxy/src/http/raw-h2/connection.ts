@@ -66,6 +66,21 @@ export interface H2ConnectionOwner {
   h2ProtocolError(connection: H2Connection, message: string): void;
 }
 
+/**
+ * HTTP/2 keep-alive (what linkerd2-proxy's `*_SERVER_HTTP2_KEEP_ALIVE_{INTERVAL,TIMEOUT}` set): a
+ * connection that has read nothing for `intervalMs` sends a PING, and one whose PING is not
+ * acknowledged within `timeoutMs` is closed — a peer that vanished without a FIN or RST (a node
+ * gone, a NAT entry dropped) is found in seconds rather than by TCP's retransmission timeout.
+ */
+export interface H2KeepAlive {
+  readonly intervalMs: number;
+  readonly timeoutMs: number;
+}
+
+export interface H2ConnectionOptions {
+  readonly keepAlive?: H2KeepAlive;
+}
+
 /** A stream handler for streams nobody claimed: drops what arrives. */
 const DISCARD: H2StreamHandler = {
   h2Headers() {},
@@ -118,6 +133,14 @@ function flushConnection(connection: H2Connection): void {
 function finalGoawayLater(connection: H2Connection): void {
   connection.shutdownPingTimedOut();
 }
+function keepAliveTick(connection: H2Connection): void {
+  connection.keepAliveTick();
+}
+function keepAliveTimedOut(connection: H2Connection): void {
+  connection.keepAliveTimedOut();
+}
+/** The payload of keep-alive PINGs (shutdown's is `tsmeshgo`). */
+const KEEP_ALIVE_PING = Buffer.from('tsmeshka', 'latin1');
 /** How long shutdown() waits for its PING before the final GOAWAY. */
 const SHUTDOWN_PING_MS = 1000;
 /** Answers to PING and SETTINGS waiting to be written, in bytes, beyond which the peer is cut off. */
@@ -185,6 +208,12 @@ export class H2Connection implements StreamConnection {
   #goawaySent = false;
   #goawayReceived = false;
   #shutdownPing: Buffer | undefined;
+  readonly #keepAlive: H2KeepAlive | undefined;
+  #keepAliveTimer: NodeJS.Timeout | undefined;
+  /** Set by every socket read; the keep-alive timer clears it (a read since: no PING needed). */
+  #readSinceTick = false;
+  /** The keep-alive PING sent and not yet acknowledged: when it must be. */
+  #keepAliveDeadline: NodeJS.Timeout | undefined;
   #closing = false;
   #closed = false;
   #error: Error | undefined;
@@ -194,8 +223,10 @@ export class H2Connection implements StreamConnection {
     owner: H2ConnectionOwner,
     isServer: boolean,
     settings?: Partial<H2LocalSettings>,
+    options: H2ConnectionOptions = {},
   ) {
     this.isServer = isServer;
+    this.#keepAlive = options.keepAlive;
     this.local = { ...DEFAULT_LOCAL_SETTINGS, ...settings };
     this.#socket = socket;
     this.#owner = owner;
@@ -219,6 +250,10 @@ export class H2Connection implements StreamConnection {
     socket.on('close', onSocketClose);
     socket.on('drain', onSocketDrain);
     this.#scheduleFlush();
+    if (this.#keepAlive !== undefined) {
+      this.#keepAliveTimer = setInterval(keepAliveTick, this.#keepAlive.intervalMs, this);
+      this.#keepAliveTimer.unref();
+    }
   }
 
   get socket(): Socket {
@@ -465,6 +500,31 @@ export class H2Connection implements StreamConnection {
     if (!this.#closed && !this.#goawaySent) this.#sendFinalGoaway(H2Error.NO_ERROR, '');
   }
 
+  /** Every keep-alive interval: a PING when nothing was read since the last tick. */
+  keepAliveTick(): void {
+    if (this.#closed || this.#keepAliveDeadline !== undefined) return;
+    if (this.#readSinceTick) {
+      this.#readSinceTick = false;
+      return;
+    }
+    this.#pingFrame(KEEP_ALIVE_PING, false);
+    this.#keepAliveDeadline = setTimeout(keepAliveTimedOut, this.#keepAlive!.timeoutMs, this);
+    this.#keepAliveDeadline.unref();
+  }
+
+  /** The keep-alive PING went unanswered: the peer is taken for gone. */
+  keepAliveTimedOut(): void {
+    this.#keepAliveDeadline = undefined;
+    if (this.#closed) return;
+    const { intervalMs, timeoutMs } = this.#keepAlive!;
+    this.destroy(
+      new H2ConnectionError(
+        H2Error.CANCEL,
+        `HTTP/2 keep-alive: the peer read nothing for ${intervalMs}ms and left a PING unanswered for ${timeoutMs}ms`,
+      ),
+    );
+  }
+
   #sendFinalGoaway(code: number, debug: string): void {
     this.#goawaySent = true;
     this.#goawayFrame(this.#lastPeerStreamId, code, debug);
@@ -500,6 +560,8 @@ export class H2Connection implements StreamConnection {
   #teardown(error: Error | undefined, code: number): void {
     if (this.#closed) return;
     this.#closed = true;
+    if (this.#keepAliveTimer !== undefined) clearInterval(this.#keepAliveTimer);
+    if (this.#keepAliveDeadline !== undefined) clearTimeout(this.#keepAliveDeadline);
     this.#error ??= error;
     const socket = this.#socket;
     if (!socket.destroyed) {
@@ -578,6 +640,7 @@ export class H2Connection implements StreamConnection {
    * connection ends with INTERNAL_ERROR and the error is reported, and the process goes on.
    */
   receive(chunk: Buffer): void {
+    this.#readSinceTick = true;
     try {
       this.#receive(chunk);
     } catch (err) {
@@ -1083,6 +1146,11 @@ export class H2Connection implements StreamConnection {
     if ((flags & Flag.Ack) === 0) {
       if (this.#controlBacklogged()) return;
       this.#pingFrame(payload, true);
+      return;
+    }
+    if (this.#keepAliveDeadline !== undefined && payload.equals(KEEP_ALIVE_PING)) {
+      clearTimeout(this.#keepAliveDeadline);
+      this.#keepAliveDeadline = undefined;
       return;
     }
     if (this.#shutdownPing !== undefined && payload.equals(this.#shutdownPing) && !this.#goawaySent) {

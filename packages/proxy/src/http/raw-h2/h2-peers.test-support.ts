@@ -5,7 +5,12 @@ import { createHash } from 'node:crypto';
 import { expect } from 'vitest';
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
-import { H2Connection, type H2ConnectionOwner, type H2LocalSettings } from './connection.js';
+import {
+  H2Connection,
+  type H2ConnectionOptions,
+  type H2ConnectionOwner,
+  type H2LocalSettings,
+} from './connection.js';
 import { CLIENT_PREFACE, Flag, FRAME_HEADER_LENGTH, FrameType } from './frames.js';
 import { fieldValue } from './fields.js';
 import { ByteSink, HpackDecoder, HpackEncoder } from './hpack/index.js';
@@ -268,6 +273,7 @@ export interface TestServer {
 export async function startServer(
   settings?: Partial<H2LocalSettings>,
   tls?: TlsOptions,
+  options?: H2ConnectionOptions,
 ): Promise<TestServer> {
   const sockets = new Set<Socket>();
   const state: TestServer = {
@@ -298,7 +304,7 @@ export async function startServer(
       serveApp(stream, fields, endStream, record);
     });
     state.owners.push(owner);
-    state.connections.push(new H2Connection(socket, owner, true, settings));
+    state.connections.push(new H2Connection(socket, owner, true, settings, options));
   };
   const server: Server =
     tls === undefined ? createServer(onSocket) : createTlsServer({ ...tls, ALPNProtocols: ['h2'] }, onSocket);

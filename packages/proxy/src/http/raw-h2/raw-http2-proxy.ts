@@ -63,7 +63,9 @@ class RawHttp2Proxy<C> implements Http2Proxy<C> {
   }
 
   accept(socket: Socket, head: Buffer, conn: C): void {
-    const connection = new H2Connection(socket, new AcceptedConnection(this, conn), true, this.#settings);
+    const connection = new H2Connection(socket, new AcceptedConnection(this, conn), true, this.#settings, {
+      keepAlive: this.options.keepAlive,
+    });
     this.accepted.add(connection);
     connection.receiveInitial(head);
     // Detection may have left the socket paused.
