@@ -79,6 +79,11 @@ export interface H2KeepAlive {
 
 export interface H2ConnectionOptions {
   readonly keepAlive?: H2KeepAlive;
+  /**
+   * How long the peer has to acknowledge this side's SETTINGS before the connection ends with
+   * SETTINGS_TIMEOUT (RFC 9113 §6.5.3); default 10 s.
+   */
+  readonly settingsTimeoutMs?: number;
 }
 
 /** A stream handler for streams nobody claimed: drops what arrives. */
@@ -132,6 +137,11 @@ function flushConnection(connection: H2Connection): void {
 }
 function finalGoawayLater(connection: H2Connection): void {
   connection.shutdownPingTimedOut();
+}
+/** RFC 9113 §6.5.3 leaves "a reasonable amount of time" to the sender. */
+const SETTINGS_TIMEOUT_MS = 10_000;
+function settingsTimedOut(connection: H2Connection): void {
+  connection.settingsTimedOut();
 }
 function keepAliveTick(connection: H2Connection): void {
   connection.keepAliveTick();
@@ -209,6 +219,9 @@ export class H2Connection implements StreamConnection {
   #goawayReceived = false;
   #shutdownPing: Buffer | undefined;
   readonly #keepAlive: H2KeepAlive | undefined;
+  /** Runs until the peer acknowledges this side's SETTINGS. */
+  #settingsTimer: NodeJS.Timeout | undefined;
+  readonly #settingsTimeoutMs: number;
   #keepAliveTimer: NodeJS.Timeout | undefined;
   /** Set by every socket read; the keep-alive timer clears it (a read since: no PING needed). */
   #readSinceTick = false;
@@ -227,6 +240,7 @@ export class H2Connection implements StreamConnection {
   ) {
     this.isServer = isServer;
     this.#keepAlive = options.keepAlive;
+    this.#settingsTimeoutMs = options.settingsTimeoutMs ?? SETTINGS_TIMEOUT_MS;
     this.local = { ...DEFAULT_LOCAL_SETTINGS, ...settings };
     this.#socket = socket;
     this.#owner = owner;
@@ -240,6 +254,8 @@ export class H2Connection implements StreamConnection {
     this.#out = Buffer.allocUnsafe(OUT_SIZE);
     if (!isServer) this.#bytes(CLIENT_PREFACE);
     this.#writeSettings();
+    this.#settingsTimer = setTimeout(settingsTimedOut, this.#settingsTimeoutMs, this);
+    this.#settingsTimer.unref();
     if (this.local.connectionWindowSize > DEFAULT_WINDOW_SIZE) {
       this.#windowUpdate(0, this.local.connectionWindowSize - DEFAULT_WINDOW_SIZE);
     }
@@ -500,6 +516,16 @@ export class H2Connection implements StreamConnection {
     if (!this.#closed && !this.#goawaySent) this.#sendFinalGoaway(H2Error.NO_ERROR, '');
   }
 
+  /** The peer did not acknowledge this side's SETTINGS in time. */
+  settingsTimedOut(): void {
+    this.#settingsTimer = undefined;
+    if (this.#closed) return;
+    this.#connectionError(
+      H2Error.SETTINGS_TIMEOUT,
+      `no acknowledgement of this side's SETTINGS within ${this.#settingsTimeoutMs}ms`,
+    );
+  }
+
   /** Every keep-alive interval: a PING when nothing was read since the last tick. */
   keepAliveTick(): void {
     if (this.#closed || this.#keepAliveDeadline !== undefined) return;
@@ -562,6 +588,7 @@ export class H2Connection implements StreamConnection {
     this.#closed = true;
     if (this.#keepAliveTimer !== undefined) clearInterval(this.#keepAliveTimer);
     if (this.#keepAliveDeadline !== undefined) clearTimeout(this.#keepAliveDeadline);
+    if (this.#settingsTimer !== undefined) clearTimeout(this.#settingsTimer);
     this.#error ??= error;
     const socket = this.#socket;
     if (!socket.destroyed) {
@@ -1062,8 +1089,12 @@ export class H2Connection implements StreamConnection {
       return;
     }
     if ((flags & Flag.Ack) !== 0) {
-      if (end !== start)
+      if (end !== start) {
         this.#connectionError(H2Error.FRAME_SIZE_ERROR, 'a SETTINGS acknowledgement with a payload');
+        return;
+      }
+      clearTimeout(this.#settingsTimer);
+      this.#settingsTimer = undefined;
       return;
     }
     if ((end - start) % 6 !== 0) {
