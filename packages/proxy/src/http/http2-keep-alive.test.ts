@@ -1,12 +1,11 @@
 // Both HTTP/2 engines' proxies with Http2ProxyOptions.keepAlive: an accepted connection whose peer
 // never acknowledges a PING is closed; one whose peer answers stays open while idle.
 import { createServer, type Server, type Socket } from 'node:net';
-import { connect as connectHttp2, type ClientHttp2Session } from 'node:http2';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHttp2Proxy, type Http2Proxy, type Http2ProxyOptions } from './http2-proxy.js';
 import { createRawHttp2Proxy } from './raw-h2/raw-http2-proxy.js';
 import { Flag, FrameType } from './raw-h2/frames.js';
-import { RawPeer, withTimeout } from './raw-h2/h2-peers.test-support.js';
+import { nodeClient, RawPeer, withTimeout } from './raw-h2/h2-peers.test-support.js';
 
 const KEEP_ALIVE = { intervalMs: 60, timeoutMs: 150 };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -49,15 +48,10 @@ describe.each([
   });
 
   it('keeps a connection whose peer answers, idle for many intervals', async () => {
-    const session: ClientHttp2Session = connectHttp2(`http://127.0.0.1:${await listen()}`);
+    const { session, pings } = await nodeClient(await listen());
     cleanup.push(() => session.destroy());
-    let pings = 0;
-    session.on('ping', () => pings++);
-    await new Promise<void>((resolve, reject) =>
-      session.once('connect', () => resolve()).once('error', reject),
-    );
     await sleep(KEEP_ALIVE.intervalMs * 10);
-    expect(pings).toBeGreaterThanOrEqual(3);
+    expect(pings()).toBeGreaterThanOrEqual(3);
     expect(session.closed || session.destroyed).toBe(false);
   });
 });

@@ -3,6 +3,7 @@
 // peer for what a well-behaved implementation cannot be made to send (malformed frames, floods).
 import { createHash } from 'node:crypto';
 import { expect } from 'vitest';
+import { connect as connectHttp2, type ClientHttp2Session } from 'node:http2';
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
 import {
@@ -572,6 +573,19 @@ export async function rawConnect(
   await peer.connected();
   await waitUntil(() => srv.owners.length > before, 'the server connection');
   return { peer, owner: srv.owners[before]!, conn: srv.connections[before]! };
+}
+
+/** A node:http2 client connected to `port`, counting the PINGs it gets (node:http2 answers them). */
+export async function nodeClient(
+  port: number,
+): Promise<{ session: ClientHttp2Session; pings: () => number }> {
+  const session = connectHttp2(`http://127.0.0.1:${port}`);
+  let pings = 0;
+  session.on('ping', () => pings++);
+  await new Promise<void>((resolve, reject) =>
+    session.once('connect', () => resolve()).once('error', reject),
+  );
+  return { session, pings: () => pings };
 }
 
 /** A fresh connection (our client) to `srv` still gets an answer. */
