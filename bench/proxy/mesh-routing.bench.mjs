@@ -18,7 +18,7 @@
 // Needs `pnpm exec nx run @tsmesh/proxy:build`, wrk, h2load, taskset.
 import { execFile, spawn, spawnSync } from 'node:child_process';
 import { promisify } from 'node:util';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,6 +34,7 @@ import {
   issueLeafCertificate,
 } from '@tsmesh/core';
 import { CLK_TCK, cpuTicks, loadAverage, rssMb } from './process-stats.mjs';
+import { parseH2load } from './h2load.mjs';
 import { PROXY_BIN_NODE_FLAGS } from './proxy-node-flags.mjs';
 
 const execFileAsync = promisify(execFile);
@@ -285,20 +286,6 @@ async function run(cmd, argv) {
   return stdout;
 }
 const toMs = (v, unit) => Number(v) * ({ us: 0.001, ms: 1, s: 1000 }[unit] ?? 1);
-/**
- * h2load's saturated figures (no per-request latencies: p50/p99 are NaN). Errors: failed and
- * errored requests and non-2xx answers (with -D, "succeeded" leaves out streams the run cut off).
- */
-function parseH2loadMax(out) {
-  const m = /(\d+) succeeded, (\d+) failed, (\d+) errored/.exec(out);
-  const st = /status codes: (\d+) 2xx, (\d+) 3xx, (\d+) 4xx, (\d+) 5xx/.exec(out);
-  return {
-    rps: Number(/finished in [\d.]+\w+, ([\d.]+) req\/s/.exec(out)?.[1]),
-    p50: NaN,
-    p99: NaN,
-    errors: m && st ? Number(m[2]) + Number(m[3]) + Number(st[3]) + Number(st[4]) : NaN,
-  };
-}
 /** h2load's arguments for HTTP/1.1 at 1,000 requests/s (10 clients × --rps 100) for `secs`. */
 const fixedRate = (port, secs, extra = []) => [
   '--h1',
@@ -339,24 +326,11 @@ const allScenarios = {
   'h1-1k': async (port, name) => {
     const log = join(dir, `${name}.log`);
     const out = await run('h2load', fixedRate(port, D, ['--log-file', log]));
-    const lat = readFileSync(log, 'utf8')
-      .trim()
-      .split('\n')
-      .map((l) => Number(l.split('\t')[2]) / 1000)
-      .sort((x, y) => x - y);
-    const pct = (p) => lat[Math.min(lat.length - 1, Math.floor((p / 100) * lat.length))];
     if (process.env.MESH_DEBUG_CONNS) console.log(out);
-    const m = /(\d+) succeeded, (\d+) failed, (\d+) errored/.exec(out);
-    const st = /status codes: (\d+) 2xx/.exec(out);
-    return {
-      rps: Number(/finished in [\d.]+\w+, ([\d.]+) req\/s/.exec(out)?.[1]),
-      p50: pct(50),
-      p99: pct(99),
-      errors: m ? Number(m[2]) + Number(m[3]) + (Number(m[1]) - Number(st?.[1] ?? m[1])) : NaN,
-    };
+    return parseH2load(out, log);
   },
   'h2-max': async (port) =>
-    parseH2loadMax(
+    parseH2load(
       await run('h2load', [
         '-t1',
         '-c10',
@@ -369,7 +343,7 @@ const allScenarios = {
       ]),
     ),
   'grpc-max': async (port) =>
-    parseH2loadMax(
+    parseH2load(
       await run('h2load', [
         '-t1',
         '-c10',

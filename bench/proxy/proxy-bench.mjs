@@ -38,12 +38,13 @@
 // Needs the built proxy (`pnpm exec nx run @tsmesh/proxy:build`), wrk, h2load, haproxy, openssl.
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { CLK_TCK, cpuTicks, loadAverage, rssMb } from './process-stats.mjs';
+import { parseH2load } from './h2load.mjs';
 import { A_ID, B_ID, makePairCerts } from './pair-certs.mjs';
 import { PROXY_BIN_NODE_FLAGS } from './proxy-node-flags.mjs';
 
@@ -325,8 +326,6 @@ async function measured(procs, fn) {
   }
 }
 
-const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-
 function parseWrk(out) {
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
   const errors = /Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? '0';
@@ -337,30 +336,6 @@ function parseWrk(out) {
     return m ? toMs(m[1], m[2]) : NaN;
   };
   return { rps, p50: lat(50), p99: lat(99), errors: Number(errors), note: sock };
-}
-
-function parseH2load(out, logFile) {
-  const rps = Number(/finished in [\d.]+\w+, ([\d.]+) req\/s/.exec(out)?.[1]);
-  const m =
-    /requests: (\d+) total, (\d+) started, (\d+) done, (\d+) succeeded, (\d+) failed, (\d+) errored/.exec(
-      out,
-    );
-  const st = /status codes: \d+ 2xx, (\d+) 3xx, (\d+) 4xx, (\d+) 5xx/.exec(out);
-  const failed = m
-    ? Number(m[5]) + Number(m[6]) + (st ? Number(st[1]) + Number(st[2]) + Number(st[3]) : 0)
-    : NaN;
-  let p50 = NaN;
-  let p99 = NaN;
-  if (logFile) {
-    const lat = readFileSync(logFile, 'utf8')
-      .trim()
-      .split('\n')
-      .map((l) => Number(l.split('\t')[2]) / 1000)
-      .filter(Number.isFinite)
-      .sort((x, y) => x - y);
-    if (lat.length > 0) [p50, p99] = [percentile(lat, 50), percentile(lat, 99)];
-  }
-  return { rps, p50, p99, errors: failed };
 }
 
 const D = String(DURATION);
