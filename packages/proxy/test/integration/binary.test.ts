@@ -42,6 +42,10 @@ async function startBin(nodeFlags: readonly string[] = [], env: Record<string, s
   };
 }
 
+/** Runs the binary to its end with these variables added (a start-up that fails returns). */
+const runWith = (env: Record<string, string>) =>
+  spawnSync(process.execPath, [bin], { encoding: 'utf8', timeout: 10_000, env: { ...process.env, ...env } });
+
 describe.skipIf(!built)('tsmesh-proxy binary (needs `build`; skipped when dist/ is missing)', () => {
   it('--help prints usage and exits 0', () => {
     const res = spawnSync(process.execPath, [bin, '--help'], { encoding: 'utf8', timeout: 10_000 });
@@ -57,11 +61,7 @@ describe.skipIf(!built)('tsmesh-proxy binary (needs `build`; skipped when dist/ 
 
 describe.skipIf(!built)('tsmesh-proxy run (built binary)', () => {
   it('stops start-up on a bad value, naming the variable', () => {
-    const res = spawnSync(process.execPath, [bin], {
-      encoding: 'utf8',
-      timeout: 10_000,
-      env: { ...process.env, LINKERD2_PROXY_SHUTDOWN_GRACE_PERIOD: 'soon' },
-    });
+    const res = runWith({ LINKERD2_PROXY_SHUTDOWN_GRACE_PERIOD: 'soon' });
     expect(res.status).toBe(2);
     expect(res.stderr).toMatch(/LINKERD2_PROXY_SHUTDOWN_GRACE_PERIOD: invalid value "soon"/);
   });
@@ -106,11 +106,7 @@ describe.skipIf(!built)('tsmesh-proxy run (built binary)', () => {
   );
 
   it('stops start-up on a helper thread nice value out of range', () => {
-    const res = spawnSync(process.execPath, [bin], {
-      encoding: 'utf8',
-      timeout: 10_000,
-      env: { ...process.env, TSMESH_PROXY_HELPER_THREAD_NICE: '20' },
-    });
+    const res = runWith({ TSMESH_PROXY_HELPER_THREAD_NICE: '20' });
     expect(res.status).toBe(2);
     expect(res.stderr).toMatch(/TSMESH_PROXY_HELPER_THREAD_NICE: invalid value "20".*0 to 19/);
   });

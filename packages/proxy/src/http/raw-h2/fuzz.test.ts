@@ -8,13 +8,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { H2ConnectionError } from './connection.js';
 import { CLIENT_PREFACE, Flag, FrameType, Setting } from './frames.js';
 import {
-  connectPlain,
   frame,
-  ourClient,
   RawPeer,
   requestHead,
   settingsFrame,
   startServer,
+  stillServes,
   u32,
   waitUntil,
   withTimeout,
@@ -237,12 +236,6 @@ describe('random frames after a valid preface', () => {
     // Both outcomes were exercised.
     expect(outcomes.alive).toBeGreaterThan(15);
     expect(outcomes.goaway).toBeGreaterThan(100);
-    const client = ourClient(connectPlain(server.port));
-    try {
-      const r = await withTimeout(client.fetch(requestHead('/')).done, 'a request after the fuzzing');
-      expect(r.body.toString()).toBe('hello');
-    } finally {
-      client.close();
-    }
+    await stillServes(server);
   }, 30_000);
 });
