@@ -348,18 +348,21 @@ const fixedRateArgs = {
   'h1-1k': ['--h1', '-t1', '-c10', '--rps', '100'],
   'h2-1k': ['-t1', '-c10', '--rps', '100'],
 };
+/** h2load at the scenario's fixed rate for `secs` against path `t` (h1-1k on its HTTP/1 port). */
+const h2loadFixedRate = (t, scenario, secs, extra = []) =>
+  runTool('h2load', [
+    ...fixedRateArgs[scenario],
+    '-D',
+    secs,
+    ...extra,
+    `http://127.0.0.1:${scenario === 'h1-1k' ? t.h1Port : t.h2Port}/`,
+  ]);
 async function warmFixedRate(t, scenario) {
-  if (WARMUP_RATE <= 0) return;
-  const url = `http://127.0.0.1:${scenario === 'h1-1k' ? t.h1Port : t.h2Port}/`;
-  await runTool('h2load', [...fixedRateArgs[scenario], '-D', String(WARMUP_RATE), url]);
+  if (WARMUP_RATE > 0) await h2loadFixedRate(t, scenario, String(WARMUP_RATE));
 }
 async function fixedRate(t, scenario) {
-  const url = `http://127.0.0.1:${scenario === 'h1-1k' ? t.h1Port : t.h2Port}/`;
   const log = join(args['log-dir'] ?? dir, `${scenario}-${t.name}.log`);
-  return parseH2load(
-    await runTool('h2load', [...fixedRateArgs[scenario], '-D', D, '--log-file', log, url]),
-    log,
-  );
+  return parseH2load(await h2loadFixedRate(t, scenario, D, ['--log-file', log]), log);
 }
 
 const runners = {
